@@ -1,0 +1,121 @@
+/**
+ * The validated, normalised configuration every other layer consumes. The YAML loader
+ * (src/config/load.ts) is the only producer; nothing downstream sees raw YAML.
+ */
+import type { ResourceKind } from '../provenance/resource.js';
+
+export type Mode = 'enforce' | 'audit' | 'off';
+export type Granularity = 'request' | 'process';
+export type ContentHashAlgorithm = 'sha256' | 'sha3-256' | 'sha512' | 'blake2b512' | 'none';
+
+/** Labels as written in the config: level names, not indices. */
+export interface LabelSpec {
+  confidentiality?: string;
+  integrity?: string;
+  tags?: string[];
+  location?: string;
+}
+
+/** First match wins. `path` is an absolute glob (resolved against the config file's folder). */
+export interface ResourceMatch {
+  path?: string;
+  host?: string;
+  port?: number;
+  url?: string;
+  service?: string;
+}
+
+export interface ResourceLabelRule {
+  match: ResourceMatch;
+  labels: LabelSpec;
+  /** 1-based line in the config file, for explanations. */
+  line?: number;
+}
+
+export interface LevelCondition {
+  atLeast?: string;
+  atMost?: string;
+}
+
+export interface TagCondition {
+  any?: string[];
+  all?: string[];
+}
+
+export interface SetCondition {
+  in?: string[];
+  notIn?: string[];
+}
+
+export interface DataCondition {
+  confidentiality?: LevelCondition;
+  integrity?: LevelCondition;
+  tags?: TagCondition;
+  /** Globs over source URIs (paths are resolved to file URIs by the loader). */
+  sources?: string[];
+  locations?: SetCondition;
+}
+
+export interface DestinationCondition {
+  kind?: ResourceKind[];
+  path?: string;
+  host?: string;
+  port?: number;
+  service?: string;
+  location?: SetCondition;
+  labels?: {
+    confidentiality?: LevelCondition;
+    integrity?: LevelCondition;
+    tags?: TagCondition;
+  };
+}
+
+export interface PolicyRuleSpec {
+  id: string;
+  effect: 'deny' | 'allow';
+  data?: DataCondition;
+  destination?: DestinationCondition;
+  message?: string;
+  line?: number;
+}
+
+export interface TrustConfig {
+  /** Host globs (or IPs) that may receive and send provenant baggage. */
+  peers: string[];
+  /** Incoming signed baggage older than this is not trusted. */
+  maxAgeSeconds: number;
+}
+
+export interface JournalConfig {
+  enabled: boolean;
+  contentHash: ContentHashAlgorithm;
+  /** When set, enduser.id is replaced by HMAC-SHA256(key, id). */
+  pseudonymize: boolean;
+  /** `always` fsyncs before the flow proceeds; `batch` flushes at most every flushIntervalMs. */
+  sync: 'always' | 'batch';
+  flushIntervalMs: number;
+  checkpointEvery: number;
+  checkpointIntervalMs: number;
+  segmentMaxBytes: number;
+}
+
+export interface ProvenantConfig {
+  /** Absolute path of the YAML file, when one was loaded. */
+  file?: string;
+  /** Folder relative paths in the config are resolved against. */
+  baseDir: string;
+  service?: string;
+  node: string;
+  location?: string;
+  mode: Mode;
+  granularity: Granularity;
+  inheritProcessContext: boolean;
+  levels: { confidentiality: string[]; integrity: string[] };
+  defaults: { confidentiality: string; integrity: string };
+  resources: ResourceLabelRule[];
+  rules: PolicyRuleSpec[];
+  /** Absolute file paths or URIs. */
+  revoked: string[];
+  trust: TrustConfig;
+  journal: JournalConfig;
+}

@@ -1,0 +1,81 @@
+/**
+ * Public API (`import * as provenant from 'provenant'`). Everything here works with or without
+ * the preload: before provenant is started, `run` just runs the function and `current` reports
+ * no provenance, so an app can keep its calls when provenant is switched off.
+ */
+import type { FlowListener } from './engine/events.js';
+import type { ApplicationEvent } from './engine/flow-engine.js';
+import type { LabelSpec } from './config/types.js';
+import type { PublicLabels } from './provenance/labels.js';
+import { activeRuntime, start as startRuntime, type Runtime, type StartOptions } from './runtime/runtime.js';
+
+export { ProvenanceDeniedError, isProvenanceDenied, ERR_PROVENANCE_DENIED } from './errors.js';
+export type { FlowEvent, FlowListener, FlowOp } from './engine/events.js';
+export type { ApplicationEvent } from './engine/flow-engine.js';
+export type { PublicLabels } from './provenance/labels.js';
+export type { StartOptions } from './runtime/runtime.js';
+export type { LabelSpec } from './config/types.js';
+
+/** The provenance of the active flow context. */
+export interface CurrentProvenance {
+  /** Source URIs the context's data derives from. */
+  sources: string[];
+  labels: PublicLabels;
+  /** `request`, `run` or `process`. */
+  context: string;
+}
+
+export interface RunOptions {
+  /** End user this work is done for (recorded as `enduser.id`). */
+  user?: string;
+}
+
+/** Start provenant in this process (the preload calls this). Idempotent. */
+export function start(options?: StartOptions): void {
+  startRuntime(options);
+}
+
+/** Flush the journal and spans and remove every patch. */
+export async function shutdown(): Promise<void> {
+  await activeRuntime()?.shutdown();
+}
+
+/**
+ * Label a resource at run time (a file path, or a URI such as `https://api.example.com:443`),
+ * as if it were the first `resources:` entry of the config. Takes effect at once (new policy epoch).
+ */
+export function label(uriOrPath: string, labels: LabelSpec): void {
+  requireRuntime('label').engine.labelResource(uriOrPath, labels);
+}
+
+/** Run `fn` in its own flow context: reads inside it do not taint the rest of the process. */
+export function run<T>(fn: () => T, options: RunOptions = {}): T {
+  const runtime = activeRuntime();
+  if (!runtime) return fn();
+  return runtime.engine.contexts.runIn('run', fn, undefined, options.user);
+}
+
+export function current(): CurrentProvenance {
+  const runtime = activeRuntime();
+  if (!runtime) return { sources: [], labels: { confidentiality: 'public', integrity: 'high', tags: [], locations: [] }, context: 'none' };
+  const ctx = runtime.engine.contexts.current();
+  return { sources: [...ctx.provenance.sources], labels: runtime.engine.schema.toPublic(ctx.provenance.labels), context: ctx.kind };
+}
+
+/** Application-level provenance: a journal record and a span, linked into lineage like any flow. */
+export function record(event: ApplicationEvent): void {
+  activeRuntime()?.engine.recordApplicationEvent(event);
+}
+
+/** Receive every flow event in-process (asynchronously; a slow or throwing listener never blocks I/O). */
+export function subscribe(listener: FlowListener): () => void {
+  const runtime = activeRuntime();
+  if (!runtime) return () => undefined;
+  return runtime.subscribers.subscribe(listener);
+}
+
+function requireRuntime(api: string): Runtime {
+  const runtime = activeRuntime();
+  if (!runtime) throw new Error(`provenant.${api}() needs provenant started: preload it with -r provenant/register or call start()`);
+  return runtime;
+}

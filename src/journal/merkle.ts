@@ -1,0 +1,158 @@
+/**
+ * RFC 9162 (Certificate Transparency v2) Merkle tree hashing, §2.1: leaf = SHA-256(0x00 ‖ data),
+ * node = SHA-256(0x01 ‖ left ‖ right), MTH splits n leaves at the largest power of two < n.
+ * Inclusion (§2.1.3) and consistency (§2.1.4) proofs are generated from a list of leaf hashes
+ * and verified from hashes alone, so a witness holding only a checkpoint can check them.
+ */
+import { hash } from 'node:crypto';
+
+export type Hash = Buffer;
+
+/** MTH({}) = SHA-256 of the empty string. */
+export const EMPTY_ROOT: Hash = hash('sha256', '', 'buffer');
+
+/** Leaf hash; a string is hashed as its UTF-8 bytes (the 0x00 prefix encodes as one 0x00 byte). */
+export function leafHash(data: string | Uint8Array): Hash {
+  if (typeof data === 'string') return hash('sha256', '\u0000' + data, 'buffer');
+  const bytes = Buffer.allocUnsafe(data.length + 1);
+  bytes[0] = 0;
+  bytes.set(data, 1);
+  return hash('sha256', bytes, 'buffer');
+}
+
+// Reused for every interior node: hashing copies its input, and this module is synchronous.
+const scratch = Buffer.alloc(65);
+scratch[0] = 1;
+
+export function nodeHash(left: Hash, right: Hash): Hash {
+  left.copy(scratch, 1);
+  right.copy(scratch, 33);
+  return hash('sha256', scratch, 'buffer');
+}
+
+/** Largest power of two strictly smaller than n (n ≥ 2). */
+function split(n: number): number {
+  return 2 ** Math.floor(Math.log2(n - 1));
+}
+
+/** MTH(D[n]) of leaf hashes. */
+export function rootOf(leaves: readonly Hash[]): Hash {
+  if (leaves.length === 0) return EMPTY_ROOT;
+  if (leaves.length === 1) return leaves[0] as Hash;
+  const k = split(leaves.length);
+  return nodeHash(rootOf(leaves.slice(0, k)), rootOf(leaves.slice(k)));
+}
+
+/** PATH(m, D[n]): the audit path of leaf `index` (§2.1.3.1). */
+export function inclusionProof(index: number, leaves: readonly Hash[]): Hash[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf ${index} not in a tree of ${leaves.length}`);
+  if (leaves.length === 1) return [];
+  const k = split(leaves.length);
+  return index < k
+    ? [...inclusionProof(index, leaves.slice(0, k)), rootOf(leaves.slice(k))]
+    : [...inclusionProof(index - k, leaves.slice(k)), rootOf(leaves.slice(0, k))];
+}
+
+/** PROOF(m, D[n]): shows the tree of the first m leaves is a prefix of the tree of n (§2.1.4.1). */
+export function consistencyProof(first: number, leaves: readonly Hash[]): Hash[] {
+  if (!Number.isInteger(first) || first < 0 || first > leaves.length) throw new RangeError(`size ${first} not within a tree of ${leaves.length}`);
+  if (first === 0 || first === leaves.length) return [];
+  return subproof(first, leaves, true);
+}
+
+function subproof(m: number, leaves: readonly Hash[], complete: boolean): Hash[] {
+  const n = leaves.length;
+  if (m === n) return complete ? [] : [rootOf(leaves)];
+  const k = split(n);
+  return m <= k
+    ? [...subproof(m, leaves.slice(0, k), complete), rootOf(leaves.slice(k))]
+    : [...subproof(m - k, leaves.slice(k), false), rootOf(leaves.slice(0, k))];
+}
+
+/** §2.1.3.2. */
+export function verifyInclusion(index: number, treeSize: number, leaf: Hash, proof: readonly Hash[], root: Hash): boolean {
+  if (index < 0 || index >= treeSize) return false;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && r.equals(root);
+}
+
+/** §2.1.4.2, with the trivial cases (empty first tree, equal sizes) made explicit. */
+export function verifyConsistency(first: number, second: number, firstRoot: Hash, secondRoot: Hash, proof: readonly Hash[]): boolean {
+  if (first < 0 || first > second) return false;
+  if (first === 0) return proof.length === 0;
+  if (first === second) return proof.length === 0 && firstRoot.equals(secondRoot);
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0] as Hash;
+  let sr = fr;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return fr.equals(firstRoot) && sr.equals(secondRoot) && sn === 0;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/**
+ * Incremental root of an append-only tree: keeps the roots of the perfect subtrees (one per set
+ * bit of the size), so an append costs one leaf plus amortised one node hash and the root of the
+ * current size costs at most log2(n) more. Equal to MTH for every size (left-balanced tree).
+ */
+export class MerkleAccumulator {
+  private readonly peaks: Hash[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  push(leaf: Hash): void {
+    let h = leaf;
+    for (let s = this.count; s % 2 === 1; s = Math.floor(s / 2)) h = nodeHash(this.peaks.pop() as Hash, h);
+    this.peaks.push(h);
+    this.count++;
+  }
+
+  root(): Hash {
+    if (this.count === 0) return EMPTY_ROOT;
+    let r = this.peaks[this.peaks.length - 1] as Hash;
+    for (let i = this.peaks.length - 2; i >= 0; i--) r = nodeHash(this.peaks[i] as Hash, r);
+    return r;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Reading segments: listing the segment files of state dirs, iterating their lines without
+ * holding a whole file in memory, and decoding records for the query-side commands.
+ */
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { RECORD_PREFIX, type JournalRecord } from './format.js';
+
+export interface SegmentRef {
+  stateDir: string;
+  /** File name (what the verifier names in reports). */
+  name: string;
+  path: string;
+}
+
+/** Segment files under `<state>/journal/` of every dir, sorted by name (process, then index). */
+export function listSegments(stateDirs: readonly string[]): SegmentRef[] {
+  const found: SegmentRef[] = [];
+  for (const stateDir of stateDirs) {
+    const dir = join(stateDir, 'journal');
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    for (const name of names.filter((n) => n.endsWith('.jsonl')).sort()) found.push({ stateDir, name, path: join(dir, name) });
+  }
+  return found;
+}
+
+const CHUNK = 8 << 20;
+
+/**
+ * Calls `onLine` for every line of a file, in order. `terminated` is false only for a last line
+ * with no newline after it (a torn write or a cut file). Returns early when `onLine` returns false.
+ */
+export function forEachLine(path: string, onLine: (line: string, terminated: boolean) => boolean | void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let carry: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const read = readSync(fd, chunk, 0, CHUNK, null);
+      if (read === 0) break;
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      const last = data.lastIndexOf(0x0a);
+      if (last < 0) {
+        carry = Buffer.from(data);
+        continue;
+      }
+      // A newline byte never occurs inside a UTF-8 sequence, so decoding up to it is safe.
+      const lines = data.toString('utf8', 0, last).split('\n');
+      carry = Buffer.from(data.subarray(last + 1));
+      for (const line of lines) if (onLine(line, true) === false) return;
+    }
+    if (carry.length > 0) onLine(carry.toString('utf8'), false);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Every parseable record of the given state dirs (headers, checkpoints and damaged lines are skipped). */
+export function forEachRecord(stateDirs: readonly string[], onRecord: (record: JournalRecord, segment: SegmentRef) => void): void {
+  for (const segment of listSegments(stateDirs)) {
+    forEachLine(segment.path, (line, terminated) => {
+      if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
+      try {
+        onRecord(JSON.parse(line) as JournalRecord, segment);
+      } catch {
+        // A damaged line is `verify`'s business; queries read what is readable.
+      }
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * A finished span in a structured-clone-safe form, for handing spans from the app's thread to
+ * the export worker. Only what OTLP carries is kept.
+ */
+import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+
+export interface WireSpan {
+  name: string;
+  kind: number;
+  context: SpanContext;
+  parent?: SpanContext;
+  start: HrTime;
+  end: HrTime;
+  duration: HrTime;
+  attributes: Attributes;
+  links: Link[];
+  events: { name: string; time: HrTime; attributes?: Attributes }[];
+  status: SpanStatus;
+  scope: { name: string; version?: string };
+}
+
+export function toWireSpan(span: ReadableSpan): WireSpan {
+  const { traceId, spanId, traceFlags, isRemote } = span.spanContext();
+  const wire: WireSpan = {
+    name: span.name,
+    kind: span.kind,
+    context: { traceId, spanId, traceFlags, ...(isRemote === undefined ? {} : { isRemote }) },
+    start: span.startTime,
+    end: span.endTime,
+    duration: span.duration,
+    attributes: span.attributes,
+    links: span.links.map((link) => ({
+      context: { traceId: link.context.traceId, spanId: link.context.spanId, traceFlags: link.context.traceFlags },
+      ...(link.attributes ? { attributes: link.attributes } : {}),
+    })),
+    events: span.events.map((event) => ({ name: event.name, time: event.time, ...(event.attributes ? { attributes: event.attributes } : {}) })),
+    status: span.status,
+    scope: { name: span.instrumentationScope.name, ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}) },
+  };
+  if (span.parentSpanContext) {
+    const parent = span.parentSpanContext;
+    wire.parent = { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, ...(parent.isRemote === undefined ? {} : { isRemote: parent.isRemote }) };
+  }
+  return wire;
+}
+
+export type ToWorker =
+  | { type: 'spans'; spans: WireSpan[] }
+  /** Export everything received so far, then set flag[0] = 1 and notify. */
+  | { type: 'flush'; flag: Int32Array };

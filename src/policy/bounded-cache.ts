@@ -1,0 +1,38 @@
+/**
+ * A bounded map with least-recently-used eviction approximated by two generations: entries live
+ * in `young` until it fills, then `young` becomes `old` and the previous `old` is dropped whole.
+ * A hit in `old` is promoted. This costs one or two Map lookups per read (no reordering on every
+ * hit, unlike a strict LRU) and never holds more than `capacity` entries.
+ */
+export class BoundedCache<K, V> {
+  private young = new Map<K, V>();
+  private old = new Map<K, V>();
+  private readonly generationSize: number;
+
+  constructor(capacity: number) {
+    this.generationSize = Math.max(1, Math.floor(capacity / 2));
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(key: K): V | undefined {
+    const hit = this.young.get(key);
+    if (hit !== undefined) return hit;
+    const aged = this.old.get(key);
+    if (aged !== undefined) {
+      this.old.delete(key);
+      this.set(key, aged);
+    }
+    return aged;
+  }
+
+  set(key: K, value: V): void {
+    if (this.young.size >= this.generationSize) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, value);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What the rest of provenant needs from a compiled policy. src/policy/ implements it; the
+ * engine only ever talks to this interface.
+ */
+import type { Mode } from '../config/types.js';
+import type { Labels, LabelSchema } from '../provenance/labels.js';
+import type { ProvenanceSet } from '../provenance/provenance-set.js';
+import type { Resource } from '../provenance/resource.js';
+
+export type DecisionKind = 'allow' | 'deny' | 'violation';
+
+export interface Decision {
+  readonly kind: DecisionKind;
+  /** Rule that decided a deny/violation (user rule id, or `confidentiality` | `integrity` | `revoked` | `policy-fault`); an allow rule's id when one allowed explicitly. */
+  readonly rule?: string;
+  /** A sentence a person understands, naming the offending source and the destination's label. */
+  readonly reason?: string;
+}
+
+export const ALLOW: Decision = Object.freeze({ kind: 'allow' });
+
+export interface CompiledPolicy {
+  /** Increases on every (re)compilation; memo keys include it so no stale decision survives a reload. */
+  readonly epoch: number;
+  readonly mode: Mode;
+  readonly schema: LabelSchema;
+  /** Labels of a resource as a source or a destination: first matching `resources` entry, else `defaults`. */
+  labelsOf(resource: Resource): Labels;
+  /** The decision for data with provenance `data` flowing to `destination` (memoised). */
+  decide(data: ProvenanceSet, destination: Resource): Decision;
+  /** True when the URI (or a file path) is revoked. */
+  isRevoked(uri: string): boolean;
+}

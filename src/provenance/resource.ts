@@ -1,0 +1,118 @@
+/**
+ * Resources: anything data is read from or written to, named by a URI (design §Vocabulary).
+ * Resources are interned so the hot path compares small integer ids; the table is bounded
+ * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
+ */
+export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+
+export interface Resource {
+  /** Small integer, unique for the life of the process (never reused after eviction). */
+  readonly id: number;
+  readonly uri: string;
+  readonly kind: ResourceKind;
+  /** Absolute path, for `file`. */
+  readonly path?: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** Peer service name, for `service`. */
+  readonly service?: string;
+  /** Location the peer claimed in verified (signed) baggage, for `service`. */
+  readonly location?: string;
+  readonly pid?: number;
+}
+
+const DEFAULT_CAPACITY = 65_536;
+
+export class ResourceRegistry {
+  private readonly byKey = new Map<string, Resource>();
+  private nextId = 1;
+
+  constructor(
+    readonly node: string,
+    private readonly capacity = DEFAULT_CAPACITY,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** `file://<node>/<absolute path>`; `path` must already be absolute and normalised. */
+  file(path: string): Resource {
+    const key = 'f' + path;
+    return this.byKey.get(key) ?? this.add(key, { uri: fileUri(this.node, path), kind: 'file', path });
+  }
+
+  tcp(host: string, port: number): Resource {
+    const key = `t${host}:${port}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `tcp://${formatHost(host)}:${port}`, kind: 'tcp', host, port });
+  }
+
+  /** The origin of an HTTP(S) destination; the path is kept as a span attribute, not in the URI. */
+  http(protocol: 'http' | 'https', host: string, port: number): Resource {
+    const key = `${protocol === 'http' ? 'h' : 's'}${host}:${port}`;
+    return (
+      this.byKey.get(key) ?? this.add(key, { uri: `${protocol}://${formatHost(host)}:${port}`, kind: protocol, host, port })
+    );
+  }
+
+  /** A peer known by signed baggage; `location` is the location it signed, if any. */
+  service(name: string, location?: string): Resource {
+    const key = `v${name}\u0000${location ?? ''}`;
+    const found = this.byKey.get(key);
+    if (found) return found;
+    return this.add(key, location === undefined ? { uri: `service://${name}`, kind: 'service', service: name } : { uri: `service://${name}`, kind: 'service', service: name, location });
+  }
+
+  process(pid: number): Resource {
+    const key = `p${pid}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
+  }
+
+  /** Parse a URI or an absolute path into a resource (CLI, config, public API). */
+  parse(uriOrPath: string): Resource {
+    if (uriOrPath.startsWith('/')) return this.file(uriOrPath);
+    const url = new URL(uriOrPath);
+    const scheme = url.protocol.slice(0, -1);
+    switch (scheme) {
+      case 'file':
+        return this.file(decodeURIComponent(url.pathname));
+      case 'tcp':
+        return this.tcp(stripBrackets(url.hostname), Number(url.port));
+      case 'http':
+      case 'https':
+        return this.http(scheme, stripBrackets(url.hostname), Number(url.port || (scheme === 'http' ? 80 : 443)));
+      case 'service':
+        return this.service(url.hostname);
+      case 'process':
+        return this.process(Number(url.pathname.slice(1)));
+      default:
+        throw new RangeError(`unsupported resource URI scheme "${scheme}" in ${uriOrPath}`);
+    }
+  }
+
+  private add(key: string, fields: Omit<Resource, 'id'>): Resource {
+    if (this.byKey.size >= this.capacity) {
+      // Drop the oldest eighth at once so eviction cost is amortised, not paid on every insert.
+      let drop = this.capacity >> 3;
+      for (const k of this.byKey.keys()) {
+        this.byKey.delete(k);
+        if (--drop <= 0) break;
+      }
+    }
+    const resource: Resource = { id: this.nextId++, ...fields };
+    this.byKey.set(key, resource);
+    return resource;
+  }
+}
+
+export function fileUri(node: string, absolutePath: string): string {
+  return `file://${node}${absolutePath}`;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') ? host.slice(1, -1) : host;
+}

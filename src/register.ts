@@ -1,0 +1,28 @@
+/**
+ * Preload entry: `node -r provenant/register app.js` or `node --import provenant/register app.mjs`.
+ * Starts provenant before the app's first line. An invalid config stops the process here with
+ * exit code 78 (EX_CONFIG) before any app code runs: never a silent fallback to "allow all".
+ */
+import { workerData } from 'node:worker_threads';
+import { isConfigError } from './config/errors.js';
+import { start } from './runtime/runtime.js';
+
+const EX_CONFIG = 78;
+
+function isExportWorker(): boolean {
+  return typeof workerData === 'object' && workerData !== null && (workerData as { provenantExportWorker?: unknown }).provenantExportWorker === true;
+}
+
+if (!isExportWorker()) {
+  try {
+    start();
+  } catch (error) {
+    if (isConfigError(error)) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      // Failing open here would run a regulated service without its policy: stop instead.
+      process.stderr.write(`provenant: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exit(EX_CONFIG);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Starting and stopping provenant in a process: load the config, build the provenance model
+ * and policy, open the store and journal, wire lineage export, enable the instrumentations and
+ * hook every exit path. The runtime is a process-wide singleton kept on globalThis, so loading
+ * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { syncBuiltinESMExports } from 'node:module';
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { loadConfig } from '../config/load.js';
+import { resolveStateDir } from '../config/state-dir.js';
+import type { Mode, ProvenantConfig } from '../config/types.js';
+import { FlowEngine } from '../engine/flow-engine.js';
+import { internally } from '../engine/internal.js';
+import { Subscribers } from '../engine/subscribers.js';
+import { createInstrumentations } from '../instrumentation/index.js';
+import type { Instrumentation } from '../instrumentation/instrumentation.js';
+import { contentDigest, openJournal, pseudonymize, type JournalWriter } from '../journal/writer.js';
+import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
+import { PolicyHolder } from '../policy/holder.js';
+import { FlowContexts } from '../provenance/context.js';
+import { LabelSchema } from '../provenance/labels.js';
+import { ProvenanceSets } from '../provenance/provenance-set.js';
+import { ResourceRegistry } from '../provenance/resource.js';
+import { openProvenanceStore } from '../provenance/sqlite-store.js';
+import type { ProvenanceStore } from '../provenance/store.js';
+import { installExitHooks } from './exit-hooks.js';
+import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
+
+export interface StartOptions {
+  /** Path of the YAML config (default: PROVENANT_CONFIG, else ./provenant.yaml, else built-in defaults). */
+  config?: string;
+  /** Overrides the config's mode (as PROVENANT_MODE does). */
+  mode?: Mode;
+  /** Where the journal and node-local store live (default: PROVENANT_STATE_DIR, ...). */
+  stateDir?: string;
+  /** Patch fs/net/http/fetch (default true). */
+  instrument?: boolean;
+}
+
+export interface Runtime {
+  readonly config: ProvenantConfig;
+  readonly service: string;
+  readonly stateDir: string;
+  readonly engine: FlowEngine;
+  readonly subscribers: Subscribers;
+  shutdown(): Promise<void>;
+}
+
+const RUNTIME_KEY = Symbol.for('provenant.runtime');
+const EXIT_FLUSH_BUDGET_MS = 2000;
+
+type RuntimeGlobal = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
+
+export function activeRuntime(): Runtime | undefined {
+  return (globalThis as RuntimeGlobal)[RUNTIME_KEY];
+}
+
+export function start(options: StartOptions = {}): Runtime {
+  const existing = activeRuntime();
+  if (existing) return existing;
+  const env = process.env;
+  const logLevel = configureDiag(env);
+  const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env });
+  if (options.mode) config.mode = options.mode;
+  const service = resolveServiceName(env, config.service);
+  const stateDir = resolveStateDir(env, options.stateDir);
+  const runtime = createRuntime(config, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel);
+  (globalThis as RuntimeGlobal)[RUNTIME_KEY] = runtime;
+  return runtime;
+}
+
+function createRuntime(config: ProvenantConfig, service: string, stateDir: string, instrument: boolean, logLevel: DiagLogLevel): Runtime {
+  const env = process.env;
+  const schema = new LabelSchema(config.levels.confidentiality, config.levels.integrity);
+  const resources = new ResourceRegistry(config.node);
+  const sets = new ProvenanceSets(schema.neutral);
+  const contexts = new FlowContexts(sets, { granularity: config.granularity, inheritProcessContext: config.inheritProcessContext });
+  const policy = new PolicyHolder({ config, schema, onError: (error: Error) => diag.error(`provenant: ${error.message}`) });
+  const subscribers = new Subscribers();
+  const enabled = config.mode !== 'off';
+
+  internally(() => mkdirSync(stateDir, { recursive: true }));
+  const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir) : undefined;
+  const tracing = enabled ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel) : undefined;
+  const journal: JournalWriter | undefined =
+    enabled && config.journal.enabled
+      ? openJournal({
+          stateDir,
+          config: config.journal,
+          service,
+          node: config.node,
+          pid: process.pid,
+          ...(env['PROVENANT_JOURNAL_KEY'] ? { signingKey: env['PROVENANT_JOURNAL_KEY'] } : {}),
+          ...(tracing
+            ? {
+                onCheckpoint: (checkpoint) => {
+                  tracing.emit('provenant.checkpoint', {
+                    'provenant.checkpoint.tree_size': checkpoint.treeSize,
+                    'provenant.checkpoint.root': checkpoint.root,
+                    'provenant.checkpoint.segment': checkpoint.segment,
+                    'provenant.checkpoint.signature': checkpoint.signature ?? '',
+                    'provenant.checkpoint.key_id': checkpoint.keyId ?? '',
+                  }, [], undefined);
+                },
+              }
+            : {}),
+        })
+      : undefined;
+  const pseudonymKey = env['PROVENANT_KEY'];
+  const engine = new FlowEngine({
+    schema,
+    resources,
+    sets,
+    contexts,
+    policy,
+    subscribers,
+    store,
+    journal,
+    lineage: tracing,
+    contentHash: config.journal.contentHash,
+    digest: contentDigest,
+    recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
+  });
+
+  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
+  const context = { engine, config, stateDir, service, signingKey: env['PROVENANT_KEY'] };
+  for (const instrumentation of instrumentations) {
+    try {
+      instrumentation.enable(context);
+    } catch (error) {
+      diag.error(`provenant: enabling the ${instrumentation.name} instrumentation failed`, error);
+    }
+  }
+  // ESM named imports (`import { readFileSync } from 'node:fs'`) see the patched functions.
+  syncBuiltinESMExports();
+  if (config.file) policy.watch();
+
+  const flushSync = (): void => {
+    subscribers.deliver();
+    journal?.close();
+    tracing?.flushSync(EXIT_FLUSH_BUDGET_MS);
+    store?.close();
+  };
+  const removeExitHooks = installExitHooks(flushSync);
+
+  let stopped: Promise<void> | undefined;
+  const runtime: Runtime = {
+    config,
+    service,
+    stateDir,
+    engine,
+    subscribers,
+    shutdown() {
+      stopped ??= (async () => {
+        removeExitHooks();
+        for (const instrumentation of instrumentations) instrumentation.disable();
+        syncBuiltinESMExports();
+        policy.close();
+        subscribers.deliver();
+        journal?.close();
+        await tracing?.shutdown();
+        store?.close();
+        delete (globalThis as RuntimeGlobal)[RUNTIME_KEY];
+      })();
+      return stopped;
+    },
+  };
+  return runtime;
+}
+
+/** OTEL_LOG_LEVEL turns on diagnostics; provenant is silent by default. */
+function configureDiag(env: NodeJS.ProcessEnv): DiagLogLevel {
+  const raw = env['OTEL_LOG_LEVEL']?.trim().toUpperCase();
+  if (!raw) return DiagLogLevel.NONE;
+  const level = (DiagLogLevel as unknown as Record<string, DiagLogLevel | undefined>)[raw] ?? DiagLogLevel.INFO;
+  diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
+  return level;
+}
+
+function packageVersion(): string {
+  return internally(() => {
+    try {
+      return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return '0.0.0';
+    }
+  });
+}
