@@ -209,9 +209,10 @@ describe('OTLP receiver, direct requests', () => {
     const post = (headers: Record<string, string>, body: string): Promise<Response> =>
       fetch(traces, { method: 'POST', headers, body });
     expect((await post({ 'content-type': 'text/plain' }, 'x')).status).toBe(415);
-    expect((await post({ 'content-type': 'application/json', 'content-encoding': 'br' }, '{}')).status).toBe(415);
-    expect((await post({ 'content-type': 'application/json' }, '{not json')).status).toBe(400);
-    expect((await post({ 'content-type': 'application/x-protobuf' }, '\u00ff\u00ff\u00ff')).status).toBe(400);
+    const json = { 'content-type': 'application/json' };
+    expect((await post({ ...json, 'content-encoding': 'br' }, '{}')).status).toBe(415);
+    expect((await post(json, '{not json')).status).toBe(400);
+    expect((await post({ 'content-type': 'application/x-protobuf' }, '\u00ff\u00ff')).status).toBe(400);
     expect(receiver.requests).toBe(6);
     expect(receiver.errors).toHaveLength(6);
     expect(receiver.spans).toEqual([]);
@@ -226,10 +227,15 @@ describe('OTLP receiver, direct requests', () => {
 
 describe('process and port helpers', () => {
   it('runs Node 24 with a clean environment and stdin', async () => {
+    const saved = process.env['OTEL_SERVICE_NAME'];
     process.env['OTEL_SERVICE_NAME'] = 'leak';
     try {
       const run = await runNode({
-        args: ['-e', 'process.stdin.pipe(process.stdout); console.error(process.version, process.env.OTEL_SERVICE_NAME ?? "-", process.env.X)'],
+        args: [
+          '-e',
+          'process.stdin.pipe(process.stdout);' +
+            'console.error(process.version, process.env.OTEL_SERVICE_NAME ?? "-", process.env.X)',
+        ],
         env: { X: 'set' },
         input: 'echo',
       });
@@ -238,14 +244,19 @@ describe('process and port helpers', () => {
       expect(run.stderr).toMatch(/^v24\.\d+\.\d+ - set\n$/);
       expect(nodeBin).toMatch(/node_modules/);
     } finally {
-      delete process.env['OTEL_SERVICE_NAME'];
+      if (saved === undefined) delete process.env['OTEL_SERVICE_NAME'];
+      else process.env['OTEL_SERVICE_NAME'] = saved;
     }
   });
 
   it('starts a server, waits for its line and reports the terminating signal', async () => {
     const port = await freePort();
     const server = startNode({
-      args: ['-e', `require('node:http').createServer((q, r) => r.end('hi')).listen(${port}, '127.0.0.1', () => console.log('listening on ' + ${port}))`],
+      args: [
+        '-e',
+        `require('node:http').createServer((q, r) => r.end('hi'))` +
+          `.listen(${port}, '127.0.0.1', () => console.log('listening on ${port}'))`,
+      ],
     });
     const [, printed] = await server.waitForLine(/^listening on (\d+)$/);
     expect(Number(printed)).toBe(port);

@@ -14,8 +14,8 @@ export function freePort(): Promise<number> {
 
 /**
  * A port with nothing listening, for "collector down" tests: connecting to it is refused.
- * A just-released ephemeral port is not handed out again by the OS right away, so it stays closed
- * for the length of a test.
+ * The OS does not normally hand a just-released ephemeral port out again at once, so it stays
+ * closed for the length of a test (nothing else in the test run listens on fixed ports).
  */
 export function closedPort(): Promise<number> {
   return freePort();

@@ -192,12 +192,14 @@ export function startNode(options: NodeOptions): NodeProcess {
             if (match) return settle(() => resolve(match));
           }
         };
+        const fail = (why: string): void =>
+          settle(() => reject(new Error(`${why}${describeOutput(output)}`)));
         const onExit = (): void => {
           check();
-          settle(() => reject(new Error(`process exited before printing ${pattern}${describeOutput(output)}`)));
+          fail(`process exited before printing a line matching ${pattern}`);
         };
         const timer = setTimeout(
-          () => settle(() => reject(new Error(`no stdout line matched ${pattern} in ${timeoutMs} ms${describeOutput(output)}`))),
+          () => fail(`no stdout line matched ${pattern} within ${timeoutMs} ms`),
           timeoutMs,
         );
         child.stdout!.on('data', check);
