@@ -1,4 +1,15 @@
 /** The table of `provenant` commands. Each lives in its own module. */
 import type { CliCommand } from './command.js';
+import { policy } from './policy.js';
+import { lineage } from './lineage.js';
+import { query } from './query.js';
+import { stats } from './stats.js';
+import { verify } from './verify.js';
 
-export const commands: Record<string, CliCommand> = {};
+export const commands: Record<string, CliCommand> = {
+  verify,
+  lineage,
+  query,
+  stats,
+  policy,
+};

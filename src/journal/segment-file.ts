@@ -59,4 +59,13 @@ export class SegmentFile {
       }
     });
   }
+
+  /** Closes after a failure, ignoring further errors: the caller is already reporting one. */
+  discard(): void {
+    try {
+      this.close(false);
+    } catch {
+      // The descriptor is gone either way.
+    }
+  }
 }

@@ -252,7 +252,9 @@ function checkCheckpoint(
   const bad = (message: string): SegmentFailure => new SegmentFailure(firstUncovered, `checkpoint at tree size ${checkpoint.treeSize}: ${message}`);
   if (checkpoint.segment !== file || checkpoint.header !== hashOfHeader) throw bad('belongs to another segment or header');
   if (checkpoint.treeSize !== tree.size) {
-    throw new SegmentFailure(header.firstSeq + Math.min(checkpoint.treeSize, tree.size), `checkpoint covers ${checkpoint.treeSize} records but ${tree.size} precede it (records deleted or inserted)`);
+    // Seq numbers are contiguous, so missing records are the last ones; extra ones could be anywhere unverified.
+    const seq = checkpoint.treeSize > tree.size ? header.firstSeq + tree.size : firstUncovered;
+    throw new SegmentFailure(seq, `checkpoint at tree size ${checkpoint.treeSize}: covers ${checkpoint.treeSize} records but ${tree.size} precede it (records deleted or inserted)`);
   }
   if (checkpoint.root !== tree.root().toString('hex')) throw bad('root does not match the records (records altered)');
   if (header.publicKey === null) {

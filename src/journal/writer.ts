@@ -55,6 +55,8 @@ export interface JournalWriter {
 /** Past this many buffered bytes, append writes at once: memory stays bounded under any load. */
 const MAX_PENDING_BYTES = 1 << 20;
 const RETRY_MS = 1_000;
+/** Room kept for the checkpoint lines (a periodic and the final one) so segments stay under segmentMaxBytes. */
+const CHECKPOINT_RESERVE = 2 * 512;
 
 interface Segment {
   name: string;
@@ -106,7 +108,7 @@ class Writer implements JournalWriter {
         return;
       }
       const canonical = this.serialise(event);
-      if (this.segment.tree.size > 0 && this.segment.bytes + canonical.length + 80 > this.config.segmentMaxBytes) {
+      if (this.segment.tree.size > 0 && this.segment.bytes + Buffer.byteLength(canonical) + 80 + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
         this.rotate();
         if (this.failedAt !== undefined) {
           this.lostRecords++;
@@ -182,9 +184,10 @@ class Writer implements JournalWriter {
 
   private buffer(line: string, records: number): void {
     this.pending.push(line);
-    this.pendingBytes += line.length;
+    const bytes = Buffer.byteLength(line);
+    this.pendingBytes += bytes;
     this.pendingRecords += records;
-    this.segment.bytes += line.length;
+    this.segment.bytes += bytes;
   }
 
   private writeCheckpoint(final: boolean): Checkpoint {
@@ -203,7 +206,9 @@ class Writer implements JournalWriter {
     segment.sinceCheckpoint = 0;
     clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    if (segment.file) this.buffer(checkpointLine(checkpoint) + '\n', 0);
+    // A checkpoint of a segment that cannot be written is not evidence of anything: not shared.
+    if (!segment.file || this.closed) return checkpoint;
+    this.buffer(checkpointLine(checkpoint) + '\n', 0);
     try {
       this.options.onCheckpoint?.(checkpoint);
     } catch (error) {
@@ -230,6 +235,8 @@ class Writer implements JournalWriter {
       file.write(text, sync);
     } catch (error) {
       this.lostRecords += records;
+      file.discard();
+      this.segment.file = undefined;
       this.fail(error);
     }
   }
@@ -269,7 +276,7 @@ class Writer implements JournalWriter {
       segment.bytes = segment.file.size;
       this.failedAt = undefined;
     } catch (error) {
-      segment.file?.close(false);
+      segment.file?.discard();
       segment.file = undefined;
       this.fail(error);
     }
@@ -279,15 +286,13 @@ class Writer implements JournalWriter {
   /** After a failure, opens a fresh segment (rate-limited); true when writing works again. */
   private recover(): boolean {
     if (this.failedAt !== undefined && Date.now() - this.failedAt < RETRY_MS) return false;
-    this.segment.file?.close(false);
+    this.segment.file?.discard();
     this.segment = this.startSegment(this.segment.index + 1, null, true);
     return this.failedAt === undefined;
   }
 
   private fail(error: unknown): void {
     this.failedAt = Date.now();
-    this.segment.file?.close(false);
-    this.segment.file = undefined;
     this.warn(`journal not writable under ${this.dir}; flows continue unrecorded (see lostRecords)`, error);
   }
 
