@@ -21,12 +21,12 @@ export class ConfigError extends Error {
   }
 }
 
-export function isConfigError(error: unknown): error is ConfigError {
-  return error instanceof ConfigError;
-}
-
 function formatPlace(file: string | undefined, line: number | undefined, column: number | undefined): string {
   if (file === undefined) return '';
   if (line === undefined) return ` ${file}`;
   return ` ${file}:${line}:${column ?? 1}`;
+}
+
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof ConfigError;
 }

@@ -37,6 +37,13 @@ export function globProblem(glob: string): string | undefined {
   return undefined;
 }
 
+/** A plain RegExp test: several times faster per call than picomatch's matcher wrapper. */
 export function compileGlob(glob: string): (value: string) => boolean {
-  return picomatch(glob, GLOB_OPTIONS);
+  const re = picomatch.makeRe(glob, GLOB_OPTIONS);
+  return (value) => re.test(value);
+}
+
+/** A glob that matches exactly `path` (used for run-time labels of a single file). */
+export function literalGlob(path: string): string {
+  return path.replace(/[*?[\]{}()!+@\\]/g, '\\$&');
 }

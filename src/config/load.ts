@@ -65,7 +65,8 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   return validateConfig(reader, doc.contents, base);
 }
 
-function applyEnvironment(config: ProvenantConfig, env: NodeJS.ProcessEnv): ProvenantConfig {
+/** Apply environment overrides (`PROVENANT_MODE`) to a parsed config. */
+export function applyEnvironment(config: ProvenantConfig, env: NodeJS.ProcessEnv): ProvenantConfig {
   const mode = env['PROVENANT_MODE'];
   if (mode !== undefined && mode !== '') {
     if (!(MODES as readonly string[]).includes(mode)) {

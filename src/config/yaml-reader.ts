@@ -42,7 +42,7 @@ export class YamlReader {
    */
   map(value: Located, allowed: readonly string[]): Map<string, Located> {
     const node = this.deref(value.node);
-    if (!isMap(node)) this.fail(node, `${value.where} must be a mapping (key: value), got ${describe(node)}`);
+    if (!isMap(node)) this.fail(node, `${value.where || 'the config'} must be a mapping (key: value), got ${describe(node)}`);
     const entries = new Map<string, Located>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;

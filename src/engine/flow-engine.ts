@@ -10,6 +10,7 @@
  */
 import { diag, trace, context as otelContext, type Attributes, type Link, type SpanContext } from '@opentelemetry/api';
 import type { ContentHashAlgorithm, LabelSpec, ResourceLabelRule, ResourceMatch } from '../config/types.js';
+import { literalGlob } from '../config/glob.js';
 import { ProvenanceDeniedError } from '../errors.js';
 import type { FlowContext, FlowContexts } from '../provenance/context.js';
 import type { LabelSchema, PublicLabels } from '../provenance/labels.js';
@@ -233,7 +234,7 @@ export class FlowEngine {
   labelResource(uriOrPath: string, labels: LabelSpec): void {
     const resource = this.resources.parse(uriOrPath);
     let match: ResourceMatch;
-    if (resource.kind === 'file') match = { path: resource.path as string };
+    if (resource.kind === 'file') match = { path: literalGlob(resource.path as string) };
     else if (resource.kind === 'service') match = { service: resource.service as string };
     else if (resource.host !== undefined && resource.port !== undefined) match = { host: resource.host, port: resource.port };
     else throw new RangeError(`cannot label ${uriOrPath}: only files, services and host:port resources take labels`);

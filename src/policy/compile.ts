@@ -164,8 +164,12 @@ class Policy implements CompiledPolicy {
     const destination = this.destinationFactsOf(resource);
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i] as CompiledRule;
-      if (!memoised(data.ruleMatches, i, () => rule.data(data))) continue;
-      if (!memoised(destination.ruleMatches, i, () => rule.destination(destination))) continue;
+      let dataMatch = data.ruleMatches[i];
+      if (dataMatch === UNKNOWN) data.ruleMatches[i] = dataMatch = rule.data(data) ? YES : NO;
+      if (dataMatch === NO) continue;
+      let destinationMatch = destination.ruleMatches[i];
+      if (destinationMatch === UNKNOWN) destination.ruleMatches[i] = destinationMatch = rule.destination(destination) ? YES : NO;
+      if (destinationMatch === NO) continue;
       if (rule.spec.effect === 'allow') return Object.freeze({ kind: 'allow', rule: rule.spec.id });
       return deny(rule.spec.id, ruleReason(rule.spec, this.schema, set, destination));
     }
@@ -214,14 +218,6 @@ class Policy implements CompiledPolicy {
     this.destinationFacts.set(resource.id, facts);
     return facts;
   }
-}
-
-function memoised(results: Uint8Array, index: number, evaluate: () => boolean): boolean {
-  const known = results[index];
-  if (known !== UNKNOWN) return known === YES;
-  const result = evaluate();
-  results[index] = result ? YES : NO;
-  return result;
 }
 
 function deny(rule: string, reason: string): Decision {

@@ -15,10 +15,6 @@ export class Revocations {
     this.uris = new Set(entries.map((entry) => this.normalise(entry)));
   }
 
-  get empty(): boolean {
-    return this.uris.size === 0;
-  }
-
   isRevoked(uriOrPath: string): boolean {
     if (this.uris.size === 0) return false;
     const uri = this.normalise(uriOrPath);

@@ -20,7 +20,6 @@ import { contentDigest, openJournal, pseudonymize, type JournalWriter } from '..
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
 import { FlowContexts } from '../provenance/context.js';
-import { LabelSchema } from '../provenance/labels.js';
 import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
 import { openProvenanceStore } from '../provenance/sqlite-store.js';
@@ -62,22 +61,23 @@ export function start(options: StartOptions = {}): Runtime {
   if (existing) return existing;
   const env = process.env;
   const logLevel = configureDiag(env);
-  const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env });
-  if (options.mode) config.mode = options.mode;
+  // start({ mode }) acts as PROVENANT_MODE does, so it also survives config reloads.
+  const effectiveEnv = options.mode ? { ...env, PROVENANT_MODE: options.mode } : env;
+  const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
   const service = resolveServiceName(env, config.service);
   const stateDir = resolveStateDir(env, options.stateDir);
-  const runtime = createRuntime(config, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel);
+  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel);
   (globalThis as RuntimeGlobal)[RUNTIME_KEY] = runtime;
   return runtime;
 }
 
-function createRuntime(config: ProvenantConfig, service: string, stateDir: string, instrument: boolean, logLevel: DiagLogLevel): Runtime {
-  const env = process.env;
-  const schema = new LabelSchema(config.levels.confidentiality, config.levels.integrity);
+function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service: string, stateDir: string, instrument: boolean, logLevel: DiagLogLevel): Runtime {
+  // The holder reports rejected reloads through diag itself.
+  const policy = new PolicyHolder({ config, env });
+  const schema = policy.schema;
   const resources = new ResourceRegistry(config.node);
   const sets = new ProvenanceSets(schema.neutral);
   const contexts = new FlowContexts(sets, { granularity: config.granularity, inheritProcessContext: config.inheritProcessContext });
-  const policy = new PolicyHolder({ config, schema, onError: (error: Error) => diag.error(`provenant: ${error.message}`) });
   const subscribers = new Subscribers();
   const enabled = config.mode !== 'off';
 
