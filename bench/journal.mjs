@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openJournal } from '../dist/journal/writer.js';
 import { verifyJournal } from '../dist/journal/verify.js';
+import { reportRows } from './report.mjs';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const stateDir = mkdtempSync(join(tmpdir(), 'provenant-bench-'));
@@ -67,3 +68,7 @@ console.log(JSON.stringify(result, null, 2));
 console.log(`append: ${result.appendPerSecond.toLocaleString('en')} records/s (target ≥ 50,000)  ${result.appendPerSecond >= 50_000 ? 'PASS' : 'FAIL'}`);
 console.log(`verify ${total.toLocaleString('en')} records: ${result.verifySeconds} s in-process, ${result.cliVerifySeconds} s via the CLI (target ≤ 10 s for 1,000,000)  ${result.verified ? 'verified' : 'NOT VERIFIED'}`);
 if (!result.verified) process.exitCode = 1;
+reportRows([
+  { bench: 'journal', metric: 'append (one core)', unit: 'records/s', better: 'higher', provenant: result.appendPerSecond, target: '≥ 50,000' },
+  { bench: 'journal', metric: `verify ${total.toLocaleString('en')} records (CLI)`, unit: 's', better: 'lower', provenant: result.cliVerifySeconds, target: '≤ 10 s' },
+]);
