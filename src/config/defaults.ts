@@ -12,6 +12,7 @@ export const DEFAULT_JOURNAL: Readonly<JournalConfig> = Object.freeze({
   checkpointEvery: 1000,
   checkpointIntervalMs: 10_000,
   segmentMaxBytes: 64 * 1024 * 1024,
+  repeatWindowMs: 1000,
 });
 
 export const DEFAULT_TRUST_MAX_AGE_SECONDS = 300;

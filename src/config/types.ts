@@ -97,6 +97,12 @@ export interface JournalConfig {
   checkpointEvery: number;
   checkpointIntervalMs: number;
   segmentMaxBytes: number;
+  /**
+   * Identical flows (same op, resource, provenance, decision, user) from different contexts within
+   * this window get one span and record; the repeats are counted in a summary record. 0 = every
+   * context gets its own span and record.
+   */
+  repeatWindowMs: number;
 }
 
 export interface ProvenantConfig {

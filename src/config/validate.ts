@@ -341,7 +341,7 @@ class ConfigValidator {
 
   private readJournal(value: Located, base: JournalConfig): JournalConfig {
     const m = this.r.map(value, [
-      'enabled', 'contentHash', 'pseudonymize', 'sync', 'flushIntervalMs', 'checkpointEvery', 'checkpointIntervalMs', 'segmentMaxBytes',
+      'enabled', 'contentHash', 'pseudonymize', 'sync', 'flushIntervalMs', 'checkpointEvery', 'checkpointIntervalMs', 'segmentMaxBytes', 'repeatWindowMs',
     ]);
     const journal = { ...base };
     const enabled = m.get('enabled');
@@ -360,6 +360,8 @@ class ConfigValidator {
     if (interval) journal.checkpointIntervalMs = this.r.integer(interval, 0);
     const segment = m.get('segmentMaxBytes');
     if (segment) journal.segmentMaxBytes = this.r.integer(segment, 4096);
+    const repeatWindow = m.get('repeatWindowMs');
+    if (repeatWindow) journal.repeatWindowMs = this.r.integer(repeatWindow, 0);
     return journal;
   }
 }

@@ -21,6 +21,7 @@ import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { LineageSink, LineageSpanName } from '../lineage/sink.js';
 import type { FlowEvent, FlowOp } from './events.js';
 import { isInternal } from './internal.js';
+import { RepeatedFlows } from './repeated-flows.js';
 import type { Subscribers } from './subscribers.js';
 
 /** Bound on sources listed in a span attribute; the journal keeps them all. */
@@ -48,6 +49,8 @@ export interface FlowEngineParts {
   journal?: JournalSink | undefined;
   lineage?: LineageSink | undefined;
   contentHash?: ContentHashAlgorithm;
+  /** Window over which identical flows from different contexts are summarised (0 = never; see repeated-flows.ts). */
+  repeatWindowMs?: number;
   /** Computes `<alg>:<hex>` of content (provided by the journal module). */
   digest?: ((algorithm: ContentHashAlgorithm, data: Uint8Array | string) => string | undefined) | undefined;
   /** Maps an end-user id to what is recorded (HMAC pseudonym when configured). */
@@ -82,6 +85,8 @@ interface LastWrite {
   data: ProvenanceSet;
   epoch: number;
   decision: Decision;
+  /** Span of this flow, when this context spanned it (propagated as traceparent). */
+  span?: SpanContext | undefined;
 }
 
 interface LastRead {
@@ -103,9 +108,11 @@ export class FlowEngine {
   private readonly storedSets = new WeakMap<StoredProvenance, ProvenanceSet>();
   /** Per file resource: the provenance set id last merged into the store by this process. */
   private readonly merged = new Map<number, number>();
+  private readonly repeats: RepeatedFlows | undefined;
 
   constructor(parts: FlowEngineParts) {
     this.parts = parts;
+    this.repeats = parts.repeatWindowMs ? new RepeatedFlows(parts.repeatWindowMs, (event) => parts.journal?.append(event)) : undefined;
     this.schema = parts.schema;
     this.resources = parts.resources;
     this.sets = parts.sets;
@@ -142,9 +149,11 @@ export class FlowEngine {
     const last = this.lastWrites.get(ctx);
     if (last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch) return last.decision;
     const decision = this.decide(policy, data, resource);
+    let span = last?.resource === resource ? last.span : undefined;
     try {
       if (ctx.firstTime(`w${resource.id}:${data.id}:${policy.epoch}:${decision.kind}`)) {
         const spanContext = this.emit(ctx, decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write', 'write', resource, data, decision, bytes, options, ctx.readLinks);
+        span = spanContext ?? span;
         if (decision.kind !== 'deny') this.persist(resource, data, spanContext);
       } else if (decision.kind !== 'deny') {
         this.persist(resource, data, undefined);
@@ -153,8 +162,15 @@ export class FlowEngine {
       // Recording fails open (the decision stands); a policy fault already failed closed in decide().
       diag.warn(`provenant: recording a write to ${resource.uri} failed`, error);
     }
-    this.lastWrites.set(ctx, { resource, data, epoch: policy.epoch, decision });
+    this.lastWrites.set(ctx, { resource, data, epoch: policy.epoch, decision, span });
     return decision;
+  }
+
+  /** Span of the current context's latest write to `resource` (the parent a callee's spans join). */
+  writeSpan(resource: Resource): SpanContext | undefined {
+    const ctx = this.contexts.current();
+    const last = this.lastWrites.get(ctx);
+    return last?.resource === resource && last.span ? last.span : ctx.parentSpan;
   }
 
   /**
@@ -239,6 +255,11 @@ export class FlowEngine {
     else if (resource.host !== undefined && resource.port !== undefined) match = { host: resource.host, port: resource.port };
     else throw new RangeError(`cannot label ${uriOrPath}: only files, services and host:port resources take labels`);
     this.parts.policy.prependResource({ match, labels });
+  }
+
+  /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
+  flushRepeats(): void {
+    this.repeats?.flush();
   }
 
   /** Labels of the current context, readable. */
@@ -328,8 +349,20 @@ export class FlowEngine {
     action?: string,
     user: string | undefined = ctx.user,
   ): SpanContext | undefined {
-    const labels = this.schema.toPublic(data.labels);
     const recordedUser = user !== undefined && this.parts.recordUser ? this.parts.recordUser(user) : user;
+    const now = Date.now();
+    const repeatKey =
+      this.repeats === undefined || decision?.kind === 'deny' || op === 'record' ? undefined : `${op}|${resource.id}|${data.id}|${decision?.kind ?? ''}|${recordedUser ?? ''}|${this.parts.policy.current.epoch}`;
+    if (repeatKey !== undefined) {
+      const first = this.repeats?.repeatOf(repeatKey, now);
+      if (first !== undefined) {
+        if (this.parts.subscribers.active) this.parts.subscribers.publish({ ...first.event, time: now });
+        // A repeated read is linked through the first occurrence's span (the same flow). A repeated
+        // write returns none, so trace context propagated downstream stays this request's own.
+        return op === 'read' ? first.span : undefined;
+      }
+    }
+    const labels = this.schema.toPublic(data.labels);
     let spanContext: SpanContext | undefined;
     if (this.parts.lineage) {
       const attributes: Attributes = {
@@ -354,7 +387,7 @@ export class FlowEngine {
       if (ctx.kind !== 'process' && ctx.parentSpan === undefined) ctx.parentSpan = spanContext;
     }
     const event: FlowEvent = {
-      time: Date.now(),
+      time: now,
       op,
       resource: resource.uri,
       sources: [...data.sources],
@@ -378,6 +411,7 @@ export class FlowEngine {
     if (options?.attributes) event.attributes = flatAttributes(options.attributes);
     this.parts.journal?.append(event);
     this.parts.subscribers.publish(event);
+    if (repeatKey !== undefined) this.repeats?.remember(repeatKey, event, spanContext);
     return spanContext;
   }
 

@@ -1,6 +1,8 @@
 /** Every instrumentation provenant enables at preload, in order. */
+import { FsInstrumentation } from './fs.js';
 import type { Instrumentation } from './instrumentation.js';
+import { NetworkInstrumentation } from './net/index.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [];
+  return [new FsInstrumentation(), new NetworkInstrumentation()];
 }

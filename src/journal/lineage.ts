@@ -3,6 +3,11 @@
  * `record` is an edge from each of its sources to the resource written. Upstream of R is
  * everything R transitively derives from; downstream is everything derived from R.
  * Denied flows moved no data and make no edge.
+ *
+ * Network endpoints (`http(s)://`, `tcp://`, `service://`) are leaves of the walk: what one
+ * service sent to an endpoint is not what another read from it (a request to billing and
+ * billing's tariff sheet in a response share the URI, not the data). Data that crosses services
+ * keeps its lineage through the source URIs carried in signed baggage, not through endpoints.
  */
 import type { PublicLabels } from '../provenance/labels.js';
 import type { JournalRecord } from './format.js';
@@ -55,9 +60,11 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
   const all = [...edges.values()];
   const near = (edge: LineageEdge): string => (direction === 'upstream' ? edge.to : edge.from);
   const far = (edge: LineageEdge): string => (direction === 'upstream' ? edge.from : edge.to);
+  const startSet = new Set(start);
+  const expands = (uri: string): boolean => startSet.has(uri) || !isEndpoint(uri);
   for (let frontier = start; frontier.length > 0; ) {
     const next: string[] = [];
-    const current = new Set(frontier);
+    const current = new Set(frontier.filter(expands));
     for (const edge of all) {
       if (current.has(near(edge)) && !visited.has(far(edge))) {
         visited.add(far(edge));
@@ -71,8 +78,12 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
     resource,
     labels: labels.get(resource)?.labels ?? null,
   }));
-  const used = all.filter((edge) => visited.has(near(edge))).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  const used = all.filter((edge) => visited.has(near(edge)) && expands(near(edge))).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   return { resource: start.length === 1 ? (start[0] as string) : matcher.display, direction, nodes, edges: used };
+}
+
+function isEndpoint(uri: string): boolean {
+  return /^(https?|tcp|service):\/\//.test(uri);
 }
 
 /** One edge per (from, to, service, trace): a flow repeated in one trace is one edge. */

@@ -13,13 +13,14 @@ export type FlowContextKind = 'process' | 'request' | 'run';
 /** Bound on remembered read spans (links) and distinct flows per context. */
 const MAX_READ_LINKS = 32;
 const MAX_FLOW_MEMO = 1024;
+const NO_LINKS: readonly SpanContext[] = Object.freeze([]);
 
 export class FlowContext {
   provenance: ProvenanceSet;
-  /** Span contexts of the reads that fed this context: the links of its write spans. */
-  readonly readLinks: SpanContext[] = [];
+  /** Span contexts of the reads that fed this context (the links of its write spans); allocated on first use, as most request contexts never need one. */
+  private links: SpanContext[] | undefined;
   /** Keys of flows already spanned and journaled in this context (one span per distinct flow). */
-  private readonly seenFlows = new Set<string>();
+  private seenFlows: Set<string> | undefined;
   /** Parent for this context's lineage spans (incoming traceparent, or its first span). */
   parentSpan: SpanContext | undefined;
 
@@ -36,15 +37,24 @@ export class FlowContext {
 
   /** True the first time `key` is seen in this context. */
   firstTime(key: string): boolean {
+    if (this.seenFlows === undefined) {
+      this.seenFlows = new Set([key]);
+      return true;
+    }
     if (this.seenFlows.has(key)) return false;
     if (this.seenFlows.size >= MAX_FLOW_MEMO) this.seenFlows.clear();
     this.seenFlows.add(key);
     return true;
   }
 
+  get readLinks(): readonly SpanContext[] {
+    return this.links ?? NO_LINKS;
+  }
+
   addReadLink(span: SpanContext): void {
-    if (this.readLinks.length >= MAX_READ_LINKS) this.readLinks.shift();
-    this.readLinks.push(span);
+    this.links ??= [];
+    if (this.links.length >= MAX_READ_LINKS) this.links.shift();
+    this.links.push(span);
   }
 }
 

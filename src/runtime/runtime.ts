@@ -120,6 +120,7 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
     journal,
     lineage: tracing,
     contentHash: config.journal.contentHash,
+    repeatWindowMs: config.journal.repeatWindowMs,
     digest: contentDigest,
     recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
   });
@@ -138,6 +139,7 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
   if (config.file) policy.watch();
 
   const flushSync = (): void => {
+    engine.flushRepeats();
     subscribers.deliver();
     journal?.close();
     tracing?.flushSync(EXIT_FLUSH_BUDGET_MS);
@@ -158,6 +160,7 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
         for (const instrumentation of instrumentations) instrumentation.disable();
         syncBuiltinESMExports();
         policy.close();
+        engine.flushRepeats();
         subscribers.deliver();
         journal?.close();
         await tracing?.shutdown();

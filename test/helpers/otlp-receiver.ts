@@ -390,3 +390,23 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     },
   };
 }
+
+/**
+ * Vitest lifecycle for a test file that needs one receiver: started before all tests, closed
+ * (with leftover children and temp dirs) after. Returns a getter since the receiver exists only
+ * once `beforeAll` has run.
+ */
+export function useOtlpReceiver(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }, cleanup: () => Promise<void>): () => OtlpReceiver {
+  let receiver: OtlpReceiver | undefined;
+  hooks.beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  hooks.afterAll(async () => {
+    await cleanup();
+    await receiver?.close();
+  });
+  return () => {
+    if (!receiver) throw new Error('the OTLP receiver is not started yet (use it inside a test)');
+    return receiver;
+  };
+}

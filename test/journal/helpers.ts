@@ -17,6 +17,7 @@ export function journalConfig(overrides: Partial<JournalConfig> = {}): JournalCo
     checkpointEvery: 5,
     checkpointIntervalMs: 60_000,
     segmentMaxBytes: 16 * 1024 * 1024,
+    repeatWindowMs: 0,
     ...overrides,
   };
 }

@@ -12,7 +12,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
   ['unknown top-level key', 'mode: enforce\nrulez: []\n', '2:1', 'unknown key "rulez" at the top level (did you mean "rules"?)'],
   ['unknown key in a resource', 'resources:\n  - match: { path: "data/**" }\n    lables: { confidentiality: secret }\n', '3:5', 'unknown key "lables" in resources[0] (did you mean "labels"?)'],
   ['unknown key in a condition', 'rules:\n  - id: a\n    deny: { data: { tag: [pii] } }\n', '3:21', 'unknown key "tag" in rules[0].deny.data (did you mean "tags"?)'],
-  ['unknown key, nothing close', 'journal: { colour: blue }\n', '1:12', 'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes)'],
+  ['unknown key, nothing close', 'journal: { colour: blue }\n', '1:12', 'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes, repeatWindowMs)'],
   ['list expected', 'resources: { match: x }\n', '1:12', 'resources must be a list, got a mapping'],
   ['boolean expected', 'inheritProcessContext: "yes"\n', '1:24', 'inheritProcessContext must be true or false, got the string "yes"'],
   ['number expected', 'journal:\n  flushIntervalMs: fast\n', '2:20', 'journal.flushIntervalMs must be a whole number, got the string "fast"'],

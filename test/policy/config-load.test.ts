@@ -34,6 +34,7 @@ describe('loadConfig resolution', () => {
         checkpointEvery: 1000,
         checkpointIntervalMs: 10_000,
         segmentMaxBytes: 64 * 1024 * 1024,
+        repeatWindowMs: 1000,
       },
     });
   });

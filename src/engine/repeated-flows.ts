@@ -1,0 +1,71 @@
+/**
+ * Aggregation of repeated identical flows across contexts. A server answering the same caller
+ * with data of the same provenance thousands of times a second makes one distinct flow per
+ * request context; spanning and journaling each would cost more than the request itself. Within
+ * a window, the first occurrence of a flow (same op, resource, provenance set, decision, user,
+ * policy epoch) gets its span and journal record as usual; the repeats are counted and written
+ * as one summary record (`provenant.repeats`) when the window closes or the process exits.
+ * Denials are never aggregated: each one is its own record and span.
+ */
+import type { SpanContext } from '@opentelemetry/api';
+import type { FlowEvent } from './events.js';
+
+interface RepeatEntry {
+  readonly event: FlowEvent;
+  readonly span: SpanContext | undefined;
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** Bound on distinct flows remembered per window; beyond it flows are simply not aggregated. */
+const MAX_ENTRIES = 16_384;
+
+export class RepeatedFlows {
+  private entries = new Map<string, RepeatEntry>();
+  private windowStart = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly writeSummary: (event: FlowEvent) => void,
+  ) {}
+
+  /** The first occurrence when `key` already happened in this window (and counts it). */
+  repeatOf(key: string, now: number): { readonly event: FlowEvent; readonly span: SpanContext | undefined } | undefined {
+    if (now - this.windowStart >= this.windowMs) this.flush(now);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.count === 0) entry.first = now;
+    entry.count++;
+    entry.last = now;
+    this.timer ??= setTimeout(() => this.flush(Date.now()), this.windowMs).unref();
+    return entry;
+  }
+
+  remember(key: string, event: FlowEvent, span: SpanContext | undefined): void {
+    if (this.entries.size < MAX_ENTRIES) this.entries.set(key, { event, span, count: 0, first: 0, last: 0 });
+  }
+
+  /** Write one summary record per flow that repeated, and start a new window. */
+  flush(now = Date.now()): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const entries = this.entries;
+    this.entries = new Map();
+    this.windowStart = now;
+    for (const entry of entries.values()) {
+      if (entry.count === 0) continue;
+      const summary: FlowEvent = {
+        ...entry.event,
+        time: entry.last,
+        attributes: { ...entry.event.attributes, 'provenant.repeats': entry.count, 'provenant.repeats_since': new Date(entry.first).toISOString() },
+      };
+      // The ids named the first occurrence's span; the repeats had none of their own.
+      delete summary.traceId;
+      delete summary.spanId;
+      delete summary.contentDigest;
+      this.writeSummary(summary);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * fs instrumentation: every byte an app moves through `fs` (sync, callback, promise,
+ * FileHandle and stream forms; ESM named imports see the same functions once the runtime
+ * syncs the built-in exports) is a recorded flow, and every write is checked before the first
+ * byte moves. I/O under the state dir and module loading are not flows.
+ */
+import fs = require('node:fs');
+import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
+import { patchCallbackApi } from './fs/callback-api.js';
+import { FsFlows } from './fs/flows.js';
+import { passModuleLoadingThrough } from './fs/module-loading.js';
+import { Patcher } from './fs/patcher.js';
+import { patchPromiseApi } from './fs/promise-api.js';
+import { patchSyncApi } from './fs/sync-api.js';
+
+export class FsInstrumentation implements Instrumentation {
+  readonly name = 'fs';
+  private patcher: Patcher | undefined;
+  private removeLoaderHook: (() => void) | undefined;
+
+  enable(context: InstrumentationContext): void {
+    if (this.patcher) return;
+    const flows = new FsFlows(context.engine, context.stateDir, context.config.journal.contentHash !== 'none');
+    const patcher = new Patcher();
+    this.patcher = patcher;
+    patchSyncApi(fs, flows, patcher);
+    patchCallbackApi(fs, flows, patcher);
+    // fs.promises is the very object `fs/promises` exports.
+    patchPromiseApi(fs.promises, flows, patcher);
+    this.removeLoaderHook = passModuleLoadingThrough(flows);
+  }
+
+  disable(): void {
+    this.patcher?.restoreAll();
+    this.patcher = undefined;
+    this.removeLoaderHook?.();
+    this.removeLoaderHook = undefined;
+  }
+}

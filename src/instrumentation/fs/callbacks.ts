@@ -1,0 +1,47 @@
+/**
+ * Callback-style plumbing: surfacing a denial as the callback's first argument (asynchronously,
+ * as fs reports its own errors) and hooking the callback to record what completed.
+ */
+import { diag } from '@opentelemetry/api';
+
+type Callback = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Index of the callback: the last argument when it is a function. */
+function callbackIndex(args: IArguments): number {
+  const last = args.length - 1;
+  return last >= 0 && typeof args[last] === 'function' ? last : -1;
+}
+
+/** Deliver `error` to the call's callback on the next tick; without a callback, throw it (Node would throw too). */
+export function failCallback(args: IArguments, error: Error): undefined {
+  const index = callbackIndex(args);
+  if (index < 0) throw error;
+  process.nextTick(args[index] as Callback, error);
+  return undefined;
+}
+
+/**
+ * The call's arguments with the callback replaced by one that runs `onSuccess(result…)` (or
+ * `onError()`) before the app's callback, in the caller's async context, which fs preserves;
+ * undefined when there is no callback to hook.
+ */
+export function hookCallback(
+  args: IArguments,
+  onSuccess: (first: unknown, second: unknown) => void,
+  onError?: () => void,
+): unknown[] | undefined {
+  const index = callbackIndex(args);
+  if (index < 0) return undefined;
+  const callback = args[index] as Callback;
+  const hooked = Array.prototype.slice.call(args) as unknown[];
+  hooked[index] = function hookedCallback(this: unknown, error: unknown, first: unknown, second: unknown): unknown {
+    try {
+      if (error === null || error === undefined) onSuccess(first, second);
+      else onError?.();
+    } catch (failure) {
+      diag.warn('provenant: recording a completed fs call failed', failure);
+    }
+    return Reflect.apply(callback, this, arguments);
+  };
+  return hooked;
+}

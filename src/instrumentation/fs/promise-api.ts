@@ -1,0 +1,141 @@
+/**
+ * The promise fs API (`fs.promises`, which is also `fs/promises`) and FileHandle. A denial is a
+ * rejected promise and the original never runs. FileHandle's prototype is not reachable
+ * before the first handle exists, so it is patched when `fs.promises.open` returns one — the
+ * only public way to get a FileHandle. Its streams and readLines() do their I/O through the
+ * handle's read/write/writev methods, which are patched here.
+ */
+import type * as FsPromises from 'node:fs/promises';
+import { isInternal } from '../../engine/internal.js';
+import { opensForWrite } from './flags.js';
+import { sizeOf, sizeOfAll, type FileTarget, type FsFlows } from './flows.js';
+import type { NativeFunction, Patcher } from './patcher.js';
+
+interface BytesRead {
+  bytesRead: number;
+}
+
+export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, patcher: Patcher): void {
+  let fileHandlePatched = false;
+  const adopt = (handle: object, target: FileTarget | undefined): void => {
+    if (!fileHandlePatched) {
+      fileHandlePatched = true;
+      patchFileHandle(Object.getPrototypeOf(handle) as object, flows, patcher);
+    }
+    if (target !== undefined) flows.handles.set(handle, target);
+  };
+
+  patcher.wrap(promises, 'readFile', (original) =>
+    function readFile(this: unknown, path: unknown): unknown {
+      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+    },
+  );
+
+  for (const name of ['writeFile', 'appendFile'] as const) {
+    patcher.wrap(promises, name, (original) =>
+      function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
+        const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+        const denied = target && flows.authorize(target, sizeOf(data), data);
+        return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+      },
+    );
+  }
+
+  patcher.wrap(promises, 'truncate', (original) =>
+    function truncate(this: unknown, path: unknown): unknown {
+      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const denied = target && flows.authorize(target, undefined);
+      return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+    },
+  );
+
+  patcher.wrap(promises, 'open', (original) =>
+    function open(this: unknown, path: unknown, flags: unknown): unknown {
+      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const denied = target && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
+      if (denied) return Promise.reject(denied);
+      return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
+        adopt(handle, target);
+        return handle;
+      });
+    },
+  );
+
+  for (const [name, op] of [['copyFile', 'copy'], ['rename', 'move']] as const) {
+    patcher.wrap(promises, name, (original) =>
+      function transfer(this: unknown, from: unknown, to: unknown): unknown {
+        const denied = flows.depth === 0 && !isInternal() ? flows.transfer(op, from, to) : undefined;
+        return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+      },
+    );
+  }
+
+  patcher.wrap(promises, 'cp', (original) =>
+    function cp(this: unknown, from: unknown, to: unknown): unknown {
+      if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+      const denied = flows.transfer('copy', from, to);
+      if (denied) return Promise.reject(denied);
+      const clearMarks = flows.markCopiesChecked(from, to);
+      return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(clearMarks);
+    },
+  );
+
+  for (const name of ['unlink', 'rm'] as const) {
+    patcher.wrap(promises, name, (original) =>
+      function remove(this: unknown, path: unknown): unknown {
+        if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+        const files = flows.filesAt(path);
+        return (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
+          flows.retire(files);
+          return result;
+        });
+      },
+    );
+  }
+}
+
+function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {
+  for (const name of ['read', 'readv'] as const) {
+    patcher.wrap(prototype, name, (original) =>
+      function readFromHandle(this: object): unknown {
+        const target = isInternal() ? undefined : flows.handles.get(this);
+        const pending = Reflect.apply(original, this, arguments) as Promise<BytesRead>;
+        if (target === undefined) return pending;
+        return pending.then((result) => {
+          if (result.bytesRead > 0) flows.read(target, result.bytesRead);
+          return result;
+        });
+      },
+    );
+  }
+
+  patcher.wrap(prototype, 'readFile', (original) =>
+    function readFile(this: object): unknown {
+      const target = isInternal() ? undefined : flows.handles.get(this);
+      return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+    },
+  );
+
+  for (const name of ['write', 'writeFile', 'appendFile'] as const) {
+    patcher.wrap(prototype, name, (original) => checkedHandleWrite(flows, original, sizeOf));
+  }
+  patcher.wrap(prototype, 'writev', (original) => checkedHandleWrite(flows, original, sizeOfAll));
+  patcher.wrap(prototype, 'truncate', (original) => checkedHandleWrite(flows, original, () => undefined));
+}
+
+function checkedHandleWrite(flows: FsFlows, original: NativeFunction, size: (data: unknown) => number | undefined): NativeFunction {
+  return function writeToHandle(this: object, data: unknown): unknown {
+    const target = isInternal() ? undefined : flows.handles.get(this);
+    const denied = target && flows.authorize(target, size(data), data);
+    return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+  };
+}
+
+function recordWholeRead(flows: FsFlows, target: FileTarget | undefined, pending: unknown): unknown {
+  if (target === undefined) return pending;
+  return (pending as Promise<unknown>).then((data) => {
+    flows.read(target, sizeOf(data), data);
+    return data;
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * Events of an HTTP message run in the flow context of its request. Node runs a server's parser
+ * callbacks (request body `data`, `end`) in the connection's async context and a client's in the
+ * context that created the socket, so without this a keep-alive connection would carry one
+ * request's labels into the next.
+ */
+import type { EventEmitter } from 'node:events';
+import type { FlowContext, FlowContexts } from '../../provenance/context.js';
+import type { Patches } from './patches.js';
+
+export const FLOW_CONTEXT = Symbol('provenant.flowContext');
+
+export type ContextBound = { [FLOW_CONTEXT]?: FlowContext };
+
+export function inContext<T>(contexts: FlowContexts, context: FlowContext, fn: () => T): T {
+  return contexts.current() === context ? fn() : contexts.runWith(context, fn);
+}
+
+/** Every `emit` on an object of `proto` that carries a flow context runs in that context. */
+export function bindEmitsToContext(patches: Patches, proto: EventEmitter, contexts: FlowContexts): void {
+  patches.wrap(proto, 'emit', (emit) =>
+    function (this: EventEmitter & ContextBound, ...args: Parameters<EventEmitter['emit']>): boolean {
+      const context = this[FLOW_CONTEXT];
+      if (context === undefined || contexts.current() === context) return emit.apply(this, args);
+      return contexts.runWith(context, () => emit.apply(this, args));
+    },
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * Global `fetch` (Node's bundled undici) and anything else using undici's global dispatcher.
+ * An interceptor composed onto the global dispatcher decides each request before undici looks
+ * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
+ * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
+ * so provenant creates it at preload.
+ */
+import dc from 'node:diagnostics_channel';
+import type { Attributes } from '@opentelemetry/api';
+import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowContext } from '../../provenance/context.js';
+import type { Resource } from '../../provenance/resource.js';
+import { formatTraceparent } from '../../propagation/traceparent.js';
+import { normaliseHost } from '../../propagation/trust.js';
+import { inContext } from './context-binding.js';
+import type { Patches } from './patches.js';
+import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { HTTP_SOCKET } from './socket.js';
+
+/** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
+const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+/** OpenTelemetry's undici instrumentation adds its own traceparent through this channel. */
+const undiciRequestCreated = dc.channel('undici:request:create');
+
+type HeaderValue = string | string[] | undefined;
+type Headers = Record<string, HeaderValue>;
+
+interface DispatchOptions {
+  origin?: string | URL;
+  path?: string;
+  method?: string;
+  headers?: unknown;
+}
+
+/** undici's handler API (v7), as interceptors receive it. */
+interface DispatchHandler {
+  onRequestStart?(controller: unknown, context: unknown): void;
+  onRequestUpgrade?(controller: unknown, statusCode: number, headers: Headers, socket: unknown): void;
+  onResponseStart?(controller: unknown, statusCode: number, headers: Headers, statusMessage?: string): void;
+  onResponseData?(controller: unknown, chunk: Buffer): void;
+  onResponseEnd?(controller: unknown, trailers: Headers): void;
+  onResponseError?(controller: unknown, error: Error): void;
+}
+
+type Dispatch = (options: DispatchOptions, handler: DispatchHandler) => boolean;
+
+interface Dispatcher {
+  dispatch: Dispatch;
+  compose(interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher;
+}
+
+type DispatcherGlobal = typeof globalThis & { [GLOBAL_DISPATCHER]?: Dispatcher };
+
+interface Origin {
+  protocol: 'http' | 'https';
+  host: string;
+  port: number;
+}
+
+export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+  const contexts = engine.contexts;
+  const origins = new Map<string, Origin | undefined>();
+
+  const interceptor = (dispatch: Dispatch): Dispatch =>
+    function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+      const origin = originOf(options.origin, origins);
+      if (origin === undefined) return dispatch(options, handler);
+      const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
+      const attributes: Attributes = {
+        'server.address': origin.host,
+        'server.port': origin.port,
+        'http.request.method': options.method ?? 'GET',
+        'url.full': `${String(options.origin)}${options.path ?? ''}`,
+      };
+      const decision = engine.authorizeWrite(resource, undefined, { attributes });
+      if (decision.kind === 'deny') {
+        handler.onResponseError?.(null, engine.deniedError(decision, resource));
+        return true;
+      }
+      const ctx = contexts.current();
+      const headers = propagationHeaders(options.headers, origin.host, resource);
+      return dispatch({ ...options, headers }, new ResponseReader(handler, (responseHeaders, statusCode) => readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode })));
+    };
+
+  const propagationHeaders = (given: unknown, host: string, resource: Resource): Headers => {
+    const headers = headerRecord(given);
+    if (headers['traceparent'] === undefined && !undiciRequestCreated.hasSubscribers) {
+      const span = engine.writeSpan(resource);
+      if (span) headers['traceparent'] = formatTraceparent(span);
+    }
+    const baggage = flows.baggageFor(host, headers['baggage'], resource);
+    if (baggage !== undefined) headers['baggage'] = baggage;
+    else delete headers['baggage'];
+    return headers;
+  };
+
+  const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
+    inContext(contexts, ctx, () => flows.read(resource, flows.propagator.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
+  };
+
+  const target = globalThis as DispatcherGlobal;
+  const install = (installedDefault: boolean): void => {
+    const current = target[GLOBAL_DISPATCHER];
+    if (current === undefined) return;
+    const previous = current;
+    // The default dispatcher is replaced by an equal one whose sockets are marked as HTTP-owned.
+    const AgentClass = current.constructor as new (options: object) => Dispatcher;
+    const base = installedDefault && AgentClass.name === 'Agent' ? new AgentClass({ connect: { [HTTP_SOCKET]: true } }) : current;
+    target[GLOBAL_DISPATCHER] = base.compose(interceptor);
+    patches.onRestore(() => {
+      target[GLOBAL_DISPATCHER] = previous;
+    });
+  };
+
+  // Create undici's default dispatcher now, at preload, so the one provenant composes onto is
+  // known to be the default. Waiting for the first fetch() was cheaper (about 20 ms of start-up)
+  // but wrong: anything that loads undici earlier (an ESM `import http from 'node:http'`
+  // evaluates http.WebSocket) creates it first, and its sockets were then recorded twice, as
+  // HTTP and as raw TCP flows.
+  const installedDefault = target[GLOBAL_DISPATCHER] === undefined;
+  void globalThis.Headers;
+  install(installedDefault);
+}
+
+/** Forwards every callback, reading the response into the requesting context before the app sees it. */
+class ResponseReader implements DispatchHandler {
+  constructor(
+    private readonly inner: DispatchHandler,
+    private readonly onStart: (headers: Headers, statusCode: number) => void,
+  ) {}
+
+  onRequestStart(controller: unknown, context: unknown): void {
+    this.inner.onRequestStart?.(controller, context);
+  }
+
+  onRequestUpgrade(controller: unknown, statusCode: number, headers: Headers, socket: unknown): void {
+    this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(controller: unknown, statusCode: number, headers: Headers, statusMessage?: string): void {
+    if (statusCode >= 200) this.onStart(headers, statusCode);
+    this.inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: unknown, chunk: Buffer): void {
+    this.inner.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: unknown, trailers: Headers): void {
+    this.inner.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: unknown, error: Error): void {
+    this.inner.onResponseError?.(controller, error);
+  }
+}
+
+function originOf(origin: string | URL | undefined, cache: Map<string, Origin | undefined>): Origin | undefined {
+  if (origin === undefined) return undefined;
+  const key = String(origin);
+  if (cache.has(key)) return cache.get(key);
+  let parsed: Origin | undefined;
+  try {
+    const url = new URL(key);
+    if (url.protocol === 'http:' || url.protocol === 'https:') {
+      const protocol = url.protocol === 'https:' ? 'https' : 'http';
+      parsed = { protocol, host: normaliseHost(url.hostname), port: Number(url.port) || (protocol === 'https' ? 443 : 80) };
+    }
+  } catch {
+    parsed = undefined;
+  }
+  if (cache.size >= 1024) cache.clear();
+  cache.set(key, parsed);
+  return parsed;
+}
+
+/** undici accepts headers as a record, a flat [name, value, ...] array or an iterable of pairs. */
+function headerRecord(given: unknown): Headers {
+  const headers: Headers = {};
+  const add = (name: unknown, value: unknown): void => {
+    const key = String(name).toLowerCase();
+    const text = Array.isArray(value) ? value.map(String) : String(value);
+    const previous = headers[key];
+    headers[key] = previous === undefined ? text : ([] as string[]).concat(previous, text);
+  };
+  if (given === null || given === undefined) return headers;
+  if (Array.isArray(given)) {
+    if (given.length > 0 && Array.isArray(given[0])) for (const [name, value] of given as [unknown, unknown][]) add(name, value);
+    else for (let i = 0; i + 1 < given.length; i += 2) add(given[i], given[i + 1]);
+  } else if (typeof (given as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    for (const [name, value] of given as Iterable<[unknown, unknown]>) add(name, value);
+  } else {
+    for (const [name, value] of Object.entries(given as Record<string, unknown>)) if (value !== undefined) add(name, value);
+  }
+  return headers;
+}

@@ -1,0 +1,196 @@
+/**
+ * HTTP/HTTPS clients: `http.request`/`get`, `https.request`/`get` and every library built on them
+ * (axios, got, node-fetch, follow-redirects...). The request is a write flow to the origin,
+ * decided before the ClientRequest exists: a denied request gets an agent that never connects
+ * and fails with ERR_PROVENANCE_DENIED as its 'error' event. Allowed requests carry traceparent
+ * and, to trusted peers only, signed provenant baggage; the response body is read into the
+ * requesting context with the server's verified labels.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
+import type { Attributes } from '@opentelemetry/api';
+import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowContext } from '../../provenance/context.js';
+import type { ProvenanceSet } from '../../provenance/provenance-set.js';
+import type { Resource } from '../../provenance/resource.js';
+import { formatTraceparent } from '../../propagation/traceparent.js';
+import { normaliseHost } from '../../propagation/trust.js';
+import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
+import type { Patches } from './patches.js';
+import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { asHttpOwned } from './socket.js';
+
+const CLIENT_FLOW = Symbol('provenant.clientFlow');
+
+type Protocol = 'http' | 'https';
+type RequestFunction = (...args: unknown[]) => http.ClientRequest;
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+type Callback = (...args: unknown[]) => void;
+
+interface RequestTarget {
+  protocol: Protocol;
+  host: string;
+  port: number;
+  /** The call's options merged as http.request merges them (for the denied path). */
+  options: http.RequestOptions;
+  callback: Callback | undefined;
+  attributes: Attributes;
+}
+
+interface ClientFlow {
+  readonly ctx: FlowContext;
+  readonly resource: Resource;
+  readonly host: string;
+  readonly attributes: Attributes;
+  /** Context provenance the propagated headers describe. */
+  propagated: ProvenanceSet | undefined;
+  denied: boolean;
+}
+
+type FlowRequest = http.ClientRequest & ContextBound & { [CLIENT_FLOW]?: ClientFlow };
+/** Node's own path for a socket that could not be created: emits 'error' then 'close' on the next tick. */
+type SocketlessRequest = http.ClientRequest & { onSocket(socket: null, error: Error): void };
+
+export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+  const contexts = engine.contexts;
+
+  /** traceparent (unless another instrumentation set one) and the baggage for this destination. */
+  const propagate = (req: FlowRequest, flow: ClientFlow): void => {
+    if (req.headersSent) return;
+    flow.propagated = contexts.current().provenance;
+    if (!req.hasHeader('traceparent')) {
+      const span = engine.writeSpan(flow.resource);
+      if (span) req.setHeader('traceparent', formatTraceparent(span));
+    }
+    const existing = req.getHeader('baggage');
+    const baggage = flows.baggageFor(flow.host, typeof existing === 'number' ? String(existing) : existing, flow.resource);
+    if (baggage !== undefined) req.setHeader('baggage', baggage);
+    else if (existing !== undefined) req.removeHeader('baggage');
+  };
+
+  const instrument = (original: RequestFunction, protocol: Protocol): RequestFunction =>
+    function request(this: unknown, ...args: unknown[]): http.ClientRequest {
+      const target = requestTarget(args, protocol);
+      if (target === undefined) return asHttpOwned(() => original.apply(this, args));
+      const resource = engine.resources.http(target.protocol, target.host, target.port);
+      const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
+      const flow: ClientFlow = { ctx: contexts.current(), resource, host: target.host, attributes: target.attributes, propagated: undefined, denied: false };
+      if (decision.kind === 'deny') {
+        const error = engine.deniedError(decision, resource);
+        flow.denied = true;
+        // An agent that never connects: the request fails the way a refused connection would.
+        const agent = { protocol: `${target.protocol}:`, defaultPort: target.port, addRequest: (req: SocketlessRequest) => req.onSocket(null, error) };
+        const req: FlowRequest = original.call(this, { ...target.options, agent }, target.callback);
+        req[CLIENT_FLOW] = flow;
+        return req;
+      }
+      const req: FlowRequest = asHttpOwned(() => original.apply(this, args));
+      req[CLIENT_FLOW] = flow;
+      req[FLOW_CONTEXT] = flow.ctx;
+      propagate(req, flow);
+      return req;
+    };
+
+  /** Body writes are re-decided (memoised) in case the context read more since the request began. */
+  const allowBody = (req: FlowRequest): boolean => {
+    const flow = req[CLIENT_FLOW];
+    if (flow === undefined) return true;
+    if (flow.denied) return false;
+    return inContext(contexts, flow.ctx, () => {
+      const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.attributes });
+      if (decision.kind === 'deny') {
+        flow.denied = true;
+        req.destroy(engine.deniedError(decision, flow.resource));
+        return false;
+      }
+      if (flow.propagated !== flow.ctx.provenance) propagate(req, flow);
+      return true;
+    });
+  };
+
+  const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
+    res[FLOW_CONTEXT] = flow.ctx;
+    const header = res.headers[RESPONSE_CLAIM_HEADER];
+    const verdict = flows.propagator.verify(flow.host, header);
+    flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);
+  };
+
+  const proto = http.ClientRequest.prototype;
+  patches.wrap(proto as unknown as { emit: Emit }, 'emit', (emit) =>
+    function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      const flow = (this as FlowRequest)[CLIENT_FLOW];
+      if (flow === undefined) return emit.apply(this, [event, ...args]);
+      return inContext(contexts, flow.ctx, () => {
+        if (event === 'response') onResponse(flow, args[0] as http.IncomingMessage);
+        return emit.apply(this, [event, ...args]);
+      });
+    },
+  );
+  patches.wrap(proto, 'write', (original) =>
+    function (this: FlowRequest, ...args: unknown[]): boolean {
+      if (!allowBody(this)) return false;
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof original,
+  );
+  patches.wrap(proto, 'end', (original) =>
+    function (this: FlowRequest, ...args: unknown[]): FlowRequest {
+      if (!allowBody(this) && this.destroyed) return this;
+      return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
+    } as typeof original,
+  );
+
+  for (const [module, protocol] of [[http, 'http'], [https, 'https']] as const) {
+    const request = instrument(module.request as RequestFunction, protocol);
+    patches.define(module, 'request', request as typeof module.request);
+    // As Node's own get: request + end (Node's calls its internal request, bypassing the export).
+    patches.define(module, 'get', function get(this: unknown, ...args: unknown[]): http.ClientRequest {
+      const req = request.apply(this, args);
+      req.end();
+      return req;
+    } as typeof module.get);
+  }
+}
+
+/** Where a request call goes, following http.request's argument rules; undefined for IPC or bad input. */
+function requestTarget(args: readonly unknown[], module: Protocol): RequestTarget | undefined {
+  try {
+    let [input, options, callback] = args;
+    let base: Record<string, unknown> | undefined;
+    if (typeof input === 'string') base = urlToHttpOptions(new URL(input)) as Record<string, unknown>;
+    else if (input instanceof URL) base = urlToHttpOptions(input) as Record<string, unknown>;
+    else {
+      callback = options;
+      options = input;
+    }
+    let merged: Record<string, unknown>;
+    if (typeof options === 'function') {
+      callback = options;
+      merged = { ...(base ?? {}) };
+    } else {
+      merged = { ...(base ?? {}), ...((options as Record<string, unknown> | undefined) ?? {}) };
+    }
+    if (merged['socketPath'] !== undefined) return undefined;
+    const agent = merged['agent'] as { protocol?: string; defaultPort?: number } | false | undefined;
+    const protocolText = (merged['protocol'] as string | undefined) ?? (agent ? agent.protocol : undefined) ?? `${module}:`;
+    const protocol: Protocol = protocolText === 'https:' ? 'https' : 'http';
+    const host = normaliseHost(String(merged['hostname'] ?? merged['host'] ?? 'localhost'));
+    const port = Number(merged['port']) || Number(merged['defaultPort']) || (agent ? agent.defaultPort : undefined) || (protocol === 'https' ? 443 : 80);
+    const path = String(merged['path'] ?? '/');
+    return {
+      protocol,
+      host,
+      port,
+      options: merged as http.RequestOptions,
+      callback: typeof callback === 'function' ? (callback as Callback) : undefined,
+      attributes: {
+        'server.address': host,
+        'server.port': port,
+        'http.request.method': String(merged['method'] ?? 'GET').toUpperCase(),
+        'url.full': `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+      },
+    };
+  } catch {
+    return undefined;
+  }
+}

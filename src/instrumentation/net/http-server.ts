@@ -1,0 +1,185 @@
+/**
+ * HTTP/HTTPS servers (plain handlers, express, fastify: anything on http.Server / https.Server).
+ * Each request runs in its own flow context, seeded by reading from the caller: its verified
+ * `service://` identity, else `tcp://peer` with untrusted integrity. The response is one flow to
+ * that caller, decided before the first header or body byte: a denied response becomes a 403
+ * problem+json (or a destroyed socket once headers are out) and the app's later writes are
+ * swallowed, so the app never sees an exception from its own response.
+ */
+import dc from 'node:diagnostics_channel';
+import http from 'node:http';
+import https from 'node:https';
+import type { Attributes } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
+import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { ProvenanceDeniedError } from '../../errors.js';
+import type { FlowContext } from '../../provenance/context.js';
+import type { Resource } from '../../provenance/resource.js';
+import type { Verdict } from '../../propagation/propagator.js';
+import { parseTraceparent } from '../../propagation/traceparent.js';
+import { normaliseHost } from '../../propagation/trust.js';
+import { bindEmitsToContext, FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
+import type { Patches } from './patches.js';
+import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+
+const REQUEST_FLOW = Symbol('provenant.requestFlow');
+const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
+
+interface RequestFlow {
+  readonly ctx: FlowContext;
+  readonly verdict: Verdict;
+  /** Where the request came from and where the response goes. */
+  readonly caller: Resource;
+  readonly callerHost: string | undefined;
+  readonly attributes: Attributes;
+  entered: boolean;
+  denied: boolean;
+  claimSent: boolean;
+}
+
+type FlowRequest = http.IncomingMessage & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
+type FlowResponse = http.ServerResponse & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
+type Callback = (error?: Error | null) => void;
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+
+export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+  const contexts = engine.contexts;
+  const proto = http.ServerResponse.prototype;
+  const writeHead = proto.writeHead as (...args: unknown[]) => unknown;
+  const end = proto.end as (...args: unknown[]) => unknown;
+
+  const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
+    const socket = req.socket;
+    const remote = socket?.remoteAddress !== undefined ? normaliseHost(socket.remoteAddress) : undefined;
+    const baggage = req.headers.baggage;
+    const verdict = flows.propagator.verify(remote, baggage);
+    // Claims stop here: app code and other propagators (OTel's) never see or forward them.
+    if (baggage !== undefined && flows.propagator.hasClaims(baggage)) {
+      const rest = flows.propagator.stripClaims(baggage);
+      if (rest === undefined) delete req.headers.baggage;
+      else req.headers.baggage = rest;
+    }
+    const ctx = contexts.create('request');
+    const parent = parseTraceparent(req.headers.traceparent);
+    if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
+    const peer = engine.resources.tcp(remote ?? 'unknown', socket?.remotePort ?? 0);
+    const attributes: Attributes = { 'network.peer.address': remote ?? '', 'network.peer.port': socket?.remotePort ?? 0 };
+    const flow: RequestFlow = { ctx, verdict, caller: flows.callerOf(verdict, peer), callerHost: remote, attributes, entered: false, denied: false, claimSent: false };
+    req[REQUEST_FLOW] = flow;
+    res[REQUEST_FLOW] = flow;
+    req[FLOW_CONTEXT] = ctx;
+    res[FLOW_CONTEXT] = ctx;
+    return flow;
+  };
+
+  // Published before the server emits 'request' (and before any emit wrapper, OTel's included).
+  const onRequestStart = (message: unknown): void => {
+    try {
+      const { request, response } = message as { request: FlowRequest; response: FlowResponse };
+      if (request[REQUEST_FLOW] === undefined) attach(request, response);
+    } catch (error) {
+      diag.warn('provenant: reading an incoming request failed', error);
+    }
+  };
+  dc.subscribe('http.server.request.start', onRequestStart);
+  patches.onRestore(() => dc.unsubscribe('http.server.request.start', onRequestStart));
+
+  const enter = (flow: RequestFlow): void => {
+    if (flow.entered) return;
+    flow.entered = true;
+    flows.read(flow.caller, flow.verdict, flow.attributes, true);
+  };
+
+  const serverEmit = (emit: Emit): Emit =>
+    function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      if (!REQUEST_EVENTS.has(event)) return emit.apply(this, [event, ...args]);
+      const req = args[0] as FlowRequest;
+      let flow: RequestFlow;
+      try {
+        flow = req[REQUEST_FLOW] ?? attach(req, args[1] as FlowResponse);
+      } catch (error) {
+        diag.warn('provenant: reading an incoming request failed', error);
+        return emit.apply(this, [event, ...args]);
+      }
+      return contexts.runWith(flow.ctx, () => {
+        enter(flow);
+        return emit.apply(this, [event, ...args]);
+      });
+    };
+  patches.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
+  patches.wrap(https.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
+
+  const refuse = (res: FlowResponse, error: ProvenanceDeniedError): void => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = JSON.stringify({
+      type: 'urn:provenant:problem:flow-denied',
+      title: 'Response withheld by provenance policy',
+      status: 403,
+      detail: error.reason,
+      rule: error.rule,
+      reason: error.reason,
+      destination: error.destination,
+    });
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    writeHead.call(res, 403, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+    end.call(res, body);
+  };
+
+  /** Decide the response flow (memoised per context); on deny send the refusal instead. */
+  const allow = (res: FlowResponse): boolean => {
+    const flow = res[REQUEST_FLOW];
+    if (flow === undefined) return true;
+    if (flow.denied) return false;
+    return inContext(contexts, flow.ctx, () => {
+      const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
+      if (decision.kind !== 'deny') {
+        if (!flow.claimSent && !res.headersSent) {
+          flow.claimSent = true;
+          const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
+          if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
+        }
+        return true;
+      }
+      flow.denied = true;
+      refuse(res, engine.deniedError(decision, flow.caller));
+      return false;
+    });
+  };
+
+  patches.wrap(proto, 'writeHead', (original) =>
+    function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+      if (!allow(this)) return this;
+      return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+    } as typeof original,
+  );
+  patches.wrap(proto, 'write', (original) =>
+    function (this: FlowResponse, ...args: unknown[]): boolean {
+      if (!allow(this)) {
+        swallow(args);
+        return true;
+      }
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof original,
+  );
+  patches.wrap(proto, 'end', (original) =>
+    function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+      if (!allow(this)) {
+        swallow(args);
+        return this;
+      }
+      return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+    } as typeof original,
+  );
+
+  bindEmitsToContext(patches, http.IncomingMessage.prototype, contexts);
+  bindEmitsToContext(patches, http.ServerResponse.prototype, contexts);
+}
+
+/** A swallowed write still calls the app's callback, as a written one would. */
+function swallow(args: readonly unknown[]): void {
+  const callback = args.find((arg): arg is Callback => typeof arg === 'function');
+  if (callback) process.nextTick(callback);
+}

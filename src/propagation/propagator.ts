@@ -1,0 +1,152 @@
+/**
+ * Cross-service provenance: builds the signed `provenant.*` baggage members for outgoing requests
+ * (only to trusted peers; stripped everywhere else) and judges incoming ones. Anything that does
+ * not verify is reported untrusted together with what it claimed, so callers can keep data from it
+ * at least as confidential as claimed while giving it the lowest integrity.
+ */
+import type { PublicLabels } from '../provenance/labels.js';
+import {
+  BAGGAGE_MAX_MEMBER_BYTES,
+  BAGGAGE_MAX_MEMBERS,
+  BAGGAGE_MAX_TOTAL_BYTES,
+  byteLength,
+  splitBaggage,
+  type BaggageMember,
+} from './baggage.js';
+import { canonicalForm, CLAIM_PREFIX, claimedLabels, decodeClaim, encodeClaim, readClaimFields, type ProvenanceClaim } from './claim.js';
+import { ClaimSigner } from './signing.js';
+import { PeerList, RateLimitedWarnings } from './trust.js';
+
+/** Bytes provenant members may use, leaving at least half of the W3C total for user baggage. */
+export const CLAIM_BUDGET_BYTES = 4096;
+/** Least budget a claim gets even when user baggage is large (labels, digest, signature). */
+const MIN_CLAIM_BUDGET_BYTES = 1024;
+/** Clock skew tolerated for claims issued "in the future". */
+const MAX_CLOCK_SKEW_SECONDS = 60;
+
+export type UntrustedReason = 'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
+
+/** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
+export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';
+
+export type Verdict =
+  | { readonly trusted: true; readonly claim: ProvenanceClaim }
+  | { readonly trusted: false; readonly reason: UntrustedReason; readonly claimed?: ClaimedLabels };
+
+/** The data an outgoing request or response carries, as the sender's context knows it. */
+export interface OutgoingData {
+  labels: PublicLabels;
+  sources: readonly string[];
+  /** `<trace-id>-<span-id>` of the write span of this flow. */
+  writeSpan?: string;
+}
+
+export interface PropagatorOptions {
+  service: string;
+  location?: string | undefined;
+  /** PROVENANT_KEY; without it nothing is signed and nothing is trusted. */
+  key?: string | undefined;
+  peers: readonly string[];
+  maxAgeSeconds: number;
+  /** Milliseconds since the epoch (tests). */
+  now?: () => number;
+}
+
+const NO_CLAIM: Verdict = Object.freeze({ trusted: false, reason: 'unsigned' });
+
+export class ProvenancePropagator {
+  private readonly signer: ClaimSigner | undefined;
+  private readonly peers: PeerList;
+  private readonly warnings: RateLimitedWarnings;
+  private readonly now: () => number;
+
+  constructor(private readonly options: PropagatorOptions) {
+    this.signer = options.key ? new ClaimSigner(options.key) : undefined;
+    this.peers = new PeerList(options.peers);
+    this.now = options.now ?? Date.now;
+    this.warnings = new RateLimitedWarnings(this.now);
+  }
+
+  isTrustedPeer(host: string | undefined): boolean {
+    return this.peers.includes(host);
+  }
+
+  /**
+   * The `baggage` header for a request to `host`: every member of `existing` that is not ours,
+   * unchanged and in order, plus our signed members when `host` is a trusted peer. Undefined
+   * when the header should be absent.
+   */
+  outgoingBaggage(host: string, existing: string | readonly string[] | undefined, data: OutgoingData | undefined): string | undefined {
+    const userMembers = splitBaggage(existing).filter((member) => !member.key.startsWith(CLAIM_PREFIX));
+    const parts = userMembers.map((member) => member.raw);
+    if (data !== undefined && this.signer !== undefined && this.isTrustedPeer(host)) {
+      const userBytes = parts.reduce((sum, raw) => sum + byteLength(raw) + 1, 0);
+      const budget = Math.max(MIN_CLAIM_BUDGET_BYTES, Math.min(CLAIM_BUDGET_BYTES, BAGGAGE_MAX_TOTAL_BYTES - userBytes));
+      parts.push(...this.encode(data, budget));
+    }
+    return parts.length === 0 ? undefined : parts.join(',');
+  }
+
+  /** Value of the signed response header for a caller at `host`, or undefined when it is not a trusted peer. */
+  responseClaim(host: string | undefined, data: OutgoingData): string | undefined {
+    if (this.signer === undefined || !this.isTrustedPeer(host)) return undefined;
+    return this.encode(data, CLAIM_BUDGET_BYTES).join(',');
+  }
+
+  /** True when `header` holds provenant members (they must not travel further unverified). */
+  hasClaims(header: string | readonly string[] | undefined): boolean {
+    if (header === undefined) return false;
+    return (typeof header === 'string' ? header : header.join(',')).includes(CLAIM_PREFIX);
+  }
+
+  /** `header` without provenant members; undefined when nothing else is left. */
+  stripClaims(header: string | readonly string[]): string | undefined {
+    const rest = splitBaggage(header).filter((member) => !member.key.startsWith(CLAIM_PREFIX));
+    return rest.length === 0 ? undefined : rest.map((member) => member.raw).join(',');
+  }
+
+  /** Judge the provenant members of an incoming `header` from `peer` (remote address or dialled host). */
+  verify(peer: string | undefined, header: string | readonly string[] | undefined): Verdict {
+    if (!this.hasClaims(header)) return NO_CLAIM;
+    const members = splitBaggage(header);
+    const ours = members.filter((member) => member.key.startsWith(CLAIM_PREFIX));
+    if (ours.length === 0) return NO_CLAIM;
+    const verdict = this.judge(peer, members, ours);
+    if (!verdict.trusted) this.warnings.warn(verdict.reason, `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`);
+    return verdict;
+  }
+
+  private judge(peer: string | undefined, members: readonly BaggageMember[], ours: readonly BaggageMember[]): Verdict {
+    const fields = readClaimFields(ours);
+    if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    const claimed = claimedLabels(fields);
+    const totalBytes = members.reduce((sum, member) => sum + byteLength(member.raw) + 1, 0);
+    if (totalBytes > BAGGAGE_MAX_TOTAL_BYTES || members.length > BAGGAGE_MAX_MEMBERS || ours.some((member) => byteLength(member.raw) > BAGGAGE_MAX_MEMBER_BYTES)) {
+      return { trusted: false, reason: 'oversized', claimed };
+    }
+    if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
+    const signature = fields.get('sig');
+    const keyId = fields.get('kid');
+    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
+    if (this.signer === undefined) return { trusted: false, reason: 'no-key', claimed };
+    if (keyId !== this.signer.keyId) return { trusted: false, reason: 'unknown-key', claimed };
+    if (!this.signer.verify(canonicalForm(fields), signature)) return { trusted: false, reason: 'bad-signature', claimed };
+    const claim = decodeClaim(fields);
+    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
+    const age = this.now() / 1000 - claim.issuedAt;
+    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
+    return { trusted: true, claim };
+  }
+
+  private encode(data: OutgoingData, budget: number): string[] {
+    const claim: ProvenanceClaim = {
+      service: this.options.service,
+      labels: data.labels,
+      sources: [...data.sources],
+      issuedAt: Math.floor(this.now() / 1000),
+    };
+    if (this.options.location !== undefined) claim.location = this.options.location;
+    if (data.writeSpan !== undefined) claim.writeSpan = data.writeSpan;
+    return encodeClaim(claim, this.signer as ClaimSigner, budget);
+  }
+}

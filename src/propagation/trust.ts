@@ -1,0 +1,59 @@
+/**
+ * Trust boundaries: which hosts may send and receive provenant members (`trust.peers`), and
+ * rate-limited warnings about untrusted incoming claims (a flood of forged requests must not
+ * flood the log).
+ */
+import { diag } from '@opentelemetry/api';
+import { compileGlob } from '../config/glob.js';
+
+const CACHE_LIMIT = 4096;
+
+export class PeerList {
+  private readonly matchers: ((host: string) => boolean)[];
+  private readonly cache = new Map<string, boolean>();
+
+  constructor(peers: readonly string[]) {
+    this.matchers = peers.map((peer) => {
+      const normalised = normaliseHost(peer);
+      return /[*?[{]/.test(normalised) ? compileGlob(normalised) : (host: string) => host === normalised;
+    });
+  }
+
+  /** True when `host` (a name or an IP, as dialled or as seen on the socket) is a trusted peer. */
+  includes(host: string | undefined): boolean {
+    if (host === undefined || this.matchers.length === 0) return false;
+    let trusted = this.cache.get(host);
+    if (trusted === undefined) {
+      const normalised = normaliseHost(host);
+      trusted = this.matchers.some((matches) => matches(normalised));
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(host, trusted);
+    }
+    return trusted;
+  }
+}
+
+/** Lower-case, without IPv6 brackets or the IPv4-mapped prefix (`::ffff:127.0.0.1` is 127.0.0.1). */
+export function normaliseHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.startsWith('::ffff:') && h.includes('.')) h = h.slice(7);
+  return h;
+}
+
+const WARN_INTERVAL_MS = 60_000;
+
+export class RateLimitedWarnings {
+  private readonly lastWarned = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** diag.warn `message` unless a warning for `reason` was logged in the last minute. */
+  warn(reason: string, message: string): void {
+    const now = this.now();
+    const last = this.lastWarned.get(reason);
+    if (last !== undefined && now - last < WARN_INTERVAL_MS) return;
+    this.lastWarned.set(reason, now);
+    diag.warn(`provenant: ${message} (further "${reason}" warnings suppressed for a minute)`);
+  }
+}

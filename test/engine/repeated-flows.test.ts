@@ -1,0 +1,82 @@
+/**
+ * Identical flows from many contexts: by default the first gets a span and a journal record and
+ * the repeats are counted in one summary record; with `journal.repeatWindowMs: 0` every context
+ * gets its own span and record. Real process, real files, real OTLP receiver.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
+import { distRegister, runNode, stopAll } from '../helpers/spawn.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+
+const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const CONTEXTS = 5;
+
+interface JournalLine {
+  type?: string;
+  op?: string;
+  resource?: string;
+  attributes?: Record<string, unknown>;
+}
+
+async function runContexts(config: string): Promise<{ spans: { name: string }[]; records: JournalLine[] }> {
+  receiverOf().reset();
+  const dir = tempDir('provenant-repeats-');
+  const state = join(dir, 'state');
+  writeFileSync(join(dir, 'input.txt'), 'same input');
+  writeFileSync(join(dir, 'provenant.yaml'), config);
+  writeFileSync(
+    join(dir, 'app.js'),
+    `const fs = require('node:fs');
+const provenant = require(${JSON.stringify(join(distRegister, '..', 'index.js'))});
+for (let i = 0; i < ${CONTEXTS}; i++) {
+  provenant.run(() => {
+    const text = fs.readFileSync(__dirname + '/input.txt', 'utf8');
+    fs.writeFileSync(__dirname + '/output.txt', text);
+  });
+}`,
+  );
+  const result = await runNode({
+    args: ['app.js'],
+    cwd: dir,
+    preload: 'require',
+    env: { PROVENANT_STATE_DIR: state, PROVENANT_CONFIG: join(dir, 'provenant.yaml'), OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+  });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  await receiverOf().waitForSpans((all) => all.some((span) => span.name === 'provenant.write'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const journalDir = join(state, 'journal');
+  const records = readdirSync(journalDir).flatMap((file) =>
+    readFileSync(join(journalDir, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as JournalLine),
+  );
+  return { spans: [...receiverOf().spans], records: records.filter((record) => record.type === undefined) };
+}
+
+const isOutputWrite = (record: JournalLine): boolean => record.op === 'write' && String(record.resource).endsWith('/output.txt');
+
+describe('repeated flows across contexts', () => {
+  it('are summarised by default: one span and record, then a count', async () => {
+    const { spans, records } = await runContexts('mode: enforce\n');
+    expect(spans.filter((span) => span.name === 'provenant.write')).toHaveLength(1);
+    expect(spans.filter((span) => span.name === 'provenant.read')).toHaveLength(1);
+    const writes = records.filter(isOutputWrite);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]?.attributes?.['provenant.repeats']).toBe(CONTEXTS - 1);
+  });
+
+  it('get one span and record per context with journal.repeatWindowMs: 0', async () => {
+    const { spans, records } = await runContexts('mode: enforce\njournal: { repeatWindowMs: 0 }\n');
+    expect(spans.filter((span) => span.name === 'provenant.write')).toHaveLength(CONTEXTS);
+    expect(spans.filter((span) => span.name === 'provenant.read')).toHaveLength(CONTEXTS);
+    expect(records.filter(isOutputWrite)).toHaveLength(CONTEXTS);
+  });
+});

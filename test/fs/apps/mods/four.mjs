@@ -1,0 +1,2 @@
+import { three } from './three.mjs';
+export const four = three + 1;
