@@ -9,15 +9,19 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reportRows } from './report.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const register = join(repo, 'dist', 'register.js');
 const VARIANTS = ['plain', 'otel-fs', 'provenant'];
 
-/** Operations measured; `iterations` per sample keeps each sample ~0.1–0.5 s. */
+/**
+ * Operations measured; `iterations` per sample keeps each sample ~0.1–0.5 s. `otel: false`:
+ * instrumentation-fs does not patch it. `target`: the ratio provenant must stay within.
+ */
 const OPS = [
-  { name: 'writeSync 64 B (fd)', iterations: 100_000 },
-  { name: 'readFileSync 256 B', iterations: 40_000 },
+  { name: 'writeSync 64 B (fd)', iterations: 100_000, otel: false, target: '≤ 1.10× plain' },
+  { name: 'readFileSync 256 B', iterations: 40_000, target: '≤ 1.10× plain' },
   { name: "readFileSync 256 B 'utf8'", iterations: 40_000 },
   { name: 'writeFileSync 256 B', iterations: 1_500 },
   { name: 'fs.promises.readFile 256 B', iterations: 1_500 },
@@ -62,7 +66,7 @@ function report(results, rounds) {
     return [op.name, ...VARIANTS.map((v) => {
       const ns = median(results[v][op.name]);
       if (v === 'plain') return `${ns.toFixed(0)} ns`;
-      const note = v === 'otel-fs' && op.name.startsWith('writeSync') ? ' not instrumented' : '';
+      const note = v === 'otel-fs' && op.otel === false ? ' not instrumented' : '';
       return `${ns.toFixed(0)} ns (${(ns / plain).toFixed(2)}×)${note}`;
     })];
   });
@@ -71,6 +75,18 @@ function report(results, rounds) {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  reportRows(
+    OPS.map((op) => ({
+      bench: 'fs',
+      metric: op.name,
+      unit: 'ns/op',
+      better: 'lower',
+      plain: median(results.plain[op.name]),
+      ...(op.otel === false ? {} : { otel: median(results['otel-fs'][op.name]) }),
+      provenant: median(results.provenant[op.name]),
+      ...(op.target ? { target: op.target } : {}),
+    })),
+  );
 }
 
 async function child(variant, work) {

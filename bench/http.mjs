@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reportRows } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -97,6 +98,11 @@ async function main() {
   console.log(`\nprovenant / plain node: ${(prov / plain).toFixed(2)}× (target ≥ 0.85×)`);
   console.log(`provenant / otel http:  ${(prov / otel).toFixed(2)}× (target ≥ 0.90×)`);
   console.log(`otel http / plain node: ${(otel / plain).toFixed(2)}×`);
+  const latency = (name) => results[name].p99;
+  reportRows([
+    { bench: 'http', metric: `throughput, ${connections} connections`, unit: 'req/s', better: 'higher', plain, otel, provenant: prov, target: '≥ 0.85× plain, ≥ 0.9× OTel' },
+    { bench: 'http', metric: 'p99 latency', unit: 'ms', better: 'lower', plain: latency('plain node'), otel: latency('otel http instrumentation'), provenant: latency('provenant') },
+  ]);
 }
 
 function cleanEnv() {

@@ -3,10 +3,11 @@
  * WAL mode, shared by every instrumented process on the node and kept across restarts.
  *
  * - `get` is on the read hot path: answers come from a per-path cache. Another process's
- *   commit is noticed through `PRAGMA data_version` (≈2 µs, so not per call): it is checked on
- *   the first `get` of each macrotask and every few hundred `get`s within one. A process only
- *   learns that another process wrote a file through some I/O, which arrives in a new
- *   macrotask, so a reader "right after" a write in another process always sees it.
+ *   commit is noticed through `PRAGMA data_version`, which costs 2–8 µs (it takes SQLite's
+ *   read lock), so it is not asked per call: at most once per millisecond, looked at on the
+ *   first `get` of each macrotask and every few hundred `get`s within one. A reader therefore
+ *   sees another process's commit from about a millisecond after it on (a process learns of
+ *   another's write through some I/O, which arrives in a new macrotask).
  * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed before
  *   it returns; concurrent writers serialise on SQLite's write lock and lose nothing. A merge
  *   that adds nothing writes nothing.
@@ -28,7 +29,9 @@ type Sqlite = typeof import('node:sqlite');
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
 const CACHE_LIMIT = 16_384;
-/** Within one long synchronous stretch, recheck other processes' commits this often. */
+/** Other processes' commits are looked for at most this often… */
+const FRESHNESS_INTERVAL_MS = 1;
+/** …and, within one long synchronous stretch, every this many `get`s. */
 const GETS_PER_FRESHNESS_CHECK = 256;
 // SQLite primary result codes that mean "this file is not a usable database".
 const SQLITE_CORRUPT = 11;
@@ -134,6 +137,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   private openedInode: number | undefined;
   private checkedThisTask = false;
   private getsUntilCheck = 0;
+  private nextFreshnessCheck = 0;
   private readonly endOfTask = (): void => {
     this.checkedThisTask = false;
   };
@@ -147,7 +151,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   get(path: string): StoredProvenance | undefined {
-    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWriters();
+    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
     let cached = this.cache.get(path);
     if (cached === undefined) {
       cached = this.recover(() => this.load(this.conn(), path)) ?? null;
@@ -209,13 +213,20 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     this.cache.clear();
   }
 
-  /** Forget cached answers when another connection has committed since the last look. */
-  private noticeOtherWriters(): void {
+  private noticeOtherWritersNowAndThen(): void {
     if (!this.checkedThisTask) {
       this.checkedThisTask = true;
       queueMicrotask(this.endOfTask);
     }
     this.getsUntilCheck = GETS_PER_FRESHNESS_CHECK;
+    const now = performance.now();
+    if (now < this.nextFreshnessCheck) return;
+    this.nextFreshnessCheck = now + FRESHNESS_INTERVAL_MS;
+    this.noticeOtherWriters();
+  }
+
+  /** Forget cached answers when another connection has committed since the last look. */
+  private noticeOtherWriters(): void {
     const version = this.recover(() => (this.conn().dataVersion.get() as unknown as [number])[0]);
     if (version !== this.dataVersion) {
       this.dataVersion = version;

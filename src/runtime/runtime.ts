@@ -82,7 +82,7 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
   const enabled = config.mode !== 'off';
 
   internally(() => mkdirSync(stateDir, { recursive: true }));
-  const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir) : undefined;
+  const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel) : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
