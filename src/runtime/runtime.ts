@@ -81,7 +81,12 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
   const subscribers = new Subscribers();
   const enabled = config.mode !== 'off';
 
-  internally(() => mkdirSync(stateDir, { recursive: true }));
+  try {
+    internally(() => mkdirSync(stateDir, { recursive: true }));
+  } catch (error) {
+    // The store falls back to memory and the journal counts lost records: flows are still decided.
+    diag.warn(`provenant: state dir ${stateDir} is unusable; provenance is kept in memory and journal records are lost`, error);
+  }
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel) : undefined;
   const journal: JournalWriter | undefined =
