@@ -85,6 +85,17 @@ provenant.run(() => {
   expect(span.attributes['provenant.action']).toBe('model.trained');
   expect(span.attributes['enduser.id']).toBe(pseudonym);
 
+  // The journal's final checkpoint is also a span: the backend holds a witness of the Merkle root.
+  const checkpoints = readdirSync(join(state, 'journal')).flatMap((file) =>
+    readFileSync(join(state, 'journal', file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type?: string; root?: string; treeSize?: number }),
+  ).filter((line) => line.type === 'checkpoint');
+  const final = checkpoints.at(-1)!;
+  const witnessed = await receiverOf().waitForSpans((all) => all.some((candidate) => candidate.name === 'provenant.checkpoint' && candidate.attributes['provenant.checkpoint.root'] === final.root));
+  expect(witnessed.find((candidate) => candidate.attributes['provenant.checkpoint.root'] === final.root)?.attributes['provenant.checkpoint.tree_size']).toBe(final.treeSize);
+
   const lineage = await runNode({ args: [join(distRegister, '..', 'cli', 'main.js'), 'lineage', join(dir, 'risk-v1'), '--json', '--state', state] });
   const graph = JSON.parse(lineage.stdout) as { nodes: { resource: string }[] };
   expect(graph.nodes.map((node) => node.resource).some((uri) => uri.endsWith('/input.csv'))).toBe(true);

@@ -1,0 +1,46 @@
+// Flow-context options: `granularity: process` (one context for everything, TracE2E's choice)
+// and `inheritProcessContext` (request and run contexts start with what the process read).
+import { describe, expect, it } from 'vitest';
+import { FlowContexts } from '../../src/provenance/context.js';
+import { LabelSchema } from '../../src/provenance/labels.js';
+import { ProvenanceSets } from '../../src/provenance/provenance-set.js';
+
+const schema = new LabelSchema();
+const secret = schema.fromPublic({ confidentiality: 'secret' }, schema.neutral);
+
+function setup(granularity: 'request' | 'process', inheritProcessContext: boolean) {
+  const sets = new ProvenanceSets(schema.neutral);
+  const contexts = new FlowContexts(sets, { granularity, inheritProcessContext });
+  contexts.process.provenance = sets.withSource(sets.empty, 'file://n/etc/app/config.json', schema.neutral);
+  return { sets, contexts };
+}
+
+describe('flow contexts', () => {
+  it('request granularity: a run() context starts empty and its reads stay in it', () => {
+    const { sets, contexts } = setup('request', false);
+    const inside = contexts.runIn('run', () => {
+      const ctx = contexts.current();
+      ctx.provenance = sets.withSource(ctx.provenance, 'file://n/data/secret.json', secret);
+      return ctx.provenance.sources;
+    });
+    expect(inside).toEqual(['file://n/data/secret.json']);
+    expect(contexts.current().provenance.sources).toEqual(['file://n/etc/app/config.json']);
+  });
+
+  it('inheritProcessContext: a new context starts with the process context’s sources', () => {
+    const { contexts } = setup('request', true);
+    const inside = contexts.runIn('request', () => contexts.current().provenance.sources);
+    expect(inside).toEqual(['file://n/etc/app/config.json']);
+  });
+
+  it('process granularity: every scope shares the process context, so nothing escapes it', () => {
+    const { sets, contexts } = setup('process', false);
+    contexts.runIn('request', () => {
+      const ctx = contexts.current();
+      expect(ctx).toBe(contexts.process);
+      ctx.provenance = sets.withSource(ctx.provenance, 'file://n/data/secret.json', secret);
+    });
+    expect(contexts.current().provenance.sources).toEqual(['file://n/data/secret.json', 'file://n/etc/app/config.json']);
+    expect(schema.toPublic(contexts.current().provenance.labels).confidentiality).toBe('secret');
+  });
+});
