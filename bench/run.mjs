@@ -25,17 +25,13 @@ for (const bench of benches) {
 }
 
 const format = (value) => (value === undefined ? '—' : value >= 100 ? Math.round(value).toLocaleString('en') : value.toPrecision(3));
-/** Cost of provenant relative to a baseline, as "× slower/cheaper" in the metric's own direction. */
-const ratio = (row, baseline) => {
-  if (baseline === undefined) return '—';
-  const r = row.better === 'higher' ? row.provenant / baseline : baseline / row.provenant;
-  return `${r.toFixed(2)}×`;
-};
+/** provenant ÷ baseline in the metric's own unit: for times 1.05× = 5% slower, for throughput 0.90× = 10% less. */
+const ratio = (row, baseline) => (baseline === undefined ? '—' : `${(row.provenant / baseline).toFixed(2)}×`);
 
 const header = ['benchmark', 'metric', 'unit', 'plain Node', 'OTel instr.', 'provenant', 'vs plain', 'vs OTel', 'target'];
 const table = rows.map((row) => [row.bench, row.metric, row.unit, format(row.plain), format(row.otel), format(row.provenant), ratio(row, row.plain), ratio(row, row.otel), row.target ?? '']);
 console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-console.log('ratios: provenant relative to the baseline, 1.00× = same speed, below 1 = provenant is slower\n');
+console.log('ratios: provenant ÷ baseline in the metric\'s unit (ns/op, µs, ms: lower is better; req/s: higher is better)\n');
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const cells of table) console.log(`| ${cells.join(' | ')} |`);

@@ -3,9 +3,9 @@
  * An interceptor composed onto the global dispatcher decides each request before undici looks
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
- * so provenant creates it at preload.
+ * so provenant creates it at preload. Headers other instrumentations inject later are merged
+ * with provenant's (undici-request.ts).
  */
-import dc from 'node:diagnostics_channel';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -16,11 +16,10 @@ import { inContext } from './context-binding.js';
 import type { Patches } from './patches.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { HTTP_SOCKET } from './socket.js';
+import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 
 /** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-/** OpenTelemetry's undici instrumentation adds its own traceparent through this channel. */
-const undiciRequestCreated = dc.channel('undici:request:create');
 
 type HeaderValue = string | string[] | undefined;
 type Headers = Record<string, HeaderValue>;
@@ -60,6 +59,7 @@ interface Origin {
 export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
   const contexts = engine.contexts;
   const origins = new Map<string, Origin | undefined>();
+  const dispatchPrepared = mergeInjectedHeaders(flows, patches);
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
     function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
@@ -78,20 +78,24 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: 
         return true;
       }
       const ctx = contexts.current();
-      const headers = propagationHeaders(options.headers, origin.host, resource);
-      return dispatch({ ...options, headers }, new ResponseReader(handler, (responseHeaders, statusCode) => readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode })));
+      const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
+      const reader = new ResponseReader(handler, (responseHeaders, statusCode) => readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }));
+      return dispatchPrepared(prepared, () => dispatch({ ...options, headers }, reader));
     };
 
-  const propagationHeaders = (given: unknown, host: string, resource: Resource): Headers => {
+  /** traceparent (unless the app set one) and the baggage for this destination. */
+  const propagationHeaders = (given: unknown, host: string, resource: Resource): { headers: Headers; prepared: PreparedRequest } => {
     const headers = headerRecord(given);
-    if (headers['traceparent'] === undefined && !undiciRequestCreated.hasSubscribers) {
+    let traceparent: string | undefined;
+    if (headers['traceparent'] === undefined) {
       const span = engine.writeSpan(resource);
-      if (span) headers['traceparent'] = formatTraceparent(span);
+      if (span) headers['traceparent'] = traceparent = formatTraceparent(span);
     }
-    const baggage = flows.baggageFor(host, headers['baggage'], resource);
+    const data = flows.claimFor(host, resource);
+    const baggage = flows.baggage(host, headers['baggage'], data);
     if (baggage !== undefined) headers['baggage'] = baggage;
     else delete headers['baggage'];
-    return headers;
+    return { headers, prepared: { host, data, traceparent, baggage } };
   };
 
   const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {

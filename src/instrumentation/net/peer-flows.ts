@@ -33,9 +33,18 @@ export class PeerFlows {
 
   /** The `baggage` header for a request from the current context to `host`. */
   baggageFor(host: string, existing: string | readonly string[] | undefined, resource: Resource): string | undefined {
-    const trusted = this.propagator.isTrustedPeer(host);
-    if (existing === undefined && !trusted) return undefined;
-    return this.propagator.outgoingBaggage(host, existing, trusted ? this.outgoing(resource) : undefined);
+    return this.baggage(host, existing, this.claimFor(host, resource));
+  }
+
+  /** What a request from the current context to `host` tells it; undefined unless `host` is a trusted peer. */
+  claimFor(host: string, resource: Resource): OutgoingData | undefined {
+    return this.propagator.isTrustedPeer(host) ? this.outgoing(resource) : undefined;
+  }
+
+  /** The `baggage` header for `host`: the members of `existing` that are not ours, plus `data` signed. */
+  baggage(host: string, existing: string | readonly string[] | undefined, data: OutgoingData | undefined): string | undefined {
+    if (existing === undefined && data === undefined) return undefined;
+    return this.propagator.outgoingBaggage(host, existing, data);
   }
 
   /** The signed response header for a caller at `host` (undefined unless it is a trusted peer). */
