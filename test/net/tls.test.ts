@@ -1,8 +1,8 @@
 // TLS: an https server under the preload gets one flow context per request and answers a denied
 // response with a 403; a denied https.request or tls.connect opens no connection and fails with
 // ERR_PROVENANCE_DENIED; an allowed tls.connect write is a flow to tcp://host:port. Node cannot
-// issue an X.509 certificate, so a self-signed one is made with the openssl command at test time.
-import { execFileSync, spawnSync } from 'node:child_process';
+// issue an X.509 certificate, so the test uses a committed self-signed one (test only, valid for
+// 127.0.0.1 and localhost until 2126), made with `openssl req -x509 -newkey ec ... -days 36500`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -14,8 +14,6 @@ import { ProvenancePropagator } from '../../src/propagation/propagator';
 import { runNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp';
 import { fixture, KEY, lastJson, serviceEnv, startService, waitForRecord, writeConfig } from './helpers';
-
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 let dir: string;
 let key: string;
@@ -33,11 +31,9 @@ async function listen(server: tls.Server): Promise<{ port: number; connections: 
 }
 
 beforeAll(() => {
-  if (!hasOpenssl) return;
   dir = tempDir();
-  key = path.join(dir, 'key.pem');
-  cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  key = path.join(__dirname, 'fixtures', 'tls', 'key.pem');
+  cert = path.join(__dirname, 'fixtures', 'tls', 'cert.pem');
   mkdirSync(path.join(dir, 'data'));
   secret = path.join(dir, 'data', 'secret.txt');
   writeFileSync(secret, 'the secret');
@@ -49,7 +45,7 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-describe.skipIf(!hasOpenssl)('https server under the preload', () => {
+describe('https server under the preload', () => {
   let port: number;
   let agent: https.Agent;
 
@@ -104,7 +100,7 @@ trust: { peers: ["127.0.0.1"] }
   });
 });
 
-describe.skipIf(!hasOpenssl)('TLS clients under the preload', () => {
+describe('TLS clients under the preload', () => {
   let denied: { port: number; connections: () => number };
   let allowed: { port: number; connections: () => number };
   let received = '';
