@@ -12,8 +12,8 @@ import { diag, trace, context as otelContext, type Attributes, type Link, type S
 import type { ContentHashAlgorithm, LabelSpec, ResourceLabelRule, ResourceMatch } from '../config/types.js';
 import { literalGlob } from '../config/glob.js';
 import { ProvenanceDeniedError } from '../errors.js';
-import type { FlowContext, FlowContexts } from '../provenance/context.js';
-import type { LabelSchema, PublicLabels } from '../provenance/labels.js';
+import { FlowDirection, type FlowContext, type FlowContexts } from '../provenance/context.js';
+import type { Labels, LabelSchema, PublicLabels } from '../provenance/labels.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
 import type { Resource, ResourceRegistry } from '../provenance/resource.js';
 import type { ProvenanceStore, StoredProvenance } from '../provenance/store.js';
@@ -23,6 +23,9 @@ import type { FlowEvent, FlowOp } from './events.js';
 import { isInternal } from './internal.js';
 import { RepeatedFlows } from './repeated-flows.js';
 import type { Subscribers } from './subscribers.js';
+
+/** Bound on per-resource memo entries; cleared whole when reached (cheap, and rare). */
+const MEMO_LIMIT = 65_536;
 
 /** Bound on sources listed in a span attribute; the journal keeps them all. */
 const MAX_SPAN_SOURCES = 32;
@@ -97,18 +100,26 @@ interface LastRead {
   epoch: number;
 }
 
+interface ContextMemo {
+  lastRead?: LastRead;
+  lastWrite?: LastWrite;
+}
+
+function memoOf(ctx: FlowContext): ContextMemo {
+  return (ctx.engineMemo ??= {}) as ContextMemo;
+}
+
 export class FlowEngine {
   readonly schema: LabelSchema;
   readonly resources: ResourceRegistry;
   readonly sets: ProvenanceSets;
   readonly contexts: FlowContexts;
   private readonly parts: FlowEngineParts;
-  private readonly lastWrites = new WeakMap<FlowContext, LastWrite>();
-  private readonly lastReads = new WeakMap<FlowContext, LastRead>();
   private readonly storedSets = new WeakMap<StoredProvenance, ProvenanceSet>();
   /** Per file resource: the provenance set id last merged into the store by this process. */
   private readonly merged = new Map<number, number>();
   private readonly repeats: RepeatedFlows | undefined;
+  private readonly ownProvenanceMemo = new Map<number, { incoming: ProvenanceSet; labels: Labels; result: ProvenanceSet }>();
 
   constructor(parts: FlowEngineParts) {
     this.parts = parts;
@@ -146,12 +157,13 @@ export class FlowEngine {
     const ctx = this.contexts.current();
     const policy = this.parts.policy.current;
     const data = ctx.provenance;
-    const last = this.lastWrites.get(ctx);
+    const memo = memoOf(ctx);
+    const last = memo.lastWrite;
     if (last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch) return last.decision;
     const decision = this.decide(policy, data, resource);
     let span = last?.resource === resource ? last.span : undefined;
     try {
-      if (ctx.firstTime(`w${resource.id}:${data.id}:${policy.epoch}:${decision.kind}`)) {
+      if (ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
         const spanContext = this.emit(ctx, decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write', 'write', resource, data, decision, bytes, options, ctx.readLinks);
         span = spanContext ?? span;
         if (decision.kind !== 'deny') this.persist(resource, data, spanContext);
@@ -162,14 +174,14 @@ export class FlowEngine {
       // Recording fails open (the decision stands); a policy fault already failed closed in decide().
       diag.warn(`provenant: recording a write to ${resource.uri} failed`, error);
     }
-    this.lastWrites.set(ctx, { resource, data, epoch: policy.epoch, decision, span });
+    memo.lastWrite = { resource, data, epoch: policy.epoch, decision, span };
     return decision;
   }
 
   /** Span of the current context's latest write to `resource` (the parent a callee's spans join). */
   writeSpan(resource: Resource): SpanContext | undefined {
     const ctx = this.contexts.current();
-    const last = this.lastWrites.get(ctx);
+    const last = memoOf(ctx).lastWrite;
     return last?.resource === resource && last.span ? last.span : ctx.parentSpan;
   }
 
@@ -281,20 +293,32 @@ export class FlowEngine {
       incoming = this.sets.empty;
     }
     const before = ctx.provenance;
-    const last = this.lastReads.get(ctx);
+    const memo = memoOf(ctx);
+    const last = memo.lastRead;
     if (last !== undefined && last.resource === resource && last.incoming === incoming && last.before === before && last.epoch === policy.epoch) {
       ctx.provenance = last.after;
       return;
     }
-    const fromResource = this.sets.withSource(incoming, resource.uri, policy.labelsOf(resource));
+    const fromResource = this.ownProvenance(resource, incoming, policy);
     const after = this.sets.union(before, fromResource);
     ctx.provenance = after;
-    this.lastReads.set(ctx, { resource, incoming, before, after, epoch: policy.epoch });
-    if (ctx.firstTime(`r${resource.id}:${fromResource.id}:${policy.epoch}`)) {
+    memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
+    if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {
       const links: Link[] = linkTo ? [{ context: linkTo }] : [];
       const spanContext = this.emit(ctx, 'provenant.read', 'read', resource, fromResource, undefined, bytes, options, links);
       if (spanContext) ctx.addReadLink(spanContext);
     }
+  }
+
+  /** `incoming` plus the resource itself with its labels, memoised per resource (the same peer or file is read again and again). */
+  private ownProvenance(resource: Resource, incoming: ProvenanceSet, policy: CompiledPolicy): ProvenanceSet {
+    const labels = policy.labelsOf(resource);
+    const memo = this.ownProvenanceMemo.get(resource.id);
+    if (memo !== undefined && memo.incoming === incoming && memo.labels === labels) return memo.result;
+    const result = this.sets.withSource(incoming, resource.uri, labels);
+    if (this.ownProvenanceMemo.size >= MEMO_LIMIT) this.ownProvenanceMemo.clear();
+    this.ownProvenanceMemo.set(resource.id, { incoming, labels, result });
+    return result;
   }
 
   private decide(policy: CompiledPolicy, data: ProvenanceSet, resource: Resource): Decision {
@@ -351,10 +375,11 @@ export class FlowEngine {
   ): SpanContext | undefined {
     const recordedUser = user !== undefined && this.parts.recordUser ? this.parts.recordUser(user) : user;
     const now = Date.now();
-    const repeatKey =
-      this.repeats === undefined || decision?.kind === 'deny' || op === 'record' ? undefined : `${op}|${resource.id}|${data.id}|${decision?.kind ?? ''}|${recordedUser ?? ''}|${this.parts.policy.current.epoch}`;
-    if (repeatKey !== undefined) {
-      const first = this.repeats?.repeatOf(repeatKey, now);
+    const repeats = decision?.kind === 'deny' || op === 'record' ? undefined : this.repeats;
+    const epoch = this.parts.policy.current.epoch;
+    const decisionKind = decision?.kind ?? '';
+    if (repeats !== undefined) {
+      const first = repeats.repeatOf(op, resource.id, data.id, epoch, decisionKind, recordedUser, now);
       if (first !== undefined) {
         if (this.parts.subscribers.active) this.parts.subscribers.publish({ ...first.event, time: now });
         // A repeated read is linked through the first occurrence's span (the same flow). A repeated
@@ -411,7 +436,7 @@ export class FlowEngine {
     if (options?.attributes) event.attributes = flatAttributes(options.attributes);
     this.parts.journal?.append(event);
     this.parts.subscribers.publish(event);
-    if (repeatKey !== undefined) this.repeats?.remember(repeatKey, event, spanContext);
+    repeats?.remember({ op, resourceId: resource.id, setId: data.id, epoch, decision: decisionKind, user: recordedUser }, event, spanContext);
     return spanContext;
   }
 

@@ -10,7 +10,17 @@
 import type { SpanContext } from '@opentelemetry/api';
 import type { FlowEvent } from './events.js';
 
-interface RepeatEntry {
+/** What identifies a flow for aggregation. Numbers and short strings: compared, never hashed. */
+export interface FlowIdentity {
+  op: FlowEvent['op'];
+  resourceId: number;
+  setId: number;
+  epoch: number;
+  decision: string;
+  user: string | undefined;
+}
+
+interface RepeatEntry extends FlowIdentity {
   readonly event: FlowEvent;
   readonly span: SpanContext | undefined;
   count: number;
@@ -22,7 +32,9 @@ interface RepeatEntry {
 const MAX_ENTRIES = 16_384;
 
 export class RepeatedFlows {
-  private entries = new Map<string, RepeatEntry>();
+  /** By resource id: the few distinct flows to that resource in this window. */
+  private entries = new Map<number, RepeatEntry[]>();
+  private size = 0;
   private windowStart = Date.now();
   private timer: NodeJS.Timeout | undefined;
 
@@ -31,10 +43,29 @@ export class RepeatedFlows {
     private readonly writeSummary: (event: FlowEvent) => void,
   ) {}
 
-  /** The first occurrence when `key` already happened in this window (and counts it). */
-  repeatOf(key: string, now: number): { readonly event: FlowEvent; readonly span: SpanContext | undefined } | undefined {
+  /**
+   * The first occurrence when this flow already happened in this window (and counts it).
+   * Positional arguments: this runs for every flow of every request, and allocates nothing.
+   */
+  repeatOf(
+    op: FlowEvent['op'],
+    resourceId: number,
+    setId: number,
+    epoch: number,
+    decision: string,
+    user: string | undefined,
+    now: number,
+  ): { readonly event: FlowEvent; readonly span: SpanContext | undefined } | undefined {
     if (now - this.windowStart >= this.windowMs) this.flush(now);
-    const entry = this.entries.get(key);
+    const list = this.entries.get(resourceId);
+    if (list === undefined) return undefined;
+    let entry: RepeatEntry | undefined;
+    for (const candidate of list) {
+      if (candidate.setId === setId && candidate.op === op && candidate.epoch === epoch && candidate.decision === decision && candidate.user === user) {
+        entry = candidate;
+        break;
+      }
+    }
     if (entry === undefined) return undefined;
     if (entry.count === 0) entry.first = now;
     entry.count++;
@@ -43,8 +74,13 @@ export class RepeatedFlows {
     return entry;
   }
 
-  remember(key: string, event: FlowEvent, span: SpanContext | undefined): void {
-    if (this.entries.size < MAX_ENTRIES) this.entries.set(key, { event, span, count: 0, first: 0, last: 0 });
+  remember(flow: FlowIdentity, event: FlowEvent, span: SpanContext | undefined): void {
+    if (this.size >= MAX_ENTRIES) return;
+    const entry: RepeatEntry = { ...flow, event, span, count: 0, first: 0, last: 0 };
+    const list = this.entries.get(flow.resourceId);
+    if (list) list.push(entry);
+    else this.entries.set(flow.resourceId, [entry]);
+    this.size++;
   }
 
   /** Write one summary record per flow that repeated, and start a new window. */
@@ -53,19 +89,22 @@ export class RepeatedFlows {
     this.timer = undefined;
     const entries = this.entries;
     this.entries = new Map();
+    this.size = 0;
     this.windowStart = now;
-    for (const entry of entries.values()) {
-      if (entry.count === 0) continue;
-      const summary: FlowEvent = {
-        ...entry.event,
-        time: entry.last,
-        attributes: { ...entry.event.attributes, 'provenant.repeats': entry.count, 'provenant.repeats_since': new Date(entry.first).toISOString() },
-      };
-      // The ids named the first occurrence's span; the repeats had none of their own.
-      delete summary.traceId;
-      delete summary.spanId;
-      delete summary.contentDigest;
-      this.writeSummary(summary);
+    for (const list of entries.values()) {
+      for (const entry of list) {
+        if (entry.count === 0) continue;
+        const summary: FlowEvent = {
+          ...entry.event,
+          time: entry.last,
+          attributes: { ...entry.event.attributes, 'provenant.repeats': entry.count, 'provenant.repeats_since': new Date(entry.first).toISOString() },
+        };
+        // The ids named the first occurrence's span; the repeats had none of their own.
+        delete summary.traceId;
+        delete summary.spanId;
+        delete summary.contentDigest;
+        this.writeSummary(summary);
+      }
     }
   }
 }

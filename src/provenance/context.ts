@@ -10,19 +10,29 @@ import type { ProvenanceSet, ProvenanceSets } from './provenance-set.js';
 
 export type FlowContextKind = 'process' | 'request' | 'run';
 
+/** Direction of a flow, as a small number for the per-context flow memo. */
+export const FlowDirection = { Read: 0, Write: 1 } as const;
+export type FlowDirection = (typeof FlowDirection)[keyof typeof FlowDirection];
+
 /** Bound on remembered read spans (links) and distinct flows per context. */
 const MAX_READ_LINKS = 32;
-const MAX_FLOW_MEMO = 1024;
+const MAX_FLOW_MEMO = 256;
 const NO_LINKS: readonly SpanContext[] = Object.freeze([]);
 
 export class FlowContext {
   provenance: ProvenanceSet;
   /** Span contexts of the reads that fed this context (the links of its write spans); allocated on first use, as most request contexts never need one. */
   private links: SpanContext[] | undefined;
-  /** Keys of flows already spanned and journaled in this context (one span per distinct flow). */
-  private seenFlows: Set<string> | undefined;
+  /** Flows already spanned and journaled in this context, four numbers each (one span per distinct flow). */
+  private seenFlows: number[] | undefined;
   /** Parent for this context's lineage spans (incoming traceparent, or its first span). */
   parentSpan: SpanContext | undefined;
+  /**
+   * The flow engine's memo of this context's last read and write (so a repeated flow is a few
+   * compares). A field rather than a WeakMap entry: a WeakMap keyed by one short-lived context
+   * per request costs the garbage collector more than the whole memo saves.
+   */
+  engineMemo: object | undefined;
 
   constructor(
     readonly kind: FlowContextKind,
@@ -35,15 +45,17 @@ export class FlowContext {
     this.provenance = provenance;
   }
 
-  /** True the first time `key` is seen in this context. */
-  firstTime(key: string): boolean {
-    if (this.seenFlows === undefined) {
-      this.seenFlows = new Set([key]);
-      return true;
+  /**
+   * True the first time this flow (direction, resource, provenance set, policy epoch) is seen in
+   * this context. Numbers, not string keys: this runs once per flow per request on busy servers.
+   */
+  firstTime(direction: FlowDirection, resourceId: number, setId: number, epoch: number): boolean {
+    const seen = (this.seenFlows ??= []);
+    for (let i = 0; i < seen.length; i += 4) {
+      if (seen[i] === direction && seen[i + 1] === resourceId && seen[i + 2] === setId && seen[i + 3] === epoch) return false;
     }
-    if (this.seenFlows.has(key)) return false;
-    if (this.seenFlows.size >= MAX_FLOW_MEMO) this.seenFlows.clear();
-    this.seenFlows.add(key);
+    if (seen.length >= MAX_FLOW_MEMO * 4) seen.length = 0;
+    seen.push(direction, resourceId, setId, epoch);
     return true;
   }
 

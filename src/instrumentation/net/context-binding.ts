@@ -21,7 +21,8 @@ export function bindEmitsToContext(patches: Patches, proto: EventEmitter, contex
   patches.wrap(proto, 'emit', (emit) =>
     function (this: EventEmitter & ContextBound, ...args: Parameters<EventEmitter['emit']>): boolean {
       const context = this[FLOW_CONTEXT];
-      if (context === undefined || contexts.current() === context) return emit.apply(this, args);
+      // An event nobody listens to runs no code that could move data: skip the context switch.
+      if (context === undefined || this.listenerCount(args[0]) === 0 || contexts.current() === context) return emit.apply(this, args);
       return contexts.runWith(context, () => emit.apply(this, args));
     },
   );

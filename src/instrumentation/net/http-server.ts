@@ -9,6 +9,7 @@
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import { diag } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
@@ -18,7 +19,7 @@ import type { Resource } from '../../provenance/resource.js';
 import type { Verdict } from '../../propagation/propagator.js';
 import { parseTraceparent } from '../../propagation/traceparent.js';
 import { normaliseHost } from '../../propagation/trust.js';
-import { bindEmitsToContext, FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
+import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patches } from './patches.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 
@@ -37,6 +38,15 @@ interface RequestFlow {
   claimSent: boolean;
 }
 
+const PEER = Symbol('provenant.peer');
+
+interface Peer {
+  readonly remote: string | undefined;
+  readonly resource: Resource;
+  readonly attributes: Attributes;
+}
+
+type PeerSocket = Socket & { [PEER]?: Peer };
 type FlowRequest = http.IncomingMessage & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
 type FlowResponse = http.ServerResponse & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
 type Callback = (error?: Error | null) => void;
@@ -48,9 +58,22 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
   const writeHead = proto.writeHead as (...args: unknown[]) => unknown;
   const end = proto.end as (...args: unknown[]) => unknown;
 
-  const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
-    const socket = req.socket;
+  /** The caller's address, resource and attributes: per connection, so keep-alive requests reuse them. */
+  const peerOf = (socket: PeerSocket | undefined): Peer => {
+    const known = socket?.[PEER];
+    if (known !== undefined) return known;
     const remote = socket?.remoteAddress !== undefined ? normaliseHost(socket.remoteAddress) : undefined;
+    const peer: Peer = {
+      remote,
+      resource: engine.resources.tcp(remote ?? 'unknown', socket?.remotePort ?? 0),
+      attributes: { 'network.peer.address': remote ?? '', 'network.peer.port': socket?.remotePort ?? 0 },
+    };
+    if (socket) socket[PEER] = peer;
+    return peer;
+  };
+
+  const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
+    const { remote, resource: peer, attributes } = peerOf(req.socket as PeerSocket | undefined);
     const baggage = req.headers.baggage;
     const verdict = flows.propagator.verify(remote, baggage);
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
@@ -62,8 +85,6 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     const ctx = contexts.create('request');
     const parent = parseTraceparent(req.headers.traceparent);
     if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
-    const peer = engine.resources.tcp(remote ?? 'unknown', socket?.remotePort ?? 0);
-    const attributes: Attributes = { 'network.peer.address': remote ?? '', 'network.peer.port': socket?.remotePort ?? 0 };
     const flow: RequestFlow = { ctx, verdict, caller: flows.callerOf(verdict, peer), callerHost: remote, attributes, entered: false, denied: false, claimSent: false };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
@@ -91,19 +112,20 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
   };
 
   const serverEmit = (emit: Emit): Emit =>
-    function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
-      if (!REQUEST_EVENTS.has(event)) return emit.apply(this, [event, ...args]);
-      const req = args[0] as FlowRequest;
+    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      // Every server event passes here (connections too): forward the rest array as it is.
+      if (!REQUEST_EVENTS.has(args[0])) return emit.apply(this, args);
+      const req = args[1] as FlowRequest;
       let flow: RequestFlow;
       try {
-        flow = req[REQUEST_FLOW] ?? attach(req, args[1] as FlowResponse);
+        flow = req[REQUEST_FLOW] ?? attach(req, args[2] as FlowResponse);
       } catch (error) {
         diag.warn('provenant: reading an incoming request failed', error);
-        return emit.apply(this, [event, ...args]);
+        return emit.apply(this, args);
       }
       return contexts.runWith(flow.ctx, () => {
         enter(flow);
-        return emit.apply(this, [event, ...args]);
+        return emit.apply(this, args);
       });
     };
   patches.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
@@ -129,24 +151,30 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
   };
 
   /** Decide the response flow (memoised per context); on deny send the refusal instead. */
+  /** Decide the response flow in the current context; on deny send the refusal instead. */
+  const decideResponse = (res: FlowResponse, flow: RequestFlow): boolean => {
+    const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
+    if (decision.kind !== 'deny') {
+      if (!flow.claimSent && !res.headersSent) {
+        flow.claimSent = true;
+        const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
+        if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
+      }
+      return true;
+    }
+    flow.denied = true;
+    refuse(res, engine.deniedError(decision, flow.caller));
+    return false;
+  };
+
+  /** Decide the response flow (memoised per context) in its request's context. */
   const allow = (res: FlowResponse): boolean => {
     const flow = res[REQUEST_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
-    return inContext(contexts, flow.ctx, () => {
-      const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
-      if (decision.kind !== 'deny') {
-        if (!flow.claimSent && !res.headersSent) {
-          flow.claimSent = true;
-          const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
-          if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
-        }
-        return true;
-      }
-      flow.denied = true;
-      refuse(res, engine.deniedError(decision, flow.caller));
-      return false;
-    });
+    // Usually the handler already runs in the request's context: no closure, no context switch.
+    if (contexts.current() === flow.ctx) return decideResponse(res, flow);
+    return contexts.runWith(flow.ctx, () => decideResponse(res, flow));
   };
 
   patches.wrap(proto, 'writeHead', (original) =>
