@@ -13,11 +13,11 @@ import type { ContentHashAlgorithm, LabelSpec, ResourceLabelRule, ResourceMatch 
 import { literalGlob } from '../config/glob.js';
 import { ProvenanceDeniedError } from '../errors.js';
 import { FlowDirection, type FlowContext, type FlowContexts } from '../provenance/context.js';
-import type { Labels, LabelSchema, PublicLabels } from '../provenance/labels.js';
+import type { Labels, LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
 import type { Resource, ResourceRegistry } from '../provenance/resource.js';
 import type { ProvenanceStore, StoredProvenance } from '../provenance/store.js';
-import type { CompiledPolicy, Decision } from '../policy/types.js';
+import { ALLOW, type CompiledPolicy, type Decision } from '../policy/types.js';
 import type { LineageSink, LineageSpanName } from '../lineage/sink.js';
 import type { FlowEvent, FlowOp } from './events.js';
 import { isInternal } from './internal.js';
@@ -130,14 +130,6 @@ export class FlowEngine {
     this.contexts = parts.contexts;
   }
 
-  get policy(): CompiledPolicy {
-    return this.parts.policy.current;
-  }
-
-  get store(): ProvenanceStore | undefined {
-    return this.parts.store;
-  }
-
   /** Data flows from `resource` into the current context. */
   read(resource: Resource, bytes?: number, options?: ReadOptions): void {
     if (isInternal()) return;
@@ -153,7 +145,7 @@ export class FlowEngine {
    * file's new provenance before returning. Callers must not move a byte on `deny`.
    */
   authorizeWrite(resource: Resource, bytes?: number, options?: FlowOptions): Decision {
-    if (isInternal()) return ALLOWED;
+    if (isInternal()) return ALLOW;
     const ctx = this.contexts.current();
     const policy = this.parts.policy.current;
     const data = ctx.provenance;
@@ -190,11 +182,11 @@ export class FlowEngine {
    * still a flow and is checked (a secret file copied into a public folder is denied).
    */
   transfer(op: 'copy' | 'move', from: string, to: string): Decision {
-    if (isInternal()) return ALLOWED;
+    if (isInternal()) return ALLOW;
     const source = this.resources.file(from);
     const destination = this.resources.file(to);
     const policy = this.parts.policy.current;
-    const data = this.sets.withSource(this.storedSetOf(source), source.uri, policy.labelsOf(source));
+    const data = this.ownProvenance(source, this.storedSetOf(source), policy);
     const decision = this.decide(policy, data, destination);
     try {
       const ctx = this.contexts.current();
@@ -222,7 +214,7 @@ export class FlowEngine {
       this.merged.delete(resource.id);
       if (this.parts.store?.get(path) === undefined) return;
       this.parts.store.retire(path);
-      this.emit(this.contexts.current(), 'provenant.write', 'delete', resource, this.sets.empty, ALLOWED, undefined, { attributes: { 'file.path': path } }, []);
+      this.emit(this.contexts.current(), 'provenant.write', 'delete', resource, this.sets.empty, ALLOW, undefined, { attributes: { 'file.path': path } }, []);
     } catch (error) {
       diag.warn(`provenant: retiring the provenance of ${path} failed`, error);
     }
@@ -241,18 +233,18 @@ export class FlowEngine {
     let data = ctx.provenance;
     for (const input of event.inputs ?? []) {
       const resource = this.resources.parse(input);
-      data = this.sets.union(data, this.sets.withSource(this.storedSetOf(resource), resource.uri, policy.labelsOf(resource)));
+      data = this.sets.union(data, this.ownProvenance(resource, this.storedSetOf(resource), policy));
     }
     const user = event.user ?? ctx.user;
     const attributes: Attributes = { 'provenant.action': event.action, ...(event.attributes ?? {}) };
     const outputs = event.outputs && event.outputs.length > 0 ? event.outputs : [];
     if (outputs.length === 0) {
-      this.emit(ctx, 'provenant.record', 'record', this.resources.process(process.pid), data, ALLOWED, undefined, { attributes }, ctx.readLinks, event.action, user);
+      this.emit(ctx, 'provenant.record', 'record', this.resources.process(process.pid), data, ALLOW, undefined, { attributes }, ctx.readLinks, event.action, user);
       return;
     }
     for (const output of outputs) {
       const resource = this.resources.parse(output);
-      const spanContext = this.emit(ctx, 'provenant.record', 'record', resource, data, ALLOWED, undefined, { attributes }, ctx.readLinks, event.action, user);
+      const spanContext = this.emit(ctx, 'provenant.record', 'record', resource, data, ALLOW, undefined, { attributes }, ctx.readLinks, event.action, user);
       this.persist(resource, data, spanContext);
     }
     ctx.provenance = data;
@@ -272,11 +264,6 @@ export class FlowEngine {
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
   flushRepeats(): void {
     this.repeats?.flush();
-  }
-
-  /** Labels of the current context, readable. */
-  currentLabels(): PublicLabels {
-    return this.schema.toPublic(this.contexts.current().provenance.labels);
   }
 
   private readInto(ctx: FlowContext, resource: Resource, bytes: number | undefined, options: ReadOptions | undefined): void {
@@ -446,8 +433,6 @@ export class FlowEngine {
     return trace.getSpanContext(otelContext.active());
   }
 }
-
-const ALLOWED: Decision = Object.freeze({ kind: 'allow' });
 
 function flatAttributes(attributes: Attributes): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};

@@ -39,8 +39,6 @@ export class FlowContext {
     provenance: ProvenanceSet,
     /** The pseudonymisable end user this context acts for (`enduser.id`). */
     readonly user?: string,
-    /** Free-form attributes of the context (peer address, method, route). */
-    readonly attributes: Readonly<Record<string, string | number>> = {},
   ) {
     this.provenance = provenance;
   }
@@ -81,13 +79,9 @@ export class FlowContexts {
 
   constructor(
     private readonly sets: ProvenanceSets,
-    private options: ContextOptions,
+    private readonly options: ContextOptions,
   ) {
     this.process = new FlowContext('process', sets.empty);
-  }
-
-  configure(options: ContextOptions): void {
-    this.options = options;
   }
 
   current(): FlowContext {
@@ -95,25 +89,20 @@ export class FlowContexts {
   }
 
   /** Run `fn` in a new context (request or run scope); at process granularity it shares the process context. */
-  runIn<T>(kind: Exclude<FlowContextKind, 'process'>, fn: () => T, seed?: ProvenanceSet, user?: string, attributes?: Record<string, string | number>): T {
-    const context = this.create(kind, seed, user, attributes);
+  runIn<T>(kind: Exclude<FlowContextKind, 'process'>, fn: () => T, seed?: ProvenanceSet, user?: string): T {
+    const context = this.create(kind, seed, user);
     return this.storage.run(context, fn);
   }
 
   /** A fresh context (not yet entered) for callers that enter it themselves, e.g. per HTTP request. */
-  create(kind: Exclude<FlowContextKind, 'process'>, seed?: ProvenanceSet, user?: string, attributes?: Record<string, string | number>): FlowContext {
+  create(kind: Exclude<FlowContextKind, 'process'>, seed?: ProvenanceSet, user?: string): FlowContext {
     if (this.options.granularity === 'process') {
       if (seed) this.process.provenance = this.sets.union(this.process.provenance, seed);
       return this.process;
     }
     let provenance = seed ?? this.sets.empty;
     if (this.options.inheritProcessContext) provenance = this.sets.union(this.process.provenance, provenance);
-    return new FlowContext(kind, provenance, user, attributes);
-  }
-
-  /** Enter `context` for the rest of the current synchronous execution and its async continuations. */
-  enter(context: FlowContext): void {
-    this.storage.enterWith(context);
+    return new FlowContext(kind, provenance, user);
   }
 
   runWith<T>(context: FlowContext, fn: () => T): T {

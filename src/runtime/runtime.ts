@@ -143,14 +143,17 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
   syncBuiltinESMExports();
   if (config.file) policy.watch();
 
-  const flushSync = (): void => {
+  /** Everything recorded so far goes to the journal; both ways out (exit hooks, shutdown) start here. */
+  const closeRecording = (): void => {
     engine.flushRepeats();
     subscribers.deliver();
     journal?.close();
+  };
+  const removeExitHooks = installExitHooks(() => {
+    closeRecording();
     tracing?.flushSync(EXIT_FLUSH_BUDGET_MS);
     store?.close();
-  };
-  const removeExitHooks = installExitHooks(flushSync);
+  });
 
   let stopped: Promise<void> | undefined;
   const runtime: Runtime = {
@@ -165,9 +168,7 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
         for (const instrumentation of instrumentations) instrumentation.disable();
         syncBuiltinESMExports();
         policy.close();
-        engine.flushRepeats();
-        subscribers.deliver();
-        journal?.close();
+        closeRecording();
         await tracing?.shutdown();
         store?.close();
         delete (globalThis as RuntimeGlobal)[RUNTIME_KEY];

@@ -6,7 +6,6 @@
  * is never created.
  */
 import type * as Fs from 'node:fs';
-import { isInternal } from '../../engine/internal.js';
 import { failCallback, hookCallback } from './callbacks.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
@@ -15,7 +14,7 @@ import type { Patcher } from './patcher.js';
 export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
   patcher.wrap(fs, 'readFile', (original) =>
     function readFile(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       const args = target && hookCallback(arguments, (data) => flows.read(target, sizeOf(data), data));
       return Reflect.apply(original, this, args ?? arguments);
     },
@@ -24,7 +23,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const name of ['writeFile', 'appendFile'] as const) {
     patcher.wrap(fs, name, (original) =>
       function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
-        const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+        const target = flows.recording ? flows.targetOf(path) : undefined;
         const denied = target && flows.authorize(target, sizeOf(data), data);
         if (denied) return failCallback(arguments, denied);
         return Reflect.apply(original, this, arguments);
@@ -34,7 +33,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
 
   patcher.wrap(fs, 'truncate', (original) =>
     function truncate(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       const denied = target && flows.authorize(target, undefined);
       if (denied) return failCallback(arguments, denied);
       return Reflect.apply(original, this, arguments);
@@ -43,7 +42,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
 
   patcher.wrap(fs, 'open', (original) =>
     function open(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
       if (denied) return failCallback(arguments, denied);
       // Hooked even for untracked files: a reused fd number must not keep a stale entry.
@@ -62,7 +61,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const name of ['read', 'readv'] as const) {
     patcher.wrap(fs, name, (original) =>
       function readFromFd(this: unknown, fd: unknown): unknown {
-        const target = flows.depth === 0 && !isInternal() ? flows.fds[fd as number] : undefined;
+        const target = flows.recording ? flows.fds[fd as number] : undefined;
         const args =
           target &&
           hookCallback(arguments, (bytesRead) => {
@@ -76,7 +75,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const [name, size] of [['write', sizeOf], ['writev', sizeOfAll]] as const) {
     patcher.wrap(fs, name, (original) =>
       function writeToFd(this: unknown, fd: unknown, data: unknown): unknown {
-        const target = flows.depth === 0 && !isInternal() ? flows.fds[fd as number] : undefined;
+        const target = flows.recording ? flows.fds[fd as number] : undefined;
         const denied = target && flows.authorize(target, size(data), name === 'write' ? data : undefined);
         if (denied) return failCallback(arguments, denied);
         return Reflect.apply(original, this, arguments);
@@ -86,7 +85,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
 
   patcher.wrap(fs, 'ftruncate', (original) =>
     function ftruncate(this: unknown, fd: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.fds[fd as number] : undefined;
+      const target = flows.recording ? flows.fds[fd as number] : undefined;
       const denied = target && flows.authorize(target, undefined);
       if (denied) return failCallback(arguments, denied);
       return Reflect.apply(original, this, arguments);
@@ -96,7 +95,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const [name, op] of [['copyFile', 'copy'], ['rename', 'move']] as const) {
     patcher.wrap(fs, name, (original) =>
       function transfer(this: unknown, from: unknown, to: unknown): unknown {
-        const denied = flows.depth === 0 && !isInternal() ? flows.transfer(op, from, to) : undefined;
+        const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
         if (denied) return failCallback(arguments, denied);
         return Reflect.apply(original, this, arguments);
       },
@@ -105,7 +104,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
 
   patcher.wrap(fs, 'cp', (original) =>
     function cp(this: unknown, from: unknown, to: unknown): unknown {
-      if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+      if (!flows.recording) return Reflect.apply(original, this, arguments);
       const denied = flows.transfer('copy', from, to);
       if (denied) return failCallback(arguments, denied);
       const clearMarks = flows.markCopiesChecked(from, to);
@@ -117,7 +116,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const name of ['unlink', 'rm'] as const) {
     patcher.wrap(fs, name, (original) =>
       function remove(this: unknown, path: unknown): unknown {
-        if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
         const files = flows.filesAt(path);
         const args = hookCallback(arguments, () => flows.retire(files));
         return Reflect.apply(original, this, args ?? arguments);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import type { FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
-import { internally } from '../../engine/internal.js';
+import { internally, isInternal } from '../../engine/internal.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -29,6 +29,11 @@ export class FsFlows {
    * (readFileSync → openSync/readSync/closeSync, the loaders' reads) are not flows of their own.
    */
   depth = 0;
+
+  /** True when an fs call is the app's own flow: not nested in a wrapped call, not provenant's own I/O. */
+  get recording(): boolean {
+    return this.depth === 0 && !isInternal();
+  }
   /** Targets of fds opened through the patched APIs; any other fd (stdio, sockets) is not a file flow. */
   readonly fds: (FileTarget | undefined)[] = [];
   /** FileHandles returned by the patched `fs.promises.open`. */

@@ -27,7 +27,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 
   patcher.wrap(promises, 'readFile', (original) =>
     function readFile(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
     },
   );
@@ -35,7 +35,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
   for (const name of ['writeFile', 'appendFile'] as const) {
     patcher.wrap(promises, name, (original) =>
       function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
-        const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+        const target = flows.recording ? flows.targetOf(path) : undefined;
         const denied = target && flows.authorize(target, sizeOf(data), data);
         return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
       },
@@ -44,7 +44,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 
   patcher.wrap(promises, 'truncate', (original) =>
     function truncate(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       const denied = target && flows.authorize(target, undefined);
       return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
     },
@@ -52,7 +52,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 
   patcher.wrap(promises, 'open', (original) =>
     function open(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       const denied = target && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
       if (denied) return Promise.reject(denied);
       return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
@@ -65,7 +65,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
   for (const [name, op] of [['copyFile', 'copy'], ['rename', 'move']] as const) {
     patcher.wrap(promises, name, (original) =>
       function transfer(this: unknown, from: unknown, to: unknown): unknown {
-        const denied = flows.depth === 0 && !isInternal() ? flows.transfer(op, from, to) : undefined;
+        const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
         return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
       },
     );
@@ -73,7 +73,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 
   patcher.wrap(promises, 'cp', (original) =>
     function cp(this: unknown, from: unknown, to: unknown): unknown {
-      if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+      if (!flows.recording) return Reflect.apply(original, this, arguments);
       const denied = flows.transfer('copy', from, to);
       if (denied) return Promise.reject(denied);
       const clearMarks = flows.markCopiesChecked(from, to);
@@ -84,7 +84,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
   for (const name of ['unlink', 'rm'] as const) {
     patcher.wrap(promises, name, (original) =>
       function remove(this: unknown, path: unknown): unknown {
-        if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
         const files = flows.filesAt(path);
         return (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
           flows.retire(files);

@@ -11,7 +11,7 @@ import type { Patcher } from './patcher.js';
 export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
   patcher.wrap(fs, 'readFileSync', (original) =>
     function readFileSync(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       if (target === undefined) return Reflect.apply(original, this, arguments);
       flows.depth++;
       let data: unknown;
@@ -28,7 +28,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
   for (const name of ['writeFileSync', 'appendFileSync'] as const) {
     patcher.wrap(fs, name, (original) =>
       function writeWholeFileSync(this: unknown, path: unknown, data: unknown): unknown {
-        const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+        const target = flows.recording ? flows.targetOf(path) : undefined;
         if (target === undefined) return Reflect.apply(original, this, arguments);
         const denied = flows.authorize(target, sizeOf(data), data);
         if (denied !== undefined) throw denied;
@@ -39,7 +39,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
 
   patcher.wrap(fs, 'truncateSync', (original) =>
     function truncateSync(this: unknown, path: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       if (target === undefined) return Reflect.apply(original, this, arguments);
       const denied = flows.authorize(target, undefined);
       if (denied !== undefined) throw denied;
@@ -49,7 +49,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
 
   patcher.wrap(fs, 'openSync', (original) =>
     function openSync(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.depth === 0 && !isInternal() ? flows.targetOf(path) : undefined;
+      const target = flows.recording ? flows.targetOf(path) : undefined;
       if (target !== undefined && opensForWrite(flags)) {
         const denied = flows.authorize(target, undefined);
         if (denied !== undefined) throw denied;
@@ -116,7 +116,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
   for (const [name, op] of [['copyFileSync', 'copy'], ['cpSync', 'copy'], ['renameSync', 'move']] as const) {
     patcher.wrap(fs, name, (original) =>
       function transferSync(this: unknown, from: unknown, to: unknown): unknown {
-        if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
         const denied = flows.transfer(op, from, to);
         if (denied !== undefined) throw denied;
         return callNested(flows, original, this, arguments);
@@ -127,7 +127,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
   for (const name of ['unlinkSync', 'rmSync'] as const) {
     patcher.wrap(fs, name, (original) =>
       function removeSync(this: unknown, path: unknown): unknown {
-        if (flows.depth !== 0 || isInternal()) return Reflect.apply(original, this, arguments);
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
         const files = flows.filesAt(path);
         const result = callNested(flows, original, this, arguments);
         flows.retire(files);
