@@ -8,7 +8,18 @@ export const commonOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-export const STATE_HELP = '  --state DIR     state dir to read (repeatable; default $PROVENANT_STATE_DIR or ~/.local/state/provenant)';
+export const STATE_HELP =
+  '  --state DIR     state dir to read (repeatable; default $PROVENANT_STATE_DIR, else $XDG_STATE_HOME/provenant, else ~/.local/state/provenant)';
+
+/** `--since T --until T`: spread into parseArgs options; read back with `timeWindow()`. */
+export const windowOptions = { since: { type: 'string' }, until: { type: 'string' } } as const;
+
+export function timeWindow(values: { since?: string | undefined; until?: string | undefined }): { since: number | undefined; until: number | undefined } {
+  return {
+    since: values.since === undefined ? undefined : parseTime(values.since),
+    until: values.until === undefined ? undefined : parseTime(values.until),
+  };
+}
 
 export function stateDirs(state: string[] | undefined): string[] {
   return state && state.length > 0 ? state.map((dir) => resolveStateDir({}, dir)) : [resolveStateDir(process.env)];

@@ -3,7 +3,7 @@
  * `provenant policy check [--config F] --data '<json>' --to <path|uri> [--json]`:
  * test a policy without running anything (no I/O beyond reading the config).
  */
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
@@ -146,7 +146,7 @@ function destinationOf(to: string, location: string | undefined, registry: Resou
 
 /** Paths resolve against the current folder; anything with a scheme is a URI. */
 function resourceOf(pathOrUri: string, registry: ResourceRegistry): Resource {
-  if (!pathOrUri.includes('://')) return registry.file(isAbsolute(pathOrUri) ? resolve(pathOrUri) : resolve(process.cwd(), pathOrUri));
+  if (!pathOrUri.includes('://')) return registry.file(resolve(pathOrUri));
   try {
     return registry.parse(pathOrUri);
   } catch (error) {

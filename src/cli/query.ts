@@ -4,7 +4,7 @@ import { pseudonymize } from '../journal/digest.js';
 import { queryRecords } from '../journal/query.js';
 import { resourceMatcher } from '../journal/resource-match.js';
 import type { CliCommand } from './command.js';
-import { commonOptions, parsePositiveInt, parseTime, STATE_HELP, stateDirs, UsageError, withUsage, writeJson } from './journal-args.js';
+import { commonOptions, parsePositiveInt, STATE_HELP, stateDirs, timeWindow, UsageError, windowOptions, withUsage, writeJson } from './journal-args.js';
 import { formatLabels } from './lineage-format.js';
 
 const USAGE = `Usage: provenant query [options]
@@ -33,8 +33,7 @@ export const query: CliCommand = {
           user: { type: 'string' },
           resource: { type: 'string' },
           decision: { type: 'string' },
-          since: { type: 'string' },
-          until: { type: 'string' },
+          ...windowOptions,
           limit: { type: 'string' },
           page: { type: 'string' },
         },
@@ -54,8 +53,7 @@ export const query: CliCommand = {
           users,
           resource: values.resource === undefined ? undefined : resourceMatcher(values.resource),
           decision: values.decision,
-          since: values.since === undefined ? undefined : parseTime(values.since),
-          until: values.until === undefined ? undefined : parseTime(values.until),
+          ...timeWindow(values),
         },
         limit,
         page,

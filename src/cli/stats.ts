@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { journalStats } from '../journal/query.js';
 import type { CliCommand } from './command.js';
-import { commonOptions, parsePositiveInt, parseTime, STATE_HELP, stateDirs, withUsage, writeJson } from './journal-args.js';
+import { commonOptions, parsePositiveInt, STATE_HELP, stateDirs, timeWindow, windowOptions, withUsage, writeJson } from './journal-args.js';
 
 const USAGE = `Usage: provenant stats [--since T] [--until T] [--top N] [--json]
 
@@ -19,7 +19,7 @@ export const stats: CliCommand = {
     withUsage(USAGE, () => {
       const { values } = parseArgs({
         args,
-        options: { ...commonOptions, since: { type: 'string' }, until: { type: 'string' }, top: { type: 'string' } },
+        options: { ...commonOptions, ...windowOptions, top: { type: 'string' } },
       });
       if (values.help) {
         process.stdout.write(USAGE + '\n');
@@ -27,10 +27,7 @@ export const stats: CliCommand = {
       }
       const result = journalStats(
         stateDirs(values.state),
-        {
-          since: values.since === undefined ? undefined : parseTime(values.since),
-          until: values.until === undefined ? undefined : parseTime(values.until),
-        },
+        timeWindow(values),
         parsePositiveInt(values.top, 'top', 10),
       );
       if (values.json) {

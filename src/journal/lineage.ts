@@ -56,29 +56,39 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
   });
 
   const start = [...known].filter((uri) => matcher.matches(uri)).sort();
-  const visited = new Set(start);
-  const all = [...edges.values()];
+  const startSet = new Set(start);
   const near = (edge: LineageEdge): string => (direction === 'upstream' ? edge.to : edge.from);
   const far = (edge: LineageEdge): string => (direction === 'upstream' ? edge.from : edge.to);
-  const startSet = new Set(start);
   const expands = (uri: string): boolean => startSet.has(uri) || !isEndpoint(uri);
+  const byNear = new Map<string, LineageEdge[]>();
+  for (const edge of edges.values()) {
+    const list = byNear.get(near(edge));
+    if (list) list.push(edge);
+    else byNear.set(near(edge), [edge]);
+  }
+  // Breadth-first over the edges of each reached node: each edge is looked at once.
+  const visited = new Set(start);
+  const used: LineageEdge[] = [];
   for (let frontier = start; frontier.length > 0; ) {
     const next: string[] = [];
-    const current = new Set(frontier.filter(expands));
-    for (const edge of all) {
-      if (current.has(near(edge)) && !visited.has(far(edge))) {
-        visited.add(far(edge));
-        next.push(far(edge));
+    for (const uri of frontier) {
+      if (!expands(uri)) continue;
+      for (const edge of byNear.get(uri) ?? []) {
+        used.push(edge);
+        if (!visited.has(far(edge))) {
+          visited.add(far(edge));
+          next.push(far(edge));
+        }
       }
     }
     frontier = next;
   }
 
-  const nodes = [...start, ...[...visited].filter((uri) => !start.includes(uri)).sort()].map((resource) => ({
+  const nodes = [...start, ...[...visited].filter((uri) => !startSet.has(uri)).sort()].map((resource) => ({
     resource,
     labels: labels.get(resource)?.labels ?? null,
   }));
-  const used = all.filter((edge) => visited.has(near(edge)) && expands(near(edge))).sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  used.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   return { resource: start.length === 1 ? (start[0] as string) : matcher.display, direction, nodes, edges: used };
 }
 

@@ -1,4 +1,5 @@
 /** Record queries (newest first, paged) and usage statistics over a journal. */
+import { formatPublicLabels } from '../provenance/labels.js';
 import type { JournalRecord } from './format.js';
 import { forEachRecord } from './read.js';
 import type { ResourceMatcher } from './resource-match.js';
@@ -78,7 +79,7 @@ export function journalStats(stateDirs: readonly string[], window: TimeWindow, t
     bump(byOp, record.op);
     if (record.decision) bump(byDecision, record.decision);
     for (const uri of new Set([record.resource, ...record.sources])) bump(resources, uri);
-    bump(labels, labelKey(record));
+    bump(labels, formatPublicLabels(record.labels));
     if (record.decision === 'deny' || record.decision === 'violation') {
       const rule = record.rule ?? '(none)';
       const counts = rules.get(rule) ?? { deny: 0, violation: 0 };
@@ -96,11 +97,6 @@ export function journalStats(stateDirs: readonly string[], window: TimeWindow, t
       .map(([rule, counts]) => ({ rule, ...counts }))
       .sort((a, b) => b.deny + b.violation - (a.deny + a.violation) || compare(a.rule, b.rule)),
   };
-}
-
-function labelKey(record: JournalRecord): string {
-  const { confidentiality, integrity, tags, locations } = record.labels;
-  return `confidentiality=${confidentiality};integrity=${integrity};tags=${tags.join(',')};locations=${locations.join(',')}`;
 }
 
 function bump(counts: Map<string, number>, key: string): void {

@@ -25,8 +25,6 @@ import { loadSigningKey, signStatement, type SigningKey } from './keys.js';
 import { MerkleAccumulator, leafHash } from './merkle.js';
 import { SegmentFile } from './segment-file.js';
 
-export type { Checkpoint } from './format.js';
-export { contentDigest, pseudonymize } from './digest.js';
 
 export interface JournalOptions {
   stateDir: string;
@@ -64,8 +62,6 @@ interface Segment {
   headerHash: string;
   tree: MerkleAccumulator;
   file: SegmentFile | undefined;
-  /** Bytes of this segment written or buffered, for rotation. */
-  bytes: number;
   sinceCheckpoint: number;
 }
 
@@ -108,18 +104,20 @@ class Writer implements JournalWriter {
         return;
       }
       const canonical = this.serialise(event);
-      if (this.segment.tree.size > 0 && this.segment.bytes + Buffer.byteLength(canonical) + 80 + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
+      const leaf = leafHash(canonical);
+      const line = recordLine(canonical, leaf.toString('hex')) + '\n';
+      const lineBytes = Buffer.byteLength(line);
+      if (this.segment.tree.size > 0 && this.segmentBytes() + lineBytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
         this.rotate();
         if (this.failedAt !== undefined) {
           this.lostRecords++;
           return;
         }
       }
-      const leaf = leafHash(canonical);
       this.segment.tree.push(leaf);
       this.nextSeq++;
       this.segment.sinceCheckpoint++;
-      this.buffer(recordLine(canonical, leaf.toString('hex')) + '\n', 1);
+      this.buffer(line, 1, lineBytes);
       if (this.segment.sinceCheckpoint >= this.config.checkpointEvery) this.checkpoint();
       else this.scheduleCheckpoint();
       if (this.config.sync === 'always' || this.pendingBytes >= MAX_PENDING_BYTES) this.flush(this.config.sync === 'always');
@@ -182,12 +180,15 @@ class Writer implements JournalWriter {
     });
   }
 
-  private buffer(line: string, records: number): void {
+  private buffer(line: string, records: number, bytes = Buffer.byteLength(line)): void {
     this.pending.push(line);
-    const bytes = Buffer.byteLength(line);
     this.pendingBytes += bytes;
     this.pendingRecords += records;
-    this.segment.bytes += bytes;
+  }
+
+  /** Bytes of the current segment, written or buffered (pending lines always belong to it). */
+  private segmentBytes(): number {
+    return (this.segment.file?.size ?? 0) + this.pendingBytes;
   }
 
   private writeCheckpoint(final: boolean): Checkpoint {
@@ -269,11 +270,10 @@ class Writer implements JournalWriter {
       keyId: this.key?.keyId ?? null,
     };
     const line = JSON.stringify(header);
-    const segment: Segment = { name, index, headerHash: headerHash(line), tree: new MerkleAccumulator(), file: undefined, bytes: 0, sinceCheckpoint: 0 };
+    const segment: Segment = { name, index, headerHash: headerHash(line), tree: new MerkleAccumulator(), file: undefined, sinceCheckpoint: 0 };
     try {
       segment.file = SegmentFile.create(this.dir, name);
       segment.file.write(line + '\n', this.config.sync === 'always');
-      segment.bytes = segment.file.size;
       this.failedAt = undefined;
     } catch (error) {
       segment.file?.discard();

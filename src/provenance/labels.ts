@@ -87,8 +87,7 @@ export class LabelSchema {
 
   /** Flattened form for span attributes and logs: `confidentiality=secret;integrity=high;tags=pii;locations=eu-west-1`. */
   format(labels: Labels): string {
-    const p = this.toPublic(labels);
-    return `confidentiality=${p.confidentiality};integrity=${p.integrity};tags=${p.tags.join(',')};locations=${p.locations.join(',')}`;
+    return formatPublicLabels(this.toPublic(labels));
   }
 
   private requireLevel(kind: 'confidentiality' | 'integrity', name: string): number {
@@ -99,6 +98,11 @@ export class LabelSchema {
     }
     return level;
   }
+}
+
+/** The flattened form spans (`provenant.labels`) and `provenant stats` share. */
+export function formatPublicLabels(p: PublicLabels): string {
+  return `confidentiality=${p.confidentiality};integrity=${p.integrity};tags=${p.tags.join(',')};locations=${p.locations.join(',')}`;
 }
 
 /** Join of data labels: confidentiality max, integrity min, tags and locations union. */

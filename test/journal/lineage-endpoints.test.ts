@@ -35,3 +35,9 @@ it('does not chain two services through the endpoint both talked to', () => {
   const intoBilling = buildLineage([state], resourceMatcher(billing), 'upstream');
   expect(intoBilling.nodes.map((node) => node.resource)).toContain('file://n1/clinic/usage.json');
 });
+
+it('matches a URI argument in the form the journal records it (default port made explicit)', () => {
+  expect(resourceMatcher('https://api.example.com').matches('https://api.example.com:443')).toBe(true);
+  expect(resourceMatcher('http://127.0.0.1:7303').matches('http://127.0.0.1:7303')).toBe(true);
+  expect(resourceMatcher('file://n1/srv/a.json').matches('file://n1/srv/a.json')).toBe(true);
+});

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Checkpoint, JournalRecord, SegmentHeader } from '../../src/journal/format.js';
 import { verifyJournal } from '../../src/journal/verify.js';
-import { contentDigest, openJournal, pseudonymize } from '../../src/journal/writer.js';
+import { contentDigest, pseudonymize } from '../../src/journal/digest.js';
+import { openJournal } from '../../src/journal/writer.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { ed25519, flowEvent, journalConfig, readLines, segmentFiles } from './helpers.js';
 
