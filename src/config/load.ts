@@ -12,7 +12,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { internally } from '../engine/internal.js';
 import { defaultConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
-import type { Mode, ProvenantConfig } from './types.js';
+import { MODES, type Mode, type ProvenantConfig } from './types.js';
 import { validateConfig } from './validate.js';
 import { YamlReader } from './yaml-reader.js';
 
@@ -26,7 +26,6 @@ export interface LoadConfigOptions {
 }
 
 export const DEFAULT_CONFIG_FILE = 'provenant.yaml';
-const MODES: readonly Mode[] = ['enforce', 'audit', 'off'];
 
 export function loadConfig(options: LoadConfigOptions = {}): ProvenantConfig {
   const env = options.env ?? process.env;

@@ -4,7 +4,9 @@
  */
 import type { ResourceKind } from '../provenance/resource.js';
 
-export type Mode = 'enforce' | 'audit' | 'off';
+/** Modes, in one list the loader and validator both check against. */
+export const MODES = ['enforce', 'audit', 'off'] as const;
+export type Mode = (typeof MODES)[number];
 export type Granularity = 'request' | 'process';
 export type ContentHashAlgorithm = 'sha256' | 'sha3-256' | 'sha512' | 'blake2b512' | 'none';
 

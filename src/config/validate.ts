@@ -8,18 +8,19 @@ import type { Node } from 'yaml';
 import { fileUri, type ResourceKind } from '../provenance/resource.js';
 import { defaultLevels } from './defaults.js';
 import { globProblem } from './glob.js';
-import type {
-  DataCondition,
-  DestinationCondition,
-  JournalConfig,
-  LabelSpec,
-  LevelCondition,
-  PolicyRuleSpec,
-  ProvenantConfig,
-  ResourceLabelRule,
-  ResourceMatch,
-  SetCondition,
-  TagCondition,
+import {
+  MODES,
+  type DataCondition,
+  type DestinationCondition,
+  type JournalConfig,
+  type LabelSpec,
+  type LevelCondition,
+  type PolicyRuleSpec,
+  type ProvenantConfig,
+  type ResourceLabelRule,
+  type ResourceMatch,
+  type SetCondition,
+  type TagCondition,
 } from './types.js';
 import type { Located, YamlReader } from './yaml-reader.js';
 
@@ -27,7 +28,6 @@ const TOP_KEYS = [
   'service', 'node', 'location', 'mode', 'granularity', 'inheritProcessContext', 'levels', 'defaults',
   'resources', 'rules', 'revoked', 'trust', 'journal',
 ] as const;
-const MODES = ['enforce', 'audit', 'off'] as const;
 const GRANULARITIES = ['request', 'process'] as const;
 const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'http', 'https', 'service', 'process'];
 const CONTENT_HASHES = ['sha256', 'sha3-256', 'sha512', 'blake2b512', 'none'] as const;

@@ -16,14 +16,14 @@ import { diag } from '@opentelemetry/api';
 import { watch, watchFile, unwatchFile, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { ConfigError } from '../config/errors.js';
-import { applyEnvironment, configFilePath, loadConfig, parseConfig, readConfigText, type LoadConfigOptions } from '../config/load.js';
+import { applyEnvironment, loadConfig, parseConfig, readConfigText, type LoadConfigOptions } from '../config/load.js';
 import type { ProvenantConfig, ResourceLabelRule } from '../config/types.js';
 import { LabelSchema } from '../provenance/labels.js';
 import { compilePolicy } from './compile.js';
 import type { CompiledPolicy } from './types.js';
 
 export interface PolicyHolderOptions extends LoadConfigOptions {
-  /** The loaded config; `PolicyHolder.load()` reads it from the options above instead. */
+  /** The loaded config (see `loadConfig`). */
   config: ProvenantConfig;
   /** The label schema the rest of the process uses (default: one built from config.levels). */
   schema?: LabelSchema;
@@ -59,16 +59,6 @@ export class PolicyHolder {
   };
   private sighupListening = false;
 
-  /** Load and compile the config; throws ConfigError when it is invalid (the caller exits 78). */
-  static load(options: Omit<PolicyHolderOptions, 'config'> = {}): PolicyHolder {
-    const file = configFilePath(options, options.env ?? process.env, options.cwd ?? process.cwd());
-    if (file === undefined) return new PolicyHolder({ ...options, config: loadConfig(options) });
-    const text = readConfigText(file);
-    const holder = new PolicyHolder({ ...options, config: parseWithEnvironment(file, text, options) });
-    holder.lastText = text;
-    return holder;
-  }
-
   constructor(private readonly options: PolicyHolderOptions) {
     const config = options.config;
     this.schema = options.schema ?? new LabelSchema(config.levels.confidentiality, config.levels.integrity);
@@ -87,8 +77,13 @@ export class PolicyHolder {
 
   /** Recompile from the config file. Returns false (and reports) when the edit is rejected. */
   reload(): boolean {
+    return this.reloadText(undefined);
+  }
+
+  /** Recompile from `text` when the caller has just read the file, else from a fresh read. */
+  private reloadText(text: string | undefined): boolean {
     try {
-      const next = this.readConfig();
+      const next = this.readConfig(text);
       this.checkCompatible(next);
       this.install(next, this.runtimeResources);
       return true;
@@ -172,13 +167,13 @@ export class PolicyHolder {
       // Mid-replace or deleted: keep the policy; the next event (file created again) reloads.
       return;
     }
-    if (text !== this.lastText) this.reload();
+    if (text !== this.lastText) this.reloadText(text);
   }
 
-  private readConfig(): ProvenantConfig {
+  private readConfig(known: string | undefined): ProvenantConfig {
     const file = this.currentConfig.file;
     if (file === undefined) return loadConfig(this.options);
-    const text = readConfigText(file);
+    const text = known ?? readConfigText(file);
     // Remembered before parsing: a bad edit is reported once, not again on every change event.
     this.lastText = text;
     return parseWithEnvironment(file, text, this.options);

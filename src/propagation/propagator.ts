@@ -54,6 +54,16 @@ export interface PropagatorOptions {
 
 const NO_CLAIM: Verdict = Object.freeze({ trusted: false, reason: 'unsigned' });
 
+/** What a receiver learns from an incoming header: the verdict, and the header without our members. */
+export interface Received {
+  verdict: Verdict;
+  /** False when the header held no provenant members (it can stay as it is). */
+  claims: boolean;
+  rest: string | undefined;
+}
+
+const NOTHING_RECEIVED: Received = Object.freeze({ verdict: NO_CLAIM, claims: false, rest: undefined });
+
 export class ProvenancePropagator {
   private readonly signer: ClaimSigner | undefined;
   private readonly peers: PeerList;
@@ -71,6 +81,11 @@ export class ProvenancePropagator {
     return this.peers.includes(host);
   }
 
+  /** True when our signed members go to `host`: we have a key and it is a trusted peer. */
+  signsFor(host: string | undefined): boolean {
+    return this.signer !== undefined && this.peers.includes(host);
+  }
+
   /**
    * The `baggage` header for a request to `host`: every member of `existing` that is not ours,
    * unchanged and in order, plus our signed members when `host` is a trusted peer. Undefined
@@ -79,7 +94,7 @@ export class ProvenancePropagator {
   outgoingBaggage(host: string, existing: string | readonly string[] | undefined, data: OutgoingData | undefined): string | undefined {
     const userMembers = splitBaggage(existing).filter((member) => !member.key.startsWith(CLAIM_PREFIX));
     const parts = userMembers.map((member) => member.raw);
-    if (data !== undefined && this.signer !== undefined && this.isTrustedPeer(host)) {
+    if (data !== undefined && this.signsFor(host)) {
       const userBytes = parts.reduce((sum, raw) => sum + byteLength(raw) + 1, 0);
       const budget = Math.max(MIN_CLAIM_BUDGET_BYTES, Math.min(CLAIM_BUDGET_BYTES, BAGGAGE_MAX_TOTAL_BYTES - userBytes));
       parts.push(...this.encode(data, budget));
@@ -89,7 +104,7 @@ export class ProvenancePropagator {
 
   /** Value of the signed response header for a caller at `host`, or undefined when it is not a trusted peer. */
   responseClaim(host: string | undefined, data: OutgoingData): string | undefined {
-    if (this.signer === undefined || !this.isTrustedPeer(host)) return undefined;
+    if (!this.signsFor(host)) return undefined;
     return this.encode(data, CLAIM_BUDGET_BYTES).join(',');
   }
 
@@ -99,21 +114,28 @@ export class ProvenancePropagator {
     return (typeof header === 'string' ? header : header.join(',')).includes(CLAIM_PREFIX);
   }
 
-  /** `header` without provenant members; undefined when nothing else is left. */
-  stripClaims(header: string | readonly string[]): string | undefined {
-    const rest = splitBaggage(header).filter((member) => !member.key.startsWith(CLAIM_PREFIX));
-    return rest.length === 0 ? undefined : rest.map((member) => member.raw).join(',');
-  }
-
   /** Judge the provenant members of an incoming `header` from `peer` (remote address or dialled host). */
   verify(peer: string | undefined, header: string | readonly string[] | undefined): Verdict {
-    if (!this.hasClaims(header)) return NO_CLAIM;
+    return this.receive(peer, header).verdict;
+  }
+
+  /**
+   * `verify`, plus the header without provenant members (`rest`, undefined when nothing else is
+   * left) for a receiver that must stop claims from travelling further. The header is split once.
+   */
+  receive(peer: string | undefined, header: string | readonly string[] | undefined): Received {
+    if (!this.hasClaims(header)) return NOTHING_RECEIVED;
     const members = splitBaggage(header);
-    const ours = members.filter((member) => member.key.startsWith(CLAIM_PREFIX));
-    if (ours.length === 0) return NO_CLAIM;
+    const ours: BaggageMember[] = [];
+    const others: string[] = [];
+    for (const member of members) {
+      if (member.key.startsWith(CLAIM_PREFIX)) ours.push(member);
+      else others.push(member.raw);
+    }
+    if (ours.length === 0) return NOTHING_RECEIVED;
     const verdict = this.judge(peer, members, ours);
     if (!verdict.trusted) this.warnings.warn(verdict.reason, `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`);
-    return verdict;
+    return { verdict, claims: true, rest: others.length === 0 ? undefined : others.join(',') };
   }
 
   private judge(peer: string | undefined, members: readonly BaggageMember[], ours: readonly BaggageMember[]): Verdict {

@@ -114,7 +114,9 @@ describe('provenant policy check', () => {
 describe('watching never keeps a process alive', () => {
   it('a process that only watches its config exits by itself', async () => {
     const holder = join(repoRoot, 'dist', 'policy', 'holder.js');
-    const script = `const { PolicyHolder } = require(${JSON.stringify(holder)}); PolicyHolder.load({ file: ${JSON.stringify(join(dir, 'provenant.yaml'))} }).watch(); console.log('watching');`;
+    const load = join(repoRoot, 'dist', 'config', 'load.js');
+    const file = JSON.stringify(join(dir, 'provenant.yaml'));
+    const script = `const { PolicyHolder } = require(${JSON.stringify(holder)}); const { loadConfig } = require(${JSON.stringify(load)}); new PolicyHolder({ config: loadConfig({ file: ${file} }) }).watch(); console.log('watching');`;
     const result = await runNode({ args: ['-e', script], timeoutMs: 10_000 });
     expect(result.stdout).toBe('watching\n');
     expect(result.code).toBe(0);

@@ -4,6 +4,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
 import { ProvenanceSets } from '../../src/provenance/provenance-set.js';
 import { ResourceRegistry } from '../../src/provenance/resource.js';
 import { PolicyHolder } from '../../src/policy/holder.js';
@@ -30,7 +31,8 @@ function setup(yaml: string) {
   writeFileSync(file, yaml);
   const errors: Error[] = [];
   const reloads: CompiledPolicy[] = [];
-  const holder = PolicyHolder.load({ file, env: {}, hostname: 'n1', onError: (e) => errors.push(e), onReload: (p) => reloads.push(p) });
+  const options = { file, env: {}, hostname: 'n1', onError: (e: Error) => errors.push(e), onReload: (p: CompiledPolicy) => reloads.push(p) };
+  const holder = new PolicyHolder({ ...options, config: loadConfig(options) });
   holders.push(holder);
   const registry = new ResourceRegistry('n1');
   const sets = new ProvenanceSets(holder.schema.neutral);

@@ -87,7 +87,6 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
       }
       const req: FlowRequest = asHttpOwned(() => original.apply(this, args));
       req[CLIENT_FLOW] = flow;
-      req[FLOW_CONTEXT] = flow.ctx;
       propagate(req, flow);
       return req;
     };
@@ -118,12 +117,13 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
 
   const proto = http.ClientRequest.prototype;
   patches.wrap(proto as unknown as { emit: Emit }, 'emit', (emit) =>
-    function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      // Every request's events pass here: forward the rest array as it is.
       const flow = (this as FlowRequest)[CLIENT_FLOW];
-      if (flow === undefined) return emit.apply(this, [event, ...args]);
+      if (flow === undefined) return emit.apply(this, args);
       return inContext(contexts, flow.ctx, () => {
-        if (event === 'response') onResponse(flow, args[0] as http.IncomingMessage);
-        return emit.apply(this, [event, ...args]);
+        if (args[0] === 'response') onResponse(flow, args[1] as http.IncomingMessage);
+        return emit.apply(this, args);
       });
     },
   );

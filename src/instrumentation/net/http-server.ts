@@ -74,11 +74,9 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket as PeerSocket | undefined);
-    const baggage = req.headers.baggage;
-    const verdict = flows.propagator.verify(remote, baggage);
+    const { verdict, claims, rest } = flows.propagator.receive(remote, req.headers.baggage);
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
-    if (baggage !== undefined && flows.propagator.hasClaims(baggage)) {
-      const rest = flows.propagator.stripClaims(baggage);
+    if (claims) {
       if (rest === undefined) delete req.headers.baggage;
       else req.headers.baggage = rest;
     }
@@ -150,7 +148,6 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     end.call(res, body);
   };
 
-  /** Decide the response flow (memoised per context); on deny send the refusal instead. */
   /** Decide the response flow in the current context; on deny send the refusal instead. */
   const decideResponse = (res: FlowResponse, flow: RequestFlow): boolean => {
     const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });

@@ -4,7 +4,7 @@
  */
 import type { Attributes, SpanContext } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
-import type { Labels } from '../../provenance/labels.js';
+import { sortedUnique, type Labels } from '../../provenance/labels.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
 import type { ProvenanceClaim } from '../../propagation/claim.js';
@@ -36,9 +36,9 @@ export class PeerFlows {
     return this.baggage(host, existing, this.claimFor(host, resource));
   }
 
-  /** What a request from the current context to `host` tells it; undefined unless `host` is a trusted peer. */
+  /** What a request from the current context to `host` tells it; undefined unless we sign for `host`. */
   claimFor(host: string, resource: Resource): OutgoingData | undefined {
-    return this.propagator.isTrustedPeer(host) ? this.outgoing(resource) : undefined;
+    return this.propagator.signsFor(host) ? this.outgoing(resource) : undefined;
   }
 
   /** The `baggage` header for `host`: the members of `existing` that are not ours, plus `data` signed. */
@@ -49,7 +49,7 @@ export class PeerFlows {
 
   /** The signed response header for a caller at `host` (undefined unless it is a trusted peer). */
   responseClaimFor(host: string | undefined, resource: Resource): string | undefined {
-    if (!this.propagator.isTrustedPeer(host)) return undefined;
+    if (!this.propagator.signsFor(host)) return undefined;
     return this.propagator.responseClaim(host, this.outgoing(resource));
   }
 
@@ -105,8 +105,8 @@ export class PeerFlows {
     const labels: Labels = {
       confidentiality,
       integrity: 0,
-      tags: claimed === 'unreadable' ? [] : [...new Set(claimed?.tags ?? [])].sort(),
-      locations: claimed === 'unreadable' ? [] : [...new Set(claimed?.locations ?? [])].sort(),
+      tags: claimed === 'unreadable' ? [] : sortedUnique(claimed?.tags ?? []),
+      locations: claimed === 'unreadable' ? [] : sortedUnique(claimed?.locations ?? []),
     };
     return this.engine.sets.of([], labels);
   }
