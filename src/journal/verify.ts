@@ -11,6 +11,7 @@
 import {
   CHECKPOINT_PREFIX,
   checkpointStatement,
+  FORMAT_VERSION,
   HEADER_PREFIX,
   headerHash,
   RECORD_PREFIX,
@@ -227,6 +228,7 @@ function parseJson<T>(line: string, seq: number | null, what: string): T {
 function parseHeader(line: string, file: string, pinnedKey: string | undefined): SegmentHeader {
   if (!line.startsWith(HEADER_PREFIX)) throw new SegmentFailure(null, 'first line is not a segment header');
   const header = parseJson<SegmentHeader>(line, null, 'header');
+  if (header.version !== FORMAT_VERSION) throw new SegmentFailure(null, `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`);
   if (!Number.isSafeInteger(header.firstSeq) || !Number.isSafeInteger(header.index)) throw new SegmentFailure(null, 'header lacks firstSeq or index');
   if (header.segment !== file) throw new SegmentFailure(header.firstSeq, `header names segment ${header.segment} (file renamed or copied over)`);
   if (header.publicKey !== null && header.keyId !== keyIdOf(Buffer.from(header.publicKey, 'base64'))) {

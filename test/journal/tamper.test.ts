@@ -88,6 +88,13 @@ describe('verify: a clean journal', () => {
 });
 
 describe('verify: the tamper matrix', () => {
+  it('a header of another format version', () => {
+    const { dir, file } = journal();
+    edit(file, (lines) => (lines[0] = lines[0]!.replace('"version":1', '"version":2')));
+    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file) });
+    expect(failure(verifyJournal([dir])).message).toMatch(/format version 2/);
+  });
+
   it('flipped byte', () => {
     const { dir, file } = journal();
     const bytes = readFileSync(file);
