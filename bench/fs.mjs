@@ -46,7 +46,10 @@ function parent() {
         const work = join(dir, `${variant}-${round}`);
         const preload = variant === 'provenant' ? ['-r', register] : [];
         const env = { ...withoutTelemetryEnv(process.env), PROVENANT_STATE_DIR: join(work, 'state') };
-        const run = spawnSync(process.execPath, [...preload, fileURLToPath(import.meta.url), '--child', variant, work], { env, encoding: 'utf8' });
+        const run = spawnSync(process.execPath, [...preload, fileURLToPath(import.meta.url), '--child', variant, work], {
+          env,
+          encoding: 'utf8',
+        });
         if (run.status !== 0) throw new Error(`${variant} child failed (${run.status}):\n${run.stderr}`);
         const measured = JSON.parse(run.stdout.trim().split('\n').pop());
         for (const op of OPS) results[variant][op.name].push(measured[op.name]);
@@ -59,16 +62,21 @@ function parent() {
 }
 
 function report(results, rounds) {
-  console.log(`fs hot path, steady state — node ${process.version}, ${rounds} rounds × ${SAMPLES} samples, median ns/op (ratio vs plain)\n`);
+  console.log(
+    `fs hot path, steady state — node ${process.version}, ${rounds} rounds × ${SAMPLES} samples, median ns/op (ratio vs plain)\n`,
+  );
   const header = ['operation', ...VARIANTS];
   const rows = OPS.map((op) => {
     const plain = median(results.plain[op.name]);
-    return [op.name, ...VARIANTS.map((v) => {
-      const ns = median(results[v][op.name]);
-      if (v === 'plain') return `${ns.toFixed(0)} ns`;
-      const note = v === 'otel-fs' && op.otel === false ? ' not instrumented' : '';
-      return `${ns.toFixed(0)} ns (${(ns / plain).toFixed(2)}×)${note}`;
-    })];
+    return [
+      op.name,
+      ...VARIANTS.map((v) => {
+        const ns = median(results[v][op.name]);
+        if (v === 'plain') return `${ns.toFixed(0)} ns`;
+        const note = v === 'otel-fs' && op.otel === false ? ' not instrumented' : '';
+        return `${ns.toFixed(0)} ns (${(ns / plain).toFixed(2)}×)${note}`;
+      }),
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -163,7 +171,8 @@ function enableOtelFs() {
 
 function withoutTelemetryEnv(env) {
   const out = {};
-  for (const [key, value] of Object.entries(env)) if (!key.startsWith('OTEL_') && !key.startsWith('PROVENANT_') && key !== 'NODE_OPTIONS') out[key] = value;
+  for (const [key, value] of Object.entries(env))
+    if (!key.startsWith('OTEL_') && !key.startsWith('PROVENANT_') && key !== 'NODE_OPTIONS') out[key] = value;
   return out;
 }
 

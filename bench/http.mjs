@@ -60,7 +60,10 @@ async function main() {
   const data = path.join(dir, 'record.json');
   writeFileSync(data, JSON.stringify({ id: 42, name: 'Ada Lovelace', born: 1815, notes: 'x'.repeat(200) }));
   const config = path.join(dir, 'provenant.yaml');
-  writeFileSync(config, `service: bench\nresources:\n  - match: { path: "${data}" }\n    labels: { confidentiality: internal, integrity: high, tags: [bench] }\n  - match: { host: "127.0.0.1" }\n    labels: { confidentiality: internal }\n`);
+  writeFileSync(
+    config,
+    `service: bench\nresources:\n  - match: { path: "${data}" }\n    labels: { confidentiality: internal, integrity: high, tags: [bench] }\n  - match: { host: "127.0.0.1" }\n    labels: { confidentiality: internal }\n`,
+  );
   const variants = [
     { name: 'plain node', preload: [], variant: 'plain' },
     { name: 'otel http instrumentation', preload: [], variant: 'otel' },
@@ -69,8 +72,17 @@ async function main() {
   const results = {};
   try {
     for (const v of variants) {
-      const env = { ...cleanEnv(), BENCH_DATA: data, PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: path.join(dir, 'state'), PROVENANT_KEY: 'bench-key' };
-      const child = spawn(process.execPath, [...v.preload, fileURLToPath(import.meta.url), 'serve', v.variant], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const env = {
+        ...cleanEnv(),
+        BENCH_DATA: data,
+        PROVENANT_CONFIG: config,
+        PROVENANT_STATE_DIR: path.join(dir, 'state'),
+        PROVENANT_KEY: 'bench-key',
+      };
+      const child = spawn(process.execPath, [...v.preload, fileURLToPath(import.meta.url), 'serve', v.variant], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const port = await new Promise((resolve, reject) => {
         child.stdout.setEncoding('utf8').on('data', (text) => {
           const match = /listening (\d+)/.exec(text);
@@ -100,8 +112,25 @@ async function main() {
   console.log(`otel http / plain node: ${(otel / plain).toFixed(2)}×`);
   const latency = (name) => results[name].p99;
   reportRows([
-    { bench: 'http', metric: `throughput, ${connections} connections`, unit: 'req/s', better: 'higher', plain, otel, provenant: prov, target: '≥ 0.85× plain, ≥ 0.9× OTel' },
-    { bench: 'http', metric: 'p99 latency', unit: 'ms', better: 'lower', plain: latency('plain node'), otel: latency('otel http instrumentation'), provenant: latency('provenant') },
+    {
+      bench: 'http',
+      metric: `throughput, ${connections} connections`,
+      unit: 'req/s',
+      better: 'higher',
+      plain,
+      otel,
+      provenant: prov,
+      target: '≥ 0.85× plain, ≥ 0.9× OTel',
+    },
+    {
+      bench: 'http',
+      metric: 'p99 latency',
+      unit: 'ms',
+      better: 'lower',
+      plain: latency('plain node'),
+      otel: latency('otel http instrumentation'),
+      provenant: latency('provenant'),
+    },
   ]);
 }
 

@@ -50,7 +50,9 @@ const verifySeconds = Number(process.hrtime.bigint() - verifyStarted) / 1e9;
 
 // The same check as users run it: `provenant verify --state DIR` (includes process start-up).
 const cliStarted = process.hrtime.bigint();
-const cli = spawnSync(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, 'verify', '--state', stateDir], { encoding: 'utf8' });
+const cli = spawnSync(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, 'verify', '--state', stateDir], {
+  encoding: 'utf8',
+});
 const cliSeconds = Number(process.hrtime.bigint() - cliStarted) / 1e9;
 rmSync(stateDir, { recursive: true, force: true });
 
@@ -65,10 +67,28 @@ const result = {
   lostRecords: journal.lostRecords,
 };
 console.log(JSON.stringify(result, null, 2));
-console.log(`append: ${result.appendPerSecond.toLocaleString('en')} records/s (target ≥ 50,000)  ${result.appendPerSecond >= 50_000 ? 'PASS' : 'FAIL'}`);
-console.log(`verify ${total.toLocaleString('en')} records: ${result.verifySeconds} s in-process, ${result.cliVerifySeconds} s via the CLI (target ≤ 10 s for 1,000,000)  ${result.verified ? 'verified' : 'NOT VERIFIED'}`);
+console.log(
+  `append: ${result.appendPerSecond.toLocaleString('en')} records/s (target ≥ 50,000)  ${result.appendPerSecond >= 50_000 ? 'PASS' : 'FAIL'}`,
+);
+console.log(
+  `verify ${total.toLocaleString('en')} records: ${result.verifySeconds} s in-process, ${result.cliVerifySeconds} s via the CLI (target ≤ 10 s for 1,000,000)  ${result.verified ? 'verified' : 'NOT VERIFIED'}`,
+);
 if (!result.verified) process.exitCode = 1;
 reportRows([
-  { bench: 'journal', metric: 'append (one core)', unit: 'records/s', better: 'higher', provenant: result.appendPerSecond, target: '≥ 50,000' },
-  { bench: 'journal', metric: `verify ${total.toLocaleString('en')} records (CLI)`, unit: 's', better: 'lower', provenant: result.cliVerifySeconds, target: '≤ 10 s' },
+  {
+    bench: 'journal',
+    metric: 'append (one core)',
+    unit: 'records/s',
+    better: 'higher',
+    provenant: result.appendPerSecond,
+    target: '≥ 50,000',
+  },
+  {
+    bench: 'journal',
+    metric: `verify ${total.toLocaleString('en')} records (CLI)`,
+    unit: 's',
+    better: 'lower',
+    provenant: result.cliVerifySeconds,
+    target: '≤ 10 s',
+  },
 ]);

@@ -37,7 +37,9 @@ function configYaml() {
         lines.push(`  - { id: r${i}, deny: { data: { sources: ["archive/${i}/**"] }, destination: { kind: [https, http] } } }`);
         break;
       case 2:
-        lines.push(`  - { id: r${i}, deny: { data: { confidentiality: { atLeast: secret } }, destination: { host: "sink${i}.*.example.net" } } }`);
+        lines.push(
+          `  - { id: r${i}, deny: { data: { confidentiality: { atLeast: secret } }, destination: { host: "sink${i}.*.example.net" } } }`,
+        );
         break;
       case 3:
         lines.push(`  - { id: r${i}, allow: { data: { tags: { all: [tag${i}, pii] } }, destination: { path: "exports/${i}/**" } } }`);
@@ -102,7 +104,14 @@ function timeEach(count, fn) {
     busy += process.hrtime.bigint() - started;
   }
   const after = heap();
-  rows.push({ bench: 'policy', metric: 'heap after 1,000,000 destinations', unit: 'MiB', better: 'lower', provenant: after / 2 ** 20, target: 'bounded' });
+  rows.push({
+    bench: 'policy',
+    metric: 'heap after 1,000,000 destinations',
+    unit: 'MiB',
+    better: 'lower',
+    provenant: after / 2 ** 20,
+    target: 'bounded',
+  });
   // Use both after measuring, so V8 cannot collect them early and flatter the figure.
   const stillLive = policy.decide(data[0], bounded.http('https', 'h0.example.com', 443)).kind && bounded.size;
   console.log(
@@ -121,14 +130,24 @@ function timeEach(count, fn) {
   for (const [set, destination] of pairs) policy.decide(set, destination);
   for (let i = 0; i < 200_000; i++) policy.decide(...pairs[i % pairs.length]);
   const cached = timeEach(SAMPLES * 5, (i) => policy.decide(...pairs[i % pairs.length]));
-  rows.push({ bench: 'policy', metric: 'cached decision p99', unit: 'µs', better: 'lower', provenant: cached.p99 / 1000, target: '≤ 2 µs' });
+  rows.push({
+    bench: 'policy',
+    metric: 'cached decision p99',
+    unit: 'µs',
+    better: 'lower',
+    provenant: cached.p99 / 1000,
+    target: '≤ 2 µs',
+  });
   console.log(`cached decision            p50 ${us(cached.p50)}   p99 ${us(cached.p99)}   (target p99 ≤ 2 µs)`);
 }
 
 // Cold: a new provenance set and a new destination every time, so nothing is memoised.
 {
   const policy = compilePolicy(config, schema, 2);
-  const warm = Array.from({ length: 2000 }, (_, i) => [dataFrom(policy, `/srv/app/data/w/${i}.json`), registry.http('https', `w${i}.example.org`, 443)]);
+  const warm = Array.from({ length: 2000 }, (_, i) => [
+    dataFrom(policy, `/srv/app/data/w/${i}.json`),
+    registry.http('https', `w${i}.example.org`, 443),
+  ]);
   for (const [set, destination] of warm) policy.decide(set, destination);
   const cases = Array.from({ length: SAMPLES }, (_, i) => [
     dataFrom(policy, `/srv/app/data/patients/c${i}.json`, `/srv/app/data/misc/${i}.txt`),
@@ -139,8 +158,17 @@ function timeEach(count, fn) {
     const decision = policy.decide(...cases[i]);
     decisions.set(decision.rule ?? decision.kind, (decisions.get(decision.rule ?? decision.kind) ?? 0) + 1);
   });
-  rows.push({ bench: 'policy', metric: `cold decision p99, ${RULES} rules`, unit: 'µs', better: 'lower', provenant: cold.p99 / 1000, target: '≤ 50 µs' });
-  console.log(`cold decision, ${RULES} rules    p50 ${us(cold.p50)}   p99 ${us(cold.p99)}   (target ≤ 50 µs)   decided by: ${[...decisions].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  rows.push({
+    bench: 'policy',
+    metric: `cold decision p99, ${RULES} rules`,
+    unit: 'µs',
+    better: 'lower',
+    provenant: cold.p99 / 1000,
+    target: '≤ 50 µs',
+  });
+  console.log(
+    `cold decision, ${RULES} rules    p50 ${us(cold.p50)}   p99 ${us(cold.p99)}   (target ≤ 50 µs)   decided by: ${[...decisions].map(([k, v]) => `${k}×${v}`).join(', ')}`,
+  );
 }
 
 reportRows(rows);

@@ -29,9 +29,19 @@ const format = (value) => (value === undefined ? '—' : value >= 100 ? Math.rou
 const ratio = (row, baseline) => (baseline === undefined ? '—' : `${(row.provenant / baseline).toFixed(2)}×`);
 
 const header = ['benchmark', 'metric', 'unit', 'plain Node', 'OTel instr.', 'provenant', 'vs plain', 'vs OTel', 'target'];
-const table = rows.map((row) => [row.bench, row.metric, row.unit, format(row.plain), format(row.otel), format(row.provenant), ratio(row, row.plain), ratio(row, row.otel), row.target ?? '']);
+const table = rows.map((row) => [
+  row.bench,
+  row.metric,
+  row.unit,
+  format(row.plain),
+  format(row.otel),
+  format(row.provenant),
+  ratio(row, row.plain),
+  ratio(row, row.otel),
+  row.target ?? '',
+]);
 console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-console.log('ratios: provenant ÷ baseline in the metric\'s unit (ns/op, µs, ms: lower is better; req/s: higher is better)\n');
+console.log("ratios: provenant ÷ baseline in the metric's unit (ns/op, µs, ms: lower is better; req/s: higher is better)\n");
 console.log(`| ${header.join(' | ')} |`);
 console.log(`|${header.map(() => '---').join('|')}|`);
 for (const cells of table) console.log(`| ${cells.join(' | ')} |`);

@@ -10,7 +10,11 @@ import { start } from './runtime/runtime.js';
 const EX_CONFIG = 78;
 
 function isExportWorker(): boolean {
-  return typeof workerData === 'object' && workerData !== null && (workerData as { provenantExportWorker?: unknown }).provenantExportWorker === true;
+  return (
+    typeof workerData === 'object' &&
+    workerData !== null &&
+    (workerData as { provenantExportWorker?: unknown }).provenantExportWorker === true
+  );
 }
 
 if (!isExportWorker()) {

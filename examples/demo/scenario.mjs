@@ -113,10 +113,20 @@ function introduce({ ports, urls, services }, log) {
 async function allowedFlows({ services: { clinic, research, billing } }, story, result) {
   story.heading('1. Allowed flows');
   const cohort = await clinic.job('extract-cohort', {}, 'dr.ferreira');
-  story.check(cohort.patients === 3, '✔', `clinic: pseudonymised cohort of ${cohort.patients} diabetes patients → ${cohort.file} (${cohort.bytes} bytes)`, 'the clinic writes its cohort extract');
+  story.check(
+    cohort.patients === 3,
+    '✔',
+    `clinic: pseudonymised cohort of ${cohort.patients} diabetes patients → ${cohort.file} (${cohort.bytes} bytes)`,
+    'the clinic writes its cohort extract',
+  );
   const study = await research.job('run-study', {}, 'analyst.kim');
   result.study = study;
-  story.check(study.file !== undefined, '✔', `research: tariffs from billing (US) + cohort from clinic (EU) → ${study.file}: ${study.patients} patients, mean HbA1c ${study.meanHba1c}, ${study.costPerPatient} ${study.currency}/patient`, 'research writes its report');
+  story.check(
+    study.file !== undefined,
+    '✔',
+    `research: tariffs from billing (US) + cohort from clinic (EU) → ${study.file}: ${study.patients} patients, mean HbA1c ${study.meanHba1c}, ${study.costPerPatient} ${study.currency}/patient`,
+    'research writes its report',
+  );
   story.check(
     study.labels?.confidentiality === 'secret' && study.labels?.tags.includes('pii'),
     '✔',
@@ -126,7 +136,12 @@ async function allowedFlows({ services: { clinic, research, billing } }, story, 
   const before = await billing.job('received');
   const usage = await clinic.job('send-usage', {}, 'clerk.novak');
   const delta = difference(await billing.job('received'), before);
-  story.check(usage.status === 202 && delta.requests === 1 && delta.bytes > 0, '✔', `clinic → billing: November usage figures (internal, no PII): billing received ${delta.requests} request, ${delta.bytes} bytes`, 'billing receives the usage figures');
+  story.check(
+    usage.status === 202 && delta.requests === 1 && delta.bytes > 0,
+    '✔',
+    `clinic → billing: November usage figures (internal, no PII): billing received ${delta.requests} request, ${delta.bytes} bytes`,
+    'billing receives the usage figures',
+  );
 }
 
 async function residency({ services: { clinic, billing } }, story, result) {
@@ -136,7 +151,12 @@ async function residency({ services: { clinic, billing } }, story, result) {
   const delta = difference(await billing.job('received'), before);
   const denial = invoice.error?.denied;
   result.residency = { denial, billing: delta };
-  story.check(denial?.rule === 'pii-stays-in-eu', '✘', denial ? `denied by rule ${denial.rule}: ${denial.reason}` : `not denied: ${JSON.stringify(invoice)}`, 'denied by pii-stays-in-eu');
+  story.check(
+    denial?.rule === 'pii-stays-in-eu',
+    '✘',
+    denial ? `denied by rule ${denial.rule}: ${denial.reason}` : `not denied: ${JSON.stringify(invoice)}`,
+    'denied by pii-stays-in-eu',
+  );
   story.check(
     delta.connections === 0 && delta.requests === 0 && delta.bytes === 0,
     '✔',
@@ -158,8 +178,20 @@ async function integrity({ places, urls }, story, result) {
   const body = text ? JSON.parse(text) : {};
   const hashAfter = sha256(record);
   result.integrity = { status: upload.status, denial: body.denied, hashBefore, hashAfter };
-  story.check(upload.status === 403 && body.denied?.rule === 'integrity', '✘', body.denied ? `clinic answered ${upload.status}, denied by rule ${body.denied.rule}: ${body.denied.reason}` : `clinic answered ${upload.status} ${text}`, 'denied by integrity');
-  story.check(hashBefore === hashAfter, '✔', `p-1001.json ${hashBefore === hashAfter ? 'unchanged' : 'CHANGED'}: sha256 ${hashBefore.slice(0, 16)}… before, ${hashAfter.slice(0, 16)}… after`, 'the record is unchanged');
+  story.check(
+    upload.status === 403 && body.denied?.rule === 'integrity',
+    '✘',
+    body.denied
+      ? `clinic answered ${upload.status}, denied by rule ${body.denied.rule}: ${body.denied.reason}`
+      : `clinic answered ${upload.status} ${text}`,
+    'denied by integrity',
+  );
+  story.check(
+    hashBefore === hashAfter,
+    '✔',
+    `p-1001.json ${hashBefore === hashAfter ? 'unchanged' : 'CHANGED'}: sha256 ${hashBefore.slice(0, 16)}… before, ${hashAfter.slice(0, 16)}… after`,
+    'the record is unchanged',
+  );
 }
 
 async function revocation({ services: { clinic, research }, places, fileUri }, story, result) {
@@ -170,7 +202,14 @@ async function revocation({ services: { clinic, research }, places, fileUri }, s
   await sleep(RELOAD_SETTLE_MS);
   const again = await research.job('run-study', {}, 'analyst.kim');
   const refused = again.refused;
-  story.check(refused?.status === 403 && refused?.rule === 'revoked', '✘', refused ? `research asks for the cohort extract again: clinic withholds it (${refused.status}, rule ${refused.rule}: ${refused.reason})` : `research got the cohort extract again: ${JSON.stringify(again)}`, 'the clinic refuses the extract derived from p-1002');
+  story.check(
+    refused?.status === 403 && refused?.rule === 'revoked',
+    '✘',
+    refused
+      ? `research asks for the cohort extract again: clinic withholds it (${refused.status}, rule ${refused.rule}: ${refused.reason})`
+      : `research got the cohort extract again: ${JSON.stringify(again)}`,
+    'the clinic refuses the extract derived from p-1002',
+  );
 
   addRevocation(places.research.config, fileUri('clinic', 'data/patients/p-1002.json'));
   research.signal('SIGHUP');
@@ -179,7 +218,14 @@ async function revocation({ services: { clinic, research }, places, fileUri }, s
   const publish = await research.job('publish-report', {}, 'analyst.kim');
   const denial = publish.error?.denied;
   result.revocation = { cohort: refused, publish: denial };
-  story.check(denial?.rule === 'revoked', '✘', denial ? `research publishes its existing report: denied by rule ${denial.rule}: ${denial.reason}` : `research published its report: ${JSON.stringify(publish)}`, 'publishing the report is denied as revoked');
+  story.check(
+    denial?.rule === 'revoked',
+    '✘',
+    denial
+      ? `research publishes its existing report: denied by rule ${denial.rule}: ${denial.reason}`
+      : `research published its report: ${JSON.stringify(publish)}`,
+    'publishing the report is denied as revoked',
+  );
   const published = existsSync(join(places.research.dir, 'published/diabetes-2026.json'));
   story.check(!published, '✔', `published/diabetes-2026.json was ${published ? '' : 'not '}created`, 'nothing is published');
 }
@@ -191,8 +237,18 @@ async function lineage({ node, stateDirs, fileUri, root, ports }, story, result)
   const tree = lineageTree(json, (uri) => describeResource(uri, root, ports));
   for (const line of tree.lines) story.line(line);
   const hops = tree.depth.get(fileUri('clinic', 'data/patients/p-1001.json'));
-  story.check(hops === 2, '✔', `patient record p-1001.json is ${hops} hops upstream (report ← cohort extract ← record)`, 'the patient record is two hops upstream');
-  story.check(tree.depth.has(fileUri('billing', 'data/tariffs/2026.json')), '✔', "billing's tariff sheet is upstream too: the report draws on all three services", 'the tariff sheet is upstream');
+  story.check(
+    hops === 2,
+    '✔',
+    `patient record p-1001.json is ${hops} hops upstream (report ← cohort extract ← record)`,
+    'the patient record is two hops upstream',
+  );
+  story.check(
+    tree.depth.has(fileUri('billing', 'data/tariffs/2026.json')),
+    '✔',
+    "billing's tariff sheet is upstream too: the report draws on all three services",
+    'the tariff sheet is upstream',
+  );
 }
 
 async function journals({ node, stateDirs }, story, result) {
@@ -203,7 +259,11 @@ async function journals({ node, stateDirs }, story, result) {
   story.check(
     ['pii-stays-in-eu', 'integrity', 'revoked'].every((rule) => byRule[rule] > 0),
     '✔',
-    `denials recorded: ${Object.entries(byRule).map(([rule, n]) => `${rule} ×${n}`).join(', ') || 'none'}`,
+    `denials recorded: ${
+      Object.entries(byRule)
+        .map(([rule, n]) => `${rule} ×${n}`)
+        .join(', ') || 'none'
+    }`,
     'every denial is in the journals',
   );
   const verify = await provenantJson(node, ['verify'], stateDirs);

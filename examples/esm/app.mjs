@@ -10,7 +10,9 @@ for (const row of rows) {
   const [, team, salary] = row.split(',');
   (byTeam[team] ??= []).push(Number(salary));
 }
-const summary = Object.entries(byTeam).map(([team, s]) => `${team}: ${s.length} people, mean ${Math.round(s.reduce((a, b) => a + b) / s.length)} EUR`);
+const summary = Object.entries(byTeam).map(
+  ([team, s]) => `${team}: ${s.length} people, mean ${Math.round(s.reduce((a, b) => a + b) / s.length)} EUR`,
+);
 console.log(`read data/salaries.csv; this data is now labelled ${JSON.stringify(current().labels)}`);
 
 mkdirSync(new URL('internal/', here), { recursive: true });

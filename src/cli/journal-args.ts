@@ -14,7 +14,10 @@ export const STATE_HELP =
 /** `--since T --until T`: spread into parseArgs options; read back with `timeWindow()`. */
 export const windowOptions = { since: { type: 'string' }, until: { type: 'string' } } as const;
 
-export function timeWindow(values: { since?: string | undefined; until?: string | undefined }): { since: number | undefined; until: number | undefined } {
+export function timeWindow(values: { since?: string | undefined; until?: string | undefined }): {
+  since: number | undefined;
+  until: number | undefined;
+} {
   return {
     since: values.since === undefined ? undefined : parseTime(values.since),
     until: values.until === undefined ? undefined : parseTime(values.until),
@@ -45,7 +48,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 /** ISO 8601 time, epoch milliseconds, or a duration back from now (`90s`, `10m`, `2h`, `1d`, `1w`). */
 export function parseTime(text: string, now = Date.now()): number {
   const relative = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
-  if (relative) return now - Number(relative[1]) * (UNITS[relative[2] as string] as number);
+  if (relative) return now - Number(relative[1]) * UNITS[relative[2]];
   if (/^\d{12,}$/.test(text)) return Number(text);
   const time = Date.parse(text);
   if (Number.isNaN(time)) throw new UsageError(`cannot read time "${text}" (use ISO 8601 or a duration like 10m, 2h, 1d)`);

@@ -17,7 +17,8 @@ export function toText(lineage: Lineage): string {
   for (const node of lineage.nodes) lines.push(`  ${node.resource}  [${formatLabels(node.labels)}]`);
   lines.push('', 'flows:');
   if (lineage.edges.length === 0) lines.push('  (none)');
-  for (const edge of lineage.edges) lines.push(`  ${edge.from} -> ${edge.to}  (${edge.time} ${edge.service}${edge.traceId ? ` trace ${edge.traceId}` : ''})`);
+  for (const edge of lineage.edges)
+    lines.push(`  ${edge.from} -> ${edge.to}  (${edge.time} ${edge.service}${edge.traceId ? ` trace ${edge.traceId}` : ''})`);
   return lines.join('\n');
 }
 
@@ -42,7 +43,8 @@ export function toMermaid(lineage: Lineage): string {
   const ids = new Map(lineage.nodes.map((node, i) => [node.resource, `n${i}`]));
   const text = (value: string): string => value.replace(/"/g, '#quot;');
   const lines = ['flowchart LR'];
-  for (const node of lineage.nodes) lines.push(`  ${ids.get(node.resource)}["${text(node.resource)}<br/>${text(formatLabels(node.labels))}"]`);
+  for (const node of lineage.nodes)
+    lines.push(`  ${ids.get(node.resource)}["${text(node.resource)}<br/>${text(formatLabels(node.labels))}"]`);
   for (const edge of lineage.edges) lines.push(`  ${ids.get(edge.from)} -->|${text(edge.service)}| ${ids.get(edge.to)}`);
   return lines.join('\n');
 }

@@ -36,8 +36,13 @@ export const lineage: CliCommand = {
       }
       if (positionals.length !== 1) throw new UsageError('lineage takes exactly one path or URI');
       if (values.upstream && values.downstream) throw new UsageError('choose one of --upstream and --downstream');
-      if ([values.json, values.dot, values.mermaid].filter(Boolean).length > 1) throw new UsageError('choose one of --json, --dot and --mermaid');
-      const graph = buildLineage(stateDirs(values.state), resourceMatcher(positionals[0] as string, values.node), values.downstream ? 'downstream' : 'upstream');
+      if ([values.json, values.dot, values.mermaid].filter(Boolean).length > 1)
+        throw new UsageError('choose one of --json, --dot and --mermaid');
+      const graph = buildLineage(
+        stateDirs(values.state),
+        resourceMatcher(positionals[0], values.node),
+        values.downstream ? 'downstream' : 'upstream',
+      );
       if (values.json) writeJson(graph);
       else process.stdout.write((values.dot ? toDot(graph) : values.mermaid ? toMermaid(graph) : toText(graph)) + '\n');
       return 0;

@@ -105,7 +105,8 @@ function dataSet(json: string, schema: LabelSchema, compiled: CompiledPolicy, re
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--data must be a JSON object');
   const fields = parsed as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!(DATA_KEYS as readonly string[]).includes(key)) throw new UsageError(`--data has unknown key "${key}" (known: ${DATA_KEYS.join(', ')})`);
+    if (!(DATA_KEYS as readonly string[]).includes(key))
+      throw new UsageError(`--data has unknown key "${key}" (known: ${DATA_KEYS.join(', ')})`);
   }
   const given: Partial<PublicLabels> = {};
   const confidentiality = optionalString(fields, 'confidentiality');
@@ -164,7 +165,8 @@ function optionalString(fields: Record<string, unknown>, key: string): string | 
 function optionalStrings(fields: Record<string, unknown>, key: string): string[] | undefined {
   const value = fields[key];
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new UsageError(`--data: ${key} must be a list of strings`);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+    throw new UsageError(`--data: ${key} must be a list of strings`);
   return value;
 }
 
@@ -174,7 +176,9 @@ function asJson(decision: Decision): { decision: string; rule: string | null; re
 
 function describe(decision: Decision, destination: Resource): string {
   if (decision.kind === 'allow') {
-    return decision.rule === undefined ? `allow: flow to ${destination.uri}` : `allow (rule ${decision.rule}, an explicit exception): flow to ${destination.uri}`;
+    return decision.rule === undefined
+      ? `allow: flow to ${destination.uri}`
+      : `allow (rule ${decision.rule}, an explicit exception): flow to ${destination.uri}`;
   }
   return `${decision.kind} (rule ${decision.rule}): ${decision.reason}`;
 }

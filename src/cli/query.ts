@@ -4,7 +4,17 @@ import { pseudonymize } from '../journal/digest.js';
 import { queryRecords } from '../journal/query.js';
 import { resourceMatcher } from '../journal/resource-match.js';
 import type { CliCommand } from './command.js';
-import { commonOptions, parsePositiveInt, STATE_HELP, stateDirs, timeWindow, UsageError, windowOptions, withUsage, writeJson } from './journal-args.js';
+import {
+  commonOptions,
+  parsePositiveInt,
+  STATE_HELP,
+  stateDirs,
+  timeWindow,
+  UsageError,
+  windowOptions,
+  withUsage,
+  writeJson,
+} from './journal-args.js';
 import { formatLabels } from './lineage-format.js';
 
 const USAGE = `Usage: provenant query [options]
@@ -42,7 +52,8 @@ export const query: CliCommand = {
         process.stdout.write(USAGE + '\n');
         return 0;
       }
-      if (values.decision !== undefined && !DECISIONS.includes(values.decision)) throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}`);
+      if (values.decision !== undefined && !DECISIONS.includes(values.decision))
+        throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}`);
       const key = process.env['PROVENANT_KEY'];
       const users = values.user === undefined ? undefined : key ? [values.user, pseudonymize(values.user, key)] : [values.user];
       const limit = parsePositiveInt(values.limit, 'limit', 50);

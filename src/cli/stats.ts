@@ -25,16 +25,15 @@ export const stats: CliCommand = {
         process.stdout.write(USAGE + '\n');
         return 0;
       }
-      const result = journalStats(
-        stateDirs(values.state),
-        timeWindow(values),
-        parsePositiveInt(values.top, 'top', 10),
-      );
+      const result = journalStats(stateDirs(values.state), timeWindow(values), parsePositiveInt(values.top, 'top', 10));
       if (values.json) {
         writeJson(result);
         return 0;
       }
-      const counts = (o: Record<string, number>): string => Object.entries(o).map(([k, n]) => `${k}=${n}`).join(' ') || '-';
+      const counts = (o: Record<string, number>): string =>
+        Object.entries(o)
+          .map(([k, n]) => `${k}=${n}`)
+          .join(' ') || '-';
       const lines = [
         `${result.records} record(s)   ops: ${counts(result.byOp)}   decisions: ${counts(result.byDecision)}`,
         '',
@@ -45,7 +44,9 @@ export const stats: CliCommand = {
         ...result.flowsByLabel.map((l) => `  ${String(l.records).padStart(8)}  ${l.labels}`),
         '',
         'denials by rule:',
-        ...(result.denialsByRule.length === 0 ? ['  (none)'] : result.denialsByRule.map((d) => `  ${d.rule}: ${d.deny} denied, ${d.violation} violation(s)`)),
+        ...(result.denialsByRule.length === 0
+          ? ['  (none)']
+          : result.denialsByRule.map((d) => `  ${d.rule}: ${d.deny} denied, ${d.violation} violation(s)`)),
       ];
       process.stdout.write(lines.join('\n') + '\n');
       return 0;

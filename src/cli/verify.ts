@@ -24,7 +24,10 @@ export const verify: CliCommand = {
   summary: 'check journal integrity (hashes, Merkle roots, signatures); exit 1 on tampering',
   run: (args) =>
     withUsage(USAGE, () => {
-      const { values } = parseArgs({ args, options: { ...commonOptions, key: { type: 'string' }, witness: { type: 'string', multiple: true } } });
+      const { values } = parseArgs({
+        args,
+        options: { ...commonOptions, key: { type: 'string' }, witness: { type: 'string', multiple: true } },
+      });
       if (values.help) {
         process.stdout.write(USAGE + '\n');
         return 0;

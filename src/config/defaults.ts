@@ -27,8 +27,8 @@ export function defaultLevels(levels: { confidentiality: readonly string[]; inte
   integrity: string;
 } {
   return {
-    confidentiality: levels.confidentiality.includes('public') ? 'public' : (levels.confidentiality[0] as string),
-    integrity: levels.integrity.includes('low') ? 'low' : (levels.integrity[0] as string),
+    confidentiality: levels.confidentiality.includes('public') ? 'public' : levels.confidentiality[0],
+    integrity: levels.integrity.includes('low') ? 'low' : levels.integrity[0],
   };
 }
 

@@ -14,7 +14,7 @@ export function globProblem(glob: string): string | undefined {
   const open: string[] = [];
   const closers: Record<string, string> = { ']': '[', '}': '{', ')': '(' };
   for (let i = 0; i < glob.length; i++) {
-    const ch = glob[i] as string;
+    const ch = glob[i];
     if (ch === '\\') {
       i++;
       continue;

@@ -31,7 +31,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ProvenantConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const file = configFilePath(options, env, cwd);
-  const config = file === undefined ? defaultConfig(cwd, env, options.hostname ?? hostname()) : parseConfig(file, readConfigText(file), env, options.hostname);
+  const config =
+    file === undefined
+      ? defaultConfig(cwd, env, options.hostname ?? hostname())
+      : parseConfig(file, readConfigText(file), env, options.hostname);
   return applyEnvironment(config, env);
 }
 

@@ -25,8 +25,19 @@ import {
 import type { Located, YamlReader } from './yaml-reader.js';
 
 const TOP_KEYS = [
-  'service', 'node', 'location', 'mode', 'granularity', 'inheritProcessContext', 'levels', 'defaults',
-  'resources', 'rules', 'revoked', 'trust', 'journal',
+  'service',
+  'node',
+  'location',
+  'mode',
+  'granularity',
+  'inheritProcessContext',
+  'levels',
+  'defaults',
+  'resources',
+  'rules',
+  'revoked',
+  'trust',
+  'journal',
 ] as const;
 const GRANULARITIES = ['request', 'process'] as const;
 const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'http', 'https', 'service', 'process'];
@@ -321,9 +332,13 @@ class ConfigValidator {
     } catch {
       this.r.fail(value.node, `${value.where} "${text}" is not a URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') this.r.fail(value.node, `${value.where} "${text}" must be an http:// or https:// URL`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      this.r.fail(value.node, `${value.where} "${text}" must be an http:// or https:// URL`);
     if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-      this.r.fail(value.node, `${value.where} "${text}" must be an origin (scheme://host[:port]); destinations are matched by origin, paths are not part of their URI`);
+      this.r.fail(
+        value.node,
+        `${value.where} "${text}" must be an origin (scheme://host[:port]); destinations are matched by origin, paths are not part of their URI`,
+      );
     }
     return text.replace(/\/+$/, '');
   }
@@ -341,7 +356,15 @@ class ConfigValidator {
 
   private readJournal(value: Located, base: JournalConfig): JournalConfig {
     const m = this.r.map(value, [
-      'enabled', 'contentHash', 'pseudonymize', 'sync', 'flushIntervalMs', 'checkpointEvery', 'checkpointIntervalMs', 'segmentMaxBytes', 'repeatWindowMs',
+      'enabled',
+      'contentHash',
+      'pseudonymize',
+      'sync',
+      'flushIntervalMs',
+      'checkpointEvery',
+      'checkpointIntervalMs',
+      'segmentMaxBytes',
+      'repeatWindowMs',
     ]);
     const journal = { ...base };
     const enabled = m.get('enabled');

@@ -51,7 +51,10 @@ export class YamlReader {
       if (!allowed.includes(key)) {
         const suggestion = closestMatch(key, allowed);
         const scope = value.where === '' ? 'at the top level' : `in ${value.where}`;
-        this.fail(keyNode, `unknown key "${key}" ${scope}${suggestion ? ` (did you mean "${suggestion}"?)` : ` (valid keys: ${allowed.join(', ')})`}`);
+        this.fail(
+          keyNode,
+          `unknown key "${key}" ${scope}${suggestion ? ` (did you mean "${suggestion}"?)` : ` (valid keys: ${allowed.join(', ')})`}`,
+        );
       }
       const valueNode = pair.value as Node | null;
       // `key:` with nothing after it is the same as leaving the key out.
@@ -96,7 +99,10 @@ export class YamlReader {
     const text = this.string(value);
     if ((options as readonly string[]).includes(text)) return text as T;
     const suggestion = closestMatch(text, options);
-    this.fail(value.node, `${value.where} must be one of ${options.join(', ')}, got "${text}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`);
+    this.fail(
+      value.node,
+      `${value.where} must be one of ${options.join(', ')}, got "${text}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    );
   }
 
   boolean(value: Located): boolean {

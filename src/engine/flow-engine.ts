@@ -106,7 +106,7 @@ interface ContextMemo {
 }
 
 function memoOf(ctx: FlowContext): ContextMemo {
-  return (ctx.engineMemo ??= {}) as ContextMemo;
+  return (ctx.engineMemo ??= {});
 }
 
 export class FlowEngine {
@@ -156,7 +156,17 @@ export class FlowEngine {
     let span = last?.resource === resource ? last.span : undefined;
     try {
       if (ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
-        const spanContext = this.emit(ctx, decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write', 'write', resource, data, decision, bytes, options, ctx.readLinks);
+        const spanContext = this.emit(
+          ctx,
+          decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+          'write',
+          resource,
+          data,
+          decision,
+          bytes,
+          options,
+          ctx.readLinks,
+        );
         span = spanContext ?? span;
         if (decision.kind !== 'deny') this.persist(resource, data, spanContext);
       } else if (decision.kind !== 'deny') {
@@ -190,9 +200,19 @@ export class FlowEngine {
     const decision = this.decide(policy, data, destination);
     try {
       const ctx = this.contexts.current();
-      this.emit(ctx, decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write', op, destination, data, decision, undefined, {
-        attributes: { 'file.path': to, 'provenant.from': from },
-      }, []);
+      this.emit(
+        ctx,
+        decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+        op,
+        destination,
+        data,
+        decision,
+        undefined,
+        {
+          attributes: { 'file.path': to, 'provenant.from': from },
+        },
+        [],
+      );
       if (decision.kind !== 'deny' && this.parts.store) {
         if (op === 'move') this.parts.store.move(from, to);
         else this.parts.store.copy(from, to);
@@ -214,7 +234,17 @@ export class FlowEngine {
       this.merged.delete(resource.id);
       if (this.parts.store?.get(path) === undefined) return;
       this.parts.store.retire(path);
-      this.emit(this.contexts.current(), 'provenant.write', 'delete', resource, this.sets.empty, ALLOW, undefined, { attributes: { 'file.path': path } }, []);
+      this.emit(
+        this.contexts.current(),
+        'provenant.write',
+        'delete',
+        resource,
+        this.sets.empty,
+        ALLOW,
+        undefined,
+        { attributes: { 'file.path': path } },
+        [],
+      );
     } catch (error) {
       diag.warn(`provenant: retiring the provenance of ${path} failed`, error);
     }
@@ -239,12 +269,36 @@ export class FlowEngine {
     const attributes: Attributes = { 'provenant.action': event.action, ...(event.attributes ?? {}) };
     const outputs = event.outputs && event.outputs.length > 0 ? event.outputs : [];
     if (outputs.length === 0) {
-      this.emit(ctx, 'provenant.record', 'record', this.resources.process(process.pid), data, ALLOW, undefined, { attributes }, ctx.readLinks, event.action, user);
+      this.emit(
+        ctx,
+        'provenant.record',
+        'record',
+        this.resources.process(process.pid),
+        data,
+        ALLOW,
+        undefined,
+        { attributes },
+        ctx.readLinks,
+        event.action,
+        user,
+      );
       return;
     }
     for (const output of outputs) {
       const resource = this.resources.parse(output);
-      const spanContext = this.emit(ctx, 'provenant.record', 'record', resource, data, ALLOW, undefined, { attributes }, ctx.readLinks, event.action, user);
+      const spanContext = this.emit(
+        ctx,
+        'provenant.record',
+        'record',
+        resource,
+        data,
+        ALLOW,
+        undefined,
+        { attributes },
+        ctx.readLinks,
+        event.action,
+        user,
+      );
       this.persist(resource, data, spanContext);
     }
     ctx.provenance = data;
@@ -255,7 +309,7 @@ export class FlowEngine {
     const resource = this.resources.parse(uriOrPath);
     let match: ResourceMatch;
     if (resource.kind === 'file') match = { path: literalGlob(resource.path as string) };
-    else if (resource.kind === 'service') match = { service: resource.service as string };
+    else if (resource.kind === 'service') match = { service: resource.service };
     else if (resource.host !== undefined && resource.port !== undefined) match = { host: resource.host, port: resource.port };
     else throw new RangeError(`cannot label ${uriOrPath}: only files, services and host:port resources take labels`);
     this.parts.policy.prependResource({ match, labels });
@@ -282,7 +336,13 @@ export class FlowEngine {
     const before = ctx.provenance;
     const memo = memoOf(ctx);
     const last = memo.lastRead;
-    if (last !== undefined && last.resource === resource && last.incoming === incoming && last.before === before && last.epoch === policy.epoch) {
+    if (
+      last !== undefined &&
+      last.resource === resource &&
+      last.incoming === incoming &&
+      last.before === before &&
+      last.epoch === policy.epoch
+    ) {
       ctx.provenance = last.after;
       return;
     }
@@ -314,7 +374,9 @@ export class FlowEngine {
     } catch (error) {
       diag.error(`provenant: policy fault deciding a flow to ${resource.uri}`, error);
       const reason = `the policy engine failed (${error instanceof Error ? error.message : String(error)}); failing closed`;
-      return policy.mode === 'enforce' ? { kind: 'deny', rule: 'policy-fault', reason } : { kind: 'violation', rule: 'policy-fault', reason };
+      return policy.mode === 'enforce'
+        ? { kind: 'deny', rule: 'policy-fault', reason }
+        : { kind: 'violation', rule: 'policy-fault', reason };
     }
   }
 
@@ -423,7 +485,11 @@ export class FlowEngine {
     if (options?.attributes) event.attributes = flatAttributes(options.attributes);
     this.parts.journal?.append(event);
     this.parts.subscribers.publish(event);
-    repeats?.remember({ op, resourceId: resource.id, setId: data.id, epoch, decision: decisionKind, user: recordedUser }, event, spanContext);
+    repeats?.remember(
+      { op, resourceId: resource.id, setId: data.id, epoch, decision: decisionKind, user: recordedUser },
+      event,
+      spanContext,
+    );
     return spanContext;
   }
 

@@ -61,7 +61,13 @@ export class RepeatedFlows {
     if (list === undefined) return undefined;
     let entry: RepeatEntry | undefined;
     for (const candidate of list) {
-      if (candidate.setId === setId && candidate.op === op && candidate.epoch === epoch && candidate.decision === decision && candidate.user === user) {
+      if (
+        candidate.setId === setId &&
+        candidate.op === op &&
+        candidate.epoch === epoch &&
+        candidate.decision === decision &&
+        candidate.user === user
+      ) {
         entry = candidate;
         break;
       }
@@ -97,7 +103,11 @@ export class RepeatedFlows {
         const summary: FlowEvent = {
           ...entry.event,
           time: entry.last,
-          attributes: { ...entry.event.attributes, 'provenant.repeats': entry.count, 'provenant.repeats_since': new Date(entry.first).toISOString() },
+          attributes: {
+            ...entry.event.attributes,
+            'provenant.repeats': entry.count,
+            'provenant.repeats_since': new Date(entry.first).toISOString(),
+          },
         };
         // The ids named the first occurrence's span; the repeats had none of their own.
         delete summary.traceId;

@@ -4,6 +4,8 @@
  * syncs the built-in exports) is a recorded flow, and every write is checked before the first
  * byte moves. I/O under the state dir and module loading are not flows.
  */
+// The module object itself (not an ES namespace copy), so patches reach every user of fs.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 import fs = require('node:fs');
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { patchCallbackApi } from './fs/callback-api.js';

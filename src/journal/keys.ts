@@ -15,7 +15,8 @@ function pemText(value: string): string {
 }
 
 function requireEd25519(key: KeyObject): KeyObject {
-  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`journal keys must be Ed25519, got ${key.asymmetricKeyType ?? 'a symmetric key'}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new TypeError(`journal keys must be Ed25519, got ${key.asymmetricKeyType ?? 'a symmetric key'}`);
   return key;
 }
 

@@ -69,7 +69,7 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
   // Breadth-first over the edges of each reached node: each edge is looked at once.
   const visited = new Set(start);
   const used: LineageEdge[] = [];
-  for (let frontier = start; frontier.length > 0; ) {
+  for (let frontier = start; frontier.length > 0;) {
     const next: string[] = [];
     for (const uri of frontier) {
       if (!expands(uri)) continue;
@@ -89,7 +89,7 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
     labels: labels.get(resource)?.labels ?? null,
   }));
   used.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-  return { resource: start.length === 1 ? (start[0] as string) : matcher.display, direction, nodes, edges: used };
+  return { resource: start.length === 1 ? start[0] : matcher.display, direction, nodes, edges: used };
 }
 
 function isEndpoint(uri: string): boolean {

@@ -38,14 +38,15 @@ function split(n: number): number {
 /** MTH(D[n]) of leaf hashes. */
 export function rootOf(leaves: readonly Hash[]): Hash {
   if (leaves.length === 0) return EMPTY_ROOT;
-  if (leaves.length === 1) return leaves[0] as Hash;
+  if (leaves.length === 1) return leaves[0];
   const k = split(leaves.length);
   return nodeHash(rootOf(leaves.slice(0, k)), rootOf(leaves.slice(k)));
 }
 
 /** PATH(m, D[n]): the audit path of leaf `index` (§2.1.3.1). */
 export function inclusionProof(index: number, leaves: readonly Hash[]): Hash[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf ${index} not in a tree of ${leaves.length}`);
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf ${index} not in a tree of ${leaves.length}`);
   if (leaves.length === 1) return [];
   const k = split(leaves.length);
   return index < k
@@ -55,7 +56,8 @@ export function inclusionProof(index: number, leaves: readonly Hash[]): Hash[] {
 
 /** PROOF(m, D[n]): shows the tree of the first m leaves is a prefix of the tree of n (§2.1.4.1). */
 export function consistencyProof(first: number, leaves: readonly Hash[]): Hash[] {
-  if (!Number.isInteger(first) || first < 0 || first > leaves.length) throw new RangeError(`size ${first} not within a tree of ${leaves.length}`);
+  if (!Number.isInteger(first) || first < 0 || first > leaves.length)
+    throw new RangeError(`size ${first} not within a tree of ${leaves.length}`);
   if (first === 0 || first === leaves.length) return [];
   return subproof(first, leaves, true);
 }
@@ -105,7 +107,7 @@ export function verifyConsistency(first: number, second: number, firstRoot: Hash
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  let fr = path[0] as Hash;
+  let fr = path[0];
   let sr = fr;
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
@@ -151,8 +153,8 @@ export class MerkleAccumulator {
 
   root(): Hash {
     if (this.count === 0) return EMPTY_ROOT;
-    let r = this.peaks[this.peaks.length - 1] as Hash;
-    for (let i = this.peaks.length - 2; i >= 0; i--) r = nodeHash(this.peaks[i] as Hash, r);
+    let r = this.peaks[this.peaks.length - 1];
+    for (let i = this.peaks.length - 2; i >= 0; i--) r = nodeHash(this.peaks[i], r);
     return r;
   }
 }

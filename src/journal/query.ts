@@ -35,7 +35,8 @@ function inWindow(record: JournalRecord, window: TimeWindow): boolean {
 function matches(record: JournalRecord, filter: QueryFilter): boolean {
   if (filter.decision !== undefined && record.decision !== filter.decision) return false;
   if (filter.users && (record.user === undefined || !filter.users.includes(record.user))) return false;
-  if (filter.resource && !filter.resource.matches(record.resource) && !record.sources.some((s) => filter.resource?.matches(s))) return false;
+  if (filter.resource && !filter.resource.matches(record.resource) && !record.sources.some((s) => filter.resource?.matches(s)))
+    return false;
   return inWindow(record, filter);
 }
 
@@ -45,10 +46,7 @@ export function queryRecords(stateDirs: readonly string[], filter: QueryFilter, 
   forEachRecord(stateDirs, (record) => {
     if (matches(record, filter)) found.push(record);
   });
-  found.sort(
-    (a, b) =>
-      compare(b.time, a.time) || compare(b.service, a.service) || b.pid - a.pid || b.seq - a.seq,
-  );
+  found.sort((a, b) => compare(b.time, a.time) || compare(b.service, a.service) || b.pid - a.pid || b.seq - a.seq);
   return { total: found.length, page, limit, records: found.slice((page - 1) * limit, page * limit) };
 }
 

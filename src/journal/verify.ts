@@ -91,7 +91,8 @@ export function verifyJournal(stateDirs: readonly string[], options: VerifyOptio
     witnesses.delete(ref.name);
     states.push(state);
   }
-  for (const [name] of witnesses) failures.push({ file: name, seq: null, message: 'segment is missing: a witness holds a checkpoint for it' });
+  for (const [name] of witnesses)
+    failures.push({ file: name, seq: null, message: 'segment is missing: a witness holds a checkpoint for it' });
   checkChains(states, failures, warnings);
   const failed = new Set(failures.map((f) => f.file));
   const segments = states.map((s) => ({ ...s.report, status: failed.has(s.report.file) ? ('failed' as const) : s.report.status }));
@@ -102,7 +103,7 @@ function groupWitnesses(witnesses: readonly Checkpoint[]): Map<string, Map<numbe
   const bySegment = new Map<string, Map<number, string>>();
   for (const w of witnesses) {
     let sizes = bySegment.get(w.segment);
-    if (!sizes) bySegment.set(w.segment, (sizes = new Map()));
+    if (!sizes) bySegment.set(w.segment, (sizes = new Map<number, string>()));
     sizes.set(w.treeSize, w.root);
   }
   return bySegment;
@@ -150,7 +151,13 @@ function verifySegment(
         header = parseHeader(line, ref.name, pinnedKey);
         hashOfHeader = headerHash(line);
         nextSeq = header.firstSeq;
-        Object.assign(report, { service: header.service, pid: header.pid, index: header.index, firstSeq: header.firstSeq, keyId: header.keyId });
+        Object.assign(report, {
+          service: header.service,
+          pid: header.pid,
+          index: header.index,
+          firstSeq: header.firstSeq,
+          keyId: header.keyId,
+        });
         state.header = header;
         checkWitness();
         return;
@@ -164,7 +171,12 @@ function verifySegment(
       if (line.startsWith(RECORD_PREFIX)) {
         const seq = recordSeq(line);
         if (seq !== nextSeq) {
-          throw new SegmentFailure(nextSeq, seq === undefined ? 'record without a sequence number' : `expected seq ${nextSeq}, found ${seq} (record deleted, inserted or reordered)`);
+          throw new SegmentFailure(
+            nextSeq,
+            seq === undefined
+              ? 'record without a sequence number'
+              : `expected seq ${nextSeq}, found ${seq} (record deleted, inserted or reordered)`,
+          );
         }
         const parts = splitRecordLine(line);
         if (!parts) throw new SegmentFailure(seq, 'record without a hash');
@@ -194,7 +206,8 @@ function verifySegment(
     const h: SegmentHeader = header;
     if (witnessed) {
       const longest = Math.max(...witnessed.keys());
-      if (longest > tree.size) throw new SegmentFailure(h.firstSeq + tree.size, `truncated: a witness saw ${longest} records, ${tree.size} remain`);
+      if (longest > tree.size)
+        throw new SegmentFailure(h.firstSeq + tree.size, `truncated: a witness saw ${longest} records, ${tree.size} remain`);
     }
     if (!report.closed) {
       report.status = 'unclosed';
@@ -228,16 +241,24 @@ function parseJson<T>(line: string, seq: number | null, what: string): T {
 function parseHeader(line: string, file: string, pinnedKey: string | undefined): SegmentHeader {
   if (!line.startsWith(HEADER_PREFIX)) throw new SegmentFailure(null, 'first line is not a segment header');
   const header = parseJson<SegmentHeader>(line, null, 'header');
-  if (header.version !== FORMAT_VERSION) throw new SegmentFailure(null, `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`);
-  if (!Number.isSafeInteger(header.firstSeq) || !Number.isSafeInteger(header.index)) throw new SegmentFailure(null, 'header lacks firstSeq or index');
-  if (header.segment !== file) throw new SegmentFailure(header.firstSeq, `header names segment ${header.segment} (file renamed or copied over)`);
+  if (header.version !== FORMAT_VERSION)
+    throw new SegmentFailure(
+      null,
+      `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`,
+    );
+  if (!Number.isSafeInteger(header.firstSeq) || !Number.isSafeInteger(header.index))
+    throw new SegmentFailure(null, 'header lacks firstSeq or index');
+  if (header.segment !== file)
+    throw new SegmentFailure(header.firstSeq, `header names segment ${header.segment} (file renamed or copied over)`);
   if (header.publicKey !== null && header.keyId !== keyIdOf(Buffer.from(header.publicKey, 'base64'))) {
     throw new SegmentFailure(header.firstSeq, 'header keyId does not match its public key');
   }
   if (pinnedKey !== undefined && header.publicKey !== pinnedKey) {
     throw new SegmentFailure(
       header.firstSeq,
-      header.publicKey === null ? 'segment is unsigned but a signing key is expected' : `segment is signed by key ${header.keyId}, not the expected key ${keyIdOf(Buffer.from(pinnedKey, 'base64'))}`,
+      header.publicKey === null
+        ? 'segment is unsigned but a signing key is expected'
+        : `segment is signed by key ${header.keyId}, not the expected key ${keyIdOf(Buffer.from(pinnedKey, 'base64'))}`,
     );
   }
   return header;
@@ -251,12 +272,16 @@ function checkCheckpoint(
   tree: MerkleAccumulator,
   firstUncovered: number,
 ): void {
-  const bad = (message: string): SegmentFailure => new SegmentFailure(firstUncovered, `checkpoint at tree size ${checkpoint.treeSize}: ${message}`);
+  const bad = (message: string): SegmentFailure =>
+    new SegmentFailure(firstUncovered, `checkpoint at tree size ${checkpoint.treeSize}: ${message}`);
   if (checkpoint.segment !== file || checkpoint.header !== hashOfHeader) throw bad('belongs to another segment or header');
   if (checkpoint.treeSize !== tree.size) {
     // Seq numbers are contiguous, so missing records are the last ones; extra ones could be anywhere unverified.
     const seq = checkpoint.treeSize > tree.size ? header.firstSeq + tree.size : firstUncovered;
-    throw new SegmentFailure(seq, `checkpoint at tree size ${checkpoint.treeSize}: covers ${checkpoint.treeSize} records but ${tree.size} precede it (records deleted or inserted)`);
+    throw new SegmentFailure(
+      seq,
+      `checkpoint at tree size ${checkpoint.treeSize}: covers ${checkpoint.treeSize} records but ${tree.size} precede it (records deleted or inserted)`,
+    );
   }
   if (checkpoint.root !== tree.root().toString('hex')) throw bad('root does not match the records (records altered)');
   if (header.publicKey === null) {
@@ -264,7 +289,8 @@ function checkCheckpoint(
     return;
   }
   if (checkpoint.signature === null || checkpoint.keyId !== header.keyId) throw bad(`not signed by the segment key ${header.keyId}`);
-  if (!verifyStatement(header.publicKey, checkpointStatement(checkpoint), checkpoint.signature)) throw bad('signature does not verify (forged checkpoint)');
+  if (!verifyStatement(header.publicKey, checkpointStatement(checkpoint), checkpoint.signature))
+    throw bad('signature does not verify (forged checkpoint)');
 }
 
 /** Cross-segment checks: a process's segments form one unbroken chain. */
@@ -285,12 +311,20 @@ function checkChains(states: readonly SegmentState[], failures: Problem[], warni
       if (header.afterFailure) {
         warnings.push({ file, seq: header.firstSeq, message: 'segment opened after a write failure: records before it may be lost' });
       } else if (header.index !== expectedIndex) {
-        failures.push({ file, seq: header.firstSeq, message: `segment ${header.index} follows segment ${expectedIndex - 1}: segment(s) of this process are missing` });
+        failures.push({
+          file,
+          seq: header.firstSeq,
+          message: `segment ${header.index} follows segment ${expectedIndex - 1}: segment(s) of this process are missing`,
+        });
       } else if (previous && !previous.failed) {
         const final = previous.final;
         const prev = header.prev;
         if (!final || !prev || prev.segment !== previous.report.file || prev.treeSize !== final.treeSize || prev.root !== final.root) {
-          failures.push({ file, seq: header.firstSeq, message: `does not chain to the final checkpoint of ${previous.report.file} (previous segment truncated or replaced)` });
+          failures.push({
+            file,
+            seq: header.firstSeq,
+            message: `does not chain to the final checkpoint of ${previous.report.file} (previous segment truncated or replaced)`,
+          });
         } else if (header.firstSeq !== (previous.header as SegmentHeader).firstSeq + final.treeSize) {
           failures.push({ file, seq: header.firstSeq, message: `first seq ${header.firstSeq} does not follow ${previous.report.file}` });
         }

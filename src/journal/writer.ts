@@ -25,7 +25,6 @@ import { loadSigningKey, signStatement, type SigningKey } from './keys.js';
 import { MerkleAccumulator, leafHash } from './merkle.js';
 import { SegmentFile } from './segment-file.js';
 
-
 export interface JournalOptions {
   stateDir: string;
   config: JournalConfig;
@@ -270,7 +269,14 @@ class Writer implements JournalWriter {
       keyId: this.key?.keyId ?? null,
     };
     const line = JSON.stringify(header);
-    const segment: Segment = { name, index, headerHash: headerHash(line), tree: new MerkleAccumulator(), file: undefined, sinceCheckpoint: 0 };
+    const segment: Segment = {
+      name,
+      index,
+      headerHash: headerHash(line),
+      tree: new MerkleAccumulator(),
+      file: undefined,
+      sinceCheckpoint: 0,
+    };
     try {
       segment.file = SegmentFile.create(this.dir, name);
       segment.file.write(line + '\n', this.config.sync === 'always');
@@ -329,7 +335,9 @@ function loadKey(value: string | undefined): SigningKey | undefined {
   try {
     return loadSigningKey(value);
   } catch (error) {
-    diag.warn(`provenant: journal signing key unusable, checkpoints will be unsigned: ${error instanceof Error ? error.message : String(error)}`);
+    diag.warn(
+      `provenant: journal signing key unusable, checkpoints will be unsigned: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
 }

@@ -4,7 +4,18 @@
  * connection is ever attempted; span ids are still made so the journal can name them.
  */
 import { join } from 'node:path';
-import { diag, DiagLogLevel, ROOT_CONTEXT, SpanKind, trace, context as otelContext, type Attributes, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  context as otelContext,
+  type Attributes,
+  type Link,
+  type SpanContext,
+  type Tracer,
+} from '@opentelemetry/api';
 import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ExportProtocol } from './export-worker.js';

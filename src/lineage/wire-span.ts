@@ -34,13 +34,25 @@ export function toWireSpan(span: ReadableSpan): WireSpan {
       context: { traceId: link.context.traceId, spanId: link.context.spanId, traceFlags: link.context.traceFlags },
       ...(link.attributes ? { attributes: link.attributes } : {}),
     })),
-    events: span.events.map((event) => ({ name: event.name, time: event.time, ...(event.attributes ? { attributes: event.attributes } : {}) })),
+    events: span.events.map((event) => ({
+      name: event.name,
+      time: event.time,
+      ...(event.attributes ? { attributes: event.attributes } : {}),
+    })),
     status: span.status,
-    scope: { name: span.instrumentationScope.name, ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}) },
+    scope: {
+      name: span.instrumentationScope.name,
+      ...(span.instrumentationScope.version ? { version: span.instrumentationScope.version } : {}),
+    },
   };
   if (span.parentSpanContext) {
     const parent = span.parentSpanContext;
-    wire.parent = { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, ...(parent.isRemote === undefined ? {} : { isRemote: parent.isRemote }) };
+    wire.parent = {
+      traceId: parent.traceId,
+      spanId: parent.spanId,
+      traceFlags: parent.traceFlags,
+      ...(parent.isRemote === undefined ? {} : { isRemote: parent.isRemote }),
+    };
   }
   return wire;
 }

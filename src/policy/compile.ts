@@ -144,7 +144,8 @@ class Policy implements CompiledPolicy {
 
   decide(data: ProvenanceSet, destination: Resource): Decision {
     if (this.mode === 'off') return ALLOW;
-    const key = data.id < SET_ID_LIMIT && destination.id < DEST_ID_BITS ? data.id * DEST_ID_BITS + destination.id : `${data.id}:${destination.id}`;
+    const key =
+      data.id < SET_ID_LIMIT && destination.id < DEST_ID_BITS ? data.id * DEST_ID_BITS + destination.id : `${data.id}:${destination.id}`;
     const cached = this.decisions.get(key);
     if (cached !== undefined) return cached;
     let decision: Decision;
@@ -163,7 +164,7 @@ class Policy implements CompiledPolicy {
     if (data.revokedSource !== undefined) return deny('revoked', revokedReason(data.revokedSource));
     const destination = this.destinationFactsOf(resource);
     for (let i = 0; i < this.rules.length; i++) {
-      const rule = this.rules[i] as CompiledRule;
+      const rule = this.rules[i];
       let dataMatch = data.ruleMatches[i];
       if (dataMatch === UNKNOWN) data.ruleMatches[i] = dataMatch = rule.data(data) ? YES : NO;
       if (dataMatch === NO) continue;
@@ -204,7 +205,8 @@ class Policy implements CompiledPolicy {
     const cached = this.destinationFacts.get(resource.id);
     if (cached !== undefined && cached.resource === resource) return cached;
     const entry = this.entries.find((candidate) => candidate.matches(resource));
-    const location = entry?.location ?? resource.location ?? (resource.kind === 'file' || resource.kind === 'process' ? this.config.location : undefined);
+    const location =
+      entry?.location ?? resource.location ?? (resource.kind === 'file' || resource.kind === 'process' ? this.config.location : undefined);
     const base = entry?.labels ?? this.defaultLabels;
     const labels: Labels = location === undefined ? base : { ...base, locations: [location] };
     const facts: DestinationFactsEntry = {

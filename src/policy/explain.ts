@@ -38,7 +38,8 @@ function dataClauses(rule: PolicyRuleSpec, schema: LabelSchema, set: ProvenanceS
   const condition = rule.data;
   if (!condition) return [];
   const clauses: string[] = [];
-  if (condition.confidentiality) clauses.push(`data is ${schema.confidentiality[set.labels.confidentiality]}${from(set.origins.confidentiality)}`);
+  if (condition.confidentiality)
+    clauses.push(`data is ${schema.confidentiality[set.labels.confidentiality]}${from(set.origins.confidentiality)}`);
   if (condition.integrity) clauses.push(`data has ${schema.integrity[set.labels.integrity]} integrity${from(set.origins.integrity)}`);
   if (condition.tags) {
     const named = new Set([...(condition.tags.any ?? []), ...(condition.tags.all ?? [])]);

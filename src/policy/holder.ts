@@ -186,7 +186,10 @@ export class PolicyHolder {
       throw new ConfigError('levels cannot change while running; restart the process to use the new levels', next.file);
     }
     if (next.node !== this.currentConfig.node) {
-      throw new ConfigError(`node cannot change while running (was "${this.currentConfig.node}"); restart the process to use "${next.node}"`, next.file);
+      throw new ConfigError(
+        `node cannot change while running (was "${this.currentConfig.node}"); restart the process to use "${next.node}"`,
+        next.file,
+      );
     }
   }
 

@@ -187,7 +187,7 @@ function urlCheck(prefix: string): ResourcePredicate {
 
 function all<T>(checks: readonly ((value: T) => boolean)[]): (value: T) => boolean {
   if (checks.length === 0) return () => true;
-  if (checks.length === 1) return checks[0] as (value: T) => boolean;
+  if (checks.length === 1) return checks[0];
   return (value) => {
     for (const check of checks) if (!check(value)) return false;
     return true;

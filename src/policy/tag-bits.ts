@@ -23,18 +23,18 @@ export class TagBits {
     const mask = new Uint32Array(this.frozenWords);
     for (const tag of tags) {
       const bit = this.bits.get(tag);
-      if (bit !== undefined) mask[bit >>> 5]! |= 1 << (bit & 31);
+      if (bit !== undefined) mask[bit >>> 5] |= 1 << (bit & 31);
     }
     return mask;
   }
 }
 
 export function intersects(a: TagMask, b: TagMask): boolean {
-  for (let i = 0; i < a.length; i++) if ((a[i]! & b[i]!) !== 0) return true;
+  for (let i = 0; i < a.length; i++) if ((a[i] & b[i]) !== 0) return true;
   return false;
 }
 
 export function containsAll(have: TagMask, need: TagMask): boolean {
-  for (let i = 0; i < have.length; i++) if ((have[i]! & need[i]!) !== need[i]) return false;
+  for (let i = 0; i < have.length; i++) if ((have[i] & need[i]) !== need[i]) return false;
   return true;
 }

@@ -55,7 +55,9 @@ export function encodeBaggageValue(value: string): string {
     const code = char.codePointAt(0) as number;
     // baggage-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E; '%' is escaped so decoding is exact.
     const allowed = code >= 0x21 && code <= 0x7e && code !== 0x22 && code !== 0x2c && code !== 0x3b && code !== 0x5c && code !== 0x25;
-    out += allowed ? char : encodeURIComponent(char).replace(/[!'()*]/g, (c) => `%${(c.codePointAt(0) as number).toString(16).toUpperCase()}`);
+    out += allowed
+      ? char
+      : encodeURIComponent(char).replace(/[!'()*]/g, (c) => `%${(c.codePointAt(0) as number).toString(16).toUpperCase()}`);
   }
   return out;
 }

@@ -99,7 +99,11 @@ export function decodeClaim(fields: ClaimFields): ProvenanceClaim | undefined {
   const claim: ProvenanceClaim = {
     service,
     labels: { confidentiality, integrity, tags: splitList(fields.get('t')), locations: splitList(fields.get('dl')) },
-    sources: fields.get('src')?.split('\n').filter((source) => source !== '') ?? [],
+    sources:
+      fields
+        .get('src')
+        ?.split('\n')
+        .filter((source) => source !== '') ?? [],
     issuedAt,
   };
   const location = fields.get('loc');

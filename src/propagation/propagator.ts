@@ -24,7 +24,8 @@ const MIN_CLAIM_BUDGET_BYTES = 1024;
 /** Clock skew tolerated for claims issued "in the future". */
 const MAX_CLOCK_SKEW_SECONDS = 60;
 
-export type UntrustedReason = 'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
+export type UntrustedReason =
+  'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
 
 /** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
 export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';
@@ -134,7 +135,11 @@ export class ProvenancePropagator {
     }
     if (ours.length === 0) return NOTHING_RECEIVED;
     const verdict = this.judge(peer, members, ours);
-    if (!verdict.trusted) this.warnings.warn(verdict.reason, `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`);
+    if (!verdict.trusted)
+      this.warnings.warn(
+        verdict.reason,
+        `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`,
+      );
     return { verdict, claims: true, rest: others.length === 0 ? undefined : others.join(',') };
   }
 
@@ -143,7 +148,11 @@ export class ProvenancePropagator {
     if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
     const claimed = claimedLabels(fields);
     const totalBytes = members.reduce((sum, member) => sum + byteLength(member.raw) + 1, 0);
-    if (totalBytes > BAGGAGE_MAX_TOTAL_BYTES || members.length > BAGGAGE_MAX_MEMBERS || ours.some((member) => byteLength(member.raw) > BAGGAGE_MAX_MEMBER_BYTES)) {
+    if (
+      totalBytes > BAGGAGE_MAX_TOTAL_BYTES ||
+      members.length > BAGGAGE_MAX_MEMBERS ||
+      ours.some((member) => byteLength(member.raw) > BAGGAGE_MAX_MEMBER_BYTES)
+    ) {
       return { trusted: false, reason: 'oversized', claimed };
     }
     if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };

@@ -28,5 +28,5 @@ export function parseSpanReference(reference: string | undefined): SpanContext |
   if (reference === undefined) return undefined;
   const match = /^([0-9a-f]{32})-([0-9a-f]{16})$/.exec(reference);
   if (!match) return undefined;
-  return { traceId: match[1] as string, spanId: match[2] as string, traceFlags: 1, isRemote: true };
+  return { traceId: match[1], spanId: match[2], traceFlags: 1, isRemote: true };
 }

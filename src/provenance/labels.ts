@@ -133,8 +133,8 @@ export function unionSorted(a: readonly string[], b: readonly string[]): readonl
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const x = a[i] as string;
-    const y = b[j] as string;
+    const x = a[i];
+    const y = b[j];
     if (x === y) {
       out.push(x);
       i++;
@@ -147,8 +147,8 @@ export function unionSorted(a: readonly string[], b: readonly string[]): readonl
       j++;
     }
   }
-  while (i < a.length) out.push(a[i++] as string);
-  while (j < b.length) out.push(b[j++] as string);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
   if (out.length === a.length) return a;
   if (out.length === b.length) return b;
   return out;

@@ -108,13 +108,14 @@ function mergeOrigins(base: LabelOrigins, baseLabels: Labels, added: Labels, sou
   for (const location of added.locations) {
     if (!(location in locations)) locations = { ...locations, [location]: source };
   }
-  const confidentiality = joined.confidentiality !== baseLabels.confidentiality || base.confidentiality === undefined ? source : base.confidentiality;
+  const confidentiality =
+    joined.confidentiality !== baseLabels.confidentiality || base.confidentiality === undefined ? source : base.confidentiality;
   const integrity = joined.integrity !== baseLabels.integrity || base.integrity === undefined ? source : base.integrity;
   return { confidentiality, integrity, tags, locations };
 }
 
 function unionOrigins(a: ProvenanceSet, b: ProvenanceSet, joined: Labels): LabelOrigins {
-  const pick = (x: string | undefined, y: string | undefined, fromA: boolean): string | undefined => (fromA ? x ?? y : y ?? x);
+  const pick = (x: string | undefined, y: string | undefined, fromA: boolean): string | undefined => (fromA ? (x ?? y) : (y ?? x));
   return {
     confidentiality: pick(a.origins.confidentiality, b.origins.confidentiality, joined.confidentiality === a.labels.confidentiality),
     integrity: pick(a.origins.integrity, b.origins.integrity, joined.integrity === a.labels.integrity),

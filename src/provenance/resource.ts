@@ -50,9 +50,7 @@ export class ResourceRegistry {
   /** The origin of an HTTP(S) destination; the path is kept as a span attribute, not in the URI. */
   http(protocol: 'http' | 'https', host: string, port: number): Resource {
     const key = `${protocol === 'http' ? 'h' : 's'}${host}:${port}`;
-    return (
-      this.byKey.get(key) ?? this.add(key, { uri: `${protocol}://${formatHost(host)}:${port}`, kind: protocol, host, port })
-    );
+    return this.byKey.get(key) ?? this.add(key, { uri: `${protocol}://${formatHost(host)}:${port}`, kind: protocol, host, port });
   }
 
   /** A peer known by signed baggage; `location` is the location it signed, if any. */
@@ -60,7 +58,12 @@ export class ResourceRegistry {
     const key = `v${name}\u0000${location ?? ''}`;
     const found = this.byKey.get(key);
     if (found) return found;
-    return this.add(key, location === undefined ? { uri: `service://${name}`, kind: 'service', service: name } : { uri: `service://${name}`, kind: 'service', service: name, location });
+    return this.add(
+      key,
+      location === undefined
+        ? { uri: `service://${name}`, kind: 'service', service: name }
+        : { uri: `service://${name}`, kind: 'service', service: name, location },
+    );
   }
 
   process(pid: number): Resource {

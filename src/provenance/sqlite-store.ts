@@ -44,7 +44,10 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
       internally(() => mkdirSync(stateDir, { recursive: true }));
       return new SqliteProvenanceStore(sqlite, join(stateDir, PROVENANCE_DB_FILE), schema);
     } catch (error) {
-      diag.warn(`provenant: the provenance store in ${stateDir} cannot be opened; file provenance is kept in memory for this process only`, error);
+      diag.warn(
+        `provenant: the provenance store in ${stateDir} cannot be opened; file provenance is kept in memory for this process only`,
+        error,
+      );
     }
   } else {
     diag.warn('provenant: node:sqlite is not available; file provenance is kept in memory for this process only');
@@ -54,12 +57,16 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
 
 /** `require('node:sqlite')` without its ExperimentalWarning reaching the app's stderr. */
 function loadSqlite(): Sqlite | undefined {
+  // Restored as the very same function afterwards, so it is kept unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const emitWarning = process.emitWarning;
   process.emitWarning = function filterSqliteWarning(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
     if (String(warning).includes('SQLite')) return;
     (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  } as typeof process.emitWarning;
+  };
   try {
+    // Loaded lazily and guarded: a runtime without node:sqlite falls back to the memory store.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node:sqlite') as Sqlite;
   } catch {
     return undefined;
@@ -104,9 +111,7 @@ class Connection {
     this.dataVersion = db.prepare('PRAGMA data_version');
     this.dataVersion.setReturnArrays(true);
     this.deleteTree = db.prepare(`DELETE FROM file_provenance WHERE ${tree}`);
-    this.moveTree = db.prepare(
-      `UPDATE file_provenance SET path = $to || substr(path, length($path) + 1), updated_at = $now WHERE ${tree}`,
-    );
+    this.moveTree = db.prepare(`UPDATE file_provenance SET path = $to || substr(path, length($path) + 1), updated_at = $now WHERE ${tree}`);
     this.copyTree = db.prepare(
       `INSERT OR REPLACE INTO file_provenance (path, sources, labels, write_span, updated_at)
        SELECT $to || substr(path, length($path) + 1), sources, labels, write_span, $now FROM file_provenance WHERE ${tree}`,

@@ -87,5 +87,5 @@ export function decodeSpan(text: string | null | undefined): SpanContext | undef
 
 /** True for `path` itself and everything under it when it is a directory. */
 export function isSameOrUnder(candidate: string, path: string): boolean {
-  return candidate === path || (candidate.startsWith(path) && candidate.charCodeAt(path.length) === 47 /* '/' */);
+  return candidate === path || (candidate.startsWith(path) && candidate.charCodeAt(path.length) === 47); /* '/' */
 }

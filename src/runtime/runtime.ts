@@ -72,7 +72,14 @@ export function start(options: StartOptions = {}): Runtime {
   return runtime;
 }
 
-function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service: string, stateDir: string, instrument: boolean, logLevel: DiagLogLevel): Runtime {
+function createRuntime(
+  config: ProvenantConfig,
+  env: NodeJS.ProcessEnv,
+  service: string,
+  stateDir: string,
+  instrument: boolean,
+  logLevel: DiagLogLevel,
+): Runtime {
   // The holder reports rejected reloads through diag itself.
   const policy = new PolicyHolder({ config, env });
   const schema = policy.schema;
@@ -89,7 +96,9 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
     diag.warn(`provenant: state dir ${stateDir} is unusable; provenance is kept in memory and journal records are lost`, error);
   }
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
-  const tracing = enabled ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel) : undefined;
+  const tracing = enabled
+    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
+    : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
       ? openJournal({
@@ -102,13 +111,18 @@ function createRuntime(config: ProvenantConfig, env: NodeJS.ProcessEnv, service:
           ...(tracing
             ? {
                 onCheckpoint: (checkpoint) => {
-                  tracing.emit('provenant.checkpoint', {
-                    'provenant.checkpoint.tree_size': checkpoint.treeSize,
-                    'provenant.checkpoint.root': checkpoint.root,
-                    'provenant.checkpoint.segment': checkpoint.segment,
-                    'provenant.checkpoint.signature': checkpoint.signature ?? '',
-                    'provenant.checkpoint.key_id': checkpoint.keyId ?? '',
-                  }, [], undefined);
+                  tracing.emit(
+                    'provenant.checkpoint',
+                    {
+                      'provenant.checkpoint.tree_size': checkpoint.treeSize,
+                      'provenant.checkpoint.root': checkpoint.root,
+                      'provenant.checkpoint.segment': checkpoint.segment,
+                      'provenant.checkpoint.signature': checkpoint.signature ?? '',
+                      'provenant.checkpoint.key_id': checkpoint.keyId ?? '',
+                    },
+                    [],
+                    undefined,
+                  );
                 },
               }
             : {}),

@@ -33,7 +33,9 @@ interface ScenarioResult {
 type RunScenario = (options: { dir: string; node: string; env: NodeJS.ProcessEnv; log: (line: string) => void }) => Promise<ScenarioResult>;
 
 async function runDemo(env: Record<string, string | undefined> = {}): Promise<{ result: ScenarioResult; output: string }> {
-  const { runScenario } = (await import(pathToFileURL(path.join(repoRoot, 'examples/demo/scenario.mjs')).href)) as { runScenario: RunScenario };
+  const { runScenario } = (await import(pathToFileURL(path.join(repoRoot, 'examples/demo/scenario.mjs')).href)) as {
+    runScenario: RunScenario;
+  };
   const lines: string[] = [];
   const result = await runScenario({ dir: tempDir('provenant-demo-'), node: nodeBin, env: cleanEnv(env), log: (line) => lines.push(line) });
   return { result, output: lines.join('\n') };
@@ -44,7 +46,10 @@ afterAll(cleanupTempDirs);
 describe('npm run demo', () => {
   it('denies what the policies forbid, keeps the lineage across services and verifies its journals', async () => {
     const { result, output } = await runDemo();
-    expect(result.checks.filter((c) => !c.ok), output).toEqual([]);
+    expect(
+      result.checks.filter((c) => !c.ok),
+      output,
+    ).toEqual([]);
     expect(result.ok).toBe(true);
 
     // Residency: PII towards the US service is stopped before any connection.

@@ -64,7 +64,12 @@ provenant.run(() => {
     args: ['app.js'],
     cwd: dir,
     preload: 'require',
-    env: { PROVENANT_STATE_DIR: state, PROVENANT_CONFIG: join(dir, 'provenant.yaml'), PROVENANT_KEY: 'k1', OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+    env: {
+      PROVENANT_STATE_DIR: state,
+      PROVENANT_CONFIG: join(dir, 'provenant.yaml'),
+      PROVENANT_KEY: 'k1',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+    },
   });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
@@ -86,17 +91,27 @@ provenant.run(() => {
   expect(span.attributes['enduser.id']).toBe(pseudonym);
 
   // The journal's final checkpoint is also a span: the backend holds a witness of the Merkle root.
-  const checkpoints = readdirSync(join(state, 'journal')).flatMap((file) =>
-    readFileSync(join(state, 'journal', file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { type?: string; root?: string; treeSize?: number }),
-  ).filter((line) => line.type === 'checkpoint');
+  const checkpoints = readdirSync(join(state, 'journal'))
+    .flatMap((file) =>
+      readFileSync(join(state, 'journal', file), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { type?: string; root?: string; treeSize?: number }),
+    )
+    .filter((line) => line.type === 'checkpoint');
   const final = checkpoints.at(-1)!;
-  const witnessed = await receiverOf().waitForSpans((all) => all.some((candidate) => candidate.name === 'provenant.checkpoint' && candidate.attributes['provenant.checkpoint.root'] === final.root));
-  expect(witnessed.find((candidate) => candidate.attributes['provenant.checkpoint.root'] === final.root)?.attributes['provenant.checkpoint.tree_size']).toBe(final.treeSize);
+  const witnessed = await receiverOf().waitForSpans((all) =>
+    all.some((candidate) => candidate.name === 'provenant.checkpoint' && candidate.attributes['provenant.checkpoint.root'] === final.root),
+  );
+  expect(
+    witnessed.find((candidate) => candidate.attributes['provenant.checkpoint.root'] === final.root)?.attributes[
+      'provenant.checkpoint.tree_size'
+    ],
+  ).toBe(final.treeSize);
 
-  const lineage = await runNode({ args: [join(distRegister, '..', 'cli', 'main.js'), 'lineage', join(dir, 'risk-v1'), '--json', '--state', state] });
+  const lineage = await runNode({
+    args: [join(distRegister, '..', 'cli', 'main.js'), 'lineage', join(dir, 'risk-v1'), '--json', '--state', state],
+  });
   const graph = JSON.parse(lineage.stdout) as { nodes: { resource: string }[] };
   expect(graph.nodes.map((node) => node.resource).some((uri) => uri.endsWith('/input.csv'))).toBe(true);
 });
@@ -117,7 +132,12 @@ try { fs.writeFileSync(__dirname + '/public.csv', 'x'); } catch (error) { denied
 const ioMs = Date.now() - started;
 setTimeout(() => console.log(JSON.stringify({ seen, denied, ioMs, exists: fs.existsSync(__dirname + '/public.csv') })), 200);`,
   );
-  const result = await runNode({ args: ['app.js'], cwd: dir, preload: 'require', env: { PROVENANT_STATE_DIR: state, PROVENANT_CONFIG: join(dir, 'provenant.yaml') } });
+  const result = await runNode({
+    args: ['app.js'],
+    cwd: dir,
+    preload: 'require',
+    env: { PROVENANT_STATE_DIR: state, PROVENANT_CONFIG: join(dir, 'provenant.yaml') },
+  });
   expect(result.code).toBe(0);
   const output = JSON.parse(result.stdout) as { seen: string[]; denied: string; ioMs: number; exists: boolean };
   expect(output.seen).toEqual(['read  input.csv', 'write deny public.csv']);
@@ -135,7 +155,12 @@ fs.readFileSync(__dirname + '/input.csv');
 try { fs.writeFileSync(__dirname + '/public.csv', 'x'); console.log('written'); } catch (error) { console.log(error.code); }`,
   );
   const notADir = join(dir, 'input.csv', 'state');
-  const result = await runNode({ args: ['app.js'], cwd: dir, preload: 'require', env: { PROVENANT_STATE_DIR: notADir, PROVENANT_CONFIG: join(dir, 'provenant.yaml') } });
+  const result = await runNode({
+    args: ['app.js'],
+    cwd: dir,
+    preload: 'require',
+    env: { PROVENANT_STATE_DIR: notADir, PROVENANT_CONFIG: join(dir, 'provenant.yaml') },
+  });
   expect(result.code).toBe(0);
   expect(result.stdout.trim()).toBe('ERR_PROVENANCE_DENIED');
   expect(existsSync(join(dir, 'public.csv'))).toBe(false);

@@ -45,7 +45,11 @@ for (let i = 0; i < ${CONTEXTS}; i++) {
     args: ['app.js'],
     cwd: dir,
     preload: 'require',
-    env: { PROVENANT_STATE_DIR: state, PROVENANT_CONFIG: join(dir, 'provenant.yaml'), OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+    env: {
+      PROVENANT_STATE_DIR: state,
+      PROVENANT_CONFIG: join(dir, 'provenant.yaml'),
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+    },
   });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);

@@ -142,7 +142,10 @@ fs.readFileSync(__dirname + '/out.txt');
   });
 
   it('an invalid config stops the process with exit code 78 before the app runs', async () => {
-    const dir = appDir({ 'app.js': `console.log('app ran');`, 'provenant.yaml': 'mode: enforce\nresources:\n  - match: { path: "x/**" }\n    lables: {}\n' });
+    const dir = appDir({
+      'app.js': `console.log('app ran');`,
+      'provenant.yaml': 'mode: enforce\nresources:\n  - match: { path: "x/**" }\n    lables: {}\n',
+    });
     const result = await runNode({ args: ['-r', 'provenant/register', 'app.js'], cwd: dir, env: baseEnv() });
     expect(result.code).toBe(78);
     expect(result.stdout).toBe('');

@@ -58,7 +58,11 @@ describe('exit paths', () => {
     const server = startNode({
       args: ['-r', 'provenant/register', 'server.js'],
       cwd: dir,
-      env: { PROVENANT_STATE_DIR: tempDir('provenant-state-'), OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().httpEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' },
+      env: {
+        PROVENANT_STATE_DIR: tempDir('provenant-state-'),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().httpEndpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      },
     });
     await server.waitForLine(/ready/);
     const exit = await server.kill(signal);
@@ -69,7 +73,8 @@ describe('exit paths', () => {
   it('an app with its own SIGTERM handler keeps its behaviour', async () => {
     receiverOf().reset();
     const dir = appDir({
-      'server.js': cjsApp(`const server = require('node:http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', () => console.log('ready'));
+      'server.js':
+        cjsApp(`const server = require('node:http').createServer((q, r) => r.end('ok')).listen(0, '127.0.0.1', () => console.log('ready'));
 process.on('SIGTERM', () => { console.log('graceful'); server.close(() => { process.exitCode = 4; }); });`),
     });
     const server = startNode({

@@ -86,10 +86,13 @@ function readStored(stateDir: string, file: string): StoredRow | undefined {
   const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
   try {
     const row = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?').get(file) as
-      | { sources: string; labels: string; write_span: string | null }
-      | undefined;
+      { sources: string; labels: string; write_span: string | null } | undefined;
     if (!row) return undefined;
-    return { sources: JSON.parse(row.sources) as string[], labels: JSON.parse(row.labels) as StoredRow['labels'], writeSpan: row.write_span };
+    return {
+      sources: JSON.parse(row.sources) as string[],
+      labels: JSON.parse(row.labels) as StoredRow['labels'],
+      writeSpan: row.write_span,
+    };
   } finally {
     db.close();
   }

@@ -86,8 +86,7 @@ afterAll(async () => {
 
 describe('OTLP receiver with the real exporters', () => {
   it.each(cases)('receives a span over $protocol (compression $compression)', async (c) => {
-    const url =
-      c.protocol === 'grpc' ? receiver.grpcEndpoint : `${receiver.httpEndpoint}/v1/traces`;
+    const url = c.protocol === 'grpc' ? receiver.grpcEndpoint : `${receiver.httpEndpoint}/v1/traces`;
     const run = await runNode({ args: [script, repoRoot, c.packageName, url, c.compression] });
     expect(run, run.stderr).toMatchObject({ code: 0, signal: null });
     type SpanContext = { traceId: string; spanId: string };
@@ -206,8 +205,7 @@ describe('OTLP receiver, direct requests', () => {
     const traces = `${receiver.httpEndpoint}/v1/traces`;
     expect((await fetch(`${receiver.httpEndpoint}/v1/metrics`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(traces)).status).toBe(405);
-    const post = (headers: Record<string, string>, body: string): Promise<Response> =>
-      fetch(traces, { method: 'POST', headers, body });
+    const post = (headers: Record<string, string>, body: string): Promise<Response> => fetch(traces, { method: 'POST', headers, body });
     expect((await post({ 'content-type': 'text/plain' }, 'x')).status).toBe(415);
     const json = { 'content-type': 'application/json' };
     expect((await post({ ...json, 'content-encoding': 'br' }, '{}')).status).toBe(415);
@@ -233,8 +231,7 @@ describe('process and port helpers', () => {
       const run = await runNode({
         args: [
           '-e',
-          'process.stdin.pipe(process.stdout);' +
-            'console.error(process.version, process.env.OTEL_SERVICE_NAME ?? "-", process.env.X)',
+          'process.stdin.pipe(process.stdout);' + 'console.error(process.version, process.env.OTEL_SERVICE_NAME ?? "-", process.env.X)',
         ],
         env: { X: 'set' },
         input: 'echo',

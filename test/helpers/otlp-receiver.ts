@@ -10,15 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
 /** An OTLP AnyValue as plain JS: int64 becomes a number when it is safe, else a bigint. */
-export type AttributeValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Uint8Array
-  | AttributeValue[]
-  | Attributes;
+export type AttributeValue = string | number | bigint | boolean | null | Uint8Array | AttributeValue[] | Attributes;
 
 export interface Attributes {
   [key: string]: AttributeValue;
@@ -72,10 +64,7 @@ export interface OtlpReceiver {
   /** Why requests were rejected (bad content type, undecodable body...), for diagnosing failures. */
   readonly errors: readonly string[];
   /** Resolves with all spans once `predicate` holds; rejects, listing what arrived, after timeoutMs. */
-  waitForSpans(
-    predicate: (spans: readonly ReceivedSpan[]) => boolean,
-    timeoutMs?: number,
-  ): Promise<ReceivedSpan[]>;
+  waitForSpans(predicate: (spans: readonly ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -246,8 +235,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const exportMethod = traceService['Export'];
   if (exportMethod === undefined) throw new Error(`${SERVICE_NAME}/Export not found`);
   // The definition comes from trace_service.proto, so the decoded object has the wire shape.
-  const decodeProtobuf = (body: Buffer): WireExportRequest =>
-    exportMethod.requestDeserialize(body) as WireExportRequest;
+  const decodeProtobuf = (body: Buffer): WireExportRequest => exportMethod.requestDeserialize(body);
   const emptyProtobufResponse = exportMethod.responseSerialize({});
 
   const spans: ReceivedSpan[] = [];
@@ -265,10 +253,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   // grpc-js, which does not expose its sockets.
   const grpcServer = new grpc.Server();
   grpcServer.addService(traceService, {
-    Export: (
-      call: grpc.ServerUnaryCall<WireExportRequest, object>,
-      callback: grpc.sendUnaryData<object>,
-    ) => {
+    Export: (call: grpc.ServerUnaryCall<WireExportRequest, object>, callback: grpc.sendUnaryData<object>) => {
       requests++;
       try {
         accept(call.request, 'grpc');
@@ -293,13 +278,14 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     res.writeHead(status, { 'content-type': 'text/plain' }).end(message);
   };
 
-  const httpServer = http.createServer(async (req, res) => {
+  const httpServer = http.createServer((req, res) => void handleHttp(req, res));
+  const handleHttp = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     requests++;
     const pathname = new URL(req.url ?? '/', 'http://receiver').pathname;
     if (pathname !== '/v1/traces') return reject(res, 404, `no route for ${pathname}`);
     if (req.method !== 'POST') return reject(res, 405, `${req.method} not allowed`);
 
-    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (mediaType !== 'application/x-protobuf' && mediaType !== 'application/json') {
       return reject(res, 415, `unsupported content-type ${mediaType || '(none)'}`);
@@ -312,10 +298,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     try {
       const raw = await readBody(req);
       const body = encoding === 'gzip' ? gunzipSync(raw) : raw;
-      request =
-        mediaType === 'application/json'
-          ? (JSON.parse(body.toString('utf8')) as WireExportRequest)
-          : decodeProtobuf(body);
+      request = mediaType === 'application/json' ? (JSON.parse(body.toString('utf8')) as WireExportRequest) : decodeProtobuf(body);
     } catch (error) {
       return reject(res, 400, `cannot decode ${mediaType} body: ${String(error)}`);
     }
@@ -323,7 +306,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     // An empty ExportTraceServiceResponse, in the request's encoding.
     res.writeHead(200, { 'content-type': mediaType });
     res.end(mediaType === 'application/json' ? '{}' : emptyProtobufResponse);
-  });
+  };
   httpServer.on('connection', () => connections++);
 
   const [grpcPort, httpPort] = await Promise.all([listen(grpcListener), listen(httpServer)]);
@@ -354,7 +337,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
             if (!predicate(spans)) return;
           } catch (error) {
             done();
-            fail(error);
+            fail(error instanceof Error ? error : new Error(String(error)));
             return;
           }
           done();
@@ -396,7 +379,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
  * (with leftover children and temp dirs) after. Returns a getter since the receiver exists only
  * once `beforeAll` has run.
  */
-export function useOtlpReceiver(hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void }, cleanup: () => Promise<void>): () => OtlpReceiver {
+export function useOtlpReceiver(
+  hooks: { beforeAll: (fn: () => Promise<void>) => void; afterAll: (fn: () => Promise<void>) => void },
+  cleanup: () => Promise<void>,
+): () => OtlpReceiver {
   let receiver: OtlpReceiver | undefined;
   hooks.beforeAll(async () => {
     receiver = await startOtlpReceiver();

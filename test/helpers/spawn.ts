@@ -106,10 +106,10 @@ function spawnNode(options: NodeOptions): Spawned {
   });
   live.add(child);
   const output = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
   // A child that exits without reading stdin must not turn into an EPIPE error here.
-  child.stdin!.on('error', () => {});
+  child.stdin.on('error', () => {});
   const exited = new Promise<ExitResult>((resolve, reject) => {
     child.once('error', (error) => {
       live.delete(child);
@@ -141,9 +141,7 @@ export async function runNode(options: RunNodeOptions): Promise<RunResult> {
   try {
     const result = await exited;
     if (timedOut) {
-      throw new Error(
-        `node ${options.args.join(' ')} did not exit within ${timeoutMs} ms${describeOutput(output)}`,
-      );
+      throw new Error(`node ${options.args.join(' ')} did not exit within ${timeoutMs} ms${describeOutput(output)}`);
     }
     return { ...result, ...output };
   } finally {
@@ -156,7 +154,10 @@ export function startNode(options: NodeOptions): NodeProcess {
   const { child, output, exited } = spawnNode(options);
   let result: ExitResult | undefined;
   // Keep a rejection of `exited` from going unhandled when nobody awaits it.
-  exited.then((r) => (result = r), () => {});
+  exited.then(
+    (r) => (result = r),
+    () => {},
+  );
 
   const lines = (): string[] => {
     const all = output.stdout.split('\n');
@@ -192,16 +193,12 @@ export function startNode(options: NodeOptions): NodeProcess {
             if (match) return settle(() => resolve(match));
           }
         };
-        const fail = (why: string): void =>
-          settle(() => reject(new Error(`${why}${describeOutput(output)}`)));
+        const fail = (why: string): void => settle(() => reject(new Error(`${why}${describeOutput(output)}`)));
         const onExit = (): void => {
           check();
           fail(`process exited before printing a line matching ${pattern}`);
         };
-        const timer = setTimeout(
-          () => fail(`no stdout line matched ${pattern} within ${timeoutMs} ms`),
-          timeoutMs,
-        );
+        const timer = setTimeout(() => fail(`no stdout line matched ${pattern} within ${timeoutMs} ms`), timeoutMs);
         child.stdout!.on('data', check);
         exited.then(onExit, onExit);
         check();

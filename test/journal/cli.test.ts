@@ -22,17 +22,66 @@ const minutesAgo = (m: number, s = 0): number => now - m * 60_000 + s * 1000;
 
 const patients: FlowEvent[] = [
   { time: minutesAgo(120), op: 'read', resource: PATIENT, sources: [PATIENT], labels: secret, user: 'alice', traceId: 't1' },
-  { time: minutesAgo(120, 1), op: 'write', resource: REPORT, sources: [PATIENT], labels: secret, decision: 'allow', user: 'alice', traceId: 't1', bytes: 120 },
+  {
+    time: minutesAgo(120, 1),
+    op: 'write',
+    resource: REPORT,
+    sources: [PATIENT],
+    labels: secret,
+    decision: 'allow',
+    user: 'alice',
+    traceId: 't1',
+    bytes: 120,
+  },
 ];
 const analytics: FlowEvent[] = [
   { time: minutesAgo(30), op: 'read', resource: REPORT, sources: [PATIENT, REPORT], labels: secret, user: 'bob', traceId: 't2' },
-  { time: minutesAgo(30, 1), op: 'write', resource: US, sources: [PATIENT, REPORT], labels: secret, decision: 'deny', rule: 'pii-stays-in-eu', reason: 'PII must not leave the EU', user: 'bob', traceId: 't2' },
-  { time: minutesAgo(30, 2), op: 'write', resource: SUMMARY, sources: [PATIENT, REPORT], labels: secret, decision: 'allow', user: 'bob', traceId: 't2' },
-  { time: minutesAgo(30, 3), op: 'write', resource: EU, sources: [SUMMARY], labels: secret, decision: 'violation', rule: 'audit-only', user: 'bob', traceId: 't2' },
+  {
+    time: minutesAgo(30, 1),
+    op: 'write',
+    resource: US,
+    sources: [PATIENT, REPORT],
+    labels: secret,
+    decision: 'deny',
+    rule: 'pii-stays-in-eu',
+    reason: 'PII must not leave the EU',
+    user: 'bob',
+    traceId: 't2',
+  },
+  {
+    time: minutesAgo(30, 2),
+    op: 'write',
+    resource: SUMMARY,
+    sources: [PATIENT, REPORT],
+    labels: secret,
+    decision: 'allow',
+    user: 'bob',
+    traceId: 't2',
+  },
+  {
+    time: minutesAgo(30, 3),
+    op: 'write',
+    resource: EU,
+    sources: [SUMMARY],
+    labels: secret,
+    decision: 'violation',
+    rule: 'audit-only',
+    user: 'bob',
+    traceId: 't2',
+  },
 ];
 const archiver: FlowEvent[] = [
   { time: minutesAgo(5), op: 'copy', resource: ARCHIVE, sources: [SUMMARY], labels: secret, decision: 'allow' },
-  { time: minutesAgo(4), op: 'record', action: 'model.trained', resource: 'model://risk', sources: [ARCHIVE], labels: secret, decision: 'allow', user: 'carol' },
+  {
+    time: minutesAgo(4),
+    op: 'record',
+    action: 'model.trained',
+    resource: 'model://risk',
+    sources: [ARCHIVE],
+    labels: secret,
+    decision: 'allow',
+    user: 'carol',
+  },
 ];
 
 let n1 = '';
@@ -56,13 +105,19 @@ const json = async <T>(...args: string[]): Promise<T> => JSON.parse(await proven
 beforeAll(async () => {
   n1 = tempDir('provenant-n1-');
   n2 = tempDir('provenant-n2-');
-  await Promise.all([write(n1, 'patients', 'n1', patients), write(n1, 'analytics', 'n1', analytics), write(n2, 'archiver', 'n2', archiver)]);
+  await Promise.all([
+    write(n1, 'patients', 'n1', patients),
+    write(n1, 'analytics', 'n1', analytics),
+    write(n2, 'archiver', 'n2', archiver),
+  ]);
 });
 afterAll(cleanupTempDirs);
 
 describe('provenant verify', () => {
   it('passes over both state dirs', async () => {
-    expect(await provenant('verify', '--state', n1, '--state', n2)).toMatch(/^OK: 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m);
+    expect(await provenant('verify', '--state', n1, '--state', n2)).toMatch(
+      /^OK: 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m,
+    );
   });
 });
 
@@ -99,7 +154,12 @@ describe('provenant lineage', () => {
   });
 
   it('the default direction is upstream, and a path can be pinned to a node', async () => {
-    expect((await json<Lineage>('lineage', '/archive/summary.json', '--state', n1, '--state', n2)).nodes.map((n) => n.resource)).toEqual([ARCHIVE, PATIENT, REPORT, SUMMARY]);
+    expect((await json<Lineage>('lineage', '/archive/summary.json', '--state', n1, '--state', n2)).nodes.map((n) => n.resource)).toEqual([
+      ARCHIVE,
+      PATIENT,
+      REPORT,
+      SUMMARY,
+    ]);
     const pinned = await json<Lineage>('lineage', '/archive/summary.json', '--node', 'n1', '--state', n1, '--state', n2);
     expect(pinned).toEqual({ resource: 'file://n1/archive/summary.json', direction: 'upstream', nodes: [], edges: [] });
   });
@@ -136,12 +196,18 @@ describe('provenant query', () => {
   });
 
   it('filters by decision, resource (as resource or source) and time', async () => {
-    expect((await query('--decision', 'deny')).records).toMatchObject([{ resource: US, rule: 'pii-stays-in-eu', reason: 'PII must not leave the EU' }]);
+    expect((await query('--decision', 'deny')).records).toMatchObject([
+      { resource: US, rule: 'pii-stays-in-eu', reason: 'PII must not leave the EU' },
+    ]);
     expect((await query('--resource', '/tmp/report.csv')).total).toBe(4);
     expect((await query('--resource', ARCHIVE)).records.map((r) => r.op)).toEqual(['record', 'copy']);
     expect((await query('--since', '1h')).total).toBe(6);
     expect((await query('--until', '1h')).records.map((r) => r.service)).toEqual(['patients', 'patients']);
-    expect((await query('--since', new Date(minutesAgo(31)).toISOString(), '--until', '10m', '--decision', 'allow')).records.map((r) => r.resource)).toEqual([SUMMARY]);
+    expect(
+      (await query('--since', new Date(minutesAgo(31)).toISOString(), '--until', '10m', '--decision', 'allow')).records.map(
+        (r) => r.resource,
+      ),
+    ).toEqual([SUMMARY]);
   });
 
   it('pages', async () => {

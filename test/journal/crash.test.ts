@@ -18,7 +18,11 @@ const SLACK_MS = 50;
 
 it('kill -9 loses at most the flush window and the rest verifies', async () => {
   const stateDir = tempDir('provenant-crash-');
-  const job = { stateDir, signingKey: ed25519().privatePem, config: journalConfig({ flushIntervalMs: FLUSH_MS, checkpointEvery: 500, checkpointIntervalMs: 1000 }) };
+  const job = {
+    stateDir,
+    signingKey: ed25519().privatePem,
+    config: journalConfig({ flushIntervalMs: FLUSH_MS, checkpointEvery: 500, checkpointIntervalMs: 1000 }),
+  };
   const child = startNode({ args: [path.join(fixtures, 'crash-writer.mjs')], env: { JOURNAL_JOB: JSON.stringify(job) } });
   await child.waitForLine(/^appended \d{4,} /);
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -34,9 +38,9 @@ it('kill -9 loses at most the flush window and the rest verifies', async () => {
   expect(report.failures).toEqual([]);
   expect(report.segments).toHaveLength(1);
   expect(report.segments[0]).toMatchObject({ status: 'unclosed', firstSeq: 1 });
-  expect(report.segments[0]!.lastSeq).toBeGreaterThanOrEqual(mustBeOnDisk);
-  expect(report.segments[0]!.checkpoints).toBeGreaterThan(0);
-  expect(report.warnings[0]!.message).toMatch(/no final checkpoint/);
+  expect(report.segments[0].lastSeq).toBeGreaterThanOrEqual(mustBeOnDisk);
+  expect(report.segments[0].checkpoints).toBeGreaterThan(0);
+  expect(report.warnings[0].message).toMatch(/no final checkpoint/);
 
   const cli = await runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'verify', '--state', stateDir] });
   expect(cli.code, cli.stderr).toBe(0);

@@ -29,16 +29,7 @@ const h03 = N(h01, h23);
 const h47 = N(h45, h67);
 
 // MTH for n = 1..8, written as the RFC's split at the largest power of two below n.
-const expectedRoots: Buffer[] = [
-  l0,
-  h01,
-  N(h01, l2),
-  h03,
-  N(h03, l4),
-  N(h03, h45),
-  N(h03, N(h45, l6)),
-  N(h03, h47),
-];
+const expectedRoots: Buffer[] = [l0, h01, N(h01, l2), h03, N(h03, l4), N(h03, h45), N(h03, N(h45, l6)), N(h03, h47)];
 
 const hex = (hs: Buffer[]): string[] => hs.map((h) => h.toString('hex'));
 
@@ -55,9 +46,9 @@ describe('merkle hashing', () => {
     const acc = new MerkleAccumulator();
     expect(acc.root().equals(EMPTY_ROOT)).toBe(true);
     for (let n = 1; n <= 8; n++) {
-      acc.push(l[n - 1] as Buffer);
-      expect(rootOf(l.slice(0, n)).toString('hex'), `n=${n}`).toBe(expectedRoots[n - 1]!.toString('hex'));
-      expect(acc.root().toString('hex'), `acc n=${n}`).toBe(expectedRoots[n - 1]!.toString('hex'));
+      acc.push(l[n - 1]);
+      expect(rootOf(l.slice(0, n)).toString('hex'), `n=${n}`).toBe(expectedRoots[n - 1].toString('hex'));
+      expect(acc.root().toString('hex'), `acc n=${n}`).toBe(expectedRoots[n - 1].toString('hex'));
       expect(acc.size).toBe(n);
     }
   });
@@ -85,16 +76,16 @@ describe('inclusion proofs', () => {
   it.each(cases)('leaf %i of %i', (index, size, path) => {
     const leaves = l.slice(0, size);
     expect(hex(inclusionProof(index, leaves))).toEqual(hex(path));
-    expect(verifyInclusion(index, size, l[index]!, path, expectedRoots[size - 1]!)).toBe(true);
+    expect(verifyInclusion(index, size, l[index], path, expectedRoots[size - 1])).toBe(true);
   });
 
   it('rejects a wrong leaf, index, size or path', () => {
     const path = [l4, h67, h03];
-    const root = expectedRoots[7]!;
+    const root = expectedRoots[7];
     expect(verifyInclusion(5, 8, l4, path, root)).toBe(false);
     expect(verifyInclusion(4, 8, l5, path, root)).toBe(false);
     // The size's path shape differs only at a level where 7 and 8 agree, so the root decides.
-    expect(verifyInclusion(5, 7, l5, path, expectedRoots[6]!)).toBe(false);
+    expect(verifyInclusion(5, 7, l5, path, expectedRoots[6])).toBe(false);
     expect(verifyInclusion(5, 6, l5, path, root)).toBe(false);
     expect(verifyInclusion(5, 8, l5, [l4, h67], root)).toBe(false);
     expect(verifyInclusion(5, 8, l5, [...path, h01], root)).toBe(false);
@@ -105,7 +96,7 @@ describe('inclusion proofs', () => {
     for (let size = 1; size <= 8; size++) {
       for (let index = 0; index < size; index++) {
         const proof = inclusionProof(index, l.slice(0, size));
-        expect(verifyInclusion(index, size, l[index]!, proof, expectedRoots[size - 1]!)).toBe(true);
+        expect(verifyInclusion(index, size, l[index], proof, expectedRoots[size - 1])).toBe(true);
       }
     }
   });
@@ -129,27 +120,29 @@ describe('consistency proofs', () => {
 
   it.each(cases)('from %i to %i', (first, second, proof) => {
     expect(hex(consistencyProof(first, l.slice(0, second)))).toEqual(hex(proof));
-    expect(verifyConsistency(first, second, expectedRoots[first - 1]!, expectedRoots[second - 1]!, proof)).toBe(true);
+    expect(verifyConsistency(first, second, expectedRoots[first - 1], expectedRoots[second - 1], proof)).toBe(true);
   });
 
   it('accepts the trivial cases and rejects forged ones', () => {
     expect(consistencyProof(0, l)).toEqual([]);
     expect(consistencyProof(8, l)).toEqual([]);
-    expect(verifyConsistency(0, 8, EMPTY_ROOT, expectedRoots[7]!, [])).toBe(true);
-    expect(verifyConsistency(8, 8, expectedRoots[7]!, expectedRoots[7]!, [])).toBe(true);
-    expect(verifyConsistency(8, 8, expectedRoots[7]!, expectedRoots[6]!, [])).toBe(false);
+    expect(verifyConsistency(0, 8, EMPTY_ROOT, expectedRoots[7], [])).toBe(true);
+    expect(verifyConsistency(8, 8, expectedRoots[7], expectedRoots[7], [])).toBe(true);
+    expect(verifyConsistency(8, 8, expectedRoots[7], expectedRoots[6], [])).toBe(false);
     // A tree of 6 whose 5th leaf was rewritten is not an extension of the tree of 5.
     const forged = N(h03, N(L('x'), l5));
-    expect(verifyConsistency(5, 6, expectedRoots[4]!, forged, consistencyProof(5, l.slice(0, 6)))).toBe(false);
-    expect(verifyConsistency(3, 7, expectedRoots[2]!, expectedRoots[6]!, [l2, l3, h01])).toBe(false);
-    expect(verifyConsistency(3, 7, expectedRoots[2]!, expectedRoots[6]!, [])).toBe(false);
+    expect(verifyConsistency(5, 6, expectedRoots[4], forged, consistencyProof(5, l.slice(0, 6)))).toBe(false);
+    expect(verifyConsistency(3, 7, expectedRoots[2], expectedRoots[6], [l2, l3, h01])).toBe(false);
+    expect(verifyConsistency(3, 7, expectedRoots[2], expectedRoots[6], [])).toBe(false);
   });
 
   it('verifies every pair of sizes up to 8', () => {
     for (let second = 1; second <= 8; second++) {
       for (let first = 1; first <= second; first++) {
         const proof = consistencyProof(first, l.slice(0, second));
-        expect(verifyConsistency(first, second, expectedRoots[first - 1]!, expectedRoots[second - 1]!, proof), `${first}->${second}`).toBe(true);
+        expect(verifyConsistency(first, second, expectedRoots[first - 1], expectedRoots[second - 1], proof), `${first}->${second}`).toBe(
+          true,
+        );
       }
     }
   });

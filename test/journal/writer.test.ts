@@ -55,22 +55,52 @@ describe('journal writer', () => {
   it('writes a header, records with every field and their leaf hash, and a final checkpoint', () => {
     const dir = tempDir();
     const writer = openJournal(options(dir));
-    writer.append(flowEvent(1, { user: 'hmac:ab', contentDigest: 'sha256:00', bytes: 12, rule: 'r1', decision: 'violation', reason: 'why' }));
+    writer.append(
+      flowEvent(1, { user: 'hmac:ab', contentDigest: 'sha256:00', bytes: 12, rule: 'r1', decision: 'violation', reason: 'why' }),
+    );
     writer.append(flowEvent(2, { op: 'record', action: 'dataset.created', attributes: { rows: 3 } }));
     writer.close();
     const [file] = segmentFiles(dir);
-    expect(path.basename(file!)).toMatch(/^patients_api-77-\d+-[0-9a-f]{4}-000000\.jsonl$/);
-    const lines = readLines(file!);
-    const header = JSON.parse(lines[0]!) as SegmentHeader;
-    expect(header).toMatchObject({ type: 'header', version: 1, segment: path.basename(file!), service: 'patients api', node: 'n1', pid: 77, index: 0, firstSeq: 1, prev: null, publicKey: null });
-    const record = JSON.parse(lines[1]!) as JournalRecord;
+    expect(path.basename(file)).toMatch(/^patients_api-77-\d+-[0-9a-f]{4}-000000\.jsonl$/);
+    const lines = readLines(file);
+    const header = JSON.parse(lines[0]) as SegmentHeader;
+    expect(header).toMatchObject({
+      type: 'header',
+      version: 1,
+      segment: path.basename(file),
+      service: 'patients api',
+      node: 'n1',
+      pid: 77,
+      index: 0,
+      firstSeq: 1,
+      prev: null,
+      publicKey: null,
+    });
+    const record = JSON.parse(lines[1]) as JournalRecord;
     expect(Object.keys(record)).toEqual([
-      'seq', 'time', 'service', 'node', 'pid', 'op', 'resource', 'sources', 'labels', 'decision', 'rule', 'reason', 'bytes', 'contentDigest', 'user', 'traceId', 'spanId', 'hash',
+      'seq',
+      'time',
+      'service',
+      'node',
+      'pid',
+      'op',
+      'resource',
+      'sources',
+      'labels',
+      'decision',
+      'rule',
+      'reason',
+      'bytes',
+      'contentDigest',
+      'user',
+      'traceId',
+      'spanId',
+      'hash',
     ]);
     expect(record).toMatchObject({ seq: 1, time: '2026-11-01T12:00:01.000Z', decision: 'violation', rule: 'r1', user: 'hmac:ab' });
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.parse(lines[2]!)).toMatchObject({ seq: 2, op: 'record', action: 'dataset.created', attributes: { rows: 3 } });
-    expect(JSON.parse(lines[3]!)).toMatchObject({ type: 'checkpoint', treeSize: 2, final: true, keyId: null, signature: null });
+    expect(JSON.parse(lines[2])).toMatchObject({ seq: 2, op: 'record', action: 'dataset.created', attributes: { rows: 3 } });
+    expect(JSON.parse(lines[3])).toMatchObject({ type: 'checkpoint', treeSize: 2, final: true, keyId: null, signature: null });
     expect(verifyJournal([dir]).ok).toBe(true);
   });
 
@@ -80,14 +110,14 @@ describe('journal writer', () => {
     const writer = openJournal(options(dir, { config: journalConfig({ checkpointEvery: 1000 }) }));
     const [file] = segmentFiles(dir);
     writer.append(flowEvent(1));
-    expect(readLines(file!)).toHaveLength(1);
+    expect(readLines(file)).toHaveLength(1);
     vi.advanceTimersByTime(99);
-    expect(readLines(file!)).toHaveLength(1);
+    expect(readLines(file)).toHaveLength(1);
     vi.advanceTimersByTime(1);
-    expect(readLines(file!)).toHaveLength(2);
+    expect(readLines(file)).toHaveLength(2);
     writer.append(flowEvent(2));
     writer.flushSync();
-    expect(readLines(file!)).toHaveLength(3);
+    expect(readLines(file)).toHaveLength(3);
     writer.close();
   });
 
@@ -96,9 +126,14 @@ describe('journal writer', () => {
     const writer = openJournal(options(dir, { config: journalConfig({ sync: 'always', checkpointEvery: 2 }) }));
     const [file] = segmentFiles(dir);
     writer.append(flowEvent(1));
-    expect(readLines(file!)).toHaveLength(2);
+    expect(readLines(file)).toHaveLength(2);
     writer.append(flowEvent(2));
-    expect(readLines(file!).map((l) => l.slice(0, 20))).toEqual(['{"type":"header","ve', '{"seq":1,"time":"202', '{"seq":2,"time":"202', '{"type":"checkpoint"']);
+    expect(readLines(file).map((l) => l.slice(0, 20))).toEqual([
+      '{"type":"header","ve',
+      '{"seq":1,"time":"202',
+      '{"seq":2,"time":"202',
+      '{"type":"checkpoint"',
+    ]);
     writer.close();
   });
 
@@ -124,7 +159,12 @@ describe('journal writer', () => {
     writer.append(flowEvent(5));
     expect(writer.checkpoint().treeSize).toBe(5);
     writer.close();
-    expect(seen.map((c) => [c.treeSize, c.final])).toEqual([[3, false], [4, false], [5, false], [5, true]]);
+    expect(seen.map((c) => [c.treeSize, c.final])).toEqual([
+      [3, false],
+      [4, false],
+      [5, false],
+      [5, true],
+    ]);
     expect(seen.every((c) => c.signature !== null && /^[0-9a-f]{16}$/.test(c.keyId ?? ''))).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(verifyJournal([dir]).ok).toBe(true);
@@ -137,9 +177,9 @@ describe('journal writer', () => {
     writer.close();
     const files = segmentFiles(dir);
     expect(files.length).toBeGreaterThan(2);
-    const headers = files.map((f) => JSON.parse(readLines(f)[0]!) as SegmentHeader);
+    const headers = files.map((f) => JSON.parse(readLines(f)[0]) as SegmentHeader);
     expect(headers.map((h) => h.index)).toEqual(files.map((_, i) => i));
-    expect(headers[1]!.prev).toMatchObject({ segment: path.basename(files[0]!) });
+    expect(headers[1].prev).toMatchObject({ segment: path.basename(files[0]) });
     for (const f of files) expect(readFileSync(f).length).toBeLessThanOrEqual(3000);
     const report = verifyJournal([dir]);
     expect(report.ok).toBe(true);
@@ -149,12 +189,16 @@ describe('journal writer', () => {
 
   it('helpers: content digests carry their algorithm; users are pseudonymised with HMAC', () => {
     expect(contentDigest('sha256', 'abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(contentDigest('sha3-256', new Uint8Array([0x61, 0x62, 0x63]))).toBe('sha3-256:3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532');
+    expect(contentDigest('sha3-256', new Uint8Array([0x61, 0x62, 0x63]))).toBe(
+      'sha3-256:3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532',
+    );
     expect(contentDigest('sha512', '')).toMatch(/^sha512:cf83e135/);
     expect(contentDigest('blake2b512', '')).toMatch(/^blake2b512:786a02f7/);
     expect(contentDigest('none', 'abc')).toBeUndefined();
     // RFC 4231 test case 2.
-    expect(pseudonymize('what do ya want for nothing?', 'Jefe')).toBe('hmac:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+    expect(pseudonymize('what do ya want for nothing?', 'Jefe')).toBe(
+      'hmac:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
   });
 });
 
@@ -193,10 +237,13 @@ describe('journal writer failures', () => {
     expect(warnings[0]).toMatch(/ENOSPC/);
     const files = segmentFiles(dir);
     expect(files).toHaveLength(2);
-    expect(JSON.parse(readLines(files[1]!)[0]!)).toMatchObject({ index: 1, afterFailure: true, prev: null, firstSeq: 4 });
+    expect(JSON.parse(readLines(files[1])[0])).toMatchObject({ index: 1, afterFailure: true, prev: null, firstSeq: 4 });
     const report = verifyJournal([dir]);
     expect(report.failures).toEqual([]);
-    expect(report.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/no final checkpoint/), expect.stringMatching(/after a write failure/)]);
+    expect(report.warnings.map((w) => w.message)).toEqual([
+      expect.stringMatching(/no final checkpoint/),
+      expect.stringMatching(/after a write failure/),
+    ]);
   });
 
   it('appends after close are counted as lost', () => {

@@ -52,7 +52,12 @@ beforeAll(async () => {
   mkdirSync(path.join(dir, 'in'));
   mkdirSync(path.join(dir, 'hi'));
   writeConfig(dir, 'a', config('a'));
-  const b = startNode({ args: [fixture('otel-app.cjs')], preload: 'require', cwd: dir, env: serviceEnv(dir, writeConfig(dir, 'b', config('b')), { ROLE: 'server' }) });
+  const b = startNode({
+    args: [fixture('otel-app.cjs')],
+    preload: 'require',
+    cwd: dir,
+    env: serviceEnv(dir, writeConfig(dir, 'b', config('b')), { ROLE: 'server' }),
+  });
   bPort = Number((await b.waitForLine(/^listening (\d+)$/))[1]);
 });
 
@@ -62,7 +67,7 @@ afterAll(async () => {
 });
 
 const headerValues = (raw: readonly string[], name: string): string[] =>
-  raw.flatMap((value, i) => (i % 2 === 0 && value.toLowerCase() === name ? [raw[i + 1] as string] : []));
+  raw.flatMap((value, i) => (i % 2 === 0 && value.toLowerCase() === name ? [raw[i + 1]] : []));
 
 describe.each(['http', 'fetch'] as const)('A → B over %s with OpenTelemetry http + undici instrumentations enabled', (via) => {
   let report: ClientReport;
@@ -77,7 +82,12 @@ describe.each(['http', 'fetch'] as const)('A → B over %s with OpenTelemetry ht
       args: [fixture('otel-app.cjs')],
       preload: 'require',
       cwd: dir,
-      env: serviceEnv(dir, path.join(dir, 'a.yaml'), { ROLE: 'client', VIA: via, FILE: input(), TARGET: `http://127.0.0.1:${bPort}/echo?file=${encodeURIComponent(output())}` }),
+      env: serviceEnv(dir, path.join(dir, 'a.yaml'), {
+        ROLE: 'client',
+        VIA: via,
+        FILE: input(),
+        TARGET: `http://127.0.0.1:${bPort}/echo?file=${encodeURIComponent(output())}`,
+      }),
     });
     expect(result.code, result.stderr).toBe(0);
     report = lastJson(result.stdout);
@@ -94,7 +104,7 @@ describe.each(['http', 'fetch'] as const)('A → B over %s with OpenTelemetry ht
   it("B receives one baggage header with the app's member and provenant's signed members", () => {
     const baggage = headerValues(report.answer.rawHeaders, 'baggage');
     expect(baggage).toHaveLength(1);
-    const members = (baggage[0] as string).split(',').map((member) => member.trim());
+    const members = baggage[0].split(',').map((member) => member.trim());
     expect(members).toContain('user.tier=gold');
     expect(members.filter((member) => member === 'user.tier=gold')).toHaveLength(1);
     expect(members.some((member) => member.startsWith('provenant.sig='))).toBe(true);

@@ -59,7 +59,19 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-async function runA(target: string, via: string): Promise<{ ok: boolean; status?: number; text?: string; code?: string; rule?: string; causeCode?: string; causeRule?: string; name?: string }> {
+async function runA(
+  target: string,
+  via: string,
+): Promise<{
+  ok: boolean;
+  status?: number;
+  text?: string;
+  code?: string;
+  rule?: string;
+  causeCode?: string;
+  causeRule?: string;
+  name?: string;
+}> {
   const result = await runNode({
     args: [fixture('client.cjs')],
     preload: 'require',

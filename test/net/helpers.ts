@@ -17,7 +17,11 @@ export function serviceEnv(dir: string, config: string, extra: Record<string, st
   return { PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: path.join(dir, 'state'), PROVENANT_KEY: KEY, ...extra };
 }
 
-export async function startService(dir: string, config: string, extra: Record<string, string> = {}): Promise<{ proc: NodeProcess; port: number }> {
+export async function startService(
+  dir: string,
+  config: string,
+  extra: Record<string, string> = {},
+): Promise<{ proc: NodeProcess; port: number }> {
   const proc = startNode({ args: [fixture('service.cjs')], preload: 'require', env: serviceEnv(dir, config, extra), cwd: dir });
   const match = await proc.waitForLine(/^listening (\d+)$/);
   return { proc, port: Number(match[1]) };
@@ -61,5 +65,5 @@ export async function waitForRecord(dir: string, predicate: (record: JournalReco
 /** Parse the one JSON line a fixture client prints. */
 export function lastJson<T>(stdout: string): T {
   const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] as string) as T;
+  return JSON.parse(lines[lines.length - 1]) as T;
 }

@@ -3,16 +3,29 @@ import { describe, expect, it } from 'vitest';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
 import { BAGGAGE_MAX_MEMBER_BYTES, BAGGAGE_MAX_TOTAL_BYTES, splitBaggage } from '../../src/propagation/baggage';
 
-const data = { labels: { confidentiality: 'secret', integrity: 'high', tags: ['pii'], locations: ['eu-west-1'] }, sources: ['file://n1/data/a b.json'] };
+const data = {
+  labels: { confidentiality: 'secret', integrity: 'high', tags: ['pii'], locations: ['eu-west-1'] },
+  sources: ['file://n1/data/a b.json'],
+};
 const make = (options: Partial<ConstructorParameters<typeof ProvenancePropagator>[0]> = {}): ProvenancePropagator =>
-  new ProvenancePropagator({ service: 'a', location: 'eu-west-1', key: 'k', peers: ['127.0.0.1', '*.internal'], maxAgeSeconds: 60, ...options });
+  new ProvenancePropagator({
+    service: 'a',
+    location: 'eu-west-1',
+    key: 'k',
+    peers: ['127.0.0.1', '*.internal'],
+    maxAgeSeconds: 60,
+    ...options,
+  });
 
 describe('ProvenancePropagator', () => {
   it('round-trips a signed claim between trusted peers', () => {
     const header = make().outgoingBaggage('api.internal', 'user=1', data)!;
     expect(header.startsWith('user=1,provenant.v=1,')).toBe(true);
     const verdict = make().verify('127.0.0.1', header);
-    expect(verdict).toMatchObject({ trusted: true, claim: { service: 'a', location: 'eu-west-1', labels: data.labels, sources: data.sources } });
+    expect(verdict).toMatchObject({
+      trusted: true,
+      claim: { service: 'a', location: 'eu-west-1', labels: data.labels, sources: data.sources },
+    });
   });
 
   it('sends nothing of ours to an untrusted host and strips provenant members already there', () => {
@@ -26,8 +39,19 @@ describe('ProvenancePropagator', () => {
     ['unknown-key', () => make().verify('127.0.0.1', make({ key: 'other' }).outgoingBaggage('127.0.0.1', undefined, data))],
     ['no-key', () => make({ key: undefined }).verify('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data))],
     ['stale', () => make().verify('127.0.0.1', make({ now: () => Date.now() - 120_000 }).outgoingBaggage('127.0.0.1', undefined, data))],
-    ['bad-signature', () => make().verify('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data)!.replace('provenant.loc=eu-west-1', 'provenant.loc=eu-west-2'))],
-    ['oversized', () => make().verify('127.0.0.1', `${make().outgoingBaggage('127.0.0.1', undefined, data)},pad=${'x'.repeat(BAGGAGE_MAX_TOTAL_BYTES)}`)],
+    [
+      'bad-signature',
+      () =>
+        make().verify(
+          '127.0.0.1',
+          make().outgoingBaggage('127.0.0.1', undefined, data)!.replace('provenant.loc=eu-west-1', 'provenant.loc=eu-west-2'),
+        ),
+    ],
+    [
+      'oversized',
+      () =>
+        make().verify('127.0.0.1', `${make().outgoingBaggage('127.0.0.1', undefined, data)},pad=${'x'.repeat(BAGGAGE_MAX_TOTAL_BYTES)}`),
+    ],
     ['malformed', () => make().verify('127.0.0.1', 'provenant.c=%ZZ')],
   ])('reports %s, keeping what was claimed', (reason, run) => {
     const verdict = run();
@@ -43,6 +67,9 @@ describe('ProvenancePropagator', () => {
     for (const member of splitBaggage(header)) expect(Buffer.byteLength(member.raw)).toBeLessThanOrEqual(BAGGAGE_MAX_MEMBER_BYTES);
     expect(header).toContain(user);
     const verdict = make().verify('127.0.0.1', header);
-    expect(verdict).toMatchObject({ trusted: true, claim: { sources: [], sourceCount: 500, sourcesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
+    expect(verdict).toMatchObject({
+      trusted: true,
+      claim: { sources: [], sourceCount: 500, sourcesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+    });
   });
 });

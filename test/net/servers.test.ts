@@ -21,15 +21,24 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-function get(port: number, urlPath: string, agent?: http.Agent, headers: http.OutgoingHttpHeaders = {}, body?: string): Promise<{ status: number; body: string; type: string | undefined }> {
+function get(
+  port: number,
+  urlPath: string,
+  agent?: http.Agent,
+  headers: http.OutgoingHttpHeaders = {},
+  body?: string,
+): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: body === undefined ? 'GET' : 'POST', agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, type: res.headers['content-type'] }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: urlPath, method: body === undefined ? 'GET' : 'POST', agent, headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, type: res.headers['content-type'] }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -48,7 +57,11 @@ describe('request contexts', () => {
           sources: [`file://n1/input/${i}`],
         });
         const res = await get(port, '/labels', agent, { baggage }, `body-${i}`);
-        return { i, status: res.status, ...(JSON.parse(res.body) as { body: string; labels: { tags: string[] }; sources: string[]; context: string }) };
+        return {
+          i,
+          status: res.status,
+          ...(JSON.parse(res.body) as { body: string; labels: { tags: string[] }; sources: string[]; context: string }),
+        };
       }),
     );
     agent.destroy();
@@ -68,10 +81,19 @@ describe('frameworks and denied responses', () => {
   beforeAll(async () => {
     const secret = path.join(dir, 'secret.txt');
     writeFileSync(secret, 'the-secret');
-    const config = writeConfig(dir, 'frameworks', `service: web\nnode: n1\nresources:\n  - match: { path: "${secret}" }\n    labels: { confidentiality: secret }\n`);
-    const proc = startNode({ args: [fixture('frameworks.cjs')], preload: 'require', cwd: dir, env: serviceEnv(dir, config, { SECRET_FILE: secret }) });
+    const config = writeConfig(
+      dir,
+      'frameworks',
+      `service: web\nnode: n1\nresources:\n  - match: { path: "${secret}" }\n    labels: { confidentiality: secret }\n`,
+    );
+    const proc = startNode({
+      args: [fixture('frameworks.cjs')],
+      preload: 'require',
+      cwd: dir,
+      env: serviceEnv(dir, config, { SECRET_FILE: secret }),
+    });
     const match = await proc.waitForLine(/^ports (.*)$/);
-    ports = JSON.parse(match[1] as string) as typeof ports;
+    ports = JSON.parse(match[1]) as typeof ports;
   });
 
   it.each(['express', 'fastify', 'plain'] as const)('%s: each request runs in a request context', async (name) => {
@@ -80,14 +102,17 @@ describe('frameworks and denied responses', () => {
     expect(JSON.parse(res.body)).toEqual({ context: 'request' });
   });
 
-  it.each(['express', 'fastify', 'plain'] as const)('%s: a secret to a public caller is a 403 problem, and the app stays up', async (name) => {
-    const res = await get(ports[name], '/secret');
-    expect(res.status).toBe(403);
-    expect(res.type).toBe('application/problem+json');
-    expect(res.body).not.toContain('the-secret');
-    expect(JSON.parse(res.body)).toMatchObject({ status: 403, rule: 'confidentiality', reason: expect.any(String) });
-    expect((await get(ports[name], '/public')).status).toBe(200);
-  });
+  it.each(['express', 'fastify', 'plain'] as const)(
+    '%s: a secret to a public caller is a 403 problem, and the app stays up',
+    async (name) => {
+      const res = await get(ports[name], '/secret');
+      expect(res.status).toBe(403);
+      expect(res.type).toBe('application/problem+json');
+      expect(res.body).not.toContain('the-secret');
+      expect(JSON.parse(res.body)).toMatchObject({ status: 403, rule: 'confidentiality', reason: expect.any(String) });
+      expect((await get(ports[name], '/public')).status).toBe(200);
+    },
+  );
 
   it('once headers are out, a denied write destroys the socket without sending the secret', async () => {
     const received = await new Promise<string>((resolve) => {

@@ -50,14 +50,18 @@ describe('https server under the preload', () => {
   let agent: https.Agent;
 
   beforeAll(async () => {
-    const config = writeConfig(dir, 'server', `
+    const config = writeConfig(
+      dir,
+      'server',
+      `
 service: b
 node: n1
 resources:
   - match: { path: "data/**" }
     labels: { confidentiality: secret }
 trust: { peers: ["127.0.0.1"] }
-`);
+`,
+    );
     ({ port } = await startService(dir, config, { TLS_KEY: key, TLS_CERT: cert }));
     agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: readFileSync(cert) });
   });
@@ -66,12 +70,15 @@ trust: { peers: ["127.0.0.1"] }
 
   const get = (urlPath: string, headers: http.OutgoingHttpHeaders = {}, body?: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port, path: urlPath, method: body === undefined ? 'GET' : 'POST', agent, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = https.request(
+        { host: '127.0.0.1', port, path: urlPath, method: body === undefined ? 'GET' : 'POST', agent, headers },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -80,9 +87,16 @@ trust: { peers: ["127.0.0.1"] }
     const propagator = new ProvenancePropagator({ service: 'a', key: KEY, peers: ['127.0.0.1'], maxAgeSeconds: 300 });
     const results = await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
-        const baggage = propagator.outgoingBaggage('127.0.0.1', undefined, { labels: { confidentiality: 'public', integrity: 'high', tags: [`t${i}`], locations: [] }, sources: [`file://n1/input/${i}`] });
+        const baggage = propagator.outgoingBaggage('127.0.0.1', undefined, {
+          labels: { confidentiality: 'public', integrity: 'high', tags: [`t${i}`], locations: [] },
+          sources: [`file://n1/input/${i}`],
+        });
         const res = await get('/labels', { baggage }, `body-${i}`);
-        return { i, status: res.status, ...(JSON.parse(res.body) as { body: string; labels: { tags: string[] }; sources: string[]; context: string }) };
+        return {
+          i,
+          status: res.status,
+          ...(JSON.parse(res.body) as { body: string; labels: { tags: string[] }; sources: string[]; context: string }),
+        };
       }),
     );
     for (const r of results) {
@@ -118,7 +132,10 @@ describe('TLS clients under the preload', () => {
       }),
     );
     // Only the allowed port is labelled to take secret data; the other gets the public defaults.
-    writeConfig(dir, 'client', `
+    writeConfig(
+      dir,
+      'client',
+      `
 service: a
 node: n1
 resources:
@@ -126,10 +143,14 @@ resources:
     labels: { confidentiality: secret }
   - match: { host: "127.0.0.1", port: ${allowed.port} }
     labels: { confidentiality: secret }
-`);
+`,
+    );
   });
 
-  const runClient = async (via: 'https' | 'tls', port: number): Promise<{ ok: boolean; code?: string; rule?: string; status?: number; text?: string }> => {
+  const runClient = async (
+    via: 'https' | 'tls',
+    port: number,
+  ): Promise<{ ok: boolean; code?: string; rule?: string; status?: number; text?: string }> => {
     const result = await runNode({
       args: [fixture('tls-client.cjs')],
       preload: 'require',

@@ -12,20 +12,38 @@ import { fixture, KEY, lastJson, serviceEnv, startService, writeConfig } from '.
 let dir: string;
 let port: number;
 
-const claim = { labels: { confidentiality: 'public', integrity: 'high', tags: [], locations: [] }, sources: ['file://n1/srv/a/input.json'] };
+const claim = {
+  labels: { confidentiality: 'public', integrity: 'high', tags: [], locations: [] },
+  sources: ['file://n1/srv/a/input.json'],
+};
 
 function signedBaggage(options: { service?: string; now?: () => number; key?: string } = {}): string {
-  const propagator = new ProvenancePropagator({ service: options.service ?? 'a', key: options.key ?? KEY, peers: ['127.0.0.1'], maxAgeSeconds: 300, now: options.now });
+  const propagator = new ProvenancePropagator({
+    service: options.service ?? 'a',
+    key: options.key ?? KEY,
+    peers: ['127.0.0.1'],
+    maxAgeSeconds: 300,
+    now: options.now,
+  });
   return propagator.outgoingBaggage('127.0.0.1', 'user=42', claim) as string;
 }
 
 function store(file: string, baggage: string | undefined): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/store?file=${encodeURIComponent(path.join(dir, 'high', file))}`, headers: baggage ? { baggage } : {} }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/store?file=${encodeURIComponent(path.join(dir, 'high', file))}`,
+        headers: baggage ? { baggage } : {},
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end('payload');
   });
@@ -34,7 +52,10 @@ function store(file: string, baggage: string | undefined): Promise<{ status: num
 beforeAll(async () => {
   dir = tempDir();
   mkdirSync(path.join(dir, 'high'));
-  const config = writeConfig(dir, 'b', `
+  const config = writeConfig(
+    dir,
+    'b',
+    `
 service: b
 node: n1
 resources:
@@ -43,7 +64,8 @@ resources:
   - match: { service: a }
     labels: { confidentiality: secret, integrity: high }
 trust: { peers: ["127.0.0.1"], maxAgeSeconds: 60 }
-`);
+`,
+  );
   ({ port } = await startService(dir, config));
 });
 
@@ -58,7 +80,10 @@ describe('incoming claims', () => {
   });
 
   it.each([
-    ['one character of the signature changed', (b: string) => b.replace(/(provenant\.sig=.)(.)/, (_m, head: string, c: string) => head + (c === 'A' ? 'B' : 'A'))],
+    [
+      'one character of the signature changed',
+      (b: string) => b.replace(/(provenant\.sig=.)(.)/, (_m, head: string, c: string) => head + (c === 'A' ? 'B' : 'A')),
+    ],
     ['a replayed claim with one label changed', (b: string) => b.replace('provenant.i=high', 'provenant.i=higg')],
     ['no signature', (b: string) => b.replace(/,provenant\.sig=[^,]*/, '')],
     ['signed with another key', () => signedBaggage({ key: 'another-key' })],
@@ -118,7 +143,7 @@ describe('egress', () => {
         env: serviceEnv(dir, config, { TARGET: `http://${host}:${p}/`, VIA: via, BAGGAGE: 'user=42,provenant.x=forged' }),
       });
       expect(lastJson(result.stdout), result.stderr).toMatchObject({ ok: true, status: 200 });
-      return headers[0]!;
+      return headers[0];
     };
     const untrusted = await run('127.0.0.2', capturePort);
     expect(untrusted.baggage).toBe('user=42');

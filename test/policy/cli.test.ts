@@ -53,7 +53,9 @@ describe('provenant policy validate', () => {
   it('exits 78 with file, line, column and problem for an invalid file', async () => {
     const result = await run('validate', 'bad.yaml');
     expect(result.code).toBe(78);
-    expect(result.stderr).toBe(`provenant: invalid config ${join(dir, 'bad.yaml')}:3:5: unknown key "lables" in resources[0] (did you mean "labels"?)\n`);
+    expect(result.stderr).toBe(
+      `provenant: invalid config ${join(dir, 'bad.yaml')}:3:5: unknown key "lables" in resources[0] (did you mean "labels"?)\n`,
+    );
   });
 });
 
@@ -99,8 +101,25 @@ describe('provenant policy check', () => {
 
   it('--config picks the file; bad arguments exit 64; a bad config exits 78', async () => {
     const elsewhere = tempDir();
-    const result = await runNode({ args: [cli, 'policy', 'check', '--config', join(dir, 'provenant.yaml'), '--data', '{"tags":["pii"]}', '--to', 'service://x', '--location', 'us-east-1'], cwd: elsewhere });
-    expect(result.stdout).toBe('deny (rule pii-stays-in-eu): PII must not leave the EU: data is tagged pii (from --data); service://x is public in us-east-1\n');
+    const result = await runNode({
+      args: [
+        cli,
+        'policy',
+        'check',
+        '--config',
+        join(dir, 'provenant.yaml'),
+        '--data',
+        '{"tags":["pii"]}',
+        '--to',
+        'service://x',
+        '--location',
+        'us-east-1',
+      ],
+      cwd: elsewhere,
+    });
+    expect(result.stdout).toBe(
+      'deny (rule pii-stays-in-eu): PII must not leave the EU: data is tagged pii (from --data); service://x is public in us-east-1\n',
+    );
     const badLevel = await run('check', '--data', '{"confidentiality":"topsecret"}', '--to', '/tmp/x');
     expect(badLevel.code).toBe(64);
     expect(badLevel.stderr).toMatch(/^provenant: --data: unknown confidentiality level "topsecret"/);

@@ -94,7 +94,11 @@ journal: { contentHash: sha256, sync: always, segmentMaxBytes: 1048576 }
       effect: 'deny',
       line: 15,
       message: 'no',
-      data: { tags: { any: ['pii'] }, sources: ['file://eu-node-1/srv/app/data/**', 'https://*.example.com:*'], locations: { in: ['eu-west-1'] } },
+      data: {
+        tags: { any: ['pii'] },
+        sources: ['file://eu-node-1/srv/app/data/**', 'https://*.example.com:*'],
+        locations: { in: ['eu-west-1'] },
+      },
       destination: { kind: ['http'], path: '/abs/**', location: { in: ['eu-west-1'] } },
     });
     expect(config.revoked).toEqual(['/srv/app/data/patients/42.json', '/abs/x', 'https://evil.example.com:443']);

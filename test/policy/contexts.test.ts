@@ -27,7 +27,7 @@ ${LEVELS.map((level) => `  - { match: { path: "/in/${level}/**" }, labels: { con
     const results = await Promise.all(
       Array.from({ length: 1000 }, (_, i) =>
         contexts.runIn('request', async () => {
-          const level = LEVELS[i % LEVELS.length] as (typeof LEVELS)[number];
+          const level = LEVELS[i % LEVELS.length];
           const own = [`/in/${level}/${i}/a.json`, `/in/${level}/${i}/b.json`, `/in/public/${i}/c.json`];
           for (const [step, path] of own.entries()) {
             await pause(i, step);
@@ -46,7 +46,10 @@ ${LEVELS.map((level) => `  - { match: { path: "/in/${level}/**" }, labels: { con
       expect(provenance.labels.tags).toEqual(level === 'public' ? ['public-tag'] : [`${level}-tag`, 'public-tag'].sort());
       const allowed = LEVELS.indexOf(level) <= LEVELS.indexOf('internal');
       expect(decision.kind, `context ${i} (${level})`).toBe(allowed ? 'allow' : 'deny');
-      if (!allowed) expect(decision.reason).toBe(`data is ${level} (from file://n1/in/${level}/${i}/a.json) but file://n1/out/internal/report.json is internal`);
+      if (!allowed)
+        expect(decision.reason).toBe(
+          `data is ${level} (from file://n1/in/${level}/${i}/a.json) but file://n1/out/internal/report.json is internal`,
+        );
     }
     expect(contexts.current()).toBe(contexts.process);
     expect(contexts.process.provenance).toBe(f.sets.empty);

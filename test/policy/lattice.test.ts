@@ -11,9 +11,12 @@ function latticeConfig(levels: { confidentiality: readonly string[]; integrity: 
     ? [`levels:`, `  confidentiality: [${levels.confidentiality.join(', ')}]`, `  integrity: [${levels.integrity.join(', ')}]`]
     : [];
   lines.push('resources:');
-  for (const level of levels.confidentiality) lines.push(`  - { match: { path: "/dst/conf/${level}/**" }, labels: { confidentiality: ${level} } }`);
+  for (const level of levels.confidentiality)
+    lines.push(`  - { match: { path: "/dst/conf/${level}/**" }, labels: { confidentiality: ${level} } }`);
   for (const level of levels.integrity) {
-    lines.push(`  - { match: { path: "/dst/integ/${level}/**" }, labels: { confidentiality: ${levels.confidentiality.at(-1)}, integrity: ${level} } }`);
+    lines.push(
+      `  - { match: { path: "/dst/integ/${level}/**" }, labels: { confidentiality: ${levels.confidentiality.at(-1)}, integrity: ${level} } }`,
+    );
   }
   return lines.join('\n');
 }
@@ -34,7 +37,9 @@ for (const [name, levels, custom] of [
             else {
               expect(decision.kind).toBe('deny');
               expect(decision.rule).toBe('confidentiality');
-              expect(decision.reason).toBe(`data is ${dataLevel} (from test://origin) but file://n1/dst/conf/${destLevel}/out.json is ${destLevel}`);
+              expect(decision.reason).toBe(
+                `data is ${dataLevel} (from test://origin) but file://n1/dst/conf/${destLevel}/out.json is ${destLevel}`,
+              );
             }
           });
         }
@@ -59,9 +64,12 @@ for (const [name, levels, custom] of [
     });
 
     it('an unlabeled destination gets the default confidentiality and no integrity requirement', () => {
-      const lowest = levels.confidentiality[0] as string;
+      const lowest = levels.confidentiality[0];
       expect(f.decide(f.labelled({ confidentiality: lowest, integrity: levels.integrity[0] }), '/elsewhere/x').kind).toBe('allow');
-      expect(f.decide(f.labelled({ confidentiality: levels.confidentiality[1] }), '/elsewhere/x')).toMatchObject({ kind: 'deny', rule: 'confidentiality' });
+      expect(f.decide(f.labelled({ confidentiality: levels.confidentiality[1] }), '/elsewhere/x')).toMatchObject({
+        kind: 'deny',
+        rule: 'confidentiality',
+      });
       expect(f.decide(f.labelled({ confidentiality: levels.confidentiality[1] }), 'https://unknown.example.com:443')).toMatchObject({
         kind: 'deny',
         rule: 'confidentiality',
@@ -78,7 +86,12 @@ resources:
 `);
   it('confidentiality is the max, integrity the min, tags the union, and origins name the carrier', () => {
     const data = f.data('/a/1', '/b/2');
-    expect(f.schema.toPublic(data.labels)).toEqual({ confidentiality: 'secret', integrity: 'untrusted', tags: ['phi', 'pii'], locations: [] });
+    expect(f.schema.toPublic(data.labels)).toEqual({
+      confidentiality: 'secret',
+      integrity: 'untrusted',
+      tags: ['phi', 'pii'],
+      locations: [],
+    });
     expect(data.origins.confidentiality).toBe('file://n1/a/1');
     expect(data.origins.integrity).toBe('file://n1/b/2');
     expect(data.origins.tags).toEqual({ pii: 'file://n1/a/1', phi: 'file://n1/b/2' });

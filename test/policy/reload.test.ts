@@ -31,7 +31,13 @@ function setup(yaml: string) {
   writeFileSync(file, yaml);
   const errors: Error[] = [];
   const reloads: CompiledPolicy[] = [];
-  const options = { file, env: {}, hostname: 'n1', onError: (e: Error) => errors.push(e), onReload: (p: CompiledPolicy) => reloads.push(p) };
+  const options = {
+    file,
+    env: {},
+    hostname: 'n1',
+    onError: (e: Error) => errors.push(e),
+    onReload: (p: CompiledPolicy) => reloads.push(p),
+  };
   const holder = new PolicyHolder({ ...options, config: loadConfig(options) });
   holders.push(holder);
   const registry = new ResourceRegistry('n1');
@@ -78,7 +84,9 @@ describe('reload()', () => {
     expect(t.decision().kind).toBe('allow');
     expect(t.errors).toHaveLength(1);
     expect(t.errors[0]).toBeInstanceOf(ConfigError);
-    expect(t.errors[0]?.message).toBe(`provenant: invalid config ${t.file}:7:5: duplicate rule id "reports-ok" in rules[1] (first used at line 6)`);
+    expect(t.errors[0]?.message).toBe(
+      `provenant: invalid config ${t.file}:7:5: duplicate rule id "reports-ok" in rules[1] (first used at line 6)`,
+    );
   });
 
   it('changing levels while running is rejected', () => {
@@ -86,7 +94,9 @@ describe('reload()', () => {
     writeFileSync(t.file, `levels: { confidentiality: [low, high] }\n`);
     expect(t.holder.reload()).toBe(false);
     expect(t.holder.current.epoch).toBe(1);
-    expect(t.errors[0]?.message).toBe(`provenant: invalid config ${t.file}: levels cannot change while running; restart the process to use the new levels`);
+    expect(t.errors[0]?.message).toBe(
+      `provenant: invalid config ${t.file}: levels cannot change while running; restart the process to use the new levels`,
+    );
   });
 
   it('runtime labels stay ahead of the file across reloads; a bad level changes nothing', () => {
@@ -97,7 +107,9 @@ describe('reload()', () => {
     writeFileSync(t.file, `${SECRET_TO_REPORTS}\nmode: enforce\n`);
     expect(t.holder.reload()).toBe(true);
     expect(t.decision().kind).toBe('allow');
-    expect(() => t.holder.prependResource({ match: { path: '/x' }, labels: { confidentiality: 'ultra' } })).toThrow(/unknown confidentiality level "ultra"/);
+    expect(() => t.holder.prependResource({ match: { path: '/x' }, labels: { confidentiality: 'ultra' } })).toThrow(
+      /unknown confidentiality level "ultra"/,
+    );
     expect(t.holder.current.epoch).toBe(3);
   });
 });

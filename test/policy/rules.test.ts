@@ -20,10 +20,25 @@ resources:
   const labels = (uri: string) => f.schema.toPublic(f.policy.labelsOf(f.registry.parse(uri)));
 
   it('path globs are relative to the config folder, first match wins, dotfiles included', () => {
-    expect(labels('/srv/app/data/patients/1.json')).toEqual({ confidentiality: 'secret', integrity: 'high', tags: ['pii'], locations: ['eu-west-1'] });
+    expect(labels('/srv/app/data/patients/1.json')).toEqual({
+      confidentiality: 'secret',
+      integrity: 'high',
+      tags: ['pii'],
+      locations: ['eu-west-1'],
+    });
     expect(labels('/srv/app/data/patients/.hidden')).toMatchObject({ confidentiality: 'secret' });
-    expect(labels('/srv/app/data/other.json')).toEqual({ confidentiality: 'internal', integrity: 'low', tags: [], locations: ['eu-west-1'] });
-    expect(labels('/srv/other/data/patients/1.json')).toEqual({ confidentiality: 'public', integrity: 'low', tags: [], locations: ['eu-west-1'] });
+    expect(labels('/srv/app/data/other.json')).toEqual({
+      confidentiality: 'internal',
+      integrity: 'low',
+      tags: [],
+      locations: ['eu-west-1'],
+    });
+    expect(labels('/srv/other/data/patients/1.json')).toEqual({
+      confidentiality: 'public',
+      integrity: 'low',
+      tags: [],
+      locations: ['eu-west-1'],
+    });
   });
 
   it('host globs and ports match tcp and http(s) destinations', () => {
@@ -120,7 +135,9 @@ rules:
 
   it('the reason names the rule message (or id), the label, its source and the destination', () => {
     const decision = f.decide(f.data('/in/plain', '/in/pii/a'), '/out/any/x');
-    expect(decision.reason).toBe('rule "tags-any" denies this flow: data is tagged pii (from file://n1/in/pii/a); file://n1/out/any/x is secret');
+    expect(decision.reason).toBe(
+      'rule "tags-any" denies this flow: data is tagged pii (from file://n1/in/pii/a); file://n1/out/any/x is secret',
+    );
   });
 });
 
@@ -159,7 +176,8 @@ rules:
     expect(us).toEqual({
       kind: 'deny',
       rule: 'pii-stays-in-eu',
-      reason: 'PII must not leave the EU: data is tagged pii (from file://n1/in/pii/a); https://api.us.example.com:443 is secret in us-east-1',
+      reason:
+        'PII must not leave the EU: data is tagged pii (from file://n1/in/pii/a); https://api.us.example.com:443 is secret in us-east-1',
     });
     expect(f.decide(f.data('/in/pii/a'), 'https://api.example.com:443').reason).toBe(
       'PII must not leave the EU: data is tagged pii (from file://n1/in/pii/a); https://api.example.com:443 is secret with no known location',
@@ -204,12 +222,17 @@ rules:
 
   it('the first matching rule decides', () => {
     expect(f.decide(f.data('/in/1'), '/reports/x')).toMatchObject({ kind: 'deny', rule: 'no-pii-public' });
-    expect(f.decide(f.data('/in/1'), '/reports/x').reason).toMatch(/^PII may not be published: data is tagged pii \(from file:\/\/n1\/in\/1\); file:\/\/n1\/reports\/x is public$/);
+    expect(f.decide(f.data('/in/1'), '/reports/x').reason).toMatch(
+      /^PII may not be published: data is tagged pii \(from file:\/\/n1\/in\/1\); file:\/\/n1\/reports\/x is public$/,
+    );
   });
 
   it('an allow rule is an exception that skips the built-in lattice', () => {
     expect(f.decide(f.data('/in/1'), '/exports/x')).toEqual({ kind: 'allow', rule: 'export-allowed' });
-    expect(f.decide(f.labelled({ integrity: 'untrusted', confidentiality: 'secret' }), '/backup/x')).toEqual({ kind: 'allow', rule: 'anything-to-backup' });
+    expect(f.decide(f.labelled({ integrity: 'untrusted', confidentiality: 'secret' }), '/backup/x')).toEqual({
+      kind: 'allow',
+      rule: 'anything-to-backup',
+    });
   });
 
   it('with no rule matching, the built-ins decide', () => {
@@ -220,6 +243,10 @@ rules:
 
   it('a rule without conditions matches every flow', () => {
     const g = fixture('rules: [{ id: lockdown, deny: {} }]');
-    expect(g.decide(g.sets.empty, '/any/where')).toEqual({ kind: 'deny', rule: 'lockdown', reason: 'rule "lockdown" denies this flow: any data; file://n1/any/where is public' });
+    expect(g.decide(g.sets.empty, '/any/where')).toEqual({
+      kind: 'deny',
+      rule: 'lockdown',
+      reason: 'rule "lockdown" denies this flow: any data; file://n1/any/where is public',
+    });
   });
 });

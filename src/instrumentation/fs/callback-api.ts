@@ -12,115 +12,154 @@ import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from './patcher.js';
 
 export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
-  patcher.wrap(fs, 'readFile', (original) =>
-    function readFile(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      const args = target && hookCallback(arguments, (data) => flows.read(target, sizeOf(data), data));
-      return Reflect.apply(original, this, args ?? arguments);
-    },
+  patcher.wrap(
+    fs,
+    'readFile',
+    (original) =>
+      function readFile(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const args = target && hookCallback(arguments, (data) => flows.read(target, sizeOf(data), data));
+        return Reflect.apply(original, this, args ?? arguments);
+      },
   );
 
   for (const name of ['writeFile', 'appendFile'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
-        const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorize(target, sizeOf(data), data);
-        if (denied) return failCallback(arguments, denied);
-        return Reflect.apply(original, this, arguments);
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
+          const target = flows.recording ? flows.targetOf(path) : undefined;
+          const denied = target && flows.authorize(target, sizeOf(data), data);
+          if (denied) return failCallback(arguments, denied);
+          return Reflect.apply(original, this, arguments);
+        },
     );
   }
 
-  patcher.wrap(fs, 'truncate', (original) =>
-    function truncate(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      const denied = target && flows.authorize(target, undefined);
-      if (denied) return failCallback(arguments, denied);
-      return Reflect.apply(original, this, arguments);
-    },
+  patcher.wrap(
+    fs,
+    'truncate',
+    (original) =>
+      function truncate(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const denied = target && flows.authorize(target, undefined);
+        if (denied) return failCallback(arguments, denied);
+        return Reflect.apply(original, this, arguments);
+      },
   );
 
-  patcher.wrap(fs, 'open', (original) =>
-    function open(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
-      if (denied) return failCallback(arguments, denied);
-      // Hooked even for untracked files: a reused fd number must not keep a stale entry.
-      const args = hookCallback(arguments, (fd) => flows.opened(fd, target));
-      return Reflect.apply(original, this, args ?? arguments);
-    },
+  patcher.wrap(
+    fs,
+    'open',
+    (original) =>
+      function open(this: unknown, path: unknown, flags: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
+        if (denied) return failCallback(arguments, denied);
+        // Hooked even for untracked files: a reused fd number must not keep a stale entry.
+        const args = hookCallback(arguments, (fd) => flows.opened(fd, target));
+        return Reflect.apply(original, this, args ?? arguments);
+      },
   );
 
-  patcher.wrap(fs, 'close', (original) =>
-    function close(this: unknown, fd: unknown): unknown {
-      flows.closed(fd);
-      return Reflect.apply(original, this, arguments);
-    },
+  patcher.wrap(
+    fs,
+    'close',
+    (original) =>
+      function close(this: unknown, fd: unknown): unknown {
+        flows.closed(fd);
+        return Reflect.apply(original, this, arguments);
+      },
   );
 
   for (const name of ['read', 'readv'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function readFromFd(this: unknown, fd: unknown): unknown {
-        const target = flows.recording ? flows.fds[fd as number] : undefined;
-        const args =
-          target &&
-          hookCallback(arguments, (bytesRead) => {
-            if ((bytesRead as number) > 0) flows.read(target, bytesRead as number);
-          });
-        return Reflect.apply(original, this, args ?? arguments);
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function readFromFd(this: unknown, fd: unknown): unknown {
+          const target = flows.recording ? flows.fds[fd as number] : undefined;
+          const args =
+            target &&
+            hookCallback(arguments, (bytesRead) => {
+              if ((bytesRead as number) > 0) flows.read(target, bytesRead as number);
+            });
+          return Reflect.apply(original, this, args ?? arguments);
+        },
     );
   }
 
-  for (const [name, size] of [['write', sizeOf], ['writev', sizeOfAll]] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function writeToFd(this: unknown, fd: unknown, data: unknown): unknown {
+  for (const [name, size] of [
+    ['write', sizeOf],
+    ['writev', sizeOfAll],
+  ] as const) {
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function writeToFd(this: unknown, fd: unknown, data: unknown): unknown {
+          const target = flows.recording ? flows.fds[fd as number] : undefined;
+          const denied = target && flows.authorize(target, size(data), name === 'write' ? data : undefined);
+          if (denied) return failCallback(arguments, denied);
+          return Reflect.apply(original, this, arguments);
+        },
+    );
+  }
+
+  patcher.wrap(
+    fs,
+    'ftruncate',
+    (original) =>
+      function ftruncate(this: unknown, fd: unknown): unknown {
         const target = flows.recording ? flows.fds[fd as number] : undefined;
-        const denied = target && flows.authorize(target, size(data), name === 'write' ? data : undefined);
+        const denied = target && flows.authorize(target, undefined);
         if (denied) return failCallback(arguments, denied);
         return Reflect.apply(original, this, arguments);
       },
-    );
-  }
-
-  patcher.wrap(fs, 'ftruncate', (original) =>
-    function ftruncate(this: unknown, fd: unknown): unknown {
-      const target = flows.recording ? flows.fds[fd as number] : undefined;
-      const denied = target && flows.authorize(target, undefined);
-      if (denied) return failCallback(arguments, denied);
-      return Reflect.apply(original, this, arguments);
-    },
   );
 
-  for (const [name, op] of [['copyFile', 'copy'], ['rename', 'move']] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function transfer(this: unknown, from: unknown, to: unknown): unknown {
-        const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
-        if (denied) return failCallback(arguments, denied);
-        return Reflect.apply(original, this, arguments);
-      },
+  for (const [name, op] of [
+    ['copyFile', 'copy'],
+    ['rename', 'move'],
+  ] as const) {
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function transfer(this: unknown, from: unknown, to: unknown): unknown {
+          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
+          if (denied) return failCallback(arguments, denied);
+          return Reflect.apply(original, this, arguments);
+        },
     );
   }
 
-  patcher.wrap(fs, 'cp', (original) =>
-    function cp(this: unknown, from: unknown, to: unknown): unknown {
-      if (!flows.recording) return Reflect.apply(original, this, arguments);
-      const denied = flows.transfer('copy', from, to);
-      if (denied) return failCallback(arguments, denied);
-      const clearMarks = flows.markCopiesChecked(from, to);
-      const args = hookCallback(arguments, clearMarks, clearMarks);
-      return Reflect.apply(original, this, args ?? arguments);
-    },
+  patcher.wrap(
+    fs,
+    'cp',
+    (original) =>
+      function cp(this: unknown, from: unknown, to: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.transfer('copy', from, to);
+        if (denied) return failCallback(arguments, denied);
+        const clearMarks = flows.markCopiesChecked(from, to);
+        const args = hookCallback(arguments, clearMarks, clearMarks);
+        return Reflect.apply(original, this, args ?? arguments);
+      },
   );
 
   for (const name of ['unlink', 'rm'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function remove(this: unknown, path: unknown): unknown {
-        if (!flows.recording) return Reflect.apply(original, this, arguments);
-        const files = flows.filesAt(path);
-        const args = hookCallback(arguments, () => flows.retire(files));
-        return Reflect.apply(original, this, args ?? arguments);
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function remove(this: unknown, path: unknown): unknown {
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const files = flows.filesAt(path);
+          const args = hookCallback(arguments, () => flows.retire(files));
+          return Reflect.apply(original, this, args ?? arguments);
+        },
     );
   }
 }

@@ -41,7 +41,7 @@ export function hookCallback(
     } catch (failure) {
       diag.warn('provenant: recording a completed fs call failed', failure);
     }
-    return Reflect.apply(callback, this, arguments);
+    return Reflect.apply(callback, this, arguments) as unknown;
   };
   return hooked;
 }

@@ -163,7 +163,8 @@ export class FsFlows {
 
   private targetOfObject(path: object): FileTarget | undefined {
     try {
-      if (path instanceof Uint8Array) return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString())) ?? undefined;
+      if (path instanceof Uint8Array)
+        return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString())) ?? undefined;
       const url = path as Partial<URL>;
       if (url.protocol === 'file:' && typeof url.href === 'string') return this.targetAt(resolve(fileURLToPath(url.href))) ?? undefined;
     } catch {

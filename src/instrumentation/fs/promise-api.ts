@@ -25,96 +25,126 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     if (target !== undefined) flows.handles.set(handle, target);
   };
 
-  patcher.wrap(promises, 'readFile', (original) =>
-    function readFile(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
-    },
+  patcher.wrap(
+    promises,
+    'readFile',
+    (original) =>
+      function readFile(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+      },
   );
 
   for (const name of ['writeFile', 'appendFile'] as const) {
-    patcher.wrap(promises, name, (original) =>
-      function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
+    patcher.wrap(
+      promises,
+      name,
+      (original) =>
+        function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
+          const target = flows.recording ? flows.targetOf(path) : undefined;
+          const denied = target && flows.authorize(target, sizeOf(data), data);
+          return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+        },
+    );
+  }
+
+  patcher.wrap(
+    promises,
+    'truncate',
+    (original) =>
+      function truncate(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorize(target, sizeOf(data), data);
+        const denied = target && flows.authorize(target, undefined);
         return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
       },
+  );
+
+  patcher.wrap(
+    promises,
+    'open',
+    (original) =>
+      function open(this: unknown, path: unknown, flags: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const denied = target && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
+        if (denied) return Promise.reject(denied);
+        return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
+          adopt(handle, target);
+          return handle;
+        });
+      },
+  );
+
+  for (const [name, op] of [
+    ['copyFile', 'copy'],
+    ['rename', 'move'],
+  ] as const) {
+    patcher.wrap(
+      promises,
+      name,
+      (original) =>
+        function transfer(this: unknown, from: unknown, to: unknown): unknown {
+          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
+          return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+        },
     );
   }
 
-  patcher.wrap(promises, 'truncate', (original) =>
-    function truncate(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      const denied = target && flows.authorize(target, undefined);
-      return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
-    },
-  );
-
-  patcher.wrap(promises, 'open', (original) =>
-    function open(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      const denied = target && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
-      if (denied) return Promise.reject(denied);
-      return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
-        adopt(handle, target);
-        return handle;
-      });
-    },
-  );
-
-  for (const [name, op] of [['copyFile', 'copy'], ['rename', 'move']] as const) {
-    patcher.wrap(promises, name, (original) =>
-      function transfer(this: unknown, from: unknown, to: unknown): unknown {
-        const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
-        return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+  patcher.wrap(
+    promises,
+    'cp',
+    (original) =>
+      function cp(this: unknown, from: unknown, to: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.transfer('copy', from, to);
+        if (denied) return Promise.reject(denied);
+        const clearMarks = flows.markCopiesChecked(from, to);
+        return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(clearMarks);
       },
-    );
-  }
-
-  patcher.wrap(promises, 'cp', (original) =>
-    function cp(this: unknown, from: unknown, to: unknown): unknown {
-      if (!flows.recording) return Reflect.apply(original, this, arguments);
-      const denied = flows.transfer('copy', from, to);
-      if (denied) return Promise.reject(denied);
-      const clearMarks = flows.markCopiesChecked(from, to);
-      return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(clearMarks);
-    },
   );
 
   for (const name of ['unlink', 'rm'] as const) {
-    patcher.wrap(promises, name, (original) =>
-      function remove(this: unknown, path: unknown): unknown {
-        if (!flows.recording) return Reflect.apply(original, this, arguments);
-        const files = flows.filesAt(path);
-        return (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
-          flows.retire(files);
-          return result;
-        });
-      },
+    patcher.wrap(
+      promises,
+      name,
+      (original) =>
+        function remove(this: unknown, path: unknown): unknown {
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const files = flows.filesAt(path);
+          return (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
+            flows.retire(files);
+            return result;
+          });
+        },
     );
   }
 }
 
 function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {
   for (const name of ['read', 'readv'] as const) {
-    patcher.wrap(prototype, name, (original) =>
-      function readFromHandle(this: object): unknown {
-        const target = isInternal() ? undefined : flows.handles.get(this);
-        const pending = Reflect.apply(original, this, arguments) as Promise<BytesRead>;
-        if (target === undefined) return pending;
-        return pending.then((result) => {
-          if (result.bytesRead > 0) flows.read(target, result.bytesRead);
-          return result;
-        });
-      },
+    patcher.wrap(
+      prototype,
+      name,
+      (original) =>
+        function readFromHandle(this: object): unknown {
+          const target = isInternal() ? undefined : flows.handles.get(this);
+          const pending = Reflect.apply(original, this, arguments) as Promise<BytesRead>;
+          if (target === undefined) return pending;
+          return pending.then((result) => {
+            if (result.bytesRead > 0) flows.read(target, result.bytesRead);
+            return result;
+          });
+        },
     );
   }
 
-  patcher.wrap(prototype, 'readFile', (original) =>
-    function readFile(this: object): unknown {
-      const target = isInternal() ? undefined : flows.handles.get(this);
-      return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
-    },
+  patcher.wrap(
+    prototype,
+    'readFile',
+    (original) =>
+      function readFile(this: object): unknown {
+        const target = isInternal() ? undefined : flows.handles.get(this);
+        return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+      },
   );
 
   for (const name of ['write', 'writeFile', 'appendFile'] as const) {

@@ -9,130 +9,167 @@ import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from './patcher.js';
 
 export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
-  patcher.wrap(fs, 'readFileSync', (original) =>
-    function readFileSync(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      if (target === undefined) return Reflect.apply(original, this, arguments);
-      flows.depth++;
-      let data: unknown;
-      try {
-        data = Reflect.apply(original, this, arguments);
-      } finally {
-        flows.depth--;
-      }
-      flows.read(target, sizeOf(data), data);
-      return data;
-    },
+  patcher.wrap(
+    fs,
+    'readFileSync',
+    (original) =>
+      function readFileSync(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        if (target === undefined) return Reflect.apply(original, this, arguments);
+        flows.depth++;
+        let data: unknown;
+        try {
+          data = Reflect.apply(original, this, arguments);
+        } finally {
+          flows.depth--;
+        }
+        flows.read(target, sizeOf(data), data);
+        return data;
+      },
   );
 
   for (const name of ['writeFileSync', 'appendFileSync'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function writeWholeFileSync(this: unknown, path: unknown, data: unknown): unknown {
-        const target = flows.recording ? flows.targetOf(path) : undefined;
-        if (target === undefined) return Reflect.apply(original, this, arguments);
-        const denied = flows.authorize(target, sizeOf(data), data);
-        if (denied !== undefined) throw denied;
-        return callNested(flows, original, this, arguments);
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function writeWholeFileSync(this: unknown, path: unknown, data: unknown): unknown {
+          const target = flows.recording ? flows.targetOf(path) : undefined;
+          if (target === undefined) return Reflect.apply(original, this, arguments);
+          const denied = flows.authorize(target, sizeOf(data), data);
+          if (denied !== undefined) throw denied;
+          return callNested(flows, original, this, arguments);
+        },
     );
   }
 
-  patcher.wrap(fs, 'truncateSync', (original) =>
-    function truncateSync(this: unknown, path: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      if (target === undefined) return Reflect.apply(original, this, arguments);
-      const denied = flows.authorize(target, undefined);
-      if (denied !== undefined) throw denied;
-      return callNested(flows, original, this, arguments);
-    },
-  );
-
-  patcher.wrap(fs, 'openSync', (original) =>
-    function openSync(this: unknown, path: unknown, flags: unknown): unknown {
-      const target = flows.recording ? flows.targetOf(path) : undefined;
-      if (target !== undefined && opensForWrite(flags)) {
+  patcher.wrap(
+    fs,
+    'truncateSync',
+    (original) =>
+      function truncateSync(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        if (target === undefined) return Reflect.apply(original, this, arguments);
         const denied = flows.authorize(target, undefined);
         if (denied !== undefined) throw denied;
-      }
-      const fd = Reflect.apply(original, this, arguments);
-      flows.opened(fd, target);
-      return fd;
-    },
+        return callNested(flows, original, this, arguments);
+      },
   );
 
-  patcher.wrap(fs, 'closeSync', (original) =>
-    function closeSync(this: unknown, fd: unknown): unknown {
-      flows.closed(fd);
-      return Reflect.apply(original, this, arguments);
-    },
+  patcher.wrap(
+    fs,
+    'openSync',
+    (original) =>
+      function openSync(this: unknown, path: unknown, flags: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        if (target !== undefined && opensForWrite(flags)) {
+          const denied = flows.authorize(target, undefined);
+          if (denied !== undefined) throw denied;
+        }
+        const fd: unknown = Reflect.apply(original, this, arguments);
+        flows.opened(fd, target);
+        return fd;
+      },
+  );
+
+  patcher.wrap(
+    fs,
+    'closeSync',
+    (original) =>
+      function closeSync(this: unknown, fd: unknown): unknown {
+        flows.closed(fd);
+        return Reflect.apply(original, this, arguments);
+      },
   );
 
   for (const name of ['readSync', 'readvSync'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function readFromFdSync(this: unknown, fd: unknown): unknown {
-        const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
-        const bytesRead = Reflect.apply(original, this, arguments);
-        if (target !== undefined && (bytesRead as number) > 0 && !isInternal()) flows.read(target, bytesRead as number);
-        return bytesRead;
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function readFromFdSync(this: unknown, fd: unknown): unknown {
+          const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
+          const bytesRead: unknown = Reflect.apply(original, this, arguments);
+          if (target !== undefined && (bytesRead as number) > 0 && !isInternal()) flows.read(target, bytesRead as number);
+          return bytesRead;
+        },
     );
   }
 
-  patcher.wrap(fs, 'writeSync', (original) =>
-    function writeSync(this: unknown, fd: unknown, data: unknown): unknown {
-      if (flows.depth === 0) {
-        const target = flows.fds[fd as number];
+  patcher.wrap(
+    fs,
+    'writeSync',
+    (original) =>
+      function writeSync(this: unknown, fd: unknown, data: unknown): unknown {
+        if (flows.depth === 0) {
+          const target = flows.fds[fd as number];
+          if (target !== undefined && !isInternal()) {
+            const denied = flows.authorize(target, sizeOf(data), data);
+            if (denied !== undefined) throw denied;
+          }
+        }
+        return Reflect.apply(original, this, arguments);
+      },
+  );
+
+  patcher.wrap(
+    fs,
+    'writevSync',
+    (original) =>
+      function writevSync(this: unknown, fd: unknown, buffers: unknown): unknown {
+        const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
         if (target !== undefined && !isInternal()) {
-          const denied = flows.authorize(target, sizeOf(data), data);
+          const denied = flows.authorize(target, sizeOfAll(buffers));
           if (denied !== undefined) throw denied;
         }
-      }
-      return Reflect.apply(original, this, arguments);
-    },
-  );
-
-  patcher.wrap(fs, 'writevSync', (original) =>
-    function writevSync(this: unknown, fd: unknown, buffers: unknown): unknown {
-      const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
-      if (target !== undefined && !isInternal()) {
-        const denied = flows.authorize(target, sizeOfAll(buffers));
-        if (denied !== undefined) throw denied;
-      }
-      return Reflect.apply(original, this, arguments);
-    },
-  );
-
-  patcher.wrap(fs, 'ftruncateSync', (original) =>
-    function ftruncateSync(this: unknown, fd: unknown): unknown {
-      const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
-      if (target !== undefined && !isInternal()) {
-        const denied = flows.authorize(target, undefined);
-        if (denied !== undefined) throw denied;
-      }
-      return Reflect.apply(original, this, arguments);
-    },
-  );
-
-  for (const [name, op] of [['copyFileSync', 'copy'], ['cpSync', 'copy'], ['renameSync', 'move']] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function transferSync(this: unknown, from: unknown, to: unknown): unknown {
-        if (!flows.recording) return Reflect.apply(original, this, arguments);
-        const denied = flows.transfer(op, from, to);
-        if (denied !== undefined) throw denied;
-        return callNested(flows, original, this, arguments);
+        return Reflect.apply(original, this, arguments);
       },
+  );
+
+  patcher.wrap(
+    fs,
+    'ftruncateSync',
+    (original) =>
+      function ftruncateSync(this: unknown, fd: unknown): unknown {
+        const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
+        if (target !== undefined && !isInternal()) {
+          const denied = flows.authorize(target, undefined);
+          if (denied !== undefined) throw denied;
+        }
+        return Reflect.apply(original, this, arguments);
+      },
+  );
+
+  for (const [name, op] of [
+    ['copyFileSync', 'copy'],
+    ['cpSync', 'copy'],
+    ['renameSync', 'move'],
+  ] as const) {
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function transferSync(this: unknown, from: unknown, to: unknown): unknown {
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.transfer(op, from, to);
+          if (denied !== undefined) throw denied;
+          return callNested(flows, original, this, arguments);
+        },
     );
   }
 
   for (const name of ['unlinkSync', 'rmSync'] as const) {
-    patcher.wrap(fs, name, (original) =>
-      function removeSync(this: unknown, path: unknown): unknown {
-        if (!flows.recording) return Reflect.apply(original, this, arguments);
-        const files = flows.filesAt(path);
-        const result = callNested(flows, original, this, arguments);
-        flows.retire(files);
-        return result;
-      },
+    patcher.wrap(
+      fs,
+      name,
+      (original) =>
+        function removeSync(this: unknown, path: unknown): unknown {
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const files = flows.filesAt(path);
+          const result = callNested(flows, original, this, arguments);
+          flows.retire(files);
+          return result;
+        },
     );
   }
 }

@@ -18,12 +18,15 @@ export function inContext<T>(contexts: FlowContexts, context: FlowContext, fn: (
 
 /** Every `emit` on an object of `proto` that carries a flow context runs in that context. */
 export function bindEmitsToContext(patches: Patches, proto: EventEmitter, contexts: FlowContexts): void {
-  patches.wrap(proto, 'emit', (emit) =>
-    function (this: EventEmitter & ContextBound, ...args: Parameters<EventEmitter['emit']>): boolean {
-      const context = this[FLOW_CONTEXT];
-      // An event nobody listens to runs no code that could move data: skip the context switch.
-      if (context === undefined || this.listenerCount(args[0]) === 0 || contexts.current() === context) return emit.apply(this, args);
-      return contexts.runWith(context, () => emit.apply(this, args));
-    },
+  patches.wrap(
+    proto,
+    'emit',
+    (emit) =>
+      function (this: EventEmitter & ContextBound, ...args: Parameters<EventEmitter['emit']>): boolean {
+        const context = this[FLOW_CONTEXT];
+        // An event nobody listens to runs no code that could move data: skip the context switch.
+        if (context === undefined || this.listenerCount(args[0]) === 0 || contexts.current() === context) return emit.apply(this, args);
+        return contexts.runWith(context, () => emit.apply(this, args));
+      },
   );
 }

@@ -79,7 +79,9 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: 
       }
       const ctx = contexts.current();
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
-      const reader = new ResponseReader(handler, (responseHeaders, statusCode) => readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }));
+      const reader = new ResponseReader(handler, (responseHeaders, statusCode) =>
+        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }),
+      );
       return dispatchPrepared(prepared, () => dispatch({ ...options, headers }, reader));
     };
 

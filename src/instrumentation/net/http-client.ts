@@ -25,7 +25,6 @@ const CLIENT_FLOW = Symbol('provenant.clientFlow');
 
 type Protocol = 'http' | 'https';
 type RequestFunction = (...args: unknown[]) => http.ClientRequest;
-type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 type Callback = (...args: unknown[]) => void;
 
 interface RequestTarget {
@@ -75,12 +74,23 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
       if (target === undefined) return asHttpOwned(() => original.apply(this, args));
       const resource = engine.resources.http(target.protocol, target.host, target.port);
       const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
-      const flow: ClientFlow = { ctx: contexts.current(), resource, host: target.host, attributes: target.attributes, propagated: undefined, denied: false };
+      const flow: ClientFlow = {
+        ctx: contexts.current(),
+        resource,
+        host: target.host,
+        attributes: target.attributes,
+        propagated: undefined,
+        denied: false,
+      };
       if (decision.kind === 'deny') {
         const error = engine.deniedError(decision, resource);
         flow.denied = true;
         // An agent that never connects: the request fails the way a refused connection would.
-        const agent = { protocol: `${target.protocol}:`, defaultPort: target.port, addRequest: (req: SocketlessRequest) => req.onSocket(null, error) };
+        const agent = {
+          protocol: `${target.protocol}:`,
+          defaultPort: target.port,
+          addRequest: (req: SocketlessRequest) => req.onSocket(null, error),
+        };
         const req: FlowRequest = original.call(this, { ...target.options, agent }, target.callback);
         req[CLIENT_FLOW] = flow;
         return req;
@@ -116,46 +126,59 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
   };
 
   const proto = http.ClientRequest.prototype;
-  patches.wrap(proto as unknown as { emit: Emit }, 'emit', (emit) =>
-    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
-      // Every request's events pass here: forward the rest array as it is.
-      const flow = (this as FlowRequest)[CLIENT_FLOW];
-      if (flow === undefined) return emit.apply(this, args);
-      return inContext(contexts, flow.ctx, () => {
-        if (args[0] === 'response') onResponse(flow, args[1] as http.IncomingMessage);
-        return emit.apply(this, args);
-      });
-    },
+  patches.wrap(
+    proto,
+    'emit',
+    (emit) =>
+      function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+        // Every request's events pass here: forward the rest array as it is.
+        const flow = (this as FlowRequest)[CLIENT_FLOW];
+        if (flow === undefined) return emit.apply(this, args);
+        return inContext(contexts, flow.ctx, () => {
+          if (args[0] === 'response') onResponse(flow, args[1] as http.IncomingMessage);
+          return emit.apply(this, args);
+        });
+      },
   );
-  patches.wrap(proto, 'write', (original) =>
-    function (this: FlowRequest, ...args: unknown[]): boolean {
-      if (!allowBody(this)) return false;
-      return (original as (...a: unknown[]) => boolean).apply(this, args);
-    } as typeof original,
+  patches.wrap(
+    proto,
+    'write',
+    (original) =>
+      function (this: FlowRequest, ...args: unknown[]): boolean {
+        if (!allowBody(this)) return false;
+        return (original as (...a: unknown[]) => boolean).apply(this, args);
+      } as typeof original,
   );
-  patches.wrap(proto, 'end', (original) =>
-    function (this: FlowRequest, ...args: unknown[]): FlowRequest {
-      if (!allowBody(this) && this.destroyed) return this;
-      return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
-    } as typeof original,
+  patches.wrap(
+    proto,
+    'end',
+    (original) =>
+      function (this: FlowRequest, ...args: unknown[]): FlowRequest {
+        if (!allowBody(this) && this.destroyed) return this;
+        return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
+      } as typeof original,
   );
 
-  for (const [module, protocol] of [[http, 'http'], [https, 'https']] as const) {
+  for (const [module, protocol] of [
+    [http, 'http'],
+    [https, 'https'],
+  ] as const) {
     const request = instrument(module.request as RequestFunction, protocol);
-    patches.define(module, 'request', request as typeof module.request);
+    patches.define(module, 'request', request);
     // As Node's own get: request + end (Node's calls its internal request, bypassing the export).
     patches.define(module, 'get', function get(this: unknown, ...args: unknown[]): http.ClientRequest {
       const req = request.apply(this, args);
       req.end();
       return req;
-    } as typeof module.get);
+    });
   }
 }
 
 /** Where a request call goes, following http.request's argument rules; undefined for IPC or bad input. */
 function requestTarget(args: readonly unknown[], module: Protocol): RequestTarget | undefined {
   try {
-    let [input, options, callback] = args;
+    const input = args[0];
+    let [, options, callback] = args;
     let base: Record<string, unknown> | undefined;
     if (typeof input === 'string') base = urlToHttpOptions(new URL(input)) as Record<string, unknown>;
     else if (input instanceof URL) base = urlToHttpOptions(input) as Record<string, unknown>;
@@ -174,23 +197,32 @@ function requestTarget(args: readonly unknown[], module: Protocol): RequestTarge
     const agent = merged['agent'] as { protocol?: string; defaultPort?: number } | false | undefined;
     const protocolText = (merged['protocol'] as string | undefined) ?? (agent ? agent.protocol : undefined) ?? `${module}:`;
     const protocol: Protocol = protocolText === 'https:' ? 'https' : 'http';
-    const host = normaliseHost(String(merged['hostname'] ?? merged['host'] ?? 'localhost'));
-    const port = Number(merged['port']) || Number(merged['defaultPort']) || (agent ? agent.defaultPort : undefined) || (protocol === 'https' ? 443 : 80);
-    const path = String(merged['path'] ?? '/');
+    const host = normaliseHost(optionText(merged['hostname'] ?? merged['host'], 'localhost'));
+    const port =
+      Number(merged['port']) ||
+      Number(merged['defaultPort']) ||
+      (agent ? agent.defaultPort : undefined) ||
+      (protocol === 'https' ? 443 : 80);
+    const path = optionText(merged['path'], '/');
     return {
       protocol,
       host,
       port,
-      options: merged as http.RequestOptions,
+      options: merged,
       callback: typeof callback === 'function' ? (callback as Callback) : undefined,
       attributes: {
         'server.address': host,
         'server.port': port,
-        'http.request.method': String(merged['method'] ?? 'GET').toUpperCase(),
+        'http.request.method': optionText(merged['method'], 'GET').toUpperCase(),
         'url.full': `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
       },
     };
   } catch {
     return undefined;
   }
+}
+
+/** A request option as text; a non-string (which http.request would reject anyway) reads as the default. */
+function optionText(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
 }

@@ -73,7 +73,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
   };
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
-    const { remote, resource: peer, attributes } = peerOf(req.socket as PeerSocket | undefined);
+    const { remote, resource: peer, attributes } = peerOf(req.socket);
     const { verdict, claims, rest } = flows.propagator.receive(remote, req.headers.baggage);
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
@@ -83,7 +83,16 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     const ctx = contexts.create('request');
     const parent = parseTraceparent(req.headers.traceparent);
     if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
-    const flow: RequestFlow = { ctx, verdict, caller: flows.callerOf(verdict, peer), callerHost: remote, attributes, entered: false, denied: false, claimSent: false };
+    const flow: RequestFlow = {
+      ctx,
+      verdict,
+      caller: flows.callerOf(verdict, peer),
+      callerHost: remote,
+      attributes,
+      entered: false,
+      denied: false,
+      claimSent: false,
+    };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
     req[FLOW_CONTEXT] = ctx;
@@ -174,29 +183,38 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     return contexts.runWith(flow.ctx, () => decideResponse(res, flow));
   };
 
-  patches.wrap(proto, 'writeHead', (original) =>
-    function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-      if (!allow(this)) return this;
-      return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
-    } as typeof original,
+  patches.wrap(
+    proto,
+    'writeHead',
+    (original) =>
+      function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+        if (!allow(this)) return this;
+        return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+      } as typeof original,
   );
-  patches.wrap(proto, 'write', (original) =>
-    function (this: FlowResponse, ...args: unknown[]): boolean {
-      if (!allow(this)) {
-        swallow(args);
-        return true;
-      }
-      return (original as (...a: unknown[]) => boolean).apply(this, args);
-    } as typeof original,
+  patches.wrap(
+    proto,
+    'write',
+    (original) =>
+      function (this: FlowResponse, ...args: unknown[]): boolean {
+        if (!allow(this)) {
+          swallow(args);
+          return true;
+        }
+        return (original as (...a: unknown[]) => boolean).apply(this, args);
+      } as typeof original,
   );
-  patches.wrap(proto, 'end', (original) =>
-    function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-      if (!allow(this)) {
-        swallow(args);
-        return this;
-      }
-      return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
-    } as typeof original,
+  patches.wrap(
+    proto,
+    'end',
+    (original) =>
+      function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+        if (!allow(this)) {
+          swallow(args);
+          return this;
+        }
+        return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+      } as typeof original,
   );
 
   bindEmitsToContext(patches, http.IncomingMessage.prototype, contexts);

@@ -91,36 +91,42 @@ export function enableSocketFlows(engine: FlowEngine, patches: Patches): void {
     return emit.apply(this, [event, ...args] as Parameters<SocketEmit>);
   } as SocketEmit;
 
-  patches.wrap(proto, 'connect', (original) =>
-    function connect(this: FlowSocket, ...args: unknown[]): FlowSocket {
-      const options = connectOptions(args);
-      if (httpOwnedDepth > 0 || this[SOCKET_FLOW] !== undefined || options === undefined || isHttpOwned(options)) {
+  patches.wrap(
+    proto,
+    'connect',
+    (original) =>
+      function connect(this: FlowSocket, ...args: unknown[]): FlowSocket {
+        const options = connectOptions(args);
+        if (httpOwnedDepth > 0 || this[SOCKET_FLOW] !== undefined || options === undefined || isHttpOwned(options)) {
+          return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
+        }
+        const host = typeof options.host === 'string' && options.host !== '' ? normaliseHost(options.host) : 'localhost';
+        const port = Number(options.port);
+        const flow: SocketFlow = { resource: engine.resources.tcp(host, port), tuple: undefined };
+        const error = deny(flow);
+        if (error) {
+          // No connection is attempted; streams emit the error on the next tick.
+          this.destroy(error);
+          return this;
+        }
+        this[SOCKET_FLOW] = flow;
+        this.write = trackedWrite;
+        this.end = trackedEnd;
+        this.emit = trackedEmit;
         return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
-      }
-      const host = typeof options.host === 'string' && options.host !== '' ? normaliseHost(options.host) : 'localhost';
-      const port = Number(options.port);
-      const flow: SocketFlow = { resource: engine.resources.tcp(host, port), tuple: undefined };
-      const error = deny(flow);
-      if (error) {
-        // No connection is attempted; streams emit the error on the next tick.
-        this.destroy(error);
-        return this;
-      }
-      this[SOCKET_FLOW] = flow;
-      this.write = trackedWrite;
-      this.end = trackedEnd;
-      this.emit = trackedEmit;
-      return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
-    } as typeof original,
+      },
   );
 
   // tls.connect copies its options before connecting, dropping the http markers: honour them here.
-  patches.wrap(tls, 'connect', (original) =>
-    function connect(this: unknown, ...args: unknown[]): tls.TLSSocket {
-      const call = (): tls.TLSSocket => (original as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
-      const options = args.find((arg): arg is ConnectOptions => typeof arg === 'object' && arg !== null);
-      return options !== undefined && isHttpOwned(options) ? asHttpOwned(call) : call();
-    } as typeof original,
+  patches.wrap(
+    tls,
+    'connect',
+    (original) =>
+      function connect(this: unknown, ...args: unknown[]): tls.TLSSocket {
+        const call = (): tls.TLSSocket => (original as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
+        const options = args.find((arg): arg is ConnectOptions => typeof arg === 'object' && arg !== null);
+        return options !== undefined && isHttpOwned(options) ? asHttpOwned(call) : call();
+      },
   );
 }
 

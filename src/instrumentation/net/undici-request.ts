@@ -55,11 +55,11 @@ export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): Prepar
     const baggage = indicesOf(headers, 'baggage');
     const first = baggage[0];
     if (first === undefined) return;
-    const values = baggage.flatMap((i) => headers[i + 1] as string | string[]);
+    const values = baggage.flatMap((i) => headers[i + 1]);
     // A single header is left alone when it is provenant's own or carries no provenant member.
     if (baggage.length === 1 && (values[0] === prepared.baggage || !flows.propagator.hasClaims(values))) return;
     const merged = flows.baggage(prepared.host, values, prepared.data);
-    for (let k = baggage.length - 1; k >= 1; k--) headers.splice(baggage[k] as number, 2);
+    for (let k = baggage.length - 1; k >= 1; k--) headers.splice(baggage[k], 2);
     if (merged === undefined) headers.splice(first, 2);
     else headers[first + 1] = merged;
     prepared.baggage = merged;

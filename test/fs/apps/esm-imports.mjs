@@ -22,7 +22,9 @@ const results = {
   promisesWriteFileDenied: await outcome(() => writeFile(at('out/public/esm-promises.txt'), text)),
   defaultImportDenied: await outcome(() => fs.appendFileSync(at('out/public/esm-default.txt'), text)),
   streamDenied: await new Promise((resolve) =>
-    createWriteStream(at('out/public/esm-stream.txt')).on('error', (error) => resolve({ code: error.code })).end(text),
+    createWriteStream(at('out/public/esm-stream.txt'))
+      .on('error', (error) => resolve({ code: error.code }))
+      .end(text),
   ),
 };
 console.log(JSON.stringify(results));

@@ -59,12 +59,15 @@ const stream = (make) => (dest, data) =>
     } catch (error) {
       return resolve(failed(error, 'throw'));
     }
-    Promise.resolve(writable).then((w) => {
-      w.on('error', (error) => resolve(failed(error, 'stream')));
-      w.on('finish', () => resolve(ok));
-      w.write(data);
-      w.end();
-    }, (error) => resolve(failed(error, 'reject')));
+    Promise.resolve(writable).then(
+      (w) => {
+        w.on('error', (error) => resolve(failed(error, 'stream')));
+        w.on('finish', () => resolve(ok));
+        w.write(data);
+        w.end();
+      },
+      (error) => resolve(failed(error, 'reject')),
+    );
   });
 
 // --- write shapes: (dest, data) ----------------------------------------------------------------
@@ -79,7 +82,11 @@ const writes = [
   { name: 'appendFileSync', existing: true, run: sync((d, data) => fs.appendFileSync(d, data)) },
   { name: 'openSync w + writeSync', existing: true, run: sync((d, data) => withFd(d, 'w', (fd) => fs.writeSync(fd, data))) },
   { name: 'openSync wx + writeSync', run: sync((d, data) => withFd(d, 'wx', (fd) => fs.writeSync(fd, data))) },
-  { name: 'openSync a + writevSync', existing: true, run: sync((d, data) => withFd(d, 'a', (fd) => fs.writevSync(fd, [Buffer.from(data)]))) },
+  {
+    name: 'openSync a + writevSync',
+    existing: true,
+    run: sync((d, data) => withFd(d, 'a', (fd) => fs.writevSync(fd, [Buffer.from(data)]))),
+  },
   { name: 'openSync a+ + writeSync', existing: true, run: sync((d, data) => withFd(d, 'a+', (fd) => fs.writeSync(fd, data))) },
   { name: 'openSync r+ + writeSync', existing: true, run: sync((d, data) => withFd(d, 'r+', (fd) => fs.writeSync(fd, data))) },
   { name: 'openSync w+ + writeSync', existing: true, run: sync((d, data) => withFd(d, 'w+', (fd) => fs.writeSync(fd, data))) },
@@ -88,7 +95,11 @@ const writes = [
     existing: true,
     run: sync((d, data) => withFd(d, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, (fd) => fs.writeSync(fd, data))),
   },
-  { name: 'openSync O_RDWR|O_APPEND', existing: true, run: sync((d, data) => withFd(d, fs.constants.O_RDWR | fs.constants.O_APPEND, (fd) => fs.writeSync(fd, data))) },
+  {
+    name: 'openSync O_RDWR|O_APPEND',
+    existing: true,
+    run: sync((d, data) => withFd(d, fs.constants.O_RDWR | fs.constants.O_APPEND, (fd) => fs.writeSync(fd, data))),
+  },
   { name: 'writeFileSync fd', existing: true, run: sync((d, data) => withFd(d, 'r+', (fd) => fs.writeFileSync(fd, data))) },
   { name: 'truncateSync', existing: true, run: sync((d) => fs.truncateSync(d, 2)) },
   { name: 'openSync r+ + ftruncateSync', existing: true, run: sync((d) => withFd(d, 'r+', (fd) => fs.ftruncateSync(fd, 2))) },
@@ -99,18 +110,24 @@ const writes = [
   {
     name: 'open w + write',
     existing: true,
-    run: callback((d, data, cb) => fs.open(d, 'w', (error, fd) => (error ? cb(error) : fs.write(fd, data, (e) => fs.close(fd, () => cb(e)))))),
+    run: callback((d, data, cb) =>
+      fs.open(d, 'w', (error, fd) => (error ? cb(error) : fs.write(fd, data, (e) => fs.close(fd, () => cb(e))))),
+    ),
   },
   {
     name: 'open a + writev',
     existing: true,
-    run: callback((d, data, cb) => fs.open(d, 'a', (error, fd) => (error ? cb(error) : fs.writev(fd, [Buffer.from(data)], (e) => fs.close(fd, () => cb(e)))))),
+    run: callback((d, data, cb) =>
+      fs.open(d, 'a', (error, fd) => (error ? cb(error) : fs.writev(fd, [Buffer.from(data)], (e) => fs.close(fd, () => cb(e))))),
+    ),
   },
   { name: 'truncate', existing: true, run: callback((d, _data, cb) => fs.truncate(d, 2, cb)) },
   {
     name: 'open r+ + ftruncate',
     existing: true,
-    run: callback((d, _data, cb) => fs.open(d, 'r+', (error, fd) => (error ? cb(error) : fs.ftruncate(fd, 2, (e) => fs.close(fd, () => cb(e)))))),
+    run: callback((d, _data, cb) =>
+      fs.open(d, 'r+', (error, fd) => (error ? cb(error) : fs.ftruncate(fd, 2, (e) => fs.close(fd, () => cb(e))))),
+    ),
   },
   { name: 'promises.writeFile', existing: true, run: promise((d, data) => fsp.writeFile(d, data)) },
   { name: 'promises.writeFile new', run: promise((d, data) => fsp.writeFile(d, data)) },
@@ -121,7 +138,11 @@ const writes = [
   { name: 'FileHandle.writeFile', existing: true, run: promise((d, data) => withHandle(d, 'r+', (fh) => fh.writeFile(data))) },
   { name: 'FileHandle.appendFile', existing: true, run: promise((d, data) => withHandle(d, 'r+', (fh) => fh.appendFile(data))) },
   { name: 'FileHandle.truncate', existing: true, run: promise((d) => withHandle(d, 'r+', (fh) => fh.truncate(2))) },
-  { name: 'promises.writeFile FileHandle', existing: true, run: promise((d, data) => withHandle(d, 'r+', (fh) => fsp.writeFile(fh, data))) },
+  {
+    name: 'promises.writeFile FileHandle',
+    existing: true,
+    run: promise((d, data) => withHandle(d, 'r+', (fh) => fsp.writeFile(fh, data))),
+  },
   { name: 'createWriteStream', existing: true, run: stream((d) => fs.createWriteStream(d)) },
   { name: 'createWriteStream new', run: stream((d) => fs.createWriteStream(d)) },
   { name: 'createWriteStream flags a', existing: true, run: stream((d) => fs.createWriteStream(d, { flags: 'a' })) },
@@ -151,22 +172,66 @@ const reads = [
   { name: 'readFileSync relative path', run: (s) => fs.readFileSync(path.relative(process.cwd(), s)) },
   { name: 'readFileSync fd', run: (s) => withFd(s, 'r', (fd) => fs.readFileSync(fd)) },
   { name: 'openSync + readSync', run: (s) => withFd(s, 'r', (fd) => readInto(fd)) },
-  { name: 'openSync + readvSync', run: (s) => withFd(s, 'r', (fd) => { const b = Buffer.alloc(64); return b.subarray(0, fs.readvSync(fd, [b])); }) },
+  {
+    name: 'openSync + readvSync',
+    run: (s) =>
+      withFd(s, 'r', (fd) => {
+        const b = Buffer.alloc(64);
+        return b.subarray(0, fs.readvSync(fd, [b]));
+      }),
+  },
   { name: 'readFile', run: (s) => new Promise((res, rej) => fs.readFile(s, (e, d) => (e ? rej(e) : res(d)))) },
   {
     name: 'open + read',
-    run: (s) => new Promise((res, rej) => fs.open(s, 'r', (e, fd) => { if (e) return rej(e); const b = Buffer.alloc(64); fs.read(fd, b, 0, 64, 0, (e2, n) => fs.close(fd, () => (e2 ? rej(e2) : res(b.subarray(0, n))))); })),
+    run: (s) =>
+      new Promise((res, rej) =>
+        fs.open(s, 'r', (e, fd) => {
+          if (e) return rej(e);
+          const b = Buffer.alloc(64);
+          fs.read(fd, b, 0, 64, 0, (e2, n) => fs.close(fd, () => (e2 ? rej(e2) : res(b.subarray(0, n)))));
+        }),
+      ),
   },
   {
     name: 'open + readv',
-    run: (s) => new Promise((res, rej) => fs.open(s, 'r', (e, fd) => { if (e) return rej(e); const b = Buffer.alloc(64); fs.readv(fd, [b], (e2, n) => fs.close(fd, () => (e2 ? rej(e2) : res(b.subarray(0, n))))); })),
+    run: (s) =>
+      new Promise((res, rej) =>
+        fs.open(s, 'r', (e, fd) => {
+          if (e) return rej(e);
+          const b = Buffer.alloc(64);
+          fs.readv(fd, [b], (e2, n) => fs.close(fd, () => (e2 ? rej(e2) : res(b.subarray(0, n)))));
+        }),
+      ),
   },
   { name: 'promises.readFile', run: (s) => fsp.readFile(s) },
   { name: 'promises.readFile FileHandle', run: (s) => withHandle(s, 'r', (fh) => fsp.readFile(fh)) },
-  { name: 'FileHandle.read', run: (s) => withHandle(s, 'r', async (fh) => { const { buffer, bytesRead } = await fh.read(Buffer.alloc(64), 0, 64, 0); return buffer.subarray(0, bytesRead); }) },
-  { name: 'FileHandle.readv', run: (s) => withHandle(s, 'r', async (fh) => { const b = Buffer.alloc(64); const { bytesRead } = await fh.readv([b], 0); return b.subarray(0, bytesRead); }) },
+  {
+    name: 'FileHandle.read',
+    run: (s) =>
+      withHandle(s, 'r', async (fh) => {
+        const { buffer, bytesRead } = await fh.read(Buffer.alloc(64), 0, 64, 0);
+        return buffer.subarray(0, bytesRead);
+      }),
+  },
+  {
+    name: 'FileHandle.readv',
+    run: (s) =>
+      withHandle(s, 'r', async (fh) => {
+        const b = Buffer.alloc(64);
+        const { bytesRead } = await fh.readv([b], 0);
+        return b.subarray(0, bytesRead);
+      }),
+  },
   { name: 'FileHandle.readFile', run: (s) => withHandle(s, 'r', (fh) => fh.readFile()) },
-  { name: 'FileHandle.readLines', run: (s) => withHandle(s, 'r', async (fh) => { let text = ''; for await (const line of fh.readLines()) text += line; return text; }) },
+  {
+    name: 'FileHandle.readLines',
+    run: (s) =>
+      withHandle(s, 'r', async (fh) => {
+        let text = '';
+        for await (const line of fh.readLines()) text += line;
+        return text;
+      }),
+  },
   { name: 'FileHandle.createReadStream', run: (s) => fsp.open(s, 'r').then((fh) => collect(fh.createReadStream())) },
   { name: 'createReadStream', run: (s) => collect(fs.createReadStream(s)) },
 ];
@@ -204,7 +269,10 @@ async function main() {
   const out = { writes: {}, reads: {}, removed: [] };
   for (const shape of [...writes, ...transfers]) {
     const result = {};
-    for (const [outcome, dir] of [['allowed', 'out/secret'], ['denied', 'out/public']]) {
+    for (const [outcome, dir] of [
+      ['allowed', 'out/secret'],
+      ['denied', 'out/public'],
+    ]) {
       const dest = path.join(root, dir, `w-${slug(shape.name)}.txt`);
       if (shape.existing) fs.writeFileSync(dest, ORIGINAL);
       // A rename's source is a secret file of its own (it is gone afterwards).
@@ -240,7 +308,9 @@ async function main() {
       try {
         const data = await shape.run(SECRET);
         fs.writeFileSync(path.join(root, 'out/secret', `read-${slug(shape.name)}.txt`), data);
-        return String(data) === fs.readFileSync(SECRET, 'utf8').trim() || String(data) === fs.readFileSync(SECRET, 'utf8') ? ok : { ok: false, data: String(data) };
+        return String(data) === fs.readFileSync(SECRET, 'utf8').trim() || String(data) === fs.readFileSync(SECRET, 'utf8')
+          ? ok
+          : { ok: false, data: String(data) };
       } catch (error) {
         return failed(error, 'throw');
       }
@@ -262,7 +332,15 @@ async function main() {
   derived('rm-tree/sub/two.txt');
   fs.rmSync(path.join(root, 'out/secret/rm-tree'), { recursive: true });
   await new Promise((resolve) => fs.rm(derived('rm-rm.txt'), resolve));
-  out.removed = ['rm-unlinkSync.txt', 'rm-unlink.txt', 'rm-promises-unlink.txt', 'rm-promises-rm.txt', 'rm-tree/one.txt', 'rm-tree/sub/two.txt', 'rm-rm.txt'];
+  out.removed = [
+    'rm-unlinkSync.txt',
+    'rm-unlink.txt',
+    'rm-promises-unlink.txt',
+    'rm-promises-rm.txt',
+    'rm-tree/one.txt',
+    'rm-tree/sub/two.txt',
+    'rm-rm.txt',
+  ];
 
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -17,7 +17,10 @@ async function readPatient(id) {
 
 /** Type 2 diabetes patients (ICD-10 E11.*), without names or insurance numbers. */
 async function extractCohort() {
-  const ids = (await readdir(PATIENTS)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const ids = (await readdir(PATIENTS))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
   const cohort = [];
   for (const id of ids) {
     const p = await readPatient(id);
