@@ -5,10 +5,10 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import { fileUri, type ResourceKind } from '../provenance/resource.js';
 import { defaultLevels } from './defaults.js';
 import { globProblem } from './glob.js';
 import {
+  fileUri,
   MODES,
   type DataCondition,
   type DestinationCondition,
@@ -17,6 +17,7 @@ import {
   type LevelCondition,
   type PolicyRuleSpec,
   type ProvenantConfig,
+  type ResourceKind,
   type ResourceLabelRule,
   type ResourceMatch,
   type SetCondition,

@@ -20,7 +20,7 @@ import type { ProvenanceStore, StoredProvenance } from '../provenance/store.js';
 import { ALLOW, type CompiledPolicy, type Decision } from '../policy/types.js';
 import type { LineageSink, LineageSpanName } from '../lineage/sink.js';
 import type { FlowEvent, FlowOp } from './events.js';
-import { isInternal } from './internal.js';
+import { isInternal } from '../support/reentrancy.js';
 import { RepeatedFlows } from './repeated-flows.js';
 import type { Subscribers } from './subscribers.js';
 

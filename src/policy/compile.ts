@@ -42,7 +42,7 @@ import type { Mode, PolicyRuleSpec, ProvenantConfig } from '../config/types.js';
 import type { Labels, LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet } from '../provenance/provenance-set.js';
 import type { Resource } from '../provenance/resource.js';
-import { BoundedCache } from './bounded-cache.js';
+import { BoundedCache } from '../support/bounded-cache.js';
 import { confidentialityReason, faultReason, integrityReason, revokedReason, ruleReason } from './explain.js';
 import {
   compileDataCondition,

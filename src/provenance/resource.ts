@@ -3,7 +3,10 @@
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
-export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+import { fileUri, type ResourceKind } from '../config/types.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+
+export { fileUri, type ResourceKind };
 
 export interface Resource {
   /** Small integer, unique for the life of the process (never reused after eviction). */
@@ -24,13 +27,16 @@ export interface Resource {
 const DEFAULT_CAPACITY = 65_536;
 
 export class ResourceRegistry {
-  private readonly byKey = new Map<string, Resource>();
+  /** Evicted resources are simply made again (with a new id): ids are memo keys, never identities on disk. */
+  private readonly byKey: BoundedCache<string, Resource>;
   private nextId = 1;
 
   constructor(
     readonly node: string,
-    private readonly capacity = DEFAULT_CAPACITY,
-  ) {}
+    capacity = DEFAULT_CAPACITY,
+  ) {
+    this.byKey = new BoundedCache(capacity);
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -94,22 +100,10 @@ export class ResourceRegistry {
   }
 
   private add(key: string, fields: Omit<Resource, 'id'>): Resource {
-    if (this.byKey.size >= this.capacity) {
-      // Drop the oldest eighth at once so eviction cost is amortised, not paid on every insert.
-      let drop = this.capacity >> 3;
-      for (const k of this.byKey.keys()) {
-        this.byKey.delete(k);
-        if (--drop <= 0) break;
-      }
-    }
     const resource: Resource = { id: this.nextId++, ...fields };
     this.byKey.set(key, resource);
     return resource;
   }
-}
-
-export function fileUri(node: string, absolutePath: string): string {
-  return `file://${node}${absolutePath}`;
 }
 
 function formatHost(host: string): string {

@@ -18,7 +18,8 @@ import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { diag } from '@opentelemetry/api';
-import { internally } from '../engine/internal.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+import { internally } from '../support/reentrancy.js';
 import { LabelSchema, type PublicLabels } from './labels.js';
 import { MemoryProvenanceStore } from './memory-store.js';
 import type { ProvenanceStore, StoredProvenance } from './store.js';
@@ -135,7 +136,7 @@ class Connection {
 
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Per-path answers; `null` caches "no provenance recorded". */
-  private readonly cache = new Map<string, StoredProvenance | null>();
+  private readonly cache = new BoundedCache<string, StoredProvenance | null>(CACHE_LIMIT);
   private connection: Connection | undefined;
   private dataVersion = -1;
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
@@ -257,7 +258,6 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   private remember(path: string, value: StoredProvenance | null): void {
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(path, value);
   }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 
 /** service.name: OTEL_SERVICE_NAME, else config `service`, else the app's package name, else the script name. */
 export function resolveServiceName(env: NodeJS.ProcessEnv, configured: string | undefined): string {

@@ -12,7 +12,7 @@ import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';

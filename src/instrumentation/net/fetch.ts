@@ -12,8 +12,9 @@ import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { formatTraceparent } from '../../propagation/traceparent.js';
 import { normaliseHost } from '../../propagation/trust.js';
+import { BoundedCache } from '../../support/bounded-cache.js';
 import { inContext } from './context-binding.js';
-import type { Patches } from './patches.js';
+import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
@@ -56,10 +57,10 @@ interface Origin {
   port: number;
 }
 
-export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
   const contexts = engine.contexts;
-  const origins = new Map<string, Origin | undefined>();
-  const dispatchPrepared = mergeInjectedHeaders(flows, patches);
+  const origins = new BoundedCache<string, Origin | null>(1024);
+  const dispatchPrepared = mergeInjectedHeaders(flows, patcher);
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
     function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
@@ -113,7 +114,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patches: 
     const AgentClass = current.constructor as new (options: object) => Dispatcher;
     const base = installedDefault && AgentClass.name === 'Agent' ? new AgentClass({ connect: { [HTTP_SOCKET]: true } }) : current;
     target[GLOBAL_DISPATCHER] = base.compose(interceptor);
-    patches.onRestore(() => {
+    patcher.onRestore(() => {
       target[GLOBAL_DISPATCHER] = previous;
     });
   };
@@ -161,10 +162,11 @@ class ResponseReader implements DispatchHandler {
   }
 }
 
-function originOf(origin: string | URL | undefined, cache: Map<string, Origin | undefined>): Origin | undefined {
+function originOf(origin: string | URL | undefined, cache: BoundedCache<string, Origin | null>): Origin | undefined {
   if (origin === undefined) return undefined;
   const key = String(origin);
-  if (cache.has(key)) return cache.get(key);
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
   let parsed: Origin | undefined;
   try {
     const url = new URL(key);
@@ -175,8 +177,7 @@ function originOf(origin: string | URL | undefined, cache: Map<string, Origin | 
   } catch {
     parsed = undefined;
   }
-  if (cache.size >= 1024) cache.clear();
-  cache.set(key, parsed);
+  cache.set(key, parsed ?? null);
   return parsed;
 }
 

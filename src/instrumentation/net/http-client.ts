@@ -17,7 +17,7 @@ import type { Resource } from '../../provenance/resource.js';
 import { formatTraceparent } from '../../propagation/traceparent.js';
 import { normaliseHost } from '../../propagation/trust.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
-import type { Patches } from './patches.js';
+import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { asHttpOwned } from './socket.js';
 
@@ -51,7 +51,7 @@ type FlowRequest = http.ClientRequest & ContextBound & { [CLIENT_FLOW]?: ClientF
 /** Node's own path for a socket that could not be created: emits 'error' then 'close' on the next tick. */
 type SocketlessRequest = http.ClientRequest & { onSocket(socket: null, error: Error): void };
 
-export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
   const contexts = engine.contexts;
 
   /** traceparent (unless another instrumentation set one) and the baggage for this destination. */
@@ -126,7 +126,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
   };
 
   const proto = http.ClientRequest.prototype;
-  patches.wrap(
+  patcher.wrap(
     proto,
     'emit',
     (emit) =>
@@ -140,7 +140,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
         });
       },
   );
-  patches.wrap(
+  patcher.wrap(
     proto,
     'write',
     (original) =>
@@ -149,7 +149,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
         return (original as (...a: unknown[]) => boolean).apply(this, args);
       } as typeof original,
   );
-  patches.wrap(
+  patcher.wrap(
     proto,
     'end',
     (original) =>
@@ -164,9 +164,9 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patches:
     [https, 'https'],
   ] as const) {
     const request = instrument(module.request as RequestFunction, protocol);
-    patches.define(module, 'request', request);
+    patcher.define(module, 'request', request);
     // As Node's own get: request + end (Node's calls its internal request, bypassing the export).
-    patches.define(module, 'get', function get(this: unknown, ...args: unknown[]): http.ClientRequest {
+    patcher.define(module, 'get', function get(this: unknown, ...args: unknown[]): http.ClientRequest {
       const req = request.apply(this, args);
       req.end();
       return req;

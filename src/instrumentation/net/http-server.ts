@@ -20,7 +20,7 @@ import type { Verdict } from '../../propagation/propagator.js';
 import { parseTraceparent } from '../../propagation/traceparent.js';
 import { normaliseHost } from '../../propagation/trust.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
-import type { Patches } from './patches.js';
+import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
@@ -52,7 +52,7 @@ type FlowResponse = http.ServerResponse & ContextBound & { [REQUEST_FLOW]?: Requ
 type Callback = (error?: Error | null) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
-export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches: Patches): void {
+export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
   const contexts = engine.contexts;
   const proto = http.ServerResponse.prototype;
   const writeHead = proto.writeHead as (...args: unknown[]) => unknown;
@@ -110,7 +110,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     }
   };
   dc.subscribe('http.server.request.start', onRequestStart);
-  patches.onRestore(() => dc.unsubscribe('http.server.request.start', onRequestStart));
+  patcher.onRestore(() => dc.unsubscribe('http.server.request.start', onRequestStart));
 
   const enter = (flow: RequestFlow): void => {
     if (flow.entered) return;
@@ -135,8 +135,8 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
         return emit.apply(this, args);
       });
     };
-  patches.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
-  patches.wrap(https.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
+  patcher.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
+  patcher.wrap(https.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
 
   const refuse = (res: FlowResponse, error: ProvenanceDeniedError): void => {
     if (res.headersSent) {
@@ -183,7 +183,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
     return contexts.runWith(flow.ctx, () => decideResponse(res, flow));
   };
 
-  patches.wrap(
+  patcher.wrap(
     proto,
     'writeHead',
     (original) =>
@@ -192,7 +192,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
   );
-  patches.wrap(
+  patcher.wrap(
     proto,
     'write',
     (original) =>
@@ -204,7 +204,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
         return (original as (...a: unknown[]) => boolean).apply(this, args);
       } as typeof original,
   );
-  patches.wrap(
+  patcher.wrap(
     proto,
     'end',
     (original) =>
@@ -217,8 +217,8 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patches:
       } as typeof original,
   );
 
-  bindEmitsToContext(patches, http.IncomingMessage.prototype, contexts);
-  bindEmitsToContext(patches, http.ServerResponse.prototype, contexts);
+  bindEmitsToContext(patcher, http.IncomingMessage.prototype, contexts);
+  bindEmitsToContext(patcher, http.ServerResponse.prototype, contexts);
 }
 
 /** A swallowed write still calls the app's callback, as a written one would. */

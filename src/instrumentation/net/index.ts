@@ -7,13 +7,13 @@ import { ProvenancePropagator } from '../../propagation/propagator.js';
 import { enableClientFlows } from './http-client.js';
 import { enableFetchFlows } from './fetch.js';
 import { enableServerFlows } from './http-server.js';
-import { Patches } from './patches.js';
+import { Patcher } from '../patcher.js';
 import { PeerFlows } from './peer-flows.js';
 import { enableSocketFlows } from './socket.js';
 
 export class NetworkInstrumentation implements Instrumentation {
   readonly name = 'net';
-  private readonly patches = new Patches();
+  private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
     const { engine, config } = context;
@@ -25,13 +25,13 @@ export class NetworkInstrumentation implements Instrumentation {
       maxAgeSeconds: config.trust.maxAgeSeconds,
     });
     const flows = new PeerFlows(engine, propagator);
-    enableSocketFlows(engine, this.patches);
-    enableServerFlows(engine, flows, this.patches);
-    enableClientFlows(engine, flows, this.patches);
-    enableFetchFlows(engine, flows, this.patches);
+    enableSocketFlows(engine, this.patcher);
+    enableServerFlows(engine, flows, this.patcher);
+    enableClientFlows(engine, flows, this.patcher);
+    enableFetchFlows(engine, flows, this.patcher);
   }
 
   disable(): void {
-    this.patches.restoreAll();
+    this.patcher.restoreAll();
   }
 }

@@ -16,7 +16,7 @@
 import dc from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
 import type { OutgoingData } from '../../propagation/propagator.js';
-import type { Patches } from './patches.js';
+import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 
 const REQUEST_CREATE = 'undici:request:create';
@@ -43,7 +43,7 @@ type HeaderList = (string | string[])[];
 /** Runs a dispatch whose request (created synchronously inside it) gets its later headers merged. */
 export type PreparedDispatch = (prepared: PreparedRequest, dispatch: () => boolean) => boolean;
 
-export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): PreparedDispatch {
+export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): PreparedDispatch {
   let pending: PreparedRequest | undefined;
 
   const normalise = (headers: HeaderList, prepared: PreparedRequest): void => {
@@ -98,7 +98,7 @@ export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): Prepar
     }
   };
   dc.subscribe(REQUEST_CREATE, onCreate);
-  patches.onRestore(() => dc.unsubscribe(REQUEST_CREATE, onCreate));
+  patcher.onRestore(() => dc.unsubscribe(REQUEST_CREATE, onCreate));
 
   return (prepared, dispatch) => {
     const outer = pending;
