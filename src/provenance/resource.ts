@@ -1,5 +1,5 @@
 /**
- * Resources: anything data is read from or written to, named by a URI (design §Vocabulary).
+ * Resources: anything data is read from or written to, named by a URI.
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
