@@ -23,12 +23,14 @@ import { isInternal } from '../support/reentrancy.js';
 import { recordApplicationEvent, type ApplicationEvent } from './application-events.js';
 import { memoOf } from './context-memo.js';
 import { decideFlow } from './decisions.js';
-import { FileProvenance } from './file-provenance.js';
+import { FileProvenance, type FileIdentity } from './file-provenance.js';
+import { exceedsDefaults, storeUnavailableDecision } from './store-unavailable.js';
 import { OwnProvenance } from './own-provenance.js';
 import { FlowRecorder, type FlowOptions, type RecorderParts } from './recorder.js';
 import { runtimeLabelRule } from './runtime-labels.js';
 
 export type { FlowOptions } from './recorder.js';
+export type { FileIdentity } from './file-provenance.js';
 
 export interface PolicySource {
   readonly current: CompiledPolicy;
@@ -69,8 +71,10 @@ export class FlowEngine {
     this.sets = parts.sets;
     this.contexts = parts.contexts;
     this.policy = parts.policy;
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store);
     this.own = new OwnProvenance(parts.sets);
+    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
+      this.own.of(resource, parts.sets.empty, parts.policy.current),
+    );
     this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });
   }
 
@@ -85,8 +89,23 @@ export class FlowEngine {
   }
 
   /**
+   * The file resource an absolute path names: its real path (symlinks, `/proc/self/fd/N`,
+   * `/proc/self/root` resolved), so config globs match the file itself whatever name it is used by.
+   */
+  file(absolutePath: string): Resource {
+    return this.resources.file(this.realPath(absolutePath));
+  }
+
+  /** The real path of an absolute path (of where it would be created, when it does not exist). */
+  realPath(absolutePath: string): string {
+    return this.files.identities.of(absolutePath).path;
+  }
+
+  /**
    * Decide a flow from the current context to `resource`, record it, and on allow persist the
-   * file's new provenance before returning. Callers must not move a byte on `deny`.
+   * file's new provenance before returning. Callers must not move a byte on `deny`. Every
+   * allowed write persists, the repeated ones too: the file may have been renamed or removed
+   * since (an atomic rewrite), and what it holds now must still carry the data's provenance.
    */
   authorizeWrite(resource: Resource, bytes?: number, options?: FlowOptions): Decision {
     if (isInternal()) return ALLOW;
@@ -95,26 +114,19 @@ export class FlowEngine {
     const data = ctx.provenance;
     const memo = memoOf(ctx);
     const last = memo.lastWrite;
-    if (last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch) return last.decision;
-    const decision = decideFlow(policy, data, resource);
+    const repeated = last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch;
+    if (repeated && (last.decision.kind === 'deny' || this.files.isPersisted(resource, data))) return last.decision;
+    // The memo keeps the policy's answer; a store failure is re-tried on the next write.
+    const decided = repeated ? last.decision : this.decideWrite(policy, data, resource);
+    let decision = decided;
     let span = last?.resource === resource ? last.span : undefined;
     try {
-      if (ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
-        const spanContext = this.recorder.record({
-          ctx,
-          span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-          op: 'write',
-          resource,
-          data,
-          decision,
-          bytes,
-          options,
-          links: ctx.readLinks,
-        });
-        span = spanContext ?? span;
-        if (decision.kind !== 'deny') this.files.persist(resource, data, spanContext);
-      } else if (decision.kind !== 'deny') {
-        this.files.persist(resource, data, undefined);
+      if (!repeated && ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
+        span = this.recordWrite(ctx, resource, data, decision, bytes, options) ?? span;
+      }
+      if (decision.kind !== 'deny' && !this.files.persist(resource, data, repeated ? undefined : span)) {
+        decision = this.unpersistedDecision(policy, data, decision);
+        if (decision.kind !== 'allow') this.recordWrite(ctx, resource, data, decision, bytes, options);
       }
     } catch (error) {
       // Recording fails open (the decision stands); a policy fault already failed closed in decideFlow().
@@ -132,54 +144,73 @@ export class FlowEngine {
   }
 
   /**
-   * copyFile / cp / rename: provenance goes from file to file without a context. The copy is
-   * still a flow and is checked (a secret file copied into a public folder is denied); a denial
-   * is returned as the error to surface, carrying the copied file's labels.
+   * copyFile / cp / rename / link / symlink, before they happen: provenance goes from file to
+   * file without a context. It is still a flow and is checked (a secret file copied, or given a
+   * new name, in a public folder is denied); a denial is returned as the error to surface,
+   * carrying the file's labels. `to` is the new name as given (a symlink's own path).
    */
-  transfer(op: 'copy' | 'move', from: string, to: string): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link', from: string, to: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
-    const source = this.resources.file(from);
-    const destination = this.resources.file(to);
+    const source = this.file(from);
+    const destination = this.file(to);
     const policy = this.policy.current;
     const data = this.own.of(source, this.files.provenanceOf(source), policy);
-    const decision = decideFlow(policy, data, destination);
+    let decision = this.decideWrite(policy, data, destination);
     try {
+      if (decision.kind !== 'deny') {
+        try {
+          this.files.transfer(op, source, destination, data);
+        } catch (error) {
+          diag.warn(`provenant: saving the provenance of ${op} ${from} → ${to} failed`, error);
+          decision = this.unpersistedDecision(policy, data, decision);
+        }
+      }
       this.recorder.record({
         ctx: this.contexts.current(),
         span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-        op,
+        op: op === 'link' ? 'copy' : op,
         resource: destination,
         data,
         decision,
-        options: { attributes: { 'file.path': to, 'provenant.from': from } },
+        options: { attributes: { 'file.path': to, 'provenant.from': from, 'provenant.transfer': op } },
         links: [],
       });
-      if (decision.kind !== 'deny') this.files.transfer(op, source, destination, data);
     } catch (error) {
       diag.warn(`provenant: recording ${op} ${from} → ${to} failed`, error);
     }
     return decision.kind === 'deny' ? this.deniedError(decision, destination, data) : undefined;
   }
 
-  /** unlink / rm: the file's provenance is retired (the journal keeps its history). */
-  retire(path: string): void {
+  /** Identities of files about to be removed: taken before, retired after (`retire`). */
+  identitiesOf(paths: readonly string[]): FileIdentity[] {
+    return paths.map((path) => this.files.identities.of(path));
+  }
+
+  /** unlink / rm, after the fact: each file's provenance is retired (the journal keeps its history). */
+  retire(files: readonly FileIdentity[]): void {
     if (isInternal()) return;
     try {
-      const resource = this.resources.file(path);
-      if (!this.files.retire(resource)) return;
-      this.recorder.record({
-        ctx: this.contexts.current(),
-        span: 'provenant.write',
-        op: 'delete',
-        resource,
-        data: this.sets.empty,
-        decision: ALLOW,
-        options: { attributes: { 'file.path': path } },
-        links: [],
-      });
+      if (!this.files.retire(files)) return;
+      for (const file of files) {
+        this.recorder.record({
+          ctx: this.contexts.current(),
+          span: 'provenant.write',
+          op: 'delete',
+          resource: this.resources.file(file.path),
+          data: this.sets.empty,
+          decision: ALLOW,
+          options: { attributes: { 'file.path': file.path } },
+          links: [],
+        });
+      }
     } catch (error) {
-      diag.warn(`provenant: retiring the provenance of ${path} failed`, error);
+      diag.warn(`provenant: retiring the provenance of ${files.map((file) => file.path).join(', ')} failed`, error);
     }
+  }
+
+  /** This process renamed, linked or removed something: cached file identities may be stale. */
+  namesChanged(): void {
+    this.files.namesChanged();
   }
 
   /** The error to surface for a denied flow of `data` (default: the current context's), in the shape every API gets it. */
@@ -209,6 +240,47 @@ export class FlowEngine {
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
   flushRepeats(): void {
     this.recorder.flushRepeats();
+  }
+
+  /** The policy's decision for a file, and for every other name of its inode (the strictest wins). */
+  private decideWrite(policy: CompiledPolicy, data: ProvenanceSet, resource: Resource): Decision {
+    const decision = decideFlow(policy, data, resource);
+    if (decision.kind === 'deny' || resource.kind !== 'file') return decision;
+    for (const name of this.files.stateOf(resource).otherNames) {
+      const other = decideFlow(policy, data, this.resources.file(name));
+      if (other.kind === 'deny') return other;
+    }
+    return decision;
+  }
+
+  /**
+   * The write's provenance could not be saved for other processes: labelled data (above the
+   * configured defaults) is denied in enforce mode, so no later reader takes it for unlabelled.
+   */
+  private unpersistedDecision(policy: CompiledPolicy, data: ProvenanceSet, decision: Decision): Decision {
+    if (!exceedsDefaults(data.labels, policy.defaults)) return decision;
+    return storeUnavailableDecision(policy.mode, this.files.unpersistedWrites);
+  }
+
+  private recordWrite(
+    ctx: FlowContext,
+    resource: Resource,
+    data: ProvenanceSet,
+    decision: Decision,
+    bytes: number | undefined,
+    options: FlowOptions | undefined,
+  ): SpanContext | undefined {
+    return this.recorder.record({
+      ctx,
+      span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+      op: 'write',
+      resource,
+      data,
+      decision,
+      bytes,
+      options,
+      links: ctx.readLinks,
+    });
   }
 
   private readInto(ctx: FlowContext, resource: Resource, bytes: number | undefined, options: ReadOptions | undefined): void {

@@ -12,6 +12,7 @@ import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from '../patcher.js';
 
 export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
+  const namesChanged = (): void => flows.namesChanged();
   patcher.wrapMethod(
     fs,
     'readFile',
@@ -122,18 +123,34 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const [name, op] of [
     ['copyFile', 'copy'],
     ['rename', 'move'],
+    ['link', 'link'],
   ] as const) {
     patcher.wrapMethod(
       fs,
       name,
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
-          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.transfer(op, from, to);
           if (denied) return failCallback(arguments, denied);
-          return Reflect.apply(original, this, arguments);
+          const args = op === 'copy' ? undefined : hookCallback(arguments, namesChanged, namesChanged);
+          return Reflect.apply(original, this, args ?? arguments);
         },
     );
   }
+
+  patcher.wrapMethod(
+    fs,
+    'symlink',
+    (original) =>
+      function symlink(this: unknown, target: unknown, path: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.symlink(target, path);
+        if (denied) return failCallback(arguments, denied);
+        const args = hookCallback(arguments, namesChanged, namesChanged);
+        return Reflect.apply(original, this, args ?? arguments);
+      },
+  );
 
   patcher.wrapMethod(
     fs,

@@ -4,10 +4,10 @@
  * Knows nothing of policy, spans or the store: it asks the engine and surfaces what it says.
  */
 import { lstatSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
-import type { FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
+import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
@@ -15,7 +15,7 @@ import type { Resource } from '../../provenance/resource.js';
 
 /** A file the app reads or writes, resolved once and reused for every flow. */
 export interface FileTarget {
-  /** Absolute, normalised. */
+  /** The real path (symlinks resolved): every name of a file is the same target. */
   readonly path: string;
   readonly resource: Resource;
   /** `file.path` attribute; one object per file so a repeated flow allocates nothing. */
@@ -47,6 +47,7 @@ export class FsFlows {
   private readonly checkedCopies = new Set<string>();
 
   private readonly stateDir: string;
+  private readonly realStateDir: string;
 
   constructor(
     private readonly engine: FlowEngine,
@@ -55,6 +56,7 @@ export class FsFlows {
     private readonly wantsContent: boolean,
   ) {
     this.stateDir = resolve(stateDir);
+    this.realStateDir = engine.realPath(this.stateDir);
   }
 
   /** The file a path argument (string, Buffer, file: URL), fd or FileHandle names, or undefined when it is not a file flow. */
@@ -91,7 +93,7 @@ export class FsFlows {
    * copyFile / cp / rename: provenance goes from file to file. A directory is checked file by
    * file before anything moves. Returns the error of the first denied file.
    */
-  transfer(op: 'copy' | 'move', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
@@ -122,19 +124,48 @@ export class FsFlows {
     };
   }
 
-  /** Files at or under a path about to be removed (their provenance is retired once it is gone). */
-  filesAt(path: unknown): string[] {
+  /** Files at or under a path about to be removed, identified before they go (their provenance is retired once they are gone). */
+  filesAt(path: unknown): FileIdentity[] {
     const target = this.targetOf(path);
     if (target === undefined) return [];
+    // Removing a symlink removes the link, not the file it names: that file keeps its provenance.
+    const written = this.writtenPath(path) ?? target.path;
+    let files: string[];
     try {
-      return this.filePairs(target.path, target.path).map(([file]) => file);
+      files = this.filePairs(written, written, false).map(([file]) => file);
     } catch {
-      return [target.path];
+      files = [target.path];
     }
+    return internally(() => this.engine.identitiesOf(files));
   }
 
-  retire(files: readonly string[]): void {
-    for (const file of files) this.engine.retire(file);
+  retire(files: readonly FileIdentity[]): void {
+    this.engine.retire(files);
+    this.namesChanged();
+  }
+
+  /**
+   * symlink(target, path): a new name for the file `target` names (relative to the link's
+   * folder), decided like a copy to the new name. Undefined target or path: not a file flow.
+   */
+  symlink(target: unknown, path: unknown): ProvenanceDeniedError | undefined {
+    const link = this.targetOf(path);
+    const written =
+      typeof target === 'string'
+        ? target
+        : ArrayBuffer.isView(target)
+          ? Buffer.from(target.buffer, target.byteOffset, target.byteLength).toString()
+          : undefined;
+    if (link === undefined || written === undefined) return undefined;
+    const linkPath = this.writtenPath(path) ?? link.path;
+    return this.transfer('link', resolve(dirname(linkPath), written), linkPath);
+  }
+
+  /** A rename, link, symlink or removal by this process changed which file a name means. */
+  namesChanged(): void {
+    this.absolutePaths.clear();
+    this.relativePaths.clear();
+    this.engine.namesChanged();
   }
 
   /** Remember which file an fd opened through a patched API belongs to (clears a stale entry for a reused fd). */
@@ -173,20 +204,39 @@ export class FsFlows {
     return undefined;
   }
 
-  private targetAt(absolute: string): FileTarget | null {
-    if (absolute === this.stateDir || (absolute.startsWith(this.stateDir) && absolute.charCodeAt(this.stateDir.length) === 47)) return null;
-    return { path: absolute, resource: this.engine.resources.file(absolute), options: { attributes: { 'file.path': absolute } } };
+  /** The absolute path as the app wrote it (not resolved), for a string, Buffer or file: URL argument. */
+  private writtenPath(path: unknown): string | undefined {
+    try {
+      if (typeof path === 'string') return resolve(path);
+      if (path instanceof Uint8Array) return resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString());
+      const url = path as Partial<URL> | null;
+      if (url?.protocol === 'file:' && typeof url.href === 'string') return resolve(fileURLToPath(url.href));
+    } catch {
+      // Not a path Node accepts either.
+    }
+    return undefined;
   }
 
-  /** `[file, counterpart]` for a file, or for every file under a directory; none when `from` does not exist. */
-  private filePairs(from: string, to: string): [string, string][] {
+  private targetAt(absolute: string): FileTarget | null {
+    if (isUnder(absolute, this.stateDir)) return null;
+    const resource = this.engine.file(absolute);
+    const real = resource.path as string;
+    if (isUnder(real, this.realStateDir)) return null;
+    return { path: real, resource, options: { attributes: { 'file.path': real } } };
+  }
+
+  /**
+   * `[file, counterpart]` for a file, or for every file under a directory; none when `from` does
+   * not exist. Symlinks count as the files they name unless `symlinks` is false.
+   */
+  private filePairs(from: string, to: string, symlinks = true): [string, string][] {
     return internally(() => {
       const stat = lstatSync(from, { throwIfNoEntry: false });
-      if (stat === undefined) return [];
+      if (stat === undefined || (!symlinks && stat.isSymbolicLink())) return [];
       if (!stat.isDirectory()) return [[from, to]];
       const pairs: [string, string][] = [];
       for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {
-        if (entry.isDirectory()) continue;
+        if (entry.isDirectory() || (!symlinks && entry.isSymbolicLink())) continue;
         const file = join(entry.parentPath, entry.name);
         pairs.push([file, to + file.slice(from.length)]);
       }
@@ -196,6 +246,10 @@ export class FsFlows {
 }
 
 function noop(): void {}
+
+function isUnder(path: string, dir: string): boolean {
+  return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47); /* '/' */
+}
 
 /** Bytes in a data argument when that is cheap to know (strings are counted as UTF-8). */
 export function sizeOf(data: unknown): number | undefined {

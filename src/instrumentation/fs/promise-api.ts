@@ -23,6 +23,8 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       patchFileHandle(Object.getPrototypeOf(handle) as object, flows, patcher);
     }
     if (target !== undefined) flows.handles.set(handle, target);
+    // Its numeric fd used with the fd-level API (fs.readSync(handle.fd), …) is the same file.
+    flows.opened((handle as { fd?: unknown }).fd, target);
   };
 
   patcher.wrapMethod(
@@ -74,20 +76,37 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       },
   );
 
+  const namesChanged = (): void => flows.namesChanged();
   for (const [name, op] of [
     ['copyFile', 'copy'],
     ['rename', 'move'],
+    ['link', 'link'],
   ] as const) {
     patcher.wrapMethod(
       promises,
       name,
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
-          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
-          return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.transfer(op, from, to);
+          if (denied) return Promise.reject(denied);
+          const pending = Reflect.apply(original, this, arguments) as Promise<unknown>;
+          return op === 'copy' ? pending : pending.finally(namesChanged);
         },
     );
   }
+
+  patcher.wrapMethod(
+    promises,
+    'symlink',
+    (original) =>
+      function symlink(this: unknown, target: unknown, path: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.symlink(target, path);
+        if (denied) return Promise.reject(denied);
+        return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(namesChanged);
+      },
+  );
 
   patcher.wrapMethod(
     promises,
@@ -120,6 +139,16 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 }
 
 function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {
+  patcher.wrapMethod(
+    prototype,
+    'close',
+    (original) =>
+      function close(this: { fd?: unknown }): unknown {
+        flows.closed(this.fd);
+        return Reflect.apply(original, this, arguments);
+      },
+  );
+
   for (const name of ['read', 'readv'] as const) {
     patcher.wrapMethod(
       prototype,
