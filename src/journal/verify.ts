@@ -23,6 +23,7 @@ import {
 import { keyIdOf, verifyStatement } from './keys.js';
 import { leafHash, MerkleAccumulator } from './merkle.js';
 import { forEachLine, listSegments, type SegmentRef } from './read.js';
+import { statSync } from 'node:fs';
 
 export interface VerifyOptions {
   /** Expected signer (SPKI DER, base64): every segment must be signed by exactly this key. */
@@ -202,7 +203,19 @@ function verifySegment(
       }
       throw new SegmentFailure(nextSeq, 'line is neither a record nor a checkpoint');
     });
-    if (!header) throw new SegmentFailure(null, 'empty segment: no header');
+    if (!header) {
+      if (statSync(ref.path).size > 0) throw new SegmentFailure(null, 'empty segment: no header');
+      // A start that could not write its header (a full disk) leaves 0 bytes and no records. A
+      // later segment of that process is still checked against its predecessor by index, so
+      // emptying a segment that had records is caught by the chain (or by a witness for the last).
+      report.status = 'unclosed';
+      warnings.push({
+        file: ref.name,
+        seq: null,
+        message: 'empty segment (0 bytes): its process could not write a header; it holds no records',
+      });
+      return state;
+    }
     const h: SegmentHeader = header;
     if (witnessed) {
       const longest = Math.max(...witnessed.keys());

@@ -265,7 +265,8 @@ class Writer implements JournalWriter {
       segment.file.write(line + '\n', this.config.sync === 'always');
       this.failedAt = undefined;
     } catch (error) {
-      segment.file?.discard();
+      // Created but the header did not fit (a full disk): leave no empty segment behind.
+      segment.file?.discard(true);
       segment.file = undefined;
       this.fail(error);
     }

@@ -1,0 +1,46 @@
+// Runs the steps given as JSON in argv[2], each an fs operation an app (or an attacker inside
+// one) might try, and prints one result per step: {ok: true, ...} or the error's code and rule.
+// Every step runs whatever happened before it: a denial does not stop the script.
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+
+const handles = new Map();
+
+const operations = {
+  read: ({ path }) => ({ bytes: fs.readFileSync(path).length }),
+  readThroughProcFd: ({ path }) => {
+    const fd = fs.openSync(path, 'r');
+    try {
+      return { bytes: fs.readFileSync(`/proc/self/fd/${fd}`).length };
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  write: ({ path, data }) => fs.writeFileSync(path, data ?? 'derived\n'),
+  link: ({ from, to }) => fs.linkSync(from, to),
+  linkPromise: ({ from, to }) => fsp.link(from, to),
+  linkCallback: ({ from, to }) => new Promise((resolve, reject) => fs.link(from, to, (error) => (error ? reject(error) : resolve()))),
+  symlink: ({ target, path }) => fs.symlinkSync(target, path),
+  symlinkPromise: ({ target, path }) => fsp.symlink(target, path),
+  rename: ({ from, to }) => fs.renameSync(from, to),
+  unlink: ({ path }) => fs.unlinkSync(path),
+  openHandle: async ({ path, flags, as }) => void handles.set(as, await fsp.open(path, flags ?? 'r')),
+  readHandleFd: ({ as }) => ({ bytes: fs.readSync(handles.get(as).fd, Buffer.alloc(4096)) }),
+  writeHandleFd: ({ as, data }) => ({ bytes: fs.writeSync(handles.get(as).fd, data ?? 'derived\n') }),
+  closeHandle: ({ as }) => handles.get(as).close(),
+};
+
+async function main() {
+  const results = [];
+  for (const step of JSON.parse(process.argv[2])) {
+    try {
+      const value = await operations[step.op](step);
+      results.push({ ok: true, ...(value ?? {}) });
+    } catch (error) {
+      results.push({ code: error.code, rule: error.rule });
+    }
+  }
+  console.log(JSON.stringify(results));
+}
+
+void main();
