@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runNode, type RunResult } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
-import { readStored, type StoredRow } from '../fs/fixture.js';
+import { distIndex, readStored, type StoredRow } from '../fs/fixture.js';
 
 export const NODE_ID = 'testnode';
 export const SECRET_TEXT = 'patient 7: diabetes\n';
@@ -15,7 +15,7 @@ export const PUBLIC_TEXT = 'opening hours\n';
 const stepsApp = path.join(__dirname, 'apps', 'steps.cjs');
 
 export type Step = Record<string, string> & { op: string };
-export type StepResult = { ok: true; bytes?: number } | { code: string; rule?: string };
+export type StepResult = { ok: true; bytes?: number; sources?: string[] } | { code: string; rule?: string };
 
 export interface Workspace {
   root: string;
@@ -69,7 +69,13 @@ export function createWorkspace(stateDir?: string): Workspace {
       args,
       cwd: root,
       preload: 'require',
-      env: { PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: state, OTEL_SERVICE_NAME: 'mediation-test', ...env },
+      env: {
+        PROVENANT_CONFIG: config,
+        PROVENANT_STATE_DIR: state,
+        PROVENANT_DIST_INDEX: distIndex,
+        OTEL_SERVICE_NAME: 'mediation-test',
+        ...env,
+      },
     });
   return {
     root,

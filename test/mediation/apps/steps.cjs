@@ -4,6 +4,8 @@
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 
+const provenant = require(process.env.PROVENANT_DIST_INDEX);
+
 const handles = new Map();
 
 const operations = {
@@ -28,6 +30,24 @@ const operations = {
   readHandleFd: ({ as }) => ({ bytes: fs.readSync(handles.get(as).fd, Buffer.alloc(4096)) }),
   writeHandleFd: ({ as, data }) => ({ bytes: fs.writeSync(handles.get(as).fd, data ?? 'derived\n') }),
   closeHandle: ({ as }) => handles.get(as).close(),
+  /** What a fresh flow context holds after reading `path`: the file's provenance as this process knows it. */
+  readInFreshContext: ({ path }) =>
+    provenant.run(() => {
+      fs.readFileSync(path);
+      return { sources: provenant.current().sources };
+    }),
+  /** Fill the file system holding `dir` (provenant's state dir: not a flow) until it has no space left. */
+  fillDisk: ({ dir }) => {
+    const fd = fs.openSync(`${dir}/filler`, 'w');
+    const chunk = Buffer.alloc(16 * 1024);
+    try {
+      for (;;) fs.writeSync(fd, chunk);
+    } catch (error) {
+      if (error.code !== 'ENOSPC') throw error;
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
 };
 
 async function main() {
