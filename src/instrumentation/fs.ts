@@ -14,6 +14,7 @@ import { passModuleLoadingThrough } from './fs/module-loading.js';
 import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
+import { patchWriteStream } from './fs/write-stream.js';
 
 export class FsInstrumentation implements Instrumentation {
   readonly name = 'fs';
@@ -29,6 +30,7 @@ export class FsInstrumentation implements Instrumentation {
     patchCallbackApi(fs, flows, patcher);
     // fs.promises is the very object `fs/promises` exports.
     patchPromiseApi(fs.promises, flows, patcher);
+    patchWriteStream(fs, flows, patcher);
     this.removeLoaderHook = passModuleLoadingThrough(flows);
   }
 

@@ -185,7 +185,8 @@ function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): v
 
 function checkedHandleWrite(flows: FsFlows, original: NativeFunction, size: (data: unknown) => number | undefined): NativeFunction {
   return function writeToHandle(this: object, data: unknown): unknown {
-    const target = isInternal() ? undefined : flows.handles.get(this);
+    // Nested: a WriteStream over the handle, whose chunks were decided when written (write-stream.ts).
+    const target = isInternal() || flows.nested.active ? undefined : flows.handles.get(this);
     const denied = target && flows.authorize(target, size(data), data);
     return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
   };
