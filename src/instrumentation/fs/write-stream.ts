@@ -20,8 +20,6 @@ interface StreamFields {
   readonly fd?: unknown;
 }
 
-type Callback = (error?: Error | null) => void;
-
 export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
   const prototype = fs.WriteStream.prototype as unknown as object;
   const targetOf = (stream: StreamFields): FileTarget | undefined => {
@@ -41,7 +39,7 @@ export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         const denied = target && flows.authorize(target, sizeOf(chunk), chunk);
         if (denied === undefined) return Reflect.apply(original, this, arguments);
         const done = typeof encoding === 'function' ? encoding : callback;
-        if (typeof done === 'function') process.nextTick(done as Callback, denied);
+        if (typeof done === 'function') process.nextTick(done, denied);
         return true;
       },
   );
@@ -57,7 +55,7 @@ export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         if (denied === undefined) return Reflect.apply(original, this, arguments);
         // The caller asked to end the stream: it ends, without the denied chunk.
         const done = typeof encoding === 'function' ? encoding : callback;
-        if (typeof done === 'function') process.nextTick(done as Callback, denied);
+        if (typeof done === 'function') process.nextTick(done, denied);
         return Reflect.apply(original, this, []);
       },
   );
