@@ -64,6 +64,8 @@ export class FlowEngine {
   private readonly files: FileProvenance;
   private readonly own: OwnProvenance;
   private readonly recorder: FlowRecorder;
+  /** Everything any context of this process has read: what a dump of the whole process holds. */
+  private processWide: ProvenanceSet;
 
   constructor(parts: FlowEngineParts) {
     this.schema = parts.schema;
@@ -72,6 +74,7 @@ export class FlowEngine {
     this.contexts = parts.contexts;
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
+    this.processWide = parts.sets.empty;
     this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
       this.own.of(resource, parts.sets.empty, parts.policy.current),
     );
@@ -179,6 +182,48 @@ export class FlowEngine {
       diag.warn(`provenant: recording ${op} ${from} → ${to} failed`, error);
     }
     return decision.kind === 'deny' ? this.deniedError(decision, destination, data) : undefined;
+  }
+
+  /**
+   * A data module (JSON, or text a loader turns into a module) was loaded from `absolutePath`: a
+   * read when its data is labelled above the defaults (config labels or stored provenance).
+   * Loading code is not a flow, and neither is loading unlabelled data (every package's JSON).
+   */
+  readDataModule(absolutePath: string, bytes: number | undefined): void {
+    if (isInternal()) return;
+    try {
+      const resource = this.file(absolutePath);
+      const policy = this.policy.current;
+      const data = this.own.of(resource, this.files.provenanceOf(resource), policy);
+      if (exceedsDefaults(data.labels, policy.defaults)) {
+        this.readInto(this.contexts.current(), resource, bytes, { attributes: { 'file.path': resource.path as string } });
+      }
+    } catch (error) {
+      diag.warn(`provenant: recording the load of data module ${absolutePath} failed`, error);
+    }
+  }
+
+  /**
+   * A dump of the whole process (a heap snapshot, a diagnostic report) is about to be written to
+   * `absolutePath`: it holds whatever any context has read, so it is decided with everything this
+   * process has read. Returns the error to surface when denied.
+   */
+  authorizeProcessDump(absolutePath: string, kind: string): ProvenanceDeniedError | undefined {
+    if (isInternal()) return undefined;
+    const resource = this.file(absolutePath);
+    const policy = this.policy.current;
+    const data = this.processWide;
+    let decision = this.decideWrite(policy, data, resource);
+    try {
+      if (decision.kind !== 'deny' && !this.files.persist(resource, data, undefined))
+        decision = this.unpersistedDecision(policy, data, decision);
+      this.recordWrite(this.contexts.current(), resource, data, decision, undefined, {
+        attributes: { 'file.path': resource.path as string, 'provenant.dump': kind },
+      });
+    } catch (error) {
+      diag.warn(`provenant: recording the ${kind} written to ${absolutePath} failed`, error);
+    }
+    return decision.kind === 'deny' ? this.deniedError(decision, resource, data) : undefined;
   }
 
   /** Identities of files about to be removed: taken before, retired after (`retire`). */
@@ -309,6 +354,7 @@ export class FlowEngine {
     }
     const fromResource = this.own.of(resource, incoming, policy);
     const after = this.sets.union(before, fromResource);
+    this.processWide = this.sets.union(this.processWide, fromResource);
     ctx.provenance = after;
     memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
     if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {

@@ -38,6 +38,22 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     );
   }
 
+  // openAsBlob: the Blob's bytes are the file's, read lazily; taken as a read when the Blob is made.
+  patcher.wrapMethod(
+    fs,
+    'openAsBlob',
+    (original) =>
+      function openAsBlob(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const pending = Reflect.apply(original, this, arguments) as Promise<Blob>;
+        if (target === undefined) return pending;
+        return pending.then((blob) => {
+          flows.read(target, blob.size);
+          return blob;
+        });
+      },
+  );
+
   patcher.wrapMethod(
     fs,
     'truncate',
@@ -161,6 +177,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         const denied = flows.transfer('copy', from, to);
         if (denied) return failCallback(arguments, denied);
         const clearMarks = flows.markCopiesChecked(from, to);
+        flows.releaseCpFilter(arguments);
         const args = hookCallback(arguments, clearMarks, clearMarks);
         return Reflect.apply(original, this, args ?? arguments);
       },

@@ -161,6 +161,34 @@ export class FsFlows {
     return this.transfer('link', resolve(dirname(linkPath), written), linkPath);
   }
 
+  /**
+   * cp's options with its `filter` run as app code: the fs calls the app makes in it are flows
+   * like any other, although cp runs nested (its own per-file calls are not). `args` is changed
+   * in place; the options object is copied, never modified.
+   */
+  releaseCpFilter(args: IArguments): void {
+    for (let i = 2; i < args.length; i++) {
+      const options = args[i] as { filter?: unknown } | null;
+      if (typeof options !== 'object' || options === null || typeof options.filter !== 'function') continue;
+      const filter = options.filter as (source: string, destination: string) => unknown;
+      const nested = this.nested;
+      args[i] = { ...options, filter: (source: string, destination: string): unknown => nested.outside(() => filter(source, destination)) };
+    }
+  }
+
+  /** A whole-process dump is about to be written to `path` (dumps.ts). */
+  processDump(path: string, kind: string): ProvenanceDeniedError | undefined {
+    const target = this.targetOf(path);
+    return target === undefined ? undefined : this.engine.authorizeProcessDump(target.path, kind);
+  }
+
+  /** A module that is data was loaded from a file: URL (module-loading.ts). */
+  dataModuleLoaded(url: string, bytes: number | undefined): void {
+    if (isInternal()) return;
+    const target = this.targetOf(new URL(url));
+    if (target !== undefined) this.engine.readDataModule(target.path, bytes);
+  }
+
   /** A rename, link, symlink or removal by this process changed which file a name means. */
   namesChanged(): void {
     this.absolutePaths.clear();

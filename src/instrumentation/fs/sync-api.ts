@@ -148,6 +148,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
           if (!flows.recording) return Reflect.apply(original, this, arguments);
           const denied = flows.transfer(op, from, to);
           if (denied !== undefined) throw denied;
+          if (name === 'cpSync') flows.releaseCpFilter(arguments);
           try {
             return callNested(flows, original, this, arguments);
           } finally {

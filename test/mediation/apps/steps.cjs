@@ -3,6 +3,8 @@
 // Every step runs whatever happened before it: a denial does not stop the script.
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
+const { pathToFileURL } = require('node:url');
+const v8 = require('node:v8');
 
 const provenant = require(process.env.PROVENANT_DIST_INDEX);
 
@@ -30,6 +32,46 @@ const operations = {
   readHandleFd: ({ as }) => ({ bytes: fs.readSync(handles.get(as).fd, Buffer.alloc(4096)) }),
   writeHandleFd: ({ as, data }) => ({ bytes: fs.writeSync(handles.get(as).fd, data ?? 'derived\n') }),
   closeHandle: ({ as }) => handles.get(as).close(),
+  /** cpSync whose filter (app code) reads `read` and writes `write` for the first entry. */
+  cpSyncWithFilter: ({ from, to, read, write }) => {
+    let first = true;
+    fs.cpSync(from, to, {
+      recursive: true,
+      filter: () => {
+        if (first) fs.writeFileSync(write, fs.readFileSync(read));
+        first = false;
+        return true;
+      },
+    });
+  },
+  openAsBlob: async ({ path }) => ({ bytes: (await (await fs.openAsBlob(path)).text()).length }),
+  /** writeFile from an async generator that reads `read` (when given) before its first chunk. */
+  writeFileFromGenerator: ({ path, read, data }) =>
+    fsp.writeFile(
+      path,
+      (async function* chunks() {
+        if (read) fs.readFileSync(read);
+        yield data ?? 'first\n';
+        yield 'second\n';
+      })(),
+    ),
+  /** writeFile from an async generator whose second chunk comes after reading `read`. */
+  writeFileTaintedMidway: ({ path, read }) =>
+    fsp.writeFile(
+      path,
+      (async function* chunks() {
+        yield 'first\n';
+        fs.readFileSync(read);
+        yield 'second\n';
+      })(),
+    ),
+  writeFileFromStream: ({ path, from }) => fsp.writeFile(path, fs.createReadStream(from)),
+  requireData: ({ path }) => ({ bytes: JSON.stringify(require(path)).length }),
+  importData: async ({ path }) => ({
+    bytes: JSON.stringify((await import(pathToFileURL(path).href, { with: { type: 'json' } })).default).length,
+  }),
+  heapSnapshot: ({ path }) => void v8.writeHeapSnapshot(path),
+  writeReport: ({ path }) => void process.report.writeReport(path),
   /** What a fresh flow context holds after reading `path`: the file's provenance as this process knows it. */
   readInFreshContext: ({ path }) =>
     provenant.run(() => {
