@@ -44,8 +44,8 @@ export class FileProvenance {
     private readonly sets: ProvenanceSets,
     private readonly schema: LabelSchema,
     private readonly store: ProvenanceStore | undefined,
-    /** A name's own provenance (its URI with its configured labels), recorded with its inode. */
-    private readonly nameProvenance: (resource: Resource) => ProvenanceSet,
+    /** A name's own provenance (its URI with its configured labels), or undefined when its labels are the defaults. */
+    private readonly nameProvenance: (resource: Resource) => ProvenanceSet | undefined,
   ) {
     this.none = { provenance: sets.empty, writeSpan: undefined, otherNames: [] };
     this.unpersisted = new MemoryProvenanceStore(schema);
@@ -148,15 +148,18 @@ export class FileProvenance {
   }
 
   /**
-   * A file with several hard links, met by this name: the inode remembers the name and its
+   * A file with several hard links, met by a labelled name: the inode remembers the name and its
    * labels, so reading any other name carries them and writing any other name is checked
    * against them. (A link made elsewhere is known once some instrumented process meets a name.)
+   * Names with the default labels are not recorded: hard-linked package stores (pnpm) would
+   * otherwise cost a store write per file.
    */
   private recordName(resource: Resource, file: FileIdentity): void {
     this.namesRecorded.add(file);
-    if (this.lookup(file)?.names?.includes(file.path) === true) return;
+    const own = this.nameProvenance(resource);
+    if (own === undefined || this.lookup(file)?.names?.includes(file.path) === true) return;
     try {
-      this.store?.merge(file, { ...this.toStored(this.nameProvenance(resource), undefined), names: [file.path] });
+      this.store?.merge(file, { ...this.toStored(own, undefined), names: [file.path] });
     } catch (error) {
       diag.warn(`provenant: recording ${file.path} as a name of its inode failed`, error);
     }

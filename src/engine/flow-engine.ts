@@ -75,9 +75,14 @@ export class FlowEngine {
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
     this.processWide = parts.sets.empty;
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
-      this.own.of(resource, parts.sets.empty, parts.policy.current),
-    );
+    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) => {
+      const policy = parts.policy.current;
+      const own = this.own.of(resource, parts.sets.empty, policy);
+      const labels = own.labels;
+      const defaults = policy.defaults;
+      const labelled = labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
+      return labelled ? own : undefined;
+    });
     this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });
   }
 
@@ -279,7 +284,10 @@ export class FlowEngine {
 
   /** `provenant.label()`: a run-time label for a path or URI, ahead of the config's entries. */
   labelResource(uriOrPath: string, labels: LabelSpec): void {
-    this.policy.prependResource(runtimeLabelRule(this.resources.parse(uriOrPath), labels));
+    const named = this.resources.parse(uriOrPath);
+    // A file is labelled by its real path, the one its flows are matched by.
+    const resource = named.kind === 'file' ? this.file(named.path as string) : named;
+    this.policy.prependResource(runtimeLabelRule(resource, labels));
   }
 
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
