@@ -10,8 +10,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
-import { formatTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { inContext } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
@@ -92,7 +91,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     let traceparent: string | undefined;
     if (headers['traceparent'] === undefined) {
       const span = engine.writeSpan(resource);
-      if (span) headers['traceparent'] = traceparent = formatTraceparent(span);
+      if (span) headers['traceparent'] = traceparent = flows.protocol.formatTraceparent(span);
     }
     const data = flows.claimFor(host, resource);
     const baggage = flows.baggage(host, headers['baggage'], data);
@@ -102,7 +101,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   };
 
   const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
-    inContext(contexts, ctx, () => flows.read(resource, flows.propagator.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
+    inContext(contexts, ctx, () => flows.read(resource, flows.protocol.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
   };
 
   const target = globalThis as DispatcherGlobal;

@@ -14,8 +14,7 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import { formatTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
@@ -60,7 +59,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     flow.propagated = contexts.current().provenance;
     if (!req.hasHeader('traceparent')) {
       const span = engine.writeSpan(flow.resource);
-      if (span) req.setHeader('traceparent', formatTraceparent(span));
+      if (span) req.setHeader('traceparent', flows.protocol.formatTraceparent(span));
     }
     const existing = req.getHeader('baggage');
     const baggage = flows.baggageFor(flow.host, typeof existing === 'number' ? String(existing) : existing, flow.resource);
@@ -121,7 +120,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
     res[FLOW_CONTEXT] = flow.ctx;
     const header = res.headers[RESPONSE_CLAIM_HEADER];
-    const verdict = flows.propagator.verify(flow.host, header);
+    const verdict = flows.protocol.verify(flow.host, header);
     flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);
   };
 

@@ -16,9 +16,8 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
-import type { Verdict } from '../../propagation/propagator.js';
-import { parseTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
+import type { Verdict } from '../../provenance/peer-claim.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
@@ -74,14 +73,14 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket);
-    const { verdict, claims, rest } = flows.propagator.receive(remote, req.headers.baggage);
+    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage);
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
       if (rest === undefined) delete req.headers.baggage;
       else req.headers.baggage = rest;
     }
     const ctx = contexts.create('request');
-    const parent = parseTraceparent(req.headers.traceparent);
+    const parent = flows.protocol.parseTraceparent(req.headers.traceparent);
     if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
     const flow: RequestFlow = {
       ctx,

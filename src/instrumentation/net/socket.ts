@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
 
