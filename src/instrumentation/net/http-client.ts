@@ -4,7 +4,10 @@
  * decided before the ClientRequest exists: a denied request gets an agent that never connects
  * and fails with ERR_PROVENANCE_DENIED as its 'error' event. Allowed requests carry traceparent
  * and, to trusted peers only, signed provenant baggage; the response body is read into the
- * requesting context with the server's verified labels.
+ * requesting context with the server's verified labels. The claim in the baggage covers the whole
+ * body: it follows the context until the headers are sent (with the first body write), and a
+ * later write whose context read more destroys the request with rule `claim-exceeded`, so the
+ * server sees an aborted body, never a complete one labelled lower than it is.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -41,8 +44,8 @@ interface ClientFlow {
   readonly resource: Resource;
   readonly host: string;
   readonly attributes: Attributes;
-  /** Context provenance the propagated headers describe. */
-  propagated: ProvenanceSet | undefined;
+  /** Context provenance the signed claim in the headers describes; undefined when none is sent. */
+  claimed: ProvenanceSet | undefined;
   denied: boolean;
 }
 
@@ -56,13 +59,14 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   /** traceparent (unless another instrumentation set one) and the baggage for this destination. */
   const propagate = (req: FlowRequest, flow: ClientFlow): void => {
     if (req.headersSent) return;
-    flow.propagated = contexts.current().provenance;
     if (!req.hasHeader('traceparent')) {
       const span = engine.writeSpan(flow.resource);
       if (span) req.setHeader('traceparent', flows.protocol.formatTraceparent(span));
     }
     const existing = req.getHeader('baggage');
-    const baggage = flows.baggageFor(flow.host, typeof existing === 'number' ? String(existing) : existing, flow.resource);
+    const claim = flows.claimFor(flow.host, flow.resource);
+    flow.claimed = claim === undefined ? undefined : contexts.current().provenance;
+    const baggage = flows.baggage(flow.host, typeof existing === 'number' ? String(existing) : existing, claim);
     if (baggage !== undefined) req.setHeader('baggage', baggage);
     else if (existing !== undefined) req.removeHeader('baggage');
   };
@@ -78,7 +82,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         resource,
         host: target.host,
         attributes: target.attributes,
-        propagated: undefined,
+        claimed: undefined,
         denied: false,
       };
       if (decision.kind === 'deny') {
@@ -107,14 +111,22 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     if (flow.denied) return false;
     return inContext(contexts, flow.ctx, () => {
       const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.attributes });
-      if (decision.kind === 'deny') {
-        flow.denied = true;
-        req.destroy(engine.deniedError(decision, flow.resource));
-        return false;
-      }
-      if (flow.propagated !== flow.ctx.provenance) propagate(req, flow);
-      return true;
+      let error: Error | undefined;
+      if (decision.kind === 'deny') error = engine.deniedError(decision, flow.resource);
+      else if (flow.claimed !== flow.ctx.provenance) error = outgrown(req, flow);
+      if (error === undefined) return true;
+      flow.denied = true;
+      req.destroy(error);
+      return false;
     });
+  };
+
+  /** The context read more than the claim says: follow it while the headers are unsent, else the error. */
+  const outgrown = (req: FlowRequest, flow: ClientFlow): Error | undefined => {
+    if (flow.claimed === undefined) return undefined;
+    if (req.headersSent) return flows.claimExceeded(flow.claimed, flow.resource);
+    propagate(req, flow);
+    return undefined;
   };
 
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {

@@ -4,7 +4,8 @@
  * `service://` identity, else `tcp://peer` with untrusted integrity. The response is one flow to
  * that caller, decided before the first header or body byte: a denied response becomes a 403
  * problem+json (or a destroyed socket once headers are out) and the app's later writes are
- * swallowed, so the app never sees an exception from its own response.
+ * swallowed, so the app never sees an exception from its own response. A trusted caller's signed
+ * claim about the body is kept true by response-claim.ts.
  */
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
@@ -20,7 +21,8 @@ import { normaliseHost } from '../../provenance/host.js';
 import type { Verdict } from '../../provenance/peer-claim.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
-import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import type { PeerFlows } from './peer-flows.js';
+import { ResponseClaim } from './response-claim.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
 const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
@@ -30,11 +32,11 @@ interface RequestFlow {
   readonly verdict: Verdict;
   /** Where the request came from and where the response goes. */
   readonly caller: Resource;
-  readonly callerHost: string | undefined;
   readonly attributes: Attributes;
+  /** The signed claim about the body, for a trusted caller. */
+  readonly claim: ResponseClaim | undefined;
   entered: boolean;
   denied: boolean;
-  claimSent: boolean;
 }
 
 const PEER = Symbol('provenant.peer');
@@ -82,15 +84,15 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const ctx = contexts.create('request');
     const parent = flows.protocol.parseTraceparent(req.headers.traceparent);
     if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
+    const caller = flows.callerOf(verdict, peer);
     const flow: RequestFlow = {
       ctx,
       verdict,
-      caller: flows.callerOf(verdict, peer),
-      callerHost: remote,
+      caller,
       attributes,
+      claim: flows.protocol.signsFor(remote) ? new ResponseClaim(flows, remote, caller) : undefined,
       entered: false,
       denied: false,
-      claimSent: false,
     };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
@@ -156,30 +158,31 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     end.call(res, body);
   };
 
-  /** Decide the response flow in the current context; on deny send the refusal instead. */
-  const decideResponse = (res: FlowResponse, flow: RequestFlow): boolean => {
+  /**
+   * Decide the response flow in the current context; on deny, or when `body` bytes would carry
+   * more than the claim already sent, send the refusal instead.
+   */
+  const decideResponse = (res: FlowResponse, flow: RequestFlow, body: boolean): boolean => {
     const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
-    if (decision.kind !== 'deny') {
-      if (!flow.claimSent && !res.headersSent) {
-        flow.claimSent = true;
-        const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
-        if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
-      }
-      return true;
+    if (decision.kind === 'deny') {
+      flow.denied = true;
+      refuse(res, engine.deniedError(decision, flow.caller));
+      return false;
     }
+    if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return true;
     flow.denied = true;
-    refuse(res, engine.deniedError(decision, flow.caller));
+    refuse(res, flow.claim.exceeded());
     return false;
   };
 
-  /** Decide the response flow (memoised per context) in its request's context. */
-  const allow = (res: FlowResponse): boolean => {
+  /** Decide the response flow (memoised per context) in its request's context; `body`: the call writes body bytes. */
+  const allow = (res: FlowResponse, body: boolean): boolean => {
     const flow = res[REQUEST_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
     // Usually the handler already runs in the request's context: no closure, no context switch.
-    if (contexts.current() === flow.ctx) return decideResponse(res, flow);
-    return contexts.runWith(flow.ctx, () => decideResponse(res, flow));
+    if (contexts.current() === flow.ctx) return decideResponse(res, flow, body);
+    return contexts.runWith(flow.ctx, () => decideResponse(res, flow, body));
   };
 
   patcher.wrap(
@@ -187,16 +190,25 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'writeHead',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this)) return this;
+        if (!allow(this, false)) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
+  );
+  // Sends the header block (with the claim) before any body: decided like the first write.
+  patcher.wrap(
+    proto,
+    'flushHeaders',
+    (original) =>
+      function (this: FlowResponse): void {
+        if (allow(this, false)) original.call(this);
+      },
   );
   patcher.wrap(
     proto,
     'write',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): boolean {
-        if (!allow(this)) {
+        if (!allow(this, true)) {
           swallow(args);
           return true;
         }
@@ -208,7 +220,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this)) {
+        if (!allow(this, hasChunk(args))) {
           swallow(args);
           return this;
         }
@@ -218,6 +230,12 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   bindEmitsToContext(patcher, http.IncomingMessage.prototype, contexts);
   bindEmitsToContext(patcher, http.ServerResponse.prototype, contexts);
+}
+
+/** True when `end(...args)` writes a last chunk (not just the callback or nothing). */
+function hasChunk(args: readonly unknown[]): boolean {
+  const chunk = args[0];
+  return chunk !== undefined && chunk !== null && typeof chunk !== 'function';
 }
 
 /** A swallowed write still calls the app's callback, as a written one would. */

@@ -1,9 +1,11 @@
 /**
- * The bridge between propagation (claims, verdicts, through the PeerProtocol) and the flow engine (resources, provenance
- * sets, reads): what data from a peer brings into a context, and what a context tells a peer.
+ * The bridge between propagation (claims and verdicts, through the PeerProtocol) and the flow
+ * engine (resources, provenance sets, reads): what data from a peer brings into a context, and
+ * what a context tells a peer.
  */
-import type { Attributes, SpanContext } from '@opentelemetry/api';
+import { diag, type Attributes, type SpanContext } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { ProvenanceDeniedError } from '../../errors.js';
 import { sortedUnique, type Labels } from '../../provenance/labels.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
@@ -12,6 +14,8 @@ import type { PeerProtocol } from './peer-protocol.js';
 
 /** Header carrying the server's signed claim about a response body (README: wire format). */
 export const RESPONSE_CLAIM_HEADER = 'provenant-baggage';
+/** Rule of the denial for body bytes carrying more than the claim sent with their headers. */
+const CLAIM_EXCEEDED = 'claim-exceeded';
 
 export class PeerFlows {
   private unclaimed: ProvenanceSet | undefined;
@@ -30,11 +34,6 @@ export class PeerFlows {
     return data;
   }
 
-  /** The `baggage` header for a request from the current context to `host`. */
-  baggageFor(host: string, existing: HeaderValue, resource: Resource): string | undefined {
-    return this.baggage(host, existing, this.claimFor(host, resource));
-  }
-
   /** What a request from the current context to `host` tells it; undefined unless we sign for `host`. */
   claimFor(host: string, resource: Resource): OutgoingData | undefined {
     return this.protocol.signsFor(host) ? this.outgoing(resource) : undefined;
@@ -50,6 +49,20 @@ export class PeerFlows {
   responseClaimFor(host: string | undefined, resource: Resource): string | undefined {
     if (!this.protocol.signsFor(host)) return undefined;
     return this.protocol.responseClaim(host, this.outgoing(resource));
+  }
+
+  /**
+   * The error for body bytes that would carry more than the claim already sent about them
+   * (`claimed`: the provenance it described; undefined when the headers left without one). The
+   * receiver applies that claim to the whole body, so those bytes must not leave. Not a policy
+   * decision: it holds in audit mode too, and is not journalled (the engine records decisions).
+   */
+  claimExceeded(claimed: ProvenanceSet | undefined, resource: Resource): ProvenanceDeniedError {
+    const said = claimed?.sources ?? [];
+    const unclaimed = this.engine.contexts.current().provenance.sources.filter((source) => !said.includes(source));
+    const reason = `the signed claim already sent to ${resource.uri} does not cover data read since (from ${unclaimed.join(', ') || 'a source it did not name'})`;
+    diag.warn(`provenant: ${reason}; the rest of the body is withheld and the connection closed`);
+    return this.engine.deniedError({ kind: 'deny', rule: CLAIM_EXCEEDED, reason }, resource);
   }
 
   /** The resource data from a caller is read from: its service when verified, else `fallback` (tcp://peer). */
