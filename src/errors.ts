@@ -1,4 +1,4 @@
-/** The one error users see when a flow is denied (design §Denial, contract). */
+/** The one error users see when a flow is denied (a contract name: users match on its `code`). */
 import type { PublicLabels } from './provenance/labels.js';
 
 export const ERR_PROVENANCE_DENIED = 'ERR_PROVENANCE_DENIED';
