@@ -98,6 +98,12 @@ describe.each(['fetch', 'http'])('responses to a caller over %s', (via) => {
     },
   );
 
+  it('pii read after the last body byte left (end() sends no more): the body is complete and needs no pii claim', async () => {
+    const out = path.join(dir, 'public', `${via}-read-unsent.txt`);
+    expect(await get(via, 'read-unsent', out)).toMatchObject({ ok: true, status: 200, text: 'start\n', stored: true });
+    expect(readFileSync(out, 'utf8')).toBe('start\n');
+  });
+
   it('pii read before the headers (the claim covers the body from the start): delivered whole and labelled', async () => {
     const denied = await get(via, 'read-first', path.join(dir, 'public', `${via}-read-first.txt`));
     expect(denied).toMatchObject({ ok: false, stage: 'store', rule: 'pii-not-public' });

@@ -21,6 +21,7 @@ import { normaliseHost } from '../../provenance/host.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { endsWithChunk } from './end-chunk.js';
 import { asHttpOwned } from './socket.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
@@ -104,8 +105,8 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       return req;
     };
 
-  /** Body writes are re-decided (memoised) in case the context read more since the request began. */
-  const allowBody = (req: FlowRequest): boolean => {
+  /** Body writes are re-decided (memoised) in case the context read more since the request began; `body`: the call sends bytes. */
+  const allowBody = (req: FlowRequest, body: boolean): boolean => {
     const flow = req[CLIENT_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
@@ -113,7 +114,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.attributes });
       let error: Error | undefined;
       if (decision.kind === 'deny') error = engine.deniedError(decision, flow.resource);
-      else if (flow.claimed !== flow.ctx.provenance) error = outgrown(req, flow);
+      else if (flow.claimed !== flow.ctx.provenance) error = outgrown(req, flow, body);
       if (error === undefined) return true;
       flow.denied = true;
       req.destroy(error);
@@ -121,10 +122,10 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     });
   };
 
-  /** The context read more than the claim says: follow it while the headers are unsent, else the error. */
-  const outgrown = (req: FlowRequest, flow: ClientFlow): Error | undefined => {
+  /** The context read more than the claim says: follow it while the headers are unsent; once sent, body bytes are refused. */
+  const outgrown = (req: FlowRequest, flow: ClientFlow, body: boolean): Error | undefined => {
     if (flow.claimed === undefined) return undefined;
-    if (req.headersSent) return flows.claimExceeded(flow.claimed, flow.resource);
+    if (req.headersSent) return body ? flows.claimExceeded(flow.claimed, flow.resource) : undefined;
     propagate(req, flow);
     return undefined;
   };
@@ -156,7 +157,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'write',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): boolean {
-        if (!allowBody(this)) return false;
+        if (!allowBody(this, true)) return false;
         return (original as (...a: unknown[]) => boolean).apply(this, args);
       } as typeof original,
   );
@@ -165,7 +166,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): FlowRequest {
-        if (!allowBody(this) && this.destroyed) return this;
+        if (!allowBody(this, endsWithChunk(args)) && this.destroyed) return this;
         return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
       } as typeof original,
   );

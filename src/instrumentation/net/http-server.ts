@@ -19,6 +19,7 @@ import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Verdict } from '../../provenance/peer-claim.js';
+import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
@@ -220,7 +221,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this, hasChunk(args))) {
+        if (!allow(this, endsWithChunk(args))) {
           swallow(args);
           return this;
         }
@@ -230,12 +231,6 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   bindEmitsToContext(patcher, http.IncomingMessage.prototype, contexts);
   bindEmitsToContext(patcher, http.ServerResponse.prototype, contexts);
-}
-
-/** True when `end(...args)` writes a last chunk (not just the callback or nothing). */
-function hasChunk(args: readonly unknown[]): boolean {
-  const chunk = args[0];
-  return chunk !== undefined && chunk !== null && typeof chunk !== 'function';
 }
 
 /** A swallowed write still calls the app's callback, as a written one would. */
