@@ -36,11 +36,13 @@ export class ResponseClaim {
    */
   covers(res: http.ServerResponse, provenance: ProvenanceSet, body: boolean): boolean {
     if (provenance === this.covered) return true;
+    const replace = res.headersSent ? pendingClaim(res, this.value) : undefined;
+    // Once the claim has left, only body bytes can carry more than it says.
+    if (res.headersSent && replace === undefined) return !body;
     const value = this.flows.responseClaimFor(this.host, this.caller);
     if (value === undefined) return true;
-    if (!res.headersSent) res.setHeader(RESPONSE_CLAIM_HEADER, value);
-    // Once the claim has left, only body bytes can carry more than it says.
-    else if (this.value === undefined || !rewritePendingHeader(res, this.value, value)) return !body;
+    if (replace === undefined) res.setHeader(RESPONSE_CLAIM_HEADER, value);
+    else replace(value);
     this.covered = provenance;
     this.value = value;
     return true;
@@ -52,13 +54,18 @@ export class ResponseClaim {
   }
 }
 
-/** Replaces the claim in a header block that has not been sent; false when it was sent or is not ours to edit. */
-function rewritePendingHeader(res: http.ServerResponse, previous: string, value: string): boolean {
-  const pending = res as unknown as PendingHeader;
-  if (pending._headerSent !== false || typeof pending._header !== 'string') return false;
+/**
+ * When writeHead stored a header block holding the claim `previous` and Node has not sent it yet,
+ * a function replacing that claim in it; else undefined.
+ */
+function pendingClaim(res: http.ServerResponse, previous: string | undefined): ((value: string) => void) | undefined {
+  const node = res as unknown as PendingHeader;
+  const block = node._header;
+  if (previous === undefined || node._headerSent !== false || typeof block !== 'string') return undefined;
   const line = `\r\n${RESPONSE_CLAIM_HEADER}: ${previous}\r\n`;
-  const at = pending._header.indexOf(line);
-  if (at === -1) return false;
-  pending._header = `${pending._header.slice(0, at)}\r\n${RESPONSE_CLAIM_HEADER}: ${value}\r\n${pending._header.slice(at + line.length)}`;
-  return true;
+  const at = block.indexOf(line);
+  if (at === -1) return undefined;
+  return (value) => {
+    node._header = `${block.slice(0, at)}\r\n${RESPONSE_CLAIM_HEADER}: ${value}\r\n${block.slice(at + line.length)}`;
+  };
 }
