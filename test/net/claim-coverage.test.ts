@@ -5,6 +5,7 @@
 // covers it (it is rewritten while the header bytes have not left), or the body is cut and never
 // looks complete. The same holds for request bodies, over http.request and fetch.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startNode, stopAll } from '../helpers/spawn';
@@ -111,6 +112,23 @@ describe.each(['fetch', 'http'])('responses to a caller over %s', (via) => {
     expect(await get(via, 'read-first', privateOut)).toMatchObject({ ok: true, status: 200, text: PII, stored: true });
     expect(readFileSync(privateOut, 'utf8')).toBe(PII);
   });
+});
+
+it('flushHeaders() without writeHead (Node calls writeHead for it) sends the claim with the headers', async () => {
+  // The test process connects from 127.0.0.1, a trusted peer, so it gets the claim as is.
+  const { claim, body } = await new Promise<{ claim: string | undefined; body: string }>((resolve, reject) => {
+    http
+      .get(`http://127.0.0.1:${b}/flush-first`, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ claim: res.headers['provenant-baggage'] as string | undefined, body: text }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+  expect(body).toBe(PII);
+  expect(claim?.split(',')).toContain('provenant.t=pii');
 });
 
 describe.each(['fetch', 'http'])('request bodies sent over %s', (via) => {

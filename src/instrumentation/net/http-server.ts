@@ -195,15 +195,6 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
   );
-  // Sends the header block (with the claim) before any body: decided like the first write.
-  patcher.wrap(
-    proto,
-    'flushHeaders',
-    (original) =>
-      function (this: FlowResponse): void {
-        if (allow(this, false)) original.call(this);
-      },
-  );
   patcher.wrap(
     proto,
     'write',
