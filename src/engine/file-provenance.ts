@@ -113,8 +113,7 @@ export class FileProvenance {
       store.retire(to);
       if (data.id !== 0) store.merge(to, added);
     } else if (op === 'move') {
-      store.retire(to);
-      store.move(from.path, to.path);
+      store.move(from.path, to.path, to.inode === undefined ? undefined : to);
       if (data.id !== 0) store.merge(from, added);
     } else {
       store.merge(from, { ...added, names: [from.path, to.path] });

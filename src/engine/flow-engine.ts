@@ -80,7 +80,8 @@ export class FlowEngine {
       const own = this.own.of(resource, parts.sets.empty, policy);
       const labels = own.labels;
       const defaults = policy.defaults;
-      const labelled = labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
+      const labelled =
+        labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
       return labelled ? own : undefined;
     });
     this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });

@@ -31,7 +31,8 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     if (joined !== stored) this.records.set(key, joined);
   }
 
-  move(from: string, to: string): void {
+  move(from: string, to: string, replaced?: FileIdentity): void {
+    if (replaced !== undefined) this.retire(replaced);
     const moved = this.take(from);
     this.take(to);
     for (const [path, value] of moved) this.records.set(to + path.slice(from.length), value);

@@ -104,18 +104,22 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     });
   }
 
-  move(from: string, to: string): void {
+  move(from: string, to: string, replaced?: FileIdentity): void {
     this.changeTree((conn) => {
+      if (replaced !== undefined) this.deleteRecords(conn, replaced);
       conn.deleteTree.run({ path: to });
       conn.moveTree.run({ path: from, to, now: Date.now() });
     });
   }
 
   retire(file: FileIdentity): void {
-    this.changeTree((conn) => {
-      conn.deleteTree.run({ path: file.path });
-      if (file.inode !== undefined && file.links <= 1) conn.deleteOne.run(recordKey(file));
-    });
+    this.changeTree((conn) => this.deleteRecords(conn, file));
+  }
+
+  /** A file's path records, and its inode's record unless another name still holds the inode. */
+  private deleteRecords(conn: Connection, file: FileIdentity): void {
+    conn.deleteTree.run({ path: file.path });
+    if (file.inode !== undefined && file.links <= 1) conn.deleteOne.run(recordKey(file));
   }
 
   close(): void {

@@ -29,8 +29,11 @@ export interface ProvenanceStore {
   get(file: FileIdentity): StoredProvenance | undefined;
   /** Union `added` into the file's provenance; must be durable before it returns (throws when it cannot be). */
   merge(file: FileIdentity, added: StoredProvenance): void;
-  /** rename: what waits under `from`'s path (and under it, for a directory) moves to `to`; inode records move by themselves. */
-  move(from: string, to: string): void;
+  /**
+   * rename: what waits under `from`'s path (and under it, for a directory) moves to `to`; inode
+   * records move by themselves. `replaced`: the file `to` named before, whose content is gone.
+   */
+  move(from: string, to: string, replaced?: FileIdentity): void;
   /** unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other names remain). */
   retire(file: FileIdentity): void;
   close(): void;
