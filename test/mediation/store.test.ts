@@ -9,7 +9,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { createWorkspace, DENIED, OK, type Workspace } from './fixture.js';
+import { createWorkspace, DENIED, OK, type Step, type Workspace } from './fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -22,7 +22,7 @@ const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
 describe('atomic rewrites keep provenance', () => {
   it('write tmp + rename over f, twice, in one context: another process may not send f’s pii where the rule forbids', async () => {
     const ws = createWorkspace();
-    const rewrite = [
+    const rewrite: Step[] = [
       { op: 'write', path: ws.abs('out/secret/f.tmp') },
       { op: 'rename', from: ws.abs('out/secret/f.tmp'), to: ws.abs('out/secret/f.txt') },
     ];
