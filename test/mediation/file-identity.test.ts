@@ -100,9 +100,11 @@ describe('symlinks', () => {
     const results = await ws.steps([
       { op: 'symlink', target: ws.abs('secret/a.txt'), path: ws.abs('out/public/s.txt') },
       { op: 'symlinkPromise', target: '../../secret/a.txt', path: ws.abs('out/public/relative.txt') },
+      { op: 'symlinkToUrl', target: ws.abs('secret/a.txt'), path: ws.abs('out/public/url.txt') },
       { op: 'symlink', target: ws.abs('secret/a.txt'), path: ws.abs('out/secret/s.txt') },
     ]);
-    expect(results).toEqual([denied('confidentiality'), denied('confidentiality'), OK]);
+    expect(results).toEqual([denied('confidentiality'), denied('confidentiality'), denied('confidentiality'), OK]);
+    expect(() => lstatSync(ws.abs('out/public/url.txt'))).toThrow(/ENOENT/);
     expect(() => lstatSync(ws.abs('out/public/s.txt'))).toThrow(/ENOENT/);
     expect(() => lstatSync(ws.abs('out/public/relative.txt'))).toThrow(/ENOENT/);
     expect(lstatSync(ws.abs('out/secret/s.txt')).isSymbolicLink()).toBe(true);

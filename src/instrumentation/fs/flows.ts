@@ -150,12 +150,8 @@ export class FsFlows {
    */
   symlink(target: unknown, path: unknown): ProvenanceDeniedError | undefined {
     const link = this.targetOf(path);
-    const written =
-      typeof target === 'string'
-        ? target
-        : ArrayBuffer.isView(target)
-          ? Buffer.from(target.buffer, target.byteOffset, target.byteLength).toString()
-          : undefined;
+    // A relative target is relative to the link's folder, not the working directory; a URL is absolute.
+    const written = typeof target === 'string' || ArrayBuffer.isView(target) ? pathText(target) : this.writtenPath(target);
     if (link === undefined || written === undefined) return undefined;
     const linkPath = this.writtenPath(path) ?? link.path;
     return this.transfer('link', resolve(dirname(linkPath), written), linkPath);
@@ -221,22 +217,14 @@ export class FsFlows {
   }
 
   private targetOfObject(path: object): FileTarget | undefined {
-    try {
-      if (path instanceof Uint8Array)
-        return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString())) ?? undefined;
-      const url = path as Partial<URL>;
-      if (url.protocol === 'file:' && typeof url.href === 'string') return this.targetAt(resolve(fileURLToPath(url.href))) ?? undefined;
-    } catch {
-      // Not a path Node accepts either: the original call reports it.
-    }
-    return undefined;
+    const absolute = this.writtenPath(path);
+    return absolute === undefined ? undefined : (this.targetAt(absolute) ?? undefined);
   }
 
-  /** The absolute path as the app wrote it (not resolved), for a string, Buffer or file: URL argument. */
+  /** The absolute path as the app wrote it (symlinks not resolved), for a string, Buffer or file: URL argument. */
   private writtenPath(path: unknown): string | undefined {
     try {
-      if (typeof path === 'string') return resolve(path);
-      if (path instanceof Uint8Array) return resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString());
+      if (typeof path === 'string' || ArrayBuffer.isView(path)) return resolve(pathText(path));
       const url = path as Partial<URL> | null;
       if (url?.protocol === 'file:' && typeof url.href === 'string') return resolve(fileURLToPath(url.href));
     } catch {
@@ -274,6 +262,11 @@ export class FsFlows {
 }
 
 function noop(): void {}
+
+/** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
+function pathText(path: string | ArrayBufferView): string {
+  return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString();
+}
 
 function isUnder(path: string, dir: string): boolean {
   return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47); /* '/' */

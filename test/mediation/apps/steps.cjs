@@ -26,6 +26,7 @@ const operations = {
   linkCallback: ({ from, to }) => new Promise((resolve, reject) => fs.link(from, to, (error) => (error ? reject(error) : resolve()))),
   symlink: ({ target, path }) => fs.symlinkSync(target, path),
   symlinkPromise: ({ target, path }) => fsp.symlink(target, path),
+  symlinkToUrl: ({ target, path }) => fs.symlinkSync(pathToFileURL(target), path),
   rename: ({ from, to }) => fs.renameSync(from, to),
   unlink: ({ path }) => fs.unlinkSync(path),
   openHandle: async ({ path, flags, as }) => void handles.set(as, await fsp.open(path, flags ?? 'r')),
