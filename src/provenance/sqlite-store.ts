@@ -55,6 +55,8 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Per-identity answers (FileIdentity.key); `null` caches "no provenance recorded". */
   private readonly cache = new BoundedCache<string, StoredProvenance | null>(CACHE_LIMIT);
+  /** Answers that include a path record still to be folded into the inode's. */
+  private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
   private dataVersion = -1;
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
@@ -87,7 +89,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   merge(file: FileIdentity, added: StoredProvenance): void {
     this.noticeOtherWriters();
     const current = this.get(file);
-    if (joinStored(this.schema, current, added) === current) return;
+    if (current !== undefined && !this.pathPending.has(current) && joinStored(this.schema, current, added) === current) return;
     const key = recordKey(file);
     this.recover(() => {
       const conn = this.conn();
@@ -95,8 +97,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       conn.write(() => {
         // Re-read under the write lock: another process may have merged since.
         const stored = this.load(conn, key);
-        result = joinStored(this.schema, stored, added);
+        const waiting = file.inode === undefined ? undefined : this.load(conn, file.path);
+        const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
+        result = joinStored(this.schema, base, added);
         if (result !== stored) this.save(conn, key, result);
+        if (waiting !== undefined) conn.deleteOne.run(file.path);
       });
       // Another name of the same inode has its own cached answer.
       if (file.links > 1) this.cache.clear();
@@ -159,20 +164,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   /**
-   * The inode's record, with what waited under the real path folded into it (and removed there)
-   * once the file exists: path records are only kept until the file they describe is created.
+   * The inode's record joined with what waited under the real path before the file existed. Read
+   * only: the next merge into the file folds the path record into the inode's (`pathPending`).
    */
   private loadFile(conn: Connection, file: FileIdentity): StoredProvenance | undefined {
     const byPath = this.load(conn, file.path);
     if (file.inode === undefined) return byPath;
-    const key = recordKey(file);
-    if (byPath === undefined) return this.load(conn, key);
-    let joined: StoredProvenance | undefined;
-    conn.write(() => {
-      joined = joinStored(this.schema, this.load(conn, key), this.load(conn, file.path) ?? byPath);
-      this.save(conn, key, joined);
-      conn.deleteOne.run(file.path);
-    });
+    const byInode = this.load(conn, recordKey(file));
+    if (byPath === undefined) return byInode;
+    const joined = joinStored(this.schema, byInode, byPath);
+    this.pathPending.add(joined);
     return joined;
   }
 

@@ -5,9 +5,9 @@
  *
  * Files are keyed by identity (file-identity.ts): an existing file's provenance lives under its
  * (device, inode), so every name of it shares one record; provenance saved before a file exists
- * (a write is decided before it creates the file) waits under its real path and is folded into
- * the inode's record once the file is there. Records of schema 1, keyed by path, are read the
- * same way.
+ * (a write is decided before it creates the file) waits under its real path: once the file
+ * exists, reads join it to the inode's record and the next merge folds it in. Records of schema
+ * 1, keyed by path, are read the same way.
  */
 import type { SpanContext } from '@opentelemetry/api';
 import type { FileIdentity } from './file-identity.js';
