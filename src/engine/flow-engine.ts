@@ -158,7 +158,7 @@ export class FlowEngine {
    * new name, in a public folder is denied); a denial is returned as the error to surface,
    * carrying the file's labels. `to` is the new name as given (a symlink's own path).
    */
-  transfer(op: 'copy' | 'move' | 'link', from: string, to: string): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: string, to: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
     const source = this.file(from);
     const destination = this.file(to);
@@ -166,7 +166,8 @@ export class FlowEngine {
     const data = this.own.of(source, this.files.provenanceOf(source), policy);
     let decision = this.decideWrite(policy, data, destination);
     try {
-      if (decision.kind !== 'deny') {
+      // A symlink needs nothing stored: its reads and writes resolve to the file it names.
+      if (decision.kind !== 'deny' && op !== 'symlink') {
         try {
           this.files.transfer(op, source, destination, data);
         } catch (error) {
@@ -177,7 +178,7 @@ export class FlowEngine {
       this.recorder.record({
         ctx: this.contexts.current(),
         span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-        op: op === 'link' ? 'copy' : op,
+        op: op === 'link' || op === 'symlink' ? 'copy' : op,
         resource: destination,
         data,
         decision,

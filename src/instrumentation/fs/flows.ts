@@ -93,7 +93,7 @@ export class FsFlows {
    * copyFile / cp / rename: provenance goes from file to file. A directory is checked file by
    * file before anything moves. Returns the error of the first denied file.
    */
-  transfer(op: 'copy' | 'move' | 'link', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
@@ -154,7 +154,7 @@ export class FsFlows {
     const written = typeof target === 'string' || ArrayBuffer.isView(target) ? pathText(target) : this.writtenPath(target);
     if (link === undefined || written === undefined) return undefined;
     const linkPath = this.writtenPath(path) ?? link.path;
-    return this.transfer('link', resolve(dirname(linkPath), written), linkPath);
+    return this.transfer('symlink', resolve(dirname(linkPath), written), linkPath);
   }
 
   /**
