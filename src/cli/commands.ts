@@ -4,6 +4,7 @@ import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
 import { stats } from './stats.js';
+import { ui } from './ui.js';
 import { verify } from './verify.js';
 
 export const commands: Record<string, CliCommand> = {
@@ -12,4 +13,5 @@ export const commands: Record<string, CliCommand> = {
   query,
   stats,
   policy,
+  ui,
 };

@@ -48,7 +48,7 @@ export interface Lineage {
   direction: Direction;
   nodes: LineageNode[];
   edges: LineageEdge[];
-  /** Denied attempts into (upstream) or out of (downstream) the graph's resources. */
+  /** Denied attempts into (upstream) or out of (downstream) the graph's expanded resources. */
   denials: LineageDenial[];
 }
 
@@ -109,7 +109,10 @@ export function buildLineage(stateDirs: readonly string[], matcher: ResourceMatc
   }));
   const byTime = (a: LineageEdge, b: LineageEdge): number => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
   used.sort(byTime);
-  const attempts = [...denials.values()].filter((denial) => visited.has(near(denial))).sort(byTime);
+  // Attempts on a resource the walk expanded (an endpoint leaf gathers every service's traffic).
+  const attempts = [...denials.values()]
+    .filter((denial) => denial.from !== denial.to && visited.has(near(denial)) && expands(near(denial)))
+    .sort(byTime);
   return { resource: start.length === 1 ? start[0] : matcher.display, direction, nodes, edges: used, denials: attempts };
 }
 

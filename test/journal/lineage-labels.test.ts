@@ -23,7 +23,14 @@ function journalWithDeniedOverwrite(): string {
   // Later, an unsigned upload tries to overwrite the record and is refused.
   journal.append(flowEvent(3, { op: 'read', resource: attacker, sources: [attacker], labels: untrusted, decision: undefined }));
   journal.append(
-    flowEvent(4, { resource: record, sources: [attacker], labels: untrusted, decision: 'deny', rule: 'integrity', reason: 'untrusted data' }),
+    flowEvent(4, {
+      resource: record,
+      sources: [attacker],
+      labels: untrusted,
+      decision: 'deny',
+      rule: 'integrity',
+      reason: 'untrusted data',
+    }),
   );
   journal.close();
   return state;
@@ -41,7 +48,14 @@ it('lists denied attempts against the graph separately, with rule and reason', (
   const state = journalWithDeniedOverwrite();
   const upstream = buildLineage([state], resourceMatcher(extract), 'upstream');
   expect(upstream.denials).toEqual([
-    expect.objectContaining({ from: attacker, to: record, service: 'clinic', rule: 'integrity', reason: 'untrusted data', labels: untrusted }),
+    expect.objectContaining({
+      from: attacker,
+      to: record,
+      service: 'clinic',
+      rule: 'integrity',
+      reason: 'untrusted data',
+      labels: untrusted,
+    }),
   ]);
   // Downstream of the attacker's connection, the refused write is what it tried.
   const downstream = buildLineage([state], resourceMatcher(attacker), 'downstream');
