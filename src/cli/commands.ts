@@ -3,6 +3,7 @@ import type { CliCommand } from './command.js';
 import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
+import { report } from './report.js';
 import { stats } from './stats.js';
 import { ui } from './ui.js';
 import { verify } from './verify.js';
@@ -14,4 +15,5 @@ export const commands: Record<string, CliCommand> = {
   stats,
   policy,
   ui,
+  report,
 };

@@ -11,6 +11,11 @@ import { confidentialityColour, type LineageView, type ViewEdge, type ViewNode }
 cytoscape.use(dagre);
 
 export const INITIAL_DEPTH = 2;
+/**
+ * Above this many shown nodes, groups are left out and dagre ranks by longest path: compound
+ * nodes and network-simplex ranking make layout of 1,000 nodes take seconds.
+ */
+const LARGE = 300;
 
 export type Selection = { kind: 'node'; node: ViewNode } | { kind: 'edge'; edge: ViewEdge } | { kind: 'denial'; denial: LineageDenial };
 
@@ -43,6 +48,7 @@ export function drawLineage(container: HTMLElement, view: LineageView, onSelect:
 
   const cy = cytoscape({ container, style: STYLE, minZoom: 0.05, maxZoom: 3 });
   const handle: GraphHandle = { cy, lastLayoutMs: 0, expandAll };
+  let large = false;
 
   function elements(): ElementDefinition[] {
     const out: ElementDefinition[] = [];
@@ -59,7 +65,7 @@ export function drawLineage(container: HTMLElement, view: LineageView, onSelect:
         group: 'nodes',
         data: {
           id,
-          parent: `group:${node.group}`,
+          parent: large ? undefined : `group:${node.group}`,
           label,
           // Box size from the text: about 6.5 px per character and 14 px per line at 11 px type.
           width: 16 + 6.5 * Math.max(...lines.map((line) => line.length)),
@@ -70,7 +76,7 @@ export function drawLineage(container: HTMLElement, view: LineageView, onSelect:
         classes: [id === view.resource ? 'start' : '', hidden > 0 ? 'collapsed' : '', node.attemptOnly ? 'attempt' : ''].join(' '),
       });
     }
-    for (const group of groups) out.push({ group: 'nodes', data: { id: `group:${group}`, label: group }, classes: 'group' });
+    if (!large) for (const group of groups) out.push({ group: 'nodes', data: { id: `group:${group}`, label: group }, classes: 'group' });
     view.edges.forEach((edge, i) => {
       if (visible.has(edge.from) && visible.has(edge.to))
         out.push({ group: 'edges', data: { id: `e${i}`, source: edge.from, target: edge.to, label: edge.services.join(', ') } });
@@ -87,10 +93,19 @@ export function drawLineage(container: HTMLElement, view: LineageView, onSelect:
   }
 
   function render(): void {
+    large = visible.size > LARGE;
     cy.elements().remove();
     cy.add(elements());
     const started = performance.now();
-    cy.layout({ name: 'dagre', rankDir: 'LR', nodeSep: 18, rankSep: 70, padding: 20, animate: false } as cytoscape.LayoutOptions).run();
+    cy.layout({
+      name: 'dagre',
+      rankDir: 'LR',
+      nodeSep: 18,
+      rankSep: 70,
+      padding: 20,
+      animate: false,
+      ranker: large ? 'longest-path' : 'network-simplex',
+    } as cytoscape.LayoutOptions).run();
     handle.lastLayoutMs = performance.now() - started;
     container.dataset['layoutMs'] = handle.lastLayoutMs.toFixed(0);
     container.dataset['nodes'] = String(cy.nodes(':childless').length);
