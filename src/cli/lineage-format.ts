@@ -48,7 +48,8 @@ export function toDot(lineage: Lineage): string {
   const ids = new Map(view.nodes.map((node, i) => [node.id, `n${i}`]));
   const lines = [
     'digraph lineage {',
-    '  rankdir=LR; nodesep=0.25; ranksep=0.5;',
+    // `size` shrinks a larger drawing to a landscape page (10 × 7.5 in); smaller ones stay as they are.
+    '  rankdir=LR; nodesep=0.25; ranksep=0.5; size="10,7.5"; fontname="Helvetica";',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
     '  edge [fontname="Helvetica", fontsize=9, color="#555555"];',
   ];

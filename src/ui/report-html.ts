@@ -96,8 +96,8 @@ export function renderReport(evidence: Evidence): string {
         evidence.segmentDigests[s.path] ?? '',
       ]),
     ),
-    ...verify.failures.map((p) => `<p class="failed">${escape(`FAIL ${problemText(p)}`)}</p>`),
-    ...verify.warnings.map((p) => `<p>${escape(`warn ${problemText(p)}`)}</p>`),
+    ...verify.failures.map((p) => `<p class="problem failed">${escape(`FAIL ${problemText(p)}`)}</p>`),
+    ...verify.warnings.map((p) => `<p class="problem">${escape(`warn ${problemText(p)}`)}</p>`),
     `<h2>Flows of each tag by destination</h2><p>Writes, copies and moves in the period, by the data's tags (or confidentiality when untagged) and by destination: the node of a file, the host of an endpoint, the peer service. The journal records the data's labels, not the destination's.</p>`,
     barChart('flows-chart', flowRows),
     table(
