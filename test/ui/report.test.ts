@@ -81,7 +81,7 @@ describe('provenant report', () => {
     expect(pii.find((row) => row[1].startsWith('http://127.0.0.1:'))?.[4]).toBe('1');
     expect(await page.locator('#flows-chart rect.denied').count()).toBeGreaterThan(0);
     expect(await page.locator('#method').textContent()).toContain(`npx provenant verify --state ${demo.stateDirs[0]}`);
-    await page.screenshot({ path: artifact('report.png'), fullPage: true });
+    await page.screenshot({ path: artifact('report.png'), fullPage: true, clip: { x: 0, y: 0, width: 1100, height: 1500 } });
   });
 
   it('reports nothing for a period before the journals', async () => {
