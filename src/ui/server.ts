@@ -32,12 +32,21 @@ const ASSETS: Record<string, string> = { '/app.js': 'text/javascript; charset=ut
 export function startUiServer(options: UiServerOptions): Promise<UiServer> {
   // Read once: the bundle does not change while the server runs, and a missing build fails here.
   const assets = new Map(Object.keys(ASSETS).map((name) => [name, readFileSync(join(options.assetsDir, name.slice(1)))]));
-  const server = createServer((request, response) => respond(options, assets, request, response));
+  const allowedHosts = new Set<string>();
+  const server = createServer((request, response) => {
+    // A page elsewhere whose name was rebound to this address must not read the journals.
+    if (allowedHosts.size > 0 && !allowedHosts.has(request.headers.host ?? '')) {
+      send(response, 421, 'text/plain', 'unexpected Host header\n');
+      return;
+    }
+    respond(options, assets, request, response);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
       const { port } = server.address() as AddressInfo;
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      if (isLoopback(options.host)) for (const name of [host, 'localhost']) allowedHosts.add(`${name}:${port}`);
       resolve({
         url: `http://${host}:${port}/`,
         close: () =>
@@ -78,4 +87,9 @@ function respond(options: UiServerOptions, assets: Map<string, Buffer>, request:
     const status = error instanceof BadRequest ? 400 : 500;
     send(response, status, 'application/json', JSON.stringify({ error: error instanceof Error ? error.message : String(error) }));
   }
+}
+
+/** Bound to loopback, the page is reached by this address or `localhost`; bound wider, by any name. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

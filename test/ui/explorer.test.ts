@@ -5,6 +5,7 @@
  * test-artifacts/.
  */
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import type { Core, EdgeSingular, NodeSingular } from 'cytoscape';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -241,6 +242,16 @@ describe('provenant ui', () => {
     expect(await missing.json()).toEqual({ error: 'missing query parameter "resource"' });
     expect((await fetch(`${url}api/nothing`)).status).toBe(404);
     expect((await fetch(`${url}api/overview`, { method: 'POST' })).status).toBe(405);
+    // A name rebound to 127.0.0.1 by another site gets nothing.
+    const rebound = await new Promise<number | undefined>((resolve, reject) => {
+      http
+        .get(`${url}api/overview`, { headers: { host: 'attacker.example:80' } }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        })
+        .on('error', reject);
+    });
+    expect(rebound).toBe(421);
     const page = await (await fetch(url)).text();
     // Everything the page loads comes from this server.
     expect(page).not.toMatch(/https?:\/\//);
