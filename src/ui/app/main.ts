@@ -219,8 +219,10 @@ async function renderTimeline(uri: string): Promise<void> {
   );
 }
 
-function bars(rows: { name: string; value: number; cls?: string }[], id: string): HTMLElement {
-  const max = Math.max(1, ...rows.map((r) => r.value));
+/** Horizontal bars: allowed in blue, then denied in red, scaled to the largest row. */
+function bars(rows: { name: string; allowed: number; denied: number }[], id: string): HTMLElement {
+  const max = Math.max(1, ...rows.map((r) => r.allowed + r.denied));
+  const segment = (cls: string, n: number): HTMLElement => h('div', { class: `bar ${cls}`, style: `width:${(100 * n) / max}%` });
   return h(
     'table',
     { id, class: 'bars' },
@@ -232,27 +234,53 @@ function bars(rows: { name: string; value: number; cls?: string }[], id: string)
           'tr',
           {},
           h('th', { title: r.name }, r.name),
-          h('td', {}, h('div', { class: `bar ${r.cls ?? ''}`, style: `width:${(100 * r.value) / max}%` }), ` ${r.value}`),
+          h('td', {}, segment('', r.allowed), segment('deny', r.denied), ` ${r.allowed}${r.denied > 0 ? ` + ${r.denied} denied` : ''}`),
         ),
       ),
     ),
   );
 }
 
+const SERIES_COLOURS = ['#5b8bd6', '#e07b39', '#4aa36c', '#9467bd', '#c44e52', '#8c8c8c'];
+
+/** Allowed flows per time slice, stacked by label, with a legend. */
+function flowSeries(flows: FlowSummary): HTMLElement {
+  const labels = [...new Set(flows.series.flatMap((bucket) => Object.keys(bucket.byLabel)))].sort();
+  const colour = (label: string): string => SERIES_COLOURS[labels.indexOf(label) % SERIES_COLOURS.length];
+  const max = Math.max(1, ...flows.series.map((bucket) => Object.values(bucket.byLabel).reduce((a, b) => a + b, 0)));
+  const columns = flows.series.map((bucket) =>
+    h(
+      'div',
+      {
+        class: 'column',
+        title: `from ${bucket.start}: ${
+          Object.entries(bucket.byLabel)
+            .map(([l, n]) => `${l} ${n}`)
+            .join(', ') || 'none'
+        }`,
+      },
+      ...labels
+        .filter((label) => bucket.byLabel[label])
+        .map((label) => h('div', { class: 'fill', style: `height:${(100 * bucket.byLabel[label]) / max}%;background:${colour(label)}` })),
+    ),
+  );
+  const first = flows.series[0]?.start ?? '';
+  const last = flows.series[flows.series.length - 1]?.start ?? '';
+  return h(
+    'div',
+    { id: 'flow-series' },
+    h('div', { class: 'series' }, ...columns),
+    h('div', { class: 'axis' }, h('span', {}, first), h('span', {}, last)),
+    h(
+      'div',
+      { class: 'legend' },
+      ...labels.map((label) => h('span', { class: 'swatch', style: `background:${colour(label)};color:#fff` }, label)),
+    ),
+  );
+}
+
 async function renderOverview(): Promise<void> {
   const { stats, flows, verify } = await getJson<Overview>('/api/overview');
-  const series = h(
-    'div',
-    { class: 'series', id: 'flow-series' },
-    ...flows.series.map((bucket) => {
-      const total = Object.values(bucket.byLabel).reduce((a, b) => a + b, 0);
-      return h(
-        'div',
-        { class: 'column', title: `${bucket.start}: ${total} flow(s)` },
-        h('div', { class: 'fill', style: `height:${total > 0 ? Math.max(4, total * 8) : 0}px` }),
-      );
-    }),
-  );
   clear(
     panes.overview,
     h('h2', {}, `Journals: ${verify.ok ? 'verified' : 'FAILED verification'}`),
@@ -284,25 +312,25 @@ async function renderOverview(): Promise<void> {
     ),
     ...verify.failures.map((f) => h('p', { class: 'denied' }, `${f.file}${f.seq === null ? '' : ` seq ${f.seq}`}: ${f.message}`)),
     h('p', { class: 'hint' }, 'Witness status: checked by `provenant verify --witness FILE`; the UI reads local journals only.'),
-    h('h2', {}, 'Flows over time'),
-    series,
+    h('h2', {}, 'Allowed flows over time, by label'),
+    flowSeries(flows),
     h('h2', {}, 'Flows by label and destination'),
     bars(
       flows.counts.map((c) => ({
         name: `${c.label} → ${c.destination}`,
-        value: c.allowed + c.violation + c.denied,
-        cls: c.denied > 0 ? 'deny' : '',
+        allowed: c.allowed + c.violation,
+        denied: c.denied,
       })),
       'flows-by-label',
     ),
     h('h2', {}, 'Denials by rule'),
     bars(
-      stats.denialsByRule.map((d) => ({ name: d.rule, value: d.deny + d.violation, cls: 'deny' })),
+      stats.denialsByRule.map((d) => ({ name: d.rule, allowed: d.violation, denied: d.deny })),
       'denials-by-rule',
     ),
     h('h2', {}, 'Top resources'),
     bars(
-      stats.topResources.map((r) => ({ name: r.resource, value: r.records })),
+      stats.topResources.map((r) => ({ name: r.resource, allowed: r.records, denied: 0 })),
       'top-resources',
     ),
   );
