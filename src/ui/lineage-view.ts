@@ -80,7 +80,8 @@ export function lineageView(lineages: readonly Lineage[]): LineageView {
     const depths = hopCounts(lineage);
     for (const node of lineage.nodes) {
       const existing = nodes.get(node.resource);
-      const depth = sign * (depths.get(node.resource) ?? 0);
+      const hops = depths.get(node.resource) ?? 0;
+      const depth = hops === 0 ? 0 : sign * hops;
       if (existing) {
         if (Math.abs(depth) < Math.abs(existing.depth)) existing.depth = depth;
         existing.labels ??= node.labels;
