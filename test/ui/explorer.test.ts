@@ -13,7 +13,7 @@ import { queryRecords } from '../../src/journal/query.js';
 import { openJournal } from '../../src/journal/writer.js';
 import { artifact, launchChromium } from '../helpers/browser.js';
 import { demoFiles, runDemo } from '../helpers/demo.js';
-import { startNode, type NodeProcess } from '../helpers/spawn.js';
+import { runNode, startNode, type NodeProcess } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { flowEvent, journalConfig } from '../journal/helpers.js';
 
@@ -252,6 +252,9 @@ describe('provenant ui', () => {
         .on('error', reject);
     });
     expect(rebound).toBe(421);
+    const badPort = await runNode({ args: ['dist/cli/main.js', 'ui', '--port', 'eighty'] });
+    expect(badPort.code).toBe(64);
+    expect(badPort.stderr).toContain('--port must be an integer from 0 to 65535');
     const page = await (await fetch(url)).text();
     // Everything the page loads comes from this server.
     expect(page).not.toMatch(/https?:\/\//);
