@@ -140,6 +140,7 @@ describe('provenant ui', () => {
     await details.waitFor();
     expect(await details.textContent()).toContain('accepts only high integrity');
     expect(await page.locator('#details h2').textContent()).toBe('Denied: integrity');
+    await page.screenshot({ path: artifact('ui-denial.png') });
   });
 
   it('finds a resource by part of its path and opens its lineage', async () => {
