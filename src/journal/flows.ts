@@ -32,7 +32,7 @@ export interface FlowSummary {
 
 const FLOW_OPS = new Set(['write', 'copy', 'move']);
 
-export function destinationOf(uri: string): string {
+function destinationOf(uri: string): string {
   const match = /^(file|process):\/\/([^/]*)/.exec(uri);
   if (match) return `node ${match[2]}`;
   return uri.replace(/^service:\/\//, 'service ');

@@ -44,7 +44,7 @@ export interface RunComparison {
 
 const OUTPUT_OPS = new Set(['write', 'copy', 'move', 'delete']);
 
-export function summarizeRun(stateDirs: readonly string[], selector: RunSelector): RunSummary {
+function summarizeRun(stateDirs: readonly string[], selector: RunSelector): RunSummary {
   const filter: QueryFilter = { traceId: selector.traceId, since: selector.since, until: selector.until };
   // Newest first, so the first record seen for a resource is its latest.
   const { records } = queryRecords(stateDirs, filter, Number.MAX_SAFE_INTEGER, 1);

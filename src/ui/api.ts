@@ -29,7 +29,7 @@ function required(params: URLSearchParams, name: string): string {
 }
 
 /** `abc…` (32 hex) is a trace id; `since..until` (ISO times) a window. */
-export function parseRunSelector(text: string): RunSelector {
+function parseRunSelector(text: string): RunSelector {
   if (/^[0-9a-f]{32}$/i.test(text)) return { traceId: text.toLowerCase() };
   const [since, until, extra] = text.split('..');
   const from = Date.parse(since ?? '');

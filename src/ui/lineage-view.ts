@@ -42,14 +42,14 @@ export interface LineageView {
 }
 
 /** Fill colours of the default confidentiality levels; other levels get `OTHER_LEVEL`. */
-export const CONFIDENTIALITY_COLOURS: Readonly<Record<string, string>> = {
+const CONFIDENTIALITY_COLOURS: Readonly<Record<string, string>> = {
   public: '#d9f2d9',
   internal: '#d6e6fa',
   confidential: '#fde3b8',
   secret: '#f8c8c8',
 };
-export const OTHER_LEVEL = '#e4d7f5';
-export const UNLABELED = '#eeeeee';
+const OTHER_LEVEL = '#e4d7f5';
+const UNLABELED = '#eeeeee';
 
 export function confidentialityColour(labels: PublicLabels | null): string {
   if (!labels) return UNLABELED;

@@ -6,10 +6,10 @@ import { chromium, type Browser } from 'playwright-core';
 import { repoRoot } from './spawn.js';
 
 export const chromiumPath = process.env['PROVENANT_CHROMIUM'] ?? '/usr/bin/chromium';
-export const artifactsDir = path.join(repoRoot, 'test-artifacts');
+const artifactsDir = path.join(repoRoot, 'test-artifacts');
 
 /** Flags for a machine without network: no background requests, no sandbox (CI runs as root). */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

@@ -10,7 +10,7 @@ import { confidentialityColour, type LineageView, type ViewEdge, type ViewNode }
 
 cytoscape.use(dagre);
 
-export const INITIAL_DEPTH = 2;
+const INITIAL_DEPTH = 2;
 /**
  * Above this many shown nodes, groups are left out and dagre ranks by longest path: compound
  * nodes and network-simplex ranking make layout of 1,000 nodes take seconds.
