@@ -1,5 +1,5 @@
 /**
- * Finds, reads and validates the configuration (design §Configuration).
+ * Finds, reads and validates the configuration.
  *
  * Resolution: `options.file` ?? `$PROVENANT_CONFIG` ?? `./provenant.yaml` when it exists ?? built-in
  * defaults. A file that was named explicitly (option or variable) but cannot be read is an error,

@@ -7,7 +7,7 @@
  * writer produced, so any change to a record, even whitespace, changes its leaf.
  */
 import { hash } from 'node:crypto';
-import type { PublicLabels } from '../provenance/labels.js';
+import type { FlowRecord } from '../engine/flow-record.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -34,30 +34,17 @@ export interface SegmentHeader {
   keyId: string | null;
 }
 
-export interface JournalRecord {
+/** A journal line: the writer's envelope around one engine `FlowRecord` (time as ISO text), and its leaf hash. */
+export type JournalRecord = Omit<FlowRecord, 'time'> & {
   seq: number;
   /** ISO 8601, UTC. */
   time: string;
   service: string;
   node: string;
   pid: number;
-  op: string;
-  resource: string;
-  sources: string[];
-  labels: PublicLabels;
-  decision?: string;
-  rule?: string;
-  reason?: string;
-  bytes?: number;
-  contentDigest?: string;
-  user?: string;
-  traceId?: string;
-  spanId?: string;
-  action?: string;
-  attributes?: Record<string, string | number | boolean>;
   /** Leaf hash (hex) of the record's canonical bytes. */
   hash: string;
-}
+};
 
 export interface Checkpoint {
   type: 'checkpoint';

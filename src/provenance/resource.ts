@@ -1,8 +1,9 @@
 /**
- * Resources: anything data is read from or written to, named by a URI (design §Vocabulary).
+ * Resources: anything data is read from or written to, named by a URI.
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
+import { resolve } from 'node:path';
 import { fileUri, type ResourceKind } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 
@@ -25,6 +26,9 @@ export interface Resource {
 }
 
 const DEFAULT_CAPACITY = 65_536;
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** `host:port` or `[v6 address]:port`, nothing else (a path has a slash or no port-like tail). */
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):([0-9]{1,5})$/i;
 
 export class ResourceRegistry {
   /** Evicted resources are simply made again (with a new id): ids are memo keys, never identities on disk. */
@@ -77,9 +81,16 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
   }
 
-  /** Parse a URI or an absolute path into a resource (CLI, config, public API). */
-  parse(uriOrPath: string): Resource {
-    if (uriOrPath.startsWith('/')) return this.file(uriOrPath);
+  /**
+   * Parse what a user names a resource by (CLI, public API): a URI (`scheme://…`), a `host:port`
+   * (a TCP origin; `[v6]:port` for IPv6), or else a file path, absolute or relative to `cwd`.
+   */
+  parse(uriOrPath: string, cwd: string = process.cwd()): Resource {
+    if (!URI_SCHEME.test(uriOrPath)) {
+      const origin = HOST_PORT.exec(uriOrPath);
+      if (origin) return this.tcp(stripBrackets(origin[1]).toLowerCase(), Number(origin[2]));
+      return this.file(resolve(cwd, uriOrPath));
+    }
     const url = new URL(uriOrPath);
     const scheme = url.protocol.slice(0, -1);
     switch (scheme) {

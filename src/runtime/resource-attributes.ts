@@ -1,4 +1,4 @@
-/** OTel resource attributes of this process (issue: service.name, host.name, process.pid, provenant.node). */
+/** OTel resource attributes of this process: service.name, host.name, process.pid, provenant.node. */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';

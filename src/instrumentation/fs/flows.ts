@@ -98,8 +98,8 @@ export class FsFlows {
     try {
       for (const [file, copy] of this.filePairs(source.path, destination.path)) {
         if (op === 'copy' && this.checkedCopies.delete(`${file}\0${copy}`)) continue;
-        const decision = this.engine.transfer(op, file, copy);
-        if (decision.kind === 'deny') return this.engine.deniedError(decision, this.engine.resources.file(copy));
+        const denied = this.engine.transfer(op, file, copy);
+        if (denied !== undefined) return denied;
       }
     } catch (error) {
       diag.warn(`provenant: recording ${op} ${source.path} → ${destination.path} failed; it proceeds`, error);
