@@ -13,8 +13,8 @@ import { toWireSpan, type FromWorker, type ToWorker, type WireSpan } from './wir
 
 const BATCH_DELAY_MS = 200;
 const MAX_BATCH = 512;
-/** Spans held while the worker is slow; beyond this they are dropped and counted. */
-const MAX_PENDING = 8192;
+/** Spans not yet confirmed (batched here or exporting); beyond this a slow collector costs spans, not memory. */
+const MAX_QUEUED = 8192;
 /** How long `forceFlush` (the API's shutdown) waits for the worker, start-up included. */
 const FORCE_FLUSH_TIMEOUT_MS = 10_000;
 
@@ -36,7 +36,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
   private closed = false;
   /** Spans posted to the worker. */
   private handed = 0;
-  /** Spans dropped because MAX_PENDING were already waiting. */
+  /** Spans dropped because MAX_QUEUED were already waiting. */
   private dropped = 0;
   private brokenReason: string | undefined;
   /** Why the last flush ended before the collector confirmed everything. */
@@ -63,7 +63,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.closed) return;
-    if (this.pending.length >= MAX_PENDING) {
+    if (this.pending.length + this.unsettled() >= MAX_QUEUED) {
       this.dropped++;
       return;
     }
@@ -78,7 +78,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
   /** Block until the worker has exported everything sent so far, within `budget`. */
   flushSync(budget: ExitFlushBudget): void {
     this.send();
-    if (this.settled() || this.brokenReason !== undefined) return;
+    if (this.unsettled() === 0 || this.brokenReason !== undefined) return;
     const state = this.status.waitWhileStarting(budget.startMs);
     if (state === 'starting') {
       this.unconfirmedReason = `the export worker had not started within ${budget.startMs} ms of exit`;
@@ -112,7 +112,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
   lossReport(): string | undefined {
     const exported = this.status.exported;
     const failed = this.status.failed;
-    const unconfirmed = this.handed - exported - failed;
+    const unconfirmed = this.unsettled();
     const lost = this.dropped + failed + unconfirmed;
     if (lost === 0) return undefined;
     const reasons: string[] = [];
@@ -127,9 +127,9 @@ export class WorkerSpanProcessor implements SpanProcessor {
     return `${lost} of ${lost + exported} spans were not exported: ${reasons.join('; ')}`;
   }
 
-  /** Every span handed to the worker has been confirmed or has failed: nothing to wait for. */
-  private settled(): boolean {
-    return this.status.exported + this.status.failed === this.handed;
+  /** Spans handed to the worker that the collector has neither confirmed nor refused yet. */
+  private unsettled(): number {
+    return this.handed - this.status.exported - this.status.failed;
   }
 
   private send(): void {
