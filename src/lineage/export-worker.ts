@@ -28,12 +28,13 @@ if (data.logLevel !== undefined && data.logLevel !== DiagLogLevel.NONE) diag.set
 
 const resource = resourceFromAttributes(data.resource);
 const status = new ExportStatus(data.status);
-// Loaded at once, not on the first export, and warmed up by an empty export (the transport
-// loads lazily and connects on first use): the app's exit budget is then spent on its spans only.
+// Loaded at once, not on the first export, and warmed up by an empty export: the transport
+// loads lazily, inside that call, and connects on first use. Ready only after it, so the app's
+// exit budget is spent on its spans only.
 const exporterReady: Promise<SpanExporter | undefined> = createExporter(data.protocol).then(
   (exporter) => {
-    status.markReady();
     exporter.export([], () => {});
+    status.markReady();
     return exporter;
   },
   (error: unknown) => {

@@ -51,10 +51,11 @@ export interface Runtime {
 
 const RUNTIME_KEY = Symbol.for('provenant.runtime');
 /**
- * At most 2 s exporting at exit, plus at most 5 s for an export worker still starting (an app
- * that ends in its first moments on a busy machine): an unreachable collector costs 2 s.
+ * At most 2 s exporting at exit: what an unreachable collector costs. Plus, only for an app that
+ * ends before its export worker is ready (in its first moments, on a busy machine), at most 10 s
+ * for the worker to get there: without it every span of such a run would be lost.
  */
-const EXIT_FLUSH_BUDGET = { startMs: 5000, exportMs: 2000 };
+const EXIT_FLUSH_BUDGET = { startMs: 10_000, exportMs: 2000 };
 
 type RuntimeGlobal = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
 

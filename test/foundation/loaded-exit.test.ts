@@ -34,6 +34,7 @@ beforeAll(() => {
   for (let i = 0; i < HOGS; i++) hogs.push(spawn(nodeBin, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 });
 
+// The timeout only bounds a failure: on a machine already busy before the hogs start, a run takes seconds.
 it(`every run's spans arrive with ${HOGS} CPU-bound processes beside the app`, async () => {
   receiverOf().reset();
   const dir = appDir({
@@ -53,4 +54,4 @@ it(`every run's spans arrive with ${HOGS} CPU-bound processes beside the app`, a
     new Set(spans.filter((span) => span.name === 'provenant.record').map((span) => span.attributes['run']));
   await receiverOf().waitForSpans((spans) => runsSeen(spans).size === RUNS);
   expect([...runsSeen(receiverOf().spans)].sort()).toEqual([...Array(RUNS).keys()]);
-}, 60_000);
+}, 120_000);
