@@ -6,7 +6,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { WorkerSpanProcessor } from '../../src/lineage/worker-span-processor.js';
 import { repoRoot } from '../helpers/spawn.js';
 
@@ -51,3 +51,20 @@ it('a collector that never answers: the excess is dropped, the rest unconfirmed,
   );
   await provider.shutdown();
 }, 30_000);
+
+it('an export worker that fails to start: its spans are reported lost with the reason', async () => {
+  const processor = new WorkerSpanProcessor(path.join(repoRoot, 'dist', 'lineage', 'no-such-worker.js'), {
+    provenantExportWorker: true,
+    protocol: 'grpc',
+    resource: {},
+  });
+  const provider = new TracerProvider({ spanProcessors: [processor] });
+  provider.getTracer('loss-test').startSpan('lost').end();
+  // The batch timer hands the span over; the worker's failure arrives as an event on this thread,
+  // after which an exit does not wait for the worker at all.
+  await vi.waitUntil(() => processor.lossReport()?.includes('failed'), { timeout: 10_000, interval: 10 });
+  processor.flushSync({ startMs: 60_000, exportMs: 60_000 });
+  expect(processor.lossReport()).toMatch(
+    /^1 of 1 spans were not exported: 1 because the export worker failed \(Cannot find module .*no-such-worker\.js.*\)$/s,
+  );
+});
