@@ -22,7 +22,7 @@ export class ExportStatus {
     this.cells = cells ?? new Int32Array(new SharedArrayBuffer(CELLS * Int32Array.BYTES_PER_ELEMENT));
   }
 
-  /** Worker: the exporter is loaded; exports can start at once. */
+  /** Worker: the exporter and its transport are loaded; exports can start at once. */
   markReady(): void {
     this.setState(READY);
   }
