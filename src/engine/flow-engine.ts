@@ -26,6 +26,7 @@ import { decideFlow } from './decisions.js';
 import { FileProvenance, type FileIdentity } from './file-provenance.js';
 import { exceedsDefaults, storeUnavailableDecision } from './store-unavailable.js';
 import { OwnProvenance } from './own-provenance.js';
+import { ProcessWide } from './process-wide.js';
 import { FlowRecorder, type FlowOptions, type RecorderParts } from './recorder.js';
 import { runtimeLabelRule } from './runtime-labels.js';
 
@@ -65,7 +66,7 @@ export class FlowEngine {
   private readonly own: OwnProvenance;
   private readonly recorder: FlowRecorder;
   /** Everything any context of this process has read: what a dump of the whole process holds. */
-  private processWide: ProvenanceSet;
+  private readonly processWide: ProcessWide;
 
   constructor(parts: FlowEngineParts) {
     this.schema = parts.schema;
@@ -74,7 +75,7 @@ export class FlowEngine {
     this.contexts = parts.contexts;
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
-    this.processWide = parts.sets.empty;
+    this.processWide = new ProcessWide(parts.sets);
     this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) => {
       const policy = parts.policy.current;
       const own = this.own.of(resource, parts.sets.empty, policy);
@@ -219,7 +220,7 @@ export class FlowEngine {
     if (isInternal()) return undefined;
     const resource = this.file(absolutePath);
     const policy = this.policy.current;
-    const data = this.processWide;
+    const data = this.processWide.data();
     let decision = this.decideWrite(policy, data, resource);
     try {
       if (decision.kind !== 'deny' && !this.files.persist(resource, data, undefined))
@@ -364,7 +365,7 @@ export class FlowEngine {
     }
     const fromResource = this.own.of(resource, incoming, policy);
     const after = this.sets.union(before, fromResource);
-    this.processWide = this.sets.union(this.processWide, fromResource);
+    this.processWide.note(fromResource);
     ctx.provenance = after;
     memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
     if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {
