@@ -39,6 +39,9 @@ export class FileProvenance {
   private readonly none: FileState;
   /** Writes whose provenance only this process knows (reported with the denials it causes). */
   unpersistedWrites = 0;
+  /** Of those, the ones not yet reported since the store last worked (takeUnreported). */
+  private unreported = 0;
+  private storeWorkedAgain = false;
 
   constructor(
     private readonly sets: ProvenanceSets,
@@ -91,11 +94,22 @@ export class FileProvenance {
     } catch (error) {
       this.unpersisted.merge(file, added);
       this.unpersistedWrites++;
+      this.unreported++;
       diag.warn(`provenant: the provenance of ${file.path} could not be saved in the node-local store; only this process knows it`, error);
       return false;
     }
     this.merged.set(file, data.id);
+    if (this.unreported > 0) this.storeWorkedAgain = true;
     return true;
+  }
+
+  /** Once a merge has succeeded after failures: how many writes the store could not persist before it (then 0). */
+  takeUnreported(): number {
+    if (!this.storeWorkedAgain) return 0;
+    const count = this.unreported;
+    this.unreported = 0;
+    this.storeWorkedAgain = false;
+    return count;
   }
 
   /**

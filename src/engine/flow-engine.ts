@@ -24,7 +24,7 @@ import { recordApplicationEvent, type ApplicationEvent } from './application-eve
 import { memoOf } from './context-memo.js';
 import { decideFlow } from './decisions.js';
 import { FileProvenance, type FileIdentity } from './file-provenance.js';
-import { exceedsDefaults, storeUnavailableDecision } from './store-unavailable.js';
+import { exceedsDefaults, STORE_UNAVAILABLE_RULE, storeUnavailableDecision, UNPERSISTED_ATTRIBUTE } from './store-unavailable.js';
 import { OwnProvenance } from './own-provenance.js';
 import { ProcessWide } from './process-wide.js';
 import { FlowRecorder, type FlowOptions, type RecorderParts } from './recorder.js';
@@ -137,6 +137,8 @@ export class FlowEngine {
       if (decision.kind !== 'deny' && !this.files.persist(resource, data, repeated ? undefined : span)) {
         decision = this.unpersistedDecision(policy, data, decision);
         if (decision.kind !== 'allow') this.recordWrite(ctx, resource, data, decision, bytes, options);
+      } else if (decision.kind !== 'deny') {
+        this.reportUnpersisted(ctx);
       }
     } catch (error) {
       // Recording fails open (the decision stands); a policy fault already failed closed in decideFlow().
@@ -316,6 +318,27 @@ export class FlowEngine {
   private unpersistedDecision(policy: CompiledPolicy, data: ProvenanceSet, decision: Decision): Decision {
     if (!exceedsDefaults(data.labels, policy.defaults)) return decision;
     return storeUnavailableDecision(policy.mode, this.files.unpersistedWrites);
+  }
+
+  /**
+   * The store persists again: the journal gets a record counting the writes whose provenance it
+   * could not save meanwhile (the disk that was full usually holds the journal too, which is
+   * writable again now).
+   */
+  private reportUnpersisted(ctx: FlowContext): void {
+    const count = this.files.takeUnreported();
+    if (count === 0) return;
+    this.recorder.record({
+      ctx,
+      span: 'provenant.record',
+      op: 'record',
+      resource: this.resources.process(process.pid),
+      data: this.sets.empty,
+      decision: ALLOW,
+      options: { attributes: { [UNPERSISTED_ATTRIBUTE]: count } },
+      links: [],
+      action: STORE_UNAVAILABLE_RULE,
+    });
   }
 
   private recordWrite(

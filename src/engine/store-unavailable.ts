@@ -8,6 +8,8 @@ import type { Labels } from '../provenance/labels.js';
 import type { Decision } from '../policy/types.js';
 
 export const STORE_UNAVAILABLE_RULE = 'store-unavailable';
+/** Attribute of the record written once the store works again: how many writes it could not persist. */
+export const UNPERSISTED_ATTRIBUTE = 'provenant.unpersisted_writes';
 
 /** Data more confidential than the configured defaults, or tagged. */
 export function exceedsDefaults(labels: Labels, defaults: Labels): boolean {

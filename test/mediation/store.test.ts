@@ -3,7 +3,7 @@
 // turns into a later false allow (tiny tmpfs), and a 0-byte journal segment left by a start on
 // a full disk does not fail `provenant verify`. Real processes under the preload, enforce mode.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,19 @@ describe('a stored level this process does not know', () => {
 
 const isRoot = process.getuid?.() === 0;
 
+/** Write `file` until the file system holding it has no space left. */
+function fillUp(file: string): void {
+  const fd = openSync(file, 'w');
+  const chunk = Buffer.alloc(16 * 1024);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe('a full disk', () => {
   it.skipIf(!isRoot)(
     '(needs root to mount a tmpfs) labelled data whose provenance cannot be saved is not written; unlabelled data is, and its provenance is kept in memory',
@@ -120,6 +133,11 @@ describe('a full disk', () => {
           { op: 'readInFreshContext', path: ws.abs('out/public/copy.txt') },
           { op: 'read', path: ws.abs('secret/a.txt') },
           { op: 'write', path: ws.abs('out/secret/x.txt') },
+          // Space again: the next write persists, and the journal counts the writes that could not.
+          { op: 'freeDisk', dir: stateDir },
+          // The journal retries a failed disk at most once a second.
+          { op: 'sleep', ms: '1100' },
+          { op: 'write', path: ws.abs('out/secret/y.txt') },
         ]);
         expect(results).toEqual([
           OK,
@@ -128,10 +146,24 @@ describe('a full disk', () => {
           { ok: true, sources: [ws.uri('out/public/copy.txt'), ws.uri('out/public/input.txt')] },
           { ok: true, bytes: 20 },
           denied('store-unavailable'),
+          OK,
+          OK,
+          OK,
         ]);
         expect(existsSync(ws.abs('out/secret/x.txt'))).toBe(false);
+        expect(ws.stored('out/secret/y.txt')?.labels.tags).toEqual(['pii']);
+        const records = readdirSync(path.join(stateDir, 'journal')).flatMap((segment) =>
+          readFileSync(path.join(stateDir, 'journal', segment), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as { action?: string; attributes?: Record<string, unknown> }),
+        );
+        expect(records.filter((record) => record.action === 'store-unavailable').map((record) => record.attributes)).toEqual([
+          { 'provenant.unpersisted_writes': 2 },
+        ]);
 
-        // A process started on the full disk: its journal cannot even hold a header, and verify still passes.
+        // A process started on a full disk: its journal cannot even hold a header, and verify still passes.
+        fillUp(path.join(stateDir, 'filler'));
         expect(await ws.steps([{ op: 'read', path: ws.abs('secret/a.txt') }])).toEqual([{ ok: true, bytes: 20 }]);
         const verify = await runNode({ args: [cli, 'verify', '--state', stateDir] });
         expect(verify.code, verify.stdout + verify.stderr).toBe(0);

@@ -73,6 +73,9 @@ const operations = {
   }),
   heapSnapshot: ({ path }) => void v8.writeHeapSnapshot(path),
   writeReport: ({ path }) => void process.report.writeReport(path),
+  freeDisk: ({ dir }) => fs.unlinkSync(`${dir}/filler`),
+  /** Wait (the journal retries a failed disk at most once a second). */
+  sleep: ({ ms }) => new Promise((resolve) => setTimeout(resolve, Number(ms))),
   /** What a fresh flow context holds after reading `path`: the file's provenance as this process knows it. */
   readInFreshContext: ({ path }) =>
     provenant.run(() => {
