@@ -51,6 +51,8 @@ interface WitnessView {
   busy: boolean;
   /** Stops submissions: the witness disagrees with this log (split view) in a way retries cannot fix. */
   stopped: boolean;
+  /** The flush generation in which an attempt last finished (succeeded or failed). */
+  tried: number;
 }
 
 interface LogState {
@@ -67,6 +69,8 @@ const data = workerData as WitnessWorkerData;
 const witnesses: Witness[] = data.witnesses.map((w) => ({ url: w.url.replace(/\/+$/, ''), vkey: parseVkey(w.vkey) }));
 const logs = new Map<string, LogState>();
 let flushFlags: Int32Array[] = [];
+/** Incremented by each flush: every witness behind gets one attempt before the flush settles. */
+let generation = 0;
 
 function post(message: FromWitnessWorker): void {
   parentPort?.postMessage(message);
@@ -75,6 +79,14 @@ function post(message: FromWitnessWorker): void {
 parentPort?.on('message', (message: ToWitnessWorker) => {
   if (message.type === 'flush') {
     flushFlags.push(message.flag);
+    generation++;
+    // Witnesses waiting out a backoff are tried now: this may be the process's last chance.
+    for (const log of logs.values())
+      for (const [w, view] of log.views) {
+        if (view.busy || view.stopped || view.size >= log.latest.size) continue;
+        clearTimeout(view.timer);
+        void submit(log, w, view);
+      }
     settleFlushes();
     return;
   }
@@ -82,7 +94,7 @@ parentPort?.on('message', (message: ToWitnessWorker) => {
   let log = logs.get(checkpoint.origin);
   if (!log) {
     log = { latest: checkpoint, peaks: new Map([[0, []]]), views: new Map(), cosignatures: new Map(), written: -1 };
-    for (const w of witnesses) log.views.set(w, { size: 0, retryMs: RETRY_MIN_MS, timer: undefined, busy: false, stopped: false });
+    for (const w of witnesses) log.views.set(w, { size: 0, retryMs: RETRY_MIN_MS, timer: undefined, busy: false, stopped: false, tried: 0 });
     logs.set(checkpoint.origin, log);
   }
   log.latest = checkpoint;
@@ -90,14 +102,14 @@ parentPort?.on('message', (message: ToWitnessWorker) => {
   for (const [w, view] of log.views) if (!view.busy && !view.timer) void submit(log, w, view);
 });
 
-/** Pending work: a witness that is neither stopped nor up to date with its log's newest checkpoint. */
+/** Idle: every witness is up to date, stopped, or has had its attempt since the last flush began. */
 function idle(): boolean {
   for (const log of logs.values())
-    for (const view of log.views.values()) if (view.busy || (!view.stopped && view.size < log.latest.size && view.retryMs === RETRY_MIN_MS)) return false;
+    for (const view of log.views.values()) if (view.busy || (!view.stopped && view.size < log.latest.size && view.tried < generation)) return false;
   return true;
 }
 
-/** A flush waits for work that can finish now; witnesses in backoff (down) do not hold it up. */
+/** A flush waits for one attempt per witness; a witness that is down does not hold it up longer. */
 function settleFlushes(): void {
   if (!idle()) return;
   for (const flag of flushFlags) {
@@ -114,6 +126,7 @@ async function submit(log: LogState, witness: Witness, view: WitnessView): Promi
   view.busy = true;
   try {
     const outcome = await attempt(log, witness, view, target);
+    if (outcome !== 'again') view.tried = generation;
     if (outcome === 'retry') {
       view.timer = setTimeout(() => void submit(log, witness, view), view.retryMs);
       view.retryMs = Math.min(view.retryMs * 2, RETRY_MAX_MS);
