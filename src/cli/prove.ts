@@ -2,11 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCheckpointText } from '../journal/checkpoint.js';
-import { RECORD_PREFIX, recordSeq, splitRecordLine } from '../journal/format.js';
-import { findLog, latestCheckpoint, listLogs } from '../journal/logs.js';
+import { findLog, latestCheckpoint, listLogs, readRecord } from '../journal/logs.js';
 import { inclusionProof } from '../journal/merkle.js';
 import { parseNote } from '../journal/note.js';
-import { forEachLine, readLeaves } from '../journal/read.js';
+import { readLeaves } from '../journal/read.js';
 import { formatProof } from '../journal/tlog-proof.js';
 import type { CliCommand } from './command.js';
 import { commonOptions, parsePositiveInt, STATE_HELP, stateDirs, UsageError, withUsage } from './journal-args.js';
@@ -44,7 +43,7 @@ export const prove: CliCommand = {
         return 1;
       }
       const paths = log.segments.map((s) => s.path);
-      const record = recordBytes(paths, seq);
+      const record = readRecord(log, seq);
       const leaves = readLeaves(paths, 0, size);
       if (!record || leaves.length !== size) {
         process.stderr.write(`provenant: log ${log.header.log} is damaged (run provenant verify)\n`);
@@ -56,17 +55,3 @@ export const prove: CliCommand = {
       return 0;
     }),
 };
-
-function recordBytes(segments: readonly string[], seq: number): Buffer | undefined {
-  let found: Buffer | undefined;
-  for (const path of segments) {
-    forEachLine(path, (line, terminated) => {
-      if (!terminated || !line.startsWith(RECORD_PREFIX) || recordSeq(line) !== seq) return;
-      const parts = splitRecordLine(line);
-      if (parts) found = Buffer.from(parts.canonical);
-      return false;
-    });
-    if (found) return found;
-  }
-  return undefined;
-}

@@ -19,6 +19,8 @@ export interface FlowEvent {
   decision?: DecisionKind;
   rule?: string;
   reason?: string;
+  /** Digest of the compiled policy in force (`sha256:<hex>`), so the decision can be replayed. */
+  policy?: string;
   bytes?: number;
   /** Digest of the content, `<algorithm>:<hex>`, when journal.contentHash is on and the bytes were at hand. */
   contentDigest?: string;

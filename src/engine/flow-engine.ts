@@ -455,7 +455,8 @@ export class FlowEngine {
       if (decision?.rule) attributes['provenant.rule'] = decision.rule;
       if (decision?.reason && decision.kind !== 'allow') attributes['provenant.reason'] = decision.reason;
       if (bytes !== undefined) attributes['provenant.bytes'] = bytes;
-      if (recordedUser !== undefined) attributes['enduser.id'] = recordedUser;
+      // Semantic conventions: a pseudonymised user is `enduser.pseudo.id`, never `enduser.id`.
+      if (recordedUser !== undefined) attributes[this.parts.recordUser ? 'enduser.pseudo.id' : 'enduser.id'] = recordedUser;
       const spanLinks: Link[] = links.map((link) => ('context' in link ? link : { context: link }));
       spanContext = this.parts.lineage.emit(name, attributes, spanLinks, this.parentFor(ctx));
       if (ctx.kind !== 'process' && ctx.parentSpan === undefined) ctx.parentSpan = spanContext;
@@ -470,6 +471,7 @@ export class FlowEngine {
     if (decision) event.decision = decision.kind;
     if (decision?.rule) event.rule = decision.rule;
     if (decision?.reason && decision.kind !== 'allow') event.reason = decision.reason;
+    event.policy = this.parts.policy.current.digest;
     if (bytes !== undefined) event.bytes = bytes;
     if (recordedUser !== undefined) event.user = recordedUser;
     if (action !== undefined) event.action = action;

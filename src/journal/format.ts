@@ -63,6 +63,8 @@ export interface JournalRecord {
   decision?: string;
   rule?: string;
   reason?: string;
+  /** Digest of the policy that decided this flow; its source is in `<state>/policies/`. */
+  policy?: string;
   bytes?: number;
   contentDigest?: string;
   user?: string;

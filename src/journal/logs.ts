@@ -3,7 +3,7 @@
  * its first header names its origin and key. Used by the commands that print or prove from logs.
  */
 import { readFileSync } from 'node:fs';
-import { CHECKPOINT_PREFIX, HEADER_PREFIX, type CheckpointLine, type SegmentHeader } from './format.js';
+import { CHECKPOINT_PREFIX, HEADER_PREFIX, RECORD_PREFIX, recordSeq, splitRecordLine, type CheckpointLine, type SegmentHeader } from './format.js';
 import { forEachLine, listSegments, type SegmentRef } from './read.js';
 import { cosignedPath } from './verify.js';
 
@@ -60,4 +60,19 @@ export function latestCheckpoint(log: LogFiles): string | undefined {
     // No cosigned copy: the log's own note.
   }
   return latest;
+}
+
+/** The exact bytes of record `seq` of a log (its line without the hash member). */
+export function readRecord(log: LogFiles, seq: number): Buffer | undefined {
+  let found: Buffer | undefined;
+  for (const segment of log.segments) {
+    forEachLine(segment.path, (line, terminated) => {
+      if (!terminated || !line.startsWith(RECORD_PREFIX) || recordSeq(line) !== seq) return;
+      const parts = splitRecordLine(line);
+      if (parts) found = Buffer.from(parts.canonical);
+      return false;
+    });
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -190,6 +190,7 @@ class Writer implements JournalWriter {
       decision: event.decision,
       rule: event.rule,
       reason: event.reason,
+      policy: event.policy,
       bytes: event.bytes,
       contentDigest: event.contentDigest,
       user: event.user,

@@ -19,12 +19,14 @@ import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
+import { keepPolicy } from '../journal/policies.js';
 import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
+import type { CompiledPolicy } from '../policy/types.js';
 import { FlowContexts } from '../provenance/context.js';
 import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
@@ -89,7 +91,16 @@ function createRuntime(
   journalKey: SigningKey | undefined,
 ): Runtime {
   // The holder reports rejected reloads through diag itself.
-  const policy = new PolicyHolder({ config, env });
+  // Each policy the journal names is kept by its digest, so its decisions can be replayed.
+  const keep = (compiled: CompiledPolicy): void => {
+    if (config.mode === 'off' || !config.journal.enabled) return;
+    try {
+      keepPolicy(stateDir, compiled.digest, compiled.source);
+    } catch (error) {
+      diag.warn(`provenant: cannot keep policy ${compiled.digest} under ${stateDir}; its decisions cannot be replayed`, error);
+    }
+  };
+  const policy = new PolicyHolder({ config, env, onReload: keep });
   const schema = policy.schema;
   const resources = new ResourceRegistry(config.node);
   const sets = new ProvenanceSets(schema.neutral);
@@ -103,6 +114,7 @@ function createRuntime(
     // The store falls back to memory and the journal counts lost records: flows are still decided.
     diag.warn(`provenant: state dir ${stateDir} is unusable; provenance is kept in memory and journal records are lost`, error);
   }
+  keep(policy.current);
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)

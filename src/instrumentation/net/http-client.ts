@@ -20,6 +20,7 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patches } from './patches.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { asHttpOwned } from './socket.js';
+import { redactUrl } from '../../provenance/url-redaction.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 
@@ -214,7 +215,7 @@ function requestTarget(args: readonly unknown[], module: Protocol): RequestTarge
         'server.address': host,
         'server.port': port,
         'http.request.method': optionText(merged['method'], 'GET').toUpperCase(),
-        'url.full': `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+        'url.full': redactUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`),
       },
     };
   } catch {
