@@ -46,7 +46,8 @@ export const witness: CliCommand = {
           throw new UsageError(`--log-key: ${(error as Error).message}`);
         }
       });
-      if (logKeys.length === 0 || logKeys.some((k) => k.type !== SIG_ED25519)) throw new UsageError('--log-key needs Ed25519 (type 0x01) log vkeys');
+      if (logKeys.length === 0 || logKeys.some((k) => k.type !== SIG_ED25519))
+        throw new UsageError('--log-key needs Ed25519 (type 0x01) log vkeys');
       const server = new WitnessServer({ stateDir: values.state, name: values.name ?? `provenant-witness/${hostname()}`, logKeys });
       const http = await server.listen(Number(listen[2]), listen[1].replace(/^\[|\]$/g, ''));
       const address = http.address();

@@ -3,7 +3,15 @@
  * its first header names its origin and key. Used by the commands that print or prove from logs.
  */
 import { readFileSync } from 'node:fs';
-import { CHECKPOINT_PREFIX, HEADER_PREFIX, RECORD_PREFIX, recordSeq, splitRecordLine, type CheckpointLine, type SegmentHeader } from './format.js';
+import {
+  CHECKPOINT_PREFIX,
+  HEADER_PREFIX,
+  RECORD_PREFIX,
+  recordSeq,
+  splitRecordLine,
+  type CheckpointLine,
+  type SegmentHeader,
+} from './format.js';
 import { forEachLine, listSegments, type SegmentRef } from './read.js';
 import { cosignedPath } from './verify.js';
 

@@ -17,7 +17,13 @@ export interface TlogProof {
 }
 
 export function formatProof(proof: TlogProof): string {
-  return [HEADER, `extra ${proof.record.toString('base64')}`, `index ${proof.index}`, ...proof.proof.map((h) => h.toString('base64'))].join('\n') + '\n\n' + proof.note;
+  return (
+    [HEADER, `extra ${proof.record.toString('base64')}`, `index ${proof.index}`, ...proof.proof.map((h) => h.toString('base64'))].join(
+      '\n',
+    ) +
+    '\n\n' +
+    proof.note
+  );
 }
 
 export function parseProof(text: string): TlogProof {
@@ -53,7 +59,8 @@ export function verifyProof(proof: TlogProof, logKey: Vkey, witnessKeys: readonl
   if (checkpoint.origin !== logKey.name && !checkpoint.origin.startsWith(logKey.name + '/'))
     throw new NoteError(`checkpoint origin ${checkpoint.origin} is not a log of key ${logKey.name}`);
   const signature = checkNoteSignature(note, logKey);
-  if (signature !== 'valid') throw new NoteError(signature === 'absent' ? `checkpoint is not signed by ${logKey.name}` : 'log signature does not verify');
+  if (signature !== 'valid')
+    throw new NoteError(signature === 'absent' ? `checkpoint is not signed by ${logKey.name}` : 'log signature does not verify');
   const cosigners: string[] = [];
   for (const key of witnessKeys) {
     const result = checkCosignature(note, key);

@@ -106,7 +106,11 @@ export function verifyJournal(stateDirs: readonly string[], options: VerifyOptio
     }
     const found = listSegments([dir]);
     if (found.length === 0)
-      failures.push({ file: dir, seq: null, message: 'no journal segments: nothing here to verify (wrong --state, or the journal was deleted)' });
+      failures.push({
+        file: dir,
+        seq: null,
+        message: 'no journal segments: nothing here to verify (wrong --state, or the journal was deleted)',
+      });
     refs.push(...found);
   }
   const held = new Map<string, HeldCheckpoint[]>();
@@ -249,7 +253,10 @@ class LogVerifier {
     if (!line.startsWith(HEADER_PREFIX)) throw new SegmentFailure(null, 'first line is not a segment header');
     const header = parseJson<SegmentHeader>(line, null, 'header');
     if (header.version !== FORMAT_VERSION)
-      throw new SegmentFailure(null, `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`);
+      throw new SegmentFailure(
+        null,
+        `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`,
+      );
     if (!Number.isSafeInteger(header.firstSeq) || !Number.isSafeInteger(header.index) || typeof header.log !== 'string')
       throw new SegmentFailure(null, 'header lacks log, firstSeq or index');
     if (header.segment !== file)
@@ -322,7 +329,9 @@ class LogVerifier {
     if (seq !== this.nextSeq) {
       throw new SegmentFailure(
         this.nextSeq,
-        seq === undefined ? 'record without a sequence number' : `expected seq ${this.nextSeq}, found ${seq} (record deleted, inserted or reordered)`,
+        seq === undefined
+          ? 'record without a sequence number'
+          : `expected seq ${this.nextSeq}, found ${seq} (record deleted, inserted or reordered)`,
       );
     }
     const parts = splitRecordLine(line);
@@ -345,7 +354,8 @@ class LogVerifier {
 
   private checkpoint(line: string, origin: string): void {
     const parsed = parseJson<CheckpointLine>(line, this.covered + 1, 'checkpoint');
-    const bad = (message: string): SegmentFailure => new SegmentFailure(this.covered + 1, `checkpoint at tree size ${this.tree.size}: ${message}`);
+    const bad = (message: string): SegmentFailure =>
+      new SegmentFailure(this.covered + 1, `checkpoint at tree size ${this.tree.size}: ${message}`);
     if (typeof parsed.note !== 'string' || !['segment', 'log', null].includes(parsed.closes)) throw bad('malformed checkpoint line');
     let body: CheckpointBody;
     try {
@@ -353,7 +363,9 @@ class LogVerifier {
         const note = parseNote(parsed.note);
         const signature = checkNoteSignature(note, this.vkey);
         if (signature !== 'valid')
-          throw bad(signature === 'absent' ? `not signed by the log key ${this.vkey.name}` : 'signature does not verify (forged checkpoint)');
+          throw bad(
+            signature === 'absent' ? `not signed by the log key ${this.vkey.name}` : 'signature does not verify (forged checkpoint)',
+          );
         body = parseCheckpointText(note.text);
       } else {
         body = parseCheckpointText(parsed.note);
@@ -408,15 +420,24 @@ class LogVerifier {
       let valid = 0;
       for (const key of keys) {
         const result = checkCosignature(note, key);
-        if (result.status === 'invalid') this.failures.push({ file, seq: null, message: `${source}: cosignature of ${key.name} does not verify` });
+        if (result.status === 'invalid')
+          this.failures.push({ file, seq: null, message: `${source}: cosignature of ${key.name} does not verify` });
         if (result.status === 'valid') valid++;
       }
       if (valid >= quorum && body.size <= this.tree.size) best = Math.max(best ?? 0, body.size);
     }
     if (best === null)
-      this.failures.push({ file, seq: null, message: `no checkpoint of this log is cosigned by ${quorum} of the ${keys.length} witness key(s)` });
+      this.failures.push({
+        file,
+        seq: null,
+        message: `no checkpoint of this log is cosigned by ${quorum} of the ${keys.length} witness key(s)`,
+      });
     else if (best < this.tree.size)
-      this.warnings.push({ file, seq: best + 1, message: `${this.tree.size - best} record(s) after the last witnessed checkpoint (size ${best})` });
+      this.warnings.push({
+        file,
+        seq: best + 1,
+        message: `${this.tree.size - best} record(s) after the last witnessed checkpoint (size ${best})`,
+      });
     return best;
   }
 }

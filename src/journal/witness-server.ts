@@ -13,7 +13,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';
 import { EMPTY_ROOT, verifyConsistency } from './merkle.js';
-import { checkNoteSignature, cosign, formatNote, formatVkey, NoteError, parseNote, rawPublicKey, signatureLine, SIG_COSIGNATURE, type Note, type Vkey } from './note.js';
+import {
+  checkNoteSignature,
+  cosign,
+  formatNote,
+  formatVkey,
+  NoteError,
+  parseNote,
+  rawPublicKey,
+  signatureLine,
+  SIG_COSIGNATURE,
+  type Note,
+  type Vkey,
+} from './note.js';
 import { parseAddCheckpoint, SIZE_CONTENT_TYPE } from './tlog-witness.js';
 
 export interface WitnessOptions {
@@ -68,7 +80,8 @@ export class WitnessServer {
     request.on('end', () => {
       if (bytes > MAX_BODY_BYTES) return reply(response, 400, 'request body too large\n');
       const url = request.url ?? '/';
-      if (request.method === 'POST' && url === '/add-checkpoint') return this.addCheckpoint(Buffer.concat(chunks).toString('utf8'), response);
+      if (request.method === 'POST' && url === '/add-checkpoint')
+        return this.addCheckpoint(Buffer.concat(chunks).toString('utf8'), response);
       const monitored = /^\/([0-9a-f]{64})\/checkpoint$/.exec(url);
       if (request.method === 'GET' && monitored) return this.checkpoint(monitored[1], response);
       reply(response, 404, 'not found\n');
@@ -96,7 +109,8 @@ export class WitnessServer {
     const stored = this.state[checkpoint.origin];
     const storedSize = stored?.size ?? 0;
     if (request.oldSize !== storedSize) return reply(response, 409, `${storedSize}\n`, SIZE_CONTENT_TYPE);
-    if (checkpoint.size === 0 && !checkpoint.root.equals(EMPTY_ROOT)) return reply(response, 422, 'a tree of size 0 must have the empty root\n');
+    if (checkpoint.size === 0 && !checkpoint.root.equals(EMPTY_ROOT))
+      return reply(response, 422, 'a tree of size 0 must have the empty root\n');
     const consistent =
       request.oldSize === 0
         ? request.proof.length === 0

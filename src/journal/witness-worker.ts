@@ -94,18 +94,23 @@ parentPort?.on('message', (message: ToWitnessWorker) => {
   let log = logs.get(checkpoint.origin);
   if (!log) {
     log = { latest: checkpoint, peaks: new Map([[0, []]]), views: new Map(), cosignatures: new Map(), written: -1 };
-    for (const w of witnesses) log.views.set(w, { size: 0, retryMs: RETRY_MIN_MS, timer: undefined, busy: false, stopped: false, tried: 0 });
+    for (const w of witnesses)
+      log.views.set(w, { size: 0, retryMs: RETRY_MIN_MS, timer: undefined, busy: false, stopped: false, tried: 0 });
     logs.set(checkpoint.origin, log);
   }
   log.latest = checkpoint;
-  log.peaks.set(checkpoint.size, checkpoint.peaks.map((p) => Buffer.from(p, 'base64')));
+  log.peaks.set(
+    checkpoint.size,
+    checkpoint.peaks.map((p) => Buffer.from(p, 'base64')),
+  );
   for (const [w, view] of log.views) if (!view.busy && !view.timer) void submit(log, w, view);
 });
 
 /** Idle: every witness is up to date, stopped, or has had its attempt since the last flush began. */
 function idle(): boolean {
   for (const log of logs.values())
-    for (const view of log.views.values()) if (view.busy || (!view.stopped && view.size < log.latest.size && view.tried < generation)) return false;
+    for (const view of log.views.values())
+      if (view.busy || (!view.stopped && view.size < log.latest.size && view.tried < generation)) return false;
   return true;
 }
 
@@ -168,17 +173,30 @@ async function attempt(log: LogState, witness: Witness, view: WitnessView, targe
     const size = parseSizeBody(response.body);
     if (size === undefined || size === old) return 'retry';
     if (size > log.latest.size) {
-      splitView(view, witness, target, `it holds a checkpoint of size ${size} for this log, larger than any this process signed (${log.latest.size})`);
+      splitView(
+        view,
+        witness,
+        target,
+        `it holds a checkpoint of size ${size} for this log, larger than any this process signed (${log.latest.size})`,
+      );
       return 'done';
     }
     view.size = size;
     return 'again';
   }
   if (response.status === 422 && old > 0) {
-    splitView(view, witness, target, `it rejects the consistency proof from size ${old}, the size it reported: its checkpoint of that size is not this log's`);
+    splitView(
+      view,
+      witness,
+      target,
+      `it rejects the consistency proof from size ${old}, the size it reported: its checkpoint of that size is not this log's`,
+    );
     return 'done';
   }
-  post({ type: 'problem', message: `witness ${witness.url} refused checkpoint ${target.origin} size ${target.size}: HTTP ${response.status} ${response.body.trim().slice(0, 200)}` });
+  post({
+    type: 'problem',
+    message: `witness ${witness.url} refused checkpoint ${target.origin} size ${target.size}: HTTP ${response.status} ${response.body.trim().slice(0, 200)}`,
+  });
   return 'retry';
 }
 
@@ -206,7 +224,7 @@ function acceptCosignature(note: string, body: string, witness: Witness): NoteSi
 /** Keeps the newest cosigned checkpoint of the log, with every cosignature collected for it. */
 function keep(log: LogState, target: WireCheckpoint, cosignature: NoteSignature): void {
   let collected = log.cosignatures.get(target.size);
-  if (!collected) log.cosignatures.set(target.size, (collected = new Map()));
+  if (!collected) log.cosignatures.set(target.size, (collected = new Map<string, NoteSignature>()));
   collected.set(cosignature.name, cosignature);
   if (target.size < log.written || target.segments.length === 0) return;
   const note = parseNote(target.note);

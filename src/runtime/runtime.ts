@@ -119,7 +119,8 @@ function createRuntime(
   const tracing = enabled
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
     : undefined;
-  const witnesses = enabled && config.journal.enabled && config.journal.witnesses.length > 0 ? new WitnessClient(config.journal.witnesses) : undefined;
+  const witnesses =
+    enabled && config.journal.enabled && config.journal.witnesses.length > 0 ? new WitnessClient(config.journal.witnesses) : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
       ? openJournal({
@@ -237,7 +238,8 @@ function checkWitnessKeys(config: ProvenantConfig): void {
     } catch (error) {
       throw new ConfigError(`journal.witnesses ${witness.url}: ${(error as Error).message}`, config.file);
     }
-    if (type !== SIG_COSIGNATURE) throw new ConfigError(`journal.witnesses ${witness.url}: vkey is not a cosignature (type 0x04) key`, config.file);
+    if (type !== SIG_COSIGNATURE)
+      throw new ConfigError(`journal.witnesses ${witness.url}: vkey is not a cosignature (type 0x04) key`, config.file);
   }
 }
 

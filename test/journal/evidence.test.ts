@@ -75,7 +75,12 @@ function noteSignedBy(note: string, vkey: string): boolean {
 
 /** RFC 6962 §2.1.1 inclusion, recomputed from the proof bottom-up. */
 function rootFromInclusion(index: number, size: number, leaf: Buffer, proof: Buffer[]): Buffer {
-  const node = (l: Buffer, r: Buffer) => createHash('sha256').update(Buffer.from([1])).update(l).update(r).digest();
+  const node = (l: Buffer, r: Buffer) =>
+    createHash('sha256')
+      .update(Buffer.from([1]))
+      .update(l)
+      .update(r)
+      .digest();
   let fn = index;
   let sn = size - 1;
   let r = leaf;
@@ -155,7 +160,13 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     writeFileSync(keyFile, owner.privatePem);
     const config = path.join(out, 'provenant.yaml');
     writeFileSync(config, 'service: clinic\nnode: n1\njournal: { repeatWindowMs: 0, checkpointEvery: 4 }\n');
-    const result = await runApp({ PROVENANT_STATE_DIR: stateDir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config, OUT: out, FILES: '10' });
+    const result = await runApp({
+      PROVENANT_STATE_DIR: stateDir,
+      PROVENANT_JOURNAL_KEY: keyFile,
+      PROVENANT_CONFIG: config,
+      OUT: out,
+      FILES: '10',
+    });
     expect(result.code, result.stderr).toBe(0);
   });
 
@@ -202,8 +213,15 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     const note = text.slice(blank + 2);
     expect(noteSignedBy(note, vkey)).toBe(true);
     const [, size, root] = splitNote(note).text.split('\n');
-    const leaf = createHash('sha256').update(Buffer.concat([Buffer.from([0]), record])).digest();
-    const computed = rootFromInclusion(Number(index.slice('index '.length)), Number(size), leaf, proofLines.map((l) => Buffer.from(l, 'base64')));
+    const leaf = createHash('sha256')
+      .update(Buffer.concat([Buffer.from([0]), record]))
+      .digest();
+    const computed = rootFromInclusion(
+      Number(index.slice('index '.length)),
+      Number(size),
+      leaf,
+      proofLines.map((l) => Buffer.from(l, 'base64')),
+    );
     expect(computed.toString('base64')).toBe(root);
 
     const altered = text.replace(extra, 'extra ' + Buffer.from(record.toString().replace('"seq":3', '"seq":4')).toString('base64'));
@@ -219,7 +237,9 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     const out = tempDir('provenant-evidence-out-');
     const config = path.join(out, 'provenant.yaml');
     writeFileSync(config, 'service: clinic\nnode: n1\njournal: { repeatWindowMs: 0, checkpointEvery: 3 }\n');
-    expect((await runApp({ PROVENANT_STATE_DIR: dir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config, OUT: out, FILES: '6' })).code).toBe(0);
+    expect(
+      (await runApp({ PROVENANT_STATE_DIR: dir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config, OUT: out, FILES: '6' })).code,
+    ).toBe(0);
     const [segment] = segmentFiles(dir);
     // The checkpoint at size 3, as an auditor saved it earlier.
     const lines = readLines(segment);

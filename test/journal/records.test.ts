@@ -49,7 +49,9 @@ beforeAll(async () => {
     },
   });
   expect(app.code, app.stderr).toBe(0);
-  journalText = segmentFiles(stateDir).map((f) => readFileSync(f, 'utf8')).join('');
+  journalText = segmentFiles(stateDir)
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('');
   records = segmentFiles(stateDir)
     .flatMap(readLines)
     .filter((line) => line.startsWith('{"seq":'))

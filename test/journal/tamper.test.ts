@@ -117,7 +117,10 @@ describe('verify: the tamper matrix', () => {
   it('a header of another format version', () => {
     const { dir, file } = journal();
     edit(file, (lines) => (lines[0] = lines[0].replace('"version":2', '"version":1')));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file), message: expect.stringMatching(/format version 1 is not 2/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      message: expect.stringMatching(/format version 1 is not 2/),
+    });
   });
 
   it('flipped byte', () => {
@@ -133,7 +136,11 @@ describe('verify: the tamper matrix', () => {
   it('deleted record', () => {
     const { dir, file } = journal();
     edit(file, (lines) => lines.splice(lineOfSeq(lines, 9), 1));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file), seq: 9, message: expect.stringMatching(/expected seq 9, found 10/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      seq: 9,
+      message: expect.stringMatching(/expected seq 9, found 10/),
+    });
   });
 
   it('deleted record just before a checkpoint', () => {
@@ -158,7 +165,10 @@ describe('verify: the tamper matrix', () => {
         if (lines[i].startsWith('{"seq":')) lines[i] = rehash(lines[i].replace(/^\{"seq":\d+,/, `{"seq":${seq++},`));
       }
     });
-    expect(failure(verifyJournal([dir]))).toMatchObject({ seq: 6, message: expect.stringMatching(/checkpoint at tree size 10: .*(covers|root)/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      seq: 6,
+      message: expect.stringMatching(/checkpoint at tree size 10: .*(covers|root)/),
+    });
   });
 
   it('reordered records', () => {
@@ -167,7 +177,11 @@ describe('verify: the tamper matrix', () => {
       const a = lineOfSeq(lines, 16);
       [lines[a], lines[a + 1]] = [lines[a + 1], lines[a]];
     });
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file), seq: 16, message: expect.stringMatching(/expected seq 16, found 17/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      seq: 16,
+      message: expect.stringMatching(/expected seq 16, found 17/),
+    });
   });
 
   it('forged checkpoint (altered record, re-hashed, root re-signed with another key under the same name)', () => {
@@ -177,13 +191,23 @@ describe('verify: the tamper matrix', () => {
       const at = lineOfSeq(lines, 7);
       lines[at] = rehash(lines[at].replace('"decision":"allow"', '"decision":"deny"'));
       const cpAt = lines.findIndex((line, i) => i > at && isCheckpoint(line));
-      const leaves = lines.filter((line) => line.startsWith('{"seq":')).slice(0, 10).map((line) => leafHash(splitRecordLine(line)!.canonical));
+      const leaves = lines
+        .filter((line) => line.startsWith('{"seq":'))
+        .slice(0, 10)
+        .map((line) => leafHash(splitRecordLine(line)!.canonical));
       const original = JSON.parse(lines[cpAt]) as CheckpointLine;
       const body = parseCheckpointText(parseNote(original.note).text);
       const text = checkpointText({ ...body, root: rootOf(leaves) });
-      lines[cpAt] = checkpointLine({ ...original, note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }) });
+      lines[cpAt] = checkpointLine({
+        ...original,
+        note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }),
+      });
     });
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file), seq: 6, message: expect.stringMatching(/not signed by the log key/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      seq: 6,
+      message: expect.stringMatching(/not signed by the log key/),
+    });
   });
 
   it('a whole log re-signed with another key passes alone, and fails against the expected key', () => {
@@ -197,7 +221,10 @@ describe('verify: the tamper matrix', () => {
         if (!isCheckpoint(lines[i])) continue;
         const cp = JSON.parse(lines[i]) as CheckpointLine;
         const text = parseNote(cp.note).text;
-        lines[i] = checkpointLine({ ...cp, note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }) });
+        lines[i] = checkpointLine({
+          ...cp,
+          note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }),
+        });
       }
     });
     expect(verifyJournal([dir]).ok).toBe(true);
@@ -221,7 +248,11 @@ describe('verify: the tamper matrix', () => {
     const { dir, file } = journal();
     const lines = readLines(file);
     truncateSync(file, lines.slice(0, lineOfSeq(lines, 18)).reduce((n, line) => n + Buffer.byteLength(line) + 1, 0) + 30);
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file), seq: 18, message: expect.stringMatching(/cut short/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      seq: 18,
+      message: expect.stringMatching(/cut short/),
+    });
   });
 
   it('truncated past a checkpoint at a line boundary: a warning alone, a failure with the key, and against a witness', () => {
@@ -230,7 +261,10 @@ describe('verify: the tamper matrix', () => {
     const alone = verifyJournal([dir]);
     expect(alone.ok).toBe(true);
     expect(alone.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/no final checkpoint/));
-    expect(failure(verifyJournal([dir], { publicKey: ownerKey }))).toMatchObject({ seq: 11, message: expect.stringMatching(/2 record\(s\) .* not covered/) });
+    expect(failure(verifyJournal([dir], { publicKey: ownerKey }))).toMatchObject({
+      seq: 11,
+      message: expect.stringMatching(/2 record\(s\) .* not covered/),
+    });
     expect(verifyJournal([dir], { held }).failures).toContainEqual({
       file: path.basename(file),
       seq: 13,
@@ -241,7 +275,10 @@ describe('verify: the tamper matrix', () => {
   it('records appended after the closing checkpoint', () => {
     const { dir, file } = journal();
     edit(file, (lines) => lines.push(rehash(lines[lineOfSeq(lines, 20)].replace('{"seq":20,', '{"seq":21,'))));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ seq: 21, message: expect.stringMatching(/after the checkpoint that closes the log/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      seq: 21,
+      message: expect.stringMatching(/after the checkpoint that closes the log/),
+    });
   });
 
   it('rotated segments: one tree, so truncating or deleting an earlier segment breaks the log', () => {
@@ -250,11 +287,17 @@ describe('verify: the tamper matrix', () => {
     expect(verifyJournal([dir], { publicKey: ownerKey }).ok).toBe(true);
 
     edit(files[0], (lines) => lines.splice(lines.length - 3));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(files[1]), message: expect.stringMatching(/expected \d+: records are missing|rotation checkpoint/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(files[1]),
+      message: expect.stringMatching(/expected \d+: records are missing|rotation checkpoint/),
+    });
 
     rmSync(files[0]);
     rmSync(files[1]);
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(files[2]), message: expect.stringMatching(/segment 2 of this log, expected 0: segment\(s\) are missing/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(files[2]),
+      message: expect.stringMatching(/segment 2 of this log, expected 0: segment\(s\) are missing/),
+    });
   });
 
   it('a renamed segment no longer verifies', () => {
@@ -268,7 +311,8 @@ describe('verify: the tamper matrix', () => {
 describe('verify: issue 13, tampering the old verifier missed', () => {
   it('with a key: removing the checkpoints no longer turns edits, deletions or renumbering into a warning', () => {
     for (const change of [
-      (lines: string[]) => (lines[lineOfSeq(lines, 7)] = rehash(lines[lineOfSeq(lines, 7)].replace('"decision":"allow"', '"decision":"deny"'))),
+      (lines: string[]) =>
+        (lines[lineOfSeq(lines, 7)] = rehash(lines[lineOfSeq(lines, 7)].replace('"decision":"allow"', '"decision":"deny"'))),
       (lines: string[]) => deleteAndRenumber(lines, 7),
       (lines: string[]) => lines.splice(lineOfSeq(lines, 15)),
     ]) {
@@ -299,7 +343,11 @@ describe('verify: issue 13, tampering the old verifier missed', () => {
     const report = verifyJournal([dir], { publicKey: ownerKey });
     expect(report.ok).toBe(false);
     expect(report.failures).toEqual([
-      { file: path.basename(files[2]), seq: expect.any(Number), message: expect.stringMatching(/segment 2 of this log, expected 1: segment\(s\) are missing/) },
+      {
+        file: path.basename(files[2]),
+        seq: expect.any(Number),
+        message: expect.stringMatching(/segment 2 of this log, expected 1: segment\(s\) are missing/),
+      },
     ]);
   });
 
@@ -310,7 +358,11 @@ describe('verify: issue 13, tampering the old verifier missed', () => {
       lines.push(rehash(lines[lineOfSeq(lines, 20)].replace('{"seq":20,', '{"seq":21,')));
     });
     const report = verifyJournal([dir], { publicKey: ownerKey, held });
-    expect(report.failures).toContainEqual({ file: path.basename(file), seq: 21, message: expect.stringMatching(/1 record\(s\) .* not covered/) });
+    expect(report.failures).toContainEqual({
+      file: path.basename(file),
+      seq: 21,
+      message: expect.stringMatching(/1 record\(s\) .* not covered/),
+    });
   });
 
   it('with a key and the witness: a fabricated log of a fake process with the pinned key and no checkpoints fails', () => {
@@ -331,7 +383,14 @@ describe('verify: issue 13, tampering the old verifier missed', () => {
     const { dir, file, held } = journal();
     rmSync(file);
     const spans = path.join(tempDir('provenant-witness-file-'), 'spans.jsonl');
-    writeFileSync(spans, JSON.stringify({ 'provenant.checkpoint.segment': path.basename(file), 'provenant.checkpoint.tree_size': 20, 'provenant.checkpoint.root': 'ab' }) + '\n');
+    writeFileSync(
+      spans,
+      JSON.stringify({
+        'provenant.checkpoint.segment': path.basename(file),
+        'provenant.checkpoint.tree_size': 20,
+        'provenant.checkpoint.root': 'ab',
+      }) + '\n',
+    );
     const old = await cli('verify', '--state', dir, '--witness', spans);
     expect(old.code).toBe(64);
     expect(old.stderr).toContain(`cannot use --witness: ${spans}:1: not a checkpoint (no "provenant.checkpoint.note" string)`);
@@ -355,8 +414,13 @@ describe('verify: issue 13, tampering the old verifier missed', () => {
       note: { text: forgedText, signatures: [signNoteText(forgedText, 'provenant/n1/patients', createPrivateKey(intruder.privatePem))] },
     };
     expect(failure(verifyJournal([dir], { held: [forged] })).message).toMatch(/forged: checkpoint of size 5 is not signed by the log key/);
-    const split: HeldCheckpoint = { ...forged, note: { text: forgedText, signatures: [signNoteText(forgedText, 'provenant/n1/patients', createPrivateKey(owner.privatePem))] } };
-    expect(failure(verifyJournal([dir], { held: [held[0], split] })).message).toMatch(/split view: witness-5:1 and forged hold two different checkpoints of size 5/);
+    const split: HeldCheckpoint = {
+      ...forged,
+      note: { text: forgedText, signatures: [signNoteText(forgedText, 'provenant/n1/patients', createPrivateKey(owner.privatePem))] },
+    };
+    expect(failure(verifyJournal([dir], { held: [held[0], split] })).message).toMatch(
+      /split view: witness-5:1 and forged hold two different checkpoints of size 5/,
+    );
     expect(failure(verifyJournal([dir], { held: [split] })).message).toMatch(/records do not match forged, a checkpoint of size 5/);
   });
 });

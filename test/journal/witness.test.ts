@@ -27,7 +27,9 @@ interface RunningWitness {
 }
 
 async function startWitness(name: string): Promise<RunningWitness> {
-  const process = startNode({ args: [main, 'witness', '--listen', '127.0.0.1:0', '--state', tempDir('provenant-witness-'), '--log-key', logKey, '--name', name] });
+  const process = startNode({
+    args: [main, 'witness', '--listen', '127.0.0.1:0', '--state', tempDir('provenant-witness-'), '--log-key', logKey, '--name', name],
+  });
   const [, url] = await process.waitForLine(/^listening (http:\/\/127\.0\.0\.1:\d+)$/);
   const [, vkey] = await process.waitForLine(/^vkey (\S+)$/);
   return { process, url, vkey };
@@ -68,7 +70,10 @@ beforeAll(async () => {
   });
   expect(app.code, app.stderr).toBe(0);
   const journal = path.join(stateDir, 'journal');
-  cosigned = path.join(journal, readdirSync(journal).find((name) => name.endsWith('.cosigned'))!);
+  cosigned = path.join(
+    journal,
+    readdirSync(journal).find((name) => name.endsWith('.cosigned'))!,
+  );
 });
 
 afterAll(async () => {
@@ -84,7 +89,10 @@ describe('witnessed journal', () => {
     const at = note.lastIndexOf('\n\n');
     const text = note.slice(0, at + 1);
     expect(Number(text.split('\n')[1])).toBeGreaterThanOrEqual(8);
-    const lines = note.slice(at + 2).trim().split('\n');
+    const lines = note
+      .slice(at + 2)
+      .trim()
+      .split('\n');
     expect(lines.map((l) => l.split(' ')[1])).toEqual(['provenant/n1/clinic', 'w1.example/witness']);
 
     // keyID = SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)[:4]; body = keyID ‖ u64 timestamp ‖ Ed25519 over
@@ -94,11 +102,20 @@ describe('witnessed journal', () => {
     expect(material[0]).toBe(0x04);
     const key = material.subarray(1);
     const bytes = Buffer.from(lines[1].split(' ')[2], 'base64');
-    const keyId = createHash('sha256').update('w1.example/witness\n').update(Buffer.from([0x04])).update(key).digest().subarray(0, 4);
+    const keyId = createHash('sha256')
+      .update('w1.example/witness\n')
+      .update(Buffer.from([0x04]))
+      .update(key)
+      .digest()
+      .subarray(0, 4);
     expect(bytes.subarray(0, 4).equals(keyId)).toBe(true);
     const timestamp = bytes.readBigUInt64BE(4);
     expect(timestamp).toBeGreaterThan(0n);
-    const spki = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), key]), format: 'der', type: 'spki' });
+    const spki = createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), key]),
+      format: 'der',
+      type: 'spki',
+    });
     expect(verifySignature(null, Buffer.from(`cosignature/v1\ntime ${timestamp}\n${text}`), spki, bytes.subarray(12))).toBe(true);
   });
 
@@ -128,7 +145,10 @@ describe('witnessed journal', () => {
     const note = parseNote(readFileSync(cosigned, 'utf8'));
     const body = parseCheckpointText(note.text);
     const forkText = checkpointText({ ...body, root: createHash('sha256').update('another history').digest() });
-    const fork = formatNote({ text: forkText, signatures: [signNoteText(forkText, 'provenant/n1/clinic', createPrivateKey(owner.privatePem))] });
+    const fork = formatNote({
+      text: forkText,
+      signatures: [signNoteText(forkText, 'provenant/n1/clinic', createPrivateKey(owner.privatePem))],
+    });
 
     const conflict = await fetch(`${up.url}/add-checkpoint`, { method: 'POST', body: `old 0\n\n${fork}` });
     expect(conflict.status).toBe(409);
@@ -145,13 +165,16 @@ describe('witnessed journal', () => {
     writeFileSync(heldFile, `${await held.text()}\n${fork}`);
     const result = await cli('verify', '--state', stateDir, '--witness', heldFile);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(new RegExp(`split view: \\S+held.notes:1 and \\S+held.notes:\\d+ hold two different checkpoints of size ${body.size}`));
+    expect(result.stderr).toMatch(
+      new RegExp(`split view: \\S+held.notes:1 and \\S+held.notes:\\d+ hold two different checkpoints of size ${body.size}`),
+    );
   });
 
   it('the witness refuses what the protocol says to refuse', async () => {
     const post = (text: string) => fetch(`${up.url}/add-checkpoint`, { method: 'POST', body: text });
     const intruder = createPrivateKey(ed25519().privatePem);
-    const sign = (text: string, key = createPrivateKey(owner.privatePem)) => formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/clinic', key)] });
+    const sign = (text: string, key = createPrivateKey(owner.privatePem)) =>
+      formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/clinic', key)] });
     const empty = (origin: string, root = EMPTY_ROOT) => checkpointText({ origin, size: 0, root });
     expect((await post('not a request')).status).toBe(400);
     expect((await post(`old 0\n\n${sign(empty('example.com/other-log'))}`)).status).toBe(404);
