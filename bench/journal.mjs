@@ -89,9 +89,13 @@ rmSync(stateDir, { recursive: true, force: true });
 
 /** Median ms of `add-checkpoint` to a real witness process: the same checkpoint again (old = its size, empty proof) is cosigned every time. */
 async function witnessRoundTrip(logKey, note) {
-  const witness = spawn(process.execPath, [main, 'witness', '--listen', '127.0.0.1:0', '--state', join(stateDir, 'witness'), '--log-key', logKey], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const witness = spawn(
+    process.execPath,
+    [main, 'witness', '--listen', '127.0.0.1:0', '--state', join(stateDir, 'witness'), '--log-key', logKey],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let url;
   for await (const line of createInterface({ input: witness.stdout })) {
     if (line.startsWith('listening ')) {
@@ -154,8 +158,20 @@ reportRows([
     provenant: result.cliVerifySeconds,
     target: '≤ 10 s',
   },
-  { bench: 'journal', metric: `prove (CLI, ${total.toLocaleString('en')} records)`, unit: 's', better: 'lower', provenant: result.proveSeconds },
+  {
+    bench: 'journal',
+    metric: `prove (CLI, ${total.toLocaleString('en')} records)`,
+    unit: 's',
+    better: 'lower',
+    provenant: result.proveSeconds,
+  },
   { bench: 'journal', metric: 'tlog-proof size', unit: 'bytes', better: 'lower', provenant: result.proofBytes },
   { bench: 'journal', metric: 'verify-proof (CLI)', unit: 's', better: 'lower', provenant: result.verifyProofSeconds },
-  { bench: 'journal', metric: 'witness add-checkpoint round trip (median)', unit: 'ms', better: 'lower', provenant: result.witnessRoundTripMs },
+  {
+    bench: 'journal',
+    metric: 'witness add-checkpoint round trip (median)',
+    unit: 'ms',
+    better: 'lower',
+    provenant: result.witnessRoundTripMs,
+  },
 ]);

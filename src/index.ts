@@ -3,15 +3,18 @@
  * the preload: before provenant is started, `run` just runs the function and `current` reports
  * no provenance, so an app can keep its calls when provenant is switched off.
  */
-import type { FlowListener } from './engine/events.js';
-import type { ApplicationEvent } from './engine/flow-engine.js';
+import { diag } from '@opentelemetry/api';
+import type { ApplicationEvent } from './engine/application-events.js';
+import type { FlowListener, FlowRecord } from './engine/flow-record.js';
 import type { LabelSpec } from './config/types.js';
 import type { PublicLabels } from './provenance/labels.js';
-import { activeRuntime, start as startRuntime, type Runtime, type StartOptions } from './runtime/runtime.js';
+import { activeRuntime, start as startRuntime, type StartOptions } from './runtime/runtime.js';
 
 export { ProvenanceDeniedError, isProvenanceDenied, ERR_PROVENANCE_DENIED } from './errors.js';
-export type { FlowEvent, FlowListener, FlowOp } from './engine/events.js';
-export type { ApplicationEvent } from './engine/flow-engine.js';
+export type { FlowListener, FlowOp, FlowRecord } from './engine/flow-record.js';
+export type { ApplicationEvent } from './engine/application-events.js';
+/** The former name of `FlowRecord`, kept so code written against 0.1 still compiles. */
+export type FlowEvent = FlowRecord;
 export type { PublicLabels } from './provenance/labels.js';
 export type { StartOptions } from './runtime/runtime.js';
 export type { LabelSpec } from './config/types.js';
@@ -41,11 +44,14 @@ export async function shutdown(): Promise<void> {
 }
 
 /**
- * Label a resource at run time (a file path, or a URI such as `https://api.example.com:443`),
- * as if it were the first `resources:` entry of the config. Takes effect at once (new policy epoch).
+ * Label a resource at run time (a file path, absolute or relative to the working directory, a
+ * `host:port`, or a URI such as `https://api.example.com:443` or `service://billing`), as if it
+ * were the first `resources:` entry of the config. Takes effect at once (new policy epoch).
+ * Without provenant started it does nothing, like the rest of this API. A form that cannot be
+ * labelled (e.g. `process://`) throws a RangeError: that is a programming error, not a fault.
  */
 export function label(uriOrPath: string, labels: LabelSpec): void {
-  requireRuntime('label').engine.labelResource(uriOrPath, labels);
+  activeRuntime()?.engine.labelResource(uriOrPath, labels);
 }
 
 /** Run `fn` in its own flow context: reads inside it do not taint the rest of the process. */
@@ -64,7 +70,14 @@ export function current(): CurrentProvenance {
 
 /** Application-level provenance: a journal record and a span, linked into lineage like any flow. */
 export function record(event: ApplicationEvent): void {
-  activeRuntime()?.engine.recordApplicationEvent(event);
+  const runtime = activeRuntime();
+  if (!runtime) return;
+  try {
+    runtime.engine.recordApplicationEvent(event);
+  } catch (error) {
+    // Recording fails open: an app's provenance call never breaks the app.
+    diag.warn(`provenant: record(${JSON.stringify(event.action)}) could not be recorded`, error);
+  }
 }
 
 /** Receive every flow event in-process (asynchronously; a slow or throwing listener never blocks I/O). */
@@ -72,10 +85,4 @@ export function subscribe(listener: FlowListener): () => void {
   const runtime = activeRuntime();
   if (!runtime) return () => undefined;
   return runtime.subscribers.subscribe(listener);
-}
-
-function requireRuntime(api: string): Runtime {
-  const runtime = activeRuntime();
-  if (!runtime) throw new Error(`provenant.${api}() needs provenant started: preload it with -r provenant/register or call start()`);
-  return runtime;
 }

@@ -1,7 +1,9 @@
 /** Built-in defaults: what provenant does with no config file (record everything, built-in lattice only). */
 import { hostname } from 'node:os';
-import { DEFAULT_CONFIDENTIALITY_LEVELS, DEFAULT_INTEGRITY_LEVELS } from '../provenance/labels.js';
 import type { JournalConfig, ProvenantConfig } from './types.js';
+
+export const DEFAULT_CONFIDENTIALITY_LEVELS = ['public', 'internal', 'confidential', 'secret'] as const;
+export const DEFAULT_INTEGRITY_LEVELS = ['untrusted', 'low', 'high'] as const;
 
 export const DEFAULT_JOURNAL: Readonly<JournalConfig> = Object.freeze({
   enabled: true,

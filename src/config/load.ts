@@ -1,5 +1,5 @@
 /**
- * Finds, reads and validates the configuration (design §Configuration).
+ * Finds, reads and validates the configuration.
  *
  * Resolution: `options.file` ?? `$PROVENANT_CONFIG` ?? `./provenant.yaml` when it exists ?? built-in
  * defaults. A file that was named explicitly (option or variable) but cannot be read is an error,
@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 import { defaultConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { MODES, type Mode, type ProvenantConfig } from './types.js';

@@ -1,4 +1,4 @@
-/** Where the journal and node-local store live (design §Configuration). */
+/** Where the journal and node-local store live. */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 

@@ -2,7 +2,14 @@
  * The validated, normalised configuration every other layer consumes. The YAML loader
  * (src/config/load.ts) is the only producer; nothing downstream sees raw YAML.
  */
-import type { ResourceKind } from '../provenance/resource.js';
+
+/** Kinds of resource a `resources:` entry can match (the URI schemes provenant names resources by). */
+export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+
+/** The URI of a file: `file://<node>/<absolute path>` (a contract name). */
+export function fileUri(node: string, absolutePath: string): string {
+  return `file://${node}${absolutePath}`;
+}
 
 /** Modes, in one list the loader and validator both check against. */
 export const MODES = ['enforce', 'audit', 'off'] as const;

@@ -5,24 +5,17 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Node } from 'yaml';
-import { fileUri, type ResourceKind } from '../provenance/resource.js';
 import { defaultLevels } from './defaults.js';
-import { globProblem } from './glob.js';
 import {
   MODES,
-  type DataCondition,
-  type DestinationCondition,
   type JournalConfig,
   type WitnessConfig,
   type LabelSpec,
-  type LevelCondition,
-  type PolicyRuleSpec,
   type ProvenantConfig,
   type ResourceLabelRule,
   type ResourceMatch,
-  type SetCondition,
-  type TagCondition,
 } from './types.js';
+import { RuleValidator, type LatticeName, type ValueReaders } from './validate-rules.js';
 import type { Located, YamlReader } from './yaml-reader.js';
 
 const TOP_KEYS = [
@@ -41,18 +34,14 @@ const TOP_KEYS = [
   'journal',
 ] as const;
 const GRANULARITIES = ['request', 'process'] as const;
-const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'http', 'https', 'service', 'process'];
 const CONTENT_HASHES = ['sha256', 'sha3-256', 'sha512', 'blake2b512', 'none'] as const;
-/** Rule ids the engine itself reports; a user rule may not take them or denials become ambiguous. */
-export const BUILT_IN_RULE_IDS = ['confidentiality', 'integrity', 'revoked', 'policy-fault'] as const;
-
-type LatticeName = 'confidentiality' | 'integrity';
+export { BUILT_IN_RULE_IDS } from './validate-rules.js';
 
 export function validateConfig(reader: YamlReader, root: Node | null, base: ProvenantConfig): ProvenantConfig {
   return new ConfigValidator(reader, base).read(root);
 }
 
-class ConfigValidator {
+class ConfigValidator implements ValueReaders {
   private levels: { confidentiality: string[]; integrity: string[] };
 
   constructor(
@@ -97,7 +86,7 @@ class ConfigValidator {
     const resources = get('resources');
     if (resources) c.resources = this.r.list(resources).map((entry) => this.resourceEntry(entry));
     const rules = get('rules');
-    if (rules) c.rules = this.readRules(rules);
+    if (rules) c.rules = new RuleValidator(this.r, this.levels, this, c.node, c.baseDir).readRules(rules);
     const revoked = get('revoked');
     if (revoked) c.revoked = this.r.list(revoked, true).map((entry) => this.revokedEntry(entry));
     const trust = get('trust');
@@ -131,7 +120,7 @@ class ConfigValidator {
     return { confidentiality: read('confidentiality'), integrity: read('integrity') };
   }
 
-  private level(lattice: LatticeName, value: Located): string {
+  level(lattice: LatticeName, value: Located): string {
     const name = this.r.string(value);
     const known = this.levels[lattice];
     if (!known.includes(name)) {
@@ -186,142 +175,10 @@ class ConfigValidator {
     return spec;
   }
 
-  private readRules(value: Located): PolicyRuleSpec[] {
-    const seen = new Map<string, number>();
-    return this.r.list(value).map((entry, index) => {
-      const rule = this.rule(entry, index);
-      const first = seen.get(rule.id);
-      if (first !== undefined) this.r.fail(entry.node, `duplicate rule id "${rule.id}" in ${entry.where} (first used at line ${first})`);
-      seen.set(rule.id, rule.line ?? 0);
-      return rule;
-    });
-  }
-
-  private rule(value: Located, index: number): PolicyRuleSpec {
-    const m = this.r.map(value, ['id', 'deny', 'allow', 'message']);
-    const deny = m.get('deny');
-    const allow = m.get('allow');
-    if (deny && allow) this.r.fail(allow.node, `${value.where} has both "deny" and "allow"; split it into two rules`);
-    const body = deny ?? allow;
-    if (!body) this.r.fail(value.node, `${value.where} needs "deny:" or "allow:" with its conditions`);
-    const idValue = m.get('id');
-    const id = idValue ? this.r.string(idValue) : `rule-${index + 1}`;
-    if (idValue && (BUILT_IN_RULE_IDS as readonly string[]).includes(id)) {
-      this.r.fail(idValue.node, `rule id "${id}" is reserved for a built-in rule; choose another id`);
-    }
-    const rule: PolicyRuleSpec = { id, effect: deny ? 'deny' : 'allow', line: this.r.lineOf(value.node) };
-    const conditions = this.r.map(body, ['data', 'destination']);
-    const data = conditions.get('data');
-    if (data) rule.data = this.dataCondition(data);
-    const destination = conditions.get('destination');
-    if (destination) rule.destination = this.destinationCondition(destination);
-    const message = m.get('message');
-    if (message) rule.message = this.r.string(message);
-    return rule;
-  }
-
-  private dataCondition(value: Located): DataCondition {
-    const m = this.r.map(value, ['confidentiality', 'integrity', 'tags', 'sources', 'locations']);
-    const condition: DataCondition = {};
-    const conf = m.get('confidentiality');
-    if (conf) condition.confidentiality = this.levelCondition('confidentiality', conf);
-    const integ = m.get('integrity');
-    if (integ) condition.integrity = this.levelCondition('integrity', integ);
-    const tags = m.get('tags');
-    if (tags) condition.tags = this.tagCondition(tags);
-    const sources = m.get('sources');
-    if (sources) condition.sources = this.r.list(sources, true).map((item) => this.sourceGlob(item));
-    const locations = m.get('locations');
-    if (locations) condition.locations = this.setCondition(locations);
-    return condition;
-  }
-
-  private destinationCondition(value: Located): DestinationCondition {
-    const m = this.r.map(value, ['kind', 'path', 'host', 'port', 'service', 'location', 'labels']);
-    const condition: DestinationCondition = {};
-    const kind = m.get('kind');
-    if (kind) condition.kind = this.r.list(kind, true).map((item) => this.r.oneOf(item, RESOURCE_KINDS));
-    const path = m.get('path');
-    if (path) condition.path = this.pathGlob(path);
-    const host = m.get('host');
-    if (host) condition.host = this.r.glob(host);
-    const port = m.get('port');
-    if (port) condition.port = this.r.integer(port, 0, 65_535);
-    const service = m.get('service');
-    if (service) condition.service = this.r.glob(service);
-    const location = m.get('location');
-    if (location) condition.location = this.setCondition(location);
-    const labels = m.get('labels');
-    if (labels) {
-      const l = this.r.map(labels, ['confidentiality', 'integrity', 'tags']);
-      const out: NonNullable<DestinationCondition['labels']> = {};
-      const conf = l.get('confidentiality');
-      if (conf) out.confidentiality = this.levelCondition('confidentiality', conf);
-      const integ = l.get('integrity');
-      if (integ) out.integrity = this.levelCondition('integrity', integ);
-      const tags = l.get('tags');
-      if (tags) out.tags = this.tagCondition(tags);
-      condition.labels = out;
-    }
-    return condition;
-  }
-
-  private levelCondition(lattice: LatticeName, value: Located): LevelCondition {
-    const m = this.r.map(value, ['atLeast', 'atMost']);
-    if (m.size === 0) this.r.fail(value.node, `${value.where} needs atLeast and/or atMost`);
-    const condition: LevelCondition = {};
-    const atLeast = m.get('atLeast');
-    if (atLeast) condition.atLeast = this.level(lattice, atLeast);
-    const atMost = m.get('atMost');
-    if (atMost) condition.atMost = this.level(lattice, atMost);
-    if (condition.atLeast !== undefined && condition.atMost !== undefined) {
-      const order = this.levels[lattice];
-      if (order.indexOf(condition.atLeast) > order.indexOf(condition.atMost)) {
-        this.r.fail(value.node, `${value.where}: atLeast ${condition.atLeast} is above atMost ${condition.atMost}, so it can never match`);
-      }
-    }
-    return condition;
-  }
-
-  /** `tags: [pii]` means any of them; `tags: { any: [...], all: [...] }` spells it out. */
-  private tagCondition(value: Located): TagCondition {
-    if (this.r.isList(value)) return { any: this.r.stringList(value) };
-    const m = this.r.map(value, ['any', 'all']);
-    if (m.size === 0) this.r.fail(value.node, `${value.where} needs any and/or all`);
-    const condition: TagCondition = {};
-    const any = m.get('any');
-    if (any) condition.any = this.r.stringList(any, true);
-    const all = m.get('all');
-    if (all) condition.all = this.r.stringList(all, true);
-    return condition;
-  }
-
-  /** `[a, b]` means in; `{ in: [...], notIn: [...] }` spells it out. */
-  private setCondition(value: Located): SetCondition {
-    if (this.r.isList(value)) return { in: this.r.stringList(value) };
-    const m = this.r.map(value, ['in', 'notIn']);
-    if (m.size === 0) this.r.fail(value.node, `${value.where} needs in and/or notIn`);
-    const condition: SetCondition = {};
-    const inList = m.get('in');
-    if (inList) condition.in = this.r.stringList(inList, true);
-    const notIn = m.get('notIn');
-    if (notIn) condition.notIn = this.r.stringList(notIn, true);
-    return condition;
-  }
-
   /** Path globs are relative to the config file's folder; stored absolute. */
-  private pathGlob(value: Located): string {
+  pathGlob(value: Located): string {
     const glob = this.r.glob(value);
     return isAbsolute(glob) ? glob : resolve(this.config.baseDir, glob);
-  }
-
-  /** Source globs: URIs as written (`tcp://*.example.com:*`), paths as this node's file URIs. */
-  private sourceGlob(value: Located): string {
-    const text = this.r.string(value);
-    const glob = text.includes('://') ? text : fileUri(this.config.node, isAbsolute(text) ? text : resolve(this.config.baseDir, text));
-    const problem = globProblem(glob);
-    if (problem) this.r.fail(value.node, `${value.where} "${text}" ${problem}`);
-    return glob;
   }
 
   /** A url matcher names an origin: resource URIs of HTTP destinations hold no path. */

@@ -8,11 +8,11 @@
  * Denials are never aggregated: each one is its own record and span.
  */
 import type { SpanContext } from '@opentelemetry/api';
-import type { FlowEvent } from './events.js';
+import type { FlowRecord } from './flow-record.js';
 
 /** What identifies a flow for aggregation. Numbers and short strings: compared, never hashed. */
 export interface FlowIdentity {
-  op: FlowEvent['op'];
+  op: FlowRecord['op'];
   resourceId: number;
   setId: number;
   epoch: number;
@@ -21,7 +21,7 @@ export interface FlowIdentity {
 }
 
 interface RepeatEntry extends FlowIdentity {
-  readonly event: FlowEvent;
+  readonly record: FlowRecord;
   readonly span: SpanContext | undefined;
   count: number;
   first: number;
@@ -40,7 +40,7 @@ export class RepeatedFlows {
 
   constructor(
     private readonly windowMs: number,
-    private readonly writeSummary: (event: FlowEvent) => void,
+    private readonly writeSummary: (record: FlowRecord) => void,
   ) {}
 
   /**
@@ -48,14 +48,14 @@ export class RepeatedFlows {
    * Positional arguments: this runs for every flow of every request, and allocates nothing.
    */
   repeatOf(
-    op: FlowEvent['op'],
+    op: FlowRecord['op'],
     resourceId: number,
     setId: number,
     epoch: number,
     decision: string,
     user: string | undefined,
     now: number,
-  ): { readonly event: FlowEvent; readonly span: SpanContext | undefined } | undefined {
+  ): { readonly record: FlowRecord; readonly span: SpanContext | undefined } | undefined {
     if (now - this.windowStart >= this.windowMs) this.flush(now);
     const list = this.entries.get(resourceId);
     if (list === undefined) return undefined;
@@ -80,9 +80,9 @@ export class RepeatedFlows {
     return entry;
   }
 
-  remember(flow: FlowIdentity, event: FlowEvent, span: SpanContext | undefined): void {
+  remember(flow: FlowIdentity, record: FlowRecord, span: SpanContext | undefined): void {
     if (this.size >= MAX_ENTRIES) return;
-    const entry: RepeatEntry = { ...flow, event, span, count: 0, first: 0, last: 0 };
+    const entry: RepeatEntry = { ...flow, record, span, count: 0, first: 0, last: 0 };
     const list = this.entries.get(flow.resourceId);
     if (list) list.push(entry);
     else this.entries.set(flow.resourceId, [entry]);
@@ -100,11 +100,11 @@ export class RepeatedFlows {
     for (const list of entries.values()) {
       for (const entry of list) {
         if (entry.count === 0) continue;
-        const summary: FlowEvent = {
-          ...entry.event,
+        const summary: FlowRecord = {
+          ...entry.record,
           time: entry.last,
           attributes: {
-            ...entry.event.attributes,
+            ...entry.record.attributes,
             'provenant.repeats': entry.count,
             'provenant.repeats_since': new Date(entry.first).toISOString(),
           },

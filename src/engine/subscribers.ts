@@ -3,13 +3,13 @@
  * listener can never block or break the I/O that produced the event.
  */
 import { diag } from '@opentelemetry/api';
-import type { FlowEvent, FlowListener } from './events.js';
+import type { FlowRecord, FlowListener } from './flow-record.js';
 
 const MAX_QUEUED = 10_000;
 
 export class Subscribers {
   private readonly listeners = new Set<FlowListener>();
-  private queue: FlowEvent[] = [];
+  private queue: FlowRecord[] = [];
   private scheduled = false;
   /** Events dropped because listeners fell behind by more than MAX_QUEUED. */
   dropped = 0;
@@ -23,7 +23,7 @@ export class Subscribers {
     return () => this.listeners.delete(listener);
   }
 
-  publish(event: FlowEvent): void {
+  publish(event: FlowRecord): void {
     if (this.listeners.size === 0) return;
     if (this.queue.length >= MAX_QUEUED) {
       this.dropped++;

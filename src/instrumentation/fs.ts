@@ -11,7 +11,7 @@ import type { Instrumentation, InstrumentationContext } from './instrumentation.
 import { patchCallbackApi } from './fs/callback-api.js';
 import { FsFlows } from './fs/flows.js';
 import { passModuleLoadingThrough } from './fs/module-loading.js';
-import { Patcher } from './fs/patcher.js';
+import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
 

@@ -10,7 +10,7 @@
  * A record's leaf input is its line without the trailing `,"hash":"…"` member — the exact bytes the
  * writer produced, so any change to a record, even whitespace, changes its leaf.
  */
-import type { PublicLabels } from '../provenance/labels.js';
+import type { FlowRecord } from '../engine/flow-record.js';
 
 export const FORMAT_VERSION = 2;
 
@@ -49,32 +49,17 @@ export interface CheckpointLine {
   note: string;
 }
 
-export interface JournalRecord {
+/** A journal line: the writer's envelope around one engine `FlowRecord` (time as ISO text), and its leaf hash. */
+export type JournalRecord = Omit<FlowRecord, 'time'> & {
   seq: number;
   /** ISO 8601, UTC. */
   time: string;
   service: string;
   node: string;
   pid: number;
-  op: string;
-  resource: string;
-  sources: string[];
-  labels: PublicLabels;
-  decision?: string;
-  rule?: string;
-  reason?: string;
-  /** Digest of the policy that decided this flow; its source is in `<state>/policies/`. */
-  policy?: string;
-  bytes?: number;
-  contentDigest?: string;
-  user?: string;
-  traceId?: string;
-  spanId?: string;
-  action?: string;
-  attributes?: Record<string, string | number | boolean>;
   /** Leaf hash (hex) of the record's canonical bytes. */
   hash: string;
-}
+};
 
 /** `,"hash":"` + 64 hex + `"}` */
 const HASH_SUFFIX_LENGTH = 75;

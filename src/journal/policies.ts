@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 import { policyDigest } from '../policy/policy-source.js';
 
 function fileOf(stateDir: string, digest: string): string {

@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 
 export class SegmentFile {
   /** Bytes durably appended (complete lines only). */

@@ -11,7 +11,7 @@ import { diag } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
-import type { FlowEvent } from '../engine/events.js';
+import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { checkpointText } from './checkpoint.js';
 import { checkpointLine, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
 import { logKeyName, logVkey, type SigningKey } from './keys.js';
@@ -45,7 +45,7 @@ export interface WrittenCheckpoint {
 }
 
 export interface JournalWriter {
-  append(event: FlowEvent): void;
+  append(record: FlowRecord): void;
   /** Writes buffered lines now (synchronously; safe in a process 'exit' handler). */
   flushSync(): void;
   /** Final checkpoint, flush and fsync; later appends are counted as lost. */
@@ -117,13 +117,13 @@ class Writer implements JournalWriter {
     return { origin: `${this.keyName}/${id}`, prefix: `${service}-${id}`, tree: new MerkleAccumulator(), segments: [] };
   }
 
-  append(event: FlowEvent): void {
+  append(record: FlowRecord): void {
     try {
       if (this.closed || (this.failedAt !== undefined && !this.recover())) {
         this.lostRecords++;
         return;
       }
-      const canonical = this.serialise(event);
+      const canonical = this.serialise(record);
       const leaf = leafHash(canonical);
       const line = recordLine(canonical, leaf.toString('hex')) + '\n';
       const lineBytes = Buffer.byteLength(line);
@@ -175,30 +175,12 @@ class Writer implements JournalWriter {
     }
   }
 
-  private serialise(event: FlowEvent): string {
+  /** The envelope (seq, time as ISO, service, node, pid), then the record's own fields in their fixed order. */
+  private serialise(record: FlowRecord): string {
     const { service, node, pid } = this.options;
-    return JSON.stringify({
-      seq: this.log.tree.size + 1,
-      time: new Date(event.time).toISOString(),
-      service,
-      node,
-      pid,
-      op: event.op,
-      resource: event.resource,
-      sources: event.sources,
-      labels: event.labels,
-      decision: event.decision,
-      rule: event.rule,
-      reason: event.reason,
-      policy: event.policy,
-      bytes: event.bytes,
-      contentDigest: event.contentDigest,
-      user: event.user,
-      traceId: event.traceId,
-      spanId: event.spanId,
-      action: event.action,
-      attributes: event.attributes,
-    });
+    const line: Record<string, unknown> = { seq: this.log.tree.size + 1, time: new Date(record.time).toISOString(), service, node, pid };
+    for (const field of FLOW_RECORD_FIELDS) line[field] = record[field];
+    return JSON.stringify(line);
   }
 
   private buffer(line: string, records: number, bytes = Buffer.byteLength(line)): void {

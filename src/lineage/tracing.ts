@@ -19,7 +19,7 @@ import {
 import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ExportProtocol } from './export-worker.js';
-import type { LineageSink, LineageSpanName } from './sink.js';
+import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor } from './worker-span-processor.js';
 
 export type ExporterChoice = { kind: 'none' } | { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };

@@ -42,8 +42,8 @@ import type { Mode, PolicyRuleSpec, ProvenantConfig } from '../config/types.js';
 import type { Labels, LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet } from '../provenance/provenance-set.js';
 import type { Resource } from '../provenance/resource.js';
-import { BoundedCache } from './bounded-cache.js';
-import { confidentialityReason, faultReason, integrityReason, revokedReason, ruleReason } from './explain.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+import { confidentialityReason, integrityReason, revokedReason, ruleReason } from './explain.js';
 import {
   compileDataCondition,
   compileDestinationCondition,
@@ -57,7 +57,7 @@ import {
 } from './matchers.js';
 import { Revocations } from './revocation.js';
 import { TagBits } from './tag-bits.js';
-import { ALLOW, type CompiledPolicy, type Decision, type DecisionKind } from './types.js';
+import { ALLOW, faultDecision, type CompiledPolicy, type Decision, type DecisionKind } from './types.js';
 import { policyDigest, policySource } from './policy-source.js';
 
 export const DECISION_CACHE_SIZE = 65_536;
@@ -158,7 +158,7 @@ class Policy implements CompiledPolicy {
       decision = this.withMode(this.evaluate(data, destination));
     } catch (error) {
       // Not memoised: a transient fault should not stick for the life of the policy.
-      return this.withMode(Object.freeze({ kind: 'deny', rule: 'policy-fault', reason: faultReason(error) }));
+      return faultDecision(this.mode, error);
     }
     this.decisions.set(key, decision);
     return decision;

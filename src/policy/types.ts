@@ -6,6 +6,7 @@ import type { Mode } from '../config/types.js';
 import type { Labels, LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet } from '../provenance/provenance-set.js';
 import type { Resource } from '../provenance/resource.js';
+import { faultReason } from './explain.js';
 
 export type DecisionKind = 'allow' | 'deny' | 'violation';
 
@@ -18,6 +19,11 @@ export interface Decision {
 }
 
 export const ALLOW: Decision = Object.freeze({ kind: 'allow' });
+
+/** A fault of the policy engine fails closed: denied in enforce mode, recorded as a violation in audit mode. */
+export function faultDecision(mode: Mode, error: unknown): Decision {
+  return Object.freeze({ kind: mode === 'audit' ? 'violation' : 'deny', rule: 'policy-fault', reason: faultReason(error) });
+}
 
 export interface CompiledPolicy {
   /** Increases on every (re)compilation; memo keys include it so no stale decision survives a reload. */

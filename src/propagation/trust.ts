@@ -5,12 +5,14 @@
  */
 import { diag } from '@opentelemetry/api';
 import { compileGlob } from '../config/glob.js';
+import { normaliseHost } from '../provenance/host.js';
+import { BoundedCache } from '../support/bounded-cache.js';
 
 const CACHE_LIMIT = 4096;
 
 export class PeerList {
   private readonly matchers: ((host: string) => boolean)[];
-  private readonly cache = new Map<string, boolean>();
+  private readonly cache = new BoundedCache<string, boolean>(CACHE_LIMIT);
 
   constructor(peers: readonly string[]) {
     this.matchers = peers.map((peer) => {
@@ -26,25 +28,17 @@ export class PeerList {
     if (trusted === undefined) {
       const normalised = normaliseHost(host);
       trusted = this.matchers.some((matches) => matches(normalised));
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(host, trusted);
     }
     return trusted;
   }
 }
 
-/** Lower-case, without IPv6 brackets or the IPv4-mapped prefix (`::ffff:127.0.0.1` is 127.0.0.1). */
-export function normaliseHost(host: string): string {
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.startsWith('::ffff:') && h.includes('.')) h = h.slice(7);
-  return h;
-}
-
 const WARN_INTERVAL_MS = 60_000;
 
 export class RateLimitedWarnings {
-  private readonly lastWarned = new Map<string, number>();
+  /** Bounded: reasons are a fixed few today, but a bound keeps it so whatever a caller passes. */
+  private readonly lastWarned = new BoundedCache<string, number>(256);
 
   constructor(private readonly now: () => number = Date.now) {}
 

@@ -1,5 +1,5 @@
 /**
- * Flow contexts: where provenance accumulates between a read and a write (design §Vocabulary).
+ * Flow contexts: where provenance accumulates between a read and a write.
  * One per incoming request, one per `provenant.run()` scope, else the process context; carried
  * by AsyncLocalStorage so it follows await, timers, streams and emitter callbacks.
  */

@@ -3,6 +3,7 @@
  * compares small integers; tags and locations are sorted, de-duplicated string arrays so equal
  * labels have equal keys.
  */
+import { DEFAULT_CONFIDENTIALITY_LEVELS, DEFAULT_INTEGRITY_LEVELS } from '../config/defaults.js';
 import type { LabelSpec } from '../config/types.js';
 
 export interface Labels {
@@ -21,9 +22,6 @@ export interface PublicLabels {
   tags: string[];
   locations: string[];
 }
-
-export const DEFAULT_CONFIDENTIALITY_LEVELS = ['public', 'internal', 'confidential', 'secret'] as const;
-export const DEFAULT_INTEGRITY_LEVELS = ['untrusted', 'low', 'high'] as const;
 
 export class LabelSchema {
   readonly confidentiality: readonly string[];

@@ -4,6 +4,7 @@
  * fs store compare ids instead of arrays. The intern table holds sets weakly (a set lives as
  * long as some context or cache uses it); transition memos are bounded.
  */
+import { BoundedCache } from '../support/bounded-cache.js';
 import { joinLabels, labelsKey, unionSorted, type Labels } from './labels.js';
 
 /** Which source first brought each label, so a denial can name the culprit. */
@@ -31,8 +32,8 @@ export class ProvenanceSets {
     const ref = this.interned.get(key);
     if (ref && ref.deref() === undefined) this.interned.delete(key);
   });
-  private readonly addMemo = new Map<string, ProvenanceSet>();
-  private readonly unionMemo = new Map<string, ProvenanceSet>();
+  private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_LIMIT);
+  private readonly unionMemo = new BoundedCache<string, ProvenanceSet>(MEMO_LIMIT);
   private nextId = 1;
 
   constructor(neutral: Labels) {
@@ -54,7 +55,7 @@ export class ProvenanceSets {
       sources === set.sources && joined === set.labels
         ? set
         : this.intern(sources, joined, mergeOrigins(set.origins, set.labels, labels, source, joined));
-    remember(this.addMemo, memoKey, result);
+    this.addMemo.set(memoKey, result);
     return result;
   }
 
@@ -72,7 +73,7 @@ export class ProvenanceSets {
         : sources === b.sources && joined === b.labels
           ? b
           : this.intern(sources, joined, unionOrigins(a, b, joined));
-    remember(this.unionMemo, memoKey, result);
+    this.unionMemo.set(memoKey, result);
     return result;
   }
 
@@ -92,11 +93,6 @@ export class ProvenanceSets {
     this.reaper.register(set, key);
     return set;
   }
-}
-
-function remember(memo: Map<string, ProvenanceSet>, key: string, value: ProvenanceSet): void {
-  if (memo.size >= MEMO_LIMIT) memo.clear();
-  memo.set(key, value);
 }
 
 function mergeOrigins(base: LabelOrigins, baseLabels: Labels, added: Labels, source: string, joined: Labels): LabelOrigins {

@@ -1,9 +1,13 @@
 /**
- * Resources: anything data is read from or written to, named by a URI (design §Vocabulary).
+ * Resources: anything data is read from or written to, named by a URI.
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
-export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+import { resolve } from 'node:path';
+import { fileUri, type ResourceKind } from '../config/types.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+
+export { fileUri, type ResourceKind };
 
 export interface Resource {
   /** Small integer, unique for the life of the process (never reused after eviction). */
@@ -22,15 +26,21 @@ export interface Resource {
 }
 
 const DEFAULT_CAPACITY = 65_536;
+const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** `host:port` or `[v6 address]:port`, nothing else (a path has a slash or no port-like tail). */
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):([0-9]{1,5})$/i;
 
 export class ResourceRegistry {
-  private readonly byKey = new Map<string, Resource>();
+  /** Evicted resources are simply made again (with a new id): ids are memo keys, never identities on disk. */
+  private readonly byKey: BoundedCache<string, Resource>;
   private nextId = 1;
 
   constructor(
     readonly node: string,
-    private readonly capacity = DEFAULT_CAPACITY,
-  ) {}
+    capacity = DEFAULT_CAPACITY,
+  ) {
+    this.byKey = new BoundedCache(capacity);
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -71,9 +81,16 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
   }
 
-  /** Parse a URI or an absolute path into a resource (CLI, config, public API). */
-  parse(uriOrPath: string): Resource {
-    if (uriOrPath.startsWith('/')) return this.file(uriOrPath);
+  /**
+   * Parse what a user names a resource by (CLI, public API): a URI (`scheme://…`), a `host:port`
+   * (a TCP origin; `[v6]:port` for IPv6), or else a file path, absolute or relative to `cwd`.
+   */
+  parse(uriOrPath: string, cwd: string = process.cwd()): Resource {
+    if (!URI_SCHEME.test(uriOrPath)) {
+      const origin = HOST_PORT.exec(uriOrPath);
+      if (origin) return this.tcp(stripBrackets(origin[1]).toLowerCase(), Number(origin[2]));
+      return this.file(resolve(cwd, uriOrPath));
+    }
     const url = new URL(uriOrPath);
     const scheme = url.protocol.slice(0, -1);
     switch (scheme) {
@@ -94,22 +111,10 @@ export class ResourceRegistry {
   }
 
   private add(key: string, fields: Omit<Resource, 'id'>): Resource {
-    if (this.byKey.size >= this.capacity) {
-      // Drop the oldest eighth at once so eviction cost is amortised, not paid on every insert.
-      let drop = this.capacity >> 3;
-      for (const k of this.byKey.keys()) {
-        this.byKey.delete(k);
-        if (--drop <= 0) break;
-      }
-    }
     const resource: Resource = { id: this.nextId++, ...fields };
     this.byKey.set(key, resource);
     return resource;
   }
-}
-
-export function fileUri(node: string, absolutePath: string): string {
-  return `file://${node}${absolutePath}`;
 }
 
 function formatHost(host: string): string {

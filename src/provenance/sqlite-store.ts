@@ -16,15 +16,14 @@
  */
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { diag } from '@opentelemetry/api';
-import { internally } from '../engine/internal.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+import { internally } from '../support/reentrancy.js';
 import { LabelSchema, type PublicLabels } from './labels.js';
 import { MemoryProvenanceStore } from './memory-store.js';
 import type { ProvenanceStore, StoredProvenance } from './store.js';
+import { Connection, isCorruption, loadSqlite, type Row, type Sqlite } from './sqlite-connection.js';
 import { decodeSpan, encodeSpan, joinStored } from './stored-provenance.js';
-
-type Sqlite = typeof import('node:sqlite');
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
@@ -33,9 +32,6 @@ const CACHE_LIMIT = 16_384;
 const FRESHNESS_INTERVAL_MS = 1;
 /** …and, within one long synchronous stretch, every this many `get`s. */
 const GETS_PER_FRESHNESS_CHECK = 256;
-// SQLite primary result codes that mean "this file is not a usable database".
-const SQLITE_CORRUPT = 11;
-const SQLITE_NOTADB = 26;
 
 export function openProvenanceStore(stateDir: string, schema: LabelSchema = new LabelSchema()): ProvenanceStore {
   const sqlite = loadSqlite();
@@ -55,87 +51,9 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
   return new MemoryProvenanceStore(schema);
 }
 
-/** `require('node:sqlite')` without its ExperimentalWarning reaching the app's stderr. */
-function loadSqlite(): Sqlite | undefined {
-  // Restored as the very same function afterwards, so it is kept unbound.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const emitWarning = process.emitWarning;
-  process.emitWarning = function filterSqliteWarning(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
-    if (String(warning).includes('SQLite')) return;
-    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-  };
-  try {
-    // Loaded lazily and guarded: a runtime without node:sqlite falls back to the memory store.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('node:sqlite') as Sqlite;
-  } catch {
-    return undefined;
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-}
-
-interface Row {
-  sources: string;
-  labels: string;
-  write_span: string | null;
-}
-
-/** One open connection with its prepared statements. */
-class Connection {
-  readonly select: StatementSync;
-  readonly upsert: StatementSync;
-  readonly dataVersion: StatementSync;
-  readonly deleteTree: StatementSync;
-  readonly moveTree: StatementSync;
-  readonly copyTree: StatementSync;
-  readonly deleteOne: StatementSync;
-  readonly exists: StatementSync;
-
-  constructor(readonly db: DatabaseSync) {
-    db.exec('PRAGMA journal_mode = WAL');
-    // FULL: a committed merge survives power loss too; merges are rare (only when a file's provenance grows).
-    db.exec('PRAGMA synchronous = FULL');
-    db.exec(`CREATE TABLE IF NOT EXISTS file_provenance (
-      path TEXT PRIMARY KEY,
-      sources TEXT NOT NULL,
-      labels TEXT NOT NULL,
-      write_span TEXT,
-      updated_at INTEGER NOT NULL
-    ) WITHOUT ROWID`);
-    // `path` itself or anything under it: the range keeps the primary-key index usable ('0' follows '/').
-    const tree = `(path = $path OR (path > $path || '/' AND path < $path || '0'))`;
-    this.select = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?');
-    this.upsert = db.prepare(`INSERT INTO file_provenance (path, sources, labels, write_span, updated_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (path) DO UPDATE SET sources = excluded.sources, labels = excluded.labels, write_span = excluded.write_span, updated_at = excluded.updated_at`);
-    this.dataVersion = db.prepare('PRAGMA data_version');
-    this.dataVersion.setReturnArrays(true);
-    this.deleteTree = db.prepare(`DELETE FROM file_provenance WHERE ${tree}`);
-    this.moveTree = db.prepare(`UPDATE file_provenance SET path = $to || substr(path, length($path) + 1), updated_at = $now WHERE ${tree}`);
-    this.copyTree = db.prepare(
-      `INSERT OR REPLACE INTO file_provenance (path, sources, labels, write_span, updated_at)
-       SELECT $to || substr(path, length($path) + 1), sources, labels, write_span, $now FROM file_provenance WHERE ${tree}`,
-    );
-    this.deleteOne = db.prepare('DELETE FROM file_provenance WHERE path = ?');
-    this.exists = db.prepare('SELECT 1 FROM file_provenance WHERE path = ?');
-  }
-
-  /** Run `fn` in one write transaction, committed before returning. */
-  write(fn: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      fn();
-      this.db.exec('COMMIT');
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-}
-
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Per-path answers; `null` caches "no provenance recorded". */
-  private readonly cache = new Map<string, StoredProvenance | null>();
+  private readonly cache = new BoundedCache<string, StoredProvenance | null>(CACHE_LIMIT);
   private connection: Connection | undefined;
   private dataVersion = -1;
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
@@ -257,7 +175,6 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   private remember(path: string, value: StoredProvenance | null): void {
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(path, value);
   }
 
@@ -313,11 +230,4 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       diag.warn(`provenant: the provenance store ${this.file} is corrupt; moved to ${aside} and rebuilt empty`, cause);
     });
   }
-}
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { errcode?: unknown } | null)?.errcode;
-  if (typeof code !== 'number') return false;
-  const primary = code & 0xff;
-  return primary === SQLITE_CORRUPT || primary === SQLITE_NOTADB;
 }

@@ -1,9 +1,9 @@
-/** OTel resource attributes of this process (issue: service.name, host.name, process.pid, provenant.node). */
+/** OTel resource attributes of this process: service.name, host.name, process.pid, provenant.node. */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 
 /** service.name: OTEL_SERVICE_NAME, else config `service`, else the app's package name, else the script name. */
 export function resolveServiceName(env: NodeJS.ProcessEnv, configured: string | undefined): string {

@@ -13,7 +13,7 @@ import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
-import { internally } from '../engine/internal.js';
+import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation } from '../instrumentation/instrumentation.js';
@@ -27,6 +27,7 @@ import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
+import { ProvenancePropagator } from '../propagation/propagator.js';
 import { FlowContexts } from '../provenance/context.js';
 import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
@@ -164,7 +165,14 @@ function createRuntime(
   });
 
   const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
-  const context = { engine, config, stateDir, service, signingKey: env['PROVENANT_KEY'] };
+  const peers = new ProvenancePropagator({
+    service,
+    location: config.location,
+    key: env['PROVENANT_KEY'],
+    peers: config.trust.peers,
+    maxAgeSeconds: config.trust.maxAgeSeconds,
+  });
+  const context = { engine, config, stateDir, service, peers };
   for (const instrumentation of instrumentations) {
     try {
       instrumentation.enable(context);

@@ -1,5 +1,5 @@
 /**
- * The end-to-end demo (`npm run demo`, issue 7) as a test: the same scenario, with its three
+ * The end-to-end demo (`npm run demo`) as a test: the same scenario, with its three
  * instrumented services, asserted on what actually happened — the denials and their rules,
  * nothing reaching billing, the record unchanged, the report's lineage across services, the
  * journals verifying — and, with an OTLP endpoint, the denials arriving as spans.

@@ -2,7 +2,7 @@
 // services on node n1 sharing one state dir, and an archiver on node n2 with its own.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FlowEvent } from '../../src/engine/events.js';
+import type { FlowRecord } from '../../src/engine/flow-record.js';
 import type { Lineage } from '../../src/journal/lineage.js';
 import type { QueryResult, Stats } from '../../src/journal/query.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
@@ -20,7 +20,7 @@ const secret = { confidentiality: 'secret', integrity: 'high', tags: ['pii'], lo
 const now = Date.now();
 const minutesAgo = (m: number, s = 0): number => now - m * 60_000 + s * 1000;
 
-const patients: FlowEvent[] = [
+const patients: FlowRecord[] = [
   { time: minutesAgo(120), op: 'read', resource: PATIENT, sources: [PATIENT], labels: secret, user: 'alice', traceId: 't1' },
   {
     time: minutesAgo(120, 1),
@@ -34,7 +34,7 @@ const patients: FlowEvent[] = [
     bytes: 120,
   },
 ];
-const analytics: FlowEvent[] = [
+const analytics: FlowRecord[] = [
   { time: minutesAgo(30), op: 'read', resource: REPORT, sources: [PATIENT, REPORT], labels: secret, user: 'bob', traceId: 't2' },
   {
     time: minutesAgo(30, 1),
@@ -70,7 +70,7 @@ const analytics: FlowEvent[] = [
     traceId: 't2',
   },
 ];
-const archiver: FlowEvent[] = [
+const archiver: FlowRecord[] = [
   { time: minutesAgo(5), op: 'copy', resource: ARCHIVE, sources: [SUMMARY], labels: secret, decision: 'allow' },
   {
     time: minutesAgo(4),
@@ -87,7 +87,7 @@ const archiver: FlowEvent[] = [
 let n1 = '';
 let n2 = '';
 
-async function write(stateDir: string, service: string, node: string, events: FlowEvent[]): Promise<void> {
+async function write(stateDir: string, service: string, node: string, events: FlowRecord[]): Promise<void> {
   const job = { stateDir, service, node, events, config: journalConfig(), signingKey: ed25519().privatePem };
   const result = await runNode({ args: [path.join(fixtures, 'append.mjs')], env: { JOURNAL_JOB: JSON.stringify(job) } });
   expect(result.code, result.stderr).toBe(0);

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JournalConfig } from '../../src/config/types.js';
-import type { FlowEvent } from '../../src/engine/events.js';
+import type { FlowRecord } from '../../src/engine/flow-record.js';
 
 export const fixtures = path.join(__dirname, 'fixtures');
 
@@ -24,7 +24,7 @@ export function journalConfig(overrides: Partial<JournalConfig> = {}): JournalCo
   };
 }
 
-export function flowEvent(i: number, overrides: Partial<FlowEvent> = {}): FlowEvent {
+export function flowEvent(i: number, overrides: Partial<FlowRecord> = {}): FlowRecord {
   return {
     time: Date.UTC(2026, 10, 1, 12, 0, 0) + i * 1000,
     op: 'write',

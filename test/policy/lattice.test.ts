@@ -1,7 +1,7 @@
 // Built-in lattice: no write down (confidentiality) and no write up (integrity, only where the
 // destination's integrity is set explicitly), for every pair of levels, default and custom.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIDENTIALITY_LEVELS, DEFAULT_INTEGRITY_LEVELS } from '../../src/provenance/labels.js';
+import { DEFAULT_CONFIDENTIALITY_LEVELS, DEFAULT_INTEGRITY_LEVELS } from '../../src/config/defaults.js';
 import { fixture } from './helpers.js';
 
 const CUSTOM = { confidentiality: ['green', 'amber', 'red'], integrity: ['unknown', 'vetted', 'signed', 'audited'] };

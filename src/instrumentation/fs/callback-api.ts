@@ -9,10 +9,10 @@ import type * as Fs from 'node:fs';
 import { failCallback, hookCallback } from './callbacks.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
-import type { Patcher } from './patcher.js';
+import type { Patcher } from '../patcher.js';
 
 export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'readFile',
     (original) =>
@@ -24,7 +24,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   );
 
   for (const name of ['writeFile', 'appendFile'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -37,7 +37,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'truncate',
     (original) =>
@@ -49,7 +49,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'open',
     (original) =>
@@ -63,7 +63,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'close',
     (original) =>
@@ -74,7 +74,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   );
 
   for (const name of ['read', 'readv'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -94,7 +94,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     ['write', sizeOf],
     ['writev', sizeOfAll],
   ] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -107,7 +107,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'ftruncate',
     (original) =>
@@ -123,7 +123,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     ['copyFile', 'copy'],
     ['rename', 'move'],
   ] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -135,7 +135,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'cp',
     (original) =>
@@ -150,7 +150,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   );
 
   for (const name of ['unlink', 'rm'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>

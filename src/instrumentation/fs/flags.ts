@@ -1,6 +1,6 @@
 /**
  * Whether an `open` flag can change a file: such an open is checked as a write before the file
- * is created or truncated (design §Denial).
+ * is created or truncated.
  */
 import { constants } from 'node:fs';
 

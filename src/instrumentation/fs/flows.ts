@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import type { FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
-import { internally, isInternal } from '../../engine/internal.js';
+import { BoundedCache } from '../../support/bounded-cache.js';
+import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -25,22 +26,22 @@ const PATH_CACHE_LIMIT = 8192;
 
 export class FsFlows {
   /**
-   * > 0 inside a wrapped call or a module load: the fs calls Node makes underneath
+   * Active inside a wrapped call or a module load: the fs calls Node makes underneath
    * (readFileSync → openSync/readSync/closeSync, the loaders' reads) are not flows of their own.
    */
-  depth = 0;
+  readonly nested = new ReentrancyGuard();
 
   /** True when an fs call is the app's own flow: not nested in a wrapped call, not provenant's own I/O. */
   get recording(): boolean {
-    return this.depth === 0 && !isInternal();
+    return !this.nested.active && !isInternal();
   }
   /** Targets of fds opened through the patched APIs; any other fd (stdio, sockets) is not a file flow. */
   readonly fds: (FileTarget | undefined)[] = [];
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
   /** `null` caches "not a flow" (provenant's own state dir). */
-  private readonly absolutePaths = new Map<string, FileTarget | null>();
-  private readonly relativePaths = new Map<string, FileTarget | null>();
+  private readonly absolutePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
+  private readonly relativePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
   private relativeBase = '';
   /** Copies already checked by an enclosing cp(), keyed `from\0to`, so Node's per-file copyFile calls are not checked twice. */
   private readonly checkedCopies = new Set<string>();
@@ -63,7 +64,6 @@ export class FsFlows {
       const cached = cache.get(path);
       if (cached !== undefined) return cached ?? undefined;
       const target = this.targetAt(resolve(path));
-      if (cache.size >= PATH_CACHE_LIMIT) cache.clear();
       cache.set(path, target);
       return target ?? undefined;
     }
@@ -98,8 +98,8 @@ export class FsFlows {
     try {
       for (const [file, copy] of this.filePairs(source.path, destination.path)) {
         if (op === 'copy' && this.checkedCopies.delete(`${file}\0${copy}`)) continue;
-        const decision = this.engine.transfer(op, file, copy);
-        if (decision.kind === 'deny') return this.engine.deniedError(decision, this.engine.resources.file(copy));
+        const denied = this.engine.transfer(op, file, copy);
+        if (denied !== undefined) return denied;
       }
     } catch (error) {
       diag.warn(`provenant: recording ${op} ${source.path} → ${destination.path} failed; it proceeds`, error);
@@ -152,7 +152,7 @@ export class FsFlows {
     return { ...target.options, content: bytes };
   }
 
-  private relativeCache(): Map<string, FileTarget | null> {
+  private relativeCache(): BoundedCache<string, FileTarget | null> {
     const cwd = process.cwd();
     if (cwd !== this.relativeBase) {
       this.relativePaths.clear();

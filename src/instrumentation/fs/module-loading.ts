@@ -17,12 +17,7 @@ export function passModuleLoadingThrough(flows: FsFlows): (() => void) | undefin
   }
   const hooks = nodeModule.registerHooks({
     load(url, context, nextLoad) {
-      flows.depth++;
-      try {
-        return nextLoad(url, context);
-      } finally {
-        flows.depth--;
-      }
+      return flows.nested.run(() => nextLoad(url, context));
     },
   });
   return () => hooks.deregister();

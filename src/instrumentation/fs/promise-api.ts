@@ -6,10 +6,10 @@
  * handle's read/write/writev methods, which are patched here.
  */
 import type * as FsPromises from 'node:fs/promises';
-import { isInternal } from '../../engine/internal.js';
+import { isInternal } from '../../support/reentrancy.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FileTarget, type FsFlows } from './flows.js';
-import type { NativeFunction, Patcher } from './patcher.js';
+import type { NativeFunction, Patcher } from '../patcher.js';
 
 interface BytesRead {
   bytesRead: number;
@@ -25,7 +25,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     if (target !== undefined) flows.handles.set(handle, target);
   };
 
-  patcher.wrap(
+  patcher.wrapMethod(
     promises,
     'readFile',
     (original) =>
@@ -36,7 +36,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
   );
 
   for (const name of ['writeFile', 'appendFile'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       promises,
       name,
       (original) =>
@@ -48,7 +48,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     promises,
     'truncate',
     (original) =>
@@ -59,7 +59,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     promises,
     'open',
     (original) =>
@@ -78,7 +78,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     ['copyFile', 'copy'],
     ['rename', 'move'],
   ] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       promises,
       name,
       (original) =>
@@ -89,7 +89,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     promises,
     'cp',
     (original) =>
@@ -103,7 +103,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
   );
 
   for (const name of ['unlink', 'rm'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       promises,
       name,
       (original) =>
@@ -121,7 +121,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 
 function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {
   for (const name of ['read', 'readv'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       prototype,
       name,
       (original) =>
@@ -137,7 +137,7 @@ function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): v
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     prototype,
     'readFile',
     (original) =>
@@ -148,10 +148,10 @@ function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): v
   );
 
   for (const name of ['write', 'writeFile', 'appendFile'] as const) {
-    patcher.wrap(prototype, name, (original) => checkedHandleWrite(flows, original, sizeOf));
+    patcher.wrapMethod(prototype, name, (original) => checkedHandleWrite(flows, original, sizeOf));
   }
-  patcher.wrap(prototype, 'writev', (original) => checkedHandleWrite(flows, original, sizeOfAll));
-  patcher.wrap(prototype, 'truncate', (original) => checkedHandleWrite(flows, original, () => undefined));
+  patcher.wrapMethod(prototype, 'writev', (original) => checkedHandleWrite(flows, original, sizeOfAll));
+  patcher.wrapMethod(prototype, 'truncate', (original) => checkedHandleWrite(flows, original, () => undefined));
 }
 
 function checkedHandleWrite(flows: FsFlows, original: NativeFunction, size: (data: unknown) => number | undefined): NativeFunction {

@@ -3,33 +3,27 @@
  * hot path: no allocation, no path work for a path seen before, an array lookup for an fd.
  */
 import type * as Fs from 'node:fs';
-import { isInternal } from '../../engine/internal.js';
+import { isInternal } from '../../support/reentrancy.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
-import type { Patcher } from './patcher.js';
+import type { Patcher } from '../patcher.js';
 
 export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'readFileSync',
     (original) =>
       function readFileSync(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
         if (target === undefined) return Reflect.apply(original, this, arguments);
-        flows.depth++;
-        let data: unknown;
-        try {
-          data = Reflect.apply(original, this, arguments);
-        } finally {
-          flows.depth--;
-        }
+        const data: unknown = callNested(flows, original, this, arguments);
         flows.read(target, sizeOf(data), data);
         return data;
       },
   );
 
   for (const name of ['writeFileSync', 'appendFileSync'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -43,7 +37,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'truncateSync',
     (original) =>
@@ -56,7 +50,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'openSync',
     (original) =>
@@ -72,7 +66,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'closeSync',
     (original) =>
@@ -83,12 +77,12 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
   );
 
   for (const name of ['readSync', 'readvSync'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
         function readFromFdSync(this: unknown, fd: unknown): unknown {
-          const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
+          const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
           const bytesRead: unknown = Reflect.apply(original, this, arguments);
           if (target !== undefined && (bytesRead as number) > 0 && !isInternal()) flows.read(target, bytesRead as number);
           return bytesRead;
@@ -96,12 +90,12 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     );
   }
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'writeSync',
     (original) =>
       function writeSync(this: unknown, fd: unknown, data: unknown): unknown {
-        if (flows.depth === 0) {
+        if (!flows.nested.active) {
           const target = flows.fds[fd as number];
           if (target !== undefined && !isInternal()) {
             const denied = flows.authorize(target, sizeOf(data), data);
@@ -112,12 +106,12 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'writevSync',
     (original) =>
       function writevSync(this: unknown, fd: unknown, buffers: unknown): unknown {
-        const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
+        const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
         if (target !== undefined && !isInternal()) {
           const denied = flows.authorize(target, sizeOfAll(buffers));
           if (denied !== undefined) throw denied;
@@ -126,12 +120,12 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       },
   );
 
-  patcher.wrap(
+  patcher.wrapMethod(
     fs,
     'ftruncateSync',
     (original) =>
       function ftruncateSync(this: unknown, fd: unknown): unknown {
-        const target = flows.depth === 0 ? flows.fds[fd as number] : undefined;
+        const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
         if (target !== undefined && !isInternal()) {
           const denied = flows.authorize(target, undefined);
           if (denied !== undefined) throw denied;
@@ -145,7 +139,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     ['cpSync', 'copy'],
     ['renameSync', 'move'],
   ] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -159,7 +153,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
   }
 
   for (const name of ['unlinkSync', 'rmSync'] as const) {
-    patcher.wrap(
+    patcher.wrapMethod(
       fs,
       name,
       (original) =>
@@ -176,10 +170,5 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
 
 /** Run the original with the fs calls it makes itself passing straight through. */
 function callNested(flows: FsFlows, original: (...args: never[]) => unknown, self: unknown, args: IArguments): unknown {
-  flows.depth++;
-  try {
-    return Reflect.apply(original, self, args);
-  } finally {
-    flows.depth--;
-  }
+  return flows.nested.run(() => Reflect.apply(original, self, args) as unknown);
 }

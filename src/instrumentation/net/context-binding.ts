@@ -6,7 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { FlowContext, FlowContexts } from '../../provenance/context.js';
-import type { Patches } from './patches.js';
+import type { Patcher } from '../patcher.js';
 
 export const FLOW_CONTEXT = Symbol('provenant.flowContext');
 
@@ -17,8 +17,8 @@ export function inContext<T>(contexts: FlowContexts, context: FlowContext, fn: (
 }
 
 /** Every `emit` on an object of `proto` that carries a flow context runs in that context. */
-export function bindEmitsToContext(patches: Patches, proto: EventEmitter, contexts: FlowContexts): void {
-  patches.wrap(
+export function bindEmitsToContext(patcher: Patcher, proto: EventEmitter, contexts: FlowContexts): void {
+  patcher.wrap(
     proto,
     'emit',
     (emit) =>

@@ -10,23 +10,21 @@ import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
-import { normaliseHost } from '../../propagation/trust.js';
-import type { Patches } from './patches.js';
+import { normaliseHost } from '../../provenance/host.js';
+import { ReentrancyGuard } from '../../support/reentrancy.js';
+import type { Patcher } from '../patcher.js';
+import { endsWithChunk } from './end-chunk.js';
 
 /** Connect option marking a socket opened for an HTTP client (set on provenant's fetch dispatcher). */
 export const HTTP_SOCKET = Symbol.for('provenant.httpSocket');
 const SOCKET_FLOW = Symbol('provenant.socketFlow');
 
-let httpOwnedDepth = 0;
+/** Active while an HTTP client creates its request: the socket it connects is not a raw flow. */
+const httpOwned = new ReentrancyGuard();
 
 /** Run `fn` with any socket it connects synchronously treated as HTTP-owned (not a raw flow). */
 export function asHttpOwned<T>(fn: () => T): T {
-  httpOwnedDepth++;
-  try {
-    return fn();
-  } finally {
-    httpOwnedDepth--;
-  }
+  return httpOwned.run(fn);
 }
 
 interface SocketFlow {
@@ -41,7 +39,7 @@ type SocketWrite = net.Socket['write'];
 type SocketEnd = net.Socket['end'];
 type SocketEmit = net.Socket['emit'];
 
-export function enableSocketFlows(engine: FlowEngine, patches: Patches): void {
+export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
   const proto = net.Socket.prototype;
   const write = proto.write;
   const end = proto.end;
@@ -69,8 +67,7 @@ export function enableSocketFlows(engine: FlowEngine, patches: Patches): void {
 
   const trackedEnd = function (this: FlowSocket, ...args: unknown[]): FlowSocket {
     const flow = this[SOCKET_FLOW];
-    const chunk = args[0];
-    if (flow && chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
+    if (flow && endsWithChunk(args)) {
       flow.tuple ??= fourTuple(this);
       const error = deny(flow);
       if (error) {
@@ -91,13 +88,13 @@ export function enableSocketFlows(engine: FlowEngine, patches: Patches): void {
     return emit.apply(this, [event, ...args] as Parameters<SocketEmit>);
   } as SocketEmit;
 
-  patches.wrap(
+  patcher.wrap(
     proto,
     'connect',
     (original) =>
       function connect(this: FlowSocket, ...args: unknown[]): FlowSocket {
         const options = connectOptions(args);
-        if (httpOwnedDepth > 0 || this[SOCKET_FLOW] !== undefined || options === undefined || isHttpOwned(options)) {
+        if (httpOwned.active || this[SOCKET_FLOW] !== undefined || options === undefined || isHttpOwned(options)) {
           return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
         }
         const host = typeof options.host === 'string' && options.host !== '' ? normaliseHost(options.host) : 'localhost';
@@ -118,7 +115,7 @@ export function enableSocketFlows(engine: FlowEngine, patches: Patches): void {
   );
 
   // tls.connect copies its options before connecting, dropping the http markers: honour them here.
-  patches.wrap(
+  patcher.wrap(
     tls,
     'connect',
     (original) =>

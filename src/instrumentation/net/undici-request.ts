@@ -15,8 +15,8 @@
  */
 import dc from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
-import type { OutgoingData } from '../../propagation/propagator.js';
-import type { Patches } from './patches.js';
+import type { OutgoingData } from '../../provenance/peer-claim.js';
+import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 
 const REQUEST_CREATE = 'undici:request:create';
@@ -43,7 +43,7 @@ type HeaderList = (string | string[])[];
 /** Runs a dispatch whose request (created synchronously inside it) gets its later headers merged. */
 export type PreparedDispatch = (prepared: PreparedRequest, dispatch: () => boolean) => boolean;
 
-export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): PreparedDispatch {
+export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): PreparedDispatch {
   let pending: PreparedRequest | undefined;
 
   const normalise = (headers: HeaderList, prepared: PreparedRequest): void => {
@@ -57,7 +57,7 @@ export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): Prepar
     if (first === undefined) return;
     const values = baggage.flatMap((i) => headers[i + 1]);
     // A single header is left alone when it is provenant's own or carries no provenant member.
-    if (baggage.length === 1 && (values[0] === prepared.baggage || !flows.propagator.hasClaims(values))) return;
+    if (baggage.length === 1 && (values[0] === prepared.baggage || !flows.protocol.hasClaims(values))) return;
     const merged = flows.baggage(prepared.host, values, prepared.data);
     for (let k = baggage.length - 1; k >= 1; k--) headers.splice(baggage[k], 2);
     if (merged === undefined) headers.splice(first, 2);
@@ -98,7 +98,7 @@ export function mergeInjectedHeaders(flows: PeerFlows, patches: Patches): Prepar
     }
   };
   dc.subscribe(REQUEST_CREATE, onCreate);
-  patches.onRestore(() => dc.unsubscribe(REQUEST_CREATE, onCreate));
+  patcher.onRestore(() => dc.unsubscribe(REQUEST_CREATE, onCreate));
 
   return (prepared, dispatch) => {
     const outer = pending;

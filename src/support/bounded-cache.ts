@@ -1,8 +1,10 @@
 /**
- * A bounded map with least-recently-used eviction approximated by two generations: entries live
- * in `young` until it fills, then `young` becomes `old` and the previous `old` is dropped whole.
- * A hit in `old` is promoted. This costs one or two Map lookups per read (no reordering on every
- * hit, unlike a strict LRU) and never holds more than `capacity` entries.
+ * The one bounded map of the code base. Least-recently-used eviction is approximated by two
+ * generations: entries live in `young` until it fills, then `young` becomes `old` and the
+ * previous `old` is dropped whole. A hit in `old` is promoted. This costs one or two Map lookups
+ * per read (no reordering on every hit, unlike a strict LRU), never holds more than `capacity`
+ * entries, and unlike "clear everything when full" keeps the hot half across a turnover.
+ * `undefined` is not a storable value (it means "absent"); store `null` for a cached "no".
  */
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
@@ -34,5 +36,15 @@ export class BoundedCache<K, V> {
       this.young = new Map();
     }
     this.young.set(key, value);
+  }
+
+  delete(key: K): void {
+    this.young.delete(key);
+    this.old.delete(key);
+  }
+
+  clear(): void {
+    this.young.clear();
+    this.old.clear();
   }
 }

@@ -1,0 +1,22 @@
+/**
+ * The decision part of the engine: what the policy says about data flowing to a destination,
+ * failing closed when the policy itself faults. The policy memoises decisions per (set,
+ * destination, epoch); the per-context memo in context-memo.ts saves even that lookup.
+ */
+import { diag } from '@opentelemetry/api';
+import type { ProvenanceSet } from '../provenance/provenance-set.js';
+import type { Resource } from '../provenance/resource.js';
+import { faultDecision, type CompiledPolicy, type Decision } from '../policy/types.js';
+
+/**
+ * `policy.decide`, which never throws for a fault inside a rule; anything that escapes it all the
+ * same is a policy fault too: denied in enforce mode, a violation in audit mode.
+ */
+export function decideFlow(policy: CompiledPolicy, data: ProvenanceSet, destination: Resource): Decision {
+  try {
+    return policy.decide(data, destination);
+  } catch (error) {
+    diag.error(`provenant: policy fault deciding a flow to ${destination.uri}`, error);
+    return faultDecision(policy.mode, error);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * A resource's own provenance: what it brings into a context when read, namely what it carries
+ * (stored file provenance, verified baggage) plus itself with its configured labels. Memoised per
+ * resource, since the same peer or file is read again and again.
+ */
+import type { Labels } from '../provenance/labels.js';
+import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
+import type { Resource } from '../provenance/resource.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+
+const MEMO_CAPACITY = 65_536;
+
+interface Memo {
+  readonly incoming: ProvenanceSet;
+  readonly labels: Labels;
+  readonly result: ProvenanceSet;
+}
+
+export class OwnProvenance {
+  private readonly memo = new BoundedCache<number, Memo>(MEMO_CAPACITY);
+
+  constructor(private readonly sets: ProvenanceSets) {}
+
+  /** `incoming` plus `resource` itself, labelled as `policy` labels it. */
+  of(resource: Resource, incoming: ProvenanceSet, policy: CompiledPolicy): ProvenanceSet {
+    const labels = policy.labelsOf(resource);
+    const memo = this.memo.get(resource.id);
+    if (memo !== undefined && memo.incoming === incoming && memo.labels === labels) return memo.result;
+    const result = this.sets.withSource(incoming, resource.uri, labels);
+    this.memo.set(resource.id, { incoming, labels, result });
+    return result;
+  }
+}
