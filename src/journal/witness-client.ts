@@ -14,8 +14,11 @@ import type { WrittenCheckpoint } from './writer.js';
 export class WitnessClient {
   private readonly worker: Worker;
 
-  constructor(witnesses: readonly WitnessConfig[]) {
-    const data: WitnessWorkerData = { witnesses: witnesses.map((w) => ({ url: w.url, vkey: w.vkey })) };
+  constructor(witnesses: readonly WitnessConfig[], stateDir: string) {
+    const data: WitnessWorkerData = {
+      witnesses: witnesses.map((w) => ({ url: w.url, vkey: w.vkey })),
+      journalDir: join(stateDir, 'journal'),
+    };
     // execArgv: [] so the worker never loads the preload: its requests are provenant's, not the app's flows.
     this.worker = new Worker(join(__dirname, 'witness-worker.js'), { workerData: data, execArgv: [], stdout: false, stderr: false });
     this.worker.on('error', (error) => diag.warn('provenant: witness worker failed; checkpoints are no longer witnessed', error));

@@ -6,8 +6,12 @@
  * retried with backoff; cosignatures are verified and kept, latest per log, in `<log>.cosigned`
  * (written atomically) where `verify` finds them. A witness that is ahead of the log, or rejects a
  * proof from a size it reported, holds a checkpoint this process never signed: a split view.
+ * The queue is durable: the newest checkpoint not yet cosigned by every witness is kept in
+ * `<log>.pending`, and a worker starting in the same state dir adopts the pending logs of processes
+ * that are gone and submits them (the leaves come from their segments).
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -19,6 +23,8 @@ import { cosignedPath } from './verify.js';
 
 export interface WitnessWorkerData {
   witnesses: { url: string; vkey: string }[];
+  /** `<state>/journal`: where pending checkpoints of exited processes are found. */
+  journalDir: string;
 }
 
 /** A checkpoint as posted to the worker (buffers as base64: structured clone keeps them, but plainly). */
@@ -77,20 +83,22 @@ function post(message: FromWitnessWorker): void {
 }
 
 parentPort?.on('message', (message: ToWitnessWorker) => {
-  if (message.type === 'flush') {
-    flushFlags.push(message.flag);
-    generation++;
-    // Witnesses waiting out a backoff are tried now: this may be the process's last chance.
-    for (const log of logs.values())
-      for (const [w, view] of log.views) {
-        if (view.busy || view.stopped || view.size >= log.latest.size) continue;
-        clearTimeout(view.timer);
-        void submit(log, w, view);
-      }
-    settleFlushes();
-    return;
-  }
-  const checkpoint = message.checkpoint;
+  if (message.type === 'checkpoint') return accept(message.checkpoint, true);
+  flushFlags.push(message.flag);
+  generation++;
+  // Witnesses waiting out a backoff are tried now: this may be the process's last chance.
+  for (const log of logs.values())
+    for (const [w, view] of log.views) {
+      if (view.busy || view.stopped || view.size >= log.latest.size) continue;
+      clearTimeout(view.timer);
+      void submit(log, w, view);
+    }
+  settleFlushes();
+});
+
+/** Queues a log's newest checkpoint; `own` ones are written to `<log>.pending` first. */
+function accept(checkpoint: WireCheckpoint, own: boolean): void {
+  if (own) keepPending(checkpoint);
   let log = logs.get(checkpoint.origin);
   if (!log) {
     log = { latest: checkpoint, peaks: new Map([[0, []]]), views: new Map(), cosignatures: new Map(), written: -1 };
@@ -99,12 +107,73 @@ parentPort?.on('message', (message: ToWitnessWorker) => {
     logs.set(checkpoint.origin, log);
   }
   log.latest = checkpoint;
-  log.peaks.set(
-    checkpoint.size,
-    checkpoint.peaks.map((p) => Buffer.from(p, 'base64')),
-  );
+  // An adopted checkpoint comes without peaks: they are read back from disk when needed.
+  if (checkpoint.peaks.length > 0 || checkpoint.size === 0)
+    log.peaks.set(
+      checkpoint.size,
+      checkpoint.peaks.map((p) => Buffer.from(p, 'base64')),
+    );
   for (const [w, view] of log.views) if (!view.busy && !view.timer) void submit(log, w, view);
-});
+}
+
+function pendingPath(checkpoint: WireCheckpoint): string | undefined {
+  return checkpoint.segments.length > 0 ? checkpoint.segments[0].replace(/-\d+\.jsonl$/, '.pending') : undefined;
+}
+
+function keepPending(checkpoint: WireCheckpoint): void {
+  const path = pendingPath(checkpoint);
+  if (!path) return;
+  try {
+    writeFileSync(`${path}.tmp`, checkpoint.note);
+    renameSync(`${path}.tmp`, path);
+  } catch (error) {
+    post({ type: 'problem', message: `cannot queue checkpoint ${checkpoint.origin} in ${path}: ${(error as Error).message}` });
+  }
+}
+
+/** Every witness has cosigned the newest checkpoint (or stopped): nothing is pending any more. */
+function dropPendingIfDone(log: LogState): void {
+  for (const view of log.views.values()) if (!view.stopped && view.size < log.latest.size) return;
+  const path = pendingPath(log.latest);
+  if (path) rmSync(path, { force: true });
+}
+
+/** Pending logs of processes that no longer run: their last chance to be witnessed is this worker. */
+function adoptPending(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names.filter((n) => n.endsWith('.pending'))) {
+    const prefix = name.slice(0, -'.pending'.length);
+    const pid = Number(/-(\d+)-\d+-[0-9a-f]+$/.exec(prefix)?.[1]);
+    if (!Number.isSafeInteger(pid) || alive(pid)) continue;
+    try {
+      const note = readFileSync(join(dir, name), 'utf8');
+      const lines = note.split('\n');
+      const segments = names
+        .filter((n) => n.startsWith(prefix + '-') && n.endsWith('.jsonl'))
+        .sort()
+        .map((n) => join(dir, n));
+      accept({ origin: lines[0], size: Number(lines[1]), note, peaks: [], segments }, false);
+    } catch (error) {
+      post({ type: 'problem', message: `cannot adopt pending checkpoint ${name}: ${(error as Error).message}` });
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+adoptPending(data.journalDir);
 
 /** Idle: every witness is up to date, stopped, or has had its attempt since the last flush began. */
 function idle(): boolean {
@@ -127,10 +196,19 @@ function settleFlushes(): void {
 async function submit(log: LogState, witness: Witness, view: WitnessView): Promise<void> {
   view.timer = undefined;
   const target = log.latest;
-  if (view.stopped || view.size >= target.size) return settleFlushes();
+  if (view.stopped || view.size >= target.size) {
+    dropPendingIfDone(log);
+    return settleFlushes();
+  }
   view.busy = true;
   try {
-    const outcome = await attempt(log, witness, view, target);
+    const outcome = await attempt(log, witness, view, target).catch((error: unknown) => {
+      post({
+        type: 'problem',
+        message: `witness submission to ${witness.url} failed: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return 'retry' as const;
+    });
     if (outcome !== 'again') view.tried = generation;
     if (outcome === 'retry') {
       view.timer = setTimeout(() => void submit(log, witness, view), view.retryMs);
@@ -141,6 +219,7 @@ async function submit(log: LogState, witness: Witness, view: WitnessView): Promi
     }
   } finally {
     view.busy = false;
+    dropPendingIfDone(log);
     settleFlushes();
   }
 }
@@ -202,6 +281,8 @@ async function attempt(log: LogState, witness: Witness, view: WitnessView, targe
 
 function splitView(view: WitnessView, witness: Witness, target: WireCheckpoint, why: string): void {
   view.stopped = true;
+  const log = logs.get(target.origin);
+  if (log) dropPendingIfDone(log);
   post({ type: 'problem', message: `split view of log ${target.origin} at witness ${witness.url}: ${why}` });
 }
 
@@ -221,15 +302,19 @@ function acceptCosignature(note: string, body: string, witness: Witness): NoteSi
   }
 }
 
-/** Keeps the newest cosigned checkpoint of the log, with every cosignature collected for it. */
+/**
+ * Keeps the newest cosigned checkpoint of the log, with every cosignature collected for it, also
+ * those an earlier process kept in the file for the same checkpoint (an adopted log).
+ */
 function keep(log: LogState, target: WireCheckpoint, cosignature: NoteSignature): void {
   let collected = log.cosignatures.get(target.size);
   if (!collected) log.cosignatures.set(target.size, (collected = new Map<string, NoteSignature>()));
   collected.set(cosignature.name, cosignature);
   if (target.size < log.written || target.segments.length === 0) return;
-  const note = parseNote(target.note);
-  const text = formatNote({ text: note.text, signatures: [...note.signatures, ...collected.values()] });
   const path = cosignedPath(target.segments[0]);
+  const note = parseNote(target.note);
+  const signatures = [...note.signatures, ...keptCosignatures(path, note.text, collected), ...collected.values()];
+  const text = formatNote({ text: note.text, signatures });
   try {
     writeFileSync(`${path}.tmp`, text);
     renameSync(`${path}.tmp`, path);
@@ -237,6 +322,19 @@ function keep(log: LogState, target: WireCheckpoint, cosignature: NoteSignature)
     for (const size of log.cosignatures.keys()) if (size < target.size) log.cosignatures.delete(size);
   } catch (error) {
     post({ type: 'problem', message: `cannot keep the cosigned checkpoint ${path}: ${(error as Error).message}` });
+  }
+}
+
+/** Cosignatures already kept for the same checkpoint text, from witnesses not collected again. */
+function keptCosignatures(path: string, text: string, collected: Map<string, NoteSignature>): NoteSignature[] {
+  try {
+    const kept = parseNote(readFileSync(path, 'utf8'));
+    if (kept.text !== text) return [];
+    return kept.signatures.filter(
+      (s) => !collected.has(s.name) && witnesses.some((w) => w.vkey.name === s.name && w.vkey.keyId.equals(s.keyId)),
+    );
+  } catch {
+    return [];
   }
 }
 

@@ -121,7 +121,9 @@ function createRuntime(
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
     : undefined;
   const witnesses =
-    enabled && config.journal.enabled && config.journal.witnesses.length > 0 ? new WitnessClient(config.journal.witnesses) : undefined;
+    enabled && config.journal.enabled && config.journal.witnesses.length > 0
+      ? new WitnessClient(config.journal.witnesses, stateDir)
+      : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
       ? openJournal({

@@ -3,13 +3,14 @@
 // tlog-cosignature byte layout with node:crypto), verify enforces the quorum, and a forked
 // checkpoint of the same size gets 409 from the witness and is reported by verify as a split view.
 import { createHash, createPrivateKey, createPublicKey, verify as verifySignature } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointText, parseCheckpointText } from '../../src/journal/checkpoint.js';
 import { loadPublicKey, logVkey } from '../../src/journal/keys.js';
 import { EMPTY_ROOT } from '../../src/journal/merkle.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
+import { freePort } from '../helpers/ports.js';
 import { repoRoot, runNode, startNode, stopAll, type NodeProcess } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { ed25519 } from './helpers.js';
@@ -26,9 +27,10 @@ interface RunningWitness {
   vkey: string;
 }
 
-async function startWitness(name: string): Promise<RunningWitness> {
+/** A witness process; `port` 0 lets the OS pick. Its key lives in `state`, so a restart keeps it. */
+async function startWitness(name: string, state: string, port = 0): Promise<RunningWitness> {
   const process = startNode({
-    args: [main, 'witness', '--listen', '127.0.0.1:0', '--state', tempDir('provenant-witness-'), '--log-key', logKey, '--name', name],
+    args: [main, 'witness', '--listen', `127.0.0.1:${port}`, '--state', state, '--log-key', logKey, '--name', name],
   });
   const [, url] = await process.waitForLine(/^listening (http:\/\/127\.0\.0\.1:\d+)$/);
   const [, vkey] = await process.waitForLine(/^vkey (\S+)$/);
@@ -37,16 +39,50 @@ async function startWitness(name: string): Promise<RunningWitness> {
 
 let up: RunningWitness;
 let down: RunningWitness;
+const downState = tempDir('provenant-witness-');
+let downPort: number;
 let stateDir: string;
 let config: string;
 let cosigned: string;
+let out: string;
+let keyFile: string;
+
+/** Resolves once `done()` holds, re-checked on every change in `dir` (no sleeps). */
+function until(dir: string, done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dir, () => {
+      if (!done()) return;
+      watcher.close();
+      resolve();
+    });
+    if (done()) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
+
+/** The app under the preload: 8 files written, journal signed, witnesses from the config. */
+async function runApp(): Promise<string> {
+  const app = await runNode({
+    args: ['-e', `for (let i = 0; i < 8; i++) require('node:fs').writeFileSync(${JSON.stringify(out)} + '/r' + i, 'x')`],
+    preload: 'require',
+    env: { PROVENANT_STATE_DIR: stateDir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config, OTEL_LOG_LEVEL: 'warn' },
+  });
+  expect(app.code, app.stderr).toBe(0);
+  return app.stderr;
+}
 
 beforeAll(async () => {
-  [up, down] = await Promise.all([startWitness('w1.example/witness'), startWitness('w2.example/witness')]);
+  downPort = await freePort();
+  [up, down] = await Promise.all([
+    startWitness('w1.example/witness', tempDir('provenant-witness-')),
+    startWitness('w2.example/witness', downState, downPort),
+  ]);
   await down.process.kill('SIGTERM');
   stateDir = tempDir('provenant-witnessed-');
-  const out = tempDir('provenant-witnessed-out-');
-  const keyFile = path.join(out, 'journal.pem');
+  out = tempDir('provenant-witnessed-out-');
+  keyFile = path.join(out, 'journal.pem');
   writeFileSync(keyFile, owner.privatePem);
   config = path.join(out, 'provenant.yaml');
   writeFileSync(
@@ -63,12 +99,7 @@ beforeAll(async () => {
       `    - { url: "${down.url}", vkey: "${down.vkey}" }`,
     ].join('\n') + '\n',
   );
-  const app = await runNode({
-    args: ['-e', `for (let i = 0; i < 8; i++) require('node:fs').writeFileSync(${JSON.stringify(out)} + '/r' + i, 'x')`],
-    preload: 'require',
-    env: { PROVENANT_STATE_DIR: stateDir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config, OTEL_LOG_LEVEL: 'warn' },
-  });
-  expect(app.code, app.stderr).toBe(0);
+  await runApp();
   const journal = path.join(stateDir, 'journal');
   cosigned = path.join(
     journal,
@@ -184,5 +215,25 @@ describe('witnessed journal', () => {
     const ok = await post(`old 0\n\n${sign(empty('provenant/n1/clinic/1-2-abcdef'))}`);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toMatch(/^\u2014 w1\.example\/witness [A-Za-z0-9+/]{102}==\n$/);
+  });
+
+  it('the queue is durable: once the stopped witness is back, a later process submits what the first could not', async () => {
+    const journal = path.join(stateDir, 'journal');
+    const pending = () => readdirSync(journal).filter((name) => name.endsWith('.pending'));
+    expect(pending()).toEqual([path.basename(cosigned, '.cosigned') + '.pending']);
+    down = await startWitness('w2.example/witness', downState, downPort);
+    // A process that keeps running: its witness worker adopts the first log's queue in the background.
+    const app = startNode({
+      args: ['-e', `require('node:fs').writeFileSync(${JSON.stringify(out)} + '/late', 'x'); setInterval(() => {}, 1000);`],
+      preload: 'require',
+      env: { PROVENANT_STATE_DIR: stateDir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config },
+    });
+    await until(journal, () => !pending().includes(path.basename(cosigned, '.cosigned') + '.pending'));
+    await app.kill('SIGTERM');
+    const both = await cli('verify', '--state', stateDir, '--witness-key', up.vkey, '--witness-key', down.vkey, '--json');
+    expect(both.code, both.stdout).toBe(0);
+    const report = JSON.parse(both.stdout) as { logs: { witnessed: number | null; records: number }[] };
+    expect(report.logs).toHaveLength(2);
+    for (const log of report.logs) expect(log.witnessed).toBe(log.records);
   });
 });
