@@ -1,14 +1,17 @@
 // C2SP witnesses: two real `provenant witness` processes, one of them stopped. A preloaded app
 // submits its checkpoints in the background; the running witness cosigns (checked here from the
 // tlog-cosignature byte layout with node:crypto), verify enforces the quorum, and a forked
-// checkpoint of the same size gets 409 from the witness and is reported by verify as a split view.
+// checkpoint of the same size gets 409 from the witness and is reported by verify as a split view;
+// a witness ahead of a running process is reported by its witness client. The queue survives a restart.
 import { createHash, createPrivateKey, createPublicKey, verify as verifySignature } from 'node:crypto';
-import { readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointText, parseCheckpointText } from '../../src/journal/checkpoint.js';
 import { loadPublicKey, logVkey } from '../../src/journal/keys.js';
-import { EMPTY_ROOT } from '../../src/journal/merkle.js';
+import { consistencyProof, EMPTY_ROOT, leafHash, rootOf } from '../../src/journal/merkle.js';
+import { readLeaves } from '../../src/journal/read.js';
+import { formatAddCheckpoint } from '../../src/journal/tlog-witness.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
 import { freePort } from '../helpers/ports.js';
 import { repoRoot, runNode, startNode, stopAll, type NodeProcess } from '../helpers/spawn.js';
@@ -60,6 +63,13 @@ function until(dir: string, done: () => boolean): Promise<void> {
       resolve();
     }
   });
+}
+
+function cosignedPathOf(journal: string): string {
+  return path.join(
+    journal,
+    readdirSync(journal).find((name) => name.endsWith('.cosigned'))!,
+  );
 }
 
 /** The app under the preload: 8 files written, journal signed, witnesses from the config. */
@@ -235,5 +245,56 @@ describe('witnessed journal', () => {
     const report = JSON.parse(both.stdout) as { logs: { witnessed: number | null; records: number }[] };
     expect(report.logs).toHaveLength(2);
     for (const log of report.logs) expect(log.witnessed).toBe(log.records);
+  });
+
+  it('the witness client reports a split view when a witness holds a larger checkpoint of its log than it ever signed', async () => {
+    const dir = tempDir('provenant-split-');
+    const splitConfig = path.join(dir, 'provenant.yaml');
+    writeFileSync(
+      splitConfig,
+      `service: clinic\nnode: n1\njournal:\n  repeatWindowMs: 0\n  checkpointEvery: 3\n  witnesses:\n    - { url: "${up.url}", vkey: "${up.vkey}" }\n`,
+    );
+    const journal = path.join(dir, 'state', 'journal');
+    const write = (name: string) => `require('node:fs').writeFileSync(${JSON.stringify(dir)} + '/${name}', 'x')`;
+    const app = startNode({
+      args: [
+        '-e',
+        `${write('a')}; ${write('b')}; ${write('c')}; process.stdin.once('data', () => { ${write('d')}; ${write('e')}; ${write('f')}; });`,
+      ],
+      preload: 'require',
+      env: {
+        PROVENANT_STATE_DIR: path.join(dir, 'state'),
+        PROVENANT_JOURNAL_KEY: keyFile,
+        PROVENANT_CONFIG: splitConfig,
+        OTEL_LOG_LEVEL: 'error',
+      },
+    });
+    mkdirSync(journal, { recursive: true });
+    await until(journal, () => readdirSync(journal).some((name) => name.endsWith('.cosigned')));
+
+    // Someone with the log key extends the witnessed tree with records the process never wrote.
+    const segments = readdirSync(journal)
+      .filter((name) => name.endsWith('.jsonl'))
+      .map((name) => path.join(journal, name));
+    const witnessed = parseCheckpointText(parseNote(readFileSync(cosignedPathOf(journal), 'utf8')).text);
+    const leaves = [...readLeaves(segments, 0, witnessed.size), ...[1, 2, 3, 4, 5].map((i) => leafHash(`forged ${i}`))];
+    const text = checkpointText({ origin: witnessed.origin, size: leaves.length, root: rootOf(leaves) });
+    const forged = formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/clinic', createPrivateKey(owner.privatePem))] });
+    const proof = consistencyProof(witnessed.size, leaves);
+    const accepted = await fetch(`${up.url}/add-checkpoint`, {
+      method: 'POST',
+      body: formatAddCheckpoint({ oldSize: witnessed.size, proof, note: forged }),
+    });
+    expect(accepted.status).toBe(200);
+
+    const reported = new Promise<void>((resolve) => {
+      const check = () => app.stderr.includes('split view') && resolve();
+      app.child.stderr!.on('data', check);
+      check();
+    });
+    app.child.stdin!.write('more\n');
+    await reported;
+    expect(app.stderr).toMatch(new RegExp(`split view of log ${witnessed.origin} at witness ${up.url}: `));
+    await app.kill('SIGTERM');
   });
 });
