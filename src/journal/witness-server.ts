@@ -23,6 +23,7 @@ import {
   rawPublicKey,
   signatureLine,
   SIG_COSIGNATURE,
+  strictBase64,
   type Note,
   type Vkey,
 } from './note.js';
@@ -167,5 +168,12 @@ function readState(path: string): Record<string, Stored> {
   }
   const value = JSON.parse(text) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${path} is not a witness state file`);
-  return value as Record<string, Stored>;
+  const state: Record<string, Stored> = {};
+  for (const [origin, entry] of Object.entries(value as Record<string, unknown>)) {
+    const { size, root, note } = (entry ?? {}) as Partial<Record<keyof Stored, unknown>>;
+    if (!Number.isSafeInteger(size) || typeof root !== 'string' || strictBase64(root)?.length !== 32 || typeof note !== 'string')
+      throw new Error(`${path}: the entry for ${origin} is not a cosigned checkpoint (damaged state file)`);
+    state[origin] = { size: size as number, root, note };
+  }
+  return state;
 }

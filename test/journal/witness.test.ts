@@ -297,4 +297,16 @@ describe('witnessed journal', () => {
     expect(app.stderr).toMatch(new RegExp(`split view of log ${witnessed.origin} at witness ${up.url}: `));
     await app.kill('SIGTERM');
   });
+
+  it('a damaged witness state file stops the witness with a clear error instead of being trusted', async () => {
+    const state = tempDir('provenant-witness-');
+    writeFileSync(
+      path.join(state, 'checkpoints.json'),
+      JSON.stringify({ 'provenant/n1/clinic/1-2-abcdef': { size: 'many', root: 'x', note: '' } }),
+    );
+    const result = await cli('witness', '--listen', '127.0.0.1:0', '--state', state, '--log-key', logKey);
+    expect(result.code).toBe(70);
+    expect(result.stderr).toContain('the entry for provenant/n1/clinic/1-2-abcdef is not a cosigned checkpoint (damaged state file)');
+    expect(result.stdout).not.toMatch(/listening/);
+  });
 });
