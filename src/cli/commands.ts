@@ -3,7 +3,9 @@ import type { CliCommand } from './command.js';
 import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
+import { report } from './report.js';
 import { stats } from './stats.js';
+import { ui } from './ui.js';
 import { verify } from './verify.js';
 import { verifyProofCommand } from './verify-proof.js';
 import { keys } from './keys.js';
@@ -22,4 +24,6 @@ export const commands: Record<string, CliCommand> = {
   query,
   stats,
   policy,
+  ui,
+  report,
 };

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { parseHeldCheckpoints } from '../journal/held.js';
 import { loadPublicKey } from '../journal/keys.js';
 import { parseVkey, SIG_COSIGNATURE, type Vkey } from '../journal/note.js';
-import { verifyJournal, type Problem, type VerifyOptions } from '../journal/verify.js';
+import { verifyJournal, type HeldCheckpoint, type Problem, type VerifyOptions } from '../journal/verify.js';
 import type { CliCommand } from './command.js';
 import { commonOptions, parsePositiveInt, STATE_HELP, stateDirs, UsageError, withUsage, writeJson } from './journal-args.js';
 
@@ -48,8 +48,8 @@ export const verify: CliCommand = {
       }
       const keyText = values.key ?? process.env['PROVENANT_JOURNAL_PUBKEY'];
       const options: VerifyOptions = {
-        publicKey: keyText ? argument('--key', () => loadPublicKey(keyText)) : undefined,
-        held: (values.witness ?? []).flatMap((file) => argument('--witness', () => parseHeldCheckpoints(readFileSync(file, 'utf8'), file))),
+        publicKey: keyText ? loadKeyArgument(keyText) : undefined,
+        held: (values.witness ?? []).flatMap(readHeldFile),
         witnesses: witnessPolicy(values['witness-key'], values.quorum, values.config),
       };
       const report = verifyJournal(stateDirs(values.state), options);
@@ -89,6 +89,16 @@ function witnessPolicy(
   quorum ??= keys.length;
   if (quorum > keys.length) throw new UsageError(`--quorum ${quorum} is more than the ${keys.length} witness key(s)`);
   return { keys, quorum };
+}
+
+/** `--key`: a PEM (text or file) or a vkey; the raw Ed25519 public key. */
+export function loadKeyArgument(text: string): Buffer {
+  return argument('--key', () => loadPublicKey(text));
+}
+
+/** `--witness FILE`: the checkpoints held in it; anything unreadable is a usage error naming file and line. */
+export function readHeldFile(file: string): HeldCheckpoint[] {
+  return argument('--witness', () => parseHeldCheckpoints(readFileSync(file, 'utf8'), file));
 }
 
 function argument<T>(name: string, read: () => T): T {

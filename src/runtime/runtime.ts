@@ -4,7 +4,7 @@
  * hook every exit path. The runtime is a process-wide singleton kept on globalThis, so loading
  * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
@@ -57,7 +57,12 @@ export interface Runtime {
 }
 
 const RUNTIME_KEY = Symbol.for('provenant.runtime');
-const EXIT_FLUSH_BUDGET_MS = 2000;
+/**
+ * At most 2 s exporting at exit: what an unreachable collector costs. Plus, only for an app that
+ * ends before its export worker is ready (in its first moments, on a busy machine), at most 10 s
+ * for the worker to get there: without it every span of such a run would be lost.
+ */
+const EXIT_FLUSH_BUDGET = { startMs: 10_000, exportMs: 2000 };
 
 type RuntimeGlobal = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
 
@@ -194,8 +199,9 @@ function createRuntime(
   };
   const removeExitHooks = installExitHooks(() => {
     closeRecording();
-    witnesses?.flushSync(EXIT_FLUSH_BUDGET_MS);
-    tracing?.flushSync(EXIT_FLUSH_BUDGET_MS);
+    witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+    tracing?.flushSync(EXIT_FLUSH_BUDGET);
+    reportLostSpans(tracing);
     store?.close();
   });
 
@@ -213,9 +219,10 @@ function createRuntime(
         syncBuiltinESMExports();
         policy.close();
         closeRecording();
-        witnesses?.flushSync(EXIT_FLUSH_BUDGET_MS);
+        witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
         await witnesses?.close();
         await tracing?.shutdown();
+        reportLostSpans(tracing);
         store?.close();
         delete (globalThis as RuntimeGlobal)[RUNTIME_KEY];
       })();
@@ -250,6 +257,20 @@ function checkWitnessKeys(config: ProvenantConfig): void {
     }
     if (type !== SIG_COSIGNATURE)
       throw new ConfigError(`journal.witnesses ${witness.url}: vkey is not a cosignature (type 0x04) key`, config.file);
+  }
+}
+
+/**
+ * Spans that never reached the collector are evidence missing from the backend: said on stderr
+ * in one line, even with diagnostics off. Nothing is written when everything was exported.
+ */
+function reportLostSpans(tracing: LineageTracing | undefined): void {
+  const loss = tracing?.lossReport();
+  if (loss === undefined) return;
+  try {
+    internally(() => writeSync(2, `provenant: ${loss}\n`));
+  } catch {
+    // stderr is closed: there is nowhere left to say it.
   }
 }
 
