@@ -39,7 +39,7 @@ export interface PolicySource {
   prependResource(rule: ResourceLabelRule): void;
 }
 
-export interface FlowEngineParts extends Omit<RecorderParts, 'epoch'> {
+export interface FlowEngineParts extends Omit<RecorderParts, 'epoch' | 'policyDigest'> {
   schema: LabelSchema;
   resources: ResourceRegistry;
   sets: ProvenanceSets;
@@ -85,7 +85,11 @@ export class FlowEngine {
         labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
       return labelled ? own : undefined;
     });
-    this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });
+    this.recorder = new FlowRecorder({
+      ...parts,
+      epoch: () => parts.policy.current.epoch,
+      policyDigest: () => parts.policy.current.digest,
+    });
   }
 
   /** Data flows from `resource` into the current context. */

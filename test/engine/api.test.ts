@@ -67,26 +67,26 @@ provenant.run(() => {
   const spans = await receiverOf().waitForSpans((all) => all.some((span) => span.name === 'provenant.record'));
   const span = spans.find((candidate) => candidate.name === 'provenant.record')!;
   expect(span.attributes['provenant.action']).toBe('model.trained');
-  expect(span.attributes['enduser.id']).toBe(pseudonym);
+  // Semantic conventions: a pseudonym is enduser.pseudo.id, and enduser.id is not set.
+  expect(span.attributes['enduser.pseudo.id']).toBe(pseudonym);
+  expect(span.attributes['enduser.id']).toBeUndefined();
 
-  // The journal's final checkpoint is also a span: the backend holds a witness of the Merkle root.
+  // The journal's final checkpoint is also a span: the backend holds the signed note, a witness copy.
   const checkpoints = readdirSync(join(state, 'journal'))
+    .filter((file) => file.endsWith('.jsonl'))
     .flatMap((file) =>
       readFileSync(join(state, 'journal', file), 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as { type?: string; root?: string; treeSize?: number }),
+        .map((line) => JSON.parse(line) as { type?: string; note?: string }),
     )
     .filter((line) => line.type === 'checkpoint');
   const final = checkpoints.at(-1)!;
   const witnessed = await receiverOf().waitForSpans((all) =>
-    all.some((candidate) => candidate.name === 'provenant.checkpoint' && candidate.attributes['provenant.checkpoint.root'] === final.root),
+    all.some((candidate) => candidate.name === 'provenant.checkpoint' && candidate.attributes['provenant.checkpoint.note'] === final.note),
   );
-  expect(
-    witnessed.find((candidate) => candidate.attributes['provenant.checkpoint.root'] === final.root)?.attributes[
-      'provenant.checkpoint.tree_size'
-    ],
-  ).toBe(final.treeSize);
+  const copy = witnessed.find((candidate) => candidate.attributes['provenant.checkpoint.note'] === final.note)!;
+  expect(copy.attributes['provenant.checkpoint.tree_size']).toBe(Number(final.note!.split('\n')[1]));
 
   const lineage = await runNode({
     args: [join(distRegister, '..', 'cli', 'main.js'), 'lineage', join(dir, 'risk-v1'), '--json', '--state', state],
