@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
@@ -25,6 +26,10 @@ import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
 import { openProvenanceStore } from '../provenance/sqlite-store.js';
 import type { ProvenanceStore } from '../provenance/store.js';
+import { compileMonitors, type CompiledMonitors } from '../monitor/compile.js';
+import { FactBase } from '../monitor/facts.js';
+import { fetchEvidence } from '../propagation/evidence-client.js';
+import { ServiceIdentity } from '../propagation/identity.js';
 import { installExitHooks } from './exit-hooks.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
@@ -67,7 +72,19 @@ export function start(options: StartOptions = {}): Runtime {
   const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
   const service = resolveServiceName(env, config.service);
   const stateDir = resolveStateDir(env, options.stateDir);
-  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel);
+  // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
+  const monitors = compileMonitors(config);
+  const identity = loadIdentity(service, config, env);
+  const runtime = createRuntime(
+    config,
+    effectiveEnv,
+    service,
+    stateDir,
+    options.instrument ?? config.mode !== 'off',
+    logLevel,
+    monitors,
+    identity,
+  );
   (globalThis as RuntimeGlobal)[RUNTIME_KEY] = runtime;
   return runtime;
 }
@@ -79,6 +96,8 @@ function createRuntime(
   stateDir: string,
   instrument: boolean,
   logLevel: DiagLogLevel,
+  monitors: CompiledMonitors,
+  identity: ServiceIdentity,
 ): Runtime {
   // The holder reports rejected reloads through diag itself.
   const policy = new PolicyHolder({ config, env });
@@ -143,6 +162,16 @@ function createRuntime(
     repeatWindowMs: config.journal.repeatWindowMs,
     digest: contentDigest,
     recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
+    monitoring: {
+      service,
+      compiled: monitors,
+      facts: new FactBase(),
+      signer: identity,
+      verifier: identity,
+      evidenceOrigins: new Map(config.trust.identities.flatMap((peer) => (peer.evidence ? [[peer.service, peer.evidence] as const] : []))),
+      fetchEvidence,
+      clock: Date.now,
+    },
   });
 
   const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
@@ -192,6 +221,22 @@ function createRuntime(
     },
   };
   return runtime;
+}
+
+/** This service's signing identity; an unusable PROVENANT_IDENTITY_KEY stops the start like a bad config. */
+function loadIdentity(service: string, config: ProvenantConfig, env: NodeJS.ProcessEnv): ServiceIdentity {
+  try {
+    return new ServiceIdentity({
+      service,
+      identityKey: env['PROVENANT_IDENTITY_KEY'],
+      sharedKey: env['PROVENANT_KEY'],
+      trusted: config.trust.identities,
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `PROVENANT_IDENTITY_KEY is not a usable Ed25519 private key (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
 }
 
 /** OTEL_LOG_LEVEL turns on diagnostics; provenant is silent by default. */

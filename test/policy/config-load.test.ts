@@ -24,7 +24,7 @@ describe('loadConfig resolution', () => {
       resources: [],
       rules: [],
       revoked: [],
-      trust: { peers: [], maxAgeSeconds: 300 },
+      trust: { peers: [], identities: [], maxAgeSeconds: 300 },
       journal: {
         enabled: true,
         contentHash: 'none',
@@ -36,6 +36,8 @@ describe('loadConfig resolution', () => {
         segmentMaxBytes: 64 * 1024 * 1024,
         repeatWindowMs: 1000,
       },
+      monitors: [],
+      attest: [],
     });
   });
 

@@ -19,6 +19,7 @@ import { normaliseHost } from '../../propagation/trust.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
@@ -66,6 +67,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const baggage = flows.baggageFor(flow.host, typeof existing === 'number' ? String(existing) : existing, flow.resource);
     if (baggage !== undefined) req.setHeader('baggage', baggage);
     else if (existing !== undefined) req.removeHeader('baggage');
+    if (flows.propagator.signsFor(flow.host)) sendEvidence(engine, req);
   };
 
   const instrument = (original: RequestFunction, protocol: Protocol): RequestFunction =>
@@ -120,6 +122,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
     res[FLOW_CONTEXT] = flow.ctx;
+    receiveEvidence(engine, flow.ctx, res);
     const header = res.headers[RESPONSE_CLAIM_HEADER];
     const verdict = flows.propagator.verify(flow.host, header);
     flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);

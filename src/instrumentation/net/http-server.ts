@@ -22,6 +22,7 @@ import { normaliseHost } from '../../propagation/trust.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
 const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
@@ -132,7 +133,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       }
       return contexts.runWith(flow.ctx, () => {
         enter(flow);
-        return emit.apply(this, args);
+        return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
       });
     };
   patcher.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
@@ -165,6 +166,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         flow.claimSent = true;
         const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
         if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
+        respondWithEvidence(engine, res);
       }
       return true;
     }
@@ -188,6 +190,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'writeHead',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+        noteStatus(this, args[0]);
         if (!allow(this)) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,

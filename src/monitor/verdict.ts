@@ -1,0 +1,45 @@
+/**
+ * A monitor's verdict on one action: the fixpoint of its rule over the facts at hand, then either
+ * the proof (a `permit` that holds, a `deny` that holds) or the premise that is missing.
+ */
+import type { CompiledMonitor } from './compile.js';
+import { evaluate, type TupleRef } from './evaluate.js';
+import { tuplesOf, type Fact } from './facts.js';
+import { factsOf, missingPremise, proofOf, statementOf, type MissingPremise, type ProofNode } from './proof.js';
+
+export interface Verdict {
+  readonly monitor: CompiledMonitor;
+  readonly goal: TupleRef;
+  readonly outcome: 'permit' | 'deny';
+  readonly proof?: ProofNode;
+  readonly missing?: MissingPremise;
+  /** Ids of the facts the verdict rests on (the proof's, or those matched before the missing premise). */
+  readonly facts: readonly string[];
+  /** One sentence: what was decided and why. */
+  readonly reason: string;
+}
+
+export function judge(monitor: CompiledMonitor, params: Readonly<Record<string, string>>, facts: Iterable<Fact>, now: number): Verdict {
+  const goal: TupleRef = { relation: monitor.action, values: monitor.actionArgs.map((name) => params[name] ?? '') };
+  const model = evaluate(monitor.program, [...facts].flatMap(tuplesOf), now);
+  const action = statementOf(goal);
+  if (model.has(goal.relation, goal.values)) {
+    const proof = proofOf(model, goal);
+    const used = factsOf(proof);
+    if (monitor.effect === 'permit')
+      return { monitor, goal, outcome: 'permit', proof, facts: used, reason: `${action} is proven from ${used.length} fact(s)` };
+    const premises = proof.premises.map((p) => p.statement).join(', ');
+    return { monitor, goal, outcome: 'deny', proof, facts: used, reason: `${action} is denied by ${monitor.id}: ${premises}` };
+  }
+  if (monitor.effect === 'deny') return { monitor, goal, outcome: 'permit', facts: [], reason: `no deny clause for ${action} holds` };
+  const missing = missingPremise(monitor.program, model, goal, now) as MissingPremise;
+  const detail = missing.detail === undefined ? '' : ` (${missing.detail})`;
+  return {
+    monitor,
+    goal,
+    outcome: 'deny',
+    missing,
+    facts: missing.matched,
+    reason: `${action} is not proven: missing ${missing.premise}${detail}`,
+  };
+}
