@@ -245,6 +245,7 @@ export class Attestations {
               effect: monitor.effect,
               goal: { relation: verdict.goal.relation, values: [...verdict.goal.values] },
               program: monitor.source,
+              at: action.time,
               ...(verdict.missing ? { missing: verdict.missing.premise } : {}),
             },
             evidence,

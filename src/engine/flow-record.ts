@@ -20,6 +20,8 @@ export interface VerdictRecord {
   goal: { relation: string; values: string[] };
   /** The monitor's rule text. */
   program: string;
+  /** The time the rule was evaluated at (what `within` measures back from). */
+  at: number;
   /** The premise no fact satisfied (a permit rule that did not hold). */
   missing?: string;
 }

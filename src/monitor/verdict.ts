@@ -2,13 +2,14 @@
  * A monitor's verdict on one action: the fixpoint of its rule over the facts at hand, then either
  * the proof (a `permit` that holds, a `deny` that holds) or the premise that is missing.
  */
+import type { AnalysedProgram } from './analyse.js';
 import type { CompiledMonitor } from './compile.js';
 import { evaluate, type TupleRef } from './evaluate.js';
 import { tuplesOf, type Fact } from './facts.js';
 import { factsOf, missingPremise, proofOf, statementOf, type MissingPremise, type ProofNode } from './proof.js';
+import type { Effect } from './syntax.js';
 
 export interface Verdict {
-  readonly monitor: CompiledMonitor;
   readonly goal: TupleRef;
   readonly outcome: 'permit' | 'deny';
   readonly proof?: ProofNode;
@@ -19,27 +20,33 @@ export interface Verdict {
   readonly reason: string;
 }
 
+/** The verdict of a configured monitor on a request that bound `params`. */
 export function judge(monitor: CompiledMonitor, params: Readonly<Record<string, string>>, facts: Iterable<Fact>, now: number): Verdict {
   const goal: TupleRef = { relation: monitor.action, values: monitor.actionArgs.map((name) => params[name] ?? '') };
-  const model = evaluate(monitor.program, [...facts].flatMap(tuplesOf), now);
+  return judgeGoal(monitor.program, monitor.effect, monitor.id, goal, facts, now);
+}
+
+/** The verdict on `goal` under a rule with `effect` (also what `provenant explain` re-derives). */
+export function judgeGoal(
+  program: AnalysedProgram,
+  effect: Effect,
+  name: string,
+  goal: TupleRef,
+  facts: Iterable<Fact>,
+  now: number,
+): Verdict {
+  const model = evaluate(program, [...facts].flatMap(tuplesOf), now);
   const action = statementOf(goal);
   if (model.has(goal.relation, goal.values)) {
     const proof = proofOf(model, goal);
     const used = factsOf(proof);
-    if (monitor.effect === 'permit')
-      return { monitor, goal, outcome: 'permit', proof, facts: used, reason: `${action} is proven from ${used.length} fact(s)` };
+    if (effect === 'permit')
+      return { goal, outcome: 'permit', proof, facts: used, reason: `${action} is proven from ${used.length} fact(s)` };
     const premises = proof.premises.map((p) => p.statement).join(', ');
-    return { monitor, goal, outcome: 'deny', proof, facts: used, reason: `${action} is denied by ${monitor.id}: ${premises}` };
+    return { goal, outcome: 'deny', proof, facts: used, reason: `${action} is denied by ${name}: ${premises}` };
   }
-  if (monitor.effect === 'deny') return { monitor, goal, outcome: 'permit', facts: [], reason: `no deny clause for ${action} holds` };
-  const missing = missingPremise(monitor.program, model, goal, now) as MissingPremise;
+  if (effect === 'deny') return { goal, outcome: 'permit', facts: [], reason: `no deny clause for ${action} holds` };
+  const missing = missingPremise(program, model, goal, now) as MissingPremise;
   const detail = missing.detail === undefined ? '' : ` (${missing.detail})`;
-  return {
-    monitor,
-    goal,
-    outcome: 'deny',
-    missing,
-    facts: missing.matched,
-    reason: `${action} is not proven: missing ${missing.premise}${detail}`,
-  };
+  return { goal, outcome: 'deny', missing, facts: missing.matched, reason: `${action} is not proven: missing ${missing.premise}${detail}` };
 }
