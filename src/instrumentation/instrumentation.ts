@@ -5,6 +5,7 @@
  */
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
+import type { PeerProtocol } from './net/peer-protocol.js';
 
 export interface InstrumentationContext {
   engine: FlowEngine;
@@ -13,8 +14,8 @@ export interface InstrumentationContext {
   stateDir: string;
   /** Service name this process runs as (resource attribute service.name). */
   service: string;
-  /** HMAC key for signing outgoing provenant baggage (PROVENANT_KEY), when set. */
-  signingKey?: string | undefined;
+  /** Cross-service propagation (signed claims, trace context), as the network instrumentation uses it. */
+  peers: PeerProtocol;
 }
 
 export interface Instrumentation {

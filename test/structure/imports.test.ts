@@ -122,3 +122,14 @@ it('lets the engine reach journal, lineage and instrumentations only through int
   const sinks = new Set(['journal', 'lineage', 'instrumentation', 'runtime', 'cli', 'propagation']);
   expect(importsFrom('engine').filter((edge) => sinks.has(edge.to))).toEqual([]);
 });
+
+it('lets instrumentations reach propagation only through the PeerProtocol the runtime passes in', () => {
+  expect(importsFrom('instrumentation').filter((edge) => edge.to === 'propagation')).toEqual([]);
+  expect(importsFrom('propagation').filter((edge) => edge.to === 'instrumentation')).toEqual([]);
+});
+
+it('keeps the monitors (facts, rule language, evaluator) below the engine: they know nothing of HTTP, sinks or keys', () => {
+  const above = new Set(['engine', 'instrumentation', 'journal', 'lineage', 'runtime', 'cli', 'propagation', 'index', 'register']);
+  expect(importsFrom('monitor').filter((edge) => above.has(edge.to))).toEqual([]);
+  expect(all.some((edge) => edge.from === 'engine' && edge.to === 'monitor')).toBe(true);
+});
