@@ -8,7 +8,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const require = createRequire(import.meta.url);
