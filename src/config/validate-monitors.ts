@@ -139,8 +139,9 @@ export class MonitorValidator {
   /** A C2SP signed-note verifier key: `<name>+<hash>+<base64(0x01 ‖ 32-byte Ed25519 key)>`. */
   private vkey(value: Located): KeyObject {
     const text = this.r.string(value);
-    const parts = text.split('+');
-    const raw = parts.length === 3 ? Buffer.from(parts[2], 'base64') : Buffer.alloc(0);
+    // The key's base64 may itself hold "+": only the first two separate fields.
+    const [name, hash, ...key] = text.split('+');
+    const raw = name && hash && key.length > 0 ? Buffer.from(key.join('+'), 'base64') : Buffer.alloc(0);
     if (raw.length !== 33 || raw[0] !== 0x01)
       this.r.fail(value.node, `${value.where} is not an Ed25519 verifier key (name+hash+base64 of 0x01 and 32 key bytes)`);
     return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw.subarray(1)]), format: 'der', type: 'spki' });
