@@ -115,7 +115,10 @@ function stratify(program: Program, derived: ReadonlySet<string>): Clause[][] {
   for (const [from, edges] of graph) {
     for (const edge of edges) {
       if (edge.negated && componentOf.get(from) === componentOf.get(edge.to)) {
-        const cycle = from === edge.to ? `${from} depends on its own negation` : `${from} depends on "not ${edge.to}" while ${edge.to} depends on ${from}`;
+        const cycle =
+          from === edge.to
+            ? `${from} depends on its own negation`
+            : `${from} depends on "not ${edge.to}" while ${edge.to} depends on ${from}`;
         throw new RuleError(`not stratifiable: ${cycle} (recursion through negation has no single meaning)`, edge.at);
       }
     }
