@@ -52,7 +52,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stopAll();
-  cleanupTempDirs();
+  await cleanupTempDirs();
 });
 
 const post = (path: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers });
