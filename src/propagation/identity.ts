@@ -56,6 +56,11 @@ export class ServiceIdentity implements FactSigner, FactVerifier {
     this.hmac = options.sharedKey ? new ClaimSigner(options.sharedKey) : undefined;
   }
 
+  /** Id of this service's Ed25519 key; undefined without PROVENANT_IDENTITY_KEY. */
+  get identityKeyId(): string | undefined {
+    return this.keyId;
+  }
+
   /** Ed25519 when this service has an identity key, else HMAC with the shared key, else unsigned. */
   sign(payload: string): FactSignature | undefined {
     if (this.privateKey && this.keyId)

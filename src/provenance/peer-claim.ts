@@ -24,7 +24,18 @@ export interface ProvenanceClaim {
 }
 
 export type UntrustedReason =
-  'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
+  | 'unsigned'
+  | 'malformed'
+  | 'oversized'
+  | 'stale'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'untrusted-peer'
+  | 'no-key'
+  /** A claim seen before within its validity window (a captured header sent again). */
+  | 'replayed'
+  /** A response's claim offered as a request's (or the reverse). */
+  | 'wrong-direction';
 
 /** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
 export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';

@@ -180,6 +180,7 @@ function createRuntime(
     service,
     location: config.location,
     key: env['PROVENANT_KEY'],
+    identity,
     peers: config.trust.peers,
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
