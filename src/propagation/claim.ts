@@ -1,6 +1,6 @@
 /**
  * The provenance claim a sender makes about data it sends, and its wire form as `provenant.*`
- * baggage members (README: "Propagation wire format"). Encoding picks the bounded source
+ * baggage members (README: "Across services: signed baggage"). Encoding picks the bounded source
  * reference: the full source URIs while they fit the budget, else a digest, their count and the
  * sender's write span (where the full list can be looked up in the sender's journal).
  */

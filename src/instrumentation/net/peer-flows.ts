@@ -12,7 +12,7 @@ import type { Resource } from '../../provenance/resource.js';
 import type { ClaimedLabels, HeaderValue, OutgoingData, ProvenanceClaim, Verdict } from '../../provenance/peer-claim.js';
 import type { PeerProtocol } from './peer-protocol.js';
 
-/** Header carrying the server's signed claim about a response body (README: wire format). */
+/** Header carrying the server's signed claim about a response body (README: "Across services: signed baggage"). */
 export const RESPONSE_CLAIM_HEADER = 'provenant-baggage';
 /** Rule of the denial for body bytes carrying more than the claim sent with their headers. */
 const CLAIM_EXCEEDED = 'claim-exceeded';
