@@ -122,14 +122,14 @@ export class Attestations {
       const params = monitor.route.match(action.method, action.path);
       if (params === undefined) continue;
       if (monitor.mode === 'trust-then-verify') {
-        const facts = [...this.parts.facts.all()];
+        const facts = this.parts.facts.named(monitor.factNames);
         setImmediate(() => this.conclude(monitor, action, judge(monitor, params, facts, action.time)));
         continue;
       }
-      const verdict = judge(monitor, params, this.parts.facts.all(), action.time);
+      const verdict = judge(monitor, params, this.parts.facts.named(monitor.factNames), action.time);
       if (verdict.outcome === 'deny' && monitor.fetchEvidence && verdict.missing && this.parts.fetchEvidence) {
         const retry = this.fetchMissing(verdict).then(() =>
-          this.conclude(monitor, action, judge(monitor, params, this.parts.facts.all(), action.time)),
+          this.conclude(monitor, action, judge(monitor, params, this.parts.facts.named(monitor.factNames), action.time)),
         );
         pending = pending === undefined ? retry : pending.then((first) => retry.then((second) => first ?? second));
         continue;

@@ -9,7 +9,9 @@ import type { AttestSpec, MonitorMode, MonitorSpec, ProvenantConfig } from '../c
 import { analyseProgram, type AnalysedProgram } from './analyse.js';
 import { parseProgram } from './parse.js';
 import { Route } from './routes.js';
-import { formatAtom, RuleError, type Effect } from './syntax.js';
+import { attestedRelation, formatAtom, RuleError, type Effect } from './syntax.js';
+
+const ATTESTED_PREFIX = attestedRelation('');
 
 export interface CompiledMonitor {
   readonly id: string;
@@ -24,6 +26,8 @@ export interface CompiledMonitor {
   readonly action: string;
   /** Route parameter bound to each argument of the action, in order. */
   readonly actionArgs: readonly string[];
+  /** Names of the facts the rule reads (attested or bare): the only ones it is evaluated over. */
+  readonly factNames: ReadonlySet<string>;
 }
 
 /** One argument of an attested fact: a route parameter, a JSON body field or a constant. */
@@ -109,6 +113,7 @@ function compileMonitor(spec: MonitorSpec, file: string | undefined): CompiledMo
     effect: first.effect as Effect,
     action: first.head.relation,
     actionArgs,
+    factNames: factNamesOf(program),
   };
 }
 
@@ -136,4 +141,18 @@ function compileAttestation(spec: AttestSpec, file: string | undefined): Compile
     else fail(`"${arg}" is neither a parameter of ${spec.on.route}, a body.<field> nor a "quoted" constant`, at);
   }
   return { route, when: spec.when, status: spec.status, name, args, needsBody: args.some((arg) => arg.from === 'body') };
+}
+
+/** Fact names a program reads: `attested(P, f(..))` and bare `f(..)` that no clause derives. */
+export function factNamesOf(program: AnalysedProgram): Set<string> {
+  const names = new Set<string>();
+  for (const clause of program.clauses) {
+    for (const literal of clause.body) {
+      if (literal.kind !== 'atom') continue;
+      const relation = literal.atom.relation;
+      if (relation.startsWith(ATTESTED_PREFIX)) names.add(relation.slice(ATTESTED_PREFIX.length));
+      else if (!program.derived.has(relation)) names.add(relation);
+    }
+  }
+  return names;
 }

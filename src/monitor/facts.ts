@@ -70,26 +70,43 @@ export function tuplesOf(fact: Fact): InputTuple[] {
 /** A bounded fact base: past `limit` facts, the oldest received is dropped first. */
 export class FactBase {
   private readonly facts = new Map<string, Fact>();
+  /** Facts by name, so a rule reads only the relations it names. */
+  private readonly byName = new Map<string, Set<Fact>>();
 
   constructor(private readonly limit = 100_000) {}
 
   add(fact: Fact): boolean {
     if (this.facts.has(fact.id)) return false;
     this.facts.set(fact.id, fact);
-    if (this.facts.size > this.limit) this.facts.delete(this.facts.keys().next().value as string);
+    let named = this.byName.get(fact.name);
+    if (named === undefined) {
+      named = new Set();
+      this.byName.set(fact.name, named);
+    }
+    named.add(fact);
+    if (this.facts.size > this.limit) {
+      const oldest = this.facts.values().next().value as Fact;
+      this.facts.delete(oldest.id);
+      this.byName.get(oldest.name)?.delete(oldest);
+    }
     return true;
+  }
+
+  /** Facts with any of these names. */
+  named(names: Iterable<string>): Fact[] {
+    const out: Fact[] = [];
+    for (const name of names) for (const fact of this.byName.get(name) ?? []) out.push(fact);
+    return out;
   }
 
   get(id: string): Fact | undefined {
     return this.facts.get(id);
   }
 
-  all(): Iterable<Fact> {
-    return this.facts.values();
-  }
-
   /** Facts `principal` attested under `name`, newest first. */
   attestedBy(principal: string, name: string): Fact[] {
-    return [...this.facts.values()].filter((f) => f.principal === principal && f.name === name).sort((a, b) => b.time - a.time);
+    return this.named([name])
+      .filter((f) => f.principal === principal)
+      .sort((a, b) => b.time - a.time);
   }
 }
