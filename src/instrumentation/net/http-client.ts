@@ -22,6 +22,7 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk } from './end-chunk.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
 
@@ -134,7 +135,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
     res[FLOW_CONTEXT] = flow.ctx;
-    receiveEvidence(engine, flow.ctx, res);
+    receiveEvidence(engine, flow.ctx, res.headers[EVIDENCE_HEADER]);
     const header = res.headers[RESPONSE_CLAIM_HEADER];
     const verdict = flows.protocol.verify(flow.host, header);
     flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);

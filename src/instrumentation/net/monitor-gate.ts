@@ -71,16 +71,21 @@ export function respondWithEvidence(engine: FlowEngine, res: GatedResponse): voi
   if (evidence !== undefined) res.setHeader(EVIDENCE_HEADER, evidence);
 }
 
-/** An outgoing request to a trusted peer carries the context's evidence. */
+/** The evidence header for a request from the current context to a trusted peer (http.request and fetch). */
+export function outgoingEvidence(engine: FlowEngine): string | undefined {
+  return engine.attestations.active ? engine.attestations.outgoing() : undefined;
+}
+
+/** An outgoing `http.request` to a trusted peer carries the context's evidence. */
 export function sendEvidence(engine: FlowEngine, req: http.ClientRequest): void {
-  if (!engine.attestations.active || req.headersSent) return;
-  const evidence = engine.attestations.outgoing();
+  if (req.headersSent) return;
+  const evidence = outgoingEvidence(engine);
   if (evidence !== undefined) req.setHeader(EVIDENCE_HEADER, evidence);
 }
 
-/** Evidence a peer returned with its response joins the calling context. */
-export function receiveEvidence(engine: FlowEngine, ctx: FlowContext, res: http.IncomingMessage): void {
-  if (engine.attestations.active) engine.attestations.returned(ctx, headerValue(res.headers[EVIDENCE_HEADER]));
+/** Evidence a peer returned with its response (the header's value) joins the calling context. */
+export function receiveEvidence(engine: FlowEngine, ctx: FlowContext, value: string | string[] | undefined): void {
+  if (engine.attestations.active) engine.attestations.returned(ctx, headerValue(value));
 }
 
 function refuse(res: http.ServerResponse, body: string): void {
