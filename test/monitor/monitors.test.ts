@@ -147,4 +147,30 @@ describe('attest() and the evidence endpoint', () => {
     expect(unkeyed.code).toBe(1);
     expect(unkeyed.stdout).toContain('✘ attested(workshop, made(t1))');
   });
+
+  it('explain refuses a record whose evidence was altered after the fact', async () => {
+    const segment = join(state, 'journal', readdirSync(join(state, 'journal')).filter((n) => n.endsWith('.jsonl'))[0] as string);
+    const permit = journalRecords(state).find((r) => r.op === 'monitor' && r.decision === 'allow') as unknown as { seq: number };
+    const tampered = join(dir, 'tampered.jsonl');
+    // The fact now says t9 was made: its id and signature no longer match its content.
+    const lines = readFileSync(segment, 'utf8').split('\n');
+    const at = lines.findIndex((line) => line.startsWith(`{"seq":${permit.seq},`));
+    lines[at] = (lines[at] as string).replace('"args":["t1"]', '"args":["t9"]');
+    writeFileSync(tampered, lines.join('\n'));
+    const cli = join(repoRoot, 'dist', 'cli', 'main.js');
+    const result = await runNode({
+      args: [cli, 'explain', `${tampered}:${permit.seq}`, '--config', join(dir, 'provenant.yaml'), '--json'],
+    });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as {
+      recorded: string;
+      rederived: string;
+      facts: { statement: string; verified: boolean; problem: string }[];
+    };
+    expect(report.facts).toMatchObject([
+      { statement: 'attested(workshop, made(t9))', verified: false, problem: 'its id does not match its content' },
+    ]);
+    // Without a verified fact the permit cannot be re-derived.
+    expect([report.recorded, report.rederived]).toEqual(['permit', 'deny']);
+  });
 });
