@@ -149,13 +149,13 @@ describe('attest() and the evidence endpoint', () => {
   });
 
   it('explain refuses a record whose evidence was altered after the fact', async () => {
-    const segment = join(state, 'journal', readdirSync(join(state, 'journal')).filter((n) => n.endsWith('.jsonl'))[0] as string);
+    const segment = join(state, 'journal', readdirSync(join(state, 'journal')).filter((n) => n.endsWith('.jsonl'))[0]);
     const permit = journalRecords(state).find((r) => r.op === 'monitor' && r.decision === 'allow') as unknown as { seq: number };
     const tampered = join(dir, 'tampered.jsonl');
     // The fact now says t9 was made: its id and signature no longer match its content.
     const lines = readFileSync(segment, 'utf8').split('\n');
     const at = lines.findIndex((line) => line.startsWith(`{"seq":${permit.seq},`));
-    lines[at] = (lines[at] as string).replace('"args":["t1"]', '"args":["t9"]');
+    lines[at] = (lines[at]).replace('"args":["t1"]', '"args":["t9"]');
     writeFileSync(tampered, lines.join('\n'));
     const cli = join(repoRoot, 'dist', 'cli', 'main.js');
     const result = await runNode({
