@@ -47,7 +47,7 @@ export function defaultConfig(baseDir: string, env: NodeJS.ProcessEnv, host: str
     resources: [],
     rules: [],
     revoked: [],
-    trust: { peers: [], identities: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
+    trust: { peers: [], identities: [], audience: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
     journal: { ...DEFAULT_JOURNAL },
     monitors: [],
     attest: [],

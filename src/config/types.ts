@@ -102,6 +102,8 @@ export interface TrustConfig {
   peers: string[];
   /** Peer identities, by service name. */
   identities: TrustedIdentity[];
+  /** Names (`host` or `host:port`) peers reach this service by, besides its own address: request claims must be addressed to one. */
+  audience: string[];
   /** Incoming signed baggage older than this is not trusted. */
   maxAgeSeconds: number;
 }

@@ -86,7 +86,9 @@ class ConfigValidator implements ValueReaders {
     if (revoked) c.revoked = this.r.list(revoked, true).map((entry) => this.revokedEntry(entry));
     const trust = get('trust');
     if (trust) {
-      const t = this.r.map(trust, ['peers', 'maxAgeSeconds', 'identities']);
+      const t = this.r.map(trust, ['peers', 'maxAgeSeconds', 'identities', 'audience']);
+      const audience = t.get('audience');
+      if (audience) c.trust.audience = this.r.stringList(audience, true).map((name) => name.toLowerCase());
       const identities = t.get('identities');
       if (identities) c.trust.identities = new MonitorValidator(this.r, c.baseDir).readIdentities(identities);
       const peers = t.get('peers');

@@ -34,6 +34,7 @@ export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigning, budget
   // A fresh nonce per claim: the receiver's replay cache recognises a claim sent twice.
   fields.set('n', randomBytes(9).toString('base64url'));
   if (signer.alg !== undefined) fields.set('alg', signer.alg);
+  if (direction === 'request' && claim.audience !== undefined) fields.set('aud', claim.audience);
   fields.set('svc', claim.service);
   if (claim.location !== undefined) fields.set('loc', claim.location);
   fields.set('c', claim.labels.confidentiality);

@@ -6,7 +6,16 @@
  * to the network instrumentation, which sees it only as its `PeerProtocol` (matched structurally:
  * propagation does not import instrumentation).
  */
-import type { HeaderValue, OutgoingData, ProvenanceClaim, Received, UntrustedReason, Verdict } from '../provenance/peer-claim.js';
+import { normaliseHost } from '../provenance/host.js';
+import type {
+  HeaderValue,
+  LocalEndpoint,
+  OutgoingData,
+  ProvenanceClaim,
+  Received,
+  UntrustedReason,
+  Verdict,
+} from '../provenance/peer-claim.js';
 import {
   BAGGAGE_MAX_MEMBER_BYTES,
   BAGGAGE_MAX_MEMBERS,
@@ -49,6 +58,8 @@ export interface PropagatorOptions {
   identity?: ServiceIdentity | undefined;
   peers: readonly string[];
   maxAgeSeconds: number;
+  /** Names (`host` or `host:port`) this service is reached by besides its own address (trust.audience). */
+  audience?: readonly string[] | undefined;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
 }
@@ -132,11 +143,11 @@ export class ProvenancePropagator {
    * `verify`, plus the header without provenant members (`rest`, undefined when nothing else is
    * left) for a receiver that must stop claims from travelling further. The header is split once.
    */
-  receive(peer: string | undefined, header: HeaderValue): Received {
-    return this.take(peer, header, 'request');
+  receive(peer: string | undefined, header: HeaderValue, local?: LocalEndpoint): Received {
+    return this.take(peer, header, 'request', local);
   }
 
-  private take(peer: string | undefined, header: HeaderValue, direction: ClaimDirection): Received {
+  private take(peer: string | undefined, header: HeaderValue, direction: ClaimDirection, local?: LocalEndpoint): Received {
     if (!this.hasClaims(header)) return NOTHING_RECEIVED;
     const members = splitBaggage(header);
     const ours: BaggageMember[] = [];
@@ -146,7 +157,7 @@ export class ProvenancePropagator {
       else others.push(member.raw);
     }
     if (ours.length === 0) return NOTHING_RECEIVED;
-    const verdict = this.judge(peer, members, ours, direction);
+    const verdict = this.judge(peer, members, ours, direction, local);
     if (!verdict.trusted)
       this.warnings.warn(
         verdict.reason,
@@ -160,6 +171,7 @@ export class ProvenancePropagator {
     members: readonly BaggageMember[],
     ours: readonly BaggageMember[],
     direction: ClaimDirection,
+    local?: LocalEndpoint,
   ): Verdict {
     const fields = readClaimFields(ours);
     if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
@@ -179,6 +191,8 @@ export class ProvenancePropagator {
     const checked = this.checkSignature(fields, keyId, signature);
     if (checked !== undefined) return { trusted: false, reason: checked, claimed };
     if (fields.get('dir') !== (direction === 'request' ? 'q' : 's')) return { trusted: false, reason: 'wrong-direction', claimed };
+    if (direction === 'request' && local !== undefined && !this.addressedTo(fields.get('aud'), local))
+      return { trusted: false, reason: 'wrong-audience', claimed };
     const claim = decodeClaim(fields);
     if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
     const age = this.now() / 1000 - claim.issuedAt;
@@ -188,6 +202,23 @@ export class ProvenancePropagator {
     if (fields.get('n') === undefined || this.seen.get(once) !== undefined) return { trusted: false, reason: 'replayed', claimed };
     this.seen.set(once, true);
     return { trusted: true, claim };
+  }
+
+  /**
+   * Whether a request claim was addressed to this receiver: its `aud` (the host:port the sender
+   * dialled) is this connection's local address and port, `localhost` on a loopback address, or a
+   * name listed in trust.audience (`name` for any port, `name:port` for that port).
+   */
+  private addressedTo(audience: string | undefined, local: LocalEndpoint): boolean {
+    if (audience === undefined) return false;
+    const colon = audience.lastIndexOf(':');
+    const host = normaliseHost(audience.slice(0, colon));
+    const port = Number(audience.slice(colon + 1));
+    const names = this.options.audience ?? [];
+    if (names.includes(host) || names.includes(`${host}:${port}`)) return true;
+    if (port !== local.port) return false;
+    const address = normaliseHost(local.address);
+    return host === address || (host === 'localhost' && (address === '127.0.0.1' || address === '::1'));
   }
 
   /** Undefined when the claim's signature verifies: Ed25519 by the key of the service it names, else HMAC with ours. */
@@ -214,6 +245,7 @@ export class ProvenancePropagator {
     };
     if (this.options.location !== undefined) claim.location = this.options.location;
     if (data.writeSpan !== undefined) claim.writeSpan = data.writeSpan;
+    if (data.audience !== undefined) claim.audience = data.audience;
     return encodeClaim(claim, this.signer as ClaimSigning, budget, direction);
   }
 }

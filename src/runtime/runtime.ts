@@ -181,6 +181,7 @@ function createRuntime(
     location: config.location,
     key: env['PROVENANT_KEY'],
     identity,
+    audience: config.trust.audience,
     peers: config.trust.peers,
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });

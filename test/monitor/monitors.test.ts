@@ -155,7 +155,7 @@ describe('attest() and the evidence endpoint', () => {
     // The fact now says t9 was made: its id and signature no longer match its content.
     const lines = readFileSync(segment, 'utf8').split('\n');
     const at = lines.findIndex((line) => line.startsWith(`{"seq":${permit.seq},`));
-    lines[at] = (lines[at]).replace('"args":["t1"]', '"args":["t9"]');
+    lines[at] = lines[at].replace('"args":["t1"]', '"args":["t9"]');
     writeFileSync(tampered, lines.join('\n'));
     const cli = join(repoRoot, 'dist', 'cli', 'main.js');
     const result = await runNode({

@@ -125,3 +125,25 @@ describe('per-service Ed25519 identities', () => {
     expect(receiver().receive('127.0.0.1', forged).verdict).toMatchObject({ trusted: false, reason: 'bad-signature' });
   });
 });
+
+describe('request claims bound to their receiver', () => {
+  const to = (audience: string) => make().outgoingBaggage('127.0.0.1', undefined, { ...data, audience });
+  const local = { address: '::ffff:127.0.0.1', port: 7000 };
+
+  it('accepts a claim addressed to this connection, refuses one captured on its way to another peer', () => {
+    expect(make().receive('127.0.0.1', to('127.0.0.1:7000'), local).verdict).toMatchObject({ trusted: true });
+    expect(make().receive('127.0.0.1', to('localhost:7000'), local).verdict).toMatchObject({ trusted: true });
+    expect(make().receive('127.0.0.1', to('127.0.0.1:7001'), local).verdict).toMatchObject({ trusted: false, reason: 'wrong-audience' });
+    expect(make().receive('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data), local).verdict).toMatchObject({
+      trusted: false,
+      reason: 'wrong-audience',
+    });
+  });
+
+  it('accepts the names listed in trust.audience (any port, or the port given)', () => {
+    const named = make({ audience: ['api.internal', 'edge.internal:443'] });
+    expect(named.receive('127.0.0.1', to('api.internal:8443'), local).verdict).toMatchObject({ trusted: true });
+    expect(named.receive('127.0.0.1', to('edge.internal:443'), local).verdict).toMatchObject({ trusted: true });
+    expect(named.receive('127.0.0.1', to('edge.internal:80'), local).verdict).toMatchObject({ trusted: false, reason: 'wrong-audience' });
+  });
+});

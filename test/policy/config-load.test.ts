@@ -24,7 +24,7 @@ describe('loadConfig resolution', () => {
       resources: [],
       rules: [],
       revoked: [],
-      trust: { peers: [], identities: [], maxAgeSeconds: 300 },
+      trust: { peers: [], identities: [], audience: [], maxAgeSeconds: 300 },
       journal: {
         enabled: true,
         contentHash: 'none',

@@ -18,7 +18,7 @@ import type { ProvenanceDeniedError } from '../../errors.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
-import type { Verdict } from '../../provenance/peer-claim.js';
+import type { LocalEndpoint, Verdict } from '../../provenance/peer-claim.js';
 import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
@@ -77,7 +77,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket);
-    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage);
+    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage, localEndpoint(req.socket));
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
       if (rest === undefined) delete req.headers.baggage;
@@ -231,4 +231,11 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 function swallow(args: readonly unknown[]): void {
   const callback = args.find((arg): arg is Callback => typeof arg === 'function');
   if (callback) process.nextTick(callback);
+}
+
+/** Where the request arrived (the audience its claim must name); undefined when the socket does not say. */
+function localEndpoint(socket: Socket | undefined): LocalEndpoint | undefined {
+  const address = socket?.localAddress;
+  const port = socket?.localPort;
+  return address === undefined || port === undefined ? undefined : { address, port };
 }
