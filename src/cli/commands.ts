@@ -4,7 +4,9 @@ import { explain } from './explain.js';
 import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
+import { report } from './report.js';
 import { stats } from './stats.js';
+import { ui } from './ui.js';
 import { verify } from './verify.js';
 
 export const commands: Record<string, CliCommand> = {
@@ -14,4 +16,6 @@ export const commands: Record<string, CliCommand> = {
   stats,
   policy,
   explain,
+  ui,
+  report,
 };

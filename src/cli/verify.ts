@@ -52,7 +52,7 @@ export const verify: CliCommand = {
     }),
 };
 
-function loadKeyArgument(text: string): string {
+export function loadKeyArgument(text: string): string {
   try {
     return loadPublicKey(text);
   } catch (error) {
@@ -60,7 +60,7 @@ function loadKeyArgument(text: string): string {
   }
 }
 
-function readWitnesses(file: string): Checkpoint[] {
+export function readWitnesses(file: string): Checkpoint[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim().length > 0)
