@@ -144,7 +144,7 @@ function compileAttestation(spec: AttestSpec, file: string | undefined): Compile
 }
 
 /** Fact names a program reads: `attested(P, f(..))` and bare `f(..)` that no clause derives. */
-export function factNamesOf(program: AnalysedProgram): Set<string> {
+function factNamesOf(program: AnalysedProgram): Set<string> {
   const names = new Set<string>();
   for (const clause of program.clauses) {
     for (const literal of clause.body) {

@@ -41,7 +41,7 @@ export interface Entry {
   readonly derivation?: Derivation;
 }
 
-export function tupleKey(values: readonly string[]): string {
+function tupleKey(values: readonly string[]): string {
   return values.join('\u001f');
 }
 
@@ -60,10 +60,6 @@ export class Model {
 
   entries(relation: string): Iterable<Entry> {
     return this.relations.get(relation)?.values() ?? [];
-  }
-
-  size(relation: string): number {
-    return this.relations.get(relation)?.size ?? 0;
   }
 
   /** Entries whose value at `position` is `value`. */
@@ -169,7 +165,7 @@ interface DeltaSlot {
 type Emit = (bindings: Bindings, premises: readonly TupleRef[]) => void;
 
 /** Every way the body holds in `model`; the literal at `delta.position` ranges over `delta.entries` only. */
-export function join(clause: Clause, order: readonly number[], model: Model, now: number, delta: DeltaSlot | undefined, emit: Emit): void {
+function join(clause: Clause, order: readonly number[], model: Model, now: number, delta: DeltaSlot | undefined, emit: Emit): void {
   const premises: (TupleRef | undefined)[] = new Array<TupleRef | undefined>(clause.body.length);
   const step = (k: number, bindings: Bindings): void => {
     if (k === order.length) {

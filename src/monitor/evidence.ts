@@ -9,7 +9,7 @@ import { factId, factPayload, type Fact, type FactSignature, type FactVerifier }
 export const EVIDENCE_HEADER = 'provenant-evidence';
 /** Path provenant answers on every instrumented server with the facts this service attested. */
 export const EVIDENCE_PATH = '/.well-known/provenant/facts';
-export const MAX_EVIDENCE_FACTS = 32;
+const MAX_EVIDENCE_FACTS = 32;
 export const MAX_EVIDENCE_BYTES = 8192;
 /** A fact dated further ahead than this (clock skew) is not accepted. */
 const MAX_FUTURE_MS = 5 * 60_000;

@@ -69,7 +69,7 @@ export class RuleError extends Error {
   }
 }
 
-export function formatTerm(term: Term): string {
+function formatTerm(term: Term): string {
   if (term.kind === 'var') return term.name;
   return /^[a-z][A-Za-z0-9_-]*$|^-?\d+(\.\d+)?$/.test(term.value) ? term.value : JSON.stringify(term.value);
 }

@@ -13,7 +13,7 @@ import { internally } from '../support/reentrancy.js';
 import { ClaimSigner } from './signing.js';
 
 /** First 16 hex digits of SHA-256 over the SPKI DER: names a key without revealing anything. */
-export function identityKeyId(key: KeyObject): string {
+function identityKeyId(key: KeyObject): string {
   return createHash('sha256')
     .update(key.export({ type: 'spki', format: 'der' }))
     .digest('hex')
@@ -21,7 +21,7 @@ export function identityKeyId(key: KeyObject): string {
 }
 
 /** An Ed25519 private key from PEM text or a path to it; a clear error for anything else. */
-export function loadIdentityKey(value: string): KeyObject {
+function loadIdentityKey(value: string): KeyObject {
   const pem = value.includes('-----BEGIN') ? value : internally(() => readFileSync(value, 'utf8'));
   const key = createPrivateKey(pem);
   if (key.asymmetricKeyType !== 'ed25519')
