@@ -111,6 +111,51 @@ export function evaluate(program: AnalysedProgram, facts: Iterable<InputTuple>, 
   return model;
 }
 
+/**
+ * Whether `goal` holds, computing only what it needs when its relation is concluded by clauses
+ * no body reads (a monitored action): every other relation to its fixpoint, then the goal's own
+ * clauses joined from the goal's values (a bound action argument narrows each lookup to a few
+ * facts, instead of deriving the action for every mission known). Other goals: the full fixpoint.
+ * The model gets the goal's first derivation, so proofs read it like any derived tuple.
+ */
+export function evaluateGoal(program: AnalysedProgram, facts: Iterable<InputTuple>, goal: TupleRef, now: number): Model {
+  const readInBodies = program.clauses.some((clause) => clause.body.some((l) => l.kind === 'atom' && l.atom.relation === goal.relation));
+  if (readInBodies) return evaluate(program, facts, now);
+  const reads = relationsRead(program);
+  const model = new Model();
+  for (const fact of facts)
+    if (reads.has(fact.relation)) model.add(fact.relation, { values: fact.values, time: fact.time, fact: fact.fact });
+  for (const stratum of program.strata) {
+    const helpers = stratum.filter((clause) => clause.head.relation !== goal.relation);
+    if (helpers.length > 0) evaluateStratum(helpers, model, now);
+  }
+  for (const clause of program.clauses) {
+    if (clause.head.relation !== goal.relation || model.has(goal.relation, goal.values)) continue;
+    const start = match(clause.head.args, goal.values, {});
+    if (start === undefined) continue;
+    join(
+      clause,
+      joinOrder(clause.body),
+      model,
+      now,
+      undefined,
+      (bindings, premises) => {
+        if (!model.has(goal.relation, goal.values))
+          model.add(goal.relation, { values: goal.values, derivation: { clause, bindings, premises } });
+      },
+      start,
+    );
+  }
+  return model;
+}
+
+/** Relations some clause body reads: stored facts of any other relation cannot matter. */
+function relationsRead(program: AnalysedProgram): Set<string> {
+  const reads = new Set<string>();
+  for (const clause of program.clauses) for (const literal of clause.body) if (literal.kind === 'atom') reads.add(literal.atom.relation);
+  return reads;
+}
+
 function evaluateStratum(clauses: readonly Clause[], model: Model, now: number): void {
   const local = new Set(clauses.map((clause) => clause.head.relation));
   const plans = clauses.map((clause) => ({ clause, order: joinOrder(clause.body) }));
@@ -165,7 +210,15 @@ interface DeltaSlot {
 type Emit = (bindings: Bindings, premises: readonly TupleRef[]) => void;
 
 /** Every way the body holds in `model`; the literal at `delta.position` ranges over `delta.entries` only. */
-function join(clause: Clause, order: readonly number[], model: Model, now: number, delta: DeltaSlot | undefined, emit: Emit): void {
+function join(
+  clause: Clause,
+  order: readonly number[],
+  model: Model,
+  now: number,
+  delta: DeltaSlot | undefined,
+  emit: Emit,
+  start: Bindings = {},
+): void {
   const premises: (TupleRef | undefined)[] = new Array<TupleRef | undefined>(clause.body.length);
   const step = (k: number, bindings: Bindings): void => {
     if (k === order.length) {
@@ -197,15 +250,21 @@ function join(clause: Clause, order: readonly number[], model: Model, now: numbe
     }
     premises[position] = undefined;
   };
-  step(0, {});
+  step(0, start);
 }
 
 export function candidatesFor(atom: Atom, model: Model, bindings: Bindings): Iterable<Entry> {
+  // The smallest index bucket among the bound positions: a constant principal (`attested(broker,
+  // ...)`) matches every fact of that principal, the bound booking id only a few.
+  let best: readonly Entry[] | undefined;
   for (let position = 0; position < atom.args.length; position++) {
-    const value = boundValue(atom.args[position], bindings);
-    if (value !== undefined) return model.lookup(atom.relation, position, value);
+    const value = boundValue(atom.args[position] as Term, bindings);
+    if (value === undefined) continue;
+    const bucket = model.lookup(atom.relation, position, value);
+    if (best === undefined || bucket.length < best.length) best = bucket;
+    if (best.length <= 1) break;
   }
-  return model.entries(atom.relation);
+  return best ?? model.entries(atom.relation);
 }
 
 function anyMatch(atom: Atom, model: Model, bindings: Bindings): boolean {

@@ -4,7 +4,7 @@
  */
 import type { AnalysedProgram } from './analyse.js';
 import type { CompiledMonitor } from './compile.js';
-import { evaluate, type TupleRef } from './evaluate.js';
+import { evaluateGoal, type TupleRef } from './evaluate.js';
 import { tuplesOf, type Fact } from './facts.js';
 import { factsOf, missingPremise, proofOf, statementOf, type MissingPremise, type ProofNode } from './proof.js';
 import type { Effect } from './syntax.js';
@@ -35,7 +35,7 @@ export function judgeGoal(
   facts: Iterable<Fact>,
   now: number,
 ): Verdict {
-  const model = evaluate(program, [...facts].flatMap(tuplesOf), now);
+  const model = evaluateGoal(program, [...facts].flatMap(tuplesOf), goal, now);
   const action = statementOf(goal);
   if (model.has(goal.relation, goal.values)) {
     const proof = proofOf(model, goal);

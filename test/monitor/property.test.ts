@@ -2,7 +2,7 @@
 // evaluator and by a naive one: every relation must hold the same tuples.
 import { expect, it } from 'vitest';
 import { analyseProgram } from '../../src/monitor/analyse.js';
-import { evaluate, type InputTuple } from '../../src/monitor/evaluate.js';
+import { evaluate, evaluateGoal, type InputTuple } from '../../src/monitor/evaluate.js';
 import { parseProgram } from '../../src/monitor/parse.js';
 import { RuleError } from '../../src/monitor/syntax.js';
 import { naiveEvaluate } from './naive.js';
@@ -67,11 +67,12 @@ function randomFacts(random: () => number): InputTuple[] {
   return facts;
 }
 
-it('agrees with a naive evaluator on 400 random programs', () => {
+it('agrees with a naive evaluator on 400 random programs, in full and goal-directed', () => {
   const random = prng(15);
   let compared = 0;
   let nonEmpty = 0;
   let rejected = 0;
+  let goalsChecked = 0;
   for (let n = 0; n < 400; n++) {
     const source = randomProgram(random);
     const facts = randomFacts(random);
@@ -91,6 +92,24 @@ it('agrees with a naive evaluator on 400 random programs', () => {
       const got = [...fast.entries(relation)].map((entry) => JSON.stringify(entry.values)).sort();
       expect({ source, relation, tuples: got }).toEqual({ source, relation, tuples: expected.get(relation) ?? [] });
       if (got.length > 0) nonEmpty++;
+      // Goal-directed evaluation (what a monitor runs) agrees on tuples that hold and some that do not.
+      const arity = DERIVED[relation] as number;
+      const goals = [
+        ...(expected.get(relation) ?? []).slice(0, 3).map((json) => JSON.parse(json) as string[]),
+        ...Array.from({ length: 2 }, () =>
+          Array.from({ length: arity }, () => CONSTANTS[Math.floor(random() * CONSTANTS.length)] as string),
+        ),
+      ];
+      for (const values of goals) {
+        const holds = (expected.get(relation) ?? []).includes(JSON.stringify(values));
+        expect({ source, relation, values, holds: evaluateGoal(program, facts, { relation, values }, NOW).has(relation, values) }).toEqual({
+          source,
+          relation,
+          values,
+          holds,
+        });
+        goalsChecked++;
+      }
     }
     compared++;
   }
@@ -98,4 +117,5 @@ it('agrees with a naive evaluator on 400 random programs', () => {
   expect(compared).toBeGreaterThan(250);
   expect(nonEmpty).toBeGreaterThan(100);
   expect(rejected).toBeGreaterThan(0);
+  expect(goalsChecked).toBeGreaterThan(1000);
 });
