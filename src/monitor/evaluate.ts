@@ -258,7 +258,7 @@ export function candidatesFor(atom: Atom, model: Model, bindings: Bindings): Ite
   // ...)`) matches every fact of that principal, the bound booking id only a few.
   let best: readonly Entry[] | undefined;
   for (let position = 0; position < atom.args.length; position++) {
-    const value = boundValue(atom.args[position] as Term, bindings);
+    const value = boundValue(atom.args[position], bindings);
     if (value === undefined) continue;
     const bucket = model.lookup(atom.relation, position, value);
     if (best === undefined || bucket.length < best.length) best = bucket;

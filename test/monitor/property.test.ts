@@ -93,11 +93,11 @@ it('agrees with a naive evaluator on 400 random programs, in full and goal-direc
       expect({ source, relation, tuples: got }).toEqual({ source, relation, tuples: expected.get(relation) ?? [] });
       if (got.length > 0) nonEmpty++;
       // Goal-directed evaluation (what a monitor runs) agrees on tuples that hold and some that do not.
-      const arity = DERIVED[relation] as number;
+      const arity = DERIVED[relation];
       const goals = [
         ...(expected.get(relation) ?? []).slice(0, 3).map((json) => JSON.parse(json) as string[]),
         ...Array.from({ length: 2 }, () =>
-          Array.from({ length: arity }, () => CONSTANTS[Math.floor(random() * CONSTANTS.length)] as string),
+          Array.from({ length: arity }, () => CONSTANTS[Math.floor(random() * CONSTANTS.length)]),
         ),
       ];
       for (const values of goals) {
