@@ -96,9 +96,7 @@ it('agrees with a naive evaluator on 400 random programs, in full and goal-direc
       const arity = DERIVED[relation];
       const goals = [
         ...(expected.get(relation) ?? []).slice(0, 3).map((json) => JSON.parse(json) as string[]),
-        ...Array.from({ length: 2 }, () =>
-          Array.from({ length: arity }, () => CONSTANTS[Math.floor(random() * CONSTANTS.length)]),
-        ),
+        ...Array.from({ length: 2 }, () => Array.from({ length: arity }, () => CONSTANTS[Math.floor(random() * CONSTANTS.length)])),
       ];
       for (const values of goals) {
         const holds = (expected.get(relation) ?? []).includes(JSON.stringify(values));
