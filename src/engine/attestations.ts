@@ -122,14 +122,14 @@ export class Attestations {
       const params = monitor.route.match(action.method, action.path);
       if (params === undefined) continue;
       if (monitor.mode === 'trust-then-verify') {
-        const facts = this.parts.facts.named(monitor.factNames);
-        setImmediate(() => this.conclude(monitor, action, judge(monitor, params, facts, action.time)));
+        // Off the request path: the facts known when the check runs (the next turn of the event loop).
+        setImmediate(() => this.conclude(monitor, action, judge(monitor, params, this.parts.facts, action.time)));
         continue;
       }
-      const verdict = judge(monitor, params, this.parts.facts.named(monitor.factNames), action.time);
+      const verdict = judge(monitor, params, this.parts.facts, action.time);
       if (verdict.outcome === 'deny' && monitor.fetchEvidence && verdict.missing && this.parts.fetchEvidence) {
         const retry = this.fetchMissing(verdict).then(() =>
-          this.conclude(monitor, action, judge(monitor, params, this.parts.facts.named(monitor.factNames), action.time)),
+          this.conclude(monitor, action, judge(monitor, params, this.parts.facts, action.time)),
         );
         pending = pending === undefined ? retry : pending.then((first) => retry.then((second) => first ?? second));
         continue;

@@ -48,7 +48,7 @@ function tupleKey(values: readonly string[]): string {
 /** The relations of a fixpoint, with indexes built on first use and kept up to date. */
 export class Model {
   private readonly relations = new Map<string, Map<string, Entry>>();
-  private readonly indexes = new Map<string, Map<string, Entry[]>>();
+  private readonly indexes = new Map<string, Map<string, Set<Entry>>>();
 
   get(relation: string, values: readonly string[]): Entry | undefined {
     return this.relations.get(relation)?.get(tupleKey(values));
@@ -63,7 +63,7 @@ export class Model {
   }
 
   /** Entries whose value at `position` is `value`. */
-  lookup(relation: string, position: number, value: string): readonly Entry[] {
+  lookup(relation: string, position: number, value: string): ReadonlySet<Entry> {
     const name = `${relation}\u001e${position}`;
     let index = this.indexes.get(name);
     if (index === undefined) {
@@ -71,7 +71,7 @@ export class Model {
       for (const entry of this.entries(relation)) pushTo(index, entry.values[position], entry);
       this.indexes.set(name, index);
     }
-    return index.get(value) ?? [];
+    return index.get(value) ?? NO_ENTRIES;
   }
 
   /** Adds a tuple unless present; a stored fact seen again keeps the newest time. Returns the entry when new. */
@@ -84,23 +84,50 @@ export class Model {
     const key = tupleKey(entry.values);
     const known = tuples.get(key);
     if (known !== undefined) {
-      if (entry.time !== undefined && (known.time === undefined || entry.time > known.time))
-        tuples.set(key, { ...known, time: entry.time, fact: entry.fact });
+      if (entry.time !== undefined && (known.time === undefined || entry.time > known.time)) {
+        const newer = { ...known, time: entry.time, fact: entry.fact };
+        tuples.set(key, newer);
+        this.reindex(relation, known, newer);
+      }
       return undefined;
     }
     tuples.set(key, entry);
+    this.reindex(relation, undefined, entry);
+    return entry;
+  }
+
+  /** Removes a stored fact's tuple, unless a newer fact now stands for it. */
+  remove(relation: string, values: readonly string[], fact: string): void {
+    const tuples = this.relations.get(relation);
+    const key = tupleKey(values);
+    const known = tuples?.get(key);
+    if (known === undefined || known.fact !== fact) return;
+    tuples?.delete(key);
+    this.reindex(relation, known, undefined);
+  }
+
+  /** Keeps the built indexes in step: `before` leaves them, `after` joins them. */
+  private reindex(relation: string, before: Entry | undefined, after: Entry | undefined): void {
+    const entry = (after ?? before) as Entry;
     for (let position = 0; position < entry.values.length; position++) {
       const index = this.indexes.get(`${relation}\u001e${position}`);
-      if (index !== undefined) pushTo(index, entry.values[position], entry);
+      if (index === undefined) continue;
+      const value = entry.values[position];
+      // Sets: a bucket may hold every fact of one principal, and changes must not copy it.
+      const bucket = index.get(value);
+      if (before !== undefined) bucket?.delete(before);
+      if (after !== undefined) pushTo(index, value, after);
+      else if (bucket?.size === 0) index.delete(value);
     }
-    return entry;
   }
 }
 
-function pushTo(index: Map<string, Entry[]>, key: string, entry: Entry): void {
-  const list = index.get(key);
-  if (list === undefined) index.set(key, [entry]);
-  else list.push(entry);
+const NO_ENTRIES: ReadonlySet<Entry> = new Set();
+
+function pushTo(index: Map<string, Set<Entry>>, key: string, entry: Entry): void {
+  const bucket = index.get(key);
+  if (bucket === undefined) index.set(key, new Set([entry]));
+  else bucket.add(entry);
 }
 
 /** The least fixpoint of `program` over `facts`, with `within` measured back from `now`. */
@@ -147,6 +174,29 @@ export function evaluateGoal(program: AnalysedProgram, facts: Iterable<InputTupl
     );
   }
   return model;
+}
+
+/** Whether the only clauses of `program` are the ones concluding `relation` (no helper relations). */
+export function concludesOnly(program: AnalysedProgram, relation: string): boolean {
+  return program.clauses.every(
+    (clause) => clause.head.relation === relation && clause.body.every((l) => l.kind !== 'atom' || l.atom.relation !== relation),
+  );
+}
+
+/**
+ * The first derivation of `goal` by its clauses over stored facts already in `model` (which is
+ * not changed, so one model of a process's facts serves every request). For programs where
+ * `concludesOnly(program, goal.relation)`.
+ */
+export function deriveGoal(program: AnalysedProgram, model: Model, goal: TupleRef, now: number): Derivation | undefined {
+  for (const clause of program.clauses) {
+    const start = match(clause.head.args, goal.values, {});
+    if (start === undefined) continue;
+    let found: Derivation | undefined;
+    join(clause, joinOrder(clause.body), model, now, undefined, (bindings, premises) => (found ??= { clause, bindings, premises }), start);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Relations some clause body reads: stored facts of any other relation cannot matter. */
@@ -256,13 +306,13 @@ function join(
 export function candidatesFor(atom: Atom, model: Model, bindings: Bindings): Iterable<Entry> {
   // The smallest index bucket among the bound positions: a constant principal (`attested(broker,
   // ...)`) matches every fact of that principal, the bound booking id only a few.
-  let best: readonly Entry[] | undefined;
+  let best: ReadonlySet<Entry> | undefined;
   for (let position = 0; position < atom.args.length; position++) {
     const value = boundValue(atom.args[position], bindings);
     if (value === undefined) continue;
     const bucket = model.lookup(atom.relation, position, value);
-    if (best === undefined || bucket.length < best.length) best = bucket;
-    if (best.length <= 1) break;
+    if (best === undefined || bucket.size < best.size) best = bucket;
+    if (best.size <= 1) break;
   }
   return best ?? model.entries(atom.relation);
 }

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { attestedRelation } from './syntax.js';
-import type { InputTuple } from './evaluate.js';
+import { Model, type InputTuple } from './evaluate.js';
 
 export interface FactSignature {
   /** `ed25519` (the principal's identity key) or `hmac-sha256` (the shared-key fallback). */
@@ -72,6 +72,8 @@ export class FactBase {
   private readonly facts = new Map<string, Fact>();
   /** Facts by name, so a rule reads only the relations it names. */
   private readonly byName = new Map<string, Set<Fact>>();
+  /** Every fact's tuples, indexed, kept up to date: monitors without helper rules join against it directly. */
+  readonly tuples = new Model();
 
   constructor(private readonly limit = 100_000) {}
 
@@ -84,10 +86,12 @@ export class FactBase {
       this.byName.set(fact.name, named);
     }
     named.add(fact);
+    for (const tuple of tuplesOf(fact)) this.tuples.add(tuple.relation, { values: tuple.values, time: tuple.time, fact: tuple.fact });
     if (this.facts.size > this.limit) {
       const oldest = this.facts.values().next().value as Fact;
       this.facts.delete(oldest.id);
       this.byName.get(oldest.name)?.delete(oldest);
+      for (const tuple of tuplesOf(oldest)) this.tuples.remove(tuple.relation, tuple.values, tuple.fact);
     }
     return true;
   }

@@ -3,7 +3,7 @@
  * first premise no fact satisfies, with the facts that did match before it).
  */
 import type { AnalysedProgram } from './analyse.js';
-import { candidatesFor, match, valueOf, type Bindings, type Model, type TupleRef } from './evaluate.js';
+import { candidatesFor, match, valueOf, type Bindings, type Derivation, type Model, type TupleRef } from './evaluate.js';
 import { formatLiteral, formatTuple, formatConstant, formatDuration, type Clause, type Literal, type Term } from './syntax.js';
 
 export interface ProofNode {
@@ -25,14 +25,17 @@ export function statementOf(ref: TupleRef): string {
 export function proofOf(model: Model, ref: TupleRef): ProofNode {
   const entry = model.get(ref.relation, ref.values);
   if (entry === undefined) throw new Error(`internal: ${statementOf(ref)} is not in the model`);
+  if (entry.derivation !== undefined) return proofOfDerivation(model, ref, entry.derivation);
   const statement = statementOf(ref);
-  const derivation = entry.derivation;
-  if (derivation === undefined)
-    return entry.fact === undefined
-      ? { statement, premises: [], conditions: [] }
-      : { statement, fact: entry.fact, premises: [], conditions: [] };
+  return entry.fact === undefined
+    ? { statement, premises: [], conditions: [] }
+    : { statement, fact: entry.fact, premises: [], conditions: [] };
+}
+
+/** The proof tree of `ref` derived by `derivation` over the tuples of `model`. */
+export function proofOfDerivation(model: Model, ref: TupleRef, derivation: Derivation): ProofNode {
   return {
-    statement,
+    statement: statementOf(ref),
     premises: derivation.premises.map((premise) => proofOf(model, premise)),
     conditions: derivation.clause.body.filter((l) => l.kind === 'compare' || l.negated).map((l) => instantiate(l, derivation.bindings)),
   };

@@ -4,9 +4,9 @@
  */
 import type { AnalysedProgram } from './analyse.js';
 import type { CompiledMonitor } from './compile.js';
-import { evaluateGoal, type TupleRef } from './evaluate.js';
-import { tuplesOf, type Fact } from './facts.js';
-import { factsOf, missingPremise, proofOf, statementOf, type MissingPremise, type ProofNode } from './proof.js';
+import { concludesOnly, deriveGoal, evaluateGoal, type Model, type TupleRef } from './evaluate.js';
+import { tuplesOf, type Fact, type FactBase } from './facts.js';
+import { factsOf, missingPremise, proofOf, proofOfDerivation, statementOf, type MissingPremise, type ProofNode } from './proof.js';
 import type { Effect } from './syntax.js';
 
 export interface Verdict {
@@ -20,13 +20,22 @@ export interface Verdict {
   readonly reason: string;
 }
 
-/** The verdict of a configured monitor on a request that bound `params`. */
-export function judge(monitor: CompiledMonitor, params: Readonly<Record<string, string>>, facts: Iterable<Fact>, now: number): Verdict {
+/**
+ * The verdict of a configured monitor on a request that bound `params`, over the facts of `base`.
+ * A rule made only of the action's clauses is joined against the base's standing index; a rule
+ * with helper relations is evaluated over the facts it names.
+ */
+export function judge(monitor: CompiledMonitor, params: Readonly<Record<string, string>>, base: FactBase, now: number): Verdict {
   const goal: TupleRef = { relation: monitor.action, values: monitor.actionArgs.map((name) => params[name] ?? '') };
-  return judgeGoal(monitor.program, monitor.effect, monitor.id, goal, facts, now);
+  if (concludesOnly(monitor.program, monitor.action)) {
+    const derivation = deriveGoal(monitor.program, base.tuples, goal, now);
+    const proof = derivation === undefined ? undefined : proofOfDerivation(base.tuples, goal, derivation);
+    return conclude(monitor.program, monitor.effect, monitor.id, goal, base.tuples, proof, now);
+  }
+  return judgeGoal(monitor.program, monitor.effect, monitor.id, goal, base.named(monitor.factNames), now);
 }
 
-/** The verdict on `goal` under a rule with `effect` (also what `provenant explain` re-derives). */
+/** The verdict on `goal` under a rule with `effect`, over these facts (also what `provenant explain` re-derives). */
 export function judgeGoal(
   program: AnalysedProgram,
   effect: Effect,
@@ -36,9 +45,21 @@ export function judgeGoal(
   now: number,
 ): Verdict {
   const model = evaluateGoal(program, [...facts].flatMap(tuplesOf), goal, now);
+  const proof = model.has(goal.relation, goal.values) ? proofOf(model, goal) : undefined;
+  return conclude(program, effect, name, goal, model, proof, now);
+}
+
+function conclude(
+  program: AnalysedProgram,
+  effect: Effect,
+  name: string,
+  goal: TupleRef,
+  model: Model,
+  proof: ProofNode | undefined,
+  now: number,
+): Verdict {
   const action = statementOf(goal);
-  if (model.has(goal.relation, goal.values)) {
-    const proof = proofOf(model, goal);
+  if (proof !== undefined) {
     const used = factsOf(proof);
     if (effect === 'permit')
       return { goal, outcome: 'permit', proof, facts: used, reason: `${action} is proven from ${used.length} fact(s)` };
