@@ -9,7 +9,7 @@ import { gatherEvidence } from '../ui/evidence.js';
 import { renderReport } from '../ui/report-html.js';
 import type { CliCommand } from './command.js';
 import { commonOptions, STATE_HELP, stateDirs, timeWindow, UsageError, windowOptions, withUsage } from './journal-args.js';
-import { loadKeyArgument, readWitnesses } from './verify.js';
+import { loadKeyArgument, readHeldFile } from './verify.js';
 
 const USAGE = `Usage: provenant report --out FILE [--since T] [--until T] [--policy FILE ...] [--pdf]
 
@@ -22,8 +22,9 @@ ${STATE_HELP}
   --since T       ISO time or a duration back from now (10m, 2h, 1d)
   --until T       same forms
   --policy FILE   a policy (provenant.yaml) in force in the period, digested into the report (repeatable)
-  --key K         expected Ed25519 public key of the journals (PEM text or file)
-  --witness FILE  witness checkpoints (JSON lines) the journals must still contain (repeatable)
+  --key K         the log key: Ed25519 public key (PEM text or file) or vkey
+  --witness FILE  checkpoints held elsewhere (C2SP notes, or JSON lines with provenant.checkpoint.note)
+                  the journals must still contain (repeatable)
   --pdf           also print it to FILE with .pdf, with Chromium ($PROVENANT_CHROMIUM or /usr/bin/chromium)`;
 
 export const report: CliCommand = {
@@ -54,7 +55,7 @@ export const report: CliCommand = {
         now: new Date(),
         policyFiles: (values.policy ?? []).map((file) => resolve(file)),
         publicKey: values.key === undefined ? undefined : loadKeyArgument(values.key),
-        witnesses: (values.witness ?? []).flatMap(readWitnesses),
+        held: (values.witness ?? []).flatMap(readHeldFile),
       });
       writeFileSync(out, renderReport(evidence));
       process.stdout.write(`provenant report: ${out} (${evidence.verify.ok ? 'journals verify' : 'journals FAIL verification'})\n`);

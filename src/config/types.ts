@@ -125,6 +125,17 @@ export interface JournalConfig {
    * context gets its own span and record.
    */
   repeatWindowMs: number;
+  /** C2SP tlog-witness servers the process submits its checkpoints to, in the background. */
+  witnesses: WitnessConfig[];
+  /** How many witnesses must cosign a checkpoint for it to count as witnessed (`verify --config`). */
+  witnessQuorum: number;
+}
+
+export interface WitnessConfig {
+  /** Submission prefix: `add-checkpoint` is POSTed to `<url>/add-checkpoint`. */
+  url: string;
+  /** The witness's cosignature verifier key (`name+keyid+base64(0x04 ‖ key)`). */
+  vkey: string;
 }
 
 /** Where a text value starts in the config file, so problems inside it get a line and column. */

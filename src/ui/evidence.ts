@@ -6,10 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Checkpoint, JournalRecord } from '../journal/format.js';
+import type { JournalRecord } from '../journal/format.js';
 import { flowSummary, type FlowSummary } from '../journal/flows.js';
 import { queryRecords, type TimeWindow } from '../journal/query.js';
-import { verifyJournal, type VerifyReport } from '../journal/verify.js';
+import { verifyJournal, type HeldCheckpoint, type VerifyReport } from '../journal/verify.js';
 
 export interface PolicyDigest {
   file: string;
@@ -26,6 +26,7 @@ export interface Evidence {
   /** SHA-256 (hex) of each segment file as read, by path. */
   segmentDigests: Record<string, string>;
   witnesses: number;
+  /** The pinned log key (raw Ed25519, base64), when one was given. */
   publicKey: string | null;
   flows: FlowSummary;
   denials: JournalRecord[];
@@ -40,8 +41,9 @@ export interface EvidenceOptions {
   window: TimeWindow;
   now: Date;
   policyFiles: string[];
-  publicKey?: string | undefined;
-  witnesses?: readonly Checkpoint[] | undefined;
+  publicKey?: Buffer | undefined;
+  /** Checkpoints held elsewhere (witnesses, exported spans) the journals must still match. */
+  held?: readonly HeldCheckpoint[] | undefined;
 }
 
 function sha256(path: string): string {
@@ -50,7 +52,7 @@ function sha256(path: string): string {
 
 export function gatherEvidence(options: EvidenceOptions): Evidence {
   const { stateDirs, window } = options;
-  const verify = verifyJournal(stateDirs, { publicKey: options.publicKey, witnesses: options.witnesses });
+  const verify = verifyJournal(stateDirs, { publicKey: options.publicKey, held: options.held });
   const all = (decision: string): JournalRecord[] =>
     queryRecords(stateDirs, { ...window, decision }, Number.MAX_SAFE_INTEGER, 1).records.reverse();
   const denials = all('deny');
@@ -61,8 +63,8 @@ export function gatherEvidence(options: EvidenceOptions): Evidence {
     stateDirs,
     verify,
     segmentDigests: Object.fromEntries(verify.segments.map((s) => [s.path, sha256(s.path)])),
-    witnesses: options.witnesses?.length ?? 0,
-    publicKey: options.publicKey ?? null,
+    witnesses: options.held?.length ?? 0,
+    publicKey: options.publicKey?.toString('base64') ?? null,
     flows: flowSummary(stateDirs, window),
     denials,
     violations: all('violation'),

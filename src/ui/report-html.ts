@@ -90,7 +90,7 @@ export function renderReport(evidence: Evidence): string {
         String(s.pid ?? '?'),
         s.firstSeq === null ? '—' : `${s.firstSeq}–${s.lastSeq ?? s.firstSeq}`,
         String(s.checkpoints),
-        s.keyId ?? 'unsigned',
+        s.vkey === null ? 'unsigned' : s.vkey.slice(0, s.vkey.lastIndexOf('+')),
         s.closed ? 'yes' : 'no',
         s.status,
         evidence.segmentDigests[s.path] ?? '',

@@ -116,7 +116,7 @@ afterAll(cleanupTempDirs);
 describe('provenant verify', () => {
   it('passes over both state dirs', async () => {
     expect(await provenant('verify', '--state', n1, '--state', n2)).toMatch(
-      /^OK: 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m,
+      /^OK: 3 log\(s\), 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m,
     );
   });
 });

@@ -25,6 +25,7 @@ import { endsWithChunk } from './end-chunk.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
+import { redactUrl } from '../../provenance/url-redaction.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 
@@ -230,7 +231,7 @@ function requestTarget(args: readonly unknown[], module: Protocol): RequestTarge
         'server.address': host,
         'server.port': port,
         'http.request.method': optionText(merged['method'], 'GET').toUpperCase(),
-        'url.full': `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+        'url.full': redactUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`),
       },
     };
   } catch {

@@ -303,7 +303,7 @@ async function renderOverview(): Promise<void> {
             h('td', {}, s.service ?? '?'),
             h('td', {}, String(s.records)),
             h('td', {}, String(s.checkpoints)),
-            h('td', {}, s.keyId ?? 'unsigned'),
+            h('td', {}, s.vkey === null ? 'unsigned' : s.vkey.slice(0, s.vkey.lastIndexOf('+'))),
             h('td', {}, s.closed ? 'yes' : 'no'),
             h('td', {}, s.status),
           ),
