@@ -85,7 +85,7 @@ class ConfigValidator implements ValueReaders {
     if (trust) {
       const t = this.r.map(trust, ['peers', 'maxAgeSeconds']);
       const peers = t.get('peers');
-      if (peers) c.trust.peers = this.r.globList(peers, true);
+      if (peers) c.trust.peers = this.r.list(peers, true).map((peer) => this.r.hostGlob(peer));
       const maxAge = t.get('maxAgeSeconds');
       if (maxAge) c.trust.maxAgeSeconds = this.r.number(maxAge, 0);
     }
@@ -143,7 +143,7 @@ class ConfigValidator implements ValueReaders {
     const path = m.get('path');
     if (path) match.path = this.pathGlob(path);
     const host = m.get('host');
-    if (host) match.host = this.r.glob(host);
+    if (host) match.host = this.r.hostGlob(host);
     const port = m.get('port');
     if (port) match.port = this.r.integer(port, 0, 65_535);
     const url = m.get('url');
