@@ -31,7 +31,7 @@ export function enableMediatedWrites(patcher: Patcher): void {
       (original) =>
         function (this: MediatedMessage, ...args: never[]): unknown {
           if (this[MEDIATED_MESSAGE] !== true) return Reflect.apply(original, this, args);
-          return writing.run(() => Reflect.apply(original, this, args));
+          return writing.run((): unknown => Reflect.apply(original, this, args) as unknown);
         },
     );
   }

@@ -4,9 +4,9 @@
  * own `connect` resets `this.write`).
  *
  * - **Connect** is a write flow decided before the connection opens: to `tcp://host:port` (or
- *   `unix://path`), and again to the address actually dialled when a lookup resolves the name
- *   (the `'lookup'` event comes before Node connects): a rule on either the name or the address
- *   matches. A reconnect is decided again. An HTTP client's socket is named by the origin the
+ *   `unix://path`), and again to the address actually dialled when the lookup Node calls (the
+ *   app's `lookup` option or `dns.lookup`) resolves the name: a rule on either the name or the
+ *   address matches. A reconnect is decided again. An HTTP client's socket is named by the origin the
  *   HTTP layer already decided (`http(s)://host:port`), so only a different target (a
  *   `createConnection` or `lookup` going elsewhere) is a second decision.
  * - **Every write** (`write`, `end(data)`) is decided with the writing context before the bytes
@@ -23,6 +23,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
@@ -72,6 +73,8 @@ interface SocketFlow {
   readonly reads: boolean;
   /** provenant's fetch dispatcher: undici's writes carry requests the interceptor decided. */
   readonly dispatcher: boolean;
+  /** Set when the connect was denied: every write fails with it. */
+  denial?: Error;
   /** The last allowed write: context, its provenance then, policy epoch. */
   ctx: FlowContext | undefined;
   data: ProvenanceSet | undefined;
@@ -79,11 +82,13 @@ interface SocketFlow {
 }
 
 type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; _parent?: unknown };
-type ConnectOptions = { host?: unknown; port?: unknown; path?: unknown; socket?: unknown; [HTTP_SOCKET]?: unknown };
+type ConnectOptions = { host?: unknown; port?: unknown; path?: unknown; socket?: unknown; lookup?: unknown; [HTTP_SOCKET]?: unknown };
+type LookupCallback = (error: Error | null, address: unknown, family?: unknown) => void;
+type Lookup = (hostname: string, options: unknown, callback: LookupCallback) => void;
 type Target = { host: string; port: number; path?: undefined } | { path: string; host?: undefined; port?: undefined };
 type Method = (this: FlowSocket, ...args: unknown[]) => unknown;
 type Emit = (this: FlowSocket, event: string | symbol, ...args: unknown[]) => boolean;
-type ServerEmit = (this: net.Server, event: string | symbol, ...args: unknown[]) => boolean;
+type ServerEmit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
   const contexts = engine.contexts;
@@ -98,7 +103,9 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
   /** Why this write must not leave, or undefined; memoised per socket (context, provenance, epoch). */
   const writeError = (socket: FlowSocket): Error | undefined => {
     const flow = socket[SOCKET_FLOW];
-    if (flow === undefined || flow.dispatcher || isMediatedWrite()) return undefined;
+    if (flow === undefined) return undefined;
+    if (flow.denial !== undefined) return flow.denial;
+    if (flow.dispatcher || isMediatedWrite()) return undefined;
     const ctx = contexts.current();
     const epoch = engine.policyEpoch;
     if (flow.ctx === ctx && flow.data === ctx.provenance && flow.epoch === epoch) return undefined;
@@ -137,17 +144,28 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
       },
   );
 
-  /** A lookup resolved the name: the address actually dialled is decided before Node connects to it. */
-  const onLookup = (socket: FlowSocket, flow: SocketFlow, address: unknown): void => {
-    if (typeof address !== 'string' || flow.addressed === undefined) return;
-    const resource = flow.addressed(normaliseHost(address));
-    if (resource === flow.named) return;
-    flow.dialled = resource;
-    flow.ctx = undefined;
-    const error = denied(flow, resource);
-    // Node checks `connecting` right after this event: a destroyed socket never connects.
-    if (error) socket.destroy(error);
-  };
+  /**
+   * `lookup` (the app's or dns.lookup) with every address it resolves decided before Node
+   * connects to it; a denied address fails the lookup, so Node reports it the way it reports an
+   * unresolvable name (asynchronously, after an HTTP client has attached its listeners).
+   */
+  const decidedLookup =
+    (flow: SocketFlow, lookup: Lookup): Lookup =>
+    (hostname, options, callback) =>
+      lookup(hostname, options, (error, address, family) => {
+        if (error || flow.addressed === undefined) return callback(error, address, family);
+        const addresses = Array.isArray(address) ? address.map((entry: { address: unknown }) => entry.address) : [address];
+        for (const each of addresses) {
+          if (typeof each !== 'string') continue;
+          const resource = flow.addressed(normaliseHost(each));
+          if (resource === flow.named) continue;
+          flow.dialled = resource;
+          flow.ctx = undefined;
+          const denial = denied(flow, resource);
+          if (denial) return callback(denial, address, family);
+        }
+        return callback(error, address, family);
+      });
 
   patcher.wrap(
     proto as unknown as { emit: Emit },
@@ -157,7 +175,6 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         const flow = this[SOCKET_FLOW];
         if (flow === undefined) return emit.apply(this, args);
         const event = args[0];
-        if (event === 'lookup') onLookup(this, flow, args[2]);
         const ctx = this[FLOW_CONTEXT];
         if (ctx === undefined || contexts.current() === ctx) {
           if (event === 'data' && flow.reads) readChunk(flow, args[1]);
@@ -184,13 +201,30 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
       attributes['network.peer.address'] = target.path;
     } else {
       const { host, port } = target;
-      const protocol = origin?.kind === 'http' || origin?.kind === 'https' ? origin.kind : dispatcher ? (socket instanceof tls.TLSSocket ? 'https' : 'http') : undefined;
+      const protocol =
+        origin?.kind === 'http' || origin?.kind === 'https'
+          ? origin.kind
+          : dispatcher
+            ? socket instanceof tls.TLSSocket
+              ? 'https'
+              : 'http'
+            : undefined;
       addressed = protocol === undefined ? (address) => resources.tcp(address, port) : (address) => resources.http(protocol, address, port);
       named = addressed(host);
       attributes['server.address'] = host;
       attributes['server.port'] = port;
     }
-    return { named, dialled: undefined, addressed, options: { attributes }, reads: origin === undefined && !dispatcher, dispatcher, ctx: undefined, data: undefined, epoch: -1 };
+    return {
+      named,
+      dialled: undefined,
+      addressed,
+      options: { attributes },
+      reads: origin === undefined && !dispatcher,
+      dispatcher,
+      ctx: undefined,
+      data: undefined,
+      epoch: -1,
+    };
   };
 
   patcher.wrap(
@@ -207,13 +241,19 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         const flow = clientFlow(this, target, origin, dispatcher);
         // The HTTP layer decided its own origin; anything else the socket reaches is decided here.
         const error = flow.named === origin || dispatcher ? undefined : denied(flow, flow.named);
+        this[SOCKET_FLOW] = flow;
         if (error) {
-          // No connection is attempted; streams emit the error on the next tick.
-          this.destroy(error);
+          // No connection is attempted. Destroyed a tick later, as a refused connection would
+          // be: an HTTP client that is handed this socket attaches its 'error' listener first.
+          flow.denial = error;
+          // A closed socket being reconnected is destroyed already: it only reports the denial.
+          process.nextTick(() => (this.destroyed ? this.emit('error', error) : this.destroy(error)));
           return this;
         }
-        this[SOCKET_FLOW] = flow;
-        return connect.apply(this, args);
+        if (target.path !== undefined || net.isIP(target.host) !== 0) return connect.apply(this, args);
+        const lookup = typeof options.lookup === 'function' ? (options.lookup as Lookup) : (dns.lookup as unknown as Lookup);
+        const callback = (Array.isArray(args[0]) ? (args[0] as unknown[]) : args).find((arg) => typeof arg === 'function');
+        return connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback);
       },
   );
 
@@ -227,7 +267,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         const socket: tls.TLSSocket & FlowSocket = options?.[HTTP_SOCKET] === true ? dispatcherConnect.run(call) : call();
         // TLS over a socket the app connected: plaintext writes go through the TLS socket.
         const under = options?.socket as FlowSocket | undefined;
-        if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined) socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined };
+        if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined)
+          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined };
         return socket;
       },
   );
@@ -238,29 +279,40 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
     const remote = socket.remoteAddress === undefined ? undefined : normaliseHost(socket.remoteAddress);
     const local = server.address();
     const named = remote !== undefined ? resources.peer(remote) : resources.unix(typeof local === 'string' ? local : 'unknown');
-    const attributes: Attributes = remote === undefined ? { 'network.transport': 'unix' } : { 'network.peer.address': remote, 'network.peer.port': socket.remotePort ?? 0 };
+    const attributes: Attributes =
+      remote === undefined
+        ? { 'network.transport': 'unix' }
+        : { 'network.peer.address': remote, 'network.peer.port': socket.remotePort ?? 0 };
     const viaHttp = server instanceof http.Server || server instanceof https.Server;
-    socket[SOCKET_FLOW] = { named, dialled: undefined, addressed: undefined, options: { attributes }, reads: !viaHttp, dispatcher: false, ctx: undefined, data: undefined, epoch: -1 };
+    socket[SOCKET_FLOW] = {
+      named,
+      dialled: undefined,
+      addressed: undefined,
+      options: { attributes },
+      reads: !viaHttp,
+      dispatcher: false,
+      ctx: undefined,
+      data: undefined,
+      epoch: -1,
+    };
     if (viaHttp) return undefined;
     const ctx = contexts.create('request');
     socket[FLOW_CONTEXT] = ctx;
     return ctx;
   };
 
-  patcher.wrap(
-    net.Server.prototype as unknown as { emit: ServerEmit },
-    'emit',
-    (emit) =>
-      function (this: net.Server, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
-        const event = args[0];
-        // A TLS server's plaintext socket is the one of 'secureConnection'; its TCP socket is written natively.
-        const accepted = event === 'secureConnection' || (event === 'connection' && !(this instanceof tls.Server));
-        if (!accepted || !(args[1] instanceof net.Socket)) return emit.apply(this, args);
-        const ctx = accept(this, args[1] as FlowSocket);
-        if (ctx === undefined) return emit.apply(this, args);
-        return contexts.runWith(ctx, () => emit.apply(this, args));
-      },
-  );
+  const serverEmit = (emit: ServerEmit): ServerEmit =>
+    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      const event = args[0];
+      // A TLS server's plaintext socket is the one of 'secureConnection'; its TCP socket is written natively.
+      const accepted = event === 'secureConnection' || (event === 'connection' && !(this instanceof tls.Server));
+      if (!accepted || !(this instanceof net.Server) || !(args[1] instanceof net.Socket)) return emit.apply(this, args);
+      const ctx = accept(this, args[1]);
+      if (ctx === undefined) return emit.apply(this, args);
+      return contexts.runWith(ctx, () => emit.apply(this, args));
+    };
+  const serverProto: { emit: ServerEmit } = net.Server.prototype;
+  patcher.wrap(serverProto, 'emit', serverEmit);
 }
 
 /** The options of a connect call in any of its forms; undefined when unparsable (Node throws). */
@@ -268,7 +320,7 @@ function connectOptions(args: readonly unknown[]): ConnectOptions | undefined {
   let first = args[0];
   // net.createConnection hands connect its already-normalised [options, callback] array.
   if (Array.isArray(first)) first = first[0];
-  if (typeof first === 'object' && first !== null) return first as ConnectOptions;
+  if (typeof first === 'object' && first !== null) return first;
   if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
     return { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
   }
