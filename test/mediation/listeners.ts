@@ -22,7 +22,10 @@ type Handler = (socket: net.Socket) => void;
 
 const PROBE = '\u0000settle-probe\u0000';
 
-/** A TCP listener on `host`; `respond` answers each connection (default: read and say nothing). */
+/**
+ * A TCP listener on `host` (an address), or a unix-domain socket when `host` is an absolute path;
+ * `respond` answers each connection (default: read and say nothing).
+ */
 export async function listen(host: string, respond?: Handler): Promise<Listener> {
   const open = new Set<Promise<void>>();
   let connections = 0;
@@ -49,8 +52,9 @@ export async function listen(host: string, respond?: Handler): Promise<Listener>
     socket.on('error', () => undefined);
     respond?.(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  const unix = host.startsWith('/');
+  await new Promise<void>((resolve) => (unix ? server.listen(host, resolve) : server.listen(0, host, resolve)));
+  const port = unix ? 0 : (server.address() as net.AddressInfo).port;
   return {
     host,
     port,
@@ -62,7 +66,7 @@ export async function listen(host: string, respond?: Handler): Promise<Listener>
     },
     async settle() {
       const done = new Promise<void>((resolve) => (probed = resolve));
-      const probe = net.connect({ host, port }, () => probe.end(PROBE));
+      const probe = net.connect(unix ? { path: host } : { host, port }, () => probe.end(PROBE));
       probe.on('error', () => undefined);
       await done;
       await Promise.all(open);
