@@ -1,9 +1,10 @@
 /** Every instrumentation provenant enables at preload, in order. */
 import { DgramInstrumentation } from './dgram/index.js';
+import { DnsInstrumentation } from './dns/index.js';
 import { FsInstrumentation } from './fs.js';
 import type { Instrumentation } from './instrumentation.js';
 import { NetworkInstrumentation } from './net/index.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new FsInstrumentation(), new NetworkInstrumentation(), new DgramInstrumentation()];
+  return [new FsInstrumentation(), new NetworkInstrumentation(), new DgramInstrumentation(), new DnsInstrumentation()];
 }

@@ -1,4 +1,4 @@
-// UDP datagrams and unix-domain sockets are flows too: a datagram carrying a secret to an
+// UDP datagrams, DNS queries and unix-domain sockets are flows too: a datagram carrying a secret to an
 // unlabelled address is never sent (the receiver counts zero datagrams), also on a UDP socket
 // connected while the context was clean; a unix socket is `unix://<path>`, matched by path in the
 // config. Each denial has an allowed twin.
@@ -100,6 +100,24 @@ describe('UDP', () => {
       }
     });
   }
+});
+
+describe('DNS', () => {
+  it('a query name carrying the secret is never sent to an unlabelled resolver; a resolver labelled secret gets it', async () => {
+    const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);
+    try {
+      expect(await run('dns', { host: '127.0.0.3', port: denied.port })).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+      await denied.settle();
+      expect(denied.datagrams).toEqual([]);
+      expect(await run('dns', { host: '127.0.0.2', port: allowed.port })).toEqual({ outcome: 'sent' });
+      await allowed.settle();
+      expect(allowed.datagrams.join('')).toContain(SECRET);
+      expect(await run('dns-lookup', {})).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+    } finally {
+      denied.close();
+      allowed.close();
+    }
+  });
 });
 
 describe('unix-domain sockets', () => {

@@ -12,6 +12,7 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { withInternalLookups } from '../internal-lookups.js';
 import { Patcher } from '../patcher.js';
 
 const CONNECTED_TO = Symbol('provenant.udpPeer');
@@ -33,7 +34,7 @@ export class DgramInstrumentation implements Instrumentation {
 }
 
 function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
-  const proto = dgram.Socket.prototype as unknown as Record<'send' | 'connect' | 'disconnect' | 'emit', Method>;
+  const proto = dgram.Socket.prototype as unknown as Record<'send' | 'connect' | 'disconnect' | 'bind' | 'emit', Method>;
 
   const peer = (socket: FlowSocket, host: unknown, port: unknown): Resource => {
     const fallback = socket.type === 'udp6' ? '::1' : '127.0.0.1';
@@ -59,7 +60,7 @@ function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
       function (this: FlowSocket, ...args: unknown[]): unknown {
         const resource = this[CONNECTED_TO] ?? destinationOf(this, args, peer);
         const error = resource === undefined ? undefined : denial(resource);
-        if (error === undefined) return send.apply(this, args);
+        if (error === undefined) return withInternalLookups(() => send.apply(this, args));
         fail(
           this,
           error,
@@ -79,7 +80,7 @@ function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
         const error = denial(resource);
         if (error === undefined) {
           this[CONNECTED_TO] = resource;
-          return connect.apply(this, args);
+          return withInternalLookups(() => connect.apply(this, args));
         }
         fail(
           this,
@@ -87,6 +88,16 @@ function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
           args.findLast((arg) => typeof arg === 'function'),
         );
         return undefined;
+      },
+  );
+
+  // bind looks up the local address it is given: not a query of the app's.
+  patcher.wrap(
+    proto,
+    'bind',
+    (bind) =>
+      function (this: FlowSocket, ...args: unknown[]): unknown {
+        return withInternalLookups(() => bind.apply(this, args));
       },
   );
 

@@ -33,6 +33,7 @@ import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
+import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
 import { FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import { endsWithChunk } from './end-chunk.js';
@@ -253,7 +254,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         if (target.path !== undefined || net.isIP(target.host) !== 0) return connect.apply(this, args);
         const lookup = typeof options.lookup === 'function' ? (options.lookup as Lookup) : (dns.lookup as unknown as Lookup);
         const callback = (Array.isArray(args[0]) ? (args[0] as unknown[]) : args).find((arg) => typeof arg === 'function');
-        return connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback);
+        return withInternalLookups(() => connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback));
       },
   );
 
