@@ -45,6 +45,8 @@ import { isMediatedWrite } from './mediated-writes.js';
  */
 export const HTTP_SOCKET = Symbol('provenant.httpSocket');
 const SOCKET_FLOW = Symbol('provenant.socketFlow');
+/** On a server prototype whose connections an HTTP instrumentation handles (http2's servers). */
+export const HTTP_SERVER = Symbol('provenant.httpServer');
 
 /** The origin an HTTP client decided, while it creates the socket for it (set synchronously around the call). */
 let httpOrigin: Resource | undefined;
@@ -284,7 +286,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
       remote === undefined
         ? { 'network.transport': 'unix' }
         : { 'network.peer.address': remote, 'network.peer.port': socket.remotePort ?? 0 };
-    const viaHttp = server instanceof http.Server || server instanceof https.Server;
+    const viaHttp =
+      server instanceof http.Server || server instanceof https.Server || (server as { [HTTP_SERVER]?: boolean })[HTTP_SERVER] === true;
     socket[SOCKET_FLOW] = {
       named,
       dialled: undefined,
