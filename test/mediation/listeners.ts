@@ -1,6 +1,7 @@
 // Listeners standing in for regions (127.0.0.2, 127.0.0.3, ... and ::1): each counts the
 // connections it accepted and the bytes it received, so a denial can be proven to have moved
 // nothing. Counts are read only after `settle()`, which makes them final without a timer.
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 
 export interface Listener {
@@ -83,5 +84,26 @@ export const httpOk: Handler = (socket) => {
   socket.on('data', (chunk: Buffer) => {
     for (const _ of chunk.toString('latin1').matchAll(/^[A-Z]+ \S+ HTTP\/1\.1\r$/gm))
       socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  });
+};
+
+/**
+ * A WebSocket responder for `listen`: completes the opening handshake, then only reads (frames
+ * arrive masked, so the test counts bytes after the handshake); a close frame ends the connection.
+ */
+export const websocketAccept: Handler = (socket) => {
+  let open = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (!open) {
+      const key = /sec-websocket-key: *(\S+)/i.exec(chunk.toString('latin1'))?.[1];
+      if (key === undefined) return;
+      open = true;
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`,
+      );
+      return;
+    }
+    if (chunk.includes(0x88)) socket.destroy();
   });
 };

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp';
 import { journal } from '../net/helpers';
-import { httpOk, listen, type Listener } from './listeners';
+import { httpOk, listen, websocketAccept, type Listener } from './listeners';
 
 const SECRET = 'the-secret-payload';
 const PUBLIC = 'public-note';
@@ -127,6 +127,21 @@ describe('a socket connected while the context was clean carries no later secret
     const allowed = await against(http2, 'app-dispatcher');
     expect(allowed).toMatchObject({ outcome: 'sent' });
     expect(allowed.received).toContain(SECRET);
+  });
+
+  it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
+    const [denied, allowed] = await Promise.all([listen('127.0.0.3', websocketAccept), listen('127.0.0.2', websocketAccept)]);
+    try {
+      const afterHandshake = (text: string): string => text.slice(text.indexOf('\r\n\r\n') + 4);
+      await against(denied, 'websocket');
+      expect(denied.connections).toBe(1);
+      expect(afterHandshake(denied.received)).toBe('');
+      await against(allowed, 'websocket');
+      // Masked frames: the message (and the close frame) arrived, as bytes after the handshake.
+      expect(afterHandshake(allowed.received).length).toBeGreaterThan(SECRET.length);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
   });
 });
 

@@ -64,6 +64,15 @@ export function asHttpOwned<T>(origin: Resource, fn: () => T): T {
   }
 }
 
+/**
+ * A socket of provenant's fetch dispatcher upgraded to another protocol (a WebSocket): undici no
+ * longer writes requests on it, the app writes messages, so every write is decided from now on.
+ */
+export function handOverUpgraded(socket: net.Socket): void {
+  const flow = (socket as FlowSocket)[SOCKET_FLOW];
+  if (flow !== undefined) flow.dispatcher = false;
+}
+
 interface SocketFlow {
   /** The destination as named: the dialled name, the HTTP origin, or the caller by address. */
   readonly named: Resource;
@@ -75,7 +84,7 @@ interface SocketFlow {
   /** 'data' events are reads (raw sockets; HTTP reads are the HTTP instrumentation's). */
   readonly reads: boolean;
   /** provenant's fetch dispatcher: undici's writes carry requests the interceptor decided. */
-  readonly dispatcher: boolean;
+  dispatcher: boolean;
   /** Set when the connect was denied: every write fails with it. */
   denial?: Error;
   /** The last allowed write: context, its provenance then, policy epoch. */
