@@ -44,7 +44,10 @@ const results = { plain: [], provenant: [] };
 for (let round = 0; round < rounds; round++) {
   for (const variant of ['plain', 'provenant']) {
     const preload = variant === 'provenant' ? ['-r', path.join(root, 'dist', 'register.js')] : [];
-    const env = { ...withoutTelemetryEnv(process.env), PROVENANT_STATE_DIR: path.join(root, 'node_modules', '.cache', 'bench-socket-write') };
+    const env = {
+      ...withoutTelemetryEnv(process.env),
+      PROVENANT_STATE_DIR: path.join(root, 'node_modules', '.cache', 'bench-socket-write'),
+    };
     // Asynchronously: the sink in this process must keep reading while the writer runs.
     const { stdout } = await promisify(execFile)(process.execPath, [...preload, '-e', writer, String(port), String(writes)], { env });
     results[variant].push(Number(stdout.trim()));
@@ -53,4 +56,6 @@ for (let round = 0; round < rounds; round++) {
 sink.close();
 const plain = median(results.plain);
 const provenant = median(results.provenant);
-console.log(`raw socket write, 64 B × ${writes}, ${rounds} rounds: CPU µs/write plain ${plain.toFixed(3)} (${results.plain.map((v) => v.toFixed(3)).join(', ')}), provenant ${provenant.toFixed(3)} (${results.provenant.map((v) => v.toFixed(3)).join(', ')}), ratio ${(provenant / plain).toFixed(2)}×`);
+console.log(
+  `raw socket write, 64 B × ${writes}, ${rounds} rounds: CPU µs/write plain ${plain.toFixed(3)} (${results.plain.map((v) => v.toFixed(3)).join(', ')}), provenant ${provenant.toFixed(3)} (${results.provenant.map((v) => v.toFixed(3)).join(', ')}), ratio ${(provenant / plain).toFixed(2)}×`,
+);
