@@ -15,6 +15,7 @@ import {
   type ResourceLabelRule,
   type ResourceMatch,
 } from './types.js';
+import { MonitorValidator } from './validate-monitors.js';
 import { RuleValidator, type LatticeName, type ValueReaders } from './validate-rules.js';
 import type { Located, YamlReader } from './yaml-reader.js';
 
@@ -32,6 +33,8 @@ const TOP_KEYS = [
   'revoked',
   'trust',
   'journal',
+  'monitors',
+  'attest',
 ] as const;
 const GRANULARITIES = ['request', 'process'] as const;
 const CONTENT_HASHES = ['sha256', 'sha3-256', 'sha512', 'blake2b512', 'none'] as const;
@@ -91,7 +94,11 @@ class ConfigValidator implements ValueReaders {
     if (revoked) c.revoked = this.r.list(revoked, true).map((entry) => this.revokedEntry(entry));
     const trust = get('trust');
     if (trust) {
-      const t = this.r.map(trust, ['peers', 'maxAgeSeconds']);
+      const t = this.r.map(trust, ['peers', 'maxAgeSeconds', 'identities', 'audience']);
+      const audience = t.get('audience');
+      if (audience) c.trust.audience = this.r.stringList(audience, true).map((name) => name.toLowerCase());
+      const identities = t.get('identities');
+      if (identities) c.trust.identities = new MonitorValidator(this.r, c.baseDir).readIdentities(identities);
       const peers = t.get('peers');
       if (peers) c.trust.peers = this.r.list(peers, true).map((peer) => this.r.hostGlob(peer));
       const maxAge = t.get('maxAgeSeconds');
@@ -99,6 +106,10 @@ class ConfigValidator implements ValueReaders {
     }
     const journal = get('journal');
     if (journal) c.journal = this.readJournal(journal, c.journal);
+    const monitors = get('monitors');
+    if (monitors) c.monitors = new MonitorValidator(this.r, c.baseDir).readMonitors(monitors);
+    const attest = get('attest');
+    if (attest) c.attest = new MonitorValidator(this.r, c.baseDir).readAttest(attest);
     return c;
   }
 

@@ -18,13 +18,14 @@ import type { ProvenanceDeniedError } from '../../errors.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
-import type { Verdict } from '../../provenance/peer-claim.js';
+import type { LocalEndpoint, Verdict } from '../../provenance/peer-claim.js';
 import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { ResponseClaim } from './response-claim.js';
+import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
 const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
@@ -77,7 +78,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket);
-    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage);
+    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage, localEndpoint(req.socket));
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
       if (rest === undefined) delete req.headers.baggage;
@@ -136,7 +137,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       }
       return contexts.runWith(flow.ctx, () => {
         enter(flow);
-        return emit.apply(this, args);
+        return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
       });
     };
   patcher.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
@@ -172,6 +173,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       refuse(res, engine.deniedError(decision, flow.caller));
       return false;
     }
+    respondWithEvidence(engine, res);
     if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return true;
     flow.denied = true;
     refuse(res, flow.claim.exceeded());
@@ -193,6 +195,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'writeHead',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+        noteStatus(this, args[0]);
         if (!allow(this, false)) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
@@ -230,4 +233,11 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 function swallow(args: readonly unknown[]): void {
   const callback = args.find((arg): arg is Callback => typeof arg === 'function');
   if (callback) process.nextTick(callback);
+}
+
+/** Where the request arrived (the audience its claim must name); undefined when the socket does not say. */
+function localEndpoint(socket: Socket | undefined): LocalEndpoint | undefined {
+  const address = socket?.localAddress;
+  const port = socket?.localPort;
+  return address === undefined || port === undefined ? undefined : { address, port };
 }
