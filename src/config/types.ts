@@ -4,7 +4,7 @@
  */
 
 /** Kinds of resource a `resources:` entry can match (the URI schemes provenant names resources by). */
-export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+export type ResourceKind = 'file' | 'tcp' | 'udp' | 'unix' | 'http' | 'https' | 'service' | 'process';
 
 /** The URI of a file: `file://<node>/<absolute path>` (a contract name). */
 export function fileUri(node: string, absolutePath: string): string {
@@ -25,7 +25,7 @@ export interface LabelSpec {
   location?: string;
 }
 
-/** First match wins. `path` is an absolute glob (resolved against the config file's folder). */
+/** First match wins. `path` is an absolute glob (resolved against the config file's folder) over files and unix sockets. */
 export interface ResourceMatch {
   path?: string;
   host?: string;

@@ -19,7 +19,7 @@ import type { Located, YamlReader } from './yaml-reader.js';
 /** Rule ids the engine itself reports; a user rule may not take them or denials become ambiguous. */
 export const BUILT_IN_RULE_IDS = ['confidentiality', 'integrity', 'revoked', 'policy-fault'] as const;
 
-const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'http', 'https', 'service', 'process'];
+const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'udp', 'unix', 'http', 'https', 'service', 'process'];
 
 export type LatticeName = 'confidentiality' | 'integrity';
 
@@ -96,7 +96,7 @@ export class RuleValidator {
     const path = m.get('path');
     if (path) condition.path = this.values.pathGlob(path);
     const host = m.get('host');
-    if (host) condition.host = this.r.glob(host);
+    if (host) condition.host = this.r.hostGlob(host);
     const port = m.get('port');
     if (port) condition.port = this.r.integer(port, 0, 65_535);
     const service = m.get('service');

@@ -100,7 +100,7 @@ class ConfigValidator implements ValueReaders {
       const identities = t.get('identities');
       if (identities) c.trust.identities = new MonitorValidator(this.r, c.baseDir).readIdentities(identities);
       const peers = t.get('peers');
-      if (peers) c.trust.peers = this.r.globList(peers, true);
+      if (peers) c.trust.peers = this.r.list(peers, true).map((peer) => this.r.hostGlob(peer));
       const maxAge = t.get('maxAgeSeconds');
       if (maxAge) c.trust.maxAgeSeconds = this.r.number(maxAge, 0);
     }
@@ -162,7 +162,7 @@ class ConfigValidator implements ValueReaders {
     const path = m.get('path');
     if (path) match.path = this.pathGlob(path);
     const host = m.get('host');
-    if (host) match.host = this.r.glob(host);
+    if (host) match.host = this.r.hostGlob(host);
     const port = m.get('port');
     if (port) match.port = this.r.integer(port, 0, 65_535);
     const url = m.get('url');

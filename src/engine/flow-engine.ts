@@ -90,6 +90,11 @@ export class FlowEngine {
     });
   }
 
+  /** The policy epoch: a memo of a decision holds while the context's provenance and this are unchanged. */
+  get policyEpoch(): number {
+    return this.policy.current.epoch;
+  }
+
   /** Data flows from `resource` into the current context. */
   read(resource: Resource, bytes?: number, options?: ReadOptions): void {
     if (isInternal()) return;

@@ -31,7 +31,7 @@ export type ResourcePredicate = (resource: Resource) => boolean;
 export type DataPredicate = (data: DataFacts) => boolean;
 export type DestinationPredicate = (destination: DestinationFacts) => boolean;
 
-const NETWORK_KINDS: ReadonlySet<ResourceKind> = new Set(['tcp', 'http', 'https']);
+const NETWORK_KINDS: ReadonlySet<ResourceKind> = new Set(['tcp', 'udp', 'http', 'https']);
 
 /** A `resources` entry's match: every key given must match (AND). */
 export function compileResourceMatch(match: ResourceMatch): ResourcePredicate {
@@ -156,7 +156,7 @@ function levelRange(condition: LevelCondition, level: (name: string) => number |
 
 function pathCheck(glob: string): ResourcePredicate {
   const matches = compileGlob(glob);
-  return (r) => r.kind === 'file' && r.path !== undefined && matches(r.path);
+  return (r) => (r.kind === 'file' || r.kind === 'unix') && r.path !== undefined && matches(r.path);
 }
 
 function hostCheck(glob: string): ResourcePredicate {

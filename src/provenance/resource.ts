@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { fileUri, type ResourceKind } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
+import { normaliseHost } from './host.js';
 
 export { fileUri, type ResourceKind };
 
@@ -14,7 +15,7 @@ export interface Resource {
   readonly id: number;
   readonly uri: string;
   readonly kind: ResourceKind;
-  /** Absolute path, for `file`. */
+  /** Absolute path, for `file`; the socket path, for `unix`. */
   readonly path?: string;
   readonly host?: string;
   readonly port?: number;
@@ -57,6 +58,26 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `tcp://${formatHost(host)}:${port}`, kind: 'tcp', host, port });
   }
 
+  /**
+   * An incoming caller by address, without its ephemeral port (`tcp://10.0.0.7`): one resource per
+   * peer, not one per connection.
+   */
+  peer(host: string): Resource {
+    const key = `c${host}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `tcp://${formatHost(host)}`, kind: 'tcp', host });
+  }
+
+  udp(host: string, port: number): Resource {
+    const key = `u${host}:${port}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `udp://${formatHost(host)}:${port}`, kind: 'udp', host, port });
+  }
+
+  /** A unix-domain socket or named pipe, by its path. */
+  unix(path: string): Resource {
+    const key = `x${path}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `unix://${path}`, kind: 'unix', path });
+  }
+
   /** The origin of an HTTP(S) destination; the path is kept as a span attribute, not in the URI. */
   http(protocol: 'http' | 'https', host: string, port: number): Resource {
     const key = `${protocol === 'http' ? 'h' : 's'}${host}:${port}`;
@@ -88,7 +109,7 @@ export class ResourceRegistry {
   parse(uriOrPath: string, cwd: string = process.cwd()): Resource {
     if (!URI_SCHEME.test(uriOrPath)) {
       const origin = HOST_PORT.exec(uriOrPath);
-      if (origin) return this.tcp(stripBrackets(origin[1]).toLowerCase(), Number(origin[2]));
+      if (origin) return this.tcp(normaliseHost(origin[1]), Number(origin[2]));
       return this.file(resolve(cwd, uriOrPath));
     }
     const url = new URL(uriOrPath);
@@ -97,10 +118,14 @@ export class ResourceRegistry {
       case 'file':
         return this.file(decodeURIComponent(url.pathname));
       case 'tcp':
-        return this.tcp(stripBrackets(url.hostname), Number(url.port));
+        return url.port === '' ? this.peer(normaliseHost(url.hostname)) : this.tcp(normaliseHost(url.hostname), Number(url.port));
+      case 'udp':
+        return this.udp(normaliseHost(url.hostname), Number(url.port));
+      case 'unix':
+        return this.unix(uriOrPath.slice('unix://'.length));
       case 'http':
       case 'https':
-        return this.http(scheme, stripBrackets(url.hostname), Number(url.port || (scheme === 'http' ? 80 : 443)));
+        return this.http(scheme, normaliseHost(url.hostname), Number(url.port || (scheme === 'http' ? 80 : 443)));
       case 'service':
         return this.service(url.hostname);
       case 'process':
@@ -119,8 +144,4 @@ export class ResourceRegistry {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') ? host.slice(1, -1) : host;
 }

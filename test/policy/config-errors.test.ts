@@ -132,7 +132,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'unknown destination kind',
     'rules:\n  - id: a\n    deny: { destination: { kind: [file, ftp] } }\n',
     '3:41',
-    'rules[0].deny.destination.kind[1] must be one of file, tcp, http, https, service, process, got "ftp" (did you mean "tcp"?)',
+    'rules[0].deny.destination.kind[1] must be one of file, tcp, udp, unix, http, https, service, process, got "ftp" (did you mean "tcp"?)',
   ],
   [
     'url with a path',
