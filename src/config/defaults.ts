@@ -49,6 +49,7 @@ export function defaultConfig(baseDir: string, env: NodeJS.ProcessEnv, host: str
     revoked: [],
     trust: { peers: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
     journal: { ...DEFAULT_JOURNAL },
+    api: { label: true, shutdown: true },
   };
   const service = env['OTEL_SERVICE_NAME'];
   if (service) config.service = service;

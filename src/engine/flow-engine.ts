@@ -46,6 +46,11 @@ export interface FlowEngineParts extends Omit<RecorderParts, 'epoch'> {
   store?: ProvenanceStore | undefined;
 }
 
+/** What `fixedFlow` records instead of asking the policy. */
+export type FixedOutcome = { kind: 'inherited' } | { kind: 'deny'; rule: string; reason: string };
+
+const INHERITED: Decision = Object.freeze({ kind: 'allow', rule: 'inherited' });
+
 export interface ReadOptions extends FlowOptions {
   /** Provenance the resource carries beyond its own URI (e.g. verified incoming baggage). */
   provenance?: ProvenanceSet;
@@ -122,6 +127,34 @@ export class FlowEngine {
     }
     memo.lastWrite = { resource, data, epoch: policy.epoch, decision, span };
     return decision;
+  }
+
+  /**
+   * A flow the policy does not decide: `inherited` (data handed to a child that carries its labels
+   * on, recorded and allowed) or a fixed denial (`self-protection`: writes to provenant's own
+   * config, keys and state, whatever the policy says). Returns the error to surface on a denial.
+   */
+  fixedFlow(resource: Resource, outcome: FixedOutcome, bytes?: number, options?: FlowOptions): ProvenanceDeniedError | undefined {
+    if (isInternal()) return undefined;
+    const ctx = this.contexts.current();
+    const decision: Decision =
+      outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: 'deny', rule: outcome.rule, reason: outcome.reason });
+    try {
+      this.recorder.record({
+        ctx,
+        span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+        op: 'write',
+        resource,
+        data: ctx.provenance,
+        decision,
+        bytes,
+        options,
+        links: ctx.readLinks,
+      });
+    } catch (error) {
+      diag.warn(`provenant: recording a flow to ${resource.uri} failed`, error);
+    }
+    return decision.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
   }
 
   /** Span of the current context's latest write to `resource` (the parent a callee's spans join). */

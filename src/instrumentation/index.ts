@@ -2,7 +2,8 @@
 import { FsInstrumentation } from './fs.js';
 import type { Instrumentation } from './instrumentation.js';
 import { NetworkInstrumentation } from './net/index.js';
+import { ProcessInstrumentation } from './process/index.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new FsInstrumentation(), new NetworkInstrumentation()];
+  return [new FsInstrumentation(), new NetworkInstrumentation(), new ProcessInstrumentation()];
 }

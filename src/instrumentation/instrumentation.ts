@@ -5,6 +5,30 @@
  */
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
+import type { PublicLabels } from '../provenance/labels.js';
+
+/**
+ * The signed environment claim a Node child under provenant starts with (implemented by the
+ * runtime over propagation's signing, so instrumentations never import propagation).
+ */
+export interface ChildClaims {
+  /** The environment variable that carries the claim. */
+  readonly variable: string;
+  /**
+   * The environment a Node child under provenant needs for data with these labels: the signed
+   * claim, plus this process's config, mode, state dir and key (used where the app set none).
+   * Undefined without a key: the child could not verify the claim.
+   */
+  environment(data: { labels: PublicLabels; sources: readonly string[] }): Readonly<Record<string, string>> | undefined;
+}
+
+/** What provenant protects from the app's own writes (rule `self-protection`). */
+export interface ProtectedPaths {
+  /** Absolute, symlinks resolved: the config file, key files. */
+  readonly files: readonly string[];
+  /** Absolute, symlinks resolved: the state dir. */
+  readonly dirs: readonly string[];
+}
 
 export interface InstrumentationContext {
   engine: FlowEngine;
@@ -15,6 +39,12 @@ export interface InstrumentationContext {
   service: string;
   /** HMAC key for signing outgoing provenant baggage (PROVENANT_KEY), when set. */
   signingKey?: string | undefined;
+  protectedPaths: ProtectedPaths;
+  childClaims: ChildClaims;
+  /** Absolute path of provenant's preload module (a Node child loading it is under provenant). */
+  registerModule: string;
+  /** True when this process was started by an instrumented parent that reads its stdout/stderr. */
+  childOfProvenant: boolean;
 }
 
 export interface Instrumentation {

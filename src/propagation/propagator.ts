@@ -13,7 +13,8 @@ import {
   splitBaggage,
   type BaggageMember,
 } from './baggage.js';
-import { canonicalForm, CLAIM_PREFIX, claimedLabels, decodeClaim, encodeClaim, readClaimFields, type ProvenanceClaim } from './claim.js';
+import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields, type ProvenanceClaim } from './claim.js';
+import { verifySignedClaim } from './signed-claim.js';
 import { ClaimSigner } from './signing.js';
 import { PeerList, RateLimitedWarnings } from './trust.js';
 
@@ -21,8 +22,6 @@ import { PeerList, RateLimitedWarnings } from './trust.js';
 export const CLAIM_BUDGET_BYTES = 4096;
 /** Least budget a claim gets even when user baggage is large (labels, digest, signature). */
 const MIN_CLAIM_BUDGET_BYTES = 1024;
-/** Clock skew tolerated for claims issued "in the future". */
-const MAX_CLOCK_SKEW_SECONDS = 60;
 
 export type UntrustedReason =
   'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
@@ -156,17 +155,8 @@ export class ProvenancePropagator {
       return { trusted: false, reason: 'oversized', claimed };
     }
     if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
-    const signature = fields.get('sig');
-    const keyId = fields.get('kid');
-    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
-    if (this.signer === undefined) return { trusted: false, reason: 'no-key', claimed };
-    if (keyId !== this.signer.keyId) return { trusted: false, reason: 'unknown-key', claimed };
-    if (!this.signer.verify(canonicalForm(fields), signature)) return { trusted: false, reason: 'bad-signature', claimed };
-    const claim = decodeClaim(fields);
-    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
-    const age = this.now() / 1000 - claim.issuedAt;
-    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
-    return { trusted: true, claim };
+    const verified = verifySignedClaim(fields, this.signer, this.now(), this.options.maxAgeSeconds);
+    return 'claim' in verified ? { trusted: true, claim: verified.claim } : { trusted: false, reason: verified.problem, claimed };
   }
 
   private encode(data: OutgoingData, budget: number): string[] {

@@ -14,8 +14,9 @@ import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
+import { realPathOf } from '../instrumentation/fs/self-protection.js';
 import { createInstrumentations } from '../instrumentation/index.js';
-import type { Instrumentation } from '../instrumentation/instrumentation.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
@@ -25,7 +26,10 @@ import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
 import { openProvenanceStore } from '../provenance/sqlite-store.js';
 import type { ProvenanceStore } from '../provenance/store.js';
+import { ProcessClaims } from '../propagation/process-claim.js';
+import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
+import { protectedPaths } from './protected-paths.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
 export interface StartOptions {
@@ -145,8 +149,25 @@ function createRuntime(
     recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
   });
 
+  const processClaims = new ProcessClaims({
+    key: env['PROVENANT_KEY'],
+    service,
+    location: config.location,
+    maxAgeSeconds: config.trust.maxAgeSeconds,
+  });
+  const childOfProvenant = enabled && inheritParentClaim(engine, processClaims, process.env);
   const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
-  const context = { engine, config, stateDir, service, signingKey: env['PROVENANT_KEY'] };
+  const context: InstrumentationContext = {
+    engine,
+    config,
+    stateDir,
+    service,
+    signingKey: env['PROVENANT_KEY'],
+    protectedPaths: protectedPaths(config, env, stateDir),
+    childClaims: createChildClaims(processClaims, config, env, stateDir),
+    registerModule: internally(() => realPathOf(join(__dirname, '..', 'register.js'))),
+    childOfProvenant,
+  };
   for (const instrumentation of instrumentations) {
     try {
       instrumentation.enable(context);
