@@ -44,6 +44,8 @@ export interface FlowEngineParts extends Omit<RecorderParts, 'epoch'> {
   /** Holder of the current compiled policy; swapped atomically on reload. */
   policy: PolicySource;
   store?: ProvenanceStore | undefined;
+  /** Config `api.label`: app code may label resources at run time (default true). */
+  runtimeLabels?: boolean;
 }
 
 /** What `fixedFlow` records instead of asking the policy. */
@@ -67,6 +69,7 @@ export class FlowEngine {
   private readonly files: FileProvenance;
   private readonly own: OwnProvenance;
   private readonly recorder: FlowRecorder;
+  private readonly runtimeLabels: boolean;
 
   constructor(parts: FlowEngineParts) {
     this.schema = parts.schema;
@@ -77,6 +80,7 @@ export class FlowEngine {
     this.files = new FileProvenance(parts.sets, parts.schema, parts.store);
     this.own = new OwnProvenance(parts.sets);
     this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });
+    this.runtimeLabels = parts.runtimeLabels ?? true;
   }
 
   /** Data flows from `resource` into the current context. */
@@ -139,6 +143,9 @@ export class FlowEngine {
     const ctx = this.contexts.current();
     const decision: Decision =
       outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: 'deny', rule: outcome.rule, reason: outcome.reason });
+    // An inherited flow repeated in one context (a worker's every message) is recorded once.
+    if (decision === INHERITED && !ctx.firstTime(FlowDirection.Write, resource.id, ctx.provenance.id, this.policy.current.epoch))
+      return undefined;
     try {
       this.recorder.record({
         ctx,
@@ -236,7 +243,19 @@ export class FlowEngine {
 
   /** `provenant.label()`: a run-time label for a path or URI, ahead of the config's entries. */
   labelResource(uriOrPath: string, labels: LabelSpec): void {
+    if (!this.runtimeLabels) throw this.apiDenied('label');
     this.policy.prependResource(runtimeLabelRule(this.resources.parse(uriOrPath), labels));
+  }
+
+  /** An API call the config switched off (`api.label`, `api.shutdown`): recorded, and the error to surface. */
+  apiDenied(call: 'label' | 'shutdown'): ProvenanceDeniedError {
+    const resource = this.resources.process(process.pid);
+    const outcome = {
+      kind: 'deny',
+      rule: 'self-protection',
+      reason: `provenant.${call}() is switched off by the config (api.${call}: false): app code may not weaken enforcement`,
+    } as const;
+    return this.fixedFlow(resource, outcome) ?? this.deniedError(outcome, resource);
   }
 
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */

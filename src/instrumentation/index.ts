@@ -3,7 +3,8 @@ import { FsInstrumentation } from './fs.js';
 import type { Instrumentation } from './instrumentation.js';
 import { NetworkInstrumentation } from './net/index.js';
 import { ProcessInstrumentation } from './process/index.js';
+import { WorkerInstrumentation } from './worker/index.js';
 
 export function createInstrumentations(): Instrumentation[] {
-  return [new FsInstrumentation(), new NetworkInstrumentation(), new ProcessInstrumentation()];
+  return [new FsInstrumentation(), new NetworkInstrumentation(), new ProcessInstrumentation(), new WorkerInstrumentation()];
 }

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { internally } from '../support/reentrancy.js';
 import type { ExportWorkerData } from './export-worker.js';
 import { toWireSpan, type ToWorker, type WireSpan } from './wire-span.js';
 
@@ -79,7 +80,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   private post(message: ToWorker): void {
     try {
-      this.worker.postMessage(message);
+      // provenant's own message, not an app flow to a worker thread.
+      internally(() => this.worker.postMessage(message));
     } catch (error) {
       diag.warn('provenant: could not hand spans to the export worker', error);
     }

@@ -100,6 +100,11 @@ export class ResourceRegistry {
     );
   }
 
+  /** The worker threads of this process (and, in a worker, the thread that started it). */
+  worker(): Resource {
+    return this.byKey.get('w') ?? this.add('w', { uri: `process://${this.node}/${process.pid}/worker`, kind: 'process', pid: process.pid });
+  }
+
   /** This process's stdout or stderr (see `Resource.console`). */
   stdio(stream: StdioStream, console = true): Resource {
     const key = `o${stream}${console ? '' : '-'}`;

@@ -147,6 +147,7 @@ function createRuntime(
     repeatWindowMs: config.journal.repeatWindowMs,
     digest: contentDigest,
     recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
+    runtimeLabels: config.api.label,
   });
 
   const processClaims = new ProcessClaims({
@@ -199,6 +200,7 @@ function createRuntime(
     engine,
     subscribers,
     shutdown() {
+      if (!config.api.shutdown) return Promise.reject(engine.apiDenied('shutdown'));
       stopped ??= (async () => {
         removeExitHooks();
         for (const instrumentation of instrumentations) instrumentation.disable();

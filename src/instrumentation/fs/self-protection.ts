@@ -64,7 +64,7 @@ export class SelfProtection {
 }
 
 function isWithin(path: string, dir: string): boolean {
-  return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47) /* '/' */;
+  return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47); /* '/' */
 }
 
 /** Symlinks followed as the kernel follows them on open, at most this many. */

@@ -32,16 +32,25 @@ export interface PolicyIdentity {
 const PRELOAD_FLAGS = new Set(['-r', '--require', '--import']);
 
 export function runsUnderProvenant(child: ChildSpec, identity: PolicyIdentity): boolean {
+  return isThisNode(child) && startsProvenant(child.args, child.env, child.cwd, identity);
+}
+
+/**
+ * Node started with these options (before the script) and environment loads provenant's preload
+ * with this process's config and mode. Shared with worker threads, which take the same options.
+ */
+export function startsProvenant(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  identity: PolicyIdentity,
+): boolean {
   if (identity.configFile === undefined) return false;
-  const config = child.env['PROVENANT_CONFIG'];
-  if (config !== undefined && config !== '' && resolve(child.cwd, config) !== identity.configFile) return false;
-  const mode = child.env['PROVENANT_MODE'];
+  const config = env['PROVENANT_CONFIG'];
+  if (config !== undefined && config !== '' && resolve(cwd, config) !== identity.configFile) return false;
+  const mode = env['PROVENANT_MODE'];
   if (mode !== undefined && mode !== '' && mode !== identity.mode) return false;
-  if (!isThisNode(child)) return false;
-  return (
-    preloads(child.args, child.cwd, identity.registerModule) ||
-    preloads(splitNodeOptions(child.env['NODE_OPTIONS']), child.cwd, identity.registerModule)
-  );
+  return preloads(args, cwd, identity.registerModule) || preloads(splitNodeOptions(env['NODE_OPTIONS']), cwd, identity.registerModule);
 }
 
 /** True when the executable resolves (through PATH) to the binary running this process. */

@@ -1,0 +1,76 @@
+/**
+ * Messages between threads. Posting is mediated on the ports app code holds — a worker's
+ * `parentPort`, the ports of a `MessageChannel` it creates, any `BroadcastChannel` — and not on
+ * the ports Node uses internally (script loading, a worker's stdio), which carry no app data of
+ * their own. A denied post throws, as a post of an uncloneable value does. Receiving goes
+ * through the hybrid dispatch Node uses for every port event, so `on('message')`,
+ * `addEventListener` and `onmessage` all get the unwrapped value in the seeded context;
+ * `receiveMessageOnPort` too.
+ */
+// The module object itself (not an ES namespace copy), so patches reach every user of worker_threads.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import workerThreads = require('node:worker_threads');
+import { isInternal } from '../../support/reentrancy.js';
+import type { Patcher } from '../patcher.js';
+import type { ThreadFlows } from './thread-flows.js';
+
+/** Node's event-target dispatch method, registered under a global symbol. */
+const HYBRID_DISPATCH = Symbol.for('nodejs.internal.kHybridDispatch');
+
+type Post = (this: object, value: unknown, ...rest: unknown[]) => void;
+type Dispatch = (this: object, data: unknown, type: unknown, event: unknown) => unknown;
+
+export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
+  const OriginalChannel = workerThreads.MessageChannel;
+  class MessageChannel extends OriginalChannel {
+    constructor() {
+      super();
+      guardPort(this.port1, flows);
+      guardPort(this.port2, flows);
+    }
+  }
+  patcher.define(workerThreads, 'MessageChannel', MessageChannel);
+  if (globalThis.MessageChannel === OriginalChannel) patcher.define(globalThis, 'MessageChannel', MessageChannel);
+
+  patcher.wrap(
+    workerThreads.BroadcastChannel.prototype as unknown as { postMessage: Post },
+    'postMessage',
+    (original) =>
+      function postMessage(this: object, ...args: unknown[]): void {
+        // Any thread may listen on a channel name: always decided, never labelled.
+        const denied = isInternal() ? undefined : flows.toUnknown();
+        if (denied) throw denied;
+        return Reflect.apply(original, this, args);
+      },
+  );
+
+  const portPrototype = workerThreads.MessagePort.prototype as unknown as Record<symbol, Dispatch | undefined>;
+  const dispatch = portPrototype[HYBRID_DISPATCH];
+  if (typeof dispatch === 'function') {
+    patcher.define(portPrototype, HYBRID_DISPATCH, function (this: object, data: unknown, type: unknown, event: unknown): unknown {
+      if (type !== 'message') return Reflect.apply(dispatch, this, [data, type, event]);
+      return flows.receive(data, (value) => Reflect.apply(dispatch, this, [value, type, event]));
+    });
+  }
+  patcher.wrap(
+    workerThreads,
+    'receiveMessageOnPort',
+    (original) =>
+      function receiveMessageOnPort(port: workerThreads.MessagePort): { message: unknown } | undefined {
+        const received = original(port);
+        return received === undefined ? undefined : { message: flows.receiveHere(received.message) };
+      },
+  );
+}
+
+/** Mediate posts on one port app code holds: labelled to a thread under provenant, else decided. */
+export function guardPort(port: workerThreads.MessagePort, flows: ThreadFlows): void {
+  const post = port.postMessage;
+  port.postMessage = function (this: workerThreads.MessagePort, value: unknown, ...rest: unknown[]): void {
+    if (isInternal()) return Reflect.apply(post, this, [value, ...rest]);
+    if (flows.mediatedPorts.has(this)) return Reflect.apply(post, this, [flows.toMediated(value), ...rest]);
+    const denied = flows.toUnknown();
+    if (denied) throw denied;
+    return Reflect.apply(post, this, [value, ...rest]);
+  } as workerThreads.MessagePort['postMessage'];
+}
