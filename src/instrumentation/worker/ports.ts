@@ -33,7 +33,7 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
   if (globalThis.MessageChannel === OriginalChannel) patcher.define(globalThis, 'MessageChannel', MessageChannel);
 
   patcher.wrap(
-    workerThreads.BroadcastChannel.prototype as unknown as { postMessage: Post },
+    workerThreads.BroadcastChannel.prototype,
     'postMessage',
     (original) =>
       function postMessage(this: object, ...args: unknown[]): void {
@@ -48,8 +48,8 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
   const dispatch = portPrototype[HYBRID_DISPATCH];
   if (typeof dispatch === 'function') {
     patcher.define(portPrototype, HYBRID_DISPATCH, function (this: object, data: unknown, type: unknown, event: unknown): unknown {
-      if (type !== 'message') return Reflect.apply(dispatch, this, [data, type, event]);
-      return flows.receive(data, (value) => Reflect.apply(dispatch, this, [value, type, event]));
+      if (type !== 'message') return Reflect.apply<object, unknown[], unknown>(dispatch, this, [data, type, event]);
+      return flows.receive(data, (value) => Reflect.apply<object, unknown[], unknown>(dispatch, this, [value, type, event]));
     });
   }
   patcher.wrap(
@@ -65,12 +65,16 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
 
 /** Mediate posts on one port app code holds: labelled to a thread under provenant, else decided. */
 export function guardPort(port: workerThreads.MessagePort, flows: ThreadFlows): void {
-  const post = port.postMessage;
+  const post = port.postMessage as Post;
   port.postMessage = function (this: workerThreads.MessagePort, value: unknown, ...rest: unknown[]): void {
-    if (isInternal()) return Reflect.apply(post, this, [value, ...rest]);
-    if (flows.mediatedPorts.has(this)) return Reflect.apply(post, this, [flows.toMediated(value), ...rest]);
-    const denied = flows.toUnknown();
-    if (denied) throw denied;
-    return Reflect.apply(post, this, [value, ...rest]);
-  } as workerThreads.MessagePort['postMessage'];
+    let message = value;
+    if (!isInternal()) {
+      if (flows.mediatedPorts.has(this)) message = flows.toMediated(value);
+      else {
+        const denied = flows.toUnknown();
+        if (denied) throw denied;
+      }
+    }
+    Reflect.apply(post, this, [message, ...rest]);
+  };
 }
