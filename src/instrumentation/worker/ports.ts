@@ -40,7 +40,7 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
         // Any thread may listen on a channel name: always decided, never labelled.
         const denied = isInternal() ? undefined : flows.toUnknown();
         if (denied) throw denied;
-        return Reflect.apply(original, this, args);
+        Reflect.apply(original, this, args);
       },
   );
 
