@@ -16,10 +16,18 @@ export function protectedPaths(config: ProvenantConfig, env: NodeJS.ProcessEnv, 
     // Each key variable may hold the key itself (PEM text, a secret) or name a file holding it.
     for (const name of ['PROVENANT_JOURNAL_KEY', 'PROVENANT_KEY']) {
       const value = env[name];
-      if (value !== undefined && !value.includes('\n') && statSync(value, { throwIfNoEntry: false })?.isFile() === true) files.push(value);
+      if (value !== undefined && !value.includes('\n') && isFile(value)) files.push(value);
     }
     // As written and as resolved: a path through a symlinked folder names the same file.
     const both = (path: string): string[] => [resolve(path), realPathOf(resolve(path))];
     return { files: [...new Set(files.flatMap(both))], dirs: [...new Set(both(stateDir))] };
   });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -36,6 +36,7 @@ describe('loadConfig resolution', () => {
         segmentMaxBytes: 64 * 1024 * 1024,
         repeatWindowMs: 1000,
       },
+      api: { label: true, shutdown: true },
     });
   });
 

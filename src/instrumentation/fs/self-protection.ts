@@ -7,7 +7,7 @@
  * hard link to the config is caught. Only path-based writes pay for this; an fd was checked when
  * it was opened.
  */
-import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { internally } from '../../support/reentrancy.js';
 import type { ProtectedPaths } from '../instrumentation.js';
@@ -28,7 +28,7 @@ export class SelfProtection {
     this.dirs = paths.dirs;
     this.inodes = internally(() =>
       paths.files.flatMap((path) => {
-        const stat = statSync(path, { throwIfNoEntry: false });
+        const stat = statOf(path);
         return stat ? [{ dev: stat.dev, ino: stat.ino, path }] : [];
       }),
     );
@@ -49,7 +49,7 @@ export class SelfProtection {
     const direct = this.match(path);
     if (direct !== undefined) return direct;
     return internally(() => {
-      const stat = statSync(path, { throwIfNoEntry: false });
+      const stat = statOf(path);
       const linked = stat && this.inodes.find((inode) => inode.ino === stat.ino && inode.dev === stat.dev);
       if (linked) return linked.path;
       const real = realPathOf(path);
@@ -78,12 +78,24 @@ export function realPathOf(path: string, depth = 0): string {
   try {
     return realpathSync.native(path);
   } catch {
-    const stat = lstatSync(path, { throwIfNoEntry: false });
-    if (stat?.isSymbolicLink() && depth < MAX_LINKS) return realPathOf(resolve(dirname(path), readlinkSync(path)), depth + 1);
+    try {
+      if (depth < MAX_LINKS && lstatSync(path).isSymbolicLink()) return realPathOf(resolve(dirname(path), readlinkSync(path)), depth + 1);
+    } catch {
+      // Not there (or not reachable): resolve its folder instead.
+    }
     try {
       return join(realpathSync.native(dirname(path)), basename(path));
     } catch {
       return path;
     }
+  }
+}
+
+/** The file at `path` (symlinks followed), or undefined for any path that names none (ENOENT, ENOTDIR, ...). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
