@@ -9,7 +9,6 @@
 // The module object itself (not an ES namespace copy), so patches reach every user of child_process.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import childProcess = require('node:child_process');
-import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { isInternal } from '../../support/reentrancy.js';
@@ -27,12 +26,12 @@ interface InternalSpawnOptions {
   cwd?: string;
 }
 
-type InternalChild = childProcess.ChildProcess & { _handle?: object | null };
+type InternalChild = childProcess.ChildProcess;
 type InternalSpawn = (this: InternalChild, options: InternalSpawnOptions) => unknown;
 type Callback = (error?: Error | null) => void;
 
-/** libuv's code for "no such file", which makes Node fail a spawn asynchronously with everything set up. */
-const UV_ENOENT = -constants.errno.ENOENT;
+/** A path no system has: the OS refuses to execute it (ENOENT). */
+const DENIED_EXECUTABLE = '/nonexistent/provenant-denied-spawn';
 const SYNC_FORMS = ['spawnSync', 'execFileSync', 'execSync'] as const;
 
 export function patchChildProcess(flows: ChildFlows, patcher: Patcher): void {
@@ -77,28 +76,25 @@ export function patchChildProcess(flows: ChildFlows, patcher: Patcher): void {
 }
 
 /**
- * Run Node's own spawn with the OS call answering "no such file": nothing is executed, the child
- * object is set up as for a missing executable, and its one 'error' event carries the denial.
+ * Fail the spawn as a missing executable fails: Node's own spawn runs with an executable that
+ * does not exist, no arguments and an empty environment, so no program starts and nothing of
+ * the data is handed over, while the child object behaves exactly as after ENOENT ('error' on the
+ * next tick, then 'close'; a fork's channel disconnects). Its one 'error' event carries the denial.
  */
 function failSpawn(child: InternalChild, original: InternalSpawn, options: InternalSpawnOptions, denied: ProvenanceDeniedError): unknown {
-  const handle = child._handle;
-  if (!handle) throw denied;
   const emit = child.emit;
   child.emit = function (this: InternalChild, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'error') return Reflect.apply(emit, this, [event, ...args]) as boolean;
     child.emit = emit;
     return Reflect.apply(emit, this, ['error', denied]) as boolean;
   };
-  // pid 0 is how Node knows no process stands behind the pipes: they are made without handles.
-  const stub = handle as { spawn: () => number; pid?: number };
-  stub.spawn = () => UV_ENOENT;
-  stub.pid = 0;
+  const file = options.file;
+  const args = options.args;
   try {
-    return Reflect.apply(original, child, [options]);
+    return Reflect.apply(original, child, [{ ...options, file: DENIED_EXECUTABLE, args: [args?.[0] ?? file], envPairs: [] }]);
   } finally {
-    delete (stub as { spawn?: unknown }).spawn;
-    delete stub.pid;
-    Object.defineProperty(child, 'pid', { value: undefined, writable: true, configurable: true, enumerable: true });
+    // What the app asked for, as after a real ENOENT.
+    Object.assign(child, { spawnfile: file, spawnargs: args ?? [] });
   }
 }
 
