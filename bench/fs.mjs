@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportRows } from './report.mjs';
+import { median, reportRows, withoutTelemetryEnv } from './report.mjs';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const register = join(repo, 'dist', 'register.js');
@@ -167,17 +167,4 @@ function enableOtelFs() {
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({ instrumentations: [new FsInstrumentation()], tracerProvider: provider });
   return { provider, exported: () => exported };
-}
-
-function withoutTelemetryEnv(env) {
-  const out = {};
-  for (const [key, value] of Object.entries(env))
-    if (!key.startsWith('OTEL_') && !key.startsWith('PROVENANT_') && key !== 'NODE_OPTIONS') out[key] = value;
-  return out;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -1,35 +1,69 @@
-// HTTP throughput and p99 latency, in one run: plain Node, OpenTelemetry's http instrumentation
-// alone (TracerProvider + no-op exporter), and provenant (tracking + policy + journal + lineage
-// spans, export off). Each variant is a child process serving a small JSON handler that read a
-// labelled file once at startup; autocannon drives it over loopback for a fixed duration.
+// HTTP on realistic paths, in one run: plain Node, OpenTelemetry's http + undici + fs
+// instrumentation (spans batched to a dropping exporter), and provenant with a realistic config
+// (labelled files, a residency rule, trusted peers with PROVENANT_KEY so every response to a peer
+// is signed, journal on, export off). Variants are interleaved over several rounds; each figure is
+// the median with the range across rounds.
 //
-//   node bench/http.mjs [--duration 5] [--connections 32]
+// Workloads:
+//   tiny      a small JSON handler, keep-alive (autocannon), distinct paths and user ids
+//   express   express 5 reads a labelled JSON file per request (one of 100 patients) and returns it
+//   chain     a front service calls a back service with fetch per request (both under the variant)
+//   close     one request per connection (Connection: close), the small JSON handler
+//
+//   npm run build && node bench/http.mjs [--duration 10] [--rounds 3] [--connections 50] [--only tiny,express]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reportRows } from './report.mjs';
+import { median, reportRows, spread, withoutTelemetryEnv } from './report.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
+const register = path.join(root, 'dist', 'register.js');
+const VARIANTS = ['plain', 'otel', 'provenant'];
+const WORKLOADS = ['tiny', 'express', 'chain', 'close'];
 
-if (process.argv[2] === 'serve') await serve(process.argv[3]);
+if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
 else await main();
 
-async function serve(variant) {
+/** A server of one workload; prints `listening PORT`, answers `cpu` on stdin with its CPU time in µs. */
+async function serve(variant, workload) {
   if (variant === 'otel') enableOpenTelemetry();
-  const http = require('node:http');
   const fs = require('node:fs');
-  const record = JSON.parse(fs.readFileSync(process.env.BENCH_DATA, 'utf8'));
-  const body = JSON.stringify({ ok: true, record });
-  const server = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(body);
-  });
+  const body = JSON.stringify({ ok: true, note: 'x'.repeat(200) });
+  let handler;
+  if (workload === 'express') {
+    const express = require('express');
+    const app = express();
+    app.get('/patients/:id', async (req, res) => {
+      const text = await fs.promises.readFile(path.join(process.env.BENCH_DATA, `${Number(req.params.id) % 100}.json`), 'utf8');
+      res.type('application/json').send(text);
+    });
+    handler = app;
+  } else if (workload === 'chain') {
+    const back = process.env.BENCH_BACK;
+    handler = async (req, res) => {
+      const upstream = await fetch(`${back}${req.url}`);
+      const text = await upstream.text();
+      res.setHeader('content-type', 'application/json');
+      res.end(`{"front":true,"back":${text}}`);
+    };
+  } else {
+    handler = (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(body);
+    };
+  }
+  const server = http.createServer(handler);
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+  process.stdin.setEncoding('utf8').on('data', () => {
+    const { user, system } = process.cpuUsage();
+    console.log(`cpu ${user + system}`);
+  });
 }
 
 function enableOpenTelemetry() {
@@ -39,106 +73,228 @@ function enableOpenTelemetry() {
   const { BatchSpanProcessor, TracerProvider } = require('@opentelemetry/sdk-trace');
   const { registerInstrumentations } = require('@opentelemetry/instrumentation');
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
+  const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici');
+  const { FsInstrumentation } = require('@opentelemetry/instrumentation-fs');
   const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
   const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({ instrumentations: [new HttpInstrumentation()], tracerProvider: provider });
+  registerInstrumentations({
+    instrumentations: [new HttpInstrumentation(), new UndiciInstrumentation(), new FsInstrumentation()],
+    tracerProvider: provider,
+  });
 }
 
 async function main() {
   const args = process.argv.slice(2);
   const option = (name, fallback) => {
     const at = args.indexOf(`--${name}`);
-    return at === -1 ? fallback : Number(args[at + 1]);
+    return at === -1 ? fallback : args[at + 1];
   };
-  const duration = option('duration', 5);
-  const connections = option('connections', 32);
-  const autocannon = require('autocannon');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-'));
-  const data = path.join(dir, 'record.json');
-  writeFileSync(data, JSON.stringify({ id: 42, name: 'Ada Lovelace', born: 1815, notes: 'x'.repeat(200) }));
+  const duration = Number(option('duration', 10));
+  const rounds = Number(option('rounds', 3));
+  const connections = Number(option('connections', 50));
+  const workloads = option('only', WORKLOADS.join(',')).split(',');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-http-'));
+  const data = path.join(dir, 'patients');
+  mkdirSync(data);
+  for (let i = 0; i < 100; i++) writeFileSync(path.join(data, `${i}.json`), JSON.stringify({ id: i, name: `patient ${i}`, hba1c: 7.1 }));
   const config = path.join(dir, 'provenant.yaml');
   writeFileSync(
     config,
-    `service: bench\nresources:\n  - match: { path: "${data}" }\n    labels: { confidentiality: internal, integrity: high, tags: [bench] }\n  - match: { host: "127.0.0.1" }\n    labels: { confidentiality: internal }\n`,
+    [
+      'service: bench',
+      'location: eu-west-1',
+      'resources:',
+      `  - match: { path: "${data}/**" }`,
+      '    labels: { confidentiality: confidential, integrity: high, tags: [pii] }',
+      '  - match: { host: "127.0.0.1" }',
+      '    labels: { confidentiality: secret, location: eu-west-1 }',
+      'rules:',
+      '  - id: pii-stays-in-eu',
+      '    deny: { data: { tags: [pii] }, destination: { location: { notIn: [eu-west-1, eu-central-1] } } }',
+      'trust: { peers: ["127.0.0.1"] }',
+      '',
+    ].join('\n'),
   );
-  const variants = [
-    { name: 'plain node', preload: [], variant: 'plain' },
-    { name: 'otel http instrumentation', preload: [], variant: 'otel' },
-    { name: 'provenant', preload: ['-r', path.join(root, 'dist', 'register.js')], variant: 'provenant' },
-  ];
-  const results = {};
+  /** results[workload][variant] = [{ rps, cpuPerRequest }] per round */
+  const results = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
   try {
-    for (const v of variants) {
-      const env = {
-        ...cleanEnv(),
-        BENCH_DATA: data,
-        PROVENANT_CONFIG: config,
-        PROVENANT_STATE_DIR: path.join(dir, 'state'),
-        PROVENANT_KEY: 'bench-key',
-      };
-      const child = spawn(process.execPath, [...v.preload, fileURLToPath(import.meta.url), 'serve', v.variant], {
-        env,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const port = await new Promise((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (text) => {
-          const match = /listening (\d+)/.exec(text);
-          if (match) resolve(Number(match[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`${v.name} server exited with ${code}`)));
-      });
-      const url = `http://127.0.0.1:${port}/`;
-      await autocannon({ url, connections, duration: 1 }); // warm-up (JIT, caches)
-      const r = await autocannon({ url, connections, duration });
-      results[v.name] = { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
-      child.kill();
+    for (let round = 0; round < rounds; round++) {
+      for (const workload of workloads) {
+        for (const variant of VARIANTS) {
+          const state = path.join(dir, `state-${workload}-${variant}-${round}`);
+          const measured = await measure({ variant, workload, duration, connections, data, config, state });
+          results[workload][variant].push(measured);
+          process.stderr.write(
+            `round ${round + 1}/${rounds} ${workload.padEnd(8)} ${variant.padEnd(9)} ${measured.rps.toFixed(0).padStart(7)} req/s ` +
+              `${measured.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req\n`,
+          );
+        }
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nHTTP bench: ${duration} s per variant, ${connections} connections, Node ${process.version}, ${os.cpus().length} CPUs\n`);
-  console.log('variant                      req/s     p99 ms   errors');
-  for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(26)} ${r.rps.toFixed(0).padStart(8)} ${String(r.p99).padStart(10)} ${String(r.errors).padStart(8)}`);
-  }
-  const plain = results['plain node'].rps;
-  const otel = results['otel http instrumentation'].rps;
-  const prov = results.provenant.rps;
-  console.log(`\nprovenant / plain node: ${(prov / plain).toFixed(2)}× (target ≥ 0.85×)`);
-  console.log(`provenant / otel http:  ${(prov / otel).toFixed(2)}× (target ≥ 0.90×)`);
-  console.log(`otel http / plain node: ${(otel / plain).toFixed(2)}×`);
-  const latency = (name) => results[name].p99;
-  reportRows([
-    {
-      bench: 'http',
-      metric: `throughput, ${connections} connections`,
-      unit: 'req/s',
-      better: 'higher',
-      plain,
-      otel,
-      provenant: prov,
-      target: '≥ 0.85× plain, ≥ 0.9× OTel',
-    },
-    {
-      bench: 'http',
-      metric: 'p99 latency',
-      unit: 'ms',
-      better: 'lower',
-      plain: latency('plain node'),
-      otel: latency('otel http instrumentation'),
-      provenant: latency('provenant'),
-    },
-  ]);
+  report(results, { duration, rounds, connections });
 }
 
-function cleanEnv() {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('OTEL_') || key.startsWith('PROVENANT_') || key === 'NODE_OPTIONS') continue;
-    env[key] = value;
+async function measure({ variant, workload, duration, connections, data, config, state }) {
+  const env = {
+    ...withoutTelemetryEnv(),
+    BENCH_DATA: data,
+    PROVENANT_CONFIG: config,
+    PROVENANT_STATE_DIR: state,
+    PROVENANT_KEY: 'bench-key',
+  };
+  const servers = [];
+  try {
+    let back;
+    if (workload === 'chain') {
+      back = await startServer(variant, 'tiny', env);
+      servers.push(back);
+    }
+    const front = await startServer(variant, workload, back ? { ...env, BENCH_BACK: `http://127.0.0.1:${back.port}` } : env);
+    servers.push(front);
+    const url = `http://127.0.0.1:${front.port}`;
+    const load = workload === 'close' ? closeLoad : keepAliveLoad;
+    await load(url, connections, 1); // warm-up: JIT, caches, pools
+    const before = await Promise.all(servers.map(cpuOf));
+    const requests = await load(url, connections, duration);
+    const after = await Promise.all(servers.map(cpuOf));
+    const cpu = after.reduce((sum, value, i) => sum + value - before[i], 0);
+    return { rps: requests / duration, cpuPerRequest: cpu / requests };
+  } finally {
+    for (const server of servers) server.child.kill();
   }
-  return env;
+}
+
+function startServer(variant, workload, env) {
+  const preload = variant === 'provenant' ? ['-r', register] : [];
+  const child = spawn(process.execPath, [...preload, fileURLToPath(import.meta.url), 'serve', variant, workload], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = [];
+  let waiting;
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    for (const line of text.split('\n').filter(Boolean)) {
+      if (waiting) waiting(line);
+      else lines.push(line);
+    }
+  });
+  const nextLine = () =>
+    lines.length > 0
+      ? Promise.resolve(lines.shift())
+      : new Promise((resolve) => (waiting = (line) => ((waiting = undefined), resolve(line))));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${variant} ${workload} server exited with ${code}`)));
+    nextLine().then((line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      if (!match) reject(new Error(`unexpected server output: ${line}`));
+      else resolve({ child, port: Number(match[1]), nextLine });
+    });
+  });
+}
+
+async function cpuOf(server) {
+  server.child.stdin.write('cpu\n');
+  const line = await server.nextLine();
+  return Number(/^cpu (\d+)$/.exec(line)[1]);
+}
+
+/** autocannon over keep-alive connections; every request has its own path and user id. */
+async function keepAliveLoad(url, connections, duration) {
+  const autocannon = require('autocannon');
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections,
+    duration,
+    requests: [
+      {
+        setupRequest: (request) => {
+          n++;
+          return {
+            ...request,
+            path: `/patients/${n % 100}?request=${n}`,
+            headers: { ...request.headers, 'x-user-id': `user-${n % 5000}` },
+          };
+        },
+      },
+    ],
+  });
+  if (result.errors + result.non2xx > 0) throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx responses`);
+  return result.requests.total;
+}
+
+/** `connections` loops, each sending one request per new connection until `duration` seconds have passed. */
+async function closeLoad(url, connections, duration) {
+  const deadline = performance.now() + duration * 1000;
+  let done = 0;
+  let n = 0;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      n++;
+      const request = http.get(
+        `${url}/patients/${n % 100}?request=${n}`,
+        { agent: false, headers: { connection: 'close', 'x-user-id': `user-${n % 5000}` } },
+        (response) => {
+          response.resume();
+          response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}`))));
+        },
+      );
+      request.on('error', reject);
+    });
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < deadline) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+function report(results, { duration, rounds, connections }) {
+  console.log(
+    `\nHTTP, realistic paths: ${rounds} rounds × ${duration} s per variant, ${connections} connections, Node ${process.version}, ${os.cpus().length} CPUs`,
+  );
+  console.log('median (min–max across rounds)\n');
+  console.log(
+    '| workload | plain req/s | OTel req/s | provenant req/s | provenant ÷ plain | provenant ÷ OTel | CPU µs/req plain / OTel / provenant |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  const rows = [];
+  for (const [workload, byVariant] of Object.entries(results)) {
+    const rps = (v) => byVariant[v].map((r) => r.rps);
+    const cpu = (v) => median(byVariant[v].map((r) => r.cpuPerRequest));
+    const ratios = (base) => byVariant.provenant.map((r, i) => r.rps / byVariant[base][i].rps);
+    console.log(
+      `| ${workload} | ${spread(rps('plain'), 0)} | ${spread(rps('otel'), 0)} | ${spread(rps('provenant'), 0)} | ` +
+        `${spread(ratios('plain'), 2)}× | ${spread(ratios('otel'), 2)}× | ${cpu('plain').toFixed(0)} / ${cpu('otel').toFixed(0)} / ${cpu('provenant').toFixed(0)} |`,
+    );
+    rows.push({
+      bench: 'http',
+      metric: `${workload}: throughput`,
+      unit: 'req/s',
+      better: 'higher',
+      plain: median(rps('plain')),
+      otel: median(rps('otel')),
+      provenant: median(rps('provenant')),
+      range: `provenant ÷ plain ${spread(ratios('plain'), 2)}`,
+    });
+    rows.push({
+      bench: 'http',
+      metric: `${workload}: server CPU per request`,
+      unit: 'µs',
+      better: 'lower',
+      plain: cpu('plain'),
+      otel: cpu('otel'),
+      provenant: cpu('provenant'),
+    });
+  }
+  reportRows(rows);
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ROWS_PREFIX } from './report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const benches = ['policy.mjs', 'fs.mjs', 'http.mjs', 'journal.mjs'];
+const benches = ['policy.mjs', 'fs.mjs', 'http.mjs', 'startup.mjs', 'memory.mjs', 'journal.mjs'];
 const only = process.argv.slice(2);
 const rows = [];
 
@@ -28,7 +28,7 @@ const format = (value) => (value === undefined ? '—' : value >= 100 ? Math.rou
 /** provenant ÷ baseline in the metric's own unit: for times 1.05× = 5% slower, for throughput 0.90× = 10% less. */
 const ratio = (row, baseline) => (baseline === undefined ? '—' : `${(row.provenant / baseline).toFixed(2)}×`);
 
-const header = ['benchmark', 'metric', 'unit', 'plain Node', 'OTel instr.', 'provenant', 'vs plain', 'vs OTel', 'target'];
+const header = ['benchmark', 'metric', 'unit', 'plain Node', 'OTel instr.', 'provenant', 'vs plain', 'vs OTel', 'range', 'target'];
 const table = rows.map((row) => [
   row.bench,
   row.metric,
@@ -38,6 +38,7 @@ const table = rows.map((row) => [
   format(row.provenant),
   ratio(row, row.plain),
   ratio(row, row.otel),
+  row.range ?? '',
   row.target ?? '',
 ]);
 console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);

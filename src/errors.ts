@@ -5,7 +5,7 @@ export const ERR_PROVENANCE_DENIED = 'ERR_PROVENANCE_DENIED';
 
 export class ProvenanceDeniedError extends Error {
   readonly code = ERR_PROVENANCE_DENIED;
-  /** Rule id: a user rule's id, or a built-in `confidentiality`, `integrity`, `revoked`, `policy-fault`. */
+  /** Rule id: a user rule's id, a built-in `confidentiality`, `integrity`, `revoked`, `policy-fault`, or `claim-exceeded` (a body outgrew its signed claim). */
   readonly rule: string;
   readonly reason: string;
   /** Labels of the data that was to flow. */

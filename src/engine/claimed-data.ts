@@ -6,10 +6,8 @@
  * can make data look more sensitive, never less, and never more trustworthy.
  */
 import { sortedUnique, type Labels, type LabelSchema, type PublicLabels } from '../provenance/labels.js';
+import type { ClaimedLabels } from '../provenance/peer-claim.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
-
-/** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
-export type UnverifiedLabels = Partial<PublicLabels> | 'unreadable' | undefined;
 
 /** A verified claim as a set; undefined when it names levels this node does not know. */
 export function verifiedData(
@@ -25,7 +23,7 @@ export function verifiedData(
   }
 }
 
-export function unverifiedData(sets: ProvenanceSets, schema: LabelSchema, claimed: UnverifiedLabels): ProvenanceSet {
+export function unverifiedData(sets: ProvenanceSets, schema: LabelSchema, claimed: ClaimedLabels | undefined): ProvenanceSet {
   const top = schema.confidentiality.length - 1;
   let confidentiality = 0;
   if (claimed === 'unreadable') confidentiality = top;

@@ -6,6 +6,7 @@
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
 import type { PublicLabels } from '../provenance/labels.js';
+import type { PeerProtocol } from './net/peer-protocol.js';
 
 /**
  * The signed environment claim a Node child under provenant starts with (implemented by the
@@ -37,8 +38,8 @@ export interface InstrumentationContext {
   stateDir: string;
   /** Service name this process runs as (resource attribute service.name). */
   service: string;
-  /** HMAC key for signing outgoing provenant baggage (PROVENANT_KEY), when set. */
-  signingKey?: string | undefined;
+  /** Cross-service propagation (signed claims, trace context), as the network instrumentation uses it. */
+  peers: PeerProtocol;
   protectedPaths: ProtectedPaths;
   childClaims: ChildClaims;
   /** Absolute path of provenant's preload module (a Node child loading it is under provenant). */

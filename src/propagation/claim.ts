@@ -1,33 +1,16 @@
 /**
  * The provenance claim a sender makes about data it sends, and its wire form as `provenant.*`
- * baggage members (README: "Propagation wire format"). Encoding picks the bounded source
+ * baggage members (README: "Across services: signed baggage"). Encoding picks the bounded source
  * reference: the full source URIs while they fit the budget, else a digest, their count and the
  * sender's write span (where the full list can be looked up in the sender's journal).
  */
 import type { PublicLabels } from '../provenance/labels.js';
+import type { ProvenanceClaim } from '../provenance/peer-claim.js';
 import { byteLength, formatMember, memberValue, type BaggageMember } from './baggage.js';
 import { sourcesDigest, type ClaimSigner } from './signing.js';
 
 export const CLAIM_PREFIX = 'provenant.';
 const WIRE_VERSION = '1';
-
-/** What a sender states about the data it sends. */
-export interface ProvenanceClaim {
-  /** Sending service (`service://<name>` at the receiver). */
-  service: string;
-  /** Location the sender runs in (config `location`). */
-  location?: string;
-  labels: PublicLabels;
-  /** Source URIs; empty when only a digest was received. */
-  sources: string[];
-  /** `sha256:<hex>` of the sources when they did not fit. */
-  sourcesDigest?: string;
-  sourceCount?: number;
-  /** `<trace-id>-<span-id>` of the sender's write span. */
-  writeSpan?: string;
-  /** Unix seconds. */
-  issuedAt: number;
-}
 
 /** Members of a claim, by short key (`c` for `provenant.c`). */
 export type ClaimFields = ReadonlyMap<string, string>;

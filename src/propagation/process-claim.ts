@@ -7,8 +7,8 @@
  */
 import type { PublicLabels } from '../provenance/labels.js';
 import { byteLength, splitBaggage } from './baggage.js';
-import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields, type ProvenanceClaim } from './claim.js';
-import type { Verdict } from './propagator.js';
+import type { ProvenanceClaim, Verdict } from '../provenance/peer-claim.js';
+import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields } from './claim.js';
 import { verifySignedClaim } from './signed-claim.js';
 import { ClaimSigner } from './signing.js';
 

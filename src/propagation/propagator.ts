@@ -2,9 +2,11 @@
  * Cross-service provenance: builds the signed `provenant.*` baggage members for outgoing requests
  * (only to trusted peers; stripped everywhere else) and judges incoming ones. Anything that does
  * not verify is reported untrusted together with what it claimed, so callers can keep data from it
- * at least as confidential as claimed while giving it the lowest integrity.
+ * at least as confidential as claimed while giving it the lowest integrity. The runtime hands it
+ * to the network instrumentation, which sees it only as its `PeerProtocol` (matched structurally:
+ * propagation does not import instrumentation).
  */
-import type { PublicLabels } from '../provenance/labels.js';
+import type { HeaderValue, OutgoingData, ProvenanceClaim, Received, Verdict } from '../provenance/peer-claim.js';
 import {
   BAGGAGE_MAX_MEMBER_BYTES,
   BAGGAGE_MAX_MEMBERS,
@@ -13,33 +15,16 @@ import {
   splitBaggage,
   type BaggageMember,
 } from './baggage.js';
-import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields, type ProvenanceClaim } from './claim.js';
+import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields } from './claim.js';
 import { verifySignedClaim } from './signed-claim.js';
 import { ClaimSigner } from './signing.js';
+import { formatTraceparent, parseSpanReference, parseTraceparent, spanReference } from './traceparent.js';
 import { PeerList, RateLimitedWarnings } from './trust.js';
 
 /** Bytes provenant members may use, leaving at least half of the W3C total for user baggage. */
 export const CLAIM_BUDGET_BYTES = 4096;
 /** Least budget a claim gets even when user baggage is large (labels, digest, signature). */
 const MIN_CLAIM_BUDGET_BYTES = 1024;
-
-export type UntrustedReason =
-  'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
-
-/** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
-export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';
-
-export type Verdict =
-  | { readonly trusted: true; readonly claim: ProvenanceClaim }
-  | { readonly trusted: false; readonly reason: UntrustedReason; readonly claimed?: ClaimedLabels };
-
-/** The data an outgoing request or response carries, as the sender's context knows it. */
-export interface OutgoingData {
-  labels: PublicLabels;
-  sources: readonly string[];
-  /** `<trace-id>-<span-id>` of the write span of this flow. */
-  writeSpan?: string;
-}
 
 export interface PropagatorOptions {
   service: string;
@@ -53,14 +38,6 @@ export interface PropagatorOptions {
 }
 
 const NO_CLAIM: Verdict = Object.freeze({ trusted: false, reason: 'unsigned' });
-
-/** What a receiver learns from an incoming header: the verdict, and the header without our members. */
-export interface Received {
-  verdict: Verdict;
-  /** False when the header held no provenant members (it can stay as it is). */
-  claims: boolean;
-  rest: string | undefined;
-}
 
 const NOTHING_RECEIVED: Received = Object.freeze({ verdict: NO_CLAIM, claims: false, rest: undefined });
 
@@ -77,6 +54,13 @@ export class ProvenancePropagator {
     this.warnings = new RateLimitedWarnings(this.now);
   }
 
+  /** W3C Trace Context, so a callee's lineage spans join the caller's trace. */
+  readonly formatTraceparent = formatTraceparent;
+  readonly parseTraceparent = parseTraceparent;
+  /** The compact `<trace-id>-<span-id>` a claim names the sender's write span by. */
+  readonly spanReference = spanReference;
+  readonly parseSpanReference = parseSpanReference;
+
   isTrustedPeer(host: string | undefined): boolean {
     return this.peers.includes(host);
   }
@@ -91,7 +75,7 @@ export class ProvenancePropagator {
    * unchanged and in order, plus our signed members when `host` is a trusted peer. Undefined
    * when the header should be absent.
    */
-  outgoingBaggage(host: string, existing: string | readonly string[] | undefined, data: OutgoingData | undefined): string | undefined {
+  outgoingBaggage(host: string, existing: HeaderValue, data: OutgoingData | undefined): string | undefined {
     const userMembers = splitBaggage(existing).filter((member) => !member.key.startsWith(CLAIM_PREFIX));
     const parts = userMembers.map((member) => member.raw);
     if (data !== undefined && this.signsFor(host)) {
@@ -109,13 +93,13 @@ export class ProvenancePropagator {
   }
 
   /** True when `header` holds provenant members (they must not travel further unverified). */
-  hasClaims(header: string | readonly string[] | undefined): boolean {
+  hasClaims(header: HeaderValue): boolean {
     if (header === undefined) return false;
     return (typeof header === 'string' ? header : header.join(',')).includes(CLAIM_PREFIX);
   }
 
   /** Judge the provenant members of an incoming `header` from `peer` (remote address or dialled host). */
-  verify(peer: string | undefined, header: string | readonly string[] | undefined): Verdict {
+  verify(peer: string | undefined, header: HeaderValue): Verdict {
     return this.receive(peer, header).verdict;
   }
 
@@ -123,7 +107,7 @@ export class ProvenancePropagator {
    * `verify`, plus the header without provenant members (`rest`, undefined when nothing else is
    * left) for a receiver that must stop claims from travelling further. The header is split once.
    */
-  receive(peer: string | undefined, header: string | readonly string[] | undefined): Received {
+  receive(peer: string | undefined, header: HeaderValue): Received {
     if (!this.hasClaims(header)) return NOTHING_RECEIVED;
     const members = splitBaggage(header);
     const ours: BaggageMember[] = [];

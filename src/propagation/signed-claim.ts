@@ -2,7 +2,8 @@
  * Verification shared by every signed claim (baggage between services, the environment claim a
  * child starts with): key, signature, well-formedness and age, in that order.
  */
-import { canonicalForm, decodeClaim, type ClaimFields, type ProvenanceClaim } from './claim.js';
+import type { ProvenanceClaim } from '../provenance/peer-claim.js';
+import { canonicalForm, decodeClaim, type ClaimFields } from './claim.js';
 import type { ClaimSigner } from './signing.js';
 
 /** Clock skew tolerated for claims issued "in the future". */

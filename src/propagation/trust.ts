@@ -5,6 +5,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { compileGlob } from '../config/glob.js';
+import { normaliseHost } from '../provenance/host.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 
 const CACHE_LIMIT = 4096;
@@ -31,14 +32,6 @@ export class PeerList {
     }
     return trusted;
   }
-}
-
-/** Lower-case, without IPv6 brackets or the IPv4-mapped prefix (`::ffff:127.0.0.1` is 127.0.0.1). */
-export function normaliseHost(host: string): string {
-  let h = host.trim().toLowerCase();
-  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
-  if (h.startsWith('::ffff:') && h.includes('.')) h = h.slice(7);
-  return h;
 }
 
 const WARN_INTERVAL_MS = 60_000;

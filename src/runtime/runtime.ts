@@ -21,6 +21,7 @@ import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
+import { ProvenancePropagator } from '../propagation/propagator.js';
 import { FlowContexts } from '../provenance/context.js';
 import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
@@ -158,12 +159,19 @@ function createRuntime(
   });
   const childOfProvenant = enabled && inheritParentClaim(engine, processClaims, process.env);
   const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
+  const peers = new ProvenancePropagator({
+    service,
+    location: config.location,
+    key: env['PROVENANT_KEY'],
+    peers: config.trust.peers,
+    maxAgeSeconds: config.trust.maxAgeSeconds,
+  });
   const context: InstrumentationContext = {
     engine,
     config,
     stateDir,
     service,
-    signingKey: env['PROVENANT_KEY'],
+    peers,
     protectedPaths: protectedPaths(config, env, stateDir),
     childClaims: createChildClaims(processClaims, config, env, stateDir),
     registerModule: internally(() => realPathOf(join(__dirname, '..', 'register.js'))),

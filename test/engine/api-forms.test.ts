@@ -4,10 +4,11 @@
  * without the preload, label() is a no-op like the rest of the API. Also: a denied copy or rename
  * reports the copied file's labels, not the (clean) context's.
  */
-import { readdirSync, readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { distRegister, runNode, stopAll } from '../helpers/spawn.js';
+import { journalRecords } from '../helpers/journal.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 afterAll(async () => {
@@ -16,25 +17,6 @@ afterAll(async () => {
 });
 
 const apiPath = JSON.stringify(join(distRegister, '..', 'index.js'));
-
-interface JournalLine {
-  type?: string;
-  op?: string;
-  resource?: string;
-  sources?: string[];
-  decision?: string;
-}
-
-function records(state: string): JournalLine[] {
-  const dir = join(state, 'journal');
-  return readdirSync(dir).flatMap((file) =>
-    readFileSync(join(dir, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as JournalLine)
-      .filter((line) => line.type === undefined),
-  );
-}
 
 function workspace(config: string, app: string): { dir: string; state: string } {
   const dir = tempDir('provenant-forms-');
@@ -66,7 +48,7 @@ console.log('alive');`,
   expect(result.stderr).toBe('');
   expect(result.stdout.trim()).toBe('alive');
   expect(result.code).toBe(0);
-  const record = records(state).find((line) => line.op === 'record');
+  const record = journalRecords(state).find((line) => line.op === 'record');
   expect(record?.resource).toMatch(new RegExp(`^file://[^/]*${join(dir, 'out', 'report.pdf')}$`));
   expect(record?.sources?.some((source) => source.endsWith(join(dir, 'data', 'x.csv')))).toBe(true);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { distRegister, runNode, stopAll } from '../helpers/spawn.js';
+import { journalRecords } from '../helpers/journal.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
@@ -17,28 +18,6 @@ const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
 });
 
 const apiPath = JSON.stringify(join(distRegister, '..', 'index.js'));
-
-interface Record {
-  type?: string;
-  op?: string;
-  resource?: string;
-  sources?: string[];
-  user?: string;
-  action?: string;
-  contentDigest?: string;
-  decision?: string;
-}
-
-function journalRecords(state: string): Record[] {
-  const dir = join(state, 'journal');
-  return readdirSync(dir).flatMap((file) =>
-    readFileSync(join(dir, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record)
-      .filter((record) => record.type === undefined),
-  );
-}
 
 function workspace(config: string, app: string): { dir: string; state: string } {
   const dir = tempDir('provenant-api-');

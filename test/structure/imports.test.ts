@@ -122,3 +122,8 @@ it('lets the engine reach journal, lineage and instrumentations only through int
   const sinks = new Set(['journal', 'lineage', 'instrumentation', 'runtime', 'cli', 'propagation']);
   expect(importsFrom('engine').filter((edge) => sinks.has(edge.to))).toEqual([]);
 });
+
+it('lets instrumentations reach propagation only through the PeerProtocol the runtime passes in', () => {
+  expect(importsFrom('instrumentation').filter((edge) => edge.to === 'propagation')).toEqual([]);
+  expect(importsFrom('propagation').filter((edge) => edge.to === 'instrumentation')).toEqual([]);
+});

@@ -4,14 +4,16 @@
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
  * so provenant creates it at preload. Headers other instrumentations inject later are merged
- * with provenant's (undici-request.ts).
+ * with provenant's (undici-request.ts). A body undici pulls chunk by chunk (fetch hands it every
+ * body that way) is re-decided before each chunk, and a chunk read after the signed claim was
+ * fixed (at dispatch) fails the request with rule `claim-exceeded`.
  */
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
+import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import { formatTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { inContext } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
@@ -30,6 +32,7 @@ interface DispatchOptions {
   path?: string;
   method?: string;
   headers?: unknown;
+  body?: unknown;
 }
 
 /** undici's handler API (v7), as interceptors receive it. */
@@ -83,8 +86,18 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const reader = new ResponseReader(handler, (responseHeaders, statusCode) =>
         readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }),
       );
-      return dispatchPrepared(prepared, () => dispatch({ ...options, headers }, reader));
+      const claimed = prepared.data === undefined ? undefined : ctx.provenance;
+      const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
+      return dispatchPrepared(prepared, () => dispatch({ ...options, headers, body }, reader));
     };
+
+  /** Why the next body chunk must not leave: the flow is denied now, or the context outgrew the claim sent. */
+  const bodyError = (ctx: FlowContext, resource: Resource, attributes: Attributes, claimed: ProvenanceSet | undefined): Error | undefined =>
+    inContext(contexts, ctx, () => {
+      const decision = engine.authorizeWrite(resource, undefined, { attributes });
+      if (decision.kind === 'deny') return engine.deniedError(decision, resource);
+      return claimed === undefined || claimed === ctx.provenance ? undefined : flows.claimExceeded(claimed, resource);
+    });
 
   /** traceparent (unless the app set one) and the baggage for this destination. */
   const propagationHeaders = (given: unknown, host: string, resource: Resource): { headers: Headers; prepared: PreparedRequest } => {
@@ -92,7 +105,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     let traceparent: string | undefined;
     if (headers['traceparent'] === undefined) {
       const span = engine.writeSpan(resource);
-      if (span) headers['traceparent'] = traceparent = formatTraceparent(span);
+      if (span) headers['traceparent'] = traceparent = flows.protocol.formatTraceparent(span);
     }
     const data = flows.claimFor(host, resource);
     const baggage = flows.baggage(host, headers['baggage'], data);
@@ -102,7 +115,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   };
 
   const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
-    inContext(contexts, ctx, () => flows.read(resource, flows.propagator.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
+    inContext(contexts, ctx, () => flows.read(resource, flows.protocol.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
   };
 
   const target = globalThis as DispatcherGlobal;
@@ -160,6 +173,25 @@ class ResponseReader implements DispatchHandler {
   onResponseError(controller: unknown, error: Error): void {
     this.inner.onResponseError?.(controller, error);
   }
+}
+
+/** `body` with `check` run before each chunk it yields (a failed check fails the request); other bodies as they are. */
+function checkedBody(body: unknown, check: () => Error | undefined): unknown {
+  if (typeof body !== 'object' || body === null || !(Symbol.asyncIterator in body)) return body;
+  const chunks = (body as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  return (async function* () {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done === true) return;
+      const error = check();
+      if (error) {
+        // Not awaited (for-await would): fetch's stream source may settle its cancel only later.
+        chunks.return?.().catch(() => undefined);
+        throw error;
+      }
+      yield next.value;
+    }
+  })();
 }
 
 function originOf(origin: string | URL | undefined, cache: BoundedCache<string, Origin | null>): Origin | undefined {

@@ -4,7 +4,10 @@
  * decided before the ClientRequest exists: a denied request gets an agent that never connects
  * and fails with ERR_PROVENANCE_DENIED as its 'error' event. Allowed requests carry traceparent
  * and, to trusted peers only, signed provenant baggage; the response body is read into the
- * requesting context with the server's verified labels.
+ * requesting context with the server's verified labels. The claim in the baggage covers the whole
+ * body: it follows the context until the headers are sent (with the first body write), and a
+ * later write whose context read more destroys the request with rule `claim-exceeded`, so the
+ * server sees an aborted body, never a complete one labelled lower than it is.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -14,11 +17,11 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import { formatTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import { endsWithChunk } from './end-chunk.js';
 import { asHttpOwned } from './socket.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
@@ -42,8 +45,8 @@ interface ClientFlow {
   readonly resource: Resource;
   readonly host: string;
   readonly attributes: Attributes;
-  /** Context provenance the propagated headers describe. */
-  propagated: ProvenanceSet | undefined;
+  /** Context provenance the signed claim in the headers describes; undefined when none is sent. */
+  claimed: ProvenanceSet | undefined;
   denied: boolean;
 }
 
@@ -57,13 +60,14 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   /** traceparent (unless another instrumentation set one) and the baggage for this destination. */
   const propagate = (req: FlowRequest, flow: ClientFlow): void => {
     if (req.headersSent) return;
-    flow.propagated = contexts.current().provenance;
     if (!req.hasHeader('traceparent')) {
       const span = engine.writeSpan(flow.resource);
-      if (span) req.setHeader('traceparent', formatTraceparent(span));
+      if (span) req.setHeader('traceparent', flows.protocol.formatTraceparent(span));
     }
     const existing = req.getHeader('baggage');
-    const baggage = flows.baggageFor(flow.host, typeof existing === 'number' ? String(existing) : existing, flow.resource);
+    const claim = flows.claimFor(flow.host, flow.resource);
+    flow.claimed = claim === undefined ? undefined : contexts.current().provenance;
+    const baggage = flows.baggage(flow.host, typeof existing === 'number' ? String(existing) : existing, claim);
     if (baggage !== undefined) req.setHeader('baggage', baggage);
     else if (existing !== undefined) req.removeHeader('baggage');
   };
@@ -79,7 +83,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         resource,
         host: target.host,
         attributes: target.attributes,
-        propagated: undefined,
+        claimed: undefined,
         denied: false,
       };
       if (decision.kind === 'deny') {
@@ -101,27 +105,35 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       return req;
     };
 
-  /** Body writes are re-decided (memoised) in case the context read more since the request began. */
-  const allowBody = (req: FlowRequest): boolean => {
+  /** Body writes are re-decided (memoised) in case the context read more since the request began; `body`: the call sends bytes. */
+  const allowBody = (req: FlowRequest, body: boolean): boolean => {
     const flow = req[CLIENT_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
     return inContext(contexts, flow.ctx, () => {
       const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.attributes });
-      if (decision.kind === 'deny') {
-        flow.denied = true;
-        req.destroy(engine.deniedError(decision, flow.resource));
-        return false;
-      }
-      if (flow.propagated !== flow.ctx.provenance) propagate(req, flow);
-      return true;
+      let error: Error | undefined;
+      if (decision.kind === 'deny') error = engine.deniedError(decision, flow.resource);
+      else if (flow.claimed !== flow.ctx.provenance) error = outgrown(req, flow, body);
+      if (error === undefined) return true;
+      flow.denied = true;
+      req.destroy(error);
+      return false;
     });
+  };
+
+  /** The context read more than the claim says: follow it while the headers are unsent; once sent, body bytes are refused. */
+  const outgrown = (req: FlowRequest, flow: ClientFlow, body: boolean): Error | undefined => {
+    if (flow.claimed === undefined) return undefined;
+    if (req.headersSent) return body ? flows.claimExceeded(flow.claimed, flow.resource) : undefined;
+    propagate(req, flow);
+    return undefined;
   };
 
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
     res[FLOW_CONTEXT] = flow.ctx;
     const header = res.headers[RESPONSE_CLAIM_HEADER];
-    const verdict = flows.propagator.verify(flow.host, header);
+    const verdict = flows.protocol.verify(flow.host, header);
     flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);
   };
 
@@ -145,7 +157,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'write',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): boolean {
-        if (!allowBody(this)) return false;
+        if (!allowBody(this, true)) return false;
         return (original as (...a: unknown[]) => boolean).apply(this, args);
       } as typeof original,
   );
@@ -154,7 +166,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): FlowRequest {
-        if (!allowBody(this) && this.destroyed) return this;
+        if (!allowBody(this, endsWithChunk(args)) && this.destroyed) return this;
         return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
       } as typeof original,
   );

@@ -4,7 +4,8 @@
  * `service://` identity, else `tcp://peer` with untrusted integrity. The response is one flow to
  * that caller, decided before the first header or body byte: a denied response becomes a 403
  * problem+json (or a destroyed socket once headers are out) and the app's later writes are
- * swallowed, so the app never sees an exception from its own response.
+ * swallowed, so the app never sees an exception from its own response. A trusted caller's signed
+ * claim about the body is kept true by response-claim.ts.
  */
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
@@ -16,12 +17,13 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
-import type { Verdict } from '../../propagation/propagator.js';
-import { parseTraceparent } from '../../propagation/traceparent.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
+import type { Verdict } from '../../provenance/peer-claim.js';
+import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
-import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
+import type { PeerFlows } from './peer-flows.js';
+import { ResponseClaim } from './response-claim.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
 const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
@@ -31,11 +33,11 @@ interface RequestFlow {
   readonly verdict: Verdict;
   /** Where the request came from and where the response goes. */
   readonly caller: Resource;
-  readonly callerHost: string | undefined;
   readonly attributes: Attributes;
+  /** The signed claim about the body, for a trusted caller. */
+  readonly claim: ResponseClaim | undefined;
   entered: boolean;
   denied: boolean;
-  claimSent: boolean;
 }
 
 const PEER = Symbol('provenant.peer');
@@ -74,24 +76,24 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket);
-    const { verdict, claims, rest } = flows.propagator.receive(remote, req.headers.baggage);
+    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage);
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
       if (rest === undefined) delete req.headers.baggage;
       else req.headers.baggage = rest;
     }
     const ctx = contexts.create('request');
-    const parent = parseTraceparent(req.headers.traceparent);
+    const parent = flows.protocol.parseTraceparent(req.headers.traceparent);
     if (parent && ctx.kind === 'request') ctx.parentSpan = parent;
+    const caller = flows.callerOf(verdict, peer);
     const flow: RequestFlow = {
       ctx,
       verdict,
-      caller: flows.callerOf(verdict, peer),
-      callerHost: remote,
+      caller,
       attributes,
+      claim: flows.protocol.signsFor(remote) ? new ResponseClaim(flows, remote, caller) : undefined,
       entered: false,
       denied: false,
-      claimSent: false,
     };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
@@ -157,30 +159,31 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     end.call(res, body);
   };
 
-  /** Decide the response flow in the current context; on deny send the refusal instead. */
-  const decideResponse = (res: FlowResponse, flow: RequestFlow): boolean => {
+  /**
+   * Decide the response flow in the current context; on deny, or when `body` bytes would carry
+   * more than the claim already sent, send the refusal instead.
+   */
+  const decideResponse = (res: FlowResponse, flow: RequestFlow, body: boolean): boolean => {
     const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
-    if (decision.kind !== 'deny') {
-      if (!flow.claimSent && !res.headersSent) {
-        flow.claimSent = true;
-        const claim = flows.responseClaimFor(flow.callerHost, flow.caller);
-        if (claim !== undefined) res.setHeader(RESPONSE_CLAIM_HEADER, claim);
-      }
-      return true;
+    if (decision.kind === 'deny') {
+      flow.denied = true;
+      refuse(res, engine.deniedError(decision, flow.caller));
+      return false;
     }
+    if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return true;
     flow.denied = true;
-    refuse(res, engine.deniedError(decision, flow.caller));
+    refuse(res, flow.claim.exceeded());
     return false;
   };
 
-  /** Decide the response flow (memoised per context) in its request's context. */
-  const allow = (res: FlowResponse): boolean => {
+  /** Decide the response flow (memoised per context) in its request's context; `body`: the call writes body bytes. */
+  const allow = (res: FlowResponse, body: boolean): boolean => {
     const flow = res[REQUEST_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
     // Usually the handler already runs in the request's context: no closure, no context switch.
-    if (contexts.current() === flow.ctx) return decideResponse(res, flow);
-    return contexts.runWith(flow.ctx, () => decideResponse(res, flow));
+    if (contexts.current() === flow.ctx) return decideResponse(res, flow, body);
+    return contexts.runWith(flow.ctx, () => decideResponse(res, flow, body));
   };
 
   patcher.wrap(
@@ -188,7 +191,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'writeHead',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this)) return this;
+        if (!allow(this, false)) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
   );
@@ -197,7 +200,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'write',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): boolean {
-        if (!allow(this)) {
+        if (!allow(this, true)) {
           swallow(args);
           return true;
         }
@@ -209,7 +212,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this)) {
+        if (!allow(this, endsWithChunk(args))) {
           swallow(args);
           return this;
         }

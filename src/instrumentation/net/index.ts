@@ -3,7 +3,6 @@
  * with signed provenant baggage between trusted peers.
  */
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { ProvenancePropagator } from '../../propagation/propagator.js';
 import { enableClientFlows } from './http-client.js';
 import { enableFetchFlows } from './fetch.js';
 import { enableServerFlows } from './http-server.js';
@@ -16,15 +15,8 @@ export class NetworkInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
-    const { engine, config } = context;
-    const propagator = new ProvenancePropagator({
-      service: context.service,
-      location: config.location,
-      key: context.signingKey,
-      peers: config.trust.peers,
-      maxAgeSeconds: config.trust.maxAgeSeconds,
-    });
-    const flows = new PeerFlows(engine, propagator);
+    const { engine } = context;
+    const flows = new PeerFlows(engine, context.peers);
     enableSocketFlows(engine, this.patcher);
     enableServerFlows(engine, flows, this.patcher);
     enableClientFlows(engine, flows, this.patcher);

@@ -1,25 +1,28 @@
 /**
- * The bridge between propagation (claims, verdicts) and the flow engine (resources, provenance
- * sets, reads): what data from a peer brings into a context, and what a context tells a peer.
+ * The bridge between propagation (claims and verdicts, through the PeerProtocol) and the flow
+ * engine (resources, provenance sets, reads): what data from a peer brings into a context, and
+ * what a context tells a peer.
  */
-import type { Attributes, SpanContext } from '@opentelemetry/api';
+import { diag, type Attributes, type SpanContext } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
-import { unverifiedData, verifiedData } from '../../engine/claimed-data.js';
+import type { ProvenanceDeniedError } from '../../errors.js';
+import { sortedUnique, type Labels } from '../../provenance/labels.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import type { ProvenanceClaim } from '../../propagation/claim.js';
-import type { ClaimedLabels, OutgoingData, ProvenancePropagator, Verdict } from '../../propagation/propagator.js';
-import { parseSpanReference, spanReference } from '../../propagation/traceparent.js';
+import type { ClaimedLabels, HeaderValue, OutgoingData, ProvenanceClaim, Verdict } from '../../provenance/peer-claim.js';
+import type { PeerProtocol } from './peer-protocol.js';
 
-/** Header carrying the server's signed claim about a response body (README: wire format). */
+/** Header carrying the server's signed claim about a response body (README: "Across services: signed baggage"). */
 export const RESPONSE_CLAIM_HEADER = 'provenant-baggage';
+/** Rule of the denial for body bytes carrying more than the claim sent with their headers. */
+const CLAIM_EXCEEDED = 'claim-exceeded';
 
 export class PeerFlows {
   private unclaimed: ProvenanceSet | undefined;
 
   constructor(
     private readonly engine: FlowEngine,
-    readonly propagator: ProvenancePropagator,
+    readonly protocol: PeerProtocol,
   ) {}
 
   /** What the current context would tell a peer about data flowing to `resource`. */
@@ -27,30 +30,39 @@ export class PeerFlows {
     const provenance = this.engine.contexts.current().provenance;
     const data: OutgoingData = { labels: this.engine.schema.toPublic(provenance.labels), sources: provenance.sources };
     const span = this.engine.writeSpan(resource);
-    if (span) data.writeSpan = spanReference(span);
+    if (span) data.writeSpan = this.protocol.spanReference(span);
     return data;
-  }
-
-  /** The `baggage` header for a request from the current context to `host`. */
-  baggageFor(host: string, existing: string | readonly string[] | undefined, resource: Resource): string | undefined {
-    return this.baggage(host, existing, this.claimFor(host, resource));
   }
 
   /** What a request from the current context to `host` tells it; undefined unless we sign for `host`. */
   claimFor(host: string, resource: Resource): OutgoingData | undefined {
-    return this.propagator.signsFor(host) ? this.outgoing(resource) : undefined;
+    return this.protocol.signsFor(host) ? this.outgoing(resource) : undefined;
   }
 
   /** The `baggage` header for `host`: the members of `existing` that are not ours, plus `data` signed. */
-  baggage(host: string, existing: string | readonly string[] | undefined, data: OutgoingData | undefined): string | undefined {
+  baggage(host: string, existing: HeaderValue, data: OutgoingData | undefined): string | undefined {
     if (existing === undefined && data === undefined) return undefined;
-    return this.propagator.outgoingBaggage(host, existing, data);
+    return this.protocol.outgoingBaggage(host, existing, data);
   }
 
   /** The signed response header for a caller at `host` (undefined unless it is a trusted peer). */
   responseClaimFor(host: string | undefined, resource: Resource): string | undefined {
-    if (!this.propagator.signsFor(host)) return undefined;
-    return this.propagator.responseClaim(host, this.outgoing(resource));
+    if (!this.protocol.signsFor(host)) return undefined;
+    return this.protocol.responseClaim(host, this.outgoing(resource));
+  }
+
+  /**
+   * The error for body bytes that would carry more than the claim already sent about them
+   * (`claimed`: the provenance it described; undefined when the headers left without one). The
+   * receiver applies that claim to the whole body, so those bytes must not leave. Not a policy
+   * decision: it holds in audit mode too, and is not journalled (the engine records decisions).
+   */
+  claimExceeded(claimed: ProvenanceSet | undefined, resource: Resource): ProvenanceDeniedError {
+    const said = claimed?.sources ?? [];
+    const unclaimed = this.engine.contexts.current().provenance.sources.filter((source) => !said.includes(source));
+    const reason = `the signed claim already sent to ${resource.uri} does not cover data read since (from ${unclaimed.join(', ') || 'a source it did not name'})`;
+    diag.warn(`provenant: ${reason}; the rest of the body is withheld and the connection closed`);
+    return this.engine.deniedError({ kind: 'deny', rule: CLAIM_EXCEEDED, reason }, resource);
   }
 
   /** The resource data from a caller is read from: its service when verified, else `fallback` (tcp://peer). */
@@ -67,7 +79,7 @@ export class PeerFlows {
     if (verdict.trusted) {
       const provenance = this.claimSet(verdict.claim);
       if (provenance) {
-        const linkTo: SpanContext | undefined = parseSpanReference(verdict.claim.writeSpan);
+        const linkTo: SpanContext | undefined = this.protocol.parseSpanReference(verdict.claim.writeSpan);
         this.engine.read(resource, undefined, linkTo ? { provenance, linkTo, attributes } : { provenance, attributes });
         return;
       }
@@ -83,12 +95,31 @@ export class PeerFlows {
 
   /** A verified claim as a provenance set; undefined when it names levels this node does not know. */
   private claimSet(claim: ProvenanceClaim): ProvenanceSet | undefined {
-    return verifiedData(this.engine.sets, this.engine.schema, claim.labels, claim.sources);
+    try {
+      return this.engine.sets.of(claim.sources, this.engine.schema.fromPublic(claim.labels, this.engine.schema.neutral));
+    } catch {
+      return undefined;
+    }
   }
 
   private untrustedSet(claimed: ClaimedLabels | undefined): ProvenanceSet {
     // The common case (a caller without any claim) is one set: intern it once, not per request.
-    if (claimed === undefined) return (this.unclaimed ??= unverifiedData(this.engine.sets, this.engine.schema, undefined));
-    return unverifiedData(this.engine.sets, this.engine.schema, claimed);
+    if (claimed === undefined) return (this.unclaimed ??= this.buildUntrustedSet(undefined));
+    return this.buildUntrustedSet(claimed);
+  }
+
+  private buildUntrustedSet(claimed: ClaimedLabels | undefined): ProvenanceSet {
+    const schema = this.engine.schema;
+    const top = schema.confidentiality.length - 1;
+    let confidentiality = 0;
+    if (claimed === 'unreadable') confidentiality = top;
+    else if (claimed?.confidentiality !== undefined) confidentiality = schema.confidentialityLevel(claimed.confidentiality) ?? top;
+    const labels: Labels = {
+      confidentiality,
+      integrity: 0,
+      tags: claimed === 'unreadable' ? [] : sortedUnique(claimed?.tags ?? []),
+      locations: claimed === 'unreadable' ? [] : sortedUnique(claimed?.locations ?? []),
+    };
+    return this.engine.sets.of([], labels);
   }
 }

@@ -10,9 +10,10 @@ import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
-import { normaliseHost } from '../../propagation/trust.js';
+import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
+import { endsWithChunk } from './end-chunk.js';
 
 /** Connect option marking a socket opened for an HTTP client (set on provenant's fetch dispatcher). */
 export const HTTP_SOCKET = Symbol.for('provenant.httpSocket');
@@ -66,8 +67,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
 
   const trackedEnd = function (this: FlowSocket, ...args: unknown[]): FlowSocket {
     const flow = this[SOCKET_FLOW];
-    const chunk = args[0];
-    if (flow && chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
+    if (flow && endsWithChunk(args)) {
       flow.tuple ??= fourTuple(this);
       const error = deny(flow);
       if (error) {

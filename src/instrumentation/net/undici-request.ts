@@ -15,7 +15,7 @@
  */
 import dc from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
-import type { OutgoingData } from '../../propagation/propagator.js';
+import type { OutgoingData } from '../../provenance/peer-claim.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 
@@ -57,7 +57,7 @@ export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): Prepar
     if (first === undefined) return;
     const values = baggage.flatMap((i) => headers[i + 1]);
     // A single header is left alone when it is provenant's own or carries no provenant member.
-    if (baggage.length === 1 && (values[0] === prepared.baggage || !flows.propagator.hasClaims(values))) return;
+    if (baggage.length === 1 && (values[0] === prepared.baggage || !flows.protocol.hasClaims(values))) return;
     const merged = flows.baggage(prepared.host, values, prepared.data);
     for (let k = baggage.length - 1; k >= 1; k--) headers.splice(baggage[k], 2);
     if (merged === undefined) headers.splice(first, 2);

@@ -1,0 +1,53 @@
+/**
+ * What one service states to another about the data it sends, and what a receiver concluded
+ * about such a statement: plain data shared by the network instrumentation (which acts on it)
+ * and src/propagation/ (which encodes, signs and verifies it), so neither imports the other.
+ */
+import type { PublicLabels } from './labels.js';
+
+/** What a sender states about the data it sends. */
+export interface ProvenanceClaim {
+  /** Sending service (`service://<name>` at the receiver). */
+  service: string;
+  /** Location the sender runs in (config `location`). */
+  location?: string;
+  labels: PublicLabels;
+  /** Source URIs; empty when only a digest was received. */
+  sources: string[];
+  /** `sha256:<hex>` of the sources when they did not fit. */
+  sourcesDigest?: string;
+  sourceCount?: number;
+  /** `<trace-id>-<span-id>` of the sender's write span. */
+  writeSpan?: string;
+  /** Unix seconds. */
+  issuedAt: number;
+}
+
+export type UntrustedReason =
+  'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
+
+/** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
+export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';
+
+export type Verdict =
+  | { readonly trusted: true; readonly claim: ProvenanceClaim }
+  | { readonly trusted: false; readonly reason: UntrustedReason; readonly claimed?: ClaimedLabels };
+
+/** What a receiver learns from an incoming header: the verdict, and the header without the claim's members. */
+export interface Received {
+  verdict: Verdict;
+  /** False when the header held no claim (it can stay as it is). */
+  claims: boolean;
+  rest: string | undefined;
+}
+
+/** The data an outgoing request or response carries, as the sender's context knows it. */
+export interface OutgoingData {
+  labels: PublicLabels;
+  sources: readonly string[];
+  /** `<trace-id>-<span-id>` of the write span of this flow. */
+  writeSpan?: string;
+}
+
+/** An HTTP header as Node and undici hand it over: absent, one value or several. */
+export type HeaderValue = string | readonly string[] | undefined;
