@@ -6,7 +6,7 @@
  * to the network instrumentation, which sees it only as its `PeerProtocol` (matched structurally:
  * propagation does not import instrumentation).
  */
-import type { HeaderValue, OutgoingData, ProvenanceClaim, Received, Verdict } from '../provenance/peer-claim.js';
+import type { ClaimedLabels, HeaderValue, OutgoingData, ProvenanceClaim, Received, Verdict } from '../provenance/peer-claim.js';
 import {
   BAGGAGE_MAX_MEMBER_BYTES,
   BAGGAGE_MAX_MEMBERS,
@@ -15,8 +15,7 @@ import {
   splitBaggage,
   type BaggageMember,
 } from './baggage.js';
-import { CLAIM_PREFIX, claimedLabels, encodeClaim, readClaimFields } from './claim.js';
-import { verifySignedClaim } from './signed-claim.js';
+import { canonicalForm, CLAIM_PREFIX, claimedLabels, decodeClaim, encodeClaim, readClaimFields, type ClaimFields } from './claim.js';
 import { ClaimSigner } from './signing.js';
 import { formatTraceparent, parseSpanReference, parseTraceparent, spanReference } from './traceparent.js';
 import { PeerList, RateLimitedWarnings } from './trust.js';
@@ -25,6 +24,8 @@ import { PeerList, RateLimitedWarnings } from './trust.js';
 export const CLAIM_BUDGET_BYTES = 4096;
 /** Least budget a claim gets even when user baggage is large (labels, digest, signature). */
 const MIN_CLAIM_BUDGET_BYTES = 1024;
+/** Clock skew tolerated for claims issued "in the future". */
+const MAX_CLOCK_SKEW_SECONDS = 60;
 
 export interface PropagatorOptions {
   service: string;
@@ -139,8 +140,39 @@ export class ProvenancePropagator {
       return { trusted: false, reason: 'oversized', claimed };
     }
     if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
-    const verified = verifySignedClaim(fields, this.signer, this.now(), this.options.maxAgeSeconds);
-    return 'claim' in verified ? { trusted: true, claim: verified.claim } : { trusted: false, reason: verified.problem, claimed };
+    return this.verifySigned(fields, claimed);
+  }
+
+  /** `data` as one signed claim (the environment claim a child process starts with); undefined without a key. */
+  signedClaim(data: OutgoingData, budgetBytes: number): string | undefined {
+    return this.signer === undefined ? undefined : this.encode(data, budgetBytes).join(',');
+  }
+
+  /** The verdict on a claim that comes with no peer to trust (a child's environment claim): key, signature, form and age. */
+  verifyClaim(text: string, budgetBytes: number): Verdict {
+    const members = splitBaggage(text);
+    if (members.length === 0 || members.some((member) => !member.key.startsWith(CLAIM_PREFIX))) {
+      return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    }
+    const fields = readClaimFields(members);
+    if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    const claimed = claimedLabels(fields);
+    if (byteLength(text) > budgetBytes) return { trusted: false, reason: 'oversized', claimed };
+    return this.verifySigned(fields, claimed);
+  }
+
+  private verifySigned(fields: ClaimFields, claimed: ClaimedLabels): Verdict {
+    const signature = fields.get('sig');
+    const keyId = fields.get('kid');
+    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
+    if (this.signer === undefined) return { trusted: false, reason: 'no-key', claimed };
+    if (keyId !== this.signer.keyId) return { trusted: false, reason: 'unknown-key', claimed };
+    if (!this.signer.verify(canonicalForm(fields), signature)) return { trusted: false, reason: 'bad-signature', claimed };
+    const claim = decodeClaim(fields);
+    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
+    const age = this.now() / 1000 - claim.issuedAt;
+    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
+    return { trusted: true, claim };
   }
 
   private encode(data: OutgoingData, budget: number): string[] {

@@ -8,14 +8,24 @@ import type { ProvenantConfig } from '../config/types.js';
 import { unverifiedData, verifiedData } from '../engine/claimed-data.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
 import type { ChildClaims } from '../instrumentation/instrumentation.js';
-import { PARENT_CLAIM_VARIABLE, ProcessClaims } from '../propagation/process-claim.js';
+import type { ProvenancePropagator } from '../propagation/propagator.js';
 
-export function createChildClaims(claims: ProcessClaims, config: ProvenantConfig, env: NodeJS.ProcessEnv, stateDir: string): ChildClaims {
+/** The variable a child's claim travels in. */
+export const PARENT_CLAIM_VARIABLE = 'PROVENANT_PARENT_CLAIM';
+/** Linux allows 128 KiB per environment string; a longer source list is sent as a digest. */
+const CLAIM_BUDGET_BYTES = 32 * 1024;
+
+export function createChildClaims(
+  claims: ProvenancePropagator,
+  config: ProvenantConfig,
+  env: NodeJS.ProcessEnv,
+  stateDir: string,
+): ChildClaims {
   const key = env['PROVENANT_KEY'];
   return {
     variable: PARENT_CLAIM_VARIABLE,
     environment(data) {
-      const claim = claims.encode(data);
+      const claim = claims.signedClaim(data, CLAIM_BUDGET_BYTES);
       if (claim === undefined || key === undefined || config.file === undefined) return undefined;
       return {
         [PARENT_CLAIM_VARIABLE]: claim,
@@ -33,11 +43,11 @@ export function createChildClaims(claims: ProcessClaims, config: ProvenantConfig
  * handed over, as a read from `process://<node>/<parent pid>`. The variable is removed so the app
  * cannot pass it on. Returns true when there was a claim (verified or not).
  */
-export function inheritParentClaim(engine: FlowEngine, claims: ProcessClaims, env: NodeJS.ProcessEnv): boolean {
+export function inheritParentClaim(engine: FlowEngine, claims: ProvenancePropagator, env: NodeJS.ProcessEnv): boolean {
   const text = env[PARENT_CLAIM_VARIABLE];
   if (text === undefined) return false;
   delete env[PARENT_CLAIM_VARIABLE];
-  const verdict = claims.verify(text);
+  const verdict = claims.verifyClaim(text, CLAIM_BUDGET_BYTES);
   const provenance =
     (verdict.trusted ? verifiedData(engine.sets, engine.schema, verdict.claim.labels, verdict.claim.sources) : undefined) ??
     unverifiedData(engine.sets, engine.schema, verdict.trusted ? verdict.claim.labels : verdict.claimed);

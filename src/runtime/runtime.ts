@@ -27,7 +27,6 @@ import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
 import { openProvenanceStore } from '../provenance/sqlite-store.js';
 import type { ProvenanceStore } from '../provenance/store.js';
-import { ProcessClaims } from '../propagation/process-claim.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { protectedPaths } from './protected-paths.js';
@@ -151,14 +150,6 @@ function createRuntime(
     runtimeLabels: config.api.label,
   });
 
-  const processClaims = new ProcessClaims({
-    key: env['PROVENANT_KEY'],
-    service,
-    location: config.location,
-    maxAgeSeconds: config.trust.maxAgeSeconds,
-  });
-  const childOfProvenant = enabled && inheritParentClaim(engine, processClaims, process.env);
-  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
   const peers = new ProvenancePropagator({
     service,
     location: config.location,
@@ -166,6 +157,8 @@ function createRuntime(
     peers: config.trust.peers,
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
+  const childOfProvenant = enabled && inheritParentClaim(engine, peers, process.env);
+  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
   const context: InstrumentationContext = {
     engine,
     config,
@@ -173,7 +166,7 @@ function createRuntime(
     service,
     peers,
     protectedPaths: protectedPaths(config, env, stateDir),
-    childClaims: createChildClaims(processClaims, config, env, stateDir),
+    childClaims: createChildClaims(peers, config, env, stateDir),
     registerModule: internally(() => realPathOf(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
   };
