@@ -4,7 +4,7 @@
  * provenant with this process's policy gets the context's labels in a signed environment claim
  * and is recorded as an `inherited` flow; any other child is decided like any destination.
  */
-import type { Attributes } from '@opentelemetry/api';
+import { diag, type Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
@@ -32,6 +32,19 @@ export class ChildFlows {
 
   /** Decide a spawn before anything starts; on allow, the environment the child gets. */
   spawn(child: ChildSpec): SpawnOutcome {
+    try {
+      return this.decideSpawn(child);
+    } catch (error) {
+      // A fault of the policy itself already failed closed in the engine; this is provenant's own bug.
+      diag.warn(`provenant: checking a spawn of ${child.file} failed; it proceeds`, error);
+      return {
+        flow: { resource: this.engine.resources.command(child.file), handed: this.engine.sets.empty, attributes: {} },
+        env: child.env,
+      };
+    }
+  }
+
+  private decideSpawn(child: ChildSpec): SpawnOutcome {
     const resource = this.engine.resources.command(child.file);
     const attributes: Attributes = { 'process.executable.name': resource.command ?? child.file };
     const data = this.engine.contexts.current().provenance;
