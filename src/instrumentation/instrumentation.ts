@@ -23,7 +23,7 @@ export interface ChildClaims {
   environment(data: { labels: PublicLabels; sources: readonly string[] }): Readonly<Record<string, string>> | undefined;
 }
 
-/** What provenant protects from the app's own writes (rule `self-protection`). */
+/** What provenant protects from the app's own writes (rule `self-protection`); app reads under `dirs` are not flows. */
 export interface ProtectedPaths {
   /** Absolute, symlinks resolved: the config file, key files. */
   readonly files: readonly string[];
@@ -34,8 +34,6 @@ export interface ProtectedPaths {
 export interface InstrumentationContext {
   engine: FlowEngine;
   config: ProvenantConfig;
-  /** Absolute state dir; I/O under it is provenant's own and never recorded. */
-  stateDir: string;
   /** Service name this process runs as (resource attribute service.name). */
   service: string;
   /** Cross-service propagation (signed claims, trace context), as the network instrumentation uses it. */

@@ -162,7 +162,6 @@ function createRuntime(
   const context: InstrumentationContext = {
     engine,
     config,
-    stateDir,
     service,
     peers,
     protectedPaths: protectedPaths(config, env, stateDir),

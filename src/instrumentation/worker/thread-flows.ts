@@ -3,7 +3,7 @@
  * A thread that runs provenant gets the sender context's labels with the data (the seed a worker
  * starts with, labelled messages), so its writes are decided with them and the receiving side
  * handles a message in a context seeded from it. Any other thread is a destination like any
- * other, `process://<node>/<pid>/worker`, unlabelled unless the policy says otherwise.
+ * other, `process://<node>/<pid>/worker`, with the `defaults` labels.
  */
 import { verifiedData, unverifiedData } from '../../engine/claimed-data.js';
 import type { FlowEngine } from '../../engine/flow-engine.js';
