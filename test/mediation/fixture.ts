@@ -3,7 +3,7 @@
 // app from test/mediation/apps under the preload in enforce mode.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, runNode, type RunResult } from '../helpers/spawn.js';
+import { repoRoot, runNode, type Preload, type RunResult } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
 export const NODE_ID = 'testnode';
@@ -21,7 +21,7 @@ export interface Workspace {
   exists(relative: string): boolean;
   read(relative: string): string;
   /** Run `app` (a file in apps/) with the workspace root as argv[2], then `args`. */
-  run(app: string, options?: { args?: string[]; env?: Record<string, string | undefined> }): Promise<RunResult>;
+  run(app: string, options?: { args?: string[]; env?: Record<string, string | undefined>; preload?: Preload }): Promise<RunResult>;
 }
 
 export function workspace(extraYaml = ''): Workspace {
@@ -58,7 +58,7 @@ export function workspace(extraYaml = ''): Workspace {
       runNode({
         args: [path.join(appsDir, app), root, ...(options.args ?? [])],
         cwd: root,
-        preload: 'require',
+        preload: options.preload ?? 'require',
         env: {
           PROVENANT_CONFIG: config,
           PROVENANT_STATE_DIR: stateDir,

@@ -43,6 +43,14 @@ describe('every child_process form', () => {
   });
 });
 
+it('ESM named imports of child_process and worker_threads see the patched functions (--import)', async () => {
+  const ws = workspace();
+  const result = await ws.run('esm-imports.mjs', { preload: 'import' });
+  expect(result.code, result.stderr).toBe(0);
+  expect(outcome(result)).toEqual({ execSync: 'confidentiality', worker: 'confidentiality' });
+  expect(ws.exists('out/public/ran-esm')).toBe(false);
+});
+
 describe('a command labelled in the config', () => {
   it('receives secret data, and what it prints back carries the labels of what it was given', async () => {
     const ws = workspace('  - match: { command: cat }\n    labels: { confidentiality: secret }');
