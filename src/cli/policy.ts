@@ -14,10 +14,15 @@ import { ResourceRegistry, type Resource } from '../provenance/resource.js';
 import { compilePolicy } from '../policy/compile.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { CliCommand } from './command.js';
-import { UsageError, withUsage } from './journal-args.js';
+import { parsePositiveInt, stateDirs, UsageError, withUsage } from './journal-args.js';
+import type { JournalRecord } from '../journal/format.js';
+import { findLog, listLogs, readRecord } from '../journal/logs.js';
+import { readPolicy } from '../journal/policies.js';
+import { configFromSource } from '../policy/policy-source.js';
 
 const USAGE = `Usage: provenant policy validate [FILE]
        provenant policy check [--config FILE] --data '<json>' --to <path|uri> [--json]
+       provenant policy check --at <log>:<seq> [--state DIR] [--json]
 
 validate  Check a config file (default $PROVENANT_CONFIG, else ./provenant.yaml).
           Exit 0 when valid, 78 with the file, line, column and problem when not.
@@ -28,13 +33,19 @@ check     The decision for data flowing to a destination, with the rule and reas
           --to     destination path (relative to the current folder) or URI
           --location LOC   the location a service:// destination signed
           --json   print {"decision","rule","reason"}
-          Exit 0 for allow, 1 for deny or violation, 64 for bad arguments, 78 for a bad config.`;
+          Exit 0 for allow, 1 for deny or violation, 64 for bad arguments, 78 for a bad config.
+          --at LOG:SEQ   replay a recorded decision: the record's data and destination against
+                   the policy it names (kept by digest in <state>/policies/). Prints both;
+                   exit 0 when the replay gives the recorded decision and rule, 1 when not.
+                   LOG is a log origin, a segment file or its prefix.`;
 
 /** Sysexits EX_CONFIG, as at preload. */
 const EXIT_CONFIG = 78;
 const DATA_KEYS = ['confidentiality', 'integrity', 'tags', 'locations', 'sources'] as const;
 /** The origin a denial names for labels given on the command line. */
 const CLI_ORIGIN = '--data';
+/** The origin a replayed denial names for labels the record has that its sources do not explain. */
+const RECORD_ORIGIN = 'the recorded labels';
 
 export const policy: CliCommand = {
   summary: 'validate a config file, or check a flow against it',
@@ -80,9 +91,12 @@ function check(args: string[]): number {
       to: { type: 'string' },
       location: { type: 'string' },
       json: { type: 'boolean', default: false },
+      at: { type: 'string' },
+      state: { type: 'string', multiple: true },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.at !== undefined) return replay(values.at, values.state, values.json);
   if (values.data === undefined || values.to === undefined) throw new UsageError('check needs --data and --to');
   const config = loadConfig(values.config === undefined ? {} : { file: values.config });
   const schema = new LabelSchema(config.levels.confidentiality, config.levels.integrity);
@@ -93,6 +107,60 @@ function check(args: string[]): number {
   const decision = compiled.decide(data, destination);
   process.stdout.write((values.json ? JSON.stringify(asJson(decision)) : describe(decision, destination)) + '\n');
   return decision.kind === 'allow' ? 0 : 1;
+}
+
+/** `check --at`: the recorded flow decided again by the policy the record names. */
+function replay(at: string, state: string[] | undefined, json: boolean): number {
+  const colon = at.lastIndexOf(':');
+  if (colon <= 0) throw new UsageError('--at takes <log>:<seq>');
+  const seq = parsePositiveInt(at.slice(colon + 1), 'at', 1);
+  const dirs = stateDirs(state);
+  const log = findLog(listLogs(dirs), at.slice(0, colon));
+  if (!log) throw new UsageError(`no log or segment "${at.slice(0, colon)}" in the journal`);
+  const bytes = readRecord(log, seq);
+  if (!bytes) throw new UsageError(`log ${log.header.log} has no record ${seq}`);
+  const record = JSON.parse(bytes.toString('utf8')) as JournalRecord;
+  if (record.policy === undefined || record.decision === undefined) {
+    process.stderr.write(`provenant: record ${seq} is not a decision (no policy digest and decision to replay)\n`);
+    return 1;
+  }
+  let config: ProvenantConfig;
+  try {
+    config = configFromSource(readPolicy(dirs, record.policy));
+  } catch (error) {
+    process.stderr.write(`provenant: cannot replay: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const schema = new LabelSchema(config.levels.confidentiality, config.levels.integrity);
+  const compiled = compilePolicy(config, schema, 1);
+  const registry = new ResourceRegistry(config.node);
+  // Sources first, so a reason names the source a label came from, as it did when recorded;
+  // labels that arrived with the data (signed baggage) are in the record's labels.
+  const sets = new ProvenanceSets(schema.neutral);
+  let data = sets.of([], schema.neutral);
+  for (const source of record.sources) {
+    const resource = resourceOf(source, registry);
+    data = sets.withSource(data, resource.uri, compiled.labelsOf(resource));
+  }
+  const recordedLabels = schema.fromPublic(record.labels, schema.neutral);
+  data = sets.union(data, sets.of([], recordedLabels, originsOf(recordedLabels, RECORD_ORIGIN, true, true)));
+  const destination = resourceOf(record.resource, registry);
+  const decision = compiled.decide(data, destination);
+  const same = decision.kind === record.decision && decision.rule === record.rule;
+  const recorded = { decision: record.decision, rule: record.rule ?? null, reason: record.reason ?? null };
+  if (json) {
+    process.stdout.write(JSON.stringify({ policy: record.policy, recorded, replayed: asJson(decision), same }) + '\n');
+  } else {
+    process.stdout.write(
+      [
+        `record ${seq} of ${log.header.log}, policy ${record.policy}`,
+        `recorded: ${recorded.decision}${recorded.rule ? ` by ${recorded.rule}` : ''}${recorded.reason ? `: ${recorded.reason}` : ''}`,
+        `replayed: ${describe(decision, destination)}`,
+        same ? 'same decision and rule' : 'DIFFERENT from the record',
+      ].join('\n') + '\n',
+    );
+  }
+  return same ? 0 : 1;
 }
 
 function dataSet(json: string, schema: LabelSchema, compiled: CompiledPolicy, registry: ResourceRegistry): ProvenanceSet {
@@ -123,12 +191,7 @@ function dataSet(json: string, schema: LabelSchema, compiled: CompiledPolicy, re
   } catch (error) {
     throw new UsageError(`--data: ${(error as Error).message}`);
   }
-  const origins: LabelOrigins = {
-    ...(given.confidentiality !== undefined ? { confidentiality: CLI_ORIGIN } : {}),
-    ...(given.integrity !== undefined ? { integrity: CLI_ORIGIN } : {}),
-    tags: Object.fromEntries(labels.tags.map((tag) => [tag, CLI_ORIGIN])),
-    locations: Object.fromEntries(labels.locations.map((location) => [location, CLI_ORIGIN])),
-  };
+  const origins = originsOf(labels, CLI_ORIGIN, given.confidentiality !== undefined, given.integrity !== undefined);
   const sets = new ProvenanceSets(schema.neutral);
   let set = sets.of([], labels, origins);
   for (const source of optionalStrings(fields, 'sources') ?? []) {
@@ -136,6 +199,15 @@ function dataSet(json: string, schema: LabelSchema, compiled: CompiledPolicy, re
     set = sets.withSource(set, resource.uri, compiled.labelsOf(resource));
   }
   return set;
+}
+
+function originsOf(labels: Labels, origin: string, confidentiality: boolean, integrity: boolean): LabelOrigins {
+  return {
+    ...(confidentiality ? { confidentiality: origin } : {}),
+    ...(integrity ? { integrity: origin } : {}),
+    tags: Object.fromEntries(labels.tags.map((tag) => [tag, origin])),
+    locations: Object.fromEntries(labels.locations.map((location) => [location, origin])),
+  };
 }
 
 function destinationOf(to: string, location: string | undefined, registry: ResourceRegistry): Resource {

@@ -15,6 +15,8 @@ export const DEFAULT_JOURNAL: Readonly<JournalConfig> = Object.freeze({
   checkpointIntervalMs: 10_000,
   segmentMaxBytes: 64 * 1024 * 1024,
   repeatWindowMs: 1000,
+  witnesses: [],
+  witnessQuorum: 1,
 });
 
 export const DEFAULT_TRUST_MAX_AGE_SECONDS = 300;
@@ -48,7 +50,7 @@ export function defaultConfig(baseDir: string, env: NodeJS.ProcessEnv, host: str
     rules: [],
     revoked: [],
     trust: { peers: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
-    journal: { ...DEFAULT_JOURNAL },
+    journal: { ...DEFAULT_JOURNAL, witnesses: [] },
     api: { label: true, shutdown: true },
   };
   const service = env['OTEL_SERVICE_NAME'];

@@ -121,6 +121,17 @@ export interface JournalConfig {
    * context gets its own span and record.
    */
   repeatWindowMs: number;
+  /** C2SP tlog-witness servers the process submits its checkpoints to, in the background. */
+  witnesses: WitnessConfig[];
+  /** How many witnesses must cosign a checkpoint for it to count as witnessed (`verify --config`). */
+  witnessQuorum: number;
+}
+
+export interface WitnessConfig {
+  /** Submission prefix: `add-checkpoint` is POSTed to `<url>/add-checkpoint`. */
+  url: string;
+  /** The witness's cosignature verifier key (`name+keyid+base64(0x04 ‖ key)`). */
+  vkey: string;
 }
 
 /**

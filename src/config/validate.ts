@@ -10,6 +10,7 @@ import {
   MODES,
   STDIO_STREAMS,
   type JournalConfig,
+  type WitnessConfig,
   type LabelSpec,
   type ProvenantConfig,
   type ResourceLabelRule,
@@ -244,6 +245,8 @@ class ConfigValidator implements ValueReaders {
       'checkpointIntervalMs',
       'segmentMaxBytes',
       'repeatWindowMs',
+      'witnesses',
+      'witnessQuorum',
     ]);
     const journal = { ...base };
     const enabled = m.get('enabled');
@@ -264,6 +267,32 @@ class ConfigValidator implements ValueReaders {
     if (segment) journal.segmentMaxBytes = this.r.integer(segment, 4096);
     const repeatWindow = m.get('repeatWindowMs');
     if (repeatWindow) journal.repeatWindowMs = this.r.integer(repeatWindow, 0);
+    const witnesses = m.get('witnesses');
+    if (witnesses) journal.witnesses = this.r.list(witnesses).map((entry) => this.witness(entry));
+    const quorum = m.get('witnessQuorum');
+    if (quorum) journal.witnessQuorum = this.r.integer(quorum, 1);
+    if (quorum && journal.witnessQuorum > journal.witnesses.length)
+      this.r.fail(quorum.node, `${quorum.where} is ${journal.witnessQuorum} but only ${journal.witnesses.length} witness(es) are listed`);
     return journal;
+  }
+
+  private witness(value: Located): WitnessConfig {
+    const m = this.r.map(value, ['url', 'vkey']);
+    const url = m.get('url');
+    const vkey = m.get('vkey');
+    if (!url || !vkey) this.r.fail(value.node, `${value.where} needs "url" and "vkey"`);
+    const text = this.r.string(url).replace(/\/+$/, '');
+    let protocol = '';
+    try {
+      protocol = new URL(text).protocol;
+    } catch {
+      // Reported below with the value.
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') this.r.fail(url.node, `${url.where} "${text}" is not an http(s) URL`);
+    const key = this.r.string(vkey);
+    // The full check (key ID, type 0x04) is the journal's; here only the shape, so config stays a leaf.
+    if (!/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(key))
+      this.r.fail(vkey.node, `${vkey.where} is not a verifier key (name+keyid+base64), as \`provenant witness\` prints it`);
+    return { url: text, vkey: key };
   }
 }

@@ -36,7 +36,7 @@ export interface PolicySource {
   prependResource(rule: ResourceLabelRule): void;
 }
 
-export interface FlowEngineParts extends Omit<RecorderParts, 'epoch'> {
+export interface FlowEngineParts extends Omit<RecorderParts, 'epoch' | 'policyDigest'> {
   schema: LabelSchema;
   resources: ResourceRegistry;
   sets: ProvenanceSets;
@@ -79,7 +79,11 @@ export class FlowEngine {
     this.policy = parts.policy;
     this.files = new FileProvenance(parts.sets, parts.schema, parts.store);
     this.own = new OwnProvenance(parts.sets);
-    this.recorder = new FlowRecorder({ ...parts, epoch: () => parts.policy.current.epoch });
+    this.recorder = new FlowRecorder({
+      ...parts,
+      epoch: () => parts.policy.current.epoch,
+      policyDigest: () => parts.policy.current.digest,
+    });
     this.runtimeLabels = parts.runtimeLabels ?? true;
   }
 

@@ -20,6 +20,8 @@ export interface FlowRecord {
   decision?: DecisionKind;
   rule?: string;
   reason?: string;
+  /** Digest of the compiled policy in force (`sha256:<hex>`), so the decision can be replayed. */
+  policy?: string;
   bytes?: number;
   /** Digest of the content, `<algorithm>:<hex>`, when journal.contentHash is on and the bytes were at hand. */
   contentDigest?: string;
@@ -43,6 +45,7 @@ export const FLOW_RECORD_FIELDS = [
   'decision',
   'rule',
   'reason',
+  'policy',
   'bytes',
   'contentDigest',
   'user',

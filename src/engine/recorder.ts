@@ -49,6 +49,8 @@ export interface RecorderParts {
   subscribers: Subscribers;
   /** The policy epoch in force (part of what makes two flows the same). */
   epoch: () => number;
+  /** Digest of the policy in force, so a recorded decision can be replayed (`policy check --at`). */
+  policyDigest: () => string;
   journal?: JournalSink | undefined;
   lineage?: LineageSink | undefined;
   contentHash?: ContentHashAlgorithm | undefined;
@@ -92,6 +94,7 @@ export class FlowRecorder {
     if (decision) record.decision = decision.kind;
     if (decision?.rule) record.rule = decision.rule;
     if (decision?.reason && decision.kind !== 'allow') record.reason = decision.reason;
+    record.policy = parts.policyDigest();
     if (bytes !== undefined) record.bytes = bytes;
     const algorithm = parts.contentHash;
     if (options?.content !== undefined && algorithm && algorithm !== 'none' && parts.digest) {
@@ -139,7 +142,8 @@ export class FlowRecorder {
     if (decision?.rule) attributes['provenant.rule'] = decision.rule;
     if (decision?.reason && decision.kind !== 'allow') attributes['provenant.reason'] = decision.reason;
     if (bytes !== undefined) attributes['provenant.bytes'] = bytes;
-    if (recordedUser !== undefined) attributes['enduser.id'] = recordedUser;
+    // Semantic conventions: a pseudonymised user is `enduser.pseudo.id`, never `enduser.id`.
+    if (recordedUser !== undefined) attributes[this.parts.recordUser ? 'enduser.pseudo.id' : 'enduser.id'] = recordedUser;
     const links: Link[] = flow.links.map((link) => ('context' in link ? link : { context: link }));
     const spanContext = lineage.emit(flow.span, attributes, links, parentFor(ctx));
     if (ctx.kind !== 'process' && ctx.parentSpan === undefined) ctx.parentSpan = spanContext;

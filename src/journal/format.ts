@@ -1,37 +1,52 @@
 /**
  * On-disk format of journal segments (JSON lines, UTF-8, one object per line):
- *   line 1      a header  {"type":"header",...}            (not a leaf; its hash is bound into every checkpoint)
- *   then        records   {"seq":N,...,"hash":"<hex>"}    (leaves of the segment's Merkle tree, in order)
- *   and         checkpoints {"type":"checkpoint",...}      (tree size + root of the records before them)
+ *   line 1      a header  {"type":"header",...}            (not a leaf)
+ *   then        records   {"seq":N,...,"hash":"<hex>"}    (leaves of the log's Merkle tree, in order)
+ *   and         checkpoints {"type":"checkpoint",...}      (a C2SP signed note of the log's tree)
+ * A process writes one log: one Merkle tree whose leaves run on across the log's rotated segments,
+ * so a checkpoint commits to everything the log recorded so far. Record `seq` is its leaf index + 1.
+ * After a write failure the process starts a new log (a new origin): the lost records' leaves are
+ * in the old tree, and no later checkpoint may contradict one already shared.
  * A record's leaf input is its line without the trailing `,"hash":"…"` member — the exact bytes the
  * writer produced, so any change to a record, even whitespace, changes its leaf.
  */
-import { hash } from 'node:crypto';
 import type { FlowRecord } from '../engine/flow-record.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 export interface SegmentHeader {
   type: 'header';
   version: number;
   /** File name of this segment; a renamed file no longer verifies. */
   segment: string;
+  /** The log's origin (the checkpoint's first line): `provenant/<node>/<service>/<log id>`. */
+  log: string;
   service: string;
   node: string;
   pid: number;
-  /** Process start (ISO); with pid and service it identifies the writing process. */
+  /** Process start (ISO). */
   started: string;
-  /** Position of this segment in the process's sequence of segments, from 0. */
+  /** Position of this segment in its log, from 0. */
   index: number;
-  /** Sequence number of the first record; seq runs on across a process's segments. */
+  /** Sequence number of this segment's first record (its leaf index + 1). */
   firstSeq: number;
-  /** The previous segment's final checkpoint, which chains rotated segments; null for the first. */
-  prev: { segment: string; treeSize: number; root: string } | null;
-  /** Set when this segment was opened after a write failure: earlier records may be lost. */
+  /** Set on the first segment of a log opened after a write failure ended `previousLog`. */
   afterFailure: boolean;
-  /** Ed25519 public key (SPKI DER, base64) that signs this segment's checkpoints; null when unsigned. */
-  publicKey: string | null;
-  keyId: string | null;
+  previousLog: string | null;
+  /** C2SP verifier key of the log key (`provenant/<node>/<service>+…`); null when unsigned. */
+  vkey: string | null;
+}
+
+/** What a checkpoint line closes: nothing, its segment (rotation: the log goes on in the next one), or the log. */
+export type CheckpointEnd = 'segment' | 'log' | null;
+
+export interface CheckpointLine {
+  type: 'checkpoint';
+  /** Writer's clock (ISO), informative only: the signed note holds origin, size and root. */
+  time: string;
+  closes: CheckpointEnd;
+  /** The C2SP checkpoint as a signed note; with no key, the checkpoint text alone. */
+  note: string;
 }
 
 /** A journal line: the writer's envelope around one engine `FlowRecord` (time as ISO text), and its leaf hash. */
@@ -45,23 +60,6 @@ export type JournalRecord = Omit<FlowRecord, 'time'> & {
   /** Leaf hash (hex) of the record's canonical bytes. */
   hash: string;
 };
-
-export interface Checkpoint {
-  type: 'checkpoint';
-  segment: string;
-  /** SHA-256 (hex) of the segment's header line. */
-  header: string;
-  /** Number of records of this segment the root covers. */
-  treeSize: number;
-  /** RFC 9162 MTH (hex) of those records' leaves. */
-  root: string;
-  time: string;
-  /** The segment's last checkpoint: written at close or rotation; nothing may follow it. */
-  final: boolean;
-  keyId: string | null;
-  /** Ed25519 signature (base64) over `checkpointStatement(this)`; null when unsigned. */
-  signature: string | null;
-}
 
 /** `,"hash":"` + 64 hex + `"}` */
 const HASH_SUFFIX_LENGTH = 75;
@@ -91,24 +89,8 @@ export function recordSeq(line: string): number | undefined {
   return /^(0|[1-9][0-9]*)$/.test(text) ? Number(text) : undefined;
 }
 
-export function headerHash(headerLine: string): string {
-  return hash('sha256', headerLine, 'hex');
-}
-
-/** The exact string a checkpoint signature covers; the header hash binds segment, process, key and chain. */
-export function checkpointStatement(checkpoint: Omit<Checkpoint, 'signature'>): string {
-  return [
-    `provenant-checkpoint/${FORMAT_VERSION}`,
-    `header=${checkpoint.header}`,
-    `treeSize=${checkpoint.treeSize}`,
-    `root=${checkpoint.root}`,
-    `time=${checkpoint.time}`,
-    `final=${checkpoint.final ? 1 : 0}`,
-  ].join('\n');
-}
-
 /** Serialises in a fixed key order (the order verifiers and humans see). */
-export function checkpointLine(checkpoint: Checkpoint): string {
-  const { type, segment, header, treeSize, root, time, final, keyId, signature } = checkpoint;
-  return JSON.stringify({ type, segment, header, treeSize, root, time, final, keyId, signature });
+export function checkpointLine(checkpoint: Omit<CheckpointLine, 'type'>): string {
+  const { time, closes, note } = checkpoint;
+  return JSON.stringify({ type: 'checkpoint', time, closes, note });
 }

@@ -1,15 +1,19 @@
-/** Ed25519 keys for checkpoint signatures: loading (PEM text or a path to it), key ids, sign and verify. */
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+/**
+ * The log's Ed25519 key: loading it (PEM text or a path to it) and its C2SP verifier key. A log's
+ * key name is `provenant/<node>/<service>`, so one key and name verify every process log of that
+ * service on that node (their origins extend the name, see README "The journal").
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { formatVkey, parseVkey, rawPublicKey, SIG_ED25519, type Vkey } from './note.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
-  /** SPKI DER, base64: embedded in segment headers. */
-  publicKey: string;
-  keyId: string;
+  /** Raw 32-byte Ed25519 public key. */
+  publicKey: Buffer;
 }
 
-/** `value` is PEM text or a path to a PEM file. */
+/** `value` is PEM text or a path to a PEM file; a missing or unreadable file throws. */
 function pemText(value: string): string {
   return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
 }
@@ -20,40 +24,28 @@ function requireEd25519(key: KeyObject): KeyObject {
   return key;
 }
 
-/** First 16 hex characters of SHA-256 of the public key's SPKI DER. */
-export function keyIdOf(publicKeyDer: Buffer): string {
-  return createHash('sha256').update(publicKeyDer).digest('hex').slice(0, 16);
-}
-
 export function loadSigningKey(value: string): SigningKey {
   const privateKey = requireEd25519(createPrivateKey(pemText(value)));
-  const der = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  return { privateKey, publicKey: der.toString('base64'), keyId: keyIdOf(der) };
+  return { privateKey, publicKey: rawPublicKey(privateKey) };
 }
 
-/** Accepts a public or a private key (its public half is used). Returns SPKI DER base64. */
-export function loadPublicKey(value: string): string {
+/** A public key as PEM (public or private), a path to one, or a vkey; returns the raw 32 bytes. */
+export function loadPublicKey(value: string): Buffer {
+  if (/^\S+\+[0-9a-f]{8}\+\S+$/.test(value.trim())) return parseVkey(value).publicKey;
   const pem = pemText(value);
-  const key = pem.includes('PRIVATE KEY') ? createPublicKey(createPrivateKey(pem)) : createPublicKey(pem);
-  return requireEd25519(key).export({ type: 'spki', format: 'der' }).toString('base64');
+  const key = pem.includes('PRIVATE KEY') ? createPrivateKey(pem) : createPublicKey(pem);
+  return rawPublicKey(requireEd25519(key));
 }
 
-export function signStatement(key: SigningKey, statement: string): string {
-  return sign(null, Buffer.from(statement), key.privateKey).toString('base64');
+/** Key names carry no spaces or plus signs; anything else in a node or service name becomes `_`. */
+export function nameSegment(text: string): string {
+  return text.replace(/[^A-Za-z0-9._:-]/g, '_') || '_';
 }
 
-/** Parsed public keys are cached: a segment's checkpoints all share one. */
-const publicKeys = new Map<string, KeyObject>();
+export function logKeyName(node: string, service: string): string {
+  return `provenant/${nameSegment(node)}/${nameSegment(service)}`;
+}
 
-export function verifyStatement(publicKeyBase64: string, statement: string, signature: string): boolean {
-  try {
-    let key = publicKeys.get(publicKeyBase64);
-    if (!key) {
-      key = requireEd25519(createPublicKey({ key: Buffer.from(publicKeyBase64, 'base64'), format: 'der', type: 'spki' }));
-      publicKeys.set(publicKeyBase64, key);
-    }
-    return verify(null, Buffer.from(statement), key, Buffer.from(signature, 'base64'));
-  } catch {
-    return false;
-  }
+export function logVkey(node: string, service: string, publicKey: Buffer): Vkey {
+  return formatVkey(logKeyName(node, service), SIG_ED25519, publicKey);
 }

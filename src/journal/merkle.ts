@@ -59,16 +59,51 @@ export function consistencyProof(first: number, leaves: readonly Hash[]): Hash[]
   if (!Number.isInteger(first) || first < 0 || first > leaves.length)
     throw new RangeError(`size ${first} not within a tree of ${leaves.length}`);
   if (first === 0 || first === leaves.length) return [];
-  return subproof(first, leaves, true);
+  return subproof(first, 0, leaves.length, true, (start, end) => rootOf(leaves.slice(start, end)));
 }
 
-function subproof(m: number, leaves: readonly Hash[], complete: boolean): Hash[] {
-  const n = leaves.length;
-  if (m === n) return complete ? [] : [rootOf(leaves)];
+/**
+ * PROOF(m, D[n]) from the tree's peaks at size m and only the leaves after it: every node of the
+ * proof lies either wholly before m (a fold of peaks) or wholly after it. What a log that keeps
+ * no old leaves needs to answer a witness.
+ */
+export function consistencyProofFromPeaks(first: number, peaks: readonly Hash[], later: readonly Hash[]): Hash[] {
+  const n = first + later.length;
+  if (first === 0 || later.length === 0) return [];
+  const ranges = peakRanges(first);
+  if (ranges.length !== peaks.length) throw new RangeError(`${peaks.length} peaks do not describe a tree of ${first}`);
+  const node = (start: number, end: number): Hash => {
+    if (start >= first) return rootOf(later.slice(start - first, end - first));
+    const inside = ranges.flatMap((range, i) => (range.start >= start && range.end <= end ? [peaks[i]] : []));
+    if (end > first || inside.length === 0) throw new RangeError(`node [${start}, ${end}) straddles size ${first}`);
+    let r = inside[inside.length - 1];
+    for (let i = inside.length - 2; i >= 0; i--) r = nodeHash(inside[i], r);
+    return r;
+  };
+  return subproof(first, 0, n, true, node);
+}
+
+/** The leaf ranges of the perfect subtrees of a tree of n leaves, largest first. */
+function peakRanges(n: number): { start: number; end: number }[] {
+  const ranges: { start: number; end: number }[] = [];
+  let start = 0;
+  for (let bit = 2 ** Math.floor(Math.log2(n)); bit >= 1; bit /= 2) {
+    if (Math.floor(n / bit) % 2 === 1) {
+      ranges.push({ start, end: start + bit });
+      start += bit;
+    }
+  }
+  return ranges;
+}
+
+/** SUBPROOF(m, D[start:end], complete), with `m` relative to start and nodes from `node`. */
+function subproof(m: number, start: number, end: number, complete: boolean, node: (start: number, end: number) => Hash): Hash[] {
+  const n = end - start;
+  if (m === n) return complete ? [] : [node(start, end)];
   const k = split(n);
   return m <= k
-    ? [...subproof(m, leaves.slice(0, k), complete), rootOf(leaves.slice(k))]
-    : [...subproof(m - k, leaves.slice(k), false), rootOf(leaves.slice(0, k))];
+    ? [...subproof(m, start, start + k, complete, node), node(start + k, end)]
+    : [...subproof(m - k, start + k, end, false, node), node(start, start + k)];
 }
 
 /** §2.1.3.2. */
@@ -137,7 +172,7 @@ function isPowerOfTwo(n: number): boolean {
  * current size costs at most log2(n) more. Equal to MTH for every size (left-balanced tree).
  */
 export class MerkleAccumulator {
-  private readonly peaks: Hash[] = [];
+  private readonly peakList: Hash[] = [];
   private count = 0;
 
   get size(): number {
@@ -146,15 +181,20 @@ export class MerkleAccumulator {
 
   push(leaf: Hash): void {
     let h = leaf;
-    for (let s = this.count; s % 2 === 1; s = Math.floor(s / 2)) h = nodeHash(this.peaks.pop() as Hash, h);
-    this.peaks.push(h);
+    for (let s = this.count; s % 2 === 1; s = Math.floor(s / 2)) h = nodeHash(this.peakList.pop() as Hash, h);
+    this.peakList.push(h);
     this.count++;
+  }
+
+  /** The perfect subtrees' roots, largest (leftmost) first: the tree's state at this size. */
+  peaks(): Hash[] {
+    return [...this.peakList];
   }
 
   root(): Hash {
     if (this.count === 0) return EMPTY_ROOT;
-    let r = this.peaks[this.peaks.length - 1];
-    for (let i = this.peaks.length - 2; i >= 0; i--) r = nodeHash(this.peaks[i], r);
+    let r = this.peakList[this.peakList.length - 1];
+    for (let i = this.peakList.length - 2; i >= 0; i--) r = nodeHash(this.peakList[i], r);
     return r;
   }
 }

@@ -17,6 +17,7 @@ export interface QueryFilter extends TimeWindow {
   /** Matches a record whose resource or one of whose sources is this resource. */
   resource?: ResourceMatcher | undefined;
   decision?: string | undefined;
+  traceId?: string | undefined;
 }
 
 export interface QueryResult {
@@ -26,7 +27,7 @@ export interface QueryResult {
   records: JournalRecord[];
 }
 
-function inWindow(record: JournalRecord, window: TimeWindow): boolean {
+export function inWindow(record: JournalRecord, window: TimeWindow): boolean {
   if (window.since === undefined && window.until === undefined) return true;
   const time = Date.parse(record.time);
   return (window.since === undefined || time >= window.since) && (window.until === undefined || time <= window.until);
@@ -34,6 +35,7 @@ function inWindow(record: JournalRecord, window: TimeWindow): boolean {
 
 function matches(record: JournalRecord, filter: QueryFilter): boolean {
   if (filter.decision !== undefined && record.decision !== filter.decision) return false;
+  if (filter.traceId !== undefined && record.traceId !== filter.traceId) return false;
   if (filter.users && (record.user === undefined || !filter.users.includes(record.user))) return false;
   if (filter.resource && !filter.resource.matches(record.resource) && !record.sources.some((s) => filter.resource?.matches(s)))
     return false;

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORD_PREFIX, type JournalRecord } from './format.js';
+import { RECORD_PREFIX, recordSeq, splitRecordLine, type JournalRecord } from './format.js';
 
 export interface SegmentRef {
   stateDir: string;
@@ -73,4 +73,21 @@ export function forEachRecord(stateDirs: readonly string[], onRecord: (record: J
       }
     });
   }
+}
+
+/** Leaf hashes of records with leaf index in [from, to) of one log's segments (seq = index + 1), as stated in the lines. */
+export function readLeaves(segments: readonly string[], from: number, to: number): Buffer[] {
+  const leaves: Buffer[] = [];
+  for (const path of segments) {
+    forEachLine(path, (line, terminated) => {
+      if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
+      const seq = recordSeq(line);
+      if (seq === undefined || seq <= from) return;
+      if (seq > to) return false;
+      const parts = splitRecordLine(line);
+      if (parts) leaves.push(Buffer.from(parts.hash, 'hex'));
+    });
+    if (from + leaves.length >= to) break;
+  }
+  return leaves;
 }

@@ -1,28 +1,22 @@
 /**
  * The journal writer: one per process. `append` serialises a flow event, hashes it into the
- * current segment's Merkle tree and buffers the line; the buffer is written at most
+ * log's Merkle tree and buffers the line; the buffer is written at most
  * `flushIntervalMs` later by an unref'd timer (or at once when it grows past MAX_PENDING_BYTES,
- * or on every append with `sync: 'always'`, which also fsyncs). Each segment is its own tree;
- * rotated segments are chained through the next header's `prev`. Errors never escape: a failed
+ * or on every append with `sync: 'always'`, which also fsyncs). One tree per log runs on across
+ * rotated segments, and checkpoints are C2SP signed notes of it. Errors never escape: a failed
  * write is one diag warning, the lines in flight are counted in `lostRecords`, and the writer
- * retries on a fresh segment at most once per RETRY_MS.
+ * retries in a new log (a new origin) at most once per RETRY_MS.
  */
 import { diag } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
-import {
-  checkpointLine,
-  checkpointStatement,
-  FORMAT_VERSION,
-  headerHash,
-  recordLine,
-  type Checkpoint,
-  type SegmentHeader,
-} from './format.js';
-import { loadSigningKey, signStatement, type SigningKey } from './keys.js';
-import { MerkleAccumulator, leafHash } from './merkle.js';
+import { checkpointText } from './checkpoint.js';
+import { checkpointLine, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
+import { logKeyName, logVkey, type SigningKey } from './keys.js';
+import { MerkleAccumulator, leafHash, type Hash } from './merkle.js';
+import { formatNote, signNoteText } from './note.js';
 import { SegmentFile } from './segment-file.js';
 
 export interface JournalOptions {
@@ -31,10 +25,23 @@ export interface JournalOptions {
   service: string;
   node: string;
   pid: number;
-  /** Ed25519 private key, PEM text or a path to a PEM file (PROVENANT_JOURNAL_KEY). */
-  signingKey?: string | undefined;
-  /** Called with every checkpoint (e.g. to attach it to a span as a witness copy); must not throw. */
-  onCheckpoint?: ((checkpoint: Checkpoint) => void) | undefined;
+  /** The log key (PROVENANT_JOURNAL_KEY, loaded by the caller: an unusable key stops the start). */
+  signingKey?: SigningKey | undefined;
+  /** Called with every checkpoint written (spans, witnesses); must not throw. */
+  onCheckpoint?: ((checkpoint: WrittenCheckpoint) => void) | undefined;
+}
+
+export interface WrittenCheckpoint {
+  origin: string;
+  size: number;
+  root: Hash;
+  /** The signed note (or the bare checkpoint text when unsigned), byte for byte as in the segment. */
+  note: string;
+  closes: CheckpointEnd;
+  /** Roots of the perfect subtrees at this size: with later leaves they give consistency proofs. */
+  peaks: readonly Hash[];
+  /** Segment files of this log so far, oldest first (where later leaves can be read back). */
+  segments: readonly string[];
 }
 
 export interface JournalWriter {
@@ -43,8 +50,8 @@ export interface JournalWriter {
   flushSync(): void;
   /** Final checkpoint, flush and fsync; later appends are counted as lost. */
   close(): void;
-  /** Checkpoints the current segment now and returns the checkpoint. */
-  checkpoint(): Checkpoint;
+  /** Checkpoints the log now and returns the checkpoint. */
+  checkpoint(): WrittenCheckpoint;
   /** Records that could not be written (unwritable directory, full disk, appends after close). */
   readonly lostRecords: number;
 }
@@ -55,12 +62,19 @@ const RETRY_MS = 1_000;
 /** Room kept for the checkpoint lines (a periodic and the final one) so segments stay under segmentMaxBytes. */
 const CHECKPOINT_RESERVE = 2 * 512;
 
+/** One log: an origin and its tree, across segments. */
+interface Log {
+  origin: string;
+  prefix: string;
+  tree: MerkleAccumulator;
+  segments: string[];
+}
+
 interface Segment {
   name: string;
   index: number;
-  headerHash: string;
-  tree: MerkleAccumulator;
   file: SegmentFile | undefined;
+  records: number;
   sinceCheckpoint: number;
 }
 
@@ -75,8 +89,8 @@ class Writer implements JournalWriter {
   private readonly config: JournalConfig;
   private readonly key: SigningKey | undefined;
   private readonly startedMs = Date.now();
-  private readonly prefix: string;
-  private nextSeq = 1;
+  private readonly keyName: string;
+  private log: Log;
   private segment: Segment;
   private pending: string[] = [];
   private pendingBytes = 0;
@@ -90,10 +104,17 @@ class Writer implements JournalWriter {
   constructor(private readonly options: JournalOptions) {
     this.dir = join(options.stateDir, 'journal');
     this.config = options.config;
-    this.key = loadKey(options.signingKey);
-    const service = options.service.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
-    this.prefix = `${service}-${options.pid}-${this.startedMs}-${randomBytes(2).toString('hex')}`;
-    this.segment = this.startSegment(0, null, false);
+    this.key = options.signingKey;
+    this.keyName = logKeyName(options.node, options.service);
+    this.log = this.newLog();
+    this.segment = this.startSegment(0, false, null);
+  }
+
+  /** A log id unique per process start and log: pid, start time and random bits. */
+  private newLog(): Log {
+    const id = `${this.options.pid}-${this.startedMs}-${randomBytes(3).toString('hex')}`;
+    const service = this.options.service.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
+    return { origin: `${this.keyName}/${id}`, prefix: `${service}-${id}`, tree: new MerkleAccumulator(), segments: [] };
   }
 
   append(record: FlowRecord): void {
@@ -106,15 +127,15 @@ class Writer implements JournalWriter {
       const leaf = leafHash(canonical);
       const line = recordLine(canonical, leaf.toString('hex')) + '\n';
       const lineBytes = Buffer.byteLength(line);
-      if (this.segment.tree.size > 0 && this.segmentBytes() + lineBytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
+      if (this.segment.records > 0 && this.segmentBytes() + lineBytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
         this.rotate();
         if (this.failedAt !== undefined) {
           this.lostRecords++;
           return;
         }
       }
-      this.segment.tree.push(leaf);
-      this.nextSeq++;
+      this.log.tree.push(leaf);
+      this.segment.records++;
       this.segment.sinceCheckpoint++;
       this.buffer(line, 1, lineBytes);
       if (this.segment.sinceCheckpoint >= this.config.checkpointEvery) this.checkpoint();
@@ -135,14 +156,14 @@ class Writer implements JournalWriter {
     }
   }
 
-  checkpoint(): Checkpoint {
-    return this.writeCheckpoint(false);
+  checkpoint(): WrittenCheckpoint {
+    return this.writeCheckpoint(null);
   }
 
   close(): void {
     if (this.closed) return;
     try {
-      this.writeCheckpoint(true);
+      this.writeCheckpoint('log');
       this.flush(true);
       this.segment.file?.close(true);
     } catch (error) {
@@ -157,7 +178,7 @@ class Writer implements JournalWriter {
   /** The envelope (seq, time as ISO, service, node, pid), then the record's own fields in their fixed order. */
   private serialise(record: FlowRecord): string {
     const { service, node, pid } = this.options;
-    const line: Record<string, unknown> = { seq: this.nextSeq, time: new Date(record.time).toISOString(), service, node, pid };
+    const line: Record<string, unknown> = { seq: this.log.tree.size + 1, time: new Date(record.time).toISOString(), service, node, pid };
     for (const field of FLOW_RECORD_FIELDS) line[field] = record[field];
     return JSON.stringify(line);
   }
@@ -173,25 +194,26 @@ class Writer implements JournalWriter {
     return (this.segment.file?.size ?? 0) + this.pendingBytes;
   }
 
-  private writeCheckpoint(final: boolean): Checkpoint {
-    const segment = this.segment;
-    const unsigned = {
-      type: 'checkpoint' as const,
-      segment: segment.name,
-      header: segment.headerHash,
-      treeSize: segment.tree.size,
-      root: segment.tree.root().toString('hex'),
-      time: new Date().toISOString(),
-      final,
-      keyId: this.key?.keyId ?? null,
+  private writeCheckpoint(closes: CheckpointEnd): WrittenCheckpoint {
+    const log = this.log;
+    const root = log.tree.root();
+    const text = checkpointText({ origin: log.origin, size: log.tree.size, root });
+    const note = this.key ? formatNote({ text, signatures: [signNoteText(text, this.keyName, this.key.privateKey)] }) : text;
+    const checkpoint: WrittenCheckpoint = {
+      origin: log.origin,
+      size: log.tree.size,
+      root,
+      note,
+      closes,
+      peaks: log.tree.peaks(),
+      segments: [...log.segments],
     };
-    const checkpoint: Checkpoint = { ...unsigned, signature: this.key ? signStatement(this.key, checkpointStatement(unsigned)) : null };
-    segment.sinceCheckpoint = 0;
+    this.segment.sinceCheckpoint = 0;
     clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
     // A checkpoint of a segment that cannot be written is not evidence of anything: not shared.
-    if (!segment.file || this.closed) return checkpoint;
-    this.buffer(checkpointLine(checkpoint) + '\n', 0);
+    if (!this.segment.file || this.closed) return checkpoint;
+    this.buffer(checkpointLine({ time: new Date().toISOString(), closes, note }) + '\n', 0);
     try {
       this.options.onCheckpoint?.(checkpoint);
     } catch (error) {
@@ -224,45 +246,39 @@ class Writer implements JournalWriter {
     }
   }
 
-  /** Final checkpoint on the full segment, then a new one chained to it. */
+  /** A checkpoint closing the full segment; the log goes on in the next one. */
   private rotate(): void {
-    const done = this.writeCheckpoint(true);
+    this.writeCheckpoint('segment');
     this.flush(this.config.sync === 'always');
     const previous = this.segment;
     previous.file?.close(this.config.sync === 'always');
     if (this.failedAt !== undefined) return;
-    this.segment = this.startSegment(previous.index + 1, { segment: previous.name, treeSize: done.treeSize, root: done.root }, false);
+    this.segment = this.startSegment(previous.index + 1, false, null);
   }
 
-  private startSegment(index: number, prev: SegmentHeader['prev'], afterFailure: boolean): Segment {
-    const name = `${this.prefix}-${String(index).padStart(6, '0')}.jsonl`;
+  private startSegment(index: number, afterFailure: boolean, previousLog: string | null): Segment {
+    const log = this.log;
+    const name = `${log.prefix}-${String(index).padStart(6, '0')}.jsonl`;
     const header: SegmentHeader = {
       type: 'header',
       version: FORMAT_VERSION,
       segment: name,
+      log: log.origin,
       service: this.options.service,
       node: this.options.node,
       pid: this.options.pid,
       started: new Date(this.startedMs).toISOString(),
       index,
-      firstSeq: this.nextSeq,
-      prev,
+      firstSeq: log.tree.size + 1,
       afterFailure,
-      publicKey: this.key?.publicKey ?? null,
-      keyId: this.key?.keyId ?? null,
+      previousLog,
+      vkey: this.key ? logVkey(this.options.node, this.options.service, this.key.publicKey).text : null,
     };
-    const line = JSON.stringify(header);
-    const segment: Segment = {
-      name,
-      index,
-      headerHash: headerHash(line),
-      tree: new MerkleAccumulator(),
-      file: undefined,
-      sinceCheckpoint: 0,
-    };
+    const segment: Segment = { name, index, file: undefined, records: 0, sinceCheckpoint: 0 };
     try {
       segment.file = SegmentFile.create(this.dir, name);
-      segment.file.write(line + '\n', this.config.sync === 'always');
+      log.segments.push(segment.file.path);
+      segment.file.write(JSON.stringify(header) + '\n', this.config.sync === 'always');
       this.failedAt = undefined;
     } catch (error) {
       segment.file?.discard();
@@ -272,11 +288,17 @@ class Writer implements JournalWriter {
     return segment;
   }
 
-  /** After a failure, opens a fresh segment (rate-limited); true when writing works again. */
+  /**
+   * After a failure, starts a new log (rate-limited); true when writing works again. The old tree
+   * holds leaves that never reached the disk, so continuing it would leave checkpoints no one can
+   * check; a new origin keeps every log's checkpoints consistent.
+   */
   private recover(): boolean {
     if (this.failedAt !== undefined && Date.now() - this.failedAt < RETRY_MS) return false;
     this.segment.file?.discard();
-    this.segment = this.startSegment(this.segment.index + 1, null, true);
+    const previous = this.log.origin;
+    this.log = this.newLog();
+    this.segment = this.startSegment(0, true, previous);
     return this.failedAt === undefined;
   }
 
@@ -310,17 +332,5 @@ class Writer implements JournalWriter {
       }
     }, this.config.checkpointIntervalMs);
     this.checkpointTimer.unref();
-  }
-}
-
-function loadKey(value: string | undefined): SigningKey | undefined {
-  if (!value) return undefined;
-  try {
-    return loadSigningKey(value);
-  } catch (error) {
-    diag.warn(
-      `provenant: journal signing key unusable, checkpoints will be unsigned: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return undefined;
   }
 }

@@ -9,7 +9,8 @@ import { diag, DiagConsoleLogger, DiagLogLevel, type Attributes } from '@opentel
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { ToWorker, WireSpan } from './wire-span.js';
+import { ExportStatus } from './export-status.js';
+import type { FromWorker, ToWorker, WireSpan } from './wire-span.js';
 
 export type ExportProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
@@ -17,6 +18,8 @@ export interface ExportWorkerData {
   provenantExportWorker: true;
   protocol: ExportProtocol;
   resource: Attributes;
+  /** ExportStatus cells shared with the app's thread. */
+  status: Int32Array<SharedArrayBuffer>;
   logLevel?: DiagLogLevel;
 }
 
@@ -24,7 +27,23 @@ const data = workerData as ExportWorkerData;
 if (data.logLevel !== undefined && data.logLevel !== DiagLogLevel.NONE) diag.setLogger(new DiagConsoleLogger(), data.logLevel);
 
 const resource = resourceFromAttributes(data.resource);
-const exporterReady = createExporter(data.protocol);
+const status = new ExportStatus(data.status);
+// Loaded at once, not on the first export, and warmed up by an empty export: the transport
+// loads lazily, inside that call, and connects on first use. Ready only after it, so the app's
+// exit budget is spent on its spans only.
+const exporterReady: Promise<SpanExporter | undefined> = createExporter(data.protocol).then(
+  (exporter) => {
+    exporter.export([], () => {});
+    status.markReady();
+    return exporter;
+  },
+  (error: unknown) => {
+    status.markBroken();
+    const broken: FromWorker = { type: 'broken', reason: error instanceof Error ? error.message : String(error) };
+    parentPort?.postMessage(broken);
+    return undefined;
+  },
+);
 const inFlight = new Set<Promise<void>>();
 
 function toReadable(wire: WireSpan): ReadableSpan {
@@ -53,8 +72,16 @@ function exportBatch(spans: WireSpan[]): void {
   const done = exporterReady.then(
     (exporter) =>
       new Promise<void>((resolve) => {
+        if (!exporter) {
+          status.countFailed(spans.length);
+          return resolve();
+        }
         exporter.export(spans.map(toReadable), (result: ExportResult) => {
-          if (result.code !== ExportResultCode.SUCCESS) diag.warn('provenant: span export failed', result.error);
+          if (result.code === ExportResultCode.SUCCESS) status.countExported(spans.length);
+          else {
+            status.countFailed(spans.length);
+            diag.warn('provenant: span export failed', result.error);
+          }
           resolve();
         });
       }),
@@ -66,7 +93,9 @@ function exportBatch(spans: WireSpan[]): void {
 async function flush(flag: Int32Array): Promise<void> {
   try {
     await Promise.all([...inFlight]);
-    await (await exporterReady).forceFlush?.();
+    await (await exporterReady)?.forceFlush?.();
+  } catch (error) {
+    diag.warn('provenant: span export flush failed', error);
   } finally {
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);

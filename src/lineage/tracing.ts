@@ -20,7 +20,7 @@ import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProc
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
-import { WorkerSpanProcessor } from './worker-span-processor.js';
+import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
 
 export type ExporterChoice = { kind: 'none' } | { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
@@ -68,13 +68,16 @@ export class LineageTracing implements LineageSink {
   }
 
   /** Synchronous, bounded flush for process exit paths. */
-  flushSync(timeoutMs: number): void {
-    if (this.workerProcessor) {
-      if (!this.workerProcessor.flushSync(timeoutMs)) diag.warn(`provenant: span export did not finish within ${timeoutMs} ms at exit`);
-    }
+  flushSync(budget: ExitFlushBudget): void {
+    this.workerProcessor?.flushSync(budget);
   }
 
   async shutdown(): Promise<void> {
     await this.provider.shutdown();
+  }
+
+  /** How many spans never reached the collector and why (one sentence); undefined when none. */
+  lossReport(): string | undefined {
+    return this.workerProcessor?.lossReport();
   }
 }

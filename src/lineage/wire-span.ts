@@ -61,3 +61,6 @@ export type ToWorker =
   | { type: 'spans'; spans: WireSpan[] }
   /** Export everything received so far, then set flag[0] = 1 and notify. */
   | { type: 'flush'; flag: Int32Array };
+
+/** The worker could not make an exporter: nothing will be exported (the reason is for the app's report). */
+export type FromWorker = { type: 'broken'; reason: string };

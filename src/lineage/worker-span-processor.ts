@@ -1,39 +1,70 @@
 /**
  * Span processor that batches finished spans to the export worker. `flushSync` blocks the
  * calling thread (bounded) until the worker has exported everything: usable from process
- * 'exit', where no asynchronous work can run.
+ * 'exit', where no asynchronous work can run. It counts what never reached the collector, so
+ * a lost export can be reported.
  */
 import { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { internally } from '../support/reentrancy.js';
+import { ExportStatus } from './export-status.js';
 import type { ExportWorkerData } from './export-worker.js';
-import { toWireSpan, type ToWorker, type WireSpan } from './wire-span.js';
+import { toWireSpan, type FromWorker, type ToWorker, type WireSpan } from './wire-span.js';
 
 const BATCH_DELAY_MS = 200;
 const MAX_BATCH = 512;
-/** Spans held while the worker is slow; beyond this they are dropped and counted. */
-const MAX_PENDING = 8192;
+/** Spans not yet confirmed (batched here or exporting); beyond this a slow collector costs spans, not memory. */
+const MAX_QUEUED = 8192;
+/** How long `forceFlush` (the API's shutdown) waits for the worker, start-up included. */
+const FORCE_FLUSH_TIMEOUT_MS = 10_000;
+
+/**
+ * What an exit may cost: the worker's start-up (only when the app exits before the worker has
+ * loaded its exporter) and the export itself are bounded separately, so a slow start-up on a
+ * busy machine does not eat the time the export needs.
+ */
+export interface ExitFlushBudget {
+  startMs: number;
+  exportMs: number;
+}
 
 export class WorkerSpanProcessor implements SpanProcessor {
   private readonly worker: Worker;
+  private readonly status = new ExportStatus();
   private pending: WireSpan[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  dropped = 0;
+  /** Spans posted to the worker. */
+  private handed = 0;
+  /** Spans dropped because MAX_QUEUED were already waiting. */
+  private dropped = 0;
+  private brokenReason: string | undefined;
+  /** Why the last flush ended before the collector confirmed everything. */
+  private unconfirmedReason: string | undefined;
 
-  constructor(workerFile: string, data: ExportWorkerData) {
+  constructor(workerFile: string, data: Omit<ExportWorkerData, 'status'>) {
+    const workerData: ExportWorkerData = { ...data, status: this.status.cells };
     // execArgv: [] so the worker never loads the preload (-r/--import) itself.
-    this.worker = new Worker(workerFile, { workerData: data, execArgv: [], stdout: false, stderr: false });
+    this.worker = new Worker(workerFile, { workerData, execArgv: [], stdout: false, stderr: false });
+    this.worker.on('message', (message: FromWorker) => (this.brokenReason = message.reason));
+    this.worker.on('error', (error: unknown) => {
+      this.brokenReason = error instanceof Error ? error.message : String(error);
+      diag.warn('provenant: span export worker failed; spans are no longer exported', error);
+    });
+    this.worker.on('exit', () => {
+      if (!this.closed) this.brokenReason ??= 'the export worker stopped';
+    });
+    // After the listeners: adding a 'message' listener refs the worker again, and the app must
+    // be free to exit while the worker lives.
     this.worker.unref();
-    this.worker.on('error', (error) => diag.warn('provenant: span export worker failed; spans are no longer exported', error));
   }
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
     if (this.closed) return;
-    if (this.pending.length >= MAX_PENDING) {
+    if (this.pending.length + this.unsettled() >= MAX_QUEUED) {
       this.dropped++;
       return;
     }
@@ -45,26 +76,61 @@ export class WorkerSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Block until the worker has exported everything sent so far, at most `timeoutMs`. */
-  flushSync(timeoutMs: number): boolean {
+  /** Block until the worker has exported everything sent so far, within `budget`. */
+  flushSync(budget: ExitFlushBudget): void {
     this.send();
+    if (this.unsettled() === 0 || this.brokenReason !== undefined) return;
+    const state = this.status.waitWhileStarting(budget.startMs);
+    if (state === 'starting') {
+      this.unconfirmedReason = `the export worker had not started within ${budget.startMs} ms of exit`;
+      return;
+    }
+    if (state === 'broken') return;
     const flag = new Int32Array(new SharedArrayBuffer(4));
     this.post({ type: 'flush', flag });
-    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+    if (Atomics.wait(flag, 0, 0, budget.exportMs) === 'timed-out') {
+      this.unconfirmedReason = `the collector had not confirmed them within ${budget.exportMs} ms of exit`;
+    }
   }
 
-  forceFlush(): Promise<void> {
+  async forceFlush(): Promise<void> {
     this.send();
     const flag = new Int32Array(new SharedArrayBuffer(4));
     this.post({ type: 'flush', flag });
-    const { value } = Atomics.waitAsync(flag, 0, 0, 10_000);
-    return typeof value === 'string' ? Promise.resolve() : value.then(() => undefined);
+    const { async, value } = Atomics.waitAsync(flag, 0, 0, FORCE_FLUSH_TIMEOUT_MS);
+    if ((async ? await value : value) === 'timed-out') {
+      this.unconfirmedReason = `the collector had not confirmed them within ${FORCE_FLUSH_TIMEOUT_MS} ms of shutdown`;
+    }
   }
 
   async shutdown(): Promise<void> {
     await this.forceFlush();
     this.closed = true;
     await this.worker.terminate();
+  }
+
+  /** How many spans never reached the collector and why, as one sentence; undefined when none. */
+  lossReport(): string | undefined {
+    const exported = this.status.exported;
+    const failed = this.status.failed;
+    const unconfirmed = this.unsettled();
+    const lost = this.dropped + failed + unconfirmed;
+    if (lost === 0) return undefined;
+    const reasons: string[] = [];
+    if (this.dropped > 0) reasons.push(`${this.dropped} dropped because the export queue was full`);
+    const brokenReason = this.brokenReason ?? (this.status.state === 'broken' ? 'no exporter could be loaded' : undefined);
+    if (brokenReason !== undefined && failed + unconfirmed > 0) {
+      reasons.push(`${failed + unconfirmed} because the export worker failed (${brokenReason})`);
+    } else {
+      if (failed > 0) reasons.push(`${failed} refused by the collector or not delivered to it`);
+      if (unconfirmed > 0) reasons.push(`${unconfirmed} because ${this.unconfirmedReason ?? 'their export had not finished'}`);
+    }
+    return `${lost} of ${lost + exported} spans were not exported: ${reasons.join('; ')}`;
+  }
+
+  /** Spans handed to the worker that the collector has neither confirmed nor refused yet. */
+  private unsettled(): number {
+    return this.handed - this.status.exported - this.status.failed;
   }
 
   private send(): void {
@@ -75,6 +141,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     if (this.pending.length === 0) return;
     const spans = this.pending;
     this.pending = [];
+    this.handed += spans.length;
     this.post({ type: 'spans', spans });
   }
 
@@ -83,6 +150,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
       // provenant's own message, not an app flow to a worker thread.
       internally(() => this.worker.postMessage(message));
     } catch (error) {
+      this.brokenReason ??= `could not hand spans to it: ${error instanceof Error ? error.message : String(error)}`;
       diag.warn('provenant: could not hand spans to the export worker', error);
     }
   }

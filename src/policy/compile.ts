@@ -60,6 +60,7 @@ import {
 import { Revocations } from './revocation.js';
 import { TagBits } from './tag-bits.js';
 import { ALLOW, faultDecision, type CompiledPolicy, type Decision, type DecisionKind } from './types.js';
+import { policyDigest, policySource } from './policy-source.js';
 
 export const DECISION_CACHE_SIZE = 65_536;
 const FACTS_CACHE_SIZE = 16_384;
@@ -100,6 +101,8 @@ export function compilePolicy(config: ProvenantConfig, schema: LabelSchema, epoc
 
 class Policy implements CompiledPolicy {
   readonly mode: Mode;
+  readonly source: string;
+  readonly digest: string;
   private readonly tags = new TagBits();
   private readonly entries: readonly LabelEntry[];
   private readonly defaultLabels: Labels;
@@ -116,6 +119,8 @@ class Policy implements CompiledPolicy {
     readonly epoch: number,
   ) {
     this.mode = config.mode;
+    this.source = policySource(config);
+    this.digest = policyDigest(this.source);
     // Every tag the config names gets its bit before any mask is built.
     for (const entry of config.resources) for (const tag of entry.labels.tags ?? []) this.tags.register(tag);
     for (const rule of config.rules) {

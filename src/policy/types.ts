@@ -28,6 +28,10 @@ export function faultDecision(mode: Mode, error: unknown): Decision {
 export interface CompiledPolicy {
   /** Increases on every (re)compilation; memo keys include it so no stale decision survives a reload. */
   readonly epoch: number;
+  /** `sha256:<hex>` of `source`: what journal records name the policy that decided them by. */
+  readonly digest: string;
+  /** Canonical text of the policy (see policy-source.ts), kept content-addressed for replay. */
+  readonly source: string;
   readonly mode: Mode;
   readonly schema: LabelSchema;
   /** Labels of a resource as a source or a destination: first matching `resources` entry, else `defaults`. */

@@ -4,10 +4,11 @@
  * hook every exit path. The runtime is a process-wide singleton kept on globalThis, so loading
  * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
@@ -18,9 +19,15 @@ import { realPathOf } from '../instrumentation/fs/self-protection.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
+import { loadSigningKey, type SigningKey } from '../journal/keys.js';
+import { keepPolicy } from '../journal/policies.js';
+import { NOTE_ATTRIBUTE } from '../journal/held.js';
+import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
+import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
+import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
 import { FlowContexts } from '../provenance/context.js';
 import { ProvenanceSets } from '../provenance/provenance-set.js';
@@ -53,7 +60,12 @@ export interface Runtime {
 }
 
 const RUNTIME_KEY = Symbol.for('provenant.runtime');
-const EXIT_FLUSH_BUDGET_MS = 2000;
+/**
+ * At most 2 s exporting at exit: what an unreachable collector costs. Plus, only for an app that
+ * ends before its export worker is ready (in its first moments, on a busy machine), at most 10 s
+ * for the worker to get there: without it every span of such a run would be lost.
+ */
+const EXIT_FLUSH_BUDGET = { startMs: 10_000, exportMs: 2000 };
 
 type RuntimeGlobal = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
 
@@ -71,7 +83,9 @@ export function start(options: StartOptions = {}): Runtime {
   const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
   const service = resolveServiceName(env, config.service);
   const stateDir = resolveStateDir(env, options.stateDir);
-  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel);
+  const journalKey = readJournalKey(env);
+  checkWitnessKeys(config);
+  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel, journalKey);
   (globalThis as RuntimeGlobal)[RUNTIME_KEY] = runtime;
   return runtime;
 }
@@ -83,9 +97,19 @@ function createRuntime(
   stateDir: string,
   instrument: boolean,
   logLevel: DiagLogLevel,
+  journalKey: SigningKey | undefined,
 ): Runtime {
   // The holder reports rejected reloads through diag itself.
-  const policy = new PolicyHolder({ config, env });
+  // Each policy the journal names is kept by its digest, so its decisions can be replayed.
+  const keep = (compiled: CompiledPolicy): void => {
+    if (config.mode === 'off' || !config.journal.enabled) return;
+    try {
+      keepPolicy(stateDir, compiled.digest, compiled.source);
+    } catch (error) {
+      diag.warn(`provenant: cannot keep policy ${compiled.digest} under ${stateDir}; its decisions cannot be replayed`, error);
+    }
+  };
+  const policy = new PolicyHolder({ config, env, onReload: keep });
   const schema = policy.schema;
   const resources = new ResourceRegistry(config.node);
   const sets = new ProvenanceSets(schema.neutral);
@@ -99,10 +123,15 @@ function createRuntime(
     // The store falls back to memory and the journal counts lost records: flows are still decided.
     diag.warn(`provenant: state dir ${stateDir} is unusable; provenance is kept in memory and journal records are lost`, error);
   }
+  keep(policy.current);
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
     : undefined;
+  const witnesses =
+    enabled && config.journal.enabled && config.journal.witnesses.length > 0
+      ? new WitnessClient(config.journal.witnesses, stateDir)
+      : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
       ? openJournal({
@@ -111,25 +140,21 @@ function createRuntime(
           service,
           node: config.node,
           pid: process.pid,
-          ...(env['PROVENANT_JOURNAL_KEY'] ? { signingKey: env['PROVENANT_JOURNAL_KEY'] } : {}),
-          ...(tracing
-            ? {
-                onCheckpoint: (checkpoint) => {
-                  tracing.emit(
-                    'provenant.checkpoint',
-                    {
-                      'provenant.checkpoint.tree_size': checkpoint.treeSize,
-                      'provenant.checkpoint.root': checkpoint.root,
-                      'provenant.checkpoint.segment': checkpoint.segment,
-                      'provenant.checkpoint.signature': checkpoint.signature ?? '',
-                      'provenant.checkpoint.key_id': checkpoint.keyId ?? '',
-                    },
-                    [],
-                    undefined,
-                  );
-                },
-              }
-            : {}),
+          signingKey: journalKey,
+          onCheckpoint: (checkpoint) => {
+            witnesses?.submit(checkpoint);
+            tracing?.emit(
+              'provenant.checkpoint',
+              {
+                'provenant.checkpoint.origin': checkpoint.origin,
+                'provenant.checkpoint.tree_size': checkpoint.size,
+                'provenant.checkpoint.root': checkpoint.root.toString('base64'),
+                [NOTE_ATTRIBUTE]: checkpoint.note,
+              },
+              [],
+              undefined,
+            );
+          },
         })
       : undefined;
   const pseudonymKey = env['PROVENANT_KEY'];
@@ -188,7 +213,9 @@ function createRuntime(
   };
   const removeExitHooks = installExitHooks(() => {
     closeRecording();
-    tracing?.flushSync(EXIT_FLUSH_BUDGET_MS);
+    witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+    tracing?.flushSync(EXIT_FLUSH_BUDGET);
+    reportLostSpans(tracing);
     store?.close();
   });
 
@@ -207,7 +234,10 @@ function createRuntime(
         syncBuiltinESMExports();
         policy.close();
         closeRecording();
+        witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+        await witnesses?.close();
         await tracing?.shutdown();
+        reportLostSpans(tracing);
         store?.close();
         delete (globalThis as RuntimeGlobal)[RUNTIME_KEY];
       })();
@@ -215,6 +245,48 @@ function createRuntime(
     },
   };
   return runtime;
+}
+
+/**
+ * PROVENANT_JOURNAL_KEY (PEM or a path to one). A key that is set but unusable stops the start, as
+ * an invalid config does: running unsigned would quietly turn evidence into mere logs.
+ */
+function readJournalKey(env: NodeJS.ProcessEnv): SigningKey | undefined {
+  const value = env['PROVENANT_JOURNAL_KEY'];
+  if (value === undefined || value === '') return undefined;
+  try {
+    return internally(() => loadSigningKey(value));
+  } catch (error) {
+    throw new ConfigError(`PROVENANT_JOURNAL_KEY is unusable: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Witness keys are checked at start, so a typo is exit 78 and not a worker that never cosigns. */
+function checkWitnessKeys(config: ProvenantConfig): void {
+  for (const witness of config.journal.witnesses) {
+    let type: number;
+    try {
+      type = parseVkey(witness.vkey).type;
+    } catch (error) {
+      throw new ConfigError(`journal.witnesses ${witness.url}: ${(error as Error).message}`, config.file);
+    }
+    if (type !== SIG_COSIGNATURE)
+      throw new ConfigError(`journal.witnesses ${witness.url}: vkey is not a cosignature (type 0x04) key`, config.file);
+  }
+}
+
+/**
+ * Spans that never reached the collector are evidence missing from the backend: said on stderr
+ * in one line, even with diagnostics off. Nothing is written when everything was exported.
+ */
+function reportLostSpans(tracing: LineageTracing | undefined): void {
+  const loss = tracing?.lossReport();
+  if (loss === undefined) return;
+  try {
+    internally(() => writeSync(2, `provenant: ${loss}\n`));
+  } catch {
+    // stderr is closed: there is nowhere left to say it.
+  }
 }
 
 /** OTEL_LOG_LEVEL turns on diagnostics; provenant is silent by default. */

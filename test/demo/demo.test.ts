@@ -4,42 +4,10 @@
  * nothing reaching billing, the record unchanged, the report's lineage across services, the
  * journals verifying — and, with an OTLP endpoint, the denials arriving as spans.
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { demoFiles, runDemo } from '../helpers/demo.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { cleanEnv, nodeBin, repoRoot } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-
-interface Denial {
-  rule: string;
-  reason: string;
-  destination: string;
-}
-
-/** What runScenario resolves with (examples/demo/scenario.mjs). */
-interface ScenarioResult {
-  ok: boolean;
-  dir: string;
-  checks: { ok: boolean; expectation: string; text: string }[];
-  residency: { denial?: Denial; billing: { connections: number; requests: number; bytes: number } };
-  integrity: { status: number; denial?: Denial; hashBefore: string; hashAfter: string };
-  revocation: { cohort?: { status: number; rule: string }; publish?: Denial };
-  lineage: { resource: string; nodes: { resource: string }[]; edges: { from: string; to: string; service: string }[] };
-  denials: { rule: string; service: string; resource: string }[];
-  verify: { ok: boolean; failures: unknown[]; records: number };
-}
-
-type RunScenario = (options: { dir: string; node: string; env: NodeJS.ProcessEnv; log: (line: string) => void }) => Promise<ScenarioResult>;
-
-async function runDemo(env: Record<string, string | undefined> = {}): Promise<{ result: ScenarioResult; output: string }> {
-  const { runScenario } = (await import(pathToFileURL(path.join(repoRoot, 'examples/demo/scenario.mjs')).href)) as {
-    runScenario: RunScenario;
-  };
-  const lines: string[] = [];
-  const result = await runScenario({ dir: tempDir('provenant-demo-'), node: nodeBin, env: cleanEnv(env), log: (line) => lines.push(line) });
-  return { result, output: lines.join('\n') };
-}
+import { cleanupTempDirs } from '../helpers/tmp.js';
 
 afterAll(cleanupTempDirs);
 
@@ -67,15 +35,18 @@ describe('npm run demo', () => {
 
     // Lineage: report (research) ← cohort extract (clinic) ← patient record (clinic).
     const { lineage } = result;
-    const report = `file://eu-research-1${path.join(result.dir, 'research/reports/diabetes-2026.json')}`;
-    const extract = `file://eu-clinic-1${path.join(result.dir, 'clinic/exports/cohort-diabetes-2026.json')}`;
-    const record = `file://eu-clinic-1${path.join(result.dir, 'clinic/data/patients/p-1001.json')}`;
-    const tariffs = `file://us-billing-1${path.join(result.dir, 'billing/data/tariffs/2026.json')}`;
+    const { report, extract, record, tariffs } = demoFiles(result.dir);
     expect(lineage.resource).toBe(report);
     const nodes = lineage.nodes.map((n) => n.resource);
     expect(nodes).toEqual(expect.arrayContaining([extract, record, tariffs]));
     expect(lineage.edges).toContainEqual(expect.objectContaining({ from: extract, to: report, service: 'research' }));
     expect(lineage.edges).toContainEqual(expect.objectContaining({ from: record, to: extract, service: 'clinic' }));
+    // The attacker's refused overwrite (step 3) does not relabel the record (issue 10, bug 4).
+    expect(lineage.nodes.find((n) => n.resource === record)?.labels).toMatchObject({
+      confidentiality: 'secret',
+      integrity: 'high',
+      tags: ['pii'],
+    });
 
     // The journals hold every denial and verify.
     expect(new Set(result.denials.map((d) => `${d.service}:${d.rule}`))).toEqual(

@@ -14,7 +14,15 @@ const from = (sources: string[], confidentiality: string, integrity: string, tag
   sources,
   labels: { confidentiality, integrity, tags, locations: [] },
 });
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+/**
+ * A later macrotask at least 1 ms on by performance.now, the clock the store checks: a timer alone
+ * does not promise that, as it counts from the event loop's cached time, which may lag.
+ */
+async function nextTask(): Promise<void> {
+  const until = performance.now() + 1;
+  do await new Promise((resolve) => setTimeout(resolve, 1));
+  while (performance.now() < until);
+}
 
 const opened: ProvenanceStore[] = [];
 function open(stateDir: string): ProvenanceStore {

@@ -20,3 +20,25 @@ export function freePort(): Promise<number> {
 export function closedPort(): Promise<number> {
   return freePort();
 }
+
+/**
+ * Connects to `server` and resolves once the server has accepted that very connection. A listening
+ * socket accepts connections in the order they arrived, so by then every connection attempted
+ * before this call has been accepted too: "no connection was made" is then a count, not a wait.
+ * The probe itself is one more accepted connection.
+ */
+export function acceptProbe(server: net.Server): Promise<void> {
+  const { port } = server.address() as net.AddressInfo;
+  return new Promise((resolve, reject) => {
+    const probe = net.connect(port, '127.0.0.1');
+    probe.once('error', reject);
+    const onConnection = (socket: net.Socket): void => {
+      if (socket.remotePort !== probe.localPort) return;
+      server.off('connection', onConnection);
+      probe.destroy();
+      resolve();
+    };
+    // First in line: the server's own listener may destroy the socket, and its address with it.
+    server.prependListener('connection', onConnection);
+  });
+}

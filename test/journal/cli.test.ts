@@ -116,7 +116,7 @@ afterAll(cleanupTempDirs);
 describe('provenant verify', () => {
   it('passes over both state dirs', async () => {
     expect(await provenant('verify', '--state', n1, '--state', n2)).toMatch(
-      /^OK: 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m,
+      /^OK: 3 log\(s\), 3 segment\(s\), 8 record\(s\), 0 failure\(s\), 0 warning\(s\)$/m,
     );
   });
 });
@@ -137,6 +137,7 @@ describe('provenant lineage', () => {
         { from: PATIENT, to: SUMMARY, time: new Date(minutesAgo(30, 2)).toISOString(), service: 'analytics', traceId: 't2' },
         { from: REPORT, to: SUMMARY, time: new Date(minutesAgo(30, 2)).toISOString(), service: 'analytics', traceId: 't2' },
       ],
+      denials: [],
     });
   });
 
@@ -147,6 +148,10 @@ describe('provenant lineage', () => {
     expect(graph.nodes.map((n) => n.resource)).toEqual([PATIENT, REPORT, SUMMARY, ARCHIVE, EU, 'model://risk']);
     expect(graph.nodes.find((n) => n.resource === EU)!.labels).toEqual(secret);
     expect(graph.edges.map((e) => `${e.from} -> ${e.to}`)).not.toContain(`${PATIENT} -> ${US}`);
+    expect(graph.denials.map((d) => `${d.from} -> ${d.to} ${d.rule}`)).toEqual([
+      `${PATIENT} -> ${US} pii-stays-in-eu`,
+      `${REPORT} -> ${US} pii-stays-in-eu`,
+    ]);
     expect(graph.edges.find((e) => e.to === 'model://risk')).toMatchObject({ from: ARCHIVE, service: 'archiver', traceId: null });
 
     const oneNode = await json<Lineage>('lineage', PATIENT, '--downstream', '--state', n1);
@@ -161,24 +166,48 @@ describe('provenant lineage', () => {
       SUMMARY,
     ]);
     const pinned = await json<Lineage>('lineage', '/archive/summary.json', '--node', 'n1', '--state', n1, '--state', n2);
-    expect(pinned).toEqual({ resource: 'file://n1/archive/summary.json', direction: 'upstream', nodes: [], edges: [] });
+    expect(pinned).toEqual({ resource: 'file://n1/archive/summary.json', direction: 'upstream', nodes: [], edges: [], denials: [] });
   });
 
-  it('renders DOT, Mermaid and text', async () => {
+  it('renders DOT and Mermaid with short names, a cluster per node, colour by label and no implied edges', async () => {
     const dot = await provenant('lineage', '/tmp/summary.json', '--dot', '--state', n1);
     expect(dot).toMatch(/^digraph lineage \{/);
-    expect(dot).toContain(`"${PATIENT}" -> "${REPORT}" [label="patients"];`);
-    expect(dot).toContain(`"${SUMMARY}" [label="${SUMMARY}\\nsecret high tags=pii loc=eu-west-1", style=bold];`);
-
-    const mermaid = await provenant('lineage', '/tmp/summary.json', '--mermaid', '--state', n1);
-    expect(mermaid.split('\n').slice(0, 5)).toEqual([
-      'flowchart LR',
-      `  n0["${SUMMARY}<br/>secret high tags=pii loc=eu-west-1"]`,
-      `  n1["${PATIENT}<br/>secret high tags=pii loc=eu-west-1"]`,
-      `  n2["${REPORT}<br/>secret high tags=pii loc=eu-west-1"]`,
-      '  n1 -->|patients| n2',
+    expect(dot).toContain('    label="node n1"; style=dashed; color="#999999"; fontsize=10;');
+    expect(dot).toContain(
+      `    n0 [label="tmp/summary.json\\nsecret · high · pii", tooltip="${SUMMARY}", fillcolor="#f8c8c8", penwidth=2];`,
+    );
+    // patient → report → summary; the direct patient → summary edge is implied by that path.
+    expect(dot.split('\n').filter((line) => line.includes(' -> '))).toEqual([
+      '  n1 -> n2 [label="patients"];',
+      '  n2 -> n0 [label="analytics"];',
     ]);
 
+    const mermaid = await provenant('lineage', '/tmp/summary.json', '--mermaid', '--state', n1);
+    expect(mermaid.trimEnd().split('\n')).toEqual([
+      'flowchart LR',
+      '  subgraph g0["node n1"]',
+      '    n0["tmp/summary.json<br/>secret · high · pii"]',
+      '    n1["patients/42.json<br/>secret · high · pii"]',
+      '    n2["tmp/report.csv<br/>secret · high · pii"]',
+      '  end',
+      '  classDef c0 fill:#f8c8c8,stroke:#555',
+      '  class n0,n1,n2 c0',
+      '  n1 -->|patients| n2',
+      '  n2 -->|analytics| n0',
+    ]);
+  });
+
+  it('draws denied attempts as red dashed edges with their rule', async () => {
+    const dot = await provenant('lineage', PATIENT, '--downstream', '--dot', '--state', n1);
+    const denied = dot.split('\n').filter((line) => line.includes('style=dashed, color="#d62728"'));
+    expect(denied).toHaveLength(2);
+    expect(denied[0]).toContain('label="denied: pii-stays-in-eu"');
+    expect(dot).toContain(`tooltip="${US}"`);
+    const mermaid = await provenant('lineage', PATIENT, '--downstream', '--mermaid', '--state', n1);
+    expect(mermaid).toMatch(/ n0 -\.->\|"denied: pii-stays-in-eu"\| n\d+\n {2}linkStyle \d+ stroke:#d62728,color:#d62728/);
+  });
+
+  it('renders text', async () => {
     const text = await provenant('lineage', '/tmp/summary.json', '--state', n1);
     expect(text).toContain(`upstream lineage of ${SUMMARY}`);
     expect(text).toContain(`  ${REPORT} -> ${SUMMARY}  (`);

@@ -18,6 +18,8 @@ export function journalConfig(overrides: Partial<JournalConfig> = {}): JournalCo
     checkpointIntervalMs: 60_000,
     segmentMaxBytes: 16 * 1024 * 1024,
     repeatWindowMs: 0,
+    witnesses: [],
+    witnessQuorum: 1,
     ...overrides,
   };
 }

@@ -1,13 +1,17 @@
-// The tamper matrix on real segments written by the writer: every change is reported with the
-// segment file and the first bad sequence number, by the library and by `provenant verify`.
+// The tamper matrix on real logs written by the writer: every change is reported with the segment
+// file and the first bad sequence number, by the library and by `provenant verify`. The second
+// half is issue 13: changes the old verifier let through once checkpoints were removed.
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createHash, createPrivateKey, sign } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkpointLine, checkpointStatement, headerHash, recordLine, splitRecordLine, type Checkpoint } from '../../src/journal/format.js';
-import { keyIdOf, loadPublicKey } from '../../src/journal/keys.js';
+import { checkpointText, parseCheckpointText } from '../../src/journal/checkpoint.js';
+import { checkpointLine, recordLine, splitRecordLine, type CheckpointLine, type SegmentHeader } from '../../src/journal/format.js';
+import { parseHeldCheckpoints } from '../../src/journal/held.js';
+import { loadPublicKey, loadSigningKey, logVkey } from '../../src/journal/keys.js';
 import { leafHash, rootOf } from '../../src/journal/merkle.js';
-import { verifyJournal, type VerifyReport } from '../../src/journal/verify.js';
+import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
+import { verifyJournal, type HeldCheckpoint, type VerifyReport } from '../../src/journal/verify.js';
 import { openJournal } from '../../src/journal/writer.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -17,28 +21,31 @@ afterAll(cleanupTempDirs);
 
 const owner = ed25519();
 const intruder = ed25519();
+const ownerKey = loadPublicKey(owner.publicPem);
 
-/** 20 records, checkpoints after every 5, closed cleanly; returns the state dir, its one segment and the witness copies. */
+/** 20 records, checkpoints after every 5, closed cleanly; returns the state dir, its segments and the checkpoints a witness would hold. */
 function journal(options: { key?: KeyPair; segmentMaxBytes?: number; records?: number } = {}): {
   dir: string;
   file: string;
-  witnesses: Checkpoint[];
+  files: string[];
+  held: HeldCheckpoint[];
 } {
   const dir = tempDir('provenant-tamper-');
-  const witnesses: Checkpoint[] = [];
+  const held: HeldCheckpoint[] = [];
   const writer = openJournal({
     stateDir: dir,
     config: journalConfig({ segmentMaxBytes: options.segmentMaxBytes ?? 16 << 20 }),
     service: 'patients',
     node: 'n1',
     pid: 4242,
-    signingKey: (options.key ?? owner).privatePem,
-    onCheckpoint: (checkpoint) => witnesses.push(checkpoint),
+    signingKey: loadSigningKey((options.key ?? owner).privatePem),
+    onCheckpoint: (checkpoint) => held.push(...parseHeldCheckpoints(checkpoint.note, `witness-${checkpoint.size}`)),
   });
   for (let i = 1; i <= (options.records ?? 20); i++) writer.append(flowEvent(i));
   writer.close();
   expect(writer.lostRecords).toBe(0);
-  return { dir, file: segmentFiles(dir)[0], witnesses };
+  const files = segmentFiles(dir);
+  return { dir, file: files[0], files, held };
 }
 
 function failure(report: VerifyReport): { file: string; seq: number | null; message: string } {
@@ -58,25 +65,38 @@ function rehash(line: string): string {
   return recordLine(canonical, leafHash(canonical).toString('hex'));
 }
 
+const isCheckpoint = (line: string): boolean => line.startsWith('{"type":"checkpoint"');
+const withoutCheckpoints = (lines: string[]): void => void lines.splice(0, lines.length, ...lines.filter((line) => !isCheckpoint(line)));
+
+/** Deletes record `seq` and renumbers the later ones (re-hashed), so seq stays contiguous. */
+function deleteAndRenumber(lines: string[], seq: number): void {
+  lines.splice(lineOfSeq(lines, seq), 1);
+  for (let i = 1; i < lines.length; i++) {
+    const n = /^\{"seq":(\d+),/.exec(lines[i]);
+    if (n && Number(n[1]) > seq) lines[i] = rehash(lines[i].replace(/^\{"seq":\d+,/, `{"seq":${Number(n[1]) - 1},`));
+  }
+}
+
 const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 
 describe('verify: a clean journal', () => {
   it('verifies, signed and closed', () => {
     const { dir, file } = journal();
-    const report = verifyJournal([dir], { publicKey: loadPublicKey(owner.publicPem) });
+    const report = verifyJournal([dir], { publicKey: ownerKey });
     expect(report.failures).toEqual([]);
     expect(report.warnings).toEqual([]);
     expect(report.records).toBe(20);
     expect(report.segments).toMatchObject([
       { file: path.basename(file), firstSeq: 1, lastSeq: 20, closed: true, status: 'ok', checkpoints: 5 },
     ]);
+    expect(report.logs).toMatchObject([{ records: 20, checkpointed: 20, closed: true }]);
   });
 
   it('exits 0 from the CLI, and 1 naming file and seq once a byte flips', async () => {
     const { dir, file } = journal();
     const ok = await cli('verify', '--state', dir);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^OK: 1 segment\(s\), 20 record\(s\)/m);
+    expect(ok.stdout).toMatch(/^OK: 1 log\(s\), 1 segment\(s\), 20 record\(s\)/m);
     const keyFile = path.join(dir, 'journal.pub.pem');
     writeFileSync(keyFile, owner.publicPem);
     const json = await cli('verify', '--state', dir, '--json', '--key', keyFile);
@@ -96,9 +116,11 @@ describe('verify: a clean journal', () => {
 describe('verify: the tamper matrix', () => {
   it('a header of another format version', () => {
     const { dir, file } = journal();
-    edit(file, (lines) => (lines[0] = lines[0].replace('"version":1', '"version":2')));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ file: path.basename(file) });
-    expect(failure(verifyJournal([dir])).message).toMatch(/format version 2/);
+    edit(file, (lines) => (lines[0] = lines[0].replace('"version":2', '"version":1')));
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(file),
+      message: expect.stringMatching(/format version 1 is not 2/),
+    });
   });
 
   it('flipped byte', () => {
@@ -137,9 +159,7 @@ describe('verify: the tamper matrix', () => {
     const { dir, file } = journal();
     edit(file, (lines) => {
       const at = lineOfSeq(lines, 8);
-      const forged = rehash(lines[at].replace('"op":"write"', '"op":"read"'));
-      lines.splice(at, 0, forged);
-      // Renumber 8.. so seq stays contiguous; the root of the next checkpoint must then differ.
+      lines.splice(at, 0, rehash(lines[at].replace('"op":"write"', '"op":"read"')));
       let seq = 8;
       for (let i = at; i < lines.length; i++) {
         if (lines[i].startsWith('{"seq":')) lines[i] = rehash(lines[i].replace(/^\{"seq":\d+,/, `{"seq":${seq++},`));
@@ -164,53 +184,54 @@ describe('verify: the tamper matrix', () => {
     });
   });
 
-  it('forged checkpoint signature (altered record, re-hashed, root re-signed with another key)', () => {
+  it('forged checkpoint (altered record, re-hashed, root re-signed with another key under the same name)', () => {
     const { dir, file } = journal();
     const intruderKey = createPrivateKey(intruder.privatePem);
     edit(file, (lines) => {
       const at = lineOfSeq(lines, 7);
       lines[at] = rehash(lines[at].replace('"decision":"allow"', '"decision":"deny"'));
-      // Recompute the checkpoint at 10 over the altered records and sign it with the intruder's key.
-      const cpAt = lines.findIndex((line, i) => i > at && line.startsWith('{"type":"checkpoint"'));
+      const cpAt = lines.findIndex((line, i) => i > at && isCheckpoint(line));
       const leaves = lines
         .filter((line) => line.startsWith('{"seq":'))
         .slice(0, 10)
         .map((line) => leafHash(splitRecordLine(line)!.canonical));
-      const original = JSON.parse(lines[cpAt]) as Checkpoint;
-      const forged: Checkpoint = { ...original, root: rootOf(leaves).toString('hex') };
-      forged.signature = sign(null, Buffer.from(checkpointStatement(forged)), intruderKey).toString('base64');
-      lines[cpAt] = checkpointLine(forged);
+      const original = JSON.parse(lines[cpAt]) as CheckpointLine;
+      const body = parseCheckpointText(parseNote(original.note).text);
+      const text = checkpointText({ ...body, root: rootOf(leaves) });
+      lines[cpAt] = checkpointLine({
+        ...original,
+        note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }),
+      });
     });
     expect(failure(verifyJournal([dir]))).toMatchObject({
       file: path.basename(file),
       seq: 6,
-      message: expect.stringMatching(/signature does not verify/),
+      message: expect.stringMatching(/not signed by the log key/),
     });
   });
 
-  it('a whole segment re-signed with another key passes alone, and fails against the expected key', () => {
+  it('a whole log re-signed with another key passes alone, and fails against the expected key', () => {
     const { dir, file } = journal();
     const intruderKey = createPrivateKey(intruder.privatePem);
-    const intruderPublic = loadPublicKey(intruder.publicPem);
     edit(file, (lines) => {
-      const header = JSON.parse(lines[0]) as Record<string, unknown>;
-      header['publicKey'] = intruderPublic;
-      header['keyId'] = keyIdOf(Buffer.from(intruderPublic, 'base64'));
+      const header = JSON.parse(lines[0]) as SegmentHeader;
+      header.vkey = logVkey('n1', 'patients', loadPublicKey(intruder.publicPem)).text;
       lines[0] = JSON.stringify(header);
-      const hash = headerHash(lines[0]);
       for (let i = 1; i < lines.length; i++) {
-        if (!lines[i].startsWith('{"type":"checkpoint"')) continue;
-        const cp = JSON.parse(lines[i]) as Checkpoint;
-        const resigned: Checkpoint = { ...cp, header: hash, keyId: header['keyId'] as string };
-        resigned.signature = sign(null, Buffer.from(checkpointStatement(resigned)), intruderKey).toString('base64');
-        lines[i] = checkpointLine(resigned);
+        if (!isCheckpoint(lines[i])) continue;
+        const cp = JSON.parse(lines[i]) as CheckpointLine;
+        const text = parseNote(cp.note).text;
+        lines[i] = checkpointLine({
+          ...cp,
+          note: formatNote({ text, signatures: [signNoteText(text, 'provenant/n1/patients', intruderKey)] }),
+        });
       }
     });
     expect(verifyJournal([dir]).ok).toBe(true);
-    expect(failure(verifyJournal([dir], { publicKey: loadPublicKey(owner.publicPem) }))).toMatchObject({
+    expect(failure(verifyJournal([dir], { publicKey: ownerKey }))).toMatchObject({
       file: path.basename(file),
       seq: 1,
-      message: expect.stringMatching(/signed by key .* not the expected key/),
+      message: expect.stringMatching(/signed by key provenant\/n1\/patients\+.* not the expected key/),
     });
   });
 
@@ -220,14 +241,13 @@ describe('verify: the tamper matrix', () => {
     writer.append(flowEvent(1));
     writer.close();
     expect(verifyJournal([dir]).ok).toBe(true);
-    expect(failure(verifyJournal([dir], { publicKey: loadPublicKey(owner.publicPem) })).message).toMatch(/unsigned/);
+    expect(failure(verifyJournal([dir], { publicKey: ownerKey })).message).toMatch(/unsigned/);
   });
 
   it('truncated mid-line', () => {
     const { dir, file } = journal();
     const lines = readLines(file);
-    const keep = lines.slice(0, lineOfSeq(lines, 18)).reduce((n, line) => n + Buffer.byteLength(line) + 1, 0) + 30;
-    truncateSync(file, keep);
+    truncateSync(file, lines.slice(0, lineOfSeq(lines, 18)).reduce((n, line) => n + Buffer.byteLength(line) + 1, 0) + 30);
     expect(failure(verifyJournal([dir]))).toMatchObject({
       file: path.basename(file),
       seq: 18,
@@ -235,72 +255,172 @@ describe('verify: the tamper matrix', () => {
     });
   });
 
-  it('truncated past a checkpoint at a line boundary: a warning alone, a failure against the witness', () => {
-    const { dir, file, witnesses } = journal();
+  it('truncated past a checkpoint at a line boundary: a warning alone, a failure with the key, and against a witness', () => {
+    const { dir, file, held } = journal();
     edit(file, (lines) => lines.splice(lineOfSeq(lines, 13)));
     const alone = verifyJournal([dir]);
     expect(alone.ok).toBe(true);
-    expect(alone.warnings[0]).toMatchObject({ file: path.basename(file), message: expect.stringMatching(/no final checkpoint/) });
-    expect(failure(verifyJournal([dir], { witnesses }))).toMatchObject({
+    expect(alone.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/no final checkpoint/));
+    expect(failure(verifyJournal([dir], { publicKey: ownerKey }))).toMatchObject({
+      seq: 11,
+      message: expect.stringMatching(/2 record\(s\) .* not covered/),
+    });
+    expect(verifyJournal([dir], { held }).failures).toContainEqual({
       file: path.basename(file),
       seq: 13,
-      message: expect.stringMatching(/truncated: a witness saw 20 records, 12 remain/),
+      message: expect.stringMatching(/truncated: witness-20:1 holds a checkpoint of 20 records, 12 remain/),
     });
   });
 
-  it('a deleted newest segment is caught by the witness, also through `verify --witness`', async () => {
-    const { dir, file, witnesses } = journal();
-    const witnessFile = path.join(dir, 'witness.jsonl');
-    writeFileSync(witnessFile, witnesses.map((w) => JSON.stringify(w) + '\n').join(''));
-    rmSync(file);
-    expect(verifyJournal([dir]).ok).toBe(true);
-    expect(failure(verifyJournal([dir], { witnesses }))).toMatchObject({
-      file: path.basename(file),
-      message: expect.stringMatching(/missing/),
-    });
-    const result = await cli('verify', '--state', dir, '--witness', witnessFile);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`FAIL ${path.basename(file)}: segment is missing`);
-  });
-
-  it('records appended after the final checkpoint', () => {
+  it('records appended after the closing checkpoint', () => {
     const { dir, file } = journal();
     edit(file, (lines) => lines.push(rehash(lines[lineOfSeq(lines, 20)].replace('{"seq":20,', '{"seq":21,'))));
-    expect(failure(verifyJournal([dir]))).toMatchObject({ seq: 21, message: expect.stringMatching(/after the final checkpoint/) });
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      seq: 21,
+      message: expect.stringMatching(/after the checkpoint that closes the log/),
+    });
   });
 
-  it('rotated segments: truncating or deleting an earlier one breaks the chain', () => {
-    const { dir } = journal({ segmentMaxBytes: 4096, records: 60 });
-    const files = segmentFiles(dir);
+  it('rotated segments: one tree, so truncating or deleting an earlier segment breaks the log', () => {
+    const { dir, files } = journal({ segmentMaxBytes: 4096, records: 60 });
     expect(files.length).toBeGreaterThanOrEqual(3);
-    expect(verifyJournal([dir]).ok).toBe(true);
+    expect(verifyJournal([dir], { publicKey: ownerKey }).ok).toBe(true);
 
     edit(files[0], (lines) => lines.splice(lines.length - 3));
-    const cut = verifyJournal([dir]);
-    expect(cut.failures.map((f) => f.file)).toContain(path.basename(files[1]));
-    expect(cut.failures.find((f) => f.file === path.basename(files[1]))!.message).toMatch(/does not chain/);
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(files[1]),
+      message: expect.stringMatching(/expected \d+: records are missing|rotation checkpoint/),
+    });
 
     rmSync(files[0]);
     rmSync(files[1]);
-    const gone = failure(verifyJournal([dir]));
-    expect(gone.file).toBe(path.basename(files[2]));
-    expect(gone.message).toMatch(/missing/);
+    expect(failure(verifyJournal([dir]))).toMatchObject({
+      file: path.basename(files[2]),
+      message: expect.stringMatching(/segment 2 of this log, expected 0: segment\(s\) are missing/),
+    });
   });
 
   it('a renamed segment no longer verifies', () => {
     const { dir, file } = journal();
-    const renamed = file.replace('-000000.jsonl', '-000007.jsonl');
-    writeFileSync(renamed, readFileSync(file));
+    writeFileSync(file.replace('-000000.jsonl', '-000007.jsonl'), readFileSync(file));
     rmSync(file);
     expect(failure(verifyJournal([dir])).message).toMatch(/renamed/);
   });
+});
 
-  it('the checkpoint statement is what is signed', () => {
-    const { file } = journal();
-    const cp = JSON.parse(readLines(file).at(-1)!) as Checkpoint;
-    expect(cp).toMatchObject({ type: 'checkpoint', treeSize: 20, final: true });
-    expect(checkpointStatement(cp)).toBe(
-      `provenant-checkpoint/1\nheader=${createHash('sha256').update(readLines(file)[0]).digest('hex')}\ntreeSize=20\nroot=${cp.root}\ntime=${cp.time}\nfinal=1`,
+describe('verify: issue 13, tampering the old verifier missed', () => {
+  it('with a key: removing the checkpoints no longer turns edits, deletions or renumbering into a warning', () => {
+    for (const change of [
+      (lines: string[]) =>
+        (lines[lineOfSeq(lines, 7)] = rehash(lines[lineOfSeq(lines, 7)].replace('"decision":"allow"', '"decision":"deny"'))),
+      (lines: string[]) => deleteAndRenumber(lines, 7),
+      (lines: string[]) => lines.splice(lineOfSeq(lines, 15)),
+    ]) {
+      const { dir, file } = journal();
+      edit(file, (lines) => {
+        withoutCheckpoints(lines);
+        change(lines);
+      });
+      expect(verifyJournal([dir]).ok).toBe(true);
+      expect(failure(verifyJournal([dir], { publicKey: ownerKey }))).toMatchObject({
+        file: path.basename(file),
+        seq: 1,
+        message: expect.stringMatching(/not covered by any signed checkpoint .* they prove nothing/),
+      });
+    }
+  });
+
+  it('with a key: a deleted middle segment fails even when later segments are marked afterFailure and stripped', () => {
+    const { dir, files } = journal({ segmentMaxBytes: 4096, records: 60 });
+    rmSync(files[1]);
+    for (const later of files.slice(2)) {
+      edit(later, (lines) => {
+        const header = JSON.parse(lines[0]) as SegmentHeader;
+        lines[0] = JSON.stringify({ ...header, afterFailure: true });
+        withoutCheckpoints(lines);
+      });
+    }
+    const report = verifyJournal([dir], { publicKey: ownerKey });
+    expect(report.ok).toBe(false);
+    expect(report.failures).toEqual([
+      {
+        file: path.basename(files[2]),
+        seq: expect.any(Number),
+        message: expect.stringMatching(/segment 2 of this log, expected 1: segment\(s\) are missing/),
+      },
+    ]);
+  });
+
+  it('with a key and the witness: records appended after removing the closing checkpoint fail', () => {
+    const { dir, file, held } = journal();
+    edit(file, (lines) => {
+      lines.pop();
+      lines.push(rehash(lines[lineOfSeq(lines, 20)].replace('{"seq":20,', '{"seq":21,')));
+    });
+    const report = verifyJournal([dir], { publicKey: ownerKey, held });
+    expect(report.failures).toContainEqual({
+      file: path.basename(file),
+      seq: 21,
+      message: expect.stringMatching(/1 record\(s\) .* not covered/),
+    });
+  });
+
+  it('with a key and the witness: a fabricated log of a fake process with the pinned key and no checkpoints fails', () => {
+    const { dir, file, held } = journal();
+    const fake = file.replace(/patients-4242-/, 'patients-999-');
+    edit(file, () => {});
+    const lines = readLines(file).filter((line) => !isCheckpoint(line));
+    const header = JSON.parse(lines[0]) as SegmentHeader;
+    lines[0] = JSON.stringify({ ...header, segment: path.basename(fake), log: header.log.replace('/4242-', '/999-'), pid: 999 });
+    writeLines(fake, lines);
+    const report = verifyJournal([dir], { publicKey: ownerKey, held });
+    expect(report.failures).toEqual([
+      { file: path.basename(fake), seq: 1, message: expect.stringMatching(/20 record\(s\) .* not covered by any signed checkpoint/) },
+    ]);
+  });
+
+  it('`verify --witness` in the old span shape is an error naming the line, never a silent OK', async () => {
+    const { dir, file, held } = journal();
+    rmSync(file);
+    const spans = path.join(tempDir('provenant-witness-file-'), 'spans.jsonl');
+    writeFileSync(
+      spans,
+      JSON.stringify({
+        'provenant.checkpoint.segment': path.basename(file),
+        'provenant.checkpoint.tree_size': 20,
+        'provenant.checkpoint.root': 'ab',
+      }) + '\n',
     );
+    const old = await cli('verify', '--state', dir, '--witness', spans);
+    expect(old.code).toBe(64);
+    expect(old.stderr).toContain(`cannot use --witness: ${spans}:1: not a checkpoint (no "provenant.checkpoint.note" string)`);
+    writeFileSync(spans, 'garbage\n');
+    expect((await cli('verify', '--state', dir, '--witness', spans)).code).toBe(64);
+
+    // The shape spans carry now: the signed note; the log is gone, so verify fails naming it.
+    writeFileSync(spans, held.map((h) => JSON.stringify({ 'provenant.checkpoint.note': formatNote(h.note) }) + '\n').join(''));
+    const gone = await cli('verify', '--state', dir, '--witness', spans);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/state dir|no journal segments/);
+    expect(gone.stderr).toMatch(new RegExp(`FAIL ${held[0].body.origin}: log is missing: ${spans}:\\d+ holds its checkpoint of size 20`));
+  });
+
+  it('held checkpoints must be signed by the log key, and two of one size must agree (split view)', () => {
+    const { dir, held } = journal();
+    const forgedText = checkpointText({ ...held[0].body, root: Buffer.alloc(32, 7) });
+    const forged: HeldCheckpoint = {
+      source: 'forged',
+      body: parseCheckpointText(forgedText),
+      note: { text: forgedText, signatures: [signNoteText(forgedText, 'provenant/n1/patients', createPrivateKey(intruder.privatePem))] },
+    };
+    expect(failure(verifyJournal([dir], { held: [forged] })).message).toMatch(/forged: checkpoint of size 5 is not signed by the log key/);
+    const split: HeldCheckpoint = {
+      ...forged,
+      note: { text: forgedText, signatures: [signNoteText(forgedText, 'provenant/n1/patients', createPrivateKey(owner.privatePem))] },
+    };
+    expect(failure(verifyJournal([dir], { held: [held[0], split] })).message).toMatch(
+      /split view: witness-5:1 and forged hold two different checkpoints of size 5/,
+    );
+    expect(failure(verifyJournal([dir], { held: [split] })).message).toMatch(/records do not match forged, a checkpoint of size 5/);
   });
 });

@@ -4,10 +4,11 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Checkpoint, JournalRecord, SegmentHeader } from '../../src/journal/format.js';
+import type { CheckpointLine, JournalRecord, SegmentHeader } from '../../src/journal/format.js';
+import { loadSigningKey } from '../../src/journal/keys.js';
 import { verifyJournal } from '../../src/journal/verify.js';
 import { contentDigest, pseudonymize } from '../../src/journal/digest.js';
-import { openJournal } from '../../src/journal/writer.js';
+import { openJournal, type WrittenCheckpoint } from '../../src/journal/writer.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { ed25519, flowEvent, journalConfig, readLines, segmentFiles } from './helpers.js';
 
@@ -61,20 +62,22 @@ describe('journal writer', () => {
     writer.append(flowEvent(2, { op: 'record', action: 'dataset.created', attributes: { rows: 3 } }));
     writer.close();
     const [file] = segmentFiles(dir);
-    expect(path.basename(file)).toMatch(/^patients_api-77-\d+-[0-9a-f]{4}-000000\.jsonl$/);
+    expect(path.basename(file)).toMatch(/^patients_api-77-\d+-[0-9a-f]{6}-000000\.jsonl$/);
     const lines = readLines(file);
     const header = JSON.parse(lines[0]) as SegmentHeader;
     expect(header).toMatchObject({
       type: 'header',
-      version: 1,
+      version: 2,
       segment: path.basename(file),
+      log: expect.stringMatching(/^provenant\/n1\/patients_api\/77-\d+-[0-9a-f]{6}$/),
       service: 'patients api',
       node: 'n1',
       pid: 77,
       index: 0,
       firstSeq: 1,
-      prev: null,
-      publicKey: null,
+      afterFailure: false,
+      previousLog: null,
+      vkey: null,
     });
     const record = JSON.parse(lines[1]) as JournalRecord;
     expect(Object.keys(record)).toEqual([
@@ -100,7 +103,10 @@ describe('journal writer', () => {
     expect(record).toMatchObject({ seq: 1, time: '2026-11-01T12:00:01.000Z', decision: 'violation', rule: 'r1', user: 'hmac:ab' });
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.parse(lines[2])).toMatchObject({ seq: 2, op: 'record', action: 'dataset.created', attributes: { rows: 3 } });
-    expect(JSON.parse(lines[3])).toMatchObject({ type: 'checkpoint', treeSize: 2, final: true, keyId: null, signature: null });
+    // Unsigned: the checkpoint is the C2SP note text alone (origin, size, root).
+    const checkpoint = JSON.parse(lines[3]) as CheckpointLine;
+    expect(checkpoint).toMatchObject({ type: 'checkpoint', closes: 'log' });
+    expect(checkpoint.note).toMatch(new RegExp(`^${header.log}\n2\n[A-Za-z0-9+/]{43}=\n$`));
     expect(verifyJournal([dir]).ok).toBe(true);
   });
 
@@ -141,10 +147,10 @@ describe('journal writer', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const dir = tempDir();
     const key = ed25519();
-    const seen: Checkpoint[] = [];
+    const seen: WrittenCheckpoint[] = [];
     const writer = openJournal(
       options(dir, {
-        signingKey: key.privatePem,
+        signingKey: loadSigningKey(key.privatePem),
         config: journalConfig({ checkpointEvery: 3, checkpointIntervalMs: 1000 }),
         onCheckpoint: (cp) => {
           seen.push(cp);
@@ -153,24 +159,25 @@ describe('journal writer', () => {
       }),
     );
     for (let i = 1; i <= 4; i++) writer.append(flowEvent(i));
-    expect(seen.map((c) => c.treeSize)).toEqual([3]);
+    expect(seen.map((c) => c.size)).toEqual([3]);
     vi.advanceTimersByTime(1000);
-    expect(seen.map((c) => c.treeSize)).toEqual([3, 4]);
+    expect(seen.map((c) => c.size)).toEqual([3, 4]);
     writer.append(flowEvent(5));
-    expect(writer.checkpoint().treeSize).toBe(5);
+    expect(writer.checkpoint().size).toBe(5);
     writer.close();
-    expect(seen.map((c) => [c.treeSize, c.final])).toEqual([
-      [3, false],
-      [4, false],
-      [5, false],
-      [5, true],
+    expect(seen.map((c) => [c.size, c.closes])).toEqual([
+      [3, null],
+      [4, null],
+      [5, null],
+      [5, 'log'],
     ]);
-    expect(seen.every((c) => c.signature !== null && /^[0-9a-f]{16}$/.test(c.keyId ?? ''))).toBe(true);
+    // Signed notes: the checkpoint text, a blank line, one signature line by the log key name.
+    expect(seen.every((c) => /\n\n\u2014 provenant\/n1\/patients_api [A-Za-z0-9+/]{91}=\n$/.test(c.note))).toBe(true);
     expect(warnings).toHaveLength(1);
     expect(verifyJournal([dir]).ok).toBe(true);
   });
 
-  it('rotates by size, chaining segments, and seq runs on across them', () => {
+  it('rotates by size: one log, one tree across segments, and seq runs on across them', () => {
     const dir = tempDir();
     const writer = openJournal(options(dir, { config: journalConfig({ segmentMaxBytes: 3000, checkpointEvery: 4 }) }));
     for (let i = 1; i <= 30; i++) writer.append(flowEvent(i));
@@ -179,7 +186,12 @@ describe('journal writer', () => {
     expect(files.length).toBeGreaterThan(2);
     const headers = files.map((f) => JSON.parse(readLines(f)[0]) as SegmentHeader);
     expect(headers.map((h) => h.index)).toEqual(files.map((_, i) => i));
-    expect(headers[1].prev).toMatchObject({ segment: path.basename(files[0]) });
+    expect(new Set(headers.map((h) => h.log)).size).toBe(1);
+    // Every segment but the last ends with the checkpoint that closes it; the last closes the log.
+    expect(files.map((f) => (JSON.parse(readLines(f).at(-1)!) as CheckpointLine).closes)).toEqual([
+      ...files.slice(1).map(() => 'segment'),
+      'log',
+    ]);
     for (const f of files) expect(readFileSync(f).length).toBeLessThanOrEqual(3000);
     const report = verifyJournal([dir]);
     expect(report.ok).toBe(true);
@@ -215,7 +227,7 @@ describe('journal writer failures', () => {
     expect(warnings[0]).toMatch(/journal not writable/);
   });
 
-  it('a full disk mid-stream: lines in flight are lost and counted, then a new segment once space is back', () => {
+  it('a full disk mid-stream: lines in flight are lost and counted, then a new log once space is back', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.UTC(2026, 10, 1) });
     const dir = tempDir();
     const writer = openJournal(options(dir, { config: journalConfig({ checkpointEvery: 100 }) }));
@@ -237,12 +249,18 @@ describe('journal writer failures', () => {
     expect(warnings[0]).toMatch(/ENOSPC/);
     const files = segmentFiles(dir);
     expect(files).toHaveLength(2);
-    expect(JSON.parse(readLines(files[1])[0])).toMatchObject({ index: 1, afterFailure: true, prev: null, firstSeq: 4 });
+    const headers = files.map((f) => JSON.parse(readLines(f)[0]) as SegmentHeader);
+    const first = headers.find((h) => !h.afterFailure)!;
+    const second = headers.find((h) => h.afterFailure)!;
+    // The lost records' leaves are in the first log's tree: a new log (new origin) starts at seq 1.
+    expect(second).toMatchObject({ index: 0, afterFailure: true, previousLog: first.log, firstSeq: 1 });
+    expect(second.log).not.toBe(first.log);
     const report = verifyJournal([dir]);
     expect(report.failures).toEqual([]);
-    expect(report.warnings.map((w) => w.message)).toEqual([
+    expect(report.warnings.map((w) => w.message).sort()).toEqual([
+      expect.stringMatching(/after the last checkpoint are not covered/),
+      expect.stringMatching(/log opened after a write failure/),
       expect.stringMatching(/no final checkpoint/),
-      expect.stringMatching(/after a write failure/),
     ]);
   });
 

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptProbe } from '../helpers/ports';
 import { runNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp';
 import { fixture, journal, lastJson, waitForRecord, serviceEnv, startService, writeConfig } from './helpers';
@@ -109,7 +110,8 @@ describe('PII residency denial to a callee outside the EU', () => {
     } else {
       expect(result).toMatchObject({ code: 'ERR_PROVENANCE_DENIED', rule: 'pii-stays-in-eu' });
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(usConnections).toBe(before);
+    await acceptProbe(usServer);
+    // The probe is the only connection since the client started.
+    expect(usConnections).toBe(before + 1);
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
+import { acceptProbe } from '../helpers/ports';
 import { runNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp';
 import { fixture, KEY, lastJson, serviceEnv, startService, waitForRecord, writeConfig } from './helpers';
@@ -22,12 +23,12 @@ let secret: string;
 const servers: net.Server[] = [];
 
 /** A loopback TLS server counting the TCP connections it accepts. */
-async function listen(server: tls.Server): Promise<{ port: number; connections: () => number }> {
+async function listen(server: tls.Server): Promise<{ server: tls.Server; port: number; connections: () => number }> {
   let connections = 0;
   server.on('connection', () => connections++);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
+  return { server, port: (server.address() as net.AddressInfo).port, connections: () => connections };
 }
 
 beforeAll(() => {
@@ -115,8 +116,8 @@ trust: { peers: ["127.0.0.1"] }
 });
 
 describe('TLS clients under the preload', () => {
-  let denied: { port: number; connections: () => number };
-  let allowed: { port: number; connections: () => number };
+  let denied: { server: tls.Server; port: number; connections: () => number };
+  let allowed: { server: tls.Server; port: number; connections: () => number };
   let received = '';
 
   beforeAll(async () => {
@@ -164,8 +165,9 @@ resources:
   it.each(['https', 'tls'] as const)('a denied %s client fails with ERR_PROVENANCE_DENIED and opens no connection', async (via) => {
     const before = denied.connections();
     expect(await runClient(via, denied.port)).toEqual({ ok: false, code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(denied.connections()).toBe(before);
+    await acceptProbe(denied.server);
+    // The probe is the only connection since the client started.
+    expect(denied.connections()).toBe(before + 1);
   });
 
   it('an allowed tls.connect write is a flow to tcp://host:port', async () => {

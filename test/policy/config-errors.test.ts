@@ -31,7 +31,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'unknown key, nothing close',
     'journal: { colour: blue }\n',
     '1:12',
-    'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes, repeatWindowMs)',
+    'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes, repeatWindowMs, witnesses, witnessQuorum)',
   ],
   ['list expected', 'resources: { match: x }\n', '1:12', 'resources must be a list, got a mapping'],
   ['boolean expected', 'inheritProcessContext: "yes"\n', '1:24', 'inheritProcessContext must be true or false, got the string "yes"'],

@@ -35,6 +35,8 @@ describe('loadConfig resolution', () => {
         checkpointIntervalMs: 10_000,
         segmentMaxBytes: 64 * 1024 * 1024,
         repeatWindowMs: 1000,
+        witnesses: [],
+        witnessQuorum: 1,
       },
       api: { label: true, shutdown: true },
     });

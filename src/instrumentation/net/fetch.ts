@@ -20,6 +20,7 @@ import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
+import { redactUrl } from '../../provenance/url-redaction.js';
 
 /** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
@@ -74,7 +75,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
         'server.address': origin.host,
         'server.port': origin.port,
         'http.request.method': options.method ?? 'GET',
-        'url.full': `${String(options.origin)}${options.path ?? ''}`,
+        'url.full': redactUrl(`${String(options.origin)}${options.path ?? ''}`),
       };
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') {

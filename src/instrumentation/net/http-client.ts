@@ -23,6 +23,7 @@ import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk } from './end-chunk.js';
 import { asHttpOwned } from './socket.js';
+import { redactUrl } from '../../provenance/url-redaction.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 
@@ -226,7 +227,7 @@ function requestTarget(args: readonly unknown[], module: Protocol): RequestTarge
         'server.address': host,
         'server.port': port,
         'http.request.method': optionText(merged['method'], 'GET').toUpperCase(),
-        'url.full': `${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
+        'url.full': redactUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`),
       },
     };
   } catch {
