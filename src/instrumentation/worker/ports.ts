@@ -30,7 +30,9 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
     }
   }
   patcher.define(workerThreads, 'MessageChannel', MessageChannel);
-  if (globalThis.MessageChannel === OriginalChannel) patcher.define(globalThis, 'MessageChannel', MessageChannel);
+  // The global is the same class as Node's export (typed as the DOM's where DOM types are loaded).
+  const global = globalThis as unknown as { MessageChannel?: unknown };
+  if (global.MessageChannel === OriginalChannel) patcher.define(global, 'MessageChannel', MessageChannel);
 
   patcher.wrap(
     workerThreads.BroadcastChannel.prototype,
