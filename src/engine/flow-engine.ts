@@ -168,6 +168,12 @@ export class FlowEngine {
     return decision.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
   }
 
+  /** What the policy says about the current context's data going to `resource`, without recording anything. */
+  decide(resource: Resource): Decision {
+    if (isInternal()) return ALLOW;
+    return decideFlow(this.policy.current, this.contexts.current().provenance, resource);
+  }
+
   /** Span of the current context's latest write to `resource` (the parent a callee's spans join). */
   writeSpan(resource: Resource): SpanContext | undefined {
     const ctx = this.contexts.current();

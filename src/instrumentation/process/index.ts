@@ -21,7 +21,7 @@ export class ProcessInstrumentation implements Instrumentation {
     });
     patchChildProcess(flows, this.patcher);
     // What the parent handed over is what this process starts with (the runtime seeded it).
-    patchStdio(engine, this.patcher, context.childOfProvenant ? engine.contexts.process.provenance : undefined);
+    patchStdio(engine, config, this.patcher, context.childOfProvenant ? engine.contexts.process.provenance : undefined);
   }
 
   disable(): void {

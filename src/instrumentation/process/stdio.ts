@@ -5,12 +5,14 @@
  * take any data (README: stdout and stderr); in a child of an instrumented parent, which reads
  * them back without their labels, they get `defaults` beyond what the parent handed over.
  *
+ * With no `resources` entry for the stream, allowed writes are decided but not journaled (every
+ * request logs); denials and violations are, and with an entry every distinct flow is recorded.
  * A denied write writes nothing: its callback gets the error, else the stream's 'error' listeners
  * if it has any; `console.log` has neither, so the line is dropped (and the denial journaled)
  * rather than crashing the app.
  */
 import type { Writable } from 'node:stream';
-import type { StdioStream } from '../../config/types.js';
+import type { ProvenantConfig, StdioStream } from '../../config/types.js';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import { isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
@@ -19,7 +21,7 @@ import type { Patcher } from '../patcher.js';
 
 type Callback = (error?: Error | null) => void;
 
-export function patchStdio(engine: FlowEngine, patcher: Patcher, inherited: ProvenanceSet | undefined): void {
+export function patchStdio(engine: FlowEngine, config: ProvenantConfig, patcher: Patcher, inherited: ProvenanceSet | undefined): void {
   // A write made while deciding one (provenant's own diagnostics on stderr) is not the app's.
   const deciding = new ReentrancyGuard();
   const streams: [StdioStream, Writable][] = [
@@ -29,6 +31,8 @@ export function patchStdio(engine: FlowEngine, patcher: Patcher, inherited: Prov
   for (const [name, stream] of streams) {
     const resource = engine.resources.stdio(name, inherited === undefined);
     const options = { attributes: { 'provenant.stdio': name } };
+    // An unlabelled console is written by every request: its allowed writes are decided, not journaled.
+    const recordAll = config.resources.some((entry) => entry.match.stdio === name);
     patcher.wrap(
       stream,
       'write',
@@ -38,6 +42,7 @@ export function patchStdio(engine: FlowEngine, patcher: Patcher, inherited: Prov
           const denied = deciding.run(() => {
             const data = engine.contexts.current().provenance;
             if (inherited !== undefined && engine.sets.union(inherited, data) === inherited) return undefined;
+            if (!recordAll && engine.decide(resource).kind === 'allow') return undefined;
             const decision = engine.authorizeWrite(resource, sizeOf(args[0]), options);
             return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
           });
