@@ -7,6 +7,7 @@ import { diag } from '@opentelemetry/api';
 import type { ApplicationEvent } from './engine/application-events.js';
 import type { FlowListener, FlowRecord } from './engine/flow-record.js';
 import type { LabelSpec } from './config/types.js';
+import type { Fact } from './monitor/facts.js';
 import type { PublicLabels } from './provenance/labels.js';
 import { activeRuntime, start as startRuntime, type StartOptions } from './runtime/runtime.js';
 
@@ -18,6 +19,8 @@ export type FlowEvent = FlowRecord;
 export type { PublicLabels } from './provenance/labels.js';
 export type { StartOptions } from './runtime/runtime.js';
 export type { LabelSpec } from './config/types.js';
+export type { Fact, FactSignature } from './monitor/facts.js';
+export type { VerdictRecord } from './engine/flow-record.js';
 
 /** The provenance of the active flow context. */
 export interface CurrentProvenance {
@@ -82,6 +85,33 @@ export function record(event: ApplicationEvent): void {
   } catch (error) {
     // Recording fails open: an app's provenance call never breaks the app.
     diag.warn(`provenant: record(${JSON.stringify(event.action)}) could not be recorded`, error);
+  }
+}
+
+/**
+ * Attest a fact this service vouches for, e.g. `attest('booking_confirmed', { booking: id, user })`:
+ * signed with the service's identity key, journaled, exported as a span and added to the fact
+ * base the monitors reason over (monitors see `attested(<service>, booking_confirmed(<id>, <user>))`:
+ * the arguments in the order given). Returns the fact, or undefined when provenant is not started
+ * or the fact could not be recorded (a diag warning; never an exception in the app).
+ */
+export function attest(
+  name: string,
+  args: readonly (string | number)[] | Readonly<Record<string, string | number>> = [],
+): Fact | undefined {
+  const runtime = activeRuntime();
+  if (!runtime) return undefined;
+  const values = (Array.isArray(args) ? args : Object.values(args)) as (string | number)[];
+  if (!/^[a-z][A-Za-z0-9_]*$/.test(name) || values.some((value) => typeof value !== 'string' && typeof value !== 'number')) {
+    throw new TypeError(
+      `provenant.attest: the name must be a lower-case word and the arguments strings or numbers, got ${JSON.stringify(name)}`,
+    );
+  }
+  try {
+    return runtime.engine.attestations.attest(name, values.map(String));
+  } catch (error) {
+    diag.warn(`provenant: attest(${JSON.stringify(name)}) could not be recorded`, error);
+    return undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 /** The table of `provenant` commands. Each lives in its own module. */
 import type { CliCommand } from './command.js';
+import { explain } from './explain.js';
 import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
@@ -24,6 +25,7 @@ export const commands: Record<string, CliCommand> = {
   query,
   stats,
   policy,
+  explain,
   ui,
   report,
 };

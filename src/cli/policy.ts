@@ -12,6 +12,7 @@ import { LabelSchema, type Labels, type PublicLabels } from '../provenance/label
 import { ProvenanceSets, type LabelOrigins, type ProvenanceSet } from '../provenance/provenance-set.js';
 import { ResourceRegistry, type Resource } from '../provenance/resource.js';
 import { compilePolicy } from '../policy/compile.js';
+import { compileMonitors } from '../monitor/compile.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { CliCommand } from './command.js';
 import { parsePositiveInt, stateDirs, UsageError, withUsage } from './journal-args.js';
@@ -77,6 +78,8 @@ function validate(args: string[]): number {
   const config = loadConfig(file === undefined ? {} : { file });
   // Compiling catches anything validation let through (it should be nothing).
   compilePolicy(config, new LabelSchema(config.levels.confidentiality, config.levels.integrity), 1);
+  // Monitor rules: syntax, safety and stratification, each problem at its file:line:col.
+  compileMonitors(config);
   process.stdout.write(summary(config) + '\n');
   return 0;
 }
@@ -262,5 +265,6 @@ function summary(config: ProvenantConfig): string {
     `  mode ${config.mode}, node ${config.node}${config.location ? `, location ${config.location}` : ''}`,
     `  confidentiality ${config.levels.confidentiality.join(' < ')}; integrity ${config.levels.integrity.join(' < ')}`,
     `  defaults ${config.defaults.confidentiality}/${config.defaults.integrity}; ${count(config.resources.length, 'resource entry', 'resource entries')}, ${count(config.rules.length, 'rule', 'rules')}, ${count(config.revoked.length, 'revoked resource', 'revoked resources')}`,
+    `  ${count(config.monitors.length, 'monitor', 'monitors')}, ${count(config.attest.length, 'attest entry', 'attest entries')}, ${count(config.trust.identities.length, 'trusted identity', 'trusted identities')}`,
   ].join('\n');
 }

@@ -49,8 +49,10 @@ export function defaultConfig(baseDir: string, env: NodeJS.ProcessEnv, host: str
     resources: [],
     rules: [],
     revoked: [],
-    trust: { peers: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
+    trust: { peers: [], identities: [], audience: [], maxAgeSeconds: DEFAULT_TRUST_MAX_AGE_SECONDS },
     journal: { ...DEFAULT_JOURNAL, witnesses: [] },
+    monitors: [],
+    attest: [],
     api: { label: true, shutdown: true },
   };
   const service = env['OTEL_SERVICE_NAME'];

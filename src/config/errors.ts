@@ -2,6 +2,8 @@
  * The one error a bad configuration produces. It names the file, line and column and says what is
  * wrong, so `provenant policy validate` and the preload (exit 78) can print it as is.
  */
+import type { TextPosition } from './types.js';
+
 export class ConfigError extends Error {
   /** Absolute path of the config file; undefined for problems in environment variables. */
   readonly file: string | undefined;
@@ -29,4 +31,12 @@ function formatPlace(file: string | undefined, line: number | undefined, column:
 
 export function isConfigError(error: unknown): error is ConfigError {
   return error instanceof ConfigError;
+}
+
+/** A problem at `offset` inside a text value of the config (a monitor's rule, an attested fact). */
+export function errorInText(problem: string, file: string | undefined, at: TextPosition, text: string, offset: number): ConfigError {
+  const before = text.slice(0, offset);
+  const newlines = at.block ? before.split('\n').length - 1 : 0;
+  const column = newlines === 0 ? at.column + offset : at.column + offset - before.lastIndexOf('\n') - 1;
+  return new ConfigError(problem, file, at.line + newlines, column);
 }

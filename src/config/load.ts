@@ -59,7 +59,7 @@ export function readConfigText(file: string): string {
 export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, host?: string): ProvenantConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const reader = new YamlReader(file, doc, lines);
+  const reader = new YamlReader(file, doc, lines, text);
   const syntaxError = doc.errors[0];
   if (syntaxError) reader.failAt(syntaxError.pos[0], `YAML syntax error: ${lowerFirst(syntaxError.message)}`);
   const base = defaultConfig(dirname(file), env, host ?? hostname());

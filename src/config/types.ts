@@ -97,9 +97,22 @@ export interface PolicyRuleSpec {
   line?: number;
 }
 
+/** A peer service's Ed25519 identity: the key its claims and attested facts are signed with. */
+export interface TrustedIdentity {
+  service: string;
+  /** SPKI PEM of the Ed25519 public key (the config's `publicKey` file or text, or its `vkey`). */
+  publicKey: string;
+  /** Origin (`http://host:port`) of the service whose evidence endpoint a monitor may ask for missing facts. */
+  evidence?: string;
+}
+
 export interface TrustConfig {
   /** Host globs (or IPs) that may receive and send provenant baggage. */
   peers: string[];
+  /** Peer identities, by service name. */
+  identities: TrustedIdentity[];
+  /** Names (`host` or `host:port`) peers reach this service by, besides its own address: request claims must be addressed to one. */
+  audience: string[];
   /** Incoming signed baggage older than this is not trusted. */
   maxAgeSeconds: number;
 }
@@ -134,6 +147,49 @@ export interface WitnessConfig {
   vkey: string;
 }
 
+/** Where a text value starts in the config file, so problems inside it get a line and column. */
+export interface TextPosition {
+  line: number;
+  column: number;
+  /** A block scalar (`|`): each line of the text starts at `column` of the next file line. */
+  block: boolean;
+}
+
+/** An HTTP request a monitor or an attestation applies to: method and route (`/missions/:M/launch`). */
+export interface RouteSpec {
+  /** Upper-case method, or `*` for any. */
+  method: string;
+  route: string;
+}
+
+export const MONITOR_MODES = ['verify-then-trust', 'trust-then-verify'] as const;
+export type MonitorMode = (typeof MONITOR_MODES)[number];
+
+export interface MonitorSpec {
+  id: string;
+  on: RouteSpec;
+  mode: MonitorMode;
+  /** Rule language text; one clause carries `permit` or `deny` and names the action. */
+  rule: string;
+  ruleAt: TextPosition;
+  /** Ask attesting services' evidence endpoints (trust.identities[].evidence) for missing facts. */
+  fetchEvidence: boolean;
+  line: number;
+}
+
+/** A fact provenant attests for an unmodified app when it sees a matching request. */
+export interface AttestSpec {
+  on: RouteSpec;
+  /** `response`: when the response status matches `status`; `request`: when the request arrives. */
+  when: 'request' | 'response';
+  /** Status class (`2xx`) or exact status the response must have. */
+  status: string;
+  /** `name(arg, ...)`; an arg is a route parameter, `body.<field>` or a "quoted" constant. */
+  fact: string;
+  factAt: TextPosition;
+  line: number;
+}
+
 /**
  * Which parts of the public API app code may call. Both weaken enforcement when called by the app
  * (a `label()` can relabel a destination public; `shutdown()` removes every patch), so hardened
@@ -163,5 +219,7 @@ export interface ProvenantConfig {
   revoked: string[];
   trust: TrustConfig;
   journal: JournalConfig;
+  monitors: MonitorSpec[];
+  attest: AttestSpec[];
   api: ApiConfig;
 }

@@ -16,6 +16,7 @@ import {
   type ResourceLabelRule,
   type ResourceMatch,
 } from './types.js';
+import { MonitorValidator } from './validate-monitors.js';
 import { RuleValidator, type LatticeName, type ValueReaders } from './validate-rules.js';
 import type { Located, YamlReader } from './yaml-reader.js';
 
@@ -33,6 +34,8 @@ const TOP_KEYS = [
   'revoked',
   'trust',
   'journal',
+  'monitors',
+  'attest',
   'api',
 ] as const;
 const GRANULARITIES = ['request', 'process'] as const;
@@ -93,7 +96,11 @@ class ConfigValidator implements ValueReaders {
     if (revoked) c.revoked = this.r.list(revoked, true).map((entry) => this.revokedEntry(entry));
     const trust = get('trust');
     if (trust) {
-      const t = this.r.map(trust, ['peers', 'maxAgeSeconds']);
+      const t = this.r.map(trust, ['peers', 'maxAgeSeconds', 'identities', 'audience']);
+      const audience = t.get('audience');
+      if (audience) c.trust.audience = this.r.stringList(audience, true).map((name) => name.toLowerCase());
+      const identities = t.get('identities');
+      if (identities) c.trust.identities = new MonitorValidator(this.r, c.baseDir).readIdentities(identities);
       const peers = t.get('peers');
       if (peers) c.trust.peers = this.r.globList(peers, true);
       const maxAge = t.get('maxAgeSeconds');
@@ -101,6 +108,10 @@ class ConfigValidator implements ValueReaders {
     }
     const journal = get('journal');
     if (journal) c.journal = this.readJournal(journal, c.journal);
+    const monitors = get('monitors');
+    if (monitors) c.monitors = new MonitorValidator(this.r, c.baseDir).readMonitors(monitors);
+    const attest = get('attest');
+    if (attest) c.attest = new MonitorValidator(this.r, c.baseDir).readAttest(attest);
     const api = get('api');
     if (api) {
       const a = this.r.map(api, ['label', 'shutdown']);

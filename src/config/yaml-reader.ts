@@ -2,10 +2,11 @@
  * Typed reads over a parsed YAML document that keep every value's position, so each validation
  * problem is reported at the line and column where it is written.
  */
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, Scalar, type Document, type LineCounter, type Node, type Pair } from 'yaml';
 import { ConfigError } from './errors.js';
 import { globProblem } from './glob.js';
 import { closestMatch } from './suggest.js';
+import type { TextPosition } from './types.js';
 
 /** A present value: its node and the readable path used in messages (`rules[2].deny.data`). */
 export interface Located {
@@ -18,7 +19,23 @@ export class YamlReader {
     private readonly file: string,
     private readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    private readonly source: string,
   ) {}
+
+  /** Where the text of a string value starts (after a quote; on the line after a `|` header). */
+  textPosition(value: Located): TextPosition {
+    const node = this.deref(value.node);
+    const start = startOf(node);
+    if (isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED)) {
+      const lineStart = this.source.indexOf('\n', start) + 1;
+      const indent = /^[ ]*/.exec(this.source.slice(lineStart))?.[0].length ?? 0;
+      const { line, col } = this.lines.linePos(lineStart + indent);
+      return { line, column: col, block: node.type === Scalar.BLOCK_LITERAL };
+    }
+    const quoted = isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE);
+    const { line, col } = this.lines.linePos(start + (quoted ? 1 : 0));
+    return { line, column: col, block: false };
+  }
 
   /** Throw a ConfigError placed at `node` (or at the start of the file). */
   fail(node: Node | Pair | undefined, problem: string): never {

@@ -21,6 +21,7 @@ import { ALLOW, type CompiledPolicy, type Decision } from '../policy/types.js';
 import type { ResourceLabelRule } from '../config/types.js';
 import { isInternal } from '../support/reentrancy.js';
 import { recordApplicationEvent, type ApplicationEvent } from './application-events.js';
+import { Attestations, type AttestationParts } from './attestations.js';
 import { memoOf } from './context-memo.js';
 import { decideFlow } from './decisions.js';
 import { FileProvenance } from './file-provenance.js';
@@ -44,6 +45,8 @@ export interface FlowEngineParts extends Omit<RecorderParts, 'epoch' | 'policyDi
   /** Holder of the current compiled policy; swapped atomically on reload. */
   policy: PolicySource;
   store?: ProvenanceStore | undefined;
+  /** Facts, signing and the compiled monitors (attestations.ts); the engine adds recorder, contexts and mode. */
+  monitoring: Omit<AttestationParts, 'recorder' | 'contexts' | 'resources' | 'mode'>;
   /** Config `api.label`: app code may label resources at run time (default true). */
   runtimeLabels?: boolean;
 }
@@ -65,6 +68,8 @@ export class FlowEngine {
   readonly resources: ResourceRegistry;
   readonly sets: ProvenanceSets;
   readonly contexts: FlowContexts;
+  /** `attest()`, evidence and the monitors' verdicts. */
+  readonly attestations: Attestations;
   private readonly policy: PolicySource;
   private readonly files: FileProvenance;
   private readonly own: OwnProvenance;
@@ -83,6 +88,13 @@ export class FlowEngine {
       ...parts,
       epoch: () => parts.policy.current.epoch,
       policyDigest: () => parts.policy.current.digest,
+    });
+    this.attestations = new Attestations({
+      ...parts.monitoring,
+      recorder: this.recorder,
+      contexts: parts.contexts,
+      resources: parts.resources,
+      mode: () => parts.policy.current.mode,
     });
     this.runtimeLabels = parts.runtimeLabels ?? true;
   }

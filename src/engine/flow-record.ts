@@ -5,8 +5,26 @@
  */
 import type { PublicLabels } from '../provenance/labels.js';
 import type { DecisionKind } from '../policy/types.js';
+import type { MonitorMode } from '../config/types.js';
+import type { Fact } from '../monitor/facts.js';
 
-export type FlowOp = 'read' | 'write' | 'copy' | 'move' | 'delete' | 'record';
+/** `attest`: a fact this service vouches for; `monitor`: a monitor's verdict on an action. */
+export type FlowOp = 'read' | 'write' | 'copy' | 'move' | 'delete' | 'record' | 'attest' | 'monitor';
+
+/** What a monitor decided about an action, with what an auditor needs to re-derive it. */
+export interface VerdictRecord {
+  monitor: string;
+  mode: MonitorMode;
+  effect: 'permit' | 'deny';
+  /** The action as a tuple, e.g. `{ relation: 'launch', values: ['m1'] }`. */
+  goal: { relation: string; values: string[] };
+  /** The monitor's rule text. */
+  program: string;
+  /** The time the rule was evaluated at (what `within` measures back from). */
+  at: number;
+  /** The premise no fact satisfied (a permit rule that did not hold). */
+  missing?: string;
+}
 
 export interface FlowRecord {
   /** Milliseconds since the epoch. */
@@ -31,6 +49,12 @@ export interface FlowRecord {
   /** Application-level action for `record` events (Tracer-style), e.g. `dataset.created`. */
   action?: string;
   attributes?: Record<string, string | number | boolean>;
+  /** `attest` records: the signed fact. */
+  fact?: Fact;
+  /** `monitor` records: the verdict. */
+  verdict?: VerdictRecord;
+  /** `monitor` records: the signed facts the verdict rests on. */
+  evidence?: Fact[];
 }
 
 /**
@@ -53,6 +77,9 @@ export const FLOW_RECORD_FIELDS = [
   'spanId',
   'action',
   'attributes',
+  'fact',
+  'verdict',
+  'evidence',
 ] as const satisfies readonly Exclude<keyof FlowRecord, 'time'>[];
 
 /** Compile-time check that FLOW_RECORD_FIELDS names every field of FlowRecord. */

@@ -42,6 +42,8 @@ export interface FlowToRecord {
   readonly action?: string | undefined;
   /** End user, when it is not the context's own. */
   readonly user?: string | undefined;
+  /** Attestations and verdicts: the fact, verdict and evidence fields of the record. */
+  readonly claims?: Pick<FlowRecord, 'fact' | 'verdict' | 'evidence'> | undefined;
 }
 
 export interface RecorderParts {
@@ -76,7 +78,8 @@ export class FlowRecorder {
     const user = flow.user ?? ctx.user;
     const recordedUser = user !== undefined && parts.recordUser ? parts.recordUser(user) : user;
     const now = Date.now();
-    const repeats = decision?.kind === 'deny' || op === 'record' ? undefined : this.repeats;
+    // Denials, application records, attestations and verdicts are each their own record, never summarised.
+    const repeats = decision?.kind === 'deny' || op === 'record' || op === 'attest' || op === 'monitor' ? undefined : this.repeats;
     const epoch = parts.epoch();
     const decisionKind = decision?.kind ?? '';
     if (repeats !== undefined) {
@@ -108,6 +111,7 @@ export class FlowRecorder {
     }
     if (flow.action !== undefined) record.action = flow.action;
     if (options?.attributes) record.attributes = flatAttributes(options.attributes);
+    if (flow.claims) Object.assign(record, flow.claims);
     parts.journal?.append(record);
     parts.subscribers.publish(record);
     repeats?.remember(

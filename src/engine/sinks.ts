@@ -5,7 +5,14 @@
 import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
 import type { FlowRecord } from './flow-record.js';
 
-export type LineageSpanName = 'provenant.read' | 'provenant.write' | 'provenant.deny' | 'provenant.record' | 'provenant.checkpoint';
+export type LineageSpanName =
+  | 'provenant.read'
+  | 'provenant.write'
+  | 'provenant.deny'
+  | 'provenant.record'
+  | 'provenant.checkpoint'
+  | 'provenant.attest'
+  | 'provenant.monitor';
 
 export interface LineageSink {
   /** Emit a span that starts and ends now; returns its span context (for links and the journal). */

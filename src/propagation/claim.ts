@@ -7,7 +7,8 @@
 import type { PublicLabels } from '../provenance/labels.js';
 import type { ProvenanceClaim } from '../provenance/peer-claim.js';
 import { byteLength, formatMember, memberValue, type BaggageMember } from './baggage.js';
-import { sourcesDigest, type ClaimSigner } from './signing.js';
+import { randomBytes } from 'node:crypto';
+import { sourcesDigest } from './signing.js';
 
 export const CLAIM_PREFIX = 'provenant.';
 const WIRE_VERSION = '1';
@@ -15,10 +16,25 @@ const WIRE_VERSION = '1';
 /** Members of a claim, by short key (`c` for `provenant.c`). */
 export type ClaimFields = ReadonlyMap<string, string>;
 
+/** Which way a claim travels: request baggage, or the response header. One is never accepted as the other. */
+export type ClaimDirection = 'request' | 'response';
+
+/** What signs a claim: the service's Ed25519 identity (`alg` set) or the shared HMAC key. */
+export interface ClaimSigning {
+  readonly keyId: string;
+  readonly alg?: 'ed25519';
+  sign(canonical: string): string;
+}
+
 /** Signed members for `claim`, spending at most `budgetBytes` on the whole set. */
-export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigner, budgetBytes: number): string[] {
+export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigning, budgetBytes: number, direction: ClaimDirection): string[] {
   const fields = new Map<string, string>();
   fields.set('v', WIRE_VERSION);
+  fields.set('dir', direction === 'request' ? 'q' : 's');
+  // A fresh nonce per claim: the receiver's replay cache recognises a claim sent twice.
+  fields.set('n', randomBytes(9).toString('base64url'));
+  if (signer.alg !== undefined) fields.set('alg', signer.alg);
+  if (direction === 'request' && claim.audience !== undefined) fields.set('aud', claim.audience);
   fields.set('svc', claim.service);
   if (claim.location !== undefined) fields.set('loc', claim.location);
   fields.set('c', claim.labels.confidentiality);
@@ -28,8 +44,8 @@ export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigner, budgetB
   if (claim.writeSpan !== undefined) fields.set('ws', claim.writeSpan);
   fields.set('ts', String(claim.issuedAt));
   fields.set('kid', signer.keyId);
-  // 43 characters of base64url signature plus its key.
-  const fixed = [...fields].reduce((sum, [key, value]) => sum + byteLength(formatMember(CLAIM_PREFIX + key, value)) + 1, 0) + 60;
+  // Room for the signature: 43 (HMAC) or 86 (Ed25519) characters of base64url plus its key.
+  const fixed = [...fields].reduce((sum, [key, value]) => sum + byteLength(formatMember(CLAIM_PREFIX + key, value)) + 1, 0) + 110;
   if (claim.sources.length > 0) {
     const full = claim.sources.join('\n');
     if (fixed + byteLength(formatMember(`${CLAIM_PREFIX}src`, full)) <= budgetBytes) {

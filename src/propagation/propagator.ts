@@ -6,7 +6,16 @@
  * to the network instrumentation, which sees it only as its `PeerProtocol` (matched structurally:
  * propagation does not import instrumentation).
  */
-import type { ClaimedLabels, HeaderValue, OutgoingData, ProvenanceClaim, Received, Verdict } from '../provenance/peer-claim.js';
+import { normaliseHost } from '../provenance/host.js';
+import type {
+  HeaderValue,
+  LocalEndpoint,
+  OutgoingData,
+  ProvenanceClaim,
+  Received,
+  UntrustedReason,
+  Verdict,
+} from '../provenance/peer-claim.js';
 import {
   BAGGAGE_MAX_MEMBER_BYTES,
   BAGGAGE_MAX_MEMBERS,
@@ -15,7 +24,18 @@ import {
   splitBaggage,
   type BaggageMember,
 } from './baggage.js';
-import { canonicalForm, CLAIM_PREFIX, claimedLabels, decodeClaim, encodeClaim, readClaimFields, type ClaimFields } from './claim.js';
+import { BoundedCache } from '../support/bounded-cache.js';
+import {
+  canonicalForm,
+  CLAIM_PREFIX,
+  claimedLabels,
+  decodeClaim,
+  encodeClaim,
+  readClaimFields,
+  type ClaimDirection,
+  type ClaimSigning,
+} from './claim.js';
+import type { ServiceIdentity } from './identity.js';
 import { ClaimSigner } from './signing.js';
 import { formatTraceparent, parseSpanReference, parseTraceparent, spanReference } from './traceparent.js';
 import { PeerList, RateLimitedWarnings } from './trust.js';
@@ -26,14 +46,20 @@ export const CLAIM_BUDGET_BYTES = 4096;
 const MIN_CLAIM_BUDGET_BYTES = 1024;
 /** Clock skew tolerated for claims issued "in the future". */
 const MAX_CLOCK_SKEW_SECONDS = 60;
+/** Claims remembered for replay detection; a claim older than maxAgeSeconds is refused as stale anyway. */
+const REPLAY_CACHE_CLAIMS = 100_000;
 
 export interface PropagatorOptions {
   service: string;
   location?: string | undefined;
-  /** PROVENANT_KEY; without it nothing is signed and nothing is trusted. */
+  /** PROVENANT_KEY: the HMAC fallback, used when the service has no identity key. */
   key?: string | undefined;
+  /** The service's Ed25519 identity and the peers' keys (PROVENANT_IDENTITY_KEY, trust.identities). */
+  identity?: ServiceIdentity | undefined;
   peers: readonly string[];
   maxAgeSeconds: number;
+  /** Names (`host` or `host:port`) this service is reached by besides its own address (trust.audience). */
+  audience?: readonly string[] | undefined;
   /** Milliseconds since the epoch (tests). */
   now?: () => number;
 }
@@ -43,13 +69,22 @@ const NO_CLAIM: Verdict = Object.freeze({ trusted: false, reason: 'unsigned' });
 const NOTHING_RECEIVED: Received = Object.freeze({ verdict: NO_CLAIM, claims: false, rest: undefined });
 
 export class ProvenancePropagator {
-  private readonly signer: ClaimSigner | undefined;
+  private readonly hmac: ClaimSigner | undefined;
+  /** What signs our claims: the identity key when there is one, else the shared key. */
+  private readonly signer: ClaimSigning | undefined;
+  private readonly seen = new BoundedCache<string, true>(REPLAY_CACHE_CLAIMS);
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
 
   constructor(private readonly options: PropagatorOptions) {
-    this.signer = options.key ? new ClaimSigner(options.key) : undefined;
+    this.hmac = options.key ? new ClaimSigner(options.key) : undefined;
+    const identity = options.identity;
+    const identityKeyId = identity?.identityKeyId;
+    this.signer =
+      identity !== undefined && identityKeyId !== undefined
+        ? { keyId: identityKeyId, alg: 'ed25519', sign: (canonical) => identity.sign(canonical)?.value ?? '' }
+        : this.hmac;
     this.peers = new PeerList(options.peers);
     this.now = options.now ?? Date.now;
     this.warnings = new RateLimitedWarnings(this.now);
@@ -82,7 +117,7 @@ export class ProvenancePropagator {
     if (data !== undefined && this.signsFor(host)) {
       const userBytes = parts.reduce((sum, raw) => sum + byteLength(raw) + 1, 0);
       const budget = Math.max(MIN_CLAIM_BUDGET_BYTES, Math.min(CLAIM_BUDGET_BYTES, BAGGAGE_MAX_TOTAL_BYTES - userBytes));
-      parts.push(...this.encode(data, budget));
+      parts.push(...this.encode(data, budget, 'request'));
     }
     return parts.length === 0 ? undefined : parts.join(',');
   }
@@ -90,7 +125,7 @@ export class ProvenancePropagator {
   /** Value of the signed response header for a caller at `host`, or undefined when it is not a trusted peer. */
   responseClaim(host: string | undefined, data: OutgoingData): string | undefined {
     if (!this.signsFor(host)) return undefined;
-    return this.encode(data, CLAIM_BUDGET_BYTES).join(',');
+    return this.encode(data, CLAIM_BUDGET_BYTES, 'response').join(',');
   }
 
   /** True when `header` holds provenant members (they must not travel further unverified). */
@@ -99,16 +134,20 @@ export class ProvenancePropagator {
     return (typeof header === 'string' ? header : header.join(',')).includes(CLAIM_PREFIX);
   }
 
-  /** Judge the provenant members of an incoming `header` from `peer` (remote address or dialled host). */
+  /** Judge the claim in a response's header from `peer` (the dialled host): only a response claim counts. */
   verify(peer: string | undefined, header: HeaderValue): Verdict {
-    return this.receive(peer, header).verdict;
+    return this.take(peer, header, 'response').verdict;
   }
 
   /**
    * `verify`, plus the header without provenant members (`rest`, undefined when nothing else is
    * left) for a receiver that must stop claims from travelling further. The header is split once.
    */
-  receive(peer: string | undefined, header: HeaderValue): Received {
+  receive(peer: string | undefined, header: HeaderValue, local?: LocalEndpoint): Received {
+    return this.take(peer, header, 'request', local);
+  }
+
+  private take(peer: string | undefined, header: HeaderValue, direction: ClaimDirection, local?: LocalEndpoint): Received {
     if (!this.hasClaims(header)) return NOTHING_RECEIVED;
     const members = splitBaggage(header);
     const ours: BaggageMember[] = [];
@@ -118,7 +157,7 @@ export class ProvenancePropagator {
       else others.push(member.raw);
     }
     if (ours.length === 0) return NOTHING_RECEIVED;
-    const verdict = this.judge(peer, members, ours);
+    const verdict = this.judge(peer, members, ours, direction, local);
     if (!verdict.trusted)
       this.warnings.warn(
         verdict.reason,
@@ -127,7 +166,13 @@ export class ProvenancePropagator {
     return { verdict, claims: true, rest: others.length === 0 ? undefined : others.join(',') };
   }
 
-  private judge(peer: string | undefined, members: readonly BaggageMember[], ours: readonly BaggageMember[]): Verdict {
+  private judge(
+    peer: string | undefined,
+    members: readonly BaggageMember[],
+    ours: readonly BaggageMember[],
+    direction: ClaimDirection,
+    local?: LocalEndpoint,
+  ): Verdict {
     const fields = readClaimFields(ours);
     if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
     const claimed = claimedLabels(fields);
@@ -140,15 +185,31 @@ export class ProvenancePropagator {
       return { trusted: false, reason: 'oversized', claimed };
     }
     if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
-    return this.verifySigned(fields, claimed);
+    const signature = fields.get('sig');
+    const keyId = fields.get('kid');
+    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
+    const checked = this.checkSignature(fields, keyId, signature);
+    if (checked !== undefined) return { trusted: false, reason: checked, claimed };
+    if (fields.get('dir') !== (direction === 'request' ? 'q' : 's')) return { trusted: false, reason: 'wrong-direction', claimed };
+    if (direction === 'request' && local !== undefined && !this.addressedTo(fields.get('aud'), local))
+      return { trusted: false, reason: 'wrong-audience', claimed };
+    const claim = decodeClaim(fields);
+    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
+    const age = this.now() / 1000 - claim.issuedAt;
+    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
+    // Only a claim whose signature verified is remembered: forged headers cannot fill the cache with real nonces.
+    const once = `${keyId}:${fields.get('n') ?? ''}`;
+    if (fields.get('n') === undefined || this.seen.get(once) !== undefined) return { trusted: false, reason: 'replayed', claimed };
+    this.seen.set(once, true);
+    return { trusted: true, claim };
   }
 
   /** `data` as one signed claim (the environment claim a child process starts with); undefined without a key. */
   signedClaim(data: OutgoingData, budgetBytes: number): string | undefined {
-    return this.signer === undefined ? undefined : this.encode(data, budgetBytes).join(',');
+    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request').join(',');
   }
 
-  /** The verdict on a claim that comes with no peer to trust (a child's environment claim): key, signature, form and age. */
+  /** The verdict on a claim that comes with no peer to trust (a child's environment claim): signature, form and age. */
   verifyClaim(text: string, budgetBytes: number): Verdict {
     const members = splitBaggage(text);
     if (members.length === 0 || members.some((member) => !member.key.startsWith(CLAIM_PREFIX))) {
@@ -158,16 +219,11 @@ export class ProvenancePropagator {
     if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
     const claimed = claimedLabels(fields);
     if (byteLength(text) > budgetBytes) return { trusted: false, reason: 'oversized', claimed };
-    return this.verifySigned(fields, claimed);
-  }
-
-  private verifySigned(fields: ClaimFields, claimed: ClaimedLabels): Verdict {
     const signature = fields.get('sig');
     const keyId = fields.get('kid');
     if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
-    if (this.signer === undefined) return { trusted: false, reason: 'no-key', claimed };
-    if (keyId !== this.signer.keyId) return { trusted: false, reason: 'unknown-key', claimed };
-    if (!this.signer.verify(canonicalForm(fields), signature)) return { trusted: false, reason: 'bad-signature', claimed };
+    const checked = this.checkSignature(fields, keyId, signature);
+    if (checked !== undefined) return { trusted: false, reason: checked, claimed };
     const claim = decodeClaim(fields);
     if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
     const age = this.now() / 1000 - claim.issuedAt;
@@ -175,7 +231,39 @@ export class ProvenancePropagator {
     return { trusted: true, claim };
   }
 
-  private encode(data: OutgoingData, budget: number): string[] {
+  /**
+   * Whether a request claim was addressed to this receiver: its `aud` (the host:port the sender
+   * dialled) is this connection's local address and port, `localhost` on a loopback address, or a
+   * name listed in trust.audience (`name` for any port, `name:port` for that port).
+   */
+  private addressedTo(audience: string | undefined, local: LocalEndpoint): boolean {
+    if (audience === undefined) return false;
+    const colon = audience.lastIndexOf(':');
+    const host = normaliseHost(audience.slice(0, colon));
+    const port = Number(audience.slice(colon + 1));
+    const names = this.options.audience ?? [];
+    if (names.includes(host) || names.includes(`${host}:${port}`)) return true;
+    if (port !== local.port) return false;
+    const address = normaliseHost(local.address);
+    return host === address || (host === 'localhost' && (address === '127.0.0.1' || address === '::1'));
+  }
+
+  /** Undefined when the claim's signature verifies: Ed25519 by the key of the service it names, else HMAC with ours. */
+  private checkSignature(fields: ReadonlyMap<string, string>, keyId: string, signature: string): UntrustedReason | undefined {
+    const canonical = canonicalForm(fields);
+    if (fields.get('alg') === 'ed25519') {
+      const service = fields.get('svc') ?? '';
+      const identity = this.options.identity;
+      if (identity === undefined) return 'no-key';
+      return identity.verify(service, canonical, { alg: 'ed25519', keyId, value: signature }) ? undefined : 'bad-signature';
+    }
+    if (fields.get('alg') !== undefined) return 'malformed';
+    if (this.hmac === undefined) return 'no-key';
+    if (keyId !== this.hmac.keyId) return 'unknown-key';
+    return this.hmac.verify(canonical, signature) ? undefined : 'bad-signature';
+  }
+
+  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): string[] {
     const claim: ProvenanceClaim = {
       service: this.options.service,
       labels: data.labels,
@@ -184,6 +272,7 @@ export class ProvenancePropagator {
     };
     if (this.options.location !== undefined) claim.location = this.options.location;
     if (data.writeSpan !== undefined) claim.writeSpan = data.writeSpan;
-    return encodeClaim(claim, this.signer as ClaimSigner, budget);
+    if (data.audience !== undefined) claim.audience = data.audience;
+    return encodeClaim(claim, this.signer as ClaimSigning, budget, direction);
   }
 }

@@ -21,10 +21,25 @@ export interface ProvenanceClaim {
   writeSpan?: string;
   /** Unix seconds. */
   issuedAt: number;
+  /** Request claims: the receiver as the sender dialled it (`host:port`). */
+  audience?: string;
 }
 
 export type UntrustedReason =
-  'unsigned' | 'malformed' | 'oversized' | 'stale' | 'unknown-key' | 'bad-signature' | 'untrusted-peer' | 'no-key';
+  | 'unsigned'
+  | 'malformed'
+  | 'oversized'
+  | 'stale'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'untrusted-peer'
+  | 'no-key'
+  /** A claim seen before within its validity window (a captured header sent again). */
+  | 'replayed'
+  /** A response's claim offered as a request's (or the reverse). */
+  | 'wrong-direction'
+  /** A request claim addressed to another receiver. */
+  | 'wrong-audience';
 
 /** What an unverified claim said: labels when readable, `unreadable` when not even those parse. */
 export type ClaimedLabels = Partial<PublicLabels> | 'unreadable';
@@ -47,6 +62,14 @@ export interface OutgoingData {
   sources: readonly string[];
   /** `<trace-id>-<span-id>` of the write span of this flow. */
   writeSpan?: string;
+  /** The receiver as dialled (`host:port`): a request claim is bound to it. */
+  audience?: string;
+}
+
+/** The local end of a connection a request arrived on: whom a request claim must be addressed to. */
+export interface LocalEndpoint {
+  readonly address: string;
+  readonly port: number;
 }
 
 /** An HTTP header as Node and undici hand it over: absent, one value or several. */

@@ -34,6 +34,10 @@ import { ProvenanceSets } from '../provenance/provenance-set.js';
 import { ResourceRegistry } from '../provenance/resource.js';
 import { openProvenanceStore } from '../provenance/sqlite-store.js';
 import type { ProvenanceStore } from '../provenance/store.js';
+import { compileMonitors, type CompiledMonitors } from '../monitor/compile.js';
+import { FactBase } from '../monitor/facts.js';
+import { fetchEvidence } from '../propagation/evidence-client.js';
+import { ServiceIdentity } from '../propagation/identity.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { protectedPaths } from './protected-paths.js';
@@ -85,7 +89,14 @@ export function start(options: StartOptions = {}): Runtime {
   const stateDir = resolveStateDir(env, options.stateDir);
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
-  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel, journalKey);
+  // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
+  const monitors = compileMonitors(config);
+  const identity = loadIdentity(service, config, env);
+  const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel, {
+    journalKey,
+    monitors,
+    identity,
+  });
   (globalThis as RuntimeGlobal)[RUNTIME_KEY] = runtime;
   return runtime;
 }
@@ -97,8 +108,9 @@ function createRuntime(
   stateDir: string,
   instrument: boolean,
   logLevel: DiagLogLevel,
-  journalKey: SigningKey | undefined,
+  keys: { journalKey: SigningKey | undefined; monitors: CompiledMonitors; identity: ServiceIdentity },
 ): Runtime {
+  const { journalKey, monitors, identity } = keys;
   // The holder reports rejected reloads through diag itself.
   // Each policy the journal names is kept by its digest, so its decisions can be replayed.
   const keep = (compiled: CompiledPolicy): void => {
@@ -172,6 +184,16 @@ function createRuntime(
     repeatWindowMs: config.journal.repeatWindowMs,
     digest: contentDigest,
     recordUser: config.journal.pseudonymize && pseudonymKey ? (user) => pseudonymize(user, pseudonymKey) : undefined,
+    monitoring: {
+      service,
+      compiled: monitors,
+      facts: new FactBase(),
+      signer: identity,
+      verifier: identity,
+      evidenceOrigins: new Map(config.trust.identities.flatMap((peer) => (peer.evidence ? [[peer.service, peer.evidence] as const] : []))),
+      fetchEvidence,
+      clock: Date.now,
+    },
     runtimeLabels: config.api.label,
   });
 
@@ -179,6 +201,8 @@ function createRuntime(
     service,
     location: config.location,
     key: env['PROVENANT_KEY'],
+    identity,
+    audience: config.trust.audience,
     peers: config.trust.peers,
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
@@ -245,6 +269,22 @@ function createRuntime(
     },
   };
   return runtime;
+}
+
+/** This service's signing identity; an unusable PROVENANT_IDENTITY_KEY stops the start like a bad config. */
+function loadIdentity(service: string, config: ProvenantConfig, env: NodeJS.ProcessEnv): ServiceIdentity {
+  try {
+    return new ServiceIdentity({
+      service,
+      identityKey: env['PROVENANT_IDENTITY_KEY'],
+      sharedKey: env['PROVENANT_KEY'],
+      trusted: config.trust.identities,
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `PROVENANT_IDENTITY_KEY is not a usable Ed25519 private key (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
 }
 
 /**

@@ -234,11 +234,16 @@ describe('witnessed journal', () => {
     down = await startWitness('w2.example/witness', downState, downPort);
     // A process that keeps running: its witness worker adopts the first log's queue in the background.
     const app = startNode({
-      args: ['-e', `require('node:fs').writeFileSync(${JSON.stringify(out)} + '/late', 'x'); setInterval(() => {}, 1000);`],
+      args: [
+        '-e',
+        `require('node:fs').writeFileSync(${JSON.stringify(out)} + '/late', 'x'); console.log('ready'); setInterval(() => {}, 1000);`,
+      ],
       preload: 'require',
       env: { PROVENANT_STATE_DIR: stateDir, PROVENANT_JOURNAL_KEY: keyFile, PROVENANT_CONFIG: config },
     });
     await until(journal, () => !pending().includes(path.basename(cosigned, '.cosigned') + '.pending'));
+    // Its worker can adopt the queue before the app's own code has run: stop it only once it has written.
+    await app.waitForLine(/ready/);
     await app.kill('SIGTERM');
     const both = await cli('verify', '--state', stateDir, '--witness-key', up.vkey, '--witness-key', down.vkey, '--json');
     expect(both.code, both.stdout).toBe(0);

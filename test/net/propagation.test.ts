@@ -1,5 +1,7 @@
 // The propagation codec on its own: signing, verification reasons, egress stripping and W3C limits.
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { ServiceIdentity } from '../../src/propagation/identity';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
 import { BAGGAGE_MAX_MEMBER_BYTES, BAGGAGE_MAX_TOTAL_BYTES, splitBaggage } from '../../src/propagation/baggage';
 
@@ -21,7 +23,7 @@ describe('ProvenancePropagator', () => {
   it('round-trips a signed claim between trusted peers', () => {
     const header = make().outgoingBaggage('api.internal', 'user=1', data)!;
     expect(header.startsWith('user=1,provenant.v=1,')).toBe(true);
-    const verdict = make().verify('127.0.0.1', header);
+    const verdict = make().receive('127.0.0.1', header).verdict;
     expect(verdict).toMatchObject({
       trusted: true,
       claim: { service: 'a', location: 'eu-west-1', labels: data.labels, sources: data.sources },
@@ -35,14 +37,14 @@ describe('ProvenancePropagator', () => {
   });
 
   it.each([
-    ['untrusted-peer', () => make().verify('10.9.9.9', make().outgoingBaggage('127.0.0.1', undefined, data))],
-    ['unknown-key', () => make().verify('127.0.0.1', make({ key: 'other' }).outgoingBaggage('127.0.0.1', undefined, data))],
-    ['no-key', () => make({ key: undefined }).verify('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data))],
-    ['stale', () => make().verify('127.0.0.1', make({ now: () => Date.now() - 120_000 }).outgoingBaggage('127.0.0.1', undefined, data))],
+    ['untrusted-peer', () => make().receive('10.9.9.9', make().outgoingBaggage('127.0.0.1', undefined, data))],
+    ['unknown-key', () => make().receive('127.0.0.1', make({ key: 'other' }).outgoingBaggage('127.0.0.1', undefined, data))],
+    ['no-key', () => make({ key: undefined }).receive('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data))],
+    ['stale', () => make().receive('127.0.0.1', make({ now: () => Date.now() - 120_000 }).outgoingBaggage('127.0.0.1', undefined, data))],
     [
       'bad-signature',
       () =>
-        make().verify(
+        make().receive(
           '127.0.0.1',
           make().outgoingBaggage('127.0.0.1', undefined, data)!.replace('provenant.loc=eu-west-1', 'provenant.loc=eu-west-2'),
         ),
@@ -50,11 +52,11 @@ describe('ProvenancePropagator', () => {
     [
       'oversized',
       () =>
-        make().verify('127.0.0.1', `${make().outgoingBaggage('127.0.0.1', undefined, data)},pad=${'x'.repeat(BAGGAGE_MAX_TOTAL_BYTES)}`),
+        make().receive('127.0.0.1', `${make().outgoingBaggage('127.0.0.1', undefined, data)},pad=${'x'.repeat(BAGGAGE_MAX_TOTAL_BYTES)}`),
     ],
-    ['malformed', () => make().verify('127.0.0.1', 'provenant.c=%ZZ')],
+    ['malformed', () => make().receive('127.0.0.1', 'provenant.c=%ZZ')],
   ])('reports %s, keeping what was claimed', (reason, run) => {
-    const verdict = run();
+    const verdict = run().verdict;
     expect(verdict).toMatchObject({ trusted: false, reason });
     if (reason !== 'malformed') expect(verdict).toMatchObject({ claimed: { confidentiality: 'secret', tags: ['pii'] } });
   });
@@ -66,10 +68,82 @@ describe('ProvenancePropagator', () => {
     expect(Buffer.byteLength(header)).toBeLessThanOrEqual(BAGGAGE_MAX_TOTAL_BYTES);
     for (const member of splitBaggage(header)) expect(Buffer.byteLength(member.raw)).toBeLessThanOrEqual(BAGGAGE_MAX_MEMBER_BYTES);
     expect(header).toContain(user);
-    const verdict = make().verify('127.0.0.1', header);
+    const verdict = make().receive('127.0.0.1', header).verdict;
     expect(verdict).toMatchObject({
       trusted: true,
       claim: { sources: [], sourceCount: 500, sourcesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     });
+  });
+});
+
+describe('claims bound to their direction and used once', () => {
+  it('never accepts a response claim as request baggage, nor a request claim as a response claim', () => {
+    const response = make().responseClaim('127.0.0.1', data)!;
+    expect(make().receive('127.0.0.1', response).verdict).toMatchObject({ trusted: false, reason: 'wrong-direction' });
+    expect(make().verify('127.0.0.1', response)).toMatchObject({ trusted: true });
+    const request = make().outgoingBaggage('127.0.0.1', undefined, data);
+    expect(make().verify('127.0.0.1', request)).toMatchObject({ trusted: false, reason: 'wrong-direction' });
+  });
+
+  it('rejects a captured claim sent a second time within its validity window', () => {
+    const receiver = make();
+    const header = make().outgoingBaggage('127.0.0.1', undefined, data);
+    expect(receiver.receive('127.0.0.1', header).verdict).toMatchObject({ trusted: true });
+    expect(receiver.receive('127.0.0.1', header).verdict).toMatchObject({ trusted: false, reason: 'replayed' });
+    // A fresh claim from the same sender is new.
+    expect(receiver.receive('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data)).verdict).toMatchObject({ trusted: true });
+  });
+});
+
+describe('per-service Ed25519 identities', () => {
+  const pair = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    return {
+      key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  };
+  const a = pair();
+  const b = pair();
+  const trusted = [
+    { service: 'a', publicKey: a.pub },
+    { service: 'b', publicKey: b.pub },
+  ];
+  const as = (service: string, key: string) =>
+    make({ service, key: undefined, identity: new ServiceIdentity({ service, identityKey: key, trusted }) });
+  const receiver = () => make({ service: 'c', key: undefined, identity: new ServiceIdentity({ service: 'c', trusted }) });
+
+  it('signs with the sender key and verifies against the key of the service the claim names, without a shared secret', () => {
+    const header = as('a', a.key).outgoingBaggage('127.0.0.1', undefined, data);
+    expect(header).toContain('provenant.alg=ed25519');
+    expect(receiver().receive('127.0.0.1', header).verdict).toMatchObject({ trusted: true, claim: { service: 'a' } });
+  });
+
+  it('does not let one service sign as another', () => {
+    // b holds a valid identity key, but claims to be a: a's public key does not verify it.
+    const forged = as('a', b.key).outgoingBaggage('127.0.0.1', undefined, data);
+    expect(receiver().receive('127.0.0.1', forged).verdict).toMatchObject({ trusted: false, reason: 'bad-signature' });
+  });
+});
+
+describe('request claims bound to their receiver', () => {
+  const to = (audience: string) => make().outgoingBaggage('127.0.0.1', undefined, { ...data, audience });
+  const local = { address: '::ffff:127.0.0.1', port: 7000 };
+
+  it('accepts a claim addressed to this connection, refuses one captured on its way to another peer', () => {
+    expect(make().receive('127.0.0.1', to('127.0.0.1:7000'), local).verdict).toMatchObject({ trusted: true });
+    expect(make().receive('127.0.0.1', to('localhost:7000'), local).verdict).toMatchObject({ trusted: true });
+    expect(make().receive('127.0.0.1', to('127.0.0.1:7001'), local).verdict).toMatchObject({ trusted: false, reason: 'wrong-audience' });
+    expect(make().receive('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data), local).verdict).toMatchObject({
+      trusted: false,
+      reason: 'wrong-audience',
+    });
+  });
+
+  it('accepts the names listed in trust.audience (any port, or the port given)', () => {
+    const named = make({ audience: ['api.internal', 'edge.internal:443'] });
+    expect(named.receive('127.0.0.1', to('api.internal:8443'), local).verdict).toMatchObject({ trusted: true });
+    expect(named.receive('127.0.0.1', to('edge.internal:443'), local).verdict).toMatchObject({ trusted: true });
+    expect(named.receive('127.0.0.1', to('edge.internal:80'), local).verdict).toMatchObject({ trusted: false, reason: 'wrong-audience' });
   });
 });

@@ -55,6 +55,7 @@ describe('request contexts', () => {
         const baggage = propagator.outgoingBaggage('127.0.0.1', undefined, {
           labels: { confidentiality: 'public', integrity: 'high', tags: [`t${i}`], locations: [] },
           sources: [`file://n1/input/${i}`],
+          audience: `127.0.0.1:${port}`,
         });
         const res = await get(port, '/labels', agent, { baggage }, `body-${i}`);
         return {

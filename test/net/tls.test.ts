@@ -91,6 +91,7 @@ trust: { peers: ["127.0.0.1"] }
         const baggage = propagator.outgoingBaggage('127.0.0.1', undefined, {
           labels: { confidentiality: 'public', integrity: 'high', tags: [`t${i}`], locations: [] },
           sources: [`file://n1/input/${i}`],
+          audience: `127.0.0.1:${port}`,
         });
         const res = await get('/labels', { baggage }, `body-${i}`);
         return {

@@ -25,7 +25,8 @@ function signedBaggage(options: { service?: string; now?: () => number; key?: st
     maxAgeSeconds: 300,
     now: options.now,
   });
-  return propagator.outgoingBaggage('127.0.0.1', 'user=42', claim) as string;
+  // Addressed to the service under test, as a client dialling it would address it.
+  return propagator.outgoingBaggage('127.0.0.1', 'user=42', { ...claim, audience: `127.0.0.1:${port}` }) as string;
 }
 
 function store(file: string, baggage: string | undefined): Promise<{ status: number; body: string }> {

@@ -45,6 +45,7 @@ describe('provenant policy validate', () => {
         '  mode enforce, node eu-node-1, location eu-west-1',
         '  confidentiality public < internal < confidential < secret; integrity untrusted < low < high',
         '  defaults public/low; 3 resource entries, 1 rule, 1 revoked resource',
+        '  0 monitors, 0 attest entries, 0 trusted identities',
         '',
       ].join('\n'),
     );

@@ -24,7 +24,7 @@ describe('loadConfig resolution', () => {
       resources: [],
       rules: [],
       revoked: [],
-      trust: { peers: [], maxAgeSeconds: 300 },
+      trust: { peers: [], identities: [], audience: [], maxAgeSeconds: 300 },
       journal: {
         enabled: true,
         contentHash: 'none',
@@ -38,6 +38,8 @@ describe('loadConfig resolution', () => {
         witnesses: [],
         witnessQuorum: 1,
       },
+      monitors: [],
+      attest: [],
       api: { label: true, shutdown: true },
     });
   });

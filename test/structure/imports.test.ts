@@ -127,3 +127,9 @@ it('lets instrumentations reach propagation only through the PeerProtocol the ru
   expect(importsFrom('instrumentation').filter((edge) => edge.to === 'propagation')).toEqual([]);
   expect(importsFrom('propagation').filter((edge) => edge.to === 'instrumentation')).toEqual([]);
 });
+
+it('keeps the monitors (facts, rule language, evaluator) below the engine: they know nothing of HTTP, sinks or keys', () => {
+  const above = new Set(['engine', 'instrumentation', 'journal', 'lineage', 'runtime', 'cli', 'propagation', 'index', 'register']);
+  expect(importsFrom('monitor').filter((edge) => above.has(edge.to))).toEqual([]);
+  expect(all.some((edge) => edge.from === 'engine' && edge.to === 'monitor')).toBe(true);
+});

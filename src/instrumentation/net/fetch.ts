@@ -17,6 +17,8 @@ import { normaliseHost } from '../../provenance/host.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { inContext } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
+import { outgoingEvidence, receiveEvidence } from './monitor-gate.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
@@ -112,10 +114,13 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     const baggage = flows.baggage(host, headers['baggage'], data);
     if (baggage !== undefined) headers['baggage'] = baggage;
     else delete headers['baggage'];
+    const evidence = data === undefined ? undefined : outgoingEvidence(engine);
+    if (evidence !== undefined) headers[EVIDENCE_HEADER] = evidence;
     return { headers, prepared: { host, data, traceparent, baggage } };
   };
 
   const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
+    receiveEvidence(engine, ctx, headers[EVIDENCE_HEADER]);
     inContext(contexts, ctx, () => flows.read(resource, flows.protocol.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
   };
 

@@ -22,6 +22,8 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk } from './end-chunk.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
+import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 
@@ -71,6 +73,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const baggage = flows.baggage(flow.host, typeof existing === 'number' ? String(existing) : existing, claim);
     if (baggage !== undefined) req.setHeader('baggage', baggage);
     else if (existing !== undefined) req.removeHeader('baggage');
+    if (claim !== undefined) sendEvidence(engine, req);
   };
 
   const instrument = (original: RequestFunction, protocol: Protocol): RequestFunction =>
@@ -133,6 +136,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const onResponse = (flow: ClientFlow, res: http.IncomingMessage & ContextBound): void => {
     res[FLOW_CONTEXT] = flow.ctx;
+    receiveEvidence(engine, flow.ctx, res.headers[EVIDENCE_HEADER]);
     const header = res.headers[RESPONSE_CLAIM_HEADER];
     const verdict = flows.protocol.verify(flow.host, header);
     flows.read(flow.resource, verdict, { ...flow.attributes, 'http.response.status_code': res.statusCode ?? 0 }, false);

@@ -18,12 +18,13 @@ import type { ProvenanceDeniedError } from '../../errors.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
-import type { Verdict } from '../../provenance/peer-claim.js';
+import type { LocalEndpoint, Verdict } from '../../provenance/peer-claim.js';
 import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 import { ResponseClaim } from './response-claim.js';
+import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
 const REQUEST_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
@@ -76,7 +77,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
     const { remote, resource: peer, attributes } = peerOf(req.socket);
-    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage);
+    const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage, localEndpoint(req.socket));
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
       if (rest === undefined) delete req.headers.baggage;
@@ -134,7 +135,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       }
       return contexts.runWith(flow.ctx, () => {
         enter(flow);
-        return emit.apply(this, args);
+        return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
       });
     };
   patcher.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);
@@ -170,6 +171,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       refuse(res, engine.deniedError(decision, flow.caller));
       return false;
     }
+    respondWithEvidence(engine, res);
     if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return true;
     flow.denied = true;
     refuse(res, flow.claim.exceeded());
@@ -191,6 +193,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'writeHead',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
+        noteStatus(this, args[0]);
         if (!allow(this, false)) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
@@ -228,4 +231,11 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 function swallow(args: readonly unknown[]): void {
   const callback = args.find((arg): arg is Callback => typeof arg === 'function');
   if (callback) process.nextTick(callback);
+}
+
+/** Where the request arrived (the audience its claim must name); undefined when the socket does not say. */
+function localEndpoint(socket: Socket | undefined): LocalEndpoint | undefined {
+  const address = socket?.localAddress;
+  const port = socket?.localPort;
+  return address === undefined || port === undefined ? undefined : { address, port };
 }

@@ -31,6 +31,7 @@ export class PeerFlows {
     const data: OutgoingData = { labels: this.engine.schema.toPublic(provenance.labels), sources: provenance.sources };
     const span = this.engine.writeSpan(resource);
     if (span) data.writeSpan = this.protocol.spanReference(span);
+    if (resource.host !== undefined && resource.port !== undefined) data.audience = `${resource.host}:${resource.port}`;
     return data;
   }
 

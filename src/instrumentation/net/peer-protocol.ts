@@ -5,7 +5,7 @@
  * `InstrumentationContext.peers`); the plain data it speaks lives in src/provenance/peer-claim.ts.
  */
 import type { SpanContext } from '@opentelemetry/api';
-import type { HeaderValue, OutgoingData, Received, Verdict } from '../../provenance/peer-claim.js';
+import type { HeaderValue, LocalEndpoint, OutgoingData, Received, Verdict } from '../../provenance/peer-claim.js';
 
 export interface PeerProtocol {
   /** True when signed claims go to `host` (a key is set and `host` is a trusted peer). */
@@ -22,7 +22,7 @@ export interface PeerProtocol {
   /** The verdict on the claim in an incoming `header` from `peer` (remote address or dialled host). */
   verify(peer: string | undefined, header: HeaderValue): Verdict;
   /** `verify`, plus the header without the claim, for a receiver that must not pass the claim on. */
-  receive(peer: string | undefined, header: HeaderValue): Received;
+  receive(peer: string | undefined, header: HeaderValue, local?: LocalEndpoint): Received;
   formatTraceparent(span: SpanContext): string;
   parseTraceparent(header: string | string[] | undefined): SpanContext | undefined;
   /** `<trace-id>-<span-id>`, how a claim names the sender's write span. */
