@@ -27,6 +27,7 @@ export type LatticeName = 'confidentiality' | 'integrity';
 export interface ValueReaders {
   level(lattice: LatticeName, value: Located): string;
   pathGlob(value: Located): string;
+  commandGlob(value: Located): string;
 }
 
 export class RuleValidator {
@@ -89,7 +90,7 @@ export class RuleValidator {
   }
 
   private destinationCondition(value: Located): DestinationCondition {
-    const m = this.r.map(value, ['kind', 'path', 'host', 'port', 'service', 'location', 'labels']);
+    const m = this.r.map(value, ['kind', 'path', 'host', 'port', 'service', 'command', 'location', 'labels']);
     const condition: DestinationCondition = {};
     const kind = m.get('kind');
     if (kind) condition.kind = this.r.list(kind, true).map((item) => this.r.oneOf(item, RESOURCE_KINDS));
@@ -101,6 +102,8 @@ export class RuleValidator {
     if (port) condition.port = this.r.integer(port, 0, 65_535);
     const service = m.get('service');
     if (service) condition.service = this.r.glob(service);
+    const command = m.get('command');
+    if (command) condition.command = this.values.commandGlob(command);
     const location = m.get('location');
     if (location) condition.location = this.setCondition(location);
     const labels = m.get('labels');

@@ -5,6 +5,8 @@ import { FsInstrumentation } from './fs.js';
 import { Http2Instrumentation } from './http2/index.js';
 import type { Instrumentation } from './instrumentation.js';
 import { NetworkInstrumentation } from './net/index.js';
+import { ProcessInstrumentation } from './process/index.js';
+import { WorkerInstrumentation } from './worker/index.js';
 
 export function createInstrumentations(): Instrumentation[] {
   return [
@@ -13,5 +15,7 @@ export function createInstrumentations(): Instrumentation[] {
     new DgramInstrumentation(),
     new DnsInstrumentation(),
     new Http2Instrumentation(),
+    new ProcessInstrumentation(),
+    new WorkerInstrumentation(),
   ];
 }

@@ -3,8 +3,8 @@
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
-import { resolve } from 'node:path';
-import { fileUri, type ResourceKind } from '../config/types.js';
+import { basename, resolve } from 'node:path';
+import { fileUri, type ResourceKind, type StdioStream } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 import { normaliseHost } from './host.js';
 
@@ -24,6 +24,16 @@ export interface Resource {
   /** Location the peer claimed in verified (signed) baggage, for `service`. */
   readonly location?: string;
   readonly pid?: number;
+  /** Basename of a child process's executable, for `process://<node>/<command>`. */
+  readonly command?: string;
+  /** This process's stdout or stderr, for `process://<node>/stdout|stderr`. */
+  readonly stdio?: StdioStream;
+  /**
+   * For `stdio`: true when the stream is the operator's console or log pipeline (unlabelled, it
+   * takes any data); false when it is read back by an instrumented parent (unlabelled, it gets
+   * `defaults`, since the parent cannot learn the labels of what it reads there).
+   */
+  readonly console?: boolean;
 }
 
 const DEFAULT_CAPACITY = 65_536;
@@ -102,6 +112,26 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
   }
 
+  /** A child process, named by its executable's basename (`/usr/bin/convert` → `process://<node>/convert`). */
+  command(file: string): Resource {
+    const name = basename(file);
+    const key = `c${name}`;
+    return (
+      this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${encodeURIComponent(name)}`, kind: 'process', command: name })
+    );
+  }
+
+  /** The worker threads of this process (and, in a worker, the thread that started it). */
+  worker(): Resource {
+    return this.byKey.get('w') ?? this.add('w', { uri: `process://${this.node}/${process.pid}/worker`, kind: 'process', pid: process.pid });
+  }
+
+  /** This process's stdout or stderr (see `Resource.console`). */
+  stdio(stream: StdioStream, console = true): Resource {
+    const key = `o${stream}${console ? '' : '-'}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${stream}`, kind: 'process', stdio: stream, console });
+  }
+
   /**
    * Parse what a user names a resource by (CLI, public API): a URI (`scheme://…`), a `host:port`
    * (a TCP origin; `[v6]:port` for IPv6), or else a file path, absolute or relative to `cwd`.
@@ -129,10 +159,17 @@ export class ResourceRegistry {
       case 'service':
         return this.service(url.hostname);
       case 'process':
-        return this.process(Number(url.pathname.slice(1)));
+        return this.processPath(decodeURIComponent(url.pathname.slice(1)));
       default:
         throw new RangeError(`unsupported resource URI scheme "${scheme}" in ${uriOrPath}`);
     }
+  }
+
+  /** `process://<node>/<pid>`, `/stdout`, `/stderr`, else a command name. */
+  private processPath(name: string): Resource {
+    if (/^[0-9]+$/.test(name)) return this.process(Number(name));
+    if (name === 'stdout' || name === 'stderr') return this.stdio(name);
+    return this.command(name);
   }
 
   private add(key: string, fields: Omit<Resource, 'id'>): Resource {

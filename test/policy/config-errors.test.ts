@@ -144,7 +144,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'empty match',
     'resources:\n  - { match: {}, labels: {} }\n',
     '2:14',
-    'resources[0].match needs at least one of path, host, port, url, service',
+    'resources[0].match needs at least one of path, host, port, url, service, command, stdio',
   ],
   ['resource without labels', 'resources:\n  - match: { path: x }\n', '2:5', 'resources[0] needs "labels"'],
   ['bad revoked URI', 'revoked: ["http://[bad"]\n', '1:11', 'revoked[0] "http://[bad" is neither a path nor a valid URI'],

@@ -10,6 +10,7 @@ import { diag } from '@opentelemetry/api';
 import type { FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
+import type { SelfProtection } from './self-protection.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -20,6 +21,8 @@ export interface FileTarget {
   readonly resource: Resource;
   /** `file.path` attribute; one object per file so a repeated flow allocates nothing. */
   readonly options: FlowOptions;
+  /** Under provenant's state dir: reads are not flows, writes are denied (self-protection). */
+  readonly own?: true;
 }
 
 const PATH_CACHE_LIMIT = 8192;
@@ -39,33 +42,28 @@ export class FsFlows {
   readonly fds: (FileTarget | undefined)[] = [];
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
-  /** `null` caches "not a flow" (provenant's own state dir). */
-  private readonly absolutePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
-  private readonly relativePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
+  private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
+  private readonly relativePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
   private relativeBase = '';
   /** Copies already checked by an enclosing cp(), keyed `from\0to`, so Node's per-file copyFile calls are not checked twice. */
   private readonly checkedCopies = new Set<string>();
 
-  private readonly stateDir: string;
-
   constructor(
     private readonly engine: FlowEngine,
-    stateDir: string,
+    private readonly protection: SelfProtection,
     /** The journal wants content digests: pass the bytes along when they are at hand. */
     private readonly wantsContent: boolean,
-  ) {
-    this.stateDir = resolve(stateDir);
-  }
+  ) {}
 
   /** The file a path argument (string, Buffer, file: URL), fd or FileHandle names, or undefined when it is not a file flow. */
   targetOf(path: unknown): FileTarget | undefined {
     if (typeof path === 'string') {
       const cache = path.charCodeAt(0) === 47 /* '/' */ ? this.absolutePaths : this.relativeCache();
       const cached = cache.get(path);
-      if (cached !== undefined) return cached ?? undefined;
+      if (cached !== undefined) return cached;
       const target = this.targetAt(resolve(path));
       cache.set(path, target);
-      return target ?? undefined;
+      return target;
     }
     if (typeof path === 'number') return this.fds[path];
     if (typeof path !== 'object' || path === null) return undefined;
@@ -73,11 +71,13 @@ export class FsFlows {
   }
 
   read(target: FileTarget, bytes: number | undefined, content?: unknown): void {
+    if (target.own) return;
     this.engine.read(target.resource, bytes, this.optionsFor(target, content));
   }
 
   /** Checks a write before any byte moves; the error to surface when it is denied. */
   authorize(target: FileTarget, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    if (target.own) return this.selfProtectionDenial(target.path, target.path);
     try {
       const decision = this.engine.authorizeWrite(target.resource, bytes, this.optionsFor(target, content));
       return decision.kind === 'deny' ? this.engine.deniedError(decision, target.resource) : undefined;
@@ -85,6 +85,21 @@ export class FsFlows {
       diag.warn(`provenant: checking a write to ${target.path} failed; the write proceeds`, error);
       return undefined;
     }
+  }
+
+  /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */
+  authorizePath(target: FileTarget, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    const reached = this.protection.reaches(target.path);
+    if (reached !== undefined) return this.selfProtectionDenial(target.path, reached);
+    return this.authorize(target, bytes, content);
+  }
+
+  /** unlink / rm / rename-away of a path that is, or holds, provenant's own files. */
+  guardRemoval(path: unknown): ProvenanceDeniedError | undefined {
+    const target = this.targetOf(path);
+    if (target === undefined) return undefined;
+    const reached = this.protection.contains(target.path) ? target.path : this.protection.reaches(target.path);
+    return reached === undefined ? undefined : this.selfProtectionDenial(target.path, reached);
   }
 
   /**
@@ -95,6 +110,12 @@ export class FsFlows {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
+    const reached = this.protection.reaches(destination.path);
+    if (reached !== undefined) return this.selfProtectionDenial(destination.path, reached);
+    if (op === 'move') {
+      const removed = this.guardRemoval(source.path);
+      if (removed !== undefined) return removed;
+    }
     try {
       for (const [file, copy] of this.filePairs(source.path, destination.path)) {
         if (op === 'copy' && this.checkedCopies.delete(`${file}\0${copy}`)) continue;
@@ -152,7 +173,7 @@ export class FsFlows {
     return { ...target.options, content: bytes };
   }
 
-  private relativeCache(): BoundedCache<string, FileTarget | null> {
+  private relativeCache(): BoundedCache<string, FileTarget> {
     const cwd = process.cwd();
     if (cwd !== this.relativeBase) {
       this.relativePaths.clear();
@@ -163,19 +184,27 @@ export class FsFlows {
 
   private targetOfObject(path: object): FileTarget | undefined {
     try {
-      if (path instanceof Uint8Array)
-        return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString())) ?? undefined;
+      if (path instanceof Uint8Array) return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString()));
       const url = path as Partial<URL>;
-      if (url.protocol === 'file:' && typeof url.href === 'string') return this.targetAt(resolve(fileURLToPath(url.href))) ?? undefined;
+      if (url.protocol === 'file:' && typeof url.href === 'string') return this.targetAt(resolve(fileURLToPath(url.href)));
     } catch {
       // Not a path Node accepts either: the original call reports it.
     }
     return undefined;
   }
 
-  private targetAt(absolute: string): FileTarget | null {
-    if (absolute === this.stateDir || (absolute.startsWith(this.stateDir) && absolute.charCodeAt(this.stateDir.length) === 47)) return null;
-    return { path: absolute, resource: this.engine.resources.file(absolute), options: { attributes: { 'file.path': absolute } } };
+  private targetAt(absolute: string): FileTarget {
+    const target = { path: absolute, resource: this.engine.resources.file(absolute), options: { attributes: { 'file.path': absolute } } };
+    return this.protection.isOwn(absolute) ? { ...target, own: true } : target;
+  }
+
+  private selfProtectionDenial(path: string, reached: string): ProvenanceDeniedError | undefined {
+    const reason = path === reached ? `${path} is provenant's own file` : `${path} leads to ${reached}, provenant's own file`;
+    return this.engine.fixedFlow(this.engine.resources.file(path), {
+      kind: 'deny',
+      rule: 'self-protection',
+      reason: `${reason}: the app may not write, move or remove its monitor's config, keys or state`,
+    });
   }
 
   /** `[file, counterpart]` for a file, or for every file under a directory; none when `from` does not exist. */
