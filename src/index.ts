@@ -41,7 +41,10 @@ export function start(options?: StartOptions): void {
   startRuntime(options);
 }
 
-/** Flush the journal and spans and remove every patch. */
+/**
+ * Flush the journal and spans and remove every patch. With config `api.shutdown: false` (hardened
+ * deployments) it rejects with a ProvenanceDeniedError (rule `self-protection`) and changes nothing.
+ */
 export async function shutdown(): Promise<void> {
   await activeRuntime()?.shutdown();
 }
@@ -52,6 +55,8 @@ export async function shutdown(): Promise<void> {
  * were the first `resources:` entry of the config. Takes effect at once (new policy epoch).
  * Without provenant started it does nothing, like the rest of this API. A form that cannot be
  * labelled (e.g. `process://`) throws a RangeError: that is a programming error, not a fault.
+ * With config `api.label: false` (hardened deployments) it throws a ProvenanceDeniedError (rule
+ * `self-protection`) and labels nothing.
  */
 export function label(uriOrPath: string, labels: LabelSpec): void {
   activeRuntime()?.engine.labelResource(uriOrPath, labels);

@@ -53,6 +53,7 @@ export function defaultConfig(baseDir: string, env: NodeJS.ProcessEnv, host: str
     journal: { ...DEFAULT_JOURNAL, witnesses: [] },
     monitors: [],
     attest: [],
+    api: { label: true, shutdown: true },
   };
   const service = env['OTEL_SERVICE_NAME'];
   if (service) config.service = service;

@@ -4,7 +4,7 @@
  */
 
 /** Kinds of resource a `resources:` entry can match (the URI schemes provenant names resources by). */
-export type ResourceKind = 'file' | 'tcp' | 'http' | 'https' | 'service' | 'process';
+export type ResourceKind = 'file' | 'tcp' | 'udp' | 'unix' | 'http' | 'https' | 'service' | 'process';
 
 /** The URI of a file: `file://<node>/<absolute path>` (a contract name). */
 export function fileUri(node: string, absolutePath: string): string {
@@ -25,13 +25,21 @@ export interface LabelSpec {
   location?: string;
 }
 
-/** First match wins. `path` is an absolute glob (resolved against the config file's folder). */
+/** The standard streams a process writes to, resources `process://<node>/stdout` and `/stderr`. */
+export const STDIO_STREAMS = ['stdout', 'stderr'] as const;
+export type StdioStream = (typeof STDIO_STREAMS)[number];
+
+/** First match wins. `path` is an absolute glob (resolved against the config file's folder) over files and unix sockets. */
 export interface ResourceMatch {
   path?: string;
   host?: string;
   port?: number;
   url?: string;
   service?: string;
+  /** Glob over the basename of a child process's executable (`convert`, `sh`, `node`). */
+  command?: string;
+  /** This process's stdout or stderr. */
+  stdio?: StdioStream;
 }
 
 export interface ResourceLabelRule {
@@ -71,6 +79,7 @@ export interface DestinationCondition {
   host?: string;
   port?: number;
   service?: string;
+  command?: string;
   location?: SetCondition;
   labels?: {
     confidentiality?: LevelCondition;
@@ -181,6 +190,16 @@ export interface AttestSpec {
   line: number;
 }
 
+/**
+ * Which parts of the public API app code may call. Both weaken enforcement when called by the app
+ * (a `label()` can relabel a destination public; `shutdown()` removes every patch), so hardened
+ * deployments switch them off.
+ */
+export interface ApiConfig {
+  label: boolean;
+  shutdown: boolean;
+}
+
 export interface ProvenantConfig {
   /** Absolute path of the YAML file, when one was loaded. */
   file?: string;
@@ -202,4 +221,5 @@ export interface ProvenantConfig {
   journal: JournalConfig;
   monitors: MonitorSpec[];
   attest: AttestSpec[];
+  api: ApiConfig;
 }

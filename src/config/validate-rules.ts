@@ -19,7 +19,7 @@ import type { Located, YamlReader } from './yaml-reader.js';
 /** Rule ids the engine itself reports; a user rule may not take them or denials become ambiguous. */
 export const BUILT_IN_RULE_IDS = ['confidentiality', 'integrity', 'revoked', 'policy-fault'] as const;
 
-const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'http', 'https', 'service', 'process'];
+const RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'tcp', 'udp', 'unix', 'http', 'https', 'service', 'process'];
 
 export type LatticeName = 'confidentiality' | 'integrity';
 
@@ -27,6 +27,7 @@ export type LatticeName = 'confidentiality' | 'integrity';
 export interface ValueReaders {
   level(lattice: LatticeName, value: Located): string;
   pathGlob(value: Located): string;
+  commandGlob(value: Located): string;
 }
 
 export class RuleValidator {
@@ -89,18 +90,20 @@ export class RuleValidator {
   }
 
   private destinationCondition(value: Located): DestinationCondition {
-    const m = this.r.map(value, ['kind', 'path', 'host', 'port', 'service', 'location', 'labels']);
+    const m = this.r.map(value, ['kind', 'path', 'host', 'port', 'service', 'command', 'location', 'labels']);
     const condition: DestinationCondition = {};
     const kind = m.get('kind');
     if (kind) condition.kind = this.r.list(kind, true).map((item) => this.r.oneOf(item, RESOURCE_KINDS));
     const path = m.get('path');
     if (path) condition.path = this.values.pathGlob(path);
     const host = m.get('host');
-    if (host) condition.host = this.r.glob(host);
+    if (host) condition.host = this.r.hostGlob(host);
     const port = m.get('port');
     if (port) condition.port = this.r.integer(port, 0, 65_535);
     const service = m.get('service');
     if (service) condition.service = this.r.glob(service);
+    const command = m.get('command');
+    if (command) condition.command = this.values.commandGlob(command);
     const location = m.get('location');
     if (location) condition.location = this.setCondition(location);
     const labels = m.get('labels');

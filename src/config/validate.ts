@@ -8,6 +8,7 @@ import type { Node } from 'yaml';
 import { defaultLevels } from './defaults.js';
 import {
   MODES,
+  STDIO_STREAMS,
   type JournalConfig,
   type WitnessConfig,
   type LabelSpec,
@@ -35,6 +36,7 @@ const TOP_KEYS = [
   'journal',
   'monitors',
   'attest',
+  'api',
 ] as const;
 const GRANULARITIES = ['request', 'process'] as const;
 const CONTENT_HASHES = ['sha256', 'sha3-256', 'sha512', 'blake2b512', 'none'] as const;
@@ -100,7 +102,7 @@ class ConfigValidator implements ValueReaders {
       const identities = t.get('identities');
       if (identities) c.trust.identities = new MonitorValidator(this.r, c.baseDir).readIdentities(identities);
       const peers = t.get('peers');
-      if (peers) c.trust.peers = this.r.globList(peers, true);
+      if (peers) c.trust.peers = this.r.list(peers, true).map((peer) => this.r.hostGlob(peer));
       const maxAge = t.get('maxAgeSeconds');
       if (maxAge) c.trust.maxAgeSeconds = this.r.number(maxAge, 0);
     }
@@ -110,6 +112,14 @@ class ConfigValidator implements ValueReaders {
     if (monitors) c.monitors = new MonitorValidator(this.r, c.baseDir).readMonitors(monitors);
     const attest = get('attest');
     if (attest) c.attest = new MonitorValidator(this.r, c.baseDir).readAttest(attest);
+    const api = get('api');
+    if (api) {
+      const a = this.r.map(api, ['label', 'shutdown']);
+      const label = a.get('label');
+      if (label) c.api.label = this.r.boolean(label);
+      const shutdown = a.get('shutdown');
+      if (shutdown) c.api.shutdown = this.r.boolean(shutdown);
+    }
     return c;
   }
 
@@ -156,19 +166,23 @@ class ConfigValidator implements ValueReaders {
   }
 
   private resourceMatch(value: Located): ResourceMatch {
-    const m = this.r.map(value, ['path', 'host', 'port', 'url', 'service']);
-    if (m.size === 0) this.r.fail(value.node, `${value.where} needs at least one of path, host, port, url, service`);
+    const m = this.r.map(value, ['path', 'host', 'port', 'url', 'service', 'command', 'stdio']);
+    if (m.size === 0) this.r.fail(value.node, `${value.where} needs at least one of path, host, port, url, service, command, stdio`);
     const match: ResourceMatch = {};
     const path = m.get('path');
     if (path) match.path = this.pathGlob(path);
     const host = m.get('host');
-    if (host) match.host = this.r.glob(host);
+    if (host) match.host = this.r.hostGlob(host);
     const port = m.get('port');
     if (port) match.port = this.r.integer(port, 0, 65_535);
     const url = m.get('url');
     if (url) match.url = this.urlPrefix(url);
     const service = m.get('service');
     if (service) match.service = this.r.glob(service);
+    const command = m.get('command');
+    if (command) match.command = this.commandGlob(command);
+    const stdio = m.get('stdio');
+    if (stdio) match.stdio = this.r.oneOf(stdio, STDIO_STREAMS);
     return match;
   }
 
@@ -184,6 +198,14 @@ class ConfigValidator implements ValueReaders {
     const location = m.get('location');
     if (location) spec.location = this.r.string(location);
     return spec;
+  }
+
+  /** A command is matched by its executable's basename, so a glob with "/" could never match. */
+  commandGlob(value: Located): string {
+    const glob = this.r.glob(value);
+    if (glob.includes('/'))
+      this.r.fail(value.node, `${value.where} "${glob}" must be a command name without "/" (it matches the executable's basename)`);
+    return glob;
   }
 
   /** Path globs are relative to the config file's folder; stored absolute. */

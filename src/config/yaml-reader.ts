@@ -4,6 +4,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, Scalar, type Document, type LineCounter, type Node, type Pair } from 'yaml';
 import { ConfigError } from './errors.js';
+import { canonicalHost } from '../support/host-address.js';
 import { globProblem } from './glob.js';
 import { closestMatch } from './suggest.js';
 import type { TextPosition } from './types.js';
@@ -151,6 +152,12 @@ export class YamlReader {
     const problem = globProblem(text);
     if (problem) this.fail(value.node, `${value.where} "${text}" ${problem}`);
     return text;
+  }
+
+  /** A host glob; a literal host or IP in its canonical form (`127.3` is 127.0.0.3), as destinations are named. */
+  hostGlob(value: Located): string {
+    const text = this.glob(value);
+    return /[*?[\]{}!]/.test(text) ? text.toLowerCase() : canonicalHost(text);
   }
 
   globList(value: Located, allowSingle = false): string[] {

@@ -50,7 +50,14 @@ export interface FlowEngineParts extends Omit<RecorderParts, 'epoch' | 'policyDi
   store?: ProvenanceStore | undefined;
   /** Facts, signing and the compiled monitors (attestations.ts); the engine adds recorder, contexts and mode. */
   monitoring: Omit<AttestationParts, 'recorder' | 'contexts' | 'resources' | 'mode'>;
+  /** Config `api.label`: app code may label resources at run time (default true). */
+  runtimeLabels?: boolean;
 }
+
+/** What `fixedFlow` records instead of asking the policy. */
+export type FixedOutcome = { kind: 'inherited' } | { kind: 'deny'; rule: string; reason: string };
+
+const INHERITED: Decision = Object.freeze({ kind: 'allow', rule: 'inherited' });
 
 export interface ReadOptions extends FlowOptions {
   /** Provenance the resource carries beyond its own URI (e.g. verified incoming baggage). */
@@ -72,6 +79,7 @@ export class FlowEngine {
   private readonly recorder: FlowRecorder;
   /** Everything any context of this process has read: what a dump of the whole process holds. */
   private readonly processWide: ProcessWide;
+  private readonly runtimeLabels: boolean;
 
   constructor(parts: FlowEngineParts) {
     this.schema = parts.schema;
@@ -102,6 +110,12 @@ export class FlowEngine {
       resources: parts.resources,
       mode: () => parts.policy.current.mode,
     });
+    this.runtimeLabels = parts.runtimeLabels ?? true;
+  }
+
+  /** The policy epoch: a memo of a decision holds while the context's provenance and this are unchanged. */
+  get policyEpoch(): number {
+    return this.policy.current.epoch;
   }
 
   /** Data flows from `resource` into the current context. */
@@ -162,6 +176,43 @@ export class FlowEngine {
     }
     memo.lastWrite = { resource, data, epoch: policy.epoch, decision, span };
     return decision;
+  }
+
+  /**
+   * A flow the policy does not decide: `inherited` (data handed to a child that carries its labels
+   * on, recorded and allowed) or a fixed denial (`self-protection`: writes to provenant's own
+   * config, keys and state, whatever the policy says). Returns the error to surface on a denial.
+   */
+  fixedFlow(resource: Resource, outcome: FixedOutcome, bytes?: number, options?: FlowOptions): ProvenanceDeniedError | undefined {
+    if (isInternal()) return undefined;
+    const ctx = this.contexts.current();
+    const decision: Decision =
+      outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: 'deny', rule: outcome.rule, reason: outcome.reason });
+    // An inherited flow repeated in one context (a worker's every message) is recorded once.
+    if (decision === INHERITED && !ctx.firstTime(FlowDirection.Write, resource.id, ctx.provenance.id, this.policy.current.epoch))
+      return undefined;
+    try {
+      this.recorder.record({
+        ctx,
+        span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+        op: 'write',
+        resource,
+        data: ctx.provenance,
+        decision,
+        bytes,
+        options,
+        links: ctx.readLinks,
+      });
+    } catch (error) {
+      diag.warn(`provenant: recording a flow to ${resource.uri} failed`, error);
+    }
+    return decision.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
+  }
+
+  /** What the policy says about the current context's data going to `resource`, without recording anything. */
+  decide(resource: Resource): Decision {
+    if (isInternal()) return ALLOW;
+    return decideFlow(this.policy.current, this.contexts.current().provenance, resource);
   }
 
   /** Span of the current context's latest write to `resource` (the parent a callee's spans join). */
@@ -305,10 +356,22 @@ export class FlowEngine {
 
   /** `provenant.label()`: a run-time label for a path or URI, ahead of the config's entries. */
   labelResource(uriOrPath: string, labels: LabelSpec): void {
+    if (!this.runtimeLabels) throw this.apiDenied('label');
     const named = this.resources.parse(uriOrPath);
     // A file is labelled by its real path, the one its flows are matched by.
     const resource = named.kind === 'file' ? this.file(named.path as string) : named;
     this.policy.prependResource(runtimeLabelRule(resource, labels));
+  }
+
+  /** An API call the config switched off (`api.label`, `api.shutdown`): recorded, and the error to surface. */
+  apiDenied(call: 'label' | 'shutdown'): ProvenanceDeniedError {
+    const resource = this.resources.process(process.pid);
+    const outcome = {
+      kind: 'deny',
+      rule: 'self-protection',
+      reason: `provenant.${call}() is switched off by the config (api.${call}: false): app code may not weaken enforcement`,
+    } as const;
+    return this.fixedFlow(resource, outcome) ?? this.deniedError(outcome, resource);
   }
 
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */

@@ -1,7 +1,7 @@
 /**
- * `provenant.label()`: a run-time label for a file, a service or a host:port origin, turned into
- * the `resources:` entry the config would hold for it (a literal path glob, a service name, or a
- * host and port), which the policy puts ahead of the config's own entries.
+ * `provenant.label()`: a run-time label for a file, a service, a host:port origin, a command or
+ * stdout/stderr, turned into the `resources:` entry the config would hold for it, which the policy
+ * puts ahead of the config's own entries.
  */
 import { literalGlob } from '../config/glob.js';
 import type { LabelSpec, ResourceLabelRule, ResourceMatch } from '../config/types.js';
@@ -12,6 +12,8 @@ export function runtimeLabelRule(resource: Resource, labels: LabelSpec): Resourc
   if (resource.kind === 'file') match = { path: literalGlob(resource.path as string) };
   else if (resource.kind === 'service') match = { service: resource.service };
   else if (resource.host !== undefined && resource.port !== undefined) match = { host: resource.host, port: resource.port };
-  else throw new RangeError(`cannot label ${resource.uri}: only files, services and host:port resources take labels`);
+  else if (resource.command !== undefined) match = { command: literalGlob(resource.command) };
+  else if (resource.stdio !== undefined) match = { stdio: resource.stdio };
+  else throw new RangeError(`cannot label ${resource.uri}: only files, services, host:port, commands and stdout/stderr take labels`);
   return { match, labels };
 }

@@ -2,7 +2,8 @@
  * fs instrumentation: every byte an app moves through `fs` (sync, callback, promise,
  * FileHandle and stream forms; ESM named imports see the same functions once the runtime
  * syncs the built-in exports) is a recorded flow, and every write is checked before the first
- * byte moves. I/O under the state dir and module loading are not flows.
+ * byte moves. Module loading and provenant's own I/O are not flows; the app's writes to
+ * provenant's config, keys and state dir are denied (fs/self-protection.ts).
  */
 // The module object itself (not an ES namespace copy), so patches reach every user of fs.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -18,6 +19,7 @@ import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
 import { patchWriteStream } from './fs/write-stream.js';
 import { patchProcessDumps } from './fs/dumps.js';
+import { SelfProtection } from './fs/self-protection.js';
 
 export class FsInstrumentation implements Instrumentation {
   readonly name = 'fs';
@@ -26,7 +28,8 @@ export class FsInstrumentation implements Instrumentation {
 
   enable(context: InstrumentationContext): void {
     if (this.patcher) return;
-    const flows = new FsFlows(context.engine, context.stateDir, context.config.journal.contentHash !== 'none');
+    const protection = new SelfProtection(context.protectedPaths);
+    const flows = new FsFlows(context.engine, protection, context.config.journal.contentHash !== 'none');
     const patcher = new Patcher();
     this.patcher = patcher;
     patchSyncApi(fs, flows, patcher);

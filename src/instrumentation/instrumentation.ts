@@ -5,17 +5,45 @@
  */
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
+import type { PublicLabels } from '../provenance/labels.js';
 import type { PeerProtocol } from './net/peer-protocol.js';
+
+/**
+ * The signed environment claim a Node child under provenant starts with (implemented by the
+ * runtime over propagation's signing, so instrumentations never import propagation).
+ */
+export interface ChildClaims {
+  /** The environment variable that carries the claim. */
+  readonly variable: string;
+  /**
+   * The environment a Node child under provenant needs for data with these labels: the signed
+   * claim, plus this process's config, mode, state dir and key (used where the app set none).
+   * Undefined without a key: the child could not verify the claim.
+   */
+  environment(data: { labels: PublicLabels; sources: readonly string[] }): Readonly<Record<string, string>> | undefined;
+}
+
+/** What provenant protects from the app's own writes (rule `self-protection`); app reads under `dirs` are not flows. */
+export interface ProtectedPaths {
+  /** Absolute, symlinks resolved: the config file, key files. */
+  readonly files: readonly string[];
+  /** Absolute, symlinks resolved: the state dir. */
+  readonly dirs: readonly string[];
+}
 
 export interface InstrumentationContext {
   engine: FlowEngine;
   config: ProvenantConfig;
-  /** Absolute state dir; I/O under it is provenant's own and never recorded. */
-  stateDir: string;
   /** Service name this process runs as (resource attribute service.name). */
   service: string;
   /** Cross-service propagation (signed claims, trace context), as the network instrumentation uses it. */
   peers: PeerProtocol;
+  protectedPaths: ProtectedPaths;
+  childClaims: ChildClaims;
+  /** Absolute path of provenant's preload module (a Node child loading it is under provenant). */
+  registerModule: string;
+  /** True when this process was started by an instrumented parent that reads its stdout/stderr. */
+  childOfProvenant: boolean;
 }
 
 export interface Instrumentation {

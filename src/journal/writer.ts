@@ -58,6 +58,7 @@ export interface JournalWriter {
 
 /** Past this many buffered bytes, append writes at once: memory stays bounded under any load. */
 const MAX_PENDING_BYTES = 1 << 20;
+const FIELD_PREFIXES = FLOW_RECORD_FIELDS.map((field) => `,"${field}":`);
 const RETRY_MS = 1_000;
 /** Room kept for the checkpoint lines (a periodic and the final one) so segments stay under segmentMaxBytes. */
 const CHECKPOINT_RESERVE = 2 * 512;
@@ -90,6 +91,8 @@ class Writer implements JournalWriter {
   private readonly key: SigningKey | undefined;
   private readonly startedMs = Date.now();
   private readonly keyName: string;
+  /** `,"service":…,"node":…,"pid":…`: the same for every record of this writer. */
+  private readonly envelope: string;
   private log: Log;
   private segment: Segment;
   private pending: string[] = [];
@@ -106,6 +109,7 @@ class Writer implements JournalWriter {
     this.config = options.config;
     this.key = options.signingKey;
     this.keyName = logKeyName(options.node, options.service);
+    this.envelope = `,"service":${JSON.stringify(options.service)},"node":${JSON.stringify(options.node)},"pid":${JSON.stringify(options.pid)}`;
     this.log = this.newLog();
     this.segment = this.startSegment(0, false, null);
   }
@@ -177,10 +181,14 @@ class Writer implements JournalWriter {
 
   /** The envelope (seq, time as ISO, service, node, pid), then the record's own fields in their fixed order. */
   private serialise(record: FlowRecord): string {
-    const { service, node, pid } = this.options;
-    const line: Record<string, unknown> = { seq: this.log.tree.size + 1, time: new Date(record.time).toISOString(), service, node, pid };
-    for (const field of FLOW_RECORD_FIELDS) line[field] = record[field];
-    return JSON.stringify(line);
+    // The bytes JSON.stringify would give for { seq, time, service, node, pid, ...fields in order },
+    // built field by field: a fixed prefix per writer and no intermediate object per record.
+    let line = `{"seq":${this.log.tree.size + 1},"time":"${new Date(record.time).toISOString()}"${this.envelope}`;
+    for (let i = 0; i < FLOW_RECORD_FIELDS.length; i++) {
+      const value = record[FLOW_RECORD_FIELDS[i]];
+      if (value !== undefined) line += FIELD_PREFIXES[i] + JSON.stringify(value);
+    }
+    return line + '}';
   }
 
   private buffer(line: string, records: number, bytes = Buffer.byteLength(line)): void {

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { internally } from '../support/reentrancy.js';
 import { ExportStatus } from './export-status.js';
 import type { ExportWorkerData } from './export-worker.js';
 import { toWireSpan, type FromWorker, type ToWorker, type WireSpan } from './wire-span.js';
@@ -146,7 +147,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   private post(message: ToWorker): void {
     try {
-      this.worker.postMessage(message);
+      // provenant's own message, not an app flow to a worker thread.
+      internally(() => this.worker.postMessage(message));
     } catch (error) {
       this.brokenReason ??= `could not hand spans to it: ${error instanceof Error ? error.message : String(error)}`;
       diag.warn('provenant: could not hand spans to the export worker', error);

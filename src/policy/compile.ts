@@ -28,7 +28,9 @@
  * 5. **Faults.** An exception while deciding denies with rule `policy-fault` in enforce mode (fail
  *    closed) and is a `violation` in audit mode.
  *
- * Labels of a resource: the first matching `resources` entry, else `defaults`. Locations: the
+ * Labels of a resource: the first matching `resources` entry, else `defaults`; this process's
+ * stdout/stderr when they are the operator's console take any confidentiality (README: stdout and
+ * stderr), so only a `resources` entry or a rule can deny logging. Locations: the
  * entry's `location`; else, for a `service://` peer, the location it signed; else, for this node's
  * files and processes, the config's top-level `location`; else unknown.
  *
@@ -104,6 +106,7 @@ class Policy implements CompiledPolicy {
   private readonly tags = new TagBits();
   private readonly entries: readonly LabelEntry[];
   private readonly defaultLabels: Labels;
+  private readonly consoleLabels: Labels;
   private readonly rules: readonly CompiledRule[];
   private readonly revocations: Revocations;
   private readonly decisions = new BoundedCache<number | string, Decision>(DECISION_CACHE_SIZE);
@@ -125,6 +128,7 @@ class Policy implements CompiledPolicy {
       registerConditionTags(rule.destination?.labels?.tags, this.tags);
     }
     this.defaultLabels = schema.fromSpec(config.defaults, schema.neutral);
+    this.consoleLabels = { ...this.defaultLabels, confidentiality: schema.confidentiality.length - 1 };
     this.entries = config.resources.map((entry) => ({
       matches: compileResourceMatch(entry.match),
       labels: schema.fromSpec({ ...entry.labels, location: undefined }, this.defaultLabels),
@@ -216,7 +220,7 @@ class Policy implements CompiledPolicy {
     const entry = this.entries.find((candidate) => candidate.matches(resource));
     const location =
       entry?.location ?? resource.location ?? (resource.kind === 'file' || resource.kind === 'process' ? this.config.location : undefined);
-    const base = entry?.labels ?? this.defaultLabels;
+    const base = entry?.labels ?? (resource.console === true ? this.consoleLabels : this.defaultLabels);
     const labels: Labels = location === undefined ? base : { ...base, locations: [location] };
     const facts: DestinationFactsEntry = {
       resource,

@@ -31,7 +31,7 @@ export type ResourcePredicate = (resource: Resource) => boolean;
 export type DataPredicate = (data: DataFacts) => boolean;
 export type DestinationPredicate = (destination: DestinationFacts) => boolean;
 
-const NETWORK_KINDS: ReadonlySet<ResourceKind> = new Set(['tcp', 'http', 'https']);
+const NETWORK_KINDS: ReadonlySet<ResourceKind> = new Set(['tcp', 'udp', 'http', 'https']);
 
 /** A `resources` entry's match: every key given must match (AND). */
 export function compileResourceMatch(match: ResourceMatch): ResourcePredicate {
@@ -41,6 +41,11 @@ export function compileResourceMatch(match: ResourceMatch): ResourcePredicate {
   if (match.port !== undefined) checks.push(portCheck(match.port));
   if (match.url !== undefined) checks.push(urlCheck(match.url));
   if (match.service !== undefined) checks.push(serviceCheck(match.service));
+  if (match.command !== undefined) checks.push(commandCheck(match.command));
+  if (match.stdio !== undefined) {
+    const stream = match.stdio;
+    checks.push((r) => r.stdio === stream);
+  }
   return all(checks);
 }
 
@@ -55,6 +60,7 @@ export function compileDestinationCondition(condition: DestinationCondition, sch
     condition.host === undefined ? undefined : hostCheck(condition.host),
     condition.port === undefined ? undefined : portCheck(condition.port),
     condition.service === undefined ? undefined : serviceCheck(condition.service),
+    condition.command === undefined ? undefined : commandCheck(condition.command),
   ]) {
     if (check) checks.push((d) => check(d.resource));
   }
@@ -156,7 +162,7 @@ function levelRange(condition: LevelCondition, level: (name: string) => number |
 
 function pathCheck(glob: string): ResourcePredicate {
   const matches = compileGlob(glob);
-  return (r) => r.kind === 'file' && r.path !== undefined && matches(r.path);
+  return (r) => (r.kind === 'file' || r.kind === 'unix') && r.path !== undefined && matches(r.path);
 }
 
 function hostCheck(glob: string): ResourcePredicate {
@@ -171,6 +177,11 @@ function portCheck(port: number): ResourcePredicate {
 function serviceCheck(glob: string): ResourcePredicate {
   const matches = compileGlob(glob);
   return (r) => r.kind === 'service' && r.service !== undefined && matches(r.service);
+}
+
+function commandCheck(glob: string): ResourcePredicate {
+  const matches = compileGlob(glob);
+  return (r) => r.command !== undefined && matches(r.command);
 }
 
 /**

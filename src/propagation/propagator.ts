@@ -204,6 +204,33 @@ export class ProvenancePropagator {
     return { trusted: true, claim };
   }
 
+  /** `data` as one signed claim (the environment claim a child process starts with); undefined without a key. */
+  signedClaim(data: OutgoingData, budgetBytes: number): string | undefined {
+    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request').join(',');
+  }
+
+  /** The verdict on a claim that comes with no peer to trust (a child's environment claim): signature, form and age. */
+  verifyClaim(text: string, budgetBytes: number): Verdict {
+    const members = splitBaggage(text);
+    if (members.length === 0 || members.some((member) => !member.key.startsWith(CLAIM_PREFIX))) {
+      return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    }
+    const fields = readClaimFields(members);
+    if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    const claimed = claimedLabels(fields);
+    if (byteLength(text) > budgetBytes) return { trusted: false, reason: 'oversized', claimed };
+    const signature = fields.get('sig');
+    const keyId = fields.get('kid');
+    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
+    const checked = this.checkSignature(fields, keyId, signature);
+    if (checked !== undefined) return { trusted: false, reason: checked, claimed };
+    const claim = decodeClaim(fields);
+    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
+    const age = this.now() / 1000 - claim.issuedAt;
+    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
+    return { trusted: true, claim };
+  }
+
   /**
    * Whether a request claim was addressed to this receiver: its `aud` (the host:port the sender
    * dialled) is this connection's local address and port, `localhost` on a loopback address, or a

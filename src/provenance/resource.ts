@@ -3,9 +3,10 @@
  * Resources are interned so the hot path compares small integer ids; the table is bounded
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
-import { resolve } from 'node:path';
-import { fileUri, type ResourceKind } from '../config/types.js';
+import { basename, resolve } from 'node:path';
+import { fileUri, type ResourceKind, type StdioStream } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
+import { normaliseHost } from './host.js';
 
 export { fileUri, type ResourceKind };
 
@@ -14,7 +15,7 @@ export interface Resource {
   readonly id: number;
   readonly uri: string;
   readonly kind: ResourceKind;
-  /** Absolute path, for `file`. */
+  /** Absolute path, for `file`; the socket path, for `unix`. */
   readonly path?: string;
   readonly host?: string;
   readonly port?: number;
@@ -23,6 +24,16 @@ export interface Resource {
   /** Location the peer claimed in verified (signed) baggage, for `service`. */
   readonly location?: string;
   readonly pid?: number;
+  /** Basename of a child process's executable, for `process://<node>/<command>`. */
+  readonly command?: string;
+  /** This process's stdout or stderr, for `process://<node>/stdout|stderr`. */
+  readonly stdio?: StdioStream;
+  /**
+   * For `stdio`: true when the stream is the operator's console or log pipeline (unlabelled, it
+   * takes any data); false when it is read back by an instrumented parent (unlabelled, it gets
+   * `defaults`, since the parent cannot learn the labels of what it reads there).
+   */
+  readonly console?: boolean;
 }
 
 const DEFAULT_CAPACITY = 65_536;
@@ -57,6 +68,26 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `tcp://${formatHost(host)}:${port}`, kind: 'tcp', host, port });
   }
 
+  /**
+   * An incoming caller by address, without its ephemeral port (`tcp://10.0.0.7`): one resource per
+   * peer, not one per connection.
+   */
+  peer(host: string): Resource {
+    const key = `c${host}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `tcp://${formatHost(host)}`, kind: 'tcp', host });
+  }
+
+  udp(host: string, port: number): Resource {
+    const key = `u${host}:${port}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `udp://${formatHost(host)}:${port}`, kind: 'udp', host, port });
+  }
+
+  /** A unix-domain socket or named pipe, by its path. */
+  unix(path: string): Resource {
+    const key = `x${path}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `unix://${path}`, kind: 'unix', path });
+  }
+
   /** The origin of an HTTP(S) destination; the path is kept as a span attribute, not in the URI. */
   http(protocol: 'http' | 'https', host: string, port: number): Resource {
     const key = `${protocol === 'http' ? 'h' : 's'}${host}:${port}`;
@@ -81,6 +112,26 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
   }
 
+  /** A child process, named by its executable's basename (`/usr/bin/convert` → `process://<node>/convert`). */
+  command(file: string): Resource {
+    const name = basename(file);
+    const key = `c${name}`;
+    return (
+      this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${encodeURIComponent(name)}`, kind: 'process', command: name })
+    );
+  }
+
+  /** The worker threads of this process (and, in a worker, the thread that started it). */
+  worker(): Resource {
+    return this.byKey.get('w') ?? this.add('w', { uri: `process://${this.node}/${process.pid}/worker`, kind: 'process', pid: process.pid });
+  }
+
+  /** This process's stdout or stderr (see `Resource.console`). */
+  stdio(stream: StdioStream, console = true): Resource {
+    const key = `o${stream}${console ? '' : '-'}`;
+    return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${stream}`, kind: 'process', stdio: stream, console });
+  }
+
   /**
    * Parse what a user names a resource by (CLI, public API): a URI (`scheme://…`), a `host:port`
    * (a TCP origin; `[v6]:port` for IPv6), or else a file path, absolute or relative to `cwd`.
@@ -88,7 +139,7 @@ export class ResourceRegistry {
   parse(uriOrPath: string, cwd: string = process.cwd()): Resource {
     if (!URI_SCHEME.test(uriOrPath)) {
       const origin = HOST_PORT.exec(uriOrPath);
-      if (origin) return this.tcp(stripBrackets(origin[1]).toLowerCase(), Number(origin[2]));
+      if (origin) return this.tcp(normaliseHost(origin[1]), Number(origin[2]));
       return this.file(resolve(cwd, uriOrPath));
     }
     const url = new URL(uriOrPath);
@@ -97,17 +148,28 @@ export class ResourceRegistry {
       case 'file':
         return this.file(decodeURIComponent(url.pathname));
       case 'tcp':
-        return this.tcp(stripBrackets(url.hostname), Number(url.port));
+        return url.port === '' ? this.peer(normaliseHost(url.hostname)) : this.tcp(normaliseHost(url.hostname), Number(url.port));
+      case 'udp':
+        return this.udp(normaliseHost(url.hostname), Number(url.port));
+      case 'unix':
+        return this.unix(uriOrPath.slice('unix://'.length));
       case 'http':
       case 'https':
-        return this.http(scheme, stripBrackets(url.hostname), Number(url.port || (scheme === 'http' ? 80 : 443)));
+        return this.http(scheme, normaliseHost(url.hostname), Number(url.port || (scheme === 'http' ? 80 : 443)));
       case 'service':
         return this.service(url.hostname);
       case 'process':
-        return this.process(Number(url.pathname.slice(1)));
+        return this.processPath(decodeURIComponent(url.pathname.slice(1)));
       default:
         throw new RangeError(`unsupported resource URI scheme "${scheme}" in ${uriOrPath}`);
     }
+  }
+
+  /** `process://<node>/<pid>`, `/stdout`, `/stderr`, else a command name. */
+  private processPath(name: string): Resource {
+    if (/^[0-9]+$/.test(name)) return this.process(Number(name));
+    if (name === 'stdout' || name === 'stderr') return this.stdio(name);
+    return this.command(name);
   }
 
   private add(key: string, fields: Omit<Resource, 'id'>): Resource {
@@ -119,8 +181,4 @@ export class ResourceRegistry {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-function stripBrackets(host: string): string {
-  return host.startsWith('[') ? host.slice(1, -1) : host;
 }

@@ -15,8 +15,9 @@ import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
+import { realPathOf } from '../instrumentation/fs/self-protection.js';
 import { createInstrumentations } from '../instrumentation/index.js';
-import type { Instrumentation } from '../instrumentation/instrumentation.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
 import { keepPolicy } from '../journal/policies.js';
@@ -37,7 +38,9 @@ import { compileMonitors, type CompiledMonitors } from '../monitor/compile.js';
 import { FactBase } from '../monitor/facts.js';
 import { fetchEvidence } from '../propagation/evidence-client.js';
 import { ServiceIdentity } from '../propagation/identity.js';
+import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
+import { protectedPaths } from './protected-paths.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
 export interface StartOptions {
@@ -191,9 +194,9 @@ function createRuntime(
       fetchEvidence,
       clock: Date.now,
     },
+    runtimeLabels: config.api.label,
   });
 
-  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
   const peers = new ProvenancePropagator({
     service,
     location: config.location,
@@ -203,7 +206,18 @@ function createRuntime(
     peers: config.trust.peers,
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
-  const context = { engine, config, stateDir, service, peers };
+  const childOfProvenant = enabled && inheritParentClaim(engine, peers, process.env);
+  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
+  const context: InstrumentationContext = {
+    engine,
+    config,
+    service,
+    peers,
+    protectedPaths: protectedPaths(config, env, stateDir),
+    childClaims: createChildClaims(peers, config, env, stateDir),
+    registerModule: internally(() => realPathOf(join(__dirname, '..', 'register.js'))),
+    childOfProvenant,
+  };
   for (const instrumentation of instrumentations) {
     try {
       instrumentation.enable(context);
@@ -237,6 +251,7 @@ function createRuntime(
     engine,
     subscribers,
     shutdown() {
+      if (!config.api.shutdown) return Promise.reject(engine.apiDenied('shutdown'));
       stopped ??= (async () => {
         removeExitHooks();
         for (const instrumentation of instrumentations) instrumentation.disable();

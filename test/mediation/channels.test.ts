@@ -7,7 +7,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { createWorkspace, DENIED, OK, SECRET_TEXT } from './fixture.js';
+import { createWorkspace, DENIED, OK, SECRET_TEXT } from './files-fixture.js';
 
 afterAll(async () => {
   await stopAll();

@@ -7,7 +7,7 @@ import { existsSync, linkSync, lstatSync, symlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { createWorkspace, DENIED, OK, PROTECTED_TEXT, type Workspace } from './fixture.js';
+import { createWorkspace, DENIED, OK, PROTECTED_TEXT, type Workspace } from './files-fixture.js';
 
 afterAll(async () => {
   await stopAll();

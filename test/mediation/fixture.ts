@@ -1,45 +1,34 @@
-// A workspace for the complete-mediation tests: a config in enforce mode labelling `secret/**`
-// secret + pii, `protected/**` integrity high, `out/secret/**` secret, `out/public/**` public,
-// `out/shared/**` secret where a rule keeps pii out; a state dir; and a runner that starts a
-// real process under the preload executing a list of fs steps (apps/steps.cjs).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// A workspace for the mediation tests: `secret/a.txt` labelled secret + pii, `out/secret/**`
+// secret, `out/public/**` public, extra YAML per test, a state dir, and a runner that starts an
+// app from test/mediation/apps under the preload in enforce mode.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runNode, type RunResult } from '../helpers/spawn.js';
+import { repoRoot, runNode, type Preload, type RunResult } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
-import { distIndex, readStored, type StoredRow } from '../fs/fixture.js';
 
 export const NODE_ID = 'testnode';
-export const SECRET_TEXT = 'patient 7: diabetes\n';
-export const PROTECTED_TEXT = 'dose table v1\n';
-export const PUBLIC_TEXT = 'opening hours\n';
-const stepsApp = path.join(__dirname, 'apps', 'steps.cjs');
-
-export type Step = Record<string, string> & { op: string };
-export type StepResult = { ok: true; bytes?: number; sources?: string[] } | { code: string; rule?: string };
+export const SECRET_TEXT = 'patient 1003: HbA1c 8.1\n';
+export const appsDir = path.join(__dirname, 'apps');
+export const distIndex = path.join(repoRoot, 'dist', 'index.js');
+/** A key for signing claims (tests only). */
+export const TEST_KEY = 'mediation-test-key';
 
 export interface Workspace {
-  root: string;
-  stateDir: string;
-  config: string;
+  readonly root: string;
+  readonly stateDir: string;
+  readonly config: string;
   abs(relative: string): string;
-  uri(relative: string): string;
-  /** Run the steps in a new process under the preload; resolves with one result per step. */
-  steps(steps: Step[], env?: Record<string, string>): Promise<StepResult[]>;
-  run(args: string[], env?: Record<string, string>): Promise<RunResult>;
-  stored(relative: string): StoredRow | undefined;
+  exists(relative: string): boolean;
   read(relative: string): string;
+  /** Run `app` (a file in apps/) with the workspace root as argv[2], then `args`. */
+  run(app: string, options?: { args?: string[]; env?: Record<string, string | undefined>; preload?: Preload }): Promise<RunResult>;
 }
 
-export const DENIED = { code: 'ERR_PROVENANCE_DENIED' } as const;
-export const OK = { ok: true } as const;
-
-export function createWorkspace(stateDir?: string): Workspace {
+export function workspace(extraYaml = ''): Workspace {
   const root = tempDir('provenant-mediation-');
-  const state = stateDir ?? path.join(root, '.state');
-  for (const dir of ['secret', 'protected', 'out/secret', 'out/public', 'out/shared']) mkdirSync(path.join(root, dir), { recursive: true });
+  const stateDir = path.join(root, '.state');
+  for (const dir of ['secret', 'out/secret', 'out/public']) mkdirSync(path.join(root, dir), { recursive: true });
   writeFileSync(path.join(root, 'secret', 'a.txt'), SECRET_TEXT);
-  writeFileSync(path.join(root, 'protected', 'p.txt'), PROTECTED_TEXT);
-  writeFileSync(path.join(root, 'out', 'public', 'input.txt'), PUBLIC_TEXT);
   const config = path.join(root, 'provenant.yaml');
   writeFileSync(
     config,
@@ -49,47 +38,45 @@ export function createWorkspace(stateDir?: string): Workspace {
       'resources:',
       '  - match: { path: "secret/**" }',
       '    labels: { confidentiality: secret, tags: [pii] }',
-      '  - match: { path: "protected/**" }',
-      '    labels: { integrity: high }',
       '  - match: { path: "out/secret/**" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { path: "out/shared/**" }',
       '    labels: { confidentiality: secret }',
       '  - match: { path: "out/public/**" }',
       '    labels: { confidentiality: public }',
-      'rules:',
-      '  - id: no-pii-in-shared',
-      '    deny: { data: { tags: [pii] }, destination: { path: "out/shared/**" } }',
+      extraYaml,
       '',
     ].join('\n'),
   );
   const abs = (relative: string): string => path.join(root, relative);
-  const run = (args: string[], env: Record<string, string> = {}): Promise<RunResult> =>
-    runNode({
-      args,
-      cwd: root,
-      preload: 'require',
-      env: {
-        PROVENANT_CONFIG: config,
-        PROVENANT_STATE_DIR: state,
-        PROVENANT_DIST_INDEX: distIndex,
-        OTEL_SERVICE_NAME: 'mediation-test',
-        ...env,
-      },
-    });
   return {
     root,
-    stateDir: state,
+    stateDir,
     config,
     abs,
-    uri: (relative) => `file://${NODE_ID}${abs(relative)}`,
-    run,
-    async steps(steps, env) {
-      const result = await run([stepsApp, JSON.stringify(steps)], env);
-      if (result.code !== 0) throw new Error(`steps app exited ${String(result.code)}: ${result.stderr}`);
-      return JSON.parse(result.stdout) as StepResult[];
-    },
-    stored: (relative) => readStored(state, abs(relative)),
+    exists: (relative) => existsSync(abs(relative)),
     read: (relative) => readFileSync(abs(relative), 'utf8'),
+    run: (app, options = {}) =>
+      runNode({
+        args: [path.join(appsDir, app), root, ...(options.args ?? [])],
+        cwd: root,
+        preload: options.preload ?? 'require',
+        env: {
+          PROVENANT_CONFIG: config,
+          PROVENANT_STATE_DIR: stateDir,
+          PROVENANT_DIST_INDEX: distIndex,
+          OTEL_SERVICE_NAME: 'mediation-test',
+          ...options.env,
+        },
+      }),
   };
+}
+
+/** The last stdout line of a run, parsed as JSON (apps print their outcomes as one JSON line). */
+export function outcome<T = Record<string, unknown>>(result: RunResult): T {
+  const lines = result.stdout.trim().split('\n');
+  const last = lines[lines.length - 1] ?? '';
+  try {
+    return JSON.parse(last) as T;
+  } catch {
+    throw new Error(`no JSON outcome (exit ${String(result.code)})\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+  }
 }

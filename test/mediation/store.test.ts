@@ -3,13 +3,24 @@
 // turns into a later false allow (tiny tmpfs), and a 0-byte journal segment left by a start on
 // a full disk does not fail `provenant verify`. Real processes under the preload, enforce mode.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { createWorkspace, DENIED, OK, type Step, type Workspace } from './fixture.js';
+import { createWorkspace, DENIED, OK, type Step, type Workspace } from './files-fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -105,6 +116,13 @@ describe('a stored level this process does not know', () => {
 
 const isRoot = process.getuid?.() === 0;
 
+/** Once the app has reached `signal` (it writes `<signal>.ready`), do `act` and let it go on. */
+async function answer(signal: string, act: () => void): Promise<void> {
+  while (!existsSync(`${signal}.ready`)) await new Promise((resolve) => setTimeout(resolve, 10));
+  act();
+  writeFileSync(`${signal}.go`, '');
+}
+
 /** Write `file` until the file system holding it has no space left. */
 function fillUp(file: string): void {
   const fd = openSync(file, 'w');
@@ -126,19 +144,23 @@ describe('a full disk', () => {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', stateDir]);
       try {
         const ws = createWorkspace(stateDir);
-        const results = await ws.steps([
-          { op: 'fillDisk', dir: stateDir },
+        const signal = (name: string): string => ws.abs(`out/public/${name}`);
+        const running = ws.steps([
+          { op: 'handshake', signal: signal('full') },
           { op: 'read', path: ws.abs('out/public/input.txt') },
           { op: 'write', path: ws.abs('out/public/copy.txt') },
           { op: 'readInFreshContext', path: ws.abs('out/public/copy.txt') },
           { op: 'read', path: ws.abs('secret/a.txt') },
           { op: 'write', path: ws.abs('out/secret/x.txt') },
           // Space again: the next write persists, and the journal counts the writes that could not.
-          { op: 'freeDisk', dir: stateDir },
+          { op: 'handshake', signal: signal('freed') },
           // The journal retries a failed disk at most once a second.
           { op: 'sleep', ms: '1100' },
           { op: 'write', path: ws.abs('out/secret/y.txt') },
         ]);
+        await answer(signal('full'), () => fillUp(path.join(stateDir, 'filler')));
+        await answer(signal('freed'), () => unlinkSync(path.join(stateDir, 'filler')));
+        const results = await running;
         expect(results).toEqual([
           OK,
           { ok: true, bytes: 14 },

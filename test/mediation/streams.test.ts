@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { createWorkspace } from './fixture.js';
+import { createWorkspace } from './files-fixture.js';
 
 afterAll(async () => {
   await stopAll();

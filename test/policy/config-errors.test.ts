@@ -132,7 +132,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'unknown destination kind',
     'rules:\n  - id: a\n    deny: { destination: { kind: [file, ftp] } }\n',
     '3:41',
-    'rules[0].deny.destination.kind[1] must be one of file, tcp, http, https, service, process, got "ftp" (did you mean "tcp"?)',
+    'rules[0].deny.destination.kind[1] must be one of file, tcp, udp, unix, http, https, service, process, got "ftp" (did you mean "tcp"?)',
   ],
   [
     'url with a path',
@@ -144,7 +144,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'empty match',
     'resources:\n  - { match: {}, labels: {} }\n',
     '2:14',
-    'resources[0].match needs at least one of path, host, port, url, service',
+    'resources[0].match needs at least one of path, host, port, url, service, command, stdio',
   ],
   ['resource without labels', 'resources:\n  - match: { path: x }\n', '2:5', 'resources[0] needs "labels"'],
   ['bad revoked URI', 'revoked: ["http://[bad"]\n', '1:11', 'revoked[0] "http://[bad" is neither a path nor a valid URI'],

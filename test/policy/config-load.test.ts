@@ -40,6 +40,7 @@ describe('loadConfig resolution', () => {
       },
       monitors: [],
       attest: [],
+      api: { label: true, shutdown: true },
     });
   });
 

@@ -31,7 +31,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       (original) =>
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
-          const denied = target && flows.authorize(target, sizeOf(data), data);
+          const denied = target && flows.authorizePath(target, sizeOf(data), data);
           if (denied) return failCallback(arguments, denied);
           return Reflect.apply(original, this, arguments);
         },
@@ -60,7 +60,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     (original) =>
       function truncate(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorize(target, undefined);
+        const denied = target && flows.authorizePath(target, undefined);
         if (denied) return failCallback(arguments, denied);
         return Reflect.apply(original, this, arguments);
       },
@@ -72,7 +72,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     (original) =>
       function open(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
+        const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorizePath(target, undefined) : undefined;
         if (denied) return failCallback(arguments, denied);
         // Hooked even for untracked files: a reused fd number must not keep a stale entry.
         const args = hookCallback(arguments, (fd) => flows.opened(fd, target));
@@ -190,6 +190,8 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       (original) =>
         function remove(this: unknown, path: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.guardRemoval(path);
+          if (denied) return failCallback(arguments, denied);
           const files = flows.filesAt(path);
           const args = hookCallback(arguments, () => flows.retire(files));
           return Reflect.apply(original, this, args ?? arguments);

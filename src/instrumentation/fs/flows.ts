@@ -10,6 +10,7 @@ import { diag } from '@opentelemetry/api';
 import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
+import type { SelfProtection } from './self-protection.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -20,6 +21,8 @@ export interface FileTarget {
   readonly resource: Resource;
   /** `file.path` attribute; one object per file so a repeated flow allocates nothing. */
   readonly options: FlowOptions;
+  /** Under provenant's state dir: reads are not flows, writes are denied (self-protection). */
+  readonly own?: true;
 }
 
 const PATH_CACHE_LIMIT = 8192;
@@ -39,35 +42,28 @@ export class FsFlows {
   readonly fds: (FileTarget | undefined)[] = [];
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
-  /** `null` caches "not a flow" (provenant's own state dir). */
-  private readonly absolutePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
-  private readonly relativePaths = new BoundedCache<string, FileTarget | null>(PATH_CACHE_LIMIT);
+  private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
+  private readonly relativePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
   private relativeBase = '';
   /** Copies already checked by an enclosing cp(), keyed `from\0to`, so Node's per-file copyFile calls are not checked twice. */
   private readonly checkedCopies = new Set<string>();
 
-  private readonly stateDir: string;
-  private readonly realStateDir: string;
-
   constructor(
     private readonly engine: FlowEngine,
-    stateDir: string,
+    private readonly protection: SelfProtection,
     /** The journal wants content digests: pass the bytes along when they are at hand. */
     private readonly wantsContent: boolean,
-  ) {
-    this.stateDir = resolve(stateDir);
-    this.realStateDir = engine.realPath(this.stateDir);
-  }
+  ) {}
 
   /** The file a path argument (string, Buffer, file: URL), fd or FileHandle names, or undefined when it is not a file flow. */
   targetOf(path: unknown): FileTarget | undefined {
     if (typeof path === 'string') {
       const cache = path.charCodeAt(0) === 47 /* '/' */ ? this.absolutePaths : this.relativeCache();
       const cached = cache.get(path);
-      if (cached !== undefined) return cached ?? undefined;
+      if (cached !== undefined) return cached;
       const target = this.targetAt(resolve(path));
       cache.set(path, target);
-      return target ?? undefined;
+      return target;
     }
     if (typeof path === 'number') return this.fds[path];
     if (typeof path !== 'object' || path === null) return undefined;
@@ -75,11 +71,13 @@ export class FsFlows {
   }
 
   read(target: FileTarget, bytes: number | undefined, content?: unknown): void {
+    if (target.own) return;
     this.engine.read(target.resource, bytes, this.optionsFor(target, content));
   }
 
   /** Checks a write before any byte moves; the error to surface when it is denied. */
   authorize(target: FileTarget, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    if (target.own) return this.selfProtectionDenial(target.path, target.path);
     try {
       const decision = this.engine.authorizeWrite(target.resource, bytes, this.optionsFor(target, content));
       return decision.kind === 'deny' ? this.engine.deniedError(decision, target.resource) : undefined;
@@ -89,14 +87,35 @@ export class FsFlows {
     }
   }
 
+  /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */
+  authorizePath(target: FileTarget, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    const reached = this.protection.reaches(target.path);
+    if (reached !== undefined) return this.selfProtectionDenial(target.path, reached);
+    return this.authorize(target, bytes, content);
+  }
+
+  /** unlink / rm / rename-away of a path that is, or holds, provenant's own files. */
+  guardRemoval(path: unknown): ProvenanceDeniedError | undefined {
+    const target = this.targetOf(path);
+    if (target === undefined) return undefined;
+    const reached = this.protection.contains(target.path) ? target.path : this.protection.reaches(target.path);
+    return reached === undefined ? undefined : this.selfProtectionDenial(target.path, reached);
+  }
+
   /**
-   * copyFile / cp / rename: provenance goes from file to file. A directory is checked file by
-   * file before anything moves. Returns the error of the first denied file.
+   * copyFile / cp / rename / link / symlink: provenance goes from file to file. A directory is
+   * checked file by file before anything moves. Returns the error of the first denied file.
    */
   transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
+    const reached = this.protection.reaches(destination.path);
+    if (reached !== undefined) return this.selfProtectionDenial(destination.path, reached);
+    if (op === 'move') {
+      const removed = this.guardRemoval(source.path);
+      if (removed !== undefined) return removed;
+    }
     try {
       for (const [file, copy] of this.filePairs(source.path, destination.path)) {
         if (op === 'copy' && this.checkedCopies.delete(`${file}\0${copy}`)) continue;
@@ -207,7 +226,7 @@ export class FsFlows {
     return { ...target.options, content: bytes };
   }
 
-  private relativeCache(): BoundedCache<string, FileTarget | null> {
+  private relativeCache(): BoundedCache<string, FileTarget> {
     const cwd = process.cwd();
     if (cwd !== this.relativeBase) {
       this.relativePaths.clear();
@@ -218,7 +237,7 @@ export class FsFlows {
 
   private targetOfObject(path: object): FileTarget | undefined {
     const absolute = this.writtenPath(path);
-    return absolute === undefined ? undefined : (this.targetAt(absolute) ?? undefined);
+    return absolute === undefined ? undefined : this.targetAt(absolute);
   }
 
   /** The absolute path as the app wrote it (symlinks not resolved), for a string, Buffer or file: URL argument. */
@@ -233,12 +252,21 @@ export class FsFlows {
     return undefined;
   }
 
-  private targetAt(absolute: string): FileTarget | null {
-    if (isUnder(absolute, this.stateDir)) return null;
+  /** The file a path names, by its real path; provenant's own files (as written or as resolved) are marked. */
+  private targetAt(absolute: string): FileTarget {
     const resource = this.engine.file(absolute);
     const real = resource.path as string;
-    if (isUnder(real, this.realStateDir)) return null;
-    return { path: real, resource, options: { attributes: { 'file.path': real } } };
+    const target = { path: real, resource, options: { attributes: { 'file.path': real } } };
+    return this.protection.isOwn(absolute) || this.protection.isOwn(real) ? { ...target, own: true } : target;
+  }
+
+  private selfProtectionDenial(path: string, reached: string): ProvenanceDeniedError | undefined {
+    const reason = path === reached ? `${path} is provenant's own file` : `${path} leads to ${reached}, provenant's own file`;
+    return this.engine.fixedFlow(this.engine.resources.file(path), {
+      kind: 'deny',
+      rule: 'self-protection',
+      reason: `${reason}: the app may not write, move or remove its monitor's config, keys or state`,
+    });
   }
 
   /**
@@ -266,10 +294,6 @@ function noop(): void {}
 /** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
 function pathText(path: string | ArrayBufferView): string {
   return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString();
-}
-
-function isUnder(path: string, dir: string): boolean {
-  return path === dir || (path.startsWith(dir) && path.charCodeAt(dir.length) === 47); /* '/' */
 }
 
 /** Bytes in a data argument when that is cheap to know (strings are counted as UTF-8). */

@@ -45,7 +45,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       (original) =>
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
-          const denied = target && flows.authorize(target, sizeOf(data), data);
+          const denied = target && flows.authorizePath(target, sizeOf(data), data);
           if (denied) return Promise.reject(denied);
           if (target === undefined || !isChunked(data)) return Reflect.apply(original, this, arguments);
           return writeChunks(flows, target, original, this, arguments);
@@ -59,7 +59,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     (original) =>
       function truncate(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorize(target, undefined);
+        const denied = target && flows.authorizePath(target, undefined);
         return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
       },
   );
@@ -70,7 +70,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     (original) =>
       function open(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && opensForWrite(flags) ? flows.authorize(target, undefined) : undefined;
+        const denied = target && opensForWrite(flags) ? flows.authorizePath(target, undefined) : undefined;
         if (denied) return Promise.reject(denied);
         return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
           adopt(handle, target);
@@ -132,6 +132,8 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       (original) =>
         function remove(this: unknown, path: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.guardRemoval(path);
+          if (denied) return Promise.reject(denied);
           const files = flows.filesAt(path);
           return (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
             flows.retire(files);

@@ -30,7 +30,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
         function writeWholeFileSync(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
           if (target === undefined) return Reflect.apply(original, this, arguments);
-          const denied = flows.authorize(target, sizeOf(data), data);
+          const denied = flows.authorizePath(target, sizeOf(data), data);
           if (denied !== undefined) throw denied;
           return callNested(flows, original, this, arguments);
         },
@@ -44,7 +44,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       function truncateSync(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
         if (target === undefined) return Reflect.apply(original, this, arguments);
-        const denied = flows.authorize(target, undefined);
+        const denied = flows.authorizePath(target, undefined);
         if (denied !== undefined) throw denied;
         return callNested(flows, original, this, arguments);
       },
@@ -57,7 +57,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       function openSync(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
         if (target !== undefined && opensForWrite(flags)) {
-          const denied = flows.authorize(target, undefined);
+          const denied = flows.authorizePath(target, undefined);
           if (denied !== undefined) throw denied;
         }
         const fd: unknown = Reflect.apply(original, this, arguments);
@@ -181,6 +181,8 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       (original) =>
         function removeSync(this: unknown, path: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.guardRemoval(path);
+          if (denied) throw denied;
           const files = flows.filesAt(path);
           const result = callNested(flows, original, this, arguments);
           flows.retire(files);

@@ -8,6 +8,7 @@
  * body that way) is re-decided before each chunk, and a chunk read after the signed claim was
  * fixed (at dispatch) fails the request with rule `claim-exceeded`.
  */
+import { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -20,7 +21,7 @@ import type { Patcher } from '../patcher.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { outgoingEvidence, receiveEvidence } from './monitor-gate.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
-import { HTTP_SOCKET } from './socket.js';
+import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 
@@ -160,6 +161,8 @@ class ResponseReader implements DispatchHandler {
   }
 
   onRequestUpgrade(controller: unknown, statusCode: number, headers: Headers, socket: unknown): void {
+    // The socket now belongs to the app (a WebSocket): its writes are the app's, decided per write.
+    if (socket instanceof Socket) handOverUpgraded(socket);
     this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 

@@ -22,6 +22,7 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk } from './end-chunk.js';
+import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
@@ -53,7 +54,7 @@ interface ClientFlow {
   denied: boolean;
 }
 
-type FlowRequest = http.ClientRequest & ContextBound & { [CLIENT_FLOW]?: ClientFlow };
+type FlowRequest = http.ClientRequest & ContextBound & MediatedMessage & { [CLIENT_FLOW]?: ClientFlow };
 /** Node's own path for a socket that could not be created: emits 'error' then 'close' on the next tick. */
 type SocketlessRequest = http.ClientRequest & { onSocket(socket: null, error: Error): void };
 
@@ -79,7 +80,8 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   const instrument = (original: RequestFunction, protocol: Protocol): RequestFunction =>
     function request(this: unknown, ...args: unknown[]): http.ClientRequest {
       const target = requestTarget(args, protocol);
-      if (target === undefined) return asHttpOwned(() => original.apply(this, args));
+      // No origin (a unix socketPath, bad input): the socket it opens is decided as what it reaches.
+      if (target === undefined) return original.apply(this, args);
       const resource = engine.resources.http(target.protocol, target.host, target.port);
       const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
       const flow: ClientFlow = {
@@ -103,8 +105,9 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         req[CLIENT_FLOW] = flow;
         return req;
       }
-      const req: FlowRequest = asHttpOwned(() => original.apply(this, args));
+      const req: FlowRequest = asHttpOwned(resource, () => original.apply(this, args));
       req[CLIENT_FLOW] = flow;
+      req[MEDIATED_MESSAGE] = true;
       propagate(req, flow);
       return req;
     };
@@ -174,6 +177,19 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         if (!allowBody(this, endsWithChunk(args)) && this.destroyed) return this;
         return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
       } as typeof original,
+  );
+
+  // A request waiting for a pooled socket gets a new one later, outside http.request: it is still
+  // the socket of the origin the request decided, opened in the request's context.
+  patcher.wrap(
+    http.Agent.prototype as unknown as { createSocket: (...args: unknown[]) => unknown },
+    'createSocket',
+    (createSocket) =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        const flow = (args[0] as FlowRequest | undefined)?.[CLIENT_FLOW];
+        if (flow === undefined) return createSocket.apply(this, args);
+        return inContext(contexts, flow.ctx, () => asHttpOwned(flow.resource, () => createSocket.apply(this, args)));
+      },
   );
 
   for (const [module, protocol] of [

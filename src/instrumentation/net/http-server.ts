@@ -23,6 +23,7 @@ import { endsWithChunk } from './end-chunk.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
+import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { ResponseClaim } from './response-claim.js';
 import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
@@ -51,7 +52,7 @@ interface Peer {
 
 type PeerSocket = Socket & { [PEER]?: Peer };
 type FlowRequest = http.IncomingMessage & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
-type FlowResponse = http.ServerResponse & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
+type FlowResponse = http.ServerResponse & ContextBound & MediatedMessage & { [REQUEST_FLOW]?: RequestFlow };
 type Callback = (error?: Error | null) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
@@ -68,7 +69,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const remote = socket?.remoteAddress !== undefined ? normaliseHost(socket.remoteAddress) : undefined;
     const peer: Peer = {
       remote,
-      resource: engine.resources.tcp(remote ?? 'unknown', socket?.remotePort ?? 0),
+      resource: engine.resources.peer(remote ?? 'unknown'),
       attributes: { 'network.peer.address': remote ?? '', 'network.peer.port': socket?.remotePort ?? 0 },
     };
     if (socket) socket[PEER] = peer;
@@ -98,6 +99,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
+    res[MEDIATED_MESSAGE] = true;
     req[FLOW_CONTEXT] = ctx;
     res[FLOW_CONTEXT] = ctx;
     return flow;

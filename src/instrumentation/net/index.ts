@@ -8,6 +8,7 @@ import { enableFetchFlows } from './fetch.js';
 import { enableServerFlows } from './http-server.js';
 import { Patcher } from '../patcher.js';
 import { PeerFlows } from './peer-flows.js';
+import { enableMediatedWrites } from './mediated-writes.js';
 import { enableSocketFlows } from './socket.js';
 
 export class NetworkInstrumentation implements Instrumentation {
@@ -17,7 +18,9 @@ export class NetworkInstrumentation implements Instrumentation {
   enable(context: InstrumentationContext): void {
     const { engine } = context;
     const flows = new PeerFlows(engine, context.peers);
+    // Sockets first: the HTTP servers' emit wrappers sit on top of net.Server's.
     enableSocketFlows(engine, this.patcher);
+    enableMediatedWrites(this.patcher);
     enableServerFlows(engine, flows, this.patcher);
     enableClientFlows(engine, flows, this.patcher);
     enableFetchFlows(engine, flows, this.patcher);

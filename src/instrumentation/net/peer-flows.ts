@@ -6,7 +6,7 @@
 import { diag, type Attributes, type SpanContext } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
-import { sortedUnique, type Labels } from '../../provenance/labels.js';
+import { unverifiedData, verifiedData } from '../../engine/claimed-data.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
 import type { ClaimedLabels, HeaderValue, OutgoingData, ProvenanceClaim, Verdict } from '../../provenance/peer-claim.js';
@@ -96,11 +96,7 @@ export class PeerFlows {
 
   /** A verified claim as a provenance set; undefined when it names levels this node does not know. */
   private claimSet(claim: ProvenanceClaim): ProvenanceSet | undefined {
-    try {
-      return this.engine.sets.of(claim.sources, this.engine.schema.fromPublic(claim.labels, this.engine.schema.neutral));
-    } catch {
-      return undefined;
-    }
+    return verifiedData(this.engine.sets, this.engine.schema, claim.labels, claim.sources);
   }
 
   private untrustedSet(claimed: ClaimedLabels | undefined): ProvenanceSet {
@@ -110,17 +106,6 @@ export class PeerFlows {
   }
 
   private buildUntrustedSet(claimed: ClaimedLabels | undefined): ProvenanceSet {
-    const schema = this.engine.schema;
-    const top = schema.confidentiality.length - 1;
-    let confidentiality = 0;
-    if (claimed === 'unreadable') confidentiality = top;
-    else if (claimed?.confidentiality !== undefined) confidentiality = schema.confidentialityLevel(claimed.confidentiality) ?? top;
-    const labels: Labels = {
-      confidentiality,
-      integrity: 0,
-      tags: claimed === 'unreadable' ? [] : sortedUnique(claimed?.tags ?? []),
-      locations: claimed === 'unreadable' ? [] : sortedUnique(claimed?.locations ?? []),
-    };
-    return this.engine.sets.of([], labels);
+    return unverifiedData(this.engine.sets, this.engine.schema, claimed);
   }
 }

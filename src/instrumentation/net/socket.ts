@@ -1,162 +1,351 @@
 /**
- * Raw TCP and TLS clients (`net.connect`, `net.createConnection`, `new Socket().connect`,
- * `tls.connect`): the connect is a write flow to `tcp://host:port` checked before the
- * connection opens; later writes are re-checked (memoised) and reads flow into the context.
- * Sockets owned by an HTTP client (http Agents, provenant's fetch dispatcher) are skipped so an
- * HTTP exchange is one flow, recorded by the HTTP instrumentation.
+ * Every socket, at the prototype (README "What is covered", network): `net.Socket.prototype`'s
+ * `connect`, `write`, `end` and `emit`, so nothing per instance can be reset or forgotten (Node's
+ * own `connect` resets `this.write`).
+ *
+ * - **Connect** is a write flow decided before the connection opens: to `tcp://host:port` (or
+ *   `unix://path`), and again to the address actually dialled when the lookup Node calls (the
+ *   app's `lookup` option or `dns.lookup`) resolves the name: a rule on either the name or the
+ *   address matches. A reconnect is decided again. An HTTP client's socket is named by the origin the
+ *   HTTP layer already decided (`http(s)://host:port`), so only a different target (a
+ *   `createConnection` or `lookup` going elsewhere) is a second decision.
+ * - **Every write** (`write`, `end(data)`) is decided with the writing context before the bytes
+ *   are queued, on every socket: raw clients, pooled keep-alive connections, sockets of
+ *   app-provided dispatchers, `'upgrade'`/`'connect'` sockets, and accepted server sockets (to
+ *   the caller by address). Bytes the HTTP layer writes for a message it already decided are not
+ *   decided twice (mediated-writes.ts). A decision is memoised per socket for its context,
+ *   provenance and policy epoch: a repeated write costs three compares and no allocation.
+ * - **Reads**: `'data'` on a raw socket reads from its resource into the context.
+ * - **Incoming connections** on a raw `net.Server`/`tls.Server` each get a flow context (like a
+ *   request), in which the socket's events run; the caller is `tcp://<address>` without the
+ *   ephemeral port. HTTP servers' connections are left to the HTTP instrumentation, except that
+ *   raw writes to their sockets are decided too.
  */
+import http from 'node:http';
+import https from 'node:https';
+import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowContext } from '../../provenance/context.js';
+import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
+import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
+import { FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import { endsWithChunk } from './end-chunk.js';
+import { isMediatedWrite } from './mediated-writes.js';
 
-/** Connect option marking a socket opened for an HTTP client (set on provenant's fetch dispatcher). */
-export const HTTP_SOCKET = Symbol.for('provenant.httpSocket');
+/**
+ * Connect option marking a socket of provenant's own fetch dispatcher, whose requests the
+ * interceptor decides. A private symbol: an app cannot set it to skip a check.
+ */
+export const HTTP_SOCKET = Symbol('provenant.httpSocket');
 const SOCKET_FLOW = Symbol('provenant.socketFlow');
+/** On a server prototype whose connections an HTTP instrumentation handles (http2's servers). */
+export const HTTP_SERVER = Symbol('provenant.httpServer');
 
-/** Active while an HTTP client creates its request: the socket it connects is not a raw flow. */
-const httpOwned = new ReentrancyGuard();
+/** The origin an HTTP client decided, while it creates the socket for it (set synchronously around the call). */
+let httpOrigin: Resource | undefined;
+/** Active while provenant's fetch dispatcher connects through tls.connect (which rebuilds the options). */
+const dispatcherConnect = new ReentrancyGuard();
 
-/** Run `fn` with any socket it connects synchronously treated as HTTP-owned (not a raw flow). */
-export function asHttpOwned<T>(fn: () => T): T {
-  return httpOwned.run(fn);
+/** Run `fn` (which may create a socket) as the HTTP client of `origin`, a destination already decided. */
+export function asHttpOwned<T>(origin: Resource, fn: () => T): T {
+  const outer = httpOrigin;
+  httpOrigin = origin;
+  try {
+    return fn();
+  } finally {
+    httpOrigin = outer;
+  }
+}
+
+/**
+ * A socket of provenant's fetch dispatcher upgraded to another protocol (a WebSocket): undici no
+ * longer writes requests on it, the app writes messages, so every write is decided from now on.
+ */
+export function handOverUpgraded(socket: net.Socket): void {
+  const flow = (socket as FlowSocket)[SOCKET_FLOW];
+  if (flow !== undefined) flow.dispatcher = false;
 }
 
 interface SocketFlow {
-  readonly resource: Resource;
-  /** The 4-tuple, once connected. */
-  tuple: Attributes | undefined;
+  /** The destination as named: the dialled name, the HTTP origin, or the caller by address. */
+  readonly named: Resource;
+  /** The address a lookup resolved the name to, when it is another resource. */
+  dialled: Resource | undefined;
+  /** Names a resolved address the way `named` is named (tcp, http or https). */
+  readonly addressed: ((address: string) => Resource) | undefined;
+  readonly options: { attributes: Attributes };
+  /** 'data' events are reads (raw sockets; HTTP reads are the HTTP instrumentation's). */
+  readonly reads: boolean;
+  /** provenant's fetch dispatcher: undici's writes carry requests the interceptor decided. */
+  dispatcher: boolean;
+  /** Set when the connect was denied: every write fails with it. */
+  denial?: Error;
+  /** The last allowed write: context, its provenance then, policy epoch. */
+  ctx: FlowContext | undefined;
+  data: ProvenanceSet | undefined;
+  epoch: number;
 }
 
-type FlowSocket = net.Socket & { [SOCKET_FLOW]?: SocketFlow };
-type ConnectOptions = { host?: unknown; port?: unknown; path?: unknown; _agentKey?: unknown; [HTTP_SOCKET]?: unknown };
-type SocketWrite = net.Socket['write'];
-type SocketEnd = net.Socket['end'];
-type SocketEmit = net.Socket['emit'];
+type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; _parent?: unknown };
+type ConnectOptions = { host?: unknown; port?: unknown; path?: unknown; socket?: unknown; lookup?: unknown; [HTTP_SOCKET]?: unknown };
+type LookupCallback = (error: Error | null, address: unknown, family?: unknown) => void;
+type Lookup = (hostname: string, options: unknown, callback: LookupCallback) => void;
+type Target = { host: string; port: number; path?: undefined } | { path: string; host?: undefined; port?: undefined };
+type Method = (this: FlowSocket, ...args: unknown[]) => unknown;
+type Emit = (this: FlowSocket, event: string | symbol, ...args: unknown[]) => boolean;
+type ServerEmit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
-  const proto = net.Socket.prototype;
-  const write = proto.write;
-  const end = proto.end;
-  const emit = proto.emit;
+  const contexts = engine.contexts;
+  const resources = engine.resources;
+  const proto = net.Socket.prototype as unknown as Record<'connect' | 'write' | 'end' | 'emit', Method>;
 
-  const deny = (flow: SocketFlow): Error | undefined => {
-    const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.tuple ?? peerAttributes(flow.resource) });
-    return decision.kind === 'deny' ? engine.deniedError(decision, flow.resource) : undefined;
+  const denied = (flow: SocketFlow, resource: Resource): Error | undefined => {
+    const decision = engine.authorizeWrite(resource, undefined, flow.options);
+    return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
   };
 
-  const trackedWrite = function (this: FlowSocket, ...args: Parameters<SocketWrite>): boolean {
-    const flow = this[SOCKET_FLOW];
-    if (flow) {
-      flow.tuple ??= fourTuple(this);
-      const error = deny(flow);
-      if (error) {
+  /** Why this write must not leave, or undefined; memoised per socket (context, provenance, epoch). */
+  const writeError = (socket: FlowSocket): Error | undefined => {
+    const flow = socket[SOCKET_FLOW];
+    if (flow === undefined) return undefined;
+    if (flow.denial !== undefined) return flow.denial;
+    if (flow.dispatcher || isMediatedWrite()) return undefined;
+    const ctx = contexts.current();
+    const epoch = engine.policyEpoch;
+    if (flow.ctx === ctx && flow.data === ctx.provenance && flow.epoch === epoch) return undefined;
+    const error = denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : denied(flow, flow.dialled));
+    if (error === undefined) {
+      flow.ctx = ctx;
+      flow.data = ctx.provenance;
+      flow.epoch = epoch;
+    }
+    return error;
+  };
+
+  patcher.wrap(
+    proto,
+    'write',
+    (write) =>
+      function (this: FlowSocket, ...args: unknown[]): boolean {
+        const error = writeError(this);
+        if (error === undefined) return write.apply(this, args) as boolean;
         const callback = args.find((arg): arg is (err?: Error | null) => void => typeof arg === 'function');
         this.destroy(error);
         if (callback) process.nextTick(callback, error);
         return false;
-      }
-    }
-    return write.apply(this, args);
-  } as SocketWrite;
+      },
+  );
 
-  const trackedEnd = function (this: FlowSocket, ...args: unknown[]): FlowSocket {
-    const flow = this[SOCKET_FLOW];
-    if (flow && endsWithChunk(args)) {
-      flow.tuple ??= fourTuple(this);
-      const error = deny(flow);
-      if (error) {
+  patcher.wrap(
+    proto,
+    'end',
+    (end) =>
+      function (this: FlowSocket, ...args: unknown[]): unknown {
+        const error = endsWithChunk(args) ? writeError(this) : undefined;
+        if (error === undefined) return end.apply(this, args);
         this.destroy(error);
         return this;
-      }
-    }
-    return (end as (...a: unknown[]) => FlowSocket).apply(this, args);
-  } as SocketEnd;
+      },
+  );
 
-  const trackedEmit = function (this: FlowSocket, event: string | symbol, ...args: unknown[]): boolean {
-    const flow = this[SOCKET_FLOW];
-    if (flow && event === 'data') {
-      flow.tuple ??= fourTuple(this);
-      const chunk = args[0] as { length?: number } | undefined;
-      engine.read(flow.resource, chunk?.length, { attributes: flow.tuple ?? peerAttributes(flow.resource) });
+  /**
+   * `lookup` (the app's or dns.lookup) with every address it resolves decided before Node
+   * connects to it; a denied address fails the lookup, so Node reports it the way it reports an
+   * unresolvable name (asynchronously, after an HTTP client has attached its listeners).
+   */
+  const decidedLookup =
+    (flow: SocketFlow, lookup: Lookup): Lookup =>
+    (hostname, options, callback) =>
+      lookup(hostname, options, (error, address, family) => {
+        if (error || flow.addressed === undefined) return callback(error, address, family);
+        const addresses = Array.isArray(address) ? address.map((entry: { address: unknown }) => entry.address) : [address];
+        for (const each of addresses) {
+          if (typeof each !== 'string') continue;
+          const resource = flow.addressed(normaliseHost(each));
+          if (resource === flow.named) continue;
+          flow.dialled = resource;
+          flow.ctx = undefined;
+          const denial = denied(flow, resource);
+          if (denial) return callback(denial, address, family);
+        }
+        return callback(error, address, family);
+      });
+
+  patcher.wrap(
+    proto as unknown as { emit: Emit },
+    'emit',
+    (emit) =>
+      function (this: FlowSocket, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+        const flow = this[SOCKET_FLOW];
+        if (flow === undefined) return emit.apply(this, args);
+        const event = args[0];
+        const ctx = this[FLOW_CONTEXT];
+        if (ctx === undefined || contexts.current() === ctx) {
+          if (event === 'data' && flow.reads) readChunk(flow, args[1]);
+          return emit.apply(this, args);
+        }
+        return contexts.runWith(ctx, () => {
+          if (event === 'data' && flow.reads) readChunk(flow, args[1]);
+          return emit.apply(this, args);
+        });
+      },
+  );
+
+  const readChunk = (flow: SocketFlow, chunk: unknown): void => {
+    engine.read(flow.named, (chunk as { length?: number } | undefined)?.length, flow.options);
+  };
+
+  const clientFlow = (socket: FlowSocket, target: Target, origin: Resource | undefined, dispatcher: boolean): SocketFlow => {
+    const attributes: Attributes = {};
+    let named: Resource;
+    let addressed: ((address: string) => Resource) | undefined;
+    if (target.path !== undefined) {
+      named = resources.unix(target.path);
+      attributes['network.transport'] = 'unix';
+      attributes['network.peer.address'] = target.path;
+    } else {
+      const { host, port } = target;
+      const protocol =
+        origin?.kind === 'http' || origin?.kind === 'https'
+          ? origin.kind
+          : dispatcher
+            ? socket instanceof tls.TLSSocket
+              ? 'https'
+              : 'http'
+            : undefined;
+      addressed = protocol === undefined ? (address) => resources.tcp(address, port) : (address) => resources.http(protocol, address, port);
+      named = addressed(host);
+      attributes['server.address'] = host;
+      attributes['server.port'] = port;
     }
-    return emit.apply(this, [event, ...args] as Parameters<SocketEmit>);
-  } as SocketEmit;
+    return {
+      named,
+      dialled: undefined,
+      addressed,
+      options: { attributes },
+      reads: origin === undefined && !dispatcher,
+      dispatcher,
+      ctx: undefined,
+      data: undefined,
+      epoch: -1,
+    };
+  };
 
   patcher.wrap(
     proto,
     'connect',
-    (original) =>
-      function connect(this: FlowSocket, ...args: unknown[]): FlowSocket {
+    (connect) =>
+      function (this: FlowSocket, ...args: unknown[]): unknown {
         const options = connectOptions(args);
-        if (httpOwned.active || this[SOCKET_FLOW] !== undefined || options === undefined || isHttpOwned(options)) {
-          return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
-        }
-        const host = typeof options.host === 'string' && options.host !== '' ? normaliseHost(options.host) : 'localhost';
-        const port = Number(options.port);
-        const flow: SocketFlow = { resource: engine.resources.tcp(host, port), tuple: undefined };
-        const error = deny(flow);
+        const target = options === undefined ? undefined : targetOf(options);
+        // Malformed arguments: Node rejects them as it would without provenant.
+        if (options === undefined || target === undefined) return connect.apply(this, args);
+        const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
+        const origin = httpOrigin;
+        const flow = clientFlow(this, target, origin, dispatcher);
+        // The HTTP layer decided its own origin; anything else the socket reaches is decided here.
+        const error = flow.named === origin || dispatcher ? undefined : denied(flow, flow.named);
+        this[SOCKET_FLOW] = flow;
         if (error) {
-          // No connection is attempted; streams emit the error on the next tick.
-          this.destroy(error);
+          // No connection is attempted. Destroyed a tick later, as a refused connection would
+          // be: an HTTP client that is handed this socket attaches its 'error' listener first.
+          flow.denial = error;
+          // A closed socket being reconnected is destroyed already: it only reports the denial.
+          process.nextTick(() => (this.destroyed ? this.emit('error', error) : this.destroy(error)));
           return this;
         }
-        this[SOCKET_FLOW] = flow;
-        this.write = trackedWrite;
-        this.end = trackedEnd;
-        this.emit = trackedEmit;
-        return (original as (...a: unknown[]) => FlowSocket).apply(this, args);
+        if (target.path !== undefined || net.isIP(target.host) !== 0) return connect.apply(this, args);
+        const lookup = typeof options.lookup === 'function' ? (options.lookup as Lookup) : (dns.lookup as unknown as Lookup);
+        const callback = (Array.isArray(args[0]) ? (args[0] as unknown[]) : args).find((arg) => typeof arg === 'function');
+        return withInternalLookups(() => connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback));
       },
   );
 
-  // tls.connect copies its options before connecting, dropping the http markers: honour them here.
   patcher.wrap(
     tls,
     'connect',
     (original) =>
       function connect(this: unknown, ...args: unknown[]): tls.TLSSocket {
-        const call = (): tls.TLSSocket => (original as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
         const options = args.find((arg): arg is ConnectOptions => typeof arg === 'object' && arg !== null);
-        return options !== undefined && isHttpOwned(options) ? asHttpOwned(call) : call();
+        const call = (): tls.TLSSocket => (original as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
+        const socket: tls.TLSSocket & FlowSocket = options?.[HTTP_SOCKET] === true ? dispatcherConnect.run(call) : call();
+        // TLS over a socket the app connected: plaintext writes go through the TLS socket.
+        const under = options?.socket as FlowSocket | undefined;
+        if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined)
+          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined };
+        return socket;
       },
   );
+
+  /** An accepted connection: the caller by address; a raw server's connection gets its own flow context. */
+  const accept = (server: net.Server, socket: FlowSocket): FlowContext | undefined => {
+    if (socket[SOCKET_FLOW] !== undefined) return socket[FLOW_CONTEXT];
+    const remote = socket.remoteAddress === undefined ? undefined : normaliseHost(socket.remoteAddress);
+    const local = server.address();
+    const named = remote !== undefined ? resources.peer(remote) : resources.unix(typeof local === 'string' ? local : 'unknown');
+    const attributes: Attributes =
+      remote === undefined
+        ? { 'network.transport': 'unix' }
+        : { 'network.peer.address': remote, 'network.peer.port': socket.remotePort ?? 0 };
+    const viaHttp =
+      server instanceof http.Server || server instanceof https.Server || (server as { [HTTP_SERVER]?: boolean })[HTTP_SERVER] === true;
+    socket[SOCKET_FLOW] = {
+      named,
+      dialled: undefined,
+      addressed: undefined,
+      options: { attributes },
+      reads: !viaHttp,
+      dispatcher: false,
+      ctx: undefined,
+      data: undefined,
+      epoch: -1,
+    };
+    if (viaHttp) return undefined;
+    const ctx = contexts.create('request');
+    socket[FLOW_CONTEXT] = ctx;
+    return ctx;
+  };
+
+  const serverEmit = (emit: ServerEmit): ServerEmit =>
+    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      const event = args[0];
+      // A TLS server's plaintext socket is the one of 'secureConnection'; its TCP socket is written natively.
+      const accepted = event === 'secureConnection' || (event === 'connection' && !(this instanceof tls.Server));
+      if (!accepted || !(this instanceof net.Server) || !(args[1] instanceof net.Socket)) return emit.apply(this, args);
+      const ctx = accept(this, args[1]);
+      if (ctx === undefined) return emit.apply(this, args);
+      return contexts.runWith(ctx, () => emit.apply(this, args));
+    };
+  const serverProto: { emit: ServerEmit } = net.Server.prototype;
+  patcher.wrap(serverProto, 'emit', serverEmit);
 }
 
-/** The options of a connect call in any of its forms; undefined for IPC paths or unparsable calls. */
+/** The options of a connect call in any of its forms; undefined when unparsable (Node throws). */
 function connectOptions(args: readonly unknown[]): ConnectOptions | undefined {
   let first = args[0];
   // net.createConnection hands connect its already-normalised [options, callback] array.
   if (Array.isArray(first)) first = first[0];
-  if (typeof first === 'object' && first !== null) {
-    const options = first as ConnectOptions;
-    return options.path !== undefined || options.port === undefined ? undefined : options;
-  }
+  if (typeof first === 'object' && first !== null) return first;
   if (typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))) {
     return { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
   }
+  if (typeof first === 'string') return { path: first };
   return undefined;
 }
 
-function isHttpOwned(options: ConnectOptions): boolean {
-  return options._agentKey !== undefined || options[HTTP_SOCKET] === true;
-}
-
-function peerAttributes(resource: Resource): Attributes {
-  return { 'server.address': resource.host ?? '', 'server.port': resource.port ?? 0 };
-}
-
-function fourTuple(socket: net.Socket): Attributes | undefined {
-  if (socket.remoteAddress === undefined || socket.localAddress === undefined) return undefined;
-  return {
-    'network.local.address': socket.localAddress,
-    'network.local.port': socket.localPort ?? 0,
-    'network.peer.address': socket.remoteAddress,
-    'network.peer.port': socket.remotePort ?? 0,
-    'network.transport': 'tcp',
-  };
+function targetOf(options: ConnectOptions): Target | undefined {
+  if (typeof options.path === 'string' && options.path !== '') return { path: options.path };
+  if (options.port === undefined || options.port === null) return undefined;
+  const port = Number(options.port);
+  if (!Number.isInteger(port)) return undefined;
+  const host = typeof options.host === 'string' && options.host !== '' ? normaliseHost(options.host) : 'localhost';
+  return { host, port };
 }

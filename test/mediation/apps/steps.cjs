@@ -73,7 +73,16 @@ const operations = {
   }),
   heapSnapshot: ({ path }) => void v8.writeHeapSnapshot(path),
   writeReport: ({ path }) => void process.report.writeReport(path),
-  freeDisk: ({ dir }) => fs.unlinkSync(`${dir}/filler`),
+  /**
+   * Tell the test this point is reached (`<signal>.ready`), then wait until it answers
+   * (`<signal>.go`): the test fills or frees the state dir's disk meanwhile, which the app itself
+   * may not touch (self-protection).
+   */
+  handshake: async ({ signal }) => {
+    // In a fresh context: the signal carries no data, whatever this process has read.
+    provenant.run(() => fs.writeFileSync(`${signal}.ready`, ''));
+    while (!fs.existsSync(`${signal}.go`)) await new Promise((resolve) => setTimeout(resolve, 10));
+  },
   /** Wait (the journal retries a failed disk at most once a second). */
   sleep: ({ ms }) => new Promise((resolve) => setTimeout(resolve, Number(ms))),
   /** What a fresh flow context holds after reading `path`: the file's provenance as this process knows it. */
@@ -82,18 +91,6 @@ const operations = {
       fs.readFileSync(path);
       return { sources: provenant.current().sources };
     }),
-  /** Fill the file system holding `dir` (provenant's state dir: not a flow) until it has no space left. */
-  fillDisk: ({ dir }) => {
-    const fd = fs.openSync(`${dir}/filler`, 'w');
-    const chunk = Buffer.alloc(16 * 1024);
-    try {
-      for (;;) fs.writeSync(fd, chunk);
-    } catch (error) {
-      if (error.code !== 'ENOSPC') throw error;
-    } finally {
-      fs.closeSync(fd);
-    }
-  },
 };
 
 async function main() {

@@ -1,0 +1,108 @@
+/**
+ * DNS: a query name can carry data out (`<secret>.attacker.example`), so a query the app makes
+ * itself (`dns.lookup`, `dns.resolve*`, `dns.reverse`, `dns.lookupService`, `dns.promises`, a
+ * `Resolver`) is a write flow to the resolver, `udp://<first configured server>:53`, decided with
+ * the querying context: by default a labelled context may not query an unlabelled resolver
+ * (README "What is covered"). A lookup Node runs inside a decided flow (a connect, a UDP send) is
+ * not a query of its own (internal-lookups.ts).
+ */
+import dns from 'node:dns';
+import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { Resource } from '../../provenance/resource.js';
+import { normaliseHost } from '../../provenance/host.js';
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { isInternalLookup } from '../internal-lookups.js';
+import { Patcher, type NativeFunction } from '../patcher.js';
+
+const QUERIES = [
+  'lookup',
+  'lookupService',
+  'resolve',
+  'resolve4',
+  'resolve6',
+  'resolveAny',
+  'resolveCaa',
+  'resolveCname',
+  'resolveMx',
+  'resolveNaptr',
+  'resolveNs',
+  'resolvePtr',
+  'resolveSoa',
+  'resolveSrv',
+  'resolveTlsa',
+  'resolveTxt',
+  'reverse',
+];
+const DNS_PORT = 53;
+
+interface ServerList {
+  getServers(): string[];
+}
+
+export class DnsInstrumentation implements Instrumentation {
+  readonly name = 'dns';
+  private readonly patcher = new Patcher();
+
+  enable(context: InstrumentationContext): void {
+    const engine = context.engine;
+    const callbacks = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+      decidedCallbackQuery(engine, original, resolver);
+    const promises = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+      decidedPromiseQuery(engine, original, resolver);
+    const itself = (self: unknown): ServerList => self as ServerList;
+    for (const name of QUERIES) {
+      this.patcher.wrapMethod(
+        dns,
+        name,
+        callbacks(() => dns),
+      );
+      this.patcher.wrapMethod(dns.Resolver.prototype, name, callbacks(itself));
+      this.patcher.wrapMethod(
+        dns.promises,
+        name,
+        promises(() => dns.promises),
+      );
+      this.patcher.wrapMethod(dns.promises.Resolver.prototype, name, promises(itself));
+    }
+  }
+
+  disable(): void {
+    this.patcher.restoreAll();
+  }
+}
+
+/** Why this query must not be made now, or undefined. */
+function queryDenial(engine: FlowEngine, resolver: ServerList, name: unknown): Error | undefined {
+  if (isInternalLookup()) return undefined;
+  const resource = resolverResource(engine, resolver);
+  const decision = engine.authorizeWrite(resource, undefined, {
+    attributes: { 'dns.question.name': String(name), 'server.address': resource.host ?? '', 'server.port': DNS_PORT },
+  });
+  return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
+}
+
+function resolverResource(engine: FlowEngine, resolver: ServerList): Resource {
+  const first = resolver.getServers()[0] ?? 'system';
+  // getServers() gives `address` or `[v6]:port` / `v4:port` when the port is not 53.
+  const match = /^\[(.+)\]:(\d+)$/.exec(first) ?? /^([^:]+):(\d+)$/.exec(first);
+  return match ? engine.resources.udp(normaliseHost(match[1]), Number(match[2])) : engine.resources.udp(normaliseHost(first), DNS_PORT);
+}
+
+function decidedCallbackQuery(engine: FlowEngine, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
+  return function (this: unknown, ...args: never[]): unknown {
+    const error = queryDenial(engine, resolver(this), args[0]);
+    if (error === undefined) return Reflect.apply(original, this, args) as unknown;
+    const callback = (args as unknown[]).findLast((arg) => typeof arg === 'function');
+    // Without a callback Node throws its own argument error; a denial is thrown the same way.
+    if (typeof callback !== 'function') throw error;
+    process.nextTick(callback, error);
+    return undefined;
+  };
+}
+
+function decidedPromiseQuery(engine: FlowEngine, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
+  return function (this: unknown, ...args: never[]): unknown {
+    const error = queryDenial(engine, resolver(this), args[0]);
+    return error === undefined ? (Reflect.apply(original, this, args) as unknown) : Promise.reject(error);
+  };
+}

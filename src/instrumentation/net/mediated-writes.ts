@@ -1,0 +1,38 @@
+/**
+ * Bytes the HTTP layer writes for a message provenant mediates (a request or response decided at
+ * its `writeHead`/`write`/`end`) reach the socket later, from Node's internals: a request's
+ * buffered headers and body are flushed when a pooled socket is handed to it, in whatever context
+ * freed that socket. They were decided when the app handed them over, so the socket does not
+ * decide them again (in the wrong context); the app's own writes to the same socket
+ * (`res.socket.write`, a keep-alive socket it holds on to) are decided by socket.ts.
+ */
+import http from 'node:http';
+import { ReentrancyGuard } from '../../support/reentrancy.js';
+import type { Patcher } from '../patcher.js';
+
+/** Set on a ClientRequest or ServerResponse whose bytes the HTTP instrumentation decides. */
+export const MEDIATED_MESSAGE = Symbol('provenant.mediatedMessage');
+
+export type MediatedMessage = { [MEDIATED_MESSAGE]?: true };
+
+const writing = new ReentrancyGuard();
+
+/** True while the HTTP layer writes bytes of a mediated message to its socket. */
+export function isMediatedWrite(): boolean {
+  return writing.active;
+}
+
+export function enableMediatedWrites(patcher: Patcher): void {
+  // The two places Node's OutgoingMessage writes to its socket.
+  for (const name of ['_writeRaw', '_flushOutput']) {
+    patcher.wrapMethod(
+      http.OutgoingMessage.prototype,
+      name,
+      (original) =>
+        function (this: MediatedMessage, ...args: never[]): unknown {
+          if (this[MEDIATED_MESSAGE] !== true) return Reflect.apply(original, this, args);
+          return writing.run((): unknown => Reflect.apply(original, this, args) as unknown);
+        },
+    );
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Processes: data handed to child processes (`child_process`, every form) and written to this
+ * process's stdout and stderr. See child-process.ts and stdio.ts.
+ */
+import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { Patcher } from '../patcher.js';
+import { ChildFlows } from './child-flows.js';
+import { patchChildProcess } from './child-process.js';
+import { patchStdio } from './stdio.js';
+
+export class ProcessInstrumentation implements Instrumentation {
+  readonly name = 'process';
+  private readonly patcher = new Patcher();
+
+  enable(context: InstrumentationContext): void {
+    const { engine, config } = context;
+    const flows = new ChildFlows(engine, context.childClaims, {
+      configFile: config.file,
+      mode: config.mode,
+      registerModule: context.registerModule,
+    });
+    patchChildProcess(flows, this.patcher);
+    // What the parent handed over is what this process starts with (the runtime seeded it).
+    patchStdio(engine, config, this.patcher, context.childOfProvenant ? engine.contexts.process.provenance : undefined);
+  }
+
+  disable(): void {
+    this.patcher.restoreAll();
+  }
+}

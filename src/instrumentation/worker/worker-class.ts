@@ -1,0 +1,65 @@
+/**
+ * `new Worker(...)`: handing `workerData` (and, later, messages) to a thread. A worker that will
+ * run provenant with this process's config and mode (its execArgv or NODE_OPTIONS preload it)
+ * starts with the creating context's labels, passed as environment data, which Node clones into
+ * the new thread; any other worker is a destination decided before it is created (a denial is
+ * thrown by the constructor). Only provenant may set that environment data.
+ */
+// The module object itself (not an ES namespace copy), so patches reach every user of worker_threads.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import workerThreads = require('node:worker_threads');
+import { internally, isInternal } from '../../support/reentrancy.js';
+import type { Patcher } from '../patcher.js';
+import { startsProvenant, type PolicyIdentity } from '../process/node-child.js';
+import type { ThreadFlows } from './thread-flows.js';
+
+export const WORKER_SEED_KEY = 'provenant.worker-seed';
+
+export function patchWorkerClass(flows: ThreadFlows, identity: PolicyIdentity, patcher: Patcher): void {
+  const setEnvironmentData = workerThreads.setEnvironmentData;
+  const mediated = new WeakSet<object>();
+  const Original = workerThreads.Worker;
+
+  class Worker extends Original {
+    constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
+      const underProvenant = !isInternal() && runsProvenant(options, identity);
+      const seed = underProvenant ? flows.handOver() : undefined;
+      if (!underProvenant && !isInternal()) {
+        const denied = flows.toUnknown();
+        if (denied) throw denied;
+      }
+      if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, seed as unknown as workerThreads.Serializable));
+      try {
+        super(filename, options);
+      } finally {
+        // Cloned into the new thread by the constructor; later workers get their own.
+        if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, undefined));
+      }
+      if (underProvenant) mediated.add(this);
+    }
+
+    override postMessage(value: unknown, transferList?: readonly workerThreads.Transferable[]): void {
+      if (isInternal()) return super.postMessage(value, transferList);
+      if (mediated.has(this)) return super.postMessage(flows.toMediated(value), transferList);
+      const denied = flows.toUnknown();
+      if (denied) throw denied;
+      return super.postMessage(value, transferList);
+    }
+  }
+
+  patcher.define(workerThreads, 'Worker', Worker);
+  patcher.wrap(
+    workerThreads,
+    'setEnvironmentData',
+    (original) =>
+      function (key: workerThreads.Serializable, value?: workerThreads.Serializable): void {
+        if (key === WORKER_SEED_KEY && !isInternal()) throw new RangeError(`"${WORKER_SEED_KEY}" is reserved for provenant`);
+        original(key, value);
+      },
+  );
+}
+
+function runsProvenant(options: workerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
+  const env = typeof options?.env === 'object' && options.env !== null ? (options.env as Record<string, string | undefined>) : process.env;
+  return startsProvenant(options?.execArgv ?? process.execArgv, env, process.cwd(), identity);
+}

@@ -1,0 +1,150 @@
+// HTTP/2 with HTTP/1's semantics: a session opened while the context was clean carries no later
+// secret (each request and body write is decided), a connect from a secret context opens no
+// connection, and a server's response is decided against its caller (403 problem+json).
+import { writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, startNode, stopAll } from '../helpers/spawn';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+
+const SECRET = 'h2-secret-payload';
+const PUBLIC = 'h2-public-note';
+const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
+let dir: string;
+
+interface H2Listener {
+  readonly host: string;
+  readonly port: number;
+  connections: number;
+  paths: string[];
+  received: string;
+  /** A probe session's round trip: connections made earlier have been accepted, and their bytes read, by the time it answers. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An h2c server counting connections, request paths and body bytes; answers 200 "ok". */
+async function h2Listener(host: string): Promise<H2Listener> {
+  const server = http2.createServer();
+  const state = { connections: 0, paths: [] as string[], received: '' };
+  server.on('connection', () => state.connections++);
+  server.on('stream', (stream, headers) => {
+    if (headers[':path'] === '/settle-probe') state.connections--;
+    else state.paths.push(String(headers[':path']));
+    stream.on('data', (chunk: Buffer) => (state.received += chunk.toString()));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(state, {
+    host,
+    port,
+    settle: () =>
+      new Promise<void>((resolve) => {
+        const probe = http2.connect(`http://${host}:${port}`);
+        const stream = probe.request({ ':path': '/settle-probe' });
+        stream.resume();
+        stream.on('end', () => probe.close(() => resolve()));
+        stream.end();
+      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
+
+beforeAll(() => {
+  dir = tempDir();
+  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
+  writeFileSync(path.join(dir, 'public.txt'), PUBLIC);
+  writeFileSync(
+    path.join(dir, 'provenant.yaml'),
+    [
+      'service: app',
+      'node: n1',
+      'resources:',
+      '  - match: { path: "secret.txt" }',
+      '    labels: { confidentiality: secret }',
+      '  - match: { host: "127.0.0.2" }',
+      '    labels: { confidentiality: secret }',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const env = (): Record<string, string> => ({
+  PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'),
+  PROVENANT_STATE_DIR: path.join(dir, 'state'),
+});
+
+async function run(scenario: string, args: Record<string, unknown>): Promise<{ outcome: string; rule?: string }> {
+  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env: env() });
+  expect(result.stderr).toBe('');
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as { outcome: string; rule?: string };
+}
+
+describe('HTTP/2 client', () => {
+  it('a session opened while clean: the secret request is denied, the server saw only the clean one', async () => {
+    const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+    try {
+      expect(await run('h2-late', { host: denied.host, port: denied.port })).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+      await denied.settle();
+      expect(denied.paths).toEqual(['/clean']);
+      expect(denied.received).toBe('');
+      expect(await run('h2-late', { host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
+      await expect.poll(() => allowed.received).toBe(SECRET);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+
+  it('http2.connect from a secret context opens no connection', async () => {
+    const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+    try {
+      expect(await run('h2-connect', { host: denied.host, port: denied.port })).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+      await denied.settle();
+      expect(denied.connections).toBe(0);
+      expect(await run('h2-connect', { host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
+      expect(allowed.received).toBe(SECRET);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+});
+
+describe('HTTP/2 server', () => {
+  it('a response carrying the secret to an unlabelled caller is a 403 problem+json; a public one is served', async () => {
+    const server = startNode({ args: [app, 'h2-server'], preload: 'require', cwd: dir, env: env() });
+    const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const get = (urlPath: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ':path': urlPath });
+        let status = 0;
+        let body = '';
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        stream.on('end', () => resolve({ status, body }));
+        stream.on('error', reject);
+      });
+    try {
+      const denied = await get('/secret');
+      expect(denied.status).toBe(403);
+      expect(denied.body).not.toContain(SECRET);
+      expect(JSON.parse(denied.body)).toMatchObject({ rule: 'confidentiality', destination: 'tcp://127.0.0.1' });
+      expect(await get('/public')).toEqual({ status: 200, body: PUBLIC });
+    } finally {
+      session.close();
+      await server.kill();
+    }
+  });
+});

@@ -1,0 +1,229 @@
+// Complete mediation on sockets, tried as an attacker would: a write on a socket connected while
+// the context was clean (raw, a pooled keep-alive HTTP socket, an app-provided undici pool), a
+// reconnect elsewhere, a lookup or createConnection that dials another address than the name,
+// IP literals in every form, a raw server writing to its client, an HTTP handler writing to the
+// socket under its response. Listeners on 127.0.0.2-4 and ::1 stand in for regions; each denial
+// is proven at the listener (zero connections, or zero bytes of the secret), and each has an
+// allowed twin that works.
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runNode, startNode, stopAll } from '../helpers/spawn';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+import { journal } from '../net/helpers';
+import { httpOk, listen, websocketAccept, type Listener } from './listeners';
+
+const SECRET = 'the-secret-payload';
+const PUBLIC = 'public-note';
+const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
+
+let dir: string;
+/** Region 2 may hold secrets; region 3 is unlabelled (public); region 4 is closed by a rule. */
+let region2: Listener;
+let region3: Listener;
+let region4: Listener;
+let http2: Listener;
+let http3: Listener;
+let v6Allowed: Listener;
+let v6Unlabelled: Listener;
+
+beforeAll(async () => {
+  dir = tempDir();
+  [region2, region3, region4, http2, http3, v6Allowed, v6Unlabelled] = await Promise.all([
+    listen('127.0.0.2'),
+    listen('127.0.0.3'),
+    listen('127.0.0.4'),
+    listen('127.0.0.2', httpOk),
+    listen('127.0.0.3', httpOk),
+    listen('::1'),
+    listen('::1'),
+  ]);
+  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
+  writeFileSync(path.join(dir, 'public.txt'), PUBLIC);
+  // Hosts are written in non-canonical forms on purpose: the config is canonicalised too.
+  writeFileSync(
+    path.join(dir, 'provenant.yaml'),
+    [
+      'service: app',
+      'node: n1',
+      'resources:',
+      '  - match: { path: "secret.txt" }',
+      '    labels: { confidentiality: secret }',
+      '  - match: { host: "127.0.0.2" }',
+      '    labels: { confidentiality: secret }',
+      '  - match: { host: "allowed.test" }',
+      '    labels: { confidentiality: secret }',
+      `  - match: { host: "0:0:0:0:0:0:0:1", port: ${v6Allowed.port} }`,
+      '    labels: { confidentiality: secret }',
+      'rules:',
+      '  - id: region-4-closed',
+      '    deny: { destination: { host: "0x7f000004" } }',
+      '    message: nothing goes to region 4',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(async () => {
+  await stopAll();
+  await Promise.all([region2, region3, region4, http2, http3, v6Allowed, v6Unlabelled].map((l) => l.close()));
+  await cleanupTempDirs();
+});
+
+const env = (): Record<string, string> => ({
+  PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'),
+  PROVENANT_STATE_DIR: path.join(dir, 'state'),
+});
+
+interface Outcome {
+  outcome: 'sent' | 'denied' | 'failed';
+  rule?: string;
+  code?: string;
+}
+
+async function run(scenario: string, args: Record<string, unknown>): Promise<Outcome> {
+  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env: env() });
+  expect(result.stderr).toBe('');
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Outcome;
+}
+
+/** Run `scenario` against `listener` and settle it; returns the outcome and what the listener got from this run. */
+async function against(
+  listener: Listener,
+  scenario: string,
+  extra: Record<string, unknown> = {},
+): Promise<Outcome & { connections: number; received: string }> {
+  const before = { connections: listener.connections, received: listener.received.length };
+  const outcome = await run(scenario, { host: listener.host, port: listener.port, ...extra });
+  await listener.settle();
+  return { ...outcome, connections: listener.connections - before.connections, received: listener.received.slice(before.received) };
+}
+
+describe('a socket connected while the context was clean carries no later secret', () => {
+  it('raw TCP: the write after reading the secret is denied; the listener gets zero bytes', async () => {
+    const denied = await against(region3, 'late-write');
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1, received: '' });
+    const allowed = await against(region2, 'late-write');
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: SECRET });
+  });
+
+  it('a pooled keep-alive HTTP socket written directly: denied, the listener sees only the clean request', async () => {
+    const denied = await against(http3, 'pooled-socket');
+    expect(denied).toMatchObject({ outcome: 'denied', connections: 1 });
+    expect(denied.received).toMatch(/^GET \/ HTTP\/1.1\r\n/);
+    expect(denied.received).not.toContain(SECRET);
+    const allowed = await against(http2, 'pooled-socket');
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+    expect(allowed.received).toContain(SECRET);
+  });
+
+  it('an app-provided undici pool: the secret request on the kept-alive connection is denied', async () => {
+    const denied = await against(http3, 'app-dispatcher');
+    expect(denied).toMatchObject({ outcome: 'denied', connections: 1 });
+    expect(denied.received).toMatch(/^GET \/ HTTP\/1.1\r\n/);
+    expect(denied.received).not.toContain(SECRET);
+    const allowed = await against(http2, 'app-dispatcher');
+    expect(allowed).toMatchObject({ outcome: 'sent' });
+    expect(allowed.received).toContain(SECRET);
+  });
+
+  it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
+    const [denied, allowed] = await Promise.all([listen('127.0.0.3', websocketAccept), listen('127.0.0.2', websocketAccept)]);
+    try {
+      const afterHandshake = (text: string): string => text.slice(text.indexOf('\r\n\r\n') + 4);
+      await against(denied, 'websocket');
+      expect(denied.connections).toBe(1);
+      expect(afterHandshake(denied.received)).toBe('');
+      await against(allowed, 'websocket');
+      // Masked frames: the message (and the close frame) arrived, as bytes after the handshake.
+      expect(afterHandshake(allowed.received).length).toBeGreaterThan(SECRET.length);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+});
+
+describe('the destination decided is the address actually dialled', () => {
+  it('a socket reconnected elsewhere is decided again: zero connections to the denied region', async () => {
+    const denied = await against(region3, 'reconnect', { first: region2.host, firstPort: region2.port });
+    expect(denied).toMatchObject({ outcome: 'denied', connections: 0, received: '' });
+    const allowed = await against(region2, 'reconnect', { first: region2.host, firstPort: region2.port });
+    expect(allowed).toMatchObject({ outcome: 'sent', received: SECRET });
+  });
+
+  for (const [scenario, http] of [
+    ['lookup', false],
+    ['http-lookup', true],
+    ['http-create-connection', true],
+  ] as const) {
+    it(`${scenario}: an allowed name dialled to a denied address opens no connection`, async () => {
+      const denied = await against(http ? http3 : region3, scenario);
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+      const allowed = await against(http ? http2 : region2, scenario);
+      expect(allowed.received).toContain(SECRET);
+    });
+  }
+
+  it('IP literals in every form reach the rule written for the dotted form', async () => {
+    const forms = (last: number): string[] => [
+      `127.${last}`,
+      String(0x7f000000 + last),
+      `0x7f00000${last}`,
+      `127.000.000.00${last}`,
+      `::ffff:127.0.0.${last}`,
+    ];
+    for (const host of forms(4)) {
+      const denied = await against(region4, 'literal', { host });
+      expect({ host, ...denied }).toMatchObject({ host, outcome: 'denied', rule: 'region-4-closed', connections: 0 });
+    }
+    for (const host of forms(3)) {
+      const allowed = await against(region3, 'literal', { host });
+      expect({ host, ...allowed }).toMatchObject({ host, outcome: 'sent', connections: 1 });
+    }
+  });
+
+  it('IPv6: ::1 unlabelled gets no secret (zero connections); the port labelled through another spelling of ::1 does', async () => {
+    const denied = await against(v6Unlabelled, 'secret-connect');
+    expect(denied).toMatchObject({ outcome: 'denied', connections: 0 });
+    const allowed = await against(v6Allowed, 'secret-connect', { host: '0:0:0:0:0:0:0:1' });
+    expect(allowed).toMatchObject({ outcome: 'sent', received: SECRET });
+  });
+});
+
+/** Connect to `port`, send `line`, and collect what comes back until the server closes. */
+function ask(port: number, line: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(line));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+}
+
+describe('incoming connections', () => {
+  it('a raw net.Server: data read is from tcp://<caller address>; a secret written to the client is denied', async () => {
+    const server = startNode({ args: [app, 'raw-server'], preload: 'require', cwd: dir, env: env() });
+    const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
+    expect(await ask(port, 'secret')).toBe('');
+    await server.waitForLine(/"outcome":"denied"/);
+    expect(await ask(port, 'public')).toBe(PUBLIC);
+    await server.waitForLine(/"outcome":"sent"/);
+    await server.kill();
+    const records = journal(dir).filter((record) => record.service === 'app');
+    // One resource per caller, not one per connection: no ephemeral port.
+    expect(records.some((record) => record.op === 'read' && record.resource === 'tcp://127.0.0.1')).toBe(true);
+    expect(records.some((record) => record.decision === 'deny' && record.resource === 'tcp://127.0.0.1')).toBe(true);
+  });
+
+  it('an HTTP handler writing to res.socket is decided: the secret never reaches the caller', async () => {
+    const server = startNode({ args: [app, 'res-socket'], preload: 'require', cwd: dir, env: env() });
+    const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
+    expect(await ask(port, 'GET /secret HTTP/1.1\r\nhost: x\r\n\r\n')).toBe('');
+    await server.waitForLine(/"outcome":"denied"/);
+    expect(await ask(port, 'GET /public HTTP/1.1\r\nhost: x\r\n\r\n')).toContain(PUBLIC);
+    await server.kill();
+  });
+});

@@ -1,0 +1,115 @@
+// child_process: data handed to a child is a flow to process://<node>/<command>, decided before
+// the child starts. Each case runs a real app under the preload in enforce mode and proves the
+// child never ran (its marker file is absent), next to the allowed twin where it did.
+import { afterAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../helpers/spawn.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { outcome, SECRET_TEXT, TEST_KEY, workspace } from './fixture.js';
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const FORMS = ['spawnSync', 'execFileSync', 'execSync', 'spawn', 'execFile', 'exec', 'fork'];
+
+describe('every child_process form', () => {
+  it('starts nothing when a secret context hands data to an unlabelled command, in each form the API reports errors', async () => {
+    const ws = workspace();
+    const result = await ws.run('spawn-forms.cjs', { args: ['secret'] });
+    expect(result.code, result.stderr).toBe(0);
+    const denied = { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' };
+    expect(outcome(result)).toEqual(Object.fromEntries(FORMS.map((form) => [form, denied])));
+    for (const form of FORMS) expect(ws.exists(`out/public/ran-${form}`), form).toBe(false);
+  });
+
+  it('runs every form from a context that holds nothing labelled (the allowed twin)', async () => {
+    const ws = workspace();
+    const result = await ws.run('spawn-forms.cjs', { args: ['clean'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual(Object.fromEntries(FORMS.map((form) => [form, 'ran'])));
+    for (const form of FORMS) expect(ws.exists(`out/public/ran-${form}`), form).toBe(true);
+  });
+
+  it('a shell command is a flow to the shell: labelling the command it runs does not let secret data reach sh', async () => {
+    const ws = workspace('  - match: { command: touch }\n    labels: { confidentiality: secret }');
+    const result = await ws.run('spawn-forms.cjs', { args: ['secret'] });
+    const forms = outcome(result);
+    expect(forms).toMatchObject({ spawnSync: 'ran', execFileSync: 'ran', spawn: 'ran', execFile: 'ran' });
+    expect(forms['execSync']).toEqual({ code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' });
+    expect(forms['exec']).toEqual({ code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' });
+    expect(ws.exists('out/public/ran-exec')).toBe(false);
+    expect(ws.exists('out/public/ran-execSync')).toBe(false);
+  });
+});
+
+it('ESM named imports of child_process and worker_threads see the patched functions (--import)', async () => {
+  const ws = workspace();
+  const result = await ws.run('esm-imports.mjs', { preload: 'import' });
+  expect(result.code, result.stderr).toBe(0);
+  expect(outcome(result)).toEqual({ execSync: 'confidentiality', worker: 'confidentiality' });
+  expect(ws.exists('out/public/ran-esm')).toBe(false);
+});
+
+describe('a command labelled in the config', () => {
+  it('receives secret data, and what it prints back carries the labels of what it was given', async () => {
+    const ws = workspace('  - match: { command: cat }\n    labels: { confidentiality: secret }');
+    const result = await ws.run('labelled-command.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({
+      echoed: SECRET_TEXT,
+      toSecret: 'written',
+      toPublic: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' },
+    });
+    expect(ws.read('out/secret/echo.txt')).toBe(SECRET_TEXT);
+    expect(ws.exists('out/public/echo.txt')).toBe(false);
+  });
+});
+
+describe('stdin and IPC of a running child', () => {
+  it('a write that would carry secret data to an unlabelled child is denied; what it got before still arrives', async () => {
+    const ws = workspace();
+    const result = await ws.run('stdin-ipc.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    const deniedSend = { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' };
+    expect(outcome(result)).toEqual({ stdinWrite: deniedSend, catOutput: 'public line\n', ipcSend: deniedSend });
+    // The IPC child wrote every message it received: only the one sent before the secret was read.
+    expect(ws.read('out/public/ipc.txt')).toBe('public message\n');
+  });
+});
+
+describe('a Node child under provenant', () => {
+  it('with a key, starts with its parent context labels (signed claim) and its own writes are decided with them', async () => {
+    const ws = workspace();
+    const result = await ws.run('node-child.cjs', { env: { PROVENANT_KEY: TEST_KEY } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toMatchObject({
+      child: {
+        labels: { confidentiality: 'secret', tags: ['pii'] },
+        toPublic: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' },
+        toSecret: 'written',
+      },
+    });
+    expect(ws.exists('out/public/child.txt')).toBe(false);
+    expect(ws.read('out/secret/child.txt')).toBe(SECRET_TEXT);
+  });
+
+  it('without a key it could not verify a claim: it is an unlabelled destination and never starts', async () => {
+    const ws = workspace();
+    const result = await ws.run('node-child.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ fork: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' } });
+    expect(ws.exists('out/secret/child.txt')).toBe(false);
+  });
+
+  it('a forged or unsigned claim in the environment never lowers labels and never vouches for integrity', async () => {
+    const ws = workspace();
+    const forged = 'provenant.v=1,provenant.svc=x,provenant.c=public,provenant.i=high,provenant.ts=1,provenant.kid=0,provenant.sig=AAAA';
+    const unsigned = 'provenant.v=1,provenant.svc=x,provenant.c=secret,provenant.i=high,provenant.t=pii';
+    const [a, b] = await Promise.all(
+      [forged, unsigned].map((claim) => ws.run('current.cjs', { env: { PROVENANT_KEY: TEST_KEY, PROVENANT_PARENT_CLAIM: claim } })),
+    );
+    expect(outcome(a)).toMatchObject({ labels: { confidentiality: 'public', integrity: 'untrusted' }, claimVisible: false });
+    expect(outcome(b)).toMatchObject({ labels: { confidentiality: 'secret', integrity: 'untrusted', tags: ['pii'] }, claimVisible: false });
+  });
+});
