@@ -25,6 +25,9 @@ const OPS = [
   { name: "readFileSync 256 B 'utf8'", iterations: 40_000 },
   { name: 'writeFileSync 256 B', iterations: 1_500 },
   { name: 'fs.promises.readFile 256 B', iterations: 1_500 },
+  // File identity: a name resolved once (realpath + stat) and cached; a rename drops the cache.
+  { name: 'readFileSync 256 B via a symlink', iterations: 40_000 },
+  { name: 'atomic rewrite 256 B (writeFileSync tmp + renameSync)', iterations: 500 },
 ];
 const SAMPLES = 7;
 
@@ -105,7 +108,11 @@ async function child(variant, work) {
   const source = join(work, 'source-256.bin');
   const target = join(work, 'target-64.bin');
   const whole = join(work, 'whole-256.bin');
+  const alias = join(work, 'alias-256.bin');
+  const temporary = join(work, 'rewrite.tmp');
+  const rewritten = join(work, 'rewritten-256.bin');
   writeFileSync(source, Buffer.alloc(256, 97));
+  fs.symlinkSync(source, alias);
   // The provenant process context now carries the source's provenance: every write below is a real flow.
   fs.readFileSync(source);
   const fd = fs.openSync(target, 'w');
@@ -118,6 +125,11 @@ async function child(variant, work) {
     "readFileSync 256 B 'utf8'": () => fs.readFileSync(source, 'utf8'),
     'writeFileSync 256 B': () => fs.writeFileSync(whole, content),
     'fs.promises.readFile 256 B': () => fs.promises.readFile(source),
+    'readFileSync 256 B via a symlink': () => fs.readFileSync(alias),
+    'atomic rewrite 256 B (writeFileSync tmp + renameSync)': () => {
+      fs.writeFileSync(temporary, content);
+      fs.renameSync(temporary, rewritten);
+    },
   };
   const out = {};
   for (const op of OPS) {

@@ -1,87 +1,213 @@
 /**
  * The engine's bridge to the node-local store: the provenance a file carries (as an interned set),
- * and what a write, copy, move or delete changes in it. Only files have stored provenance; any
- * other resource carries just its own URI and labels.
+ * and what a write, copy, move, link or delete changes in it. Only files have stored provenance;
+ * any other resource carries just its own URI and labels.
+ *
+ * Files are looked up by identity (provenance/file-identity.ts), so every name of a file shares
+ * its provenance. Provenance the store cannot persist (a full or failing disk) is kept in memory
+ * for this process, and `persist` says so: the engine then fails closed for labelled data.
  */
-import type { SpanContext } from '@opentelemetry/api';
-import type { LabelSchema } from '../provenance/labels.js';
+import { diag, type SpanContext } from '@opentelemetry/api';
+import { FileIdentities, type FileIdentity } from '../provenance/file-identity.js';
+import type { Labels, LabelSchema, PublicLabels } from '../provenance/labels.js';
+import { MemoryProvenanceStore } from '../provenance/memory-store.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
 import type { Resource } from '../provenance/resource.js';
 import type { ProvenanceStore, StoredProvenance } from '../provenance/store.js';
-import { BoundedCache } from '../support/bounded-cache.js';
+import { joinStored } from '../provenance/stored-provenance.js';
 
-/** Files whose last merged set this process remembers (a forgotten one is merely merged again). */
-const MERGED_CAPACITY = 65_536;
+export type { FileIdentity } from '../provenance/file-identity.js';
 
 export interface FileState {
   readonly provenance: ProvenanceSet;
   /** Span of the write that produced the file's content, when one was recorded. */
   readonly writeSpan: SpanContext | undefined;
+  /** Other real paths of the same inode (hard links) the store knows: a write to the file writes them too. */
+  readonly otherNames: readonly string[];
 }
 
 export class FileProvenance {
+  readonly identities = new FileIdentities();
   private readonly storedSets = new WeakMap<StoredProvenance, ProvenanceSet>();
-  /** Per file resource id: the provenance set id last merged into the store by this process. */
-  private readonly merged = new BoundedCache<number, number>(MERGED_CAPACITY);
+  /** Per identity: the provenance set id last merged into the store by this process. */
+  private readonly merged = new WeakMap<FileIdentity, number>();
+  /** Identities whose name this process has recorded with their inode (files with several hard links). */
+  private readonly namesRecorded = new WeakSet<FileIdentity>();
+  /** Provenance the store could not persist: kept for this process, joined into every lookup. */
+  private readonly unpersisted: MemoryProvenanceStore;
+  private readonly warnedLevels = new Set<string>();
   private readonly none: FileState;
+  /** Writes whose provenance only this process knows (reported with the denials it causes). */
+  unpersistedWrites = 0;
+  /** Of those, the ones not yet reported since the store last worked (takeUnreported). */
+  private unreported = 0;
+  private storeWorkedAgain = false;
 
   constructor(
     private readonly sets: ProvenanceSets,
     private readonly schema: LabelSchema,
     private readonly store: ProvenanceStore | undefined,
+    /** A name's own provenance (its URI with its configured labels), or undefined when its labels are the defaults. */
+    private readonly nameProvenance: (resource: Resource) => ProvenanceSet | undefined,
   ) {
-    this.none = { provenance: sets.empty, writeSpan: undefined };
+    this.none = { provenance: sets.empty, writeSpan: undefined, otherNames: [] };
+    this.unpersisted = new MemoryProvenanceStore(schema);
   }
 
   /** What the store holds for `resource` (empty for anything but a recorded file). */
   stateOf(resource: Resource): FileState {
     if (resource.kind !== 'file' || !this.store) return this.none;
-    const stored = this.store.get(resource.path as string);
-    return stored ? { provenance: this.fromStored(stored), writeSpan: stored.writeSpan } : this.none;
+    const file = this.identities.of(resource.path as string);
+    if (file.links > 1 && !this.namesRecorded.has(file)) this.recordName(resource, file);
+    const stored = this.lookup(file);
+    if (stored === undefined) return this.none;
+    const names = stored.names;
+    return {
+      provenance: this.fromStored(stored),
+      writeSpan: stored.writeSpan,
+      otherNames: names === undefined ? [] : names.filter((name) => name !== file.path),
+    };
   }
 
   provenanceOf(resource: Resource): ProvenanceSet {
     return this.stateOf(resource).provenance;
   }
 
-  /** An allowed write: the file's provenance gains `data` (durable before this returns). */
-  persist(resource: Resource, data: ProvenanceSet, writeSpan: SpanContext | undefined): void {
-    const store = this.store;
-    if (!store || resource.kind !== 'file' || data.id === 0) return;
-    if (this.merged.get(resource.id) === data.id) return;
-    store.merge(resource.path as string, this.toStored(data, writeSpan));
-    this.merged.set(resource.id, data.id);
+  /** True when `data` is already recorded for the file by this process (nothing to persist). */
+  isPersisted(resource: Resource, data: ProvenanceSet): boolean {
+    if (!this.store || resource.kind !== 'file' || data.id === 0) return true;
+    return this.merged.get(this.identities.of(resource.path as string)) === data.id;
   }
 
-  /** An allowed copy or move: the destination gets the source's provenance, plus `data` when that adds to it. */
-  transfer(op: 'copy' | 'move', source: Resource, destination: Resource, data: ProvenanceSet): void {
+  /**
+   * An allowed write: the file's provenance gains `data`, durable before this returns. False when
+   * the store could not persist it: it is then kept in memory for this process only.
+   */
+  persist(resource: Resource, data: ProvenanceSet, writeSpan: SpanContext | undefined): boolean {
+    const store = this.store;
+    if (!store || resource.kind !== 'file' || data.id === 0) return true;
+    const file = this.identities.of(resource.path as string);
+    if (this.merged.get(file) === data.id) return true;
+    const added = this.toStored(data, writeSpan);
+    try {
+      store.merge(file, added);
+    } catch (error) {
+      this.unpersisted.merge(file, added);
+      this.unpersistedWrites++;
+      this.unreported++;
+      diag.warn(`provenant: the provenance of ${file.path} could not be saved in the node-local store; only this process knows it`, error);
+      return false;
+    }
+    this.merged.set(file, data.id);
+    if (this.unreported > 0) this.storeWorkedAgain = true;
+    return true;
+  }
+
+  /** Once a merge has succeeded after failures: how many writes the store could not persist before it (then 0). */
+  takeUnreported(): number {
+    if (!this.storeWorkedAgain) return 0;
+    const count = this.unreported;
+    this.unreported = 0;
+    this.storeWorkedAgain = false;
+    return count;
+  }
+
+  /**
+   * An allowed copy, move or hard link, before it happens: a copy's destination gets `data` (the
+   * source's provenance and the source itself) in place of what it held; a move's or a link's
+   * inode gains it, and a link records both names with the inode.
+   */
+  transfer(op: 'copy' | 'move' | 'link', source: Resource, destination: Resource, data: ProvenanceSet): void {
     const store = this.store;
     if (!store) return;
-    const from = source.path as string;
-    const to = destination.path as string;
-    if (op === 'move') store.move(from, to);
-    else store.copy(from, to);
-    if (this.provenanceOf(destination).id !== data.id) store.merge(to, this.toStored(data, undefined));
-    this.merged.delete(destination.id);
-    this.merged.delete(source.id);
+    const from = this.identities.of(source.path as string);
+    const to = this.identities.of(destination.path as string);
+    const added = this.toStored(data, undefined);
+    if (op === 'copy') {
+      store.retire(to);
+      if (data.id !== 0) store.merge(to, added);
+    } else if (op === 'move') {
+      store.move(from.path, to.path, to.inode === undefined ? undefined : to);
+      if (data.id !== 0) store.merge(from, added);
+    } else {
+      store.merge(from, { ...added, names: [from.path, to.path] });
+    }
+    this.namesChanged();
   }
 
-  /** unlink / rm: true when the file had provenance, which is now retired. */
-  retire(resource: Resource): boolean {
-    this.merged.delete(resource.id);
-    const path = resource.path as string;
-    if (this.store?.get(path) === undefined) return false;
-    this.store.retire(path);
-    return true;
+  /** unlink / rm, after the fact (identities taken before): true when some file had provenance, now retired. */
+  retire(files: readonly FileIdentity[]): boolean {
+    let retired = false;
+    for (const file of files) {
+      if (this.lookup(file) === undefined) continue;
+      this.store?.retire(file);
+      this.unpersisted.retire(file);
+      retired = true;
+    }
+    this.namesChanged();
+    return retired;
+  }
+
+  /** Rename, unlink, link or symlink happened: cached identities may be stale. */
+  namesChanged(): void {
+    this.identities.forgetAll();
+  }
+
+  private lookup(file: FileIdentity): StoredProvenance | undefined {
+    const stored = this.store?.get(file);
+    if (this.unpersisted.size === 0) return stored;
+    const kept = this.unpersisted.get(file);
+    return kept === undefined ? stored : joinStored(this.schema, stored, kept);
+  }
+
+  /**
+   * A file with several hard links, met by a labelled name: the inode remembers the name and its
+   * labels, so reading any other name carries them and writing any other name is checked
+   * against them. (A link made elsewhere is known once some instrumented process meets a name.)
+   * Names with the default labels are not recorded: hard-linked package stores (pnpm) would
+   * otherwise cost a store write per file.
+   */
+  private recordName(resource: Resource, file: FileIdentity): void {
+    this.namesRecorded.add(file);
+    const own = this.nameProvenance(resource);
+    if (own === undefined || this.lookup(file)?.names?.includes(file.path) === true) return;
+    try {
+      this.store?.merge(file, { ...this.toStored(own, undefined), names: [file.path] });
+    } catch (error) {
+      diag.warn(`provenant: recording ${file.path} as a name of its inode failed`, error);
+    }
   }
 
   private fromStored(stored: StoredProvenance): ProvenanceSet {
     let set = this.storedSets.get(stored);
     if (set === undefined) {
-      set = this.sets.of(stored.sources, this.schema.fromPublic(stored.labels, this.schema.neutral));
+      set = this.sets.of(stored.sources, this.labelsOf(stored.labels));
       this.storedSets.set(stored, set);
     }
     return set;
+  }
+
+  /**
+   * Stored labels as this process's schema reads them. Config labels always apply (they come
+   * from the name, not from here); a level this process does not know (another service's
+   * `levels`, a damaged or forged row) counts as the most restrictive one, with one warning.
+   */
+  private labelsOf(labels: PublicLabels): Labels {
+    const schema = this.schema;
+    const confidentiality =
+      schema.confidentialityLevel(labels.confidentiality) ?? this.unknownLevel('confidentiality', labels.confidentiality);
+    const integrity = schema.integrityLevel(labels.integrity) ?? this.unknownLevel('integrity', labels.integrity);
+    return schema.fromPublic({ tags: labels.tags, locations: labels.locations }, { ...schema.neutral, confidentiality, integrity });
+  }
+
+  private unknownLevel(kind: 'confidentiality' | 'integrity', name: string): number {
+    if (!this.warnedLevels.has(`${kind}\u0000${name}`)) {
+      this.warnedLevels.add(`${kind}\u0000${name}`);
+      diag.warn(
+        `provenant: the node-local store holds ${kind} level "${name}", which this process's levels do not know; it counts as the most restrictive`,
+      );
+    }
+    return kind === 'confidentiality' ? this.schema.confidentiality.length - 1 : 0;
   }
 
   private toStored(data: ProvenanceSet, writeSpan: SpanContext | undefined): StoredProvenance {

@@ -24,12 +24,15 @@ import { recordApplicationEvent, type ApplicationEvent } from './application-eve
 import { Attestations, type AttestationParts } from './attestations.js';
 import { memoOf } from './context-memo.js';
 import { decideFlow } from './decisions.js';
-import { FileProvenance } from './file-provenance.js';
+import { FileProvenance, type FileIdentity } from './file-provenance.js';
+import { exceedsDefaults, STORE_UNAVAILABLE_RULE, storeUnavailableDecision, UNPERSISTED_ATTRIBUTE } from './store-unavailable.js';
 import { OwnProvenance } from './own-provenance.js';
+import { ProcessWide } from './process-wide.js';
 import { FlowRecorder, type FlowOptions, type RecorderParts } from './recorder.js';
 import { runtimeLabelRule } from './runtime-labels.js';
 
 export type { FlowOptions } from './recorder.js';
+export type { FileIdentity } from './file-provenance.js';
 
 export interface PolicySource {
   readonly current: CompiledPolicy;
@@ -74,6 +77,8 @@ export class FlowEngine {
   private readonly files: FileProvenance;
   private readonly own: OwnProvenance;
   private readonly recorder: FlowRecorder;
+  /** Everything any context of this process has read: what a dump of the whole process holds. */
+  private readonly processWide: ProcessWide;
   private readonly runtimeLabels: boolean;
 
   constructor(parts: FlowEngineParts) {
@@ -82,8 +87,17 @@ export class FlowEngine {
     this.sets = parts.sets;
     this.contexts = parts.contexts;
     this.policy = parts.policy;
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store);
     this.own = new OwnProvenance(parts.sets);
+    this.processWide = new ProcessWide(parts.sets);
+    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) => {
+      const policy = parts.policy.current;
+      const own = this.own.of(resource, parts.sets.empty, policy);
+      const labels = own.labels;
+      const defaults = policy.defaults;
+      const labelled =
+        labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
+      return labelled ? own : undefined;
+    });
     this.recorder = new FlowRecorder({
       ...parts,
       epoch: () => parts.policy.current.epoch,
@@ -115,8 +129,23 @@ export class FlowEngine {
   }
 
   /**
+   * The file resource an absolute path names: its real path (symlinks, `/proc/self/fd/N`,
+   * `/proc/self/root` resolved), so config globs match the file itself whatever name it is used by.
+   */
+  file(absolutePath: string): Resource {
+    return this.resources.file(this.realPath(absolutePath));
+  }
+
+  /** The real path of an absolute path (of where it would be created, when it does not exist). */
+  realPath(absolutePath: string): string {
+    return this.files.identities.of(absolutePath).path;
+  }
+
+  /**
    * Decide a flow from the current context to `resource`, record it, and on allow persist the
-   * file's new provenance before returning. Callers must not move a byte on `deny`.
+   * file's new provenance before returning. Callers must not move a byte on `deny`. Every
+   * allowed write persists, the repeated ones too: the file may have been renamed or removed
+   * since (an atomic rewrite), and what it holds now must still carry the data's provenance.
    */
   authorizeWrite(resource: Resource, bytes?: number, options?: FlowOptions): Decision {
     if (isInternal()) return ALLOW;
@@ -125,26 +154,21 @@ export class FlowEngine {
     const data = ctx.provenance;
     const memo = memoOf(ctx);
     const last = memo.lastWrite;
-    if (last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch) return last.decision;
-    const decision = decideFlow(policy, data, resource);
+    const repeated = last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch;
+    if (repeated && (last.decision.kind === 'deny' || this.files.isPersisted(resource, data))) return last.decision;
+    // The memo keeps the policy's answer; a store failure is re-tried on the next write.
+    const decided = repeated ? last.decision : this.decideWrite(policy, data, resource);
+    let decision = decided;
     let span = last?.resource === resource ? last.span : undefined;
     try {
-      if (ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
-        const spanContext = this.recorder.record({
-          ctx,
-          span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-          op: 'write',
-          resource,
-          data,
-          decision,
-          bytes,
-          options,
-          links: ctx.readLinks,
-        });
-        span = spanContext ?? span;
-        if (decision.kind !== 'deny') this.files.persist(resource, data, spanContext);
+      if (!repeated && ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
+        span = this.recordWrite(ctx, resource, data, decision, bytes, options) ?? span;
+      }
+      if (decision.kind !== 'deny' && !this.files.persist(resource, data, repeated ? undefined : span)) {
+        decision = this.unpersistedDecision(policy, data, decision);
+        if (decision.kind !== 'allow') this.recordWrite(ctx, resource, data, decision, bytes, options);
       } else if (decision.kind !== 'deny') {
-        this.files.persist(resource, data, undefined);
+        this.reportUnpersisted(ctx);
       }
     } catch (error) {
       // Recording fails open (the decision stands); a policy fault already failed closed in decideFlow().
@@ -199,54 +223,116 @@ export class FlowEngine {
   }
 
   /**
-   * copyFile / cp / rename: provenance goes from file to file without a context. The copy is
-   * still a flow and is checked (a secret file copied into a public folder is denied); a denial
-   * is returned as the error to surface, carrying the copied file's labels.
+   * copyFile / cp / rename / link / symlink, before they happen: provenance goes from file to
+   * file without a context. It is still a flow and is checked (a secret file copied, or given a
+   * new name, in a public folder is denied); a denial is returned as the error to surface,
+   * carrying the file's labels. `to` is the new name as given (a symlink's own path).
    */
-  transfer(op: 'copy' | 'move', from: string, to: string): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: string, to: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
-    const source = this.resources.file(from);
-    const destination = this.resources.file(to);
+    const source = this.file(from);
+    const destination = this.file(to);
     const policy = this.policy.current;
     const data = this.own.of(source, this.files.provenanceOf(source), policy);
-    const decision = decideFlow(policy, data, destination);
+    let decision = this.decideWrite(policy, data, destination);
     try {
+      // A symlink needs nothing stored: its reads and writes resolve to the file it names.
+      if (decision.kind !== 'deny' && op !== 'symlink') {
+        try {
+          this.files.transfer(op, source, destination, data);
+        } catch (error) {
+          diag.warn(`provenant: saving the provenance of ${op} ${from} → ${to} failed`, error);
+          decision = this.unpersistedDecision(policy, data, decision);
+        }
+      }
       this.recorder.record({
         ctx: this.contexts.current(),
         span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-        op,
+        op: op === 'link' || op === 'symlink' ? 'copy' : op,
         resource: destination,
         data,
         decision,
-        options: { attributes: { 'file.path': to, 'provenant.from': from } },
+        options: { attributes: { 'file.path': to, 'provenant.from': from, 'provenant.transfer': op } },
         links: [],
       });
-      if (decision.kind !== 'deny') this.files.transfer(op, source, destination, data);
     } catch (error) {
       diag.warn(`provenant: recording ${op} ${from} → ${to} failed`, error);
     }
     return decision.kind === 'deny' ? this.deniedError(decision, destination, data) : undefined;
   }
 
-  /** unlink / rm: the file's provenance is retired (the journal keeps its history). */
-  retire(path: string): void {
+  /**
+   * A data module (JSON, or text a loader turns into a module) was loaded from `absolutePath`: a
+   * read when its data is labelled above the defaults (config labels or stored provenance).
+   * Loading code is not a flow, and neither is loading unlabelled data (every package's JSON).
+   */
+  readDataModule(absolutePath: string, bytes: number | undefined): void {
     if (isInternal()) return;
     try {
-      const resource = this.resources.file(path);
-      if (!this.files.retire(resource)) return;
-      this.recorder.record({
-        ctx: this.contexts.current(),
-        span: 'provenant.write',
-        op: 'delete',
-        resource,
-        data: this.sets.empty,
-        decision: ALLOW,
-        options: { attributes: { 'file.path': path } },
-        links: [],
+      const resource = this.file(absolutePath);
+      const policy = this.policy.current;
+      const data = this.own.of(resource, this.files.provenanceOf(resource), policy);
+      if (exceedsDefaults(data.labels, policy.defaults)) {
+        this.readInto(this.contexts.current(), resource, bytes, { attributes: { 'file.path': resource.path as string } });
+      }
+    } catch (error) {
+      diag.warn(`provenant: recording the load of data module ${absolutePath} failed`, error);
+    }
+  }
+
+  /**
+   * A dump of the whole process (a heap snapshot, a diagnostic report) is about to be written to
+   * `absolutePath`: it holds whatever any context has read, so it is decided with everything this
+   * process has read. Returns the error to surface when denied.
+   */
+  authorizeProcessDump(absolutePath: string, kind: string): ProvenanceDeniedError | undefined {
+    if (isInternal()) return undefined;
+    const resource = this.file(absolutePath);
+    const policy = this.policy.current;
+    const data = this.processWide.data();
+    let decision = this.decideWrite(policy, data, resource);
+    try {
+      if (decision.kind !== 'deny' && !this.files.persist(resource, data, undefined))
+        decision = this.unpersistedDecision(policy, data, decision);
+      this.recordWrite(this.contexts.current(), resource, data, decision, undefined, {
+        attributes: { 'file.path': resource.path as string, 'provenant.dump': kind },
       });
     } catch (error) {
-      diag.warn(`provenant: retiring the provenance of ${path} failed`, error);
+      diag.warn(`provenant: recording the ${kind} written to ${absolutePath} failed`, error);
     }
+    return decision.kind === 'deny' ? this.deniedError(decision, resource, data) : undefined;
+  }
+
+  /** Identities of files about to be removed: taken before, retired after (`retire`). */
+  identitiesOf(paths: readonly string[]): FileIdentity[] {
+    return paths.map((path) => this.files.identities.of(path));
+  }
+
+  /** unlink / rm, after the fact: each file's provenance is retired (the journal keeps its history). */
+  retire(files: readonly FileIdentity[]): void {
+    if (isInternal()) return;
+    try {
+      if (!this.files.retire(files)) return;
+      for (const file of files) {
+        this.recorder.record({
+          ctx: this.contexts.current(),
+          span: 'provenant.write',
+          op: 'delete',
+          resource: this.resources.file(file.path),
+          data: this.sets.empty,
+          decision: ALLOW,
+          options: { attributes: { 'file.path': file.path } },
+          links: [],
+        });
+      }
+    } catch (error) {
+      diag.warn(`provenant: retiring the provenance of ${files.map((file) => file.path).join(', ')} failed`, error);
+    }
+  }
+
+  /** This process renamed, linked or removed something: cached file identities may be stale. */
+  namesChanged(): void {
+    this.files.namesChanged();
   }
 
   /** The error to surface for a denied flow of `data` (default: the current context's), in the shape every API gets it. */
@@ -271,7 +357,10 @@ export class FlowEngine {
   /** `provenant.label()`: a run-time label for a path or URI, ahead of the config's entries. */
   labelResource(uriOrPath: string, labels: LabelSpec): void {
     if (!this.runtimeLabels) throw this.apiDenied('label');
-    this.policy.prependResource(runtimeLabelRule(this.resources.parse(uriOrPath), labels));
+    const named = this.resources.parse(uriOrPath);
+    // A file is labelled by its real path, the one its flows are matched by.
+    const resource = named.kind === 'file' ? this.file(named.path as string) : named;
+    this.policy.prependResource(runtimeLabelRule(resource, labels));
   }
 
   /** An API call the config switched off (`api.label`, `api.shutdown`): recorded, and the error to surface. */
@@ -288,6 +377,68 @@ export class FlowEngine {
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
   flushRepeats(): void {
     this.recorder.flushRepeats();
+  }
+
+  /** The policy's decision for a file, and for every other name of its inode (the strictest wins). */
+  private decideWrite(policy: CompiledPolicy, data: ProvenanceSet, resource: Resource): Decision {
+    const decision = decideFlow(policy, data, resource);
+    if (decision.kind === 'deny' || resource.kind !== 'file') return decision;
+    for (const name of this.files.stateOf(resource).otherNames) {
+      const other = decideFlow(policy, data, this.resources.file(name));
+      if (other.kind === 'deny') return other;
+    }
+    return decision;
+  }
+
+  /**
+   * The write's provenance could not be saved for other processes: labelled data (above the
+   * configured defaults) is denied in enforce mode, so no later reader takes it for unlabelled.
+   */
+  private unpersistedDecision(policy: CompiledPolicy, data: ProvenanceSet, decision: Decision): Decision {
+    if (!exceedsDefaults(data.labels, policy.defaults)) return decision;
+    return storeUnavailableDecision(policy.mode, this.files.unpersistedWrites);
+  }
+
+  /**
+   * The store persists again: the journal gets a record counting the writes whose provenance it
+   * could not save meanwhile (the disk that was full usually holds the journal too, which is
+   * writable again now).
+   */
+  private reportUnpersisted(ctx: FlowContext): void {
+    const count = this.files.takeUnreported();
+    if (count === 0) return;
+    this.recorder.record({
+      ctx,
+      span: 'provenant.record',
+      op: 'record',
+      resource: this.resources.process(process.pid),
+      data: this.sets.empty,
+      decision: ALLOW,
+      options: { attributes: { [UNPERSISTED_ATTRIBUTE]: count } },
+      links: [],
+      action: STORE_UNAVAILABLE_RULE,
+    });
+  }
+
+  private recordWrite(
+    ctx: FlowContext,
+    resource: Resource,
+    data: ProvenanceSet,
+    decision: Decision,
+    bytes: number | undefined,
+    options: FlowOptions | undefined,
+  ): SpanContext | undefined {
+    return this.recorder.record({
+      ctx,
+      span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
+      op: 'write',
+      resource,
+      data,
+      decision,
+      bytes,
+      options,
+      links: ctx.readLinks,
+    });
   }
 
   private readInto(ctx: FlowContext, resource: Resource, bytes: number | undefined, options: ReadOptions | undefined): void {
@@ -316,6 +467,7 @@ export class FlowEngine {
     }
     const fromResource = this.own.of(resource, incoming, policy);
     const after = this.sets.union(before, fromResource);
+    this.processWide.note(fromResource);
     ctx.provenance = after;
     memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
     if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {

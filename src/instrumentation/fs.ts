@@ -8,6 +8,8 @@
 // The module object itself (not an ES namespace copy), so patches reach every user of fs.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import fs = require('node:fs');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import v8 = require('node:v8');
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { patchCallbackApi } from './fs/callback-api.js';
 import { FsFlows } from './fs/flows.js';
@@ -15,6 +17,8 @@ import { passModuleLoadingThrough } from './fs/module-loading.js';
 import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
+import { patchWriteStream } from './fs/write-stream.js';
+import { patchProcessDumps } from './fs/dumps.js';
 import { SelfProtection } from './fs/self-protection.js';
 
 export class FsInstrumentation implements Instrumentation {
@@ -32,6 +36,8 @@ export class FsInstrumentation implements Instrumentation {
     patchCallbackApi(fs, flows, patcher);
     // fs.promises is the very object `fs/promises` exports.
     patchPromiseApi(fs.promises, flows, patcher);
+    patchWriteStream(fs, flows, patcher);
+    patchProcessDumps(v8, process.report, flows, patcher);
     this.removeLoaderHook = passModuleLoadingThrough(flows);
   }
 

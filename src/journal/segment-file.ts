@@ -3,7 +3,7 @@
  * instrumentation never journals the journal. A failed write truncates back to the last
  * complete line, so a full disk never leaves a torn record behind.
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { internally } from '../support/reentrancy.js';
 
@@ -60,12 +60,18 @@ export class SegmentFile {
     });
   }
 
-  /** Closes after a failure, ignoring further errors: the caller is already reporting one. */
-  discard(): void {
+  /** Closes after a failure, ignoring further errors: the caller is already reporting one. `removeIfEmpty`: a segment that holds nothing goes too. */
+  discard(removeIfEmpty = false): void {
     try {
       this.close(false);
     } catch {
       // The descriptor is gone either way.
+    }
+    if (!removeIfEmpty || this.size > 0) return;
+    try {
+      internally(() => rmSync(this.path, { force: true }));
+    } catch {
+      // It stays; verify reports a 0-byte segment as a warning.
     }
   }
 }

@@ -244,7 +244,18 @@ class LogVerifier {
       }
       throw new SegmentFailure(this.nextSeq, 'line is neither a record nor a checkpoint');
     });
-    if (!header) throw new SegmentFailure(null, 'empty segment: no header');
+    if (!header) {
+      if (statSync(ref.path).size > 0) throw new SegmentFailure(null, 'empty segment: no header');
+      // A start that could not write its header (a full disk) leaves 0 bytes and no records; a
+      // segment emptied after the fact still breaks the chain of the segments after it.
+      report.status = 'unclosed';
+      this.warnings.push({
+        file: ref.name,
+        seq: null,
+        message: 'empty segment (0 bytes): its process could not write a header; it holds no records',
+      });
+      return;
+    }
     if (!ended) this.lastEnd = null;
     if (!report.closed) report.status = 'unclosed';
   }

@@ -289,7 +289,8 @@ class Writer implements JournalWriter {
       segment.file.write(JSON.stringify(header) + '\n', this.config.sync === 'always');
       this.failedAt = undefined;
     } catch (error) {
-      segment.file?.discard();
+      // Created but the header did not fit (a full disk): leave no empty segment behind.
+      segment.file?.discard(true);
       segment.file = undefined;
       this.fail(error);
     }

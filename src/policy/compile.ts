@@ -143,6 +143,10 @@ class Policy implements CompiledPolicy {
     this.revocations = new Revocations(config.node, config.revoked);
   }
 
+  get defaults(): Labels {
+    return this.defaultLabels;
+  }
+
   labelsOf(resource: Resource): Labels {
     return this.destinationFactsOf(resource).labels;
   }

@@ -34,6 +34,8 @@ export interface CompiledPolicy {
   readonly source: string;
   readonly mode: Mode;
   readonly schema: LabelSchema;
+  /** Labels of anything no `resources` entry matches (config `defaults`). */
+  readonly defaults: Labels;
   /** Labels of a resource as a source or a destination: first matching `resources` entry, else `defaults`. */
   labelsOf(resource: Resource): Labels;
   /** The decision for data with provenance `data` flowing to `destination` (memoised). */

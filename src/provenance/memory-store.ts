@@ -1,47 +1,53 @@
 /**
- * In-memory provenance store: the fallback when SQLite cannot be used at all. Provenance then
- * lives only as long as the process and is not shared with other processes (a warning says so).
+ * In-memory provenance store: the fallback when SQLite cannot be used at all, and the place the
+ * engine keeps provenance the node-local store could not persist. It lives only as long as the
+ * process and is not shared with other processes (a warning says so).
  */
+import type { FileIdentity } from './file-identity.js';
 import type { LabelSchema } from './labels.js';
-import type { ProvenanceStore, StoredProvenance } from './store.js';
+import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.js';
 import { isSameOrUnder, joinStored } from './stored-provenance.js';
 
 export class MemoryProvenanceStore implements ProvenanceStore {
-  private readonly files = new Map<string, StoredProvenance>();
+  private readonly records = new Map<string, StoredProvenance>();
 
   constructor(private readonly schema: LabelSchema) {}
 
-  get(path: string): StoredProvenance | undefined {
-    return this.files.get(path);
+  get size(): number {
+    return this.records.size;
   }
 
-  merge(path: string, added: StoredProvenance): void {
-    const stored = this.files.get(path);
+  get(file: FileIdentity): StoredProvenance | undefined {
+    const byPath = this.records.get(file.path);
+    if (file.inode === undefined) return byPath;
+    const byInode = this.records.get(recordKey(file));
+    return byPath === undefined ? byInode : joinStored(this.schema, byInode, byPath);
+  }
+
+  merge(file: FileIdentity, added: StoredProvenance): void {
+    const key = recordKey(file);
+    const stored = this.records.get(key);
     const joined = joinStored(this.schema, stored, added);
-    if (joined !== stored) this.files.set(path, joined);
+    if (joined !== stored) this.records.set(key, joined);
   }
 
-  move(from: string, to: string): void {
+  move(from: string, to: string, replaced?: FileIdentity): void {
+    if (replaced !== undefined) this.retire(replaced);
     const moved = this.take(from);
-    this.retire(to);
-    for (const [path, value] of moved) this.files.set(to + path.slice(from.length), value);
+    this.take(to);
+    for (const [path, value] of moved) this.records.set(to + path.slice(from.length), value);
   }
 
-  copy(from: string, to: string): void {
-    const copied = [...this.files].filter(([path]) => isSameOrUnder(path, from));
-    if (!this.files.has(from)) this.files.delete(to);
-    for (const [path, value] of copied) this.files.set(to + path.slice(from.length), value);
-  }
-
-  retire(path: string): void {
-    this.take(path);
+  retire(file: FileIdentity): void {
+    this.take(file.path);
+    if (file.inode !== undefined && file.links <= 1) this.records.delete(recordKey(file));
   }
 
   close(): void {}
 
   private take(path: string): [string, StoredProvenance][] {
-    const taken = [...this.files].filter(([candidate]) => isSameOrUnder(candidate, path));
-    for (const [candidate] of taken) this.files.delete(candidate);
+    const taken = [...this.records].filter(([candidate]) => isSameOrUnder(candidate, path));
+    for (const [candidate] of taken) this.records.delete(candidate);
     return taken;
   }
 }

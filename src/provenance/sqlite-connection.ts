@@ -34,7 +34,11 @@ export interface Row {
   sources: string;
   labels: string;
   write_span: string | null;
+  names: string | null;
 }
+
+/** 1: rows keyed by path as written. 2: rows keyed by inode (`inode:<dev>:<ino>`) or real path, plus `names`. */
+export const SCHEMA_VERSION = 2;
 
 /** One open connection with its prepared statements. */
 export class Connection {
@@ -43,36 +47,48 @@ export class Connection {
   readonly dataVersion: StatementSync;
   readonly deleteTree: StatementSync;
   readonly moveTree: StatementSync;
-  readonly copyTree: StatementSync;
   readonly deleteOne: StatementSync;
-  readonly exists: StatementSync;
 
   constructor(readonly db: DatabaseSync) {
     db.exec('PRAGMA journal_mode = WAL');
     // FULL: a committed merge survives power loss too; merges are rare (only when a file's provenance grows).
     db.exec('PRAGMA synchronous = FULL');
-    db.exec(`CREATE TABLE IF NOT EXISTS file_provenance (
-      path TEXT PRIMARY KEY,
-      sources TEXT NOT NULL,
-      labels TEXT NOT NULL,
-      write_span TEXT,
-      updated_at INTEGER NOT NULL
-    ) WITHOUT ROWID`);
+    this.migrate();
     // `path` itself or anything under it: the range keeps the primary-key index usable ('0' follows '/').
     const tree = `(path = $path OR (path > $path || '/' AND path < $path || '0'))`;
-    this.select = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?');
-    this.upsert = db.prepare(`INSERT INTO file_provenance (path, sources, labels, write_span, updated_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (path) DO UPDATE SET sources = excluded.sources, labels = excluded.labels, write_span = excluded.write_span, updated_at = excluded.updated_at`);
+    this.select = db.prepare('SELECT sources, labels, write_span, names FROM file_provenance WHERE path = ?');
+    this.upsert = db.prepare(`INSERT INTO file_provenance (path, sources, labels, write_span, names, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (path) DO UPDATE SET sources = excluded.sources, labels = excluded.labels, write_span = excluded.write_span,
+      names = excluded.names, updated_at = excluded.updated_at`);
     this.dataVersion = db.prepare('PRAGMA data_version');
     this.dataVersion.setReturnArrays(true);
     this.deleteTree = db.prepare(`DELETE FROM file_provenance WHERE ${tree}`);
     this.moveTree = db.prepare(`UPDATE file_provenance SET path = $to || substr(path, length($path) + 1), updated_at = $now WHERE ${tree}`);
-    this.copyTree = db.prepare(
-      `INSERT OR REPLACE INTO file_provenance (path, sources, labels, write_span, updated_at)
-       SELECT $to || substr(path, length($path) + 1), sources, labels, write_span, $now FROM file_provenance WHERE ${tree}`,
-    );
     this.deleteOne = db.prepare('DELETE FROM file_provenance WHERE path = ?');
-    this.exists = db.prepare('SELECT 1 FROM file_provenance WHERE path = ?');
+  }
+
+  /**
+   * Create the table, or bring one of schema 1 to 2 (a `names` column; its path-keyed rows stay
+   * valid as they are and are folded into inode rows as files are read). Every process on the
+   * node may open the database at once, hence the write lock around the check.
+   */
+  private migrate(): void {
+    const version = (): number => (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version() >= SCHEMA_VERSION) return;
+    this.write(() => {
+      if (version() >= SCHEMA_VERSION) return;
+      this.db.exec(`CREATE TABLE IF NOT EXISTS file_provenance (
+        path TEXT PRIMARY KEY,
+        sources TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        write_span TEXT,
+        updated_at INTEGER NOT NULL,
+        names TEXT
+      ) WITHOUT ROWID`);
+      const columns = this.db.prepare('PRAGMA table_info(file_provenance)').all() as { name: string }[];
+      if (!columns.some((column) => column.name === 'names')) this.db.exec('ALTER TABLE file_provenance ADD COLUMN names TEXT');
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
   }
 
   /** Run `fn` in one write transaction, committed before returning. */

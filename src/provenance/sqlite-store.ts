@@ -2,7 +2,7 @@
  * The node-local provenance store: `<stateDir>/provenance.db`, SQLite through `node:sqlite` in
  * WAL mode, shared by every instrumented process on the node and kept across restarts.
  *
- * - `get` is on the read hot path: answers come from a per-path cache. Another process's
+ * - `get` is on the read hot path: answers come from a per-identity cache. Another process's
  *   commit is noticed through `PRAGMA data_version`, which costs 2–8 µs (it takes SQLite's
  *   read lock), so it is not asked per call: at most once per millisecond, looked at on the
  *   first `get` of each macrotask and every few hundred `get`s within one. A reader therefore
@@ -19,11 +19,12 @@ import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import { BoundedCache } from '../support/bounded-cache.js';
 import { internally } from '../support/reentrancy.js';
-import { LabelSchema, type PublicLabels } from './labels.js';
+import { LabelSchema } from './labels.js';
 import { MemoryProvenanceStore } from './memory-store.js';
-import type { ProvenanceStore, StoredProvenance } from './store.js';
+import type { FileIdentity } from './file-identity.js';
+import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.js';
 import { Connection, isCorruption, loadSqlite, type Row, type Sqlite } from './sqlite-connection.js';
-import { decodeSpan, encodeSpan, joinStored } from './stored-provenance.js';
+import { encodeSpan, joinStored, parseRecord } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
@@ -52,8 +53,10 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
 }
 
 export class SqliteProvenanceStore implements ProvenanceStore {
-  /** Per-path answers; `null` caches "no provenance recorded". */
+  /** Per-identity answers (FileIdentity.key); `null` caches "no provenance recorded". */
   private readonly cache = new BoundedCache<string, StoredProvenance | null>(CACHE_LIMIT);
+  /** Answers that include a path record still to be folded into the inode's. */
+  private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
   private dataVersion = -1;
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
@@ -73,52 +76,55 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     this.connection = this.open();
   }
 
-  get(path: string): StoredProvenance | undefined {
+  get(file: FileIdentity): StoredProvenance | undefined {
     if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
-    let cached = this.cache.get(path);
+    let cached = this.cache.get(file.key);
     if (cached === undefined) {
-      cached = this.recover(() => this.load(this.conn(), path)) ?? null;
-      this.remember(path, cached);
+      cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
+      this.cache.set(file.key, cached);
     }
     return cached ?? undefined;
   }
 
-  merge(path: string, added: StoredProvenance): void {
+  merge(file: FileIdentity, added: StoredProvenance): void {
     this.noticeOtherWriters();
-    const current = this.get(path);
-    if (joinStored(this.schema, current, added) === current) return;
+    const current = this.get(file);
+    if (current !== undefined && !this.pathPending.has(current) && joinStored(this.schema, current, added) === current) return;
+    const key = recordKey(file);
     this.recover(() => {
       const conn = this.conn();
       let result: StoredProvenance | undefined;
       conn.write(() => {
         // Re-read under the write lock: another process may have merged since.
-        const stored = this.load(conn, path);
-        result = joinStored(this.schema, stored, added);
-        if (result !== stored) {
-          conn.upsert.run(path, JSON.stringify(result.sources), JSON.stringify(result.labels), encodeSpan(result.writeSpan), Date.now());
-        }
+        const stored = this.load(conn, key);
+        const waiting = file.inode === undefined ? undefined : this.load(conn, file.path);
+        const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
+        result = joinStored(this.schema, base, added);
+        if (result !== stored) this.save(conn, key, result);
+        if (waiting !== undefined) conn.deleteOne.run(file.path);
       });
-      this.remember(path, result ?? null);
+      // Another name of the same inode has its own cached answer.
+      if (file.links > 1) this.cache.clear();
+      else this.cache.set(file.key, result ?? null);
     });
   }
 
-  move(from: string, to: string): void {
+  move(from: string, to: string, replaced?: FileIdentity): void {
     this.changeTree((conn) => {
+      if (replaced !== undefined) this.deleteRecords(conn, replaced);
       conn.deleteTree.run({ path: to });
       conn.moveTree.run({ path: from, to, now: Date.now() });
     });
   }
 
-  copy(from: string, to: string): void {
-    this.changeTree((conn) => {
-      // The destination's old content is replaced: without source provenance it has none.
-      if (conn.exists.get(from) === undefined) conn.deleteOne.run(to);
-      conn.copyTree.run({ path: from, to, now: Date.now() });
-    });
+  retire(file: FileIdentity): void {
+    this.changeTree((conn) => this.deleteRecords(conn, file));
   }
 
-  retire(path: string): void {
-    this.changeTree((conn) => conn.deleteTree.run({ path }));
+  /** A file's path records, and its inode's record unless another name still holds the inode. */
+  private deleteRecords(conn: Connection, file: FileIdentity): void {
+    conn.deleteTree.run({ path: file.path });
+    if (file.inode !== undefined && file.links <= 1) conn.deleteOne.run(recordKey(file));
   }
 
   close(): void {
@@ -157,25 +163,34 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     }
   }
 
-  private load(conn: Connection, path: string): StoredProvenance | undefined {
-    const row = conn.select.get(path) as Row | undefined;
-    if (row === undefined) return undefined;
-    try {
-      const stored: StoredProvenance = {
-        sources: JSON.parse(row.sources) as string[],
-        labels: JSON.parse(row.labels) as PublicLabels,
-      };
-      const writeSpan = decodeSpan(row.write_span);
-      if (writeSpan) stored.writeSpan = writeSpan;
-      return stored;
-    } catch (error) {
-      diag.warn(`provenant: unreadable provenance record for ${path} ignored`, error);
-      return undefined;
-    }
+  /**
+   * The inode's record joined with what waited under the real path before the file existed. Read
+   * only: the next merge into the file folds the path record into the inode's (`pathPending`).
+   */
+  private loadFile(conn: Connection, file: FileIdentity): StoredProvenance | undefined {
+    const byPath = this.load(conn, file.path);
+    if (file.inode === undefined) return byPath;
+    const byInode = this.load(conn, recordKey(file));
+    if (byPath === undefined) return byInode;
+    const joined = joinStored(this.schema, byInode, byPath);
+    this.pathPending.add(joined);
+    return joined;
   }
 
-  private remember(path: string, value: StoredProvenance | null): void {
-    this.cache.set(path, value);
+  private save(conn: Connection, key: string, value: StoredProvenance): void {
+    conn.upsert.run(
+      key,
+      JSON.stringify(value.sources),
+      JSON.stringify(value.labels),
+      encodeSpan(value.writeSpan),
+      value.names === undefined ? null : JSON.stringify(value.names),
+      Date.now(),
+    );
+  }
+
+  private load(conn: Connection, key: string): StoredProvenance | undefined {
+    const row = conn.select.get(key) as Row | undefined;
+    return row === undefined ? undefined : parseRecord(key, row);
   }
 
   /** The open connection; reopened on demand after close() (e.g. I/O in a late exit handler). */

@@ -2,8 +2,15 @@
  * Interface of the node-local provenance store (files' provenance, shared by every instrumented
  * process on the node and kept across restarts). The SQLite implementation lives in
  * sqlite-store.ts; the engine only uses this interface.
+ *
+ * Files are keyed by identity (file-identity.ts): an existing file's provenance lives under its
+ * (device, inode), so every name of it shares one record; provenance saved before a file exists
+ * (a write is decided before it creates the file) waits under its real path: once the file
+ * exists, reads join it to the inode's record and the next merge folds it in. Records of schema
+ * 1, keyed by path, are read the same way.
  */
 import type { SpanContext } from '@opentelemetry/api';
+import type { FileIdentity } from './file-identity.js';
 import type { PublicLabels } from './labels.js';
 
 export interface StoredProvenance {
@@ -13,18 +20,26 @@ export interface StoredProvenance {
   labels: PublicLabels;
   /** Span of the write that last changed the provenance, so a later read can link back to it. */
   writeSpan?: SpanContext;
+  /** Real paths the inode is known by when it has several hard links: a write to one is a write to all. */
+  names?: string[];
 }
 
 export interface ProvenanceStore {
-  /** Current provenance of an absolute path, or undefined when none is recorded. */
-  get(path: string): StoredProvenance | undefined;
-  /** Union `added` into the file's provenance; must be durable before it returns. */
-  merge(path: string, added: StoredProvenance): void;
-  /** rename: the provenance moves. */
-  move(from: string, to: string): void;
-  /** copyFile/cp: the destination gets the source's provenance. */
-  copy(from: string, to: string): void;
-  /** unlink/rm: the provenance is retired. */
-  retire(path: string): void;
+  /** Current provenance of a file, or undefined when none is recorded. */
+  get(file: FileIdentity): StoredProvenance | undefined;
+  /** Union `added` into the file's provenance; must be durable before it returns (throws when it cannot be). */
+  merge(file: FileIdentity, added: StoredProvenance): void;
+  /**
+   * rename: what waits under `from`'s path (and under it, for a directory) moves to `to`; inode
+   * records move by themselves. `replaced`: the file `to` named before, whose content is gone.
+   */
+  move(from: string, to: string, replaced?: FileIdentity): void;
+  /** unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other names remain). */
+  retire(file: FileIdentity): void;
   close(): void;
+}
+
+/** The record key of a file: its inode once it exists, else its real path. */
+export function recordKey(file: FileIdentity): string {
+  return file.inode === undefined ? file.path : `inode:${file.inode}`;
 }

@@ -3,12 +3,12 @@
  * union, labels joined by the schema's level order) and the compact text form of a write span.
  * Shared by the SQLite store and its in-memory fallback.
  */
-import type { SpanContext } from '@opentelemetry/api';
+import { diag, type SpanContext } from '@opentelemetry/api';
 import { sortedUnique, type LabelSchema, type PublicLabels } from './labels.js';
 import type { StoredProvenance } from './store.js';
 
 /**
- * `stored ∪ added`: sources and tags/locations union, confidentiality max, integrity min. The
+ * `stored ∪ added`: sources, names and tags/locations union, confidentiality max, integrity min. The
  * last write span wins. Returns `stored` itself when the union adds nothing, so callers can
  * skip the write.
  */
@@ -21,10 +21,12 @@ export function joinStored(schema: LabelSchema, stored: StoredProvenance | undef
     tags: sortedUnique([...stored.labels.tags, ...added.labels.tags]),
     locations: sortedUnique([...stored.labels.locations, ...added.labels.locations]),
   };
-  if (sameProvenance(stored, sources, labels)) return stored;
+  const names = added.names === undefined ? stored.names : sortedUnique([...(stored.names ?? []), ...added.names]);
+  if (sameProvenance(stored, sources, labels) && sameStrings(stored.names ?? [], names ?? [])) return stored;
   const joined: StoredProvenance = { sources, labels };
   const writeSpan = added.writeSpan ?? stored.writeSpan;
   if (writeSpan) joined.writeSpan = writeSpan;
+  if (names !== undefined) joined.names = names;
   return joined;
 }
 
@@ -39,6 +41,7 @@ function normalise(value: StoredProvenance): StoredProvenance {
     },
   };
   if (value.writeSpan) out.writeSpan = value.writeSpan;
+  if (value.names) out.names = sortedUnique(value.names);
   return out;
 }
 
@@ -70,6 +73,52 @@ function lowerIntegrity(schema: LabelSchema, a: string, b: string): string {
   const ia = schema.integrityLevel(a) ?? -1;
   const ib = schema.integrityLevel(b) ?? -1;
   return ib < ia ? b : a;
+}
+
+/** A level name no schema has: whoever reads it counts it as the most restrictive level. */
+export const UNREADABLE_LEVEL = '(unreadable)';
+
+/**
+ * A stored row as the store hands it out. A row that does not have the record's shape (damaged or
+ * forged) is not dropped, which would read as "no provenance" and allow what it should deny: it
+ * becomes a record of unknown levels, which readers count as the most restrictive ones.
+ */
+export function parseRecord(
+  key: string,
+  row: { sources: string; labels: string; write_span: string | null; names: string | null },
+): StoredProvenance {
+  try {
+    const sources = JSON.parse(row.sources) as unknown;
+    const labels = JSON.parse(row.labels) as Partial<Record<keyof PublicLabels, unknown>> | null;
+    const names = row.names === null ? undefined : (JSON.parse(row.names) as unknown);
+    if (
+      isStringArray(sources) &&
+      labels !== null &&
+      typeof labels === 'object' &&
+      typeof labels.confidentiality === 'string' &&
+      typeof labels.integrity === 'string' &&
+      isStringArray(labels.tags) &&
+      isStringArray(labels.locations) &&
+      (names === undefined || isStringArray(names))
+    ) {
+      const stored: StoredProvenance = {
+        sources,
+        labels: { confidentiality: labels.confidentiality, integrity: labels.integrity, tags: labels.tags, locations: labels.locations },
+      };
+      const writeSpan = decodeSpan(row.write_span);
+      if (writeSpan) stored.writeSpan = writeSpan;
+      if (names !== undefined) stored.names = names;
+      return stored;
+    }
+  } catch {
+    // Not JSON: handled as any other malformed row below.
+  }
+  diag.warn(`provenant: the provenance record for ${key} is malformed; it is read as the most restrictive labels`);
+  return { sources: [], labels: { confidentiality: UNREADABLE_LEVEL, integrity: UNREADABLE_LEVEL, tags: [], locations: [] } };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
 /** `<traceId>-<spanId>-<flags>`, like a traceparent without its version. */

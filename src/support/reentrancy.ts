@@ -22,6 +22,17 @@ export class ReentrancyGuard {
       this.depth--;
     }
   }
+
+  /** Run `fn` as if no `run` were on the stack: app code called back from inside a guarded call (a cp `filter`). */
+  outside<T>(fn: () => T): T {
+    const depth = this.depth;
+    this.depth = 0;
+    try {
+      return fn();
+    } finally {
+      this.depth = depth;
+    }
+  }
 }
 
 /** provenant's own I/O: never a flow. */

@@ -1,7 +1,7 @@
 // A workspace for fs tests: a config labelling `secret/**` and `out/secret/**` secret and
 // `out/public/**` public, a state dir, a real OTLP receiver, and a reader for the node-local
 // store (opened read-only with node:sqlite, as another process on the node would).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
@@ -82,16 +82,30 @@ export async function createWorkspace(): Promise<FsWorkspace> {
   };
 }
 
-function readStored(stateDir: string, file: string): StoredRow | undefined {
+/**
+ * The stored provenance of a file as another process reads it: the record under its inode joined
+ * with what was saved under its path before the file existed.
+ */
+export function readStored(stateDir: string, file: string): StoredRow | undefined {
   const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
   try {
-    const row = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?').get(file) as
-      { sources: string; labels: string; write_span: string | null } | undefined;
-    if (!row) return undefined;
+    const select = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?');
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    const keys = stat ? [`inode:${stat.dev}:${stat.ino}`, file] : [file];
+    const rows = keys
+      .map((key) => select.get(key) as { sources: string; labels: string; write_span: string | null } | undefined)
+      .filter((row) => row !== undefined)
+      .map((row) => ({
+        sources: JSON.parse(row.sources) as string[],
+        labels: JSON.parse(row.labels) as StoredRow['labels'],
+        writeSpan: row.write_span,
+      }));
+    const [first, second] = rows;
+    if (first === undefined || second === undefined) return first;
     return {
-      sources: JSON.parse(row.sources) as string[],
-      labels: JSON.parse(row.labels) as StoredRow['labels'],
-      writeSpan: row.write_span,
+      sources: [...new Set([...first.sources, ...second.sources])].sort(),
+      labels: { ...first.labels, tags: [...new Set([...first.labels.tags, ...second.labels.tags])].sort() },
+      writeSpan: second.writeSpan ?? first.writeSpan,
     };
   } finally {
     db.close();

@@ -12,6 +12,7 @@ import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from '../patcher.js';
 
 export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
+  const namesChanged = (): void => flows.namesChanged();
   patcher.wrapMethod(
     fs,
     'readFile',
@@ -36,6 +37,22 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         },
     );
   }
+
+  // openAsBlob: the Blob's bytes are the file's, read lazily; taken as a read when the Blob is made.
+  patcher.wrapMethod(
+    fs,
+    'openAsBlob',
+    (original) =>
+      function openAsBlob(this: unknown, path: unknown): unknown {
+        const target = flows.recording ? flows.targetOf(path) : undefined;
+        const pending = Reflect.apply(original, this, arguments) as Promise<Blob>;
+        if (target === undefined) return pending;
+        return pending.then((blob) => {
+          flows.read(target, blob.size);
+          return blob;
+        });
+      },
+  );
 
   patcher.wrapMethod(
     fs,
@@ -122,18 +139,34 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
   for (const [name, op] of [
     ['copyFile', 'copy'],
     ['rename', 'move'],
+    ['link', 'link'],
   ] as const) {
     patcher.wrapMethod(
       fs,
       name,
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
-          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.transfer(op, from, to);
           if (denied) return failCallback(arguments, denied);
-          return Reflect.apply(original, this, arguments);
+          const args = op === 'copy' ? undefined : hookCallback(arguments, namesChanged, namesChanged);
+          return Reflect.apply(original, this, args ?? arguments);
         },
     );
   }
+
+  patcher.wrapMethod(
+    fs,
+    'symlink',
+    (original) =>
+      function symlink(this: unknown, target: unknown, path: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.symlink(target, path);
+        if (denied) return failCallback(arguments, denied);
+        const args = hookCallback(arguments, namesChanged, namesChanged);
+        return Reflect.apply(original, this, args ?? arguments);
+      },
+  );
 
   patcher.wrapMethod(
     fs,
@@ -144,6 +177,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         const denied = flows.transfer('copy', from, to);
         if (denied) return failCallback(arguments, denied);
         const clearMarks = flows.markCopiesChecked(from, to);
+        flows.releaseCpFilter(arguments);
         const args = hookCallback(arguments, clearMarks, clearMarks);
         return Reflect.apply(original, this, args ?? arguments);
       },

@@ -4,10 +4,10 @@
  * Knows nothing of policy, spans or the store: it asks the engine and surfaces what it says.
  */
 import { lstatSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
-import type { FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
+import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { SelfProtection } from './self-protection.js';
@@ -16,7 +16,7 @@ import type { Resource } from '../../provenance/resource.js';
 
 /** A file the app reads or writes, resolved once and reused for every flow. */
 export interface FileTarget {
-  /** Absolute, normalised. */
+  /** The real path (symlinks resolved): every name of a file is the same target. */
   readonly path: string;
   readonly resource: Resource;
   /** `file.path` attribute; one object per file so a repeated flow allocates nothing. */
@@ -103,10 +103,10 @@ export class FsFlows {
   }
 
   /**
-   * copyFile / cp / rename: provenance goes from file to file. A directory is checked file by
-   * file before anything moves. Returns the error of the first denied file.
+   * copyFile / cp / rename / link / symlink: provenance goes from file to file. A directory is
+   * checked file by file before anything moves. Returns the error of the first denied file.
    */
-  transfer(op: 'copy' | 'move', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
+  transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: unknown, to: unknown): ProvenanceDeniedError | undefined {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
@@ -143,19 +143,72 @@ export class FsFlows {
     };
   }
 
-  /** Files at or under a path about to be removed (their provenance is retired once it is gone). */
-  filesAt(path: unknown): string[] {
+  /** Files at or under a path about to be removed, identified before they go (their provenance is retired once they are gone). */
+  filesAt(path: unknown): FileIdentity[] {
     const target = this.targetOf(path);
     if (target === undefined) return [];
+    // Removing a symlink removes the link, not the file it names: that file keeps its provenance.
+    const written = this.writtenPath(path) ?? target.path;
+    let files: string[];
     try {
-      return this.filePairs(target.path, target.path).map(([file]) => file);
+      files = this.filePairs(written, written, false).map(([file]) => file);
     } catch {
-      return [target.path];
+      files = [target.path];
+    }
+    return internally(() => this.engine.identitiesOf(files));
+  }
+
+  retire(files: readonly FileIdentity[]): void {
+    this.engine.retire(files);
+    this.namesChanged();
+  }
+
+  /**
+   * symlink(target, path): a new name for the file `target` names (relative to the link's
+   * folder), decided like a copy to the new name. Undefined target or path: not a file flow.
+   */
+  symlink(target: unknown, path: unknown): ProvenanceDeniedError | undefined {
+    const link = this.targetOf(path);
+    // A relative target is relative to the link's folder, not the working directory; a URL is absolute.
+    const written = typeof target === 'string' || ArrayBuffer.isView(target) ? pathText(target) : this.writtenPath(target);
+    if (link === undefined || written === undefined) return undefined;
+    const linkPath = this.writtenPath(path) ?? link.path;
+    return this.transfer('symlink', resolve(dirname(linkPath), written), linkPath);
+  }
+
+  /**
+   * cp's options with its `filter` run as app code: the fs calls the app makes in it are flows
+   * like any other, although cp runs nested (its own per-file calls are not). `args` is changed
+   * in place; the options object is copied, never modified.
+   */
+  releaseCpFilter(args: IArguments): void {
+    for (let i = 2; i < args.length; i++) {
+      const options = args[i] as { filter?: unknown } | null;
+      if (typeof options !== 'object' || options === null || typeof options.filter !== 'function') continue;
+      const filter = options.filter as (source: string, destination: string) => unknown;
+      const nested = this.nested;
+      args[i] = { ...options, filter: (source: string, destination: string): unknown => nested.outside(() => filter(source, destination)) };
     }
   }
 
-  retire(files: readonly string[]): void {
-    for (const file of files) this.engine.retire(file);
+  /** A whole-process dump is about to be written to `path` (dumps.ts). */
+  processDump(path: string, kind: string): ProvenanceDeniedError | undefined {
+    const target = this.targetOf(path);
+    return target === undefined ? undefined : this.engine.authorizeProcessDump(target.path, kind);
+  }
+
+  /** A module that is data was loaded from a file: URL (module-loading.ts). */
+  dataModuleLoaded(url: string, bytes: number | undefined): void {
+    if (isInternal()) return;
+    const target = this.targetOf(new URL(url));
+    if (target !== undefined) this.engine.readDataModule(target.path, bytes);
+  }
+
+  /** A rename, link, symlink or removal by this process changed which file a name means. */
+  namesChanged(): void {
+    this.absolutePaths.clear();
+    this.relativePaths.clear();
+    this.engine.namesChanged();
   }
 
   /** Remember which file an fd opened through a patched API belongs to (clears a stale entry for a reused fd). */
@@ -183,19 +236,28 @@ export class FsFlows {
   }
 
   private targetOfObject(path: object): FileTarget | undefined {
+    const absolute = this.writtenPath(path);
+    return absolute === undefined ? undefined : this.targetAt(absolute);
+  }
+
+  /** The absolute path as the app wrote it (symlinks not resolved), for a string, Buffer or file: URL argument. */
+  private writtenPath(path: unknown): string | undefined {
     try {
-      if (path instanceof Uint8Array) return this.targetAt(resolve(Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString()));
-      const url = path as Partial<URL>;
-      if (url.protocol === 'file:' && typeof url.href === 'string') return this.targetAt(resolve(fileURLToPath(url.href)));
+      if (typeof path === 'string' || ArrayBuffer.isView(path)) return resolve(pathText(path));
+      const url = path as Partial<URL> | null;
+      if (url?.protocol === 'file:' && typeof url.href === 'string') return resolve(fileURLToPath(url.href));
     } catch {
-      // Not a path Node accepts either: the original call reports it.
+      // Not a path Node accepts either.
     }
     return undefined;
   }
 
+  /** The file a path names, by its real path; provenant's own files (as written or as resolved) are marked. */
   private targetAt(absolute: string): FileTarget {
-    const target = { path: absolute, resource: this.engine.resources.file(absolute), options: { attributes: { 'file.path': absolute } } };
-    return this.protection.isOwn(absolute) ? { ...target, own: true } : target;
+    const resource = this.engine.file(absolute);
+    const real = resource.path as string;
+    const target = { path: real, resource, options: { attributes: { 'file.path': real } } };
+    return this.protection.isOwn(absolute) || this.protection.isOwn(real) ? { ...target, own: true } : target;
   }
 
   private selfProtectionDenial(path: string, reached: string): ProvenanceDeniedError | undefined {
@@ -207,15 +269,18 @@ export class FsFlows {
     });
   }
 
-  /** `[file, counterpart]` for a file, or for every file under a directory; none when `from` does not exist. */
-  private filePairs(from: string, to: string): [string, string][] {
+  /**
+   * `[file, counterpart]` for a file, or for every file under a directory; none when `from` does
+   * not exist. Symlinks count as the files they name unless `symlinks` is false.
+   */
+  private filePairs(from: string, to: string, symlinks = true): [string, string][] {
     return internally(() => {
       const stat = lstatSync(from, { throwIfNoEntry: false });
-      if (stat === undefined) return [];
+      if (stat === undefined || (!symlinks && stat.isSymbolicLink())) return [];
       if (!stat.isDirectory()) return [[from, to]];
       const pairs: [string, string][] = [];
       for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {
-        if (entry.isDirectory()) continue;
+        if (entry.isDirectory() || (!symlinks && entry.isSymbolicLink())) continue;
         const file = join(entry.parentPath, entry.name);
         pairs.push([file, to + file.slice(from.length)]);
       }
@@ -225,6 +290,11 @@ export class FsFlows {
 }
 
 function noop(): void {}
+
+/** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
+function pathText(path: string | ArrayBufferView): string {
+  return typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString();
+}
 
 /** Bytes in a data argument when that is cheap to know (strings are counted as UTF-8). */
 export function sizeOf(data: unknown): number | undefined {

@@ -7,6 +7,7 @@
  */
 import type * as FsPromises from 'node:fs/promises';
 import { isInternal } from '../../support/reentrancy.js';
+import { decidedChunks, isChunked } from './chunked-data.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FileTarget, type FsFlows } from './flows.js';
 import type { NativeFunction, Patcher } from '../patcher.js';
@@ -23,6 +24,8 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       patchFileHandle(Object.getPrototypeOf(handle) as object, flows, patcher);
     }
     if (target !== undefined) flows.handles.set(handle, target);
+    // Its numeric fd used with the fd-level API (fs.readSync(handle.fd), …) is the same file.
+    flows.opened((handle as { fd?: unknown }).fd, target);
   };
 
   patcher.wrapMethod(
@@ -43,7 +46,9 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
           const denied = target && flows.authorizePath(target, sizeOf(data), data);
-          return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+          if (denied) return Promise.reject(denied);
+          if (target === undefined || !isChunked(data)) return Reflect.apply(original, this, arguments);
+          return writeChunks(flows, target, original, this, arguments);
         },
     );
   }
@@ -74,20 +79,37 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       },
   );
 
+  const namesChanged = (): void => flows.namesChanged();
   for (const [name, op] of [
     ['copyFile', 'copy'],
     ['rename', 'move'],
+    ['link', 'link'],
   ] as const) {
     patcher.wrapMethod(
       promises,
       name,
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
-          const denied = flows.recording ? flows.transfer(op, from, to) : undefined;
-          return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.transfer(op, from, to);
+          if (denied) return Promise.reject(denied);
+          const pending = Reflect.apply(original, this, arguments) as Promise<unknown>;
+          return op === 'copy' ? pending : pending.finally(namesChanged);
         },
     );
   }
+
+  patcher.wrapMethod(
+    promises,
+    'symlink',
+    (original) =>
+      function symlink(this: unknown, target: unknown, path: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.symlink(target, path);
+        if (denied) return Promise.reject(denied);
+        return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(namesChanged);
+      },
+  );
 
   patcher.wrapMethod(
     promises,
@@ -98,6 +120,7 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
         const denied = flows.transfer('copy', from, to);
         if (denied) return Promise.reject(denied);
         const clearMarks = flows.markCopiesChecked(from, to);
+        flows.releaseCpFilter(arguments);
         return (Reflect.apply(original, this, arguments) as Promise<unknown>).finally(clearMarks);
       },
   );
@@ -122,6 +145,16 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
 }
 
 function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {
+  patcher.wrapMethod(
+    prototype,
+    'close',
+    (original) =>
+      function close(this: { fd?: unknown }): unknown {
+        flows.closed(this.fd);
+        return Reflect.apply(original, this, arguments);
+      },
+  );
+
   for (const name of ['read', 'readv'] as const) {
     patcher.wrapMethod(
       prototype,
@@ -149,19 +182,44 @@ function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): v
       },
   );
 
-  for (const name of ['write', 'writeFile', 'appendFile'] as const) {
-    patcher.wrapMethod(prototype, name, (original) => checkedHandleWrite(flows, original, sizeOf));
+  patcher.wrapMethod(prototype, 'write', (original) => checkedHandleWrite(flows, original, sizeOf));
+  for (const name of ['writeFile', 'appendFile'] as const) {
+    patcher.wrapMethod(prototype, name, (original) => checkedHandleWrite(flows, original, sizeOf, true));
   }
   patcher.wrapMethod(prototype, 'writev', (original) => checkedHandleWrite(flows, original, sizeOfAll));
   patcher.wrapMethod(prototype, 'truncate', (original) => checkedHandleWrite(flows, original, () => undefined));
 }
 
-function checkedHandleWrite(flows: FsFlows, original: NativeFunction, size: (data: unknown) => number | undefined): NativeFunction {
+function checkedHandleWrite(
+  flows: FsFlows,
+  original: NativeFunction,
+  size: (data: unknown) => number | undefined,
+  /** writeFile/appendFile: the data may be an (async) iterable or a stream. */
+  takesChunks = false,
+): NativeFunction {
   return function writeToHandle(this: object, data: unknown): unknown {
-    const target = isInternal() ? undefined : flows.handles.get(this);
+    // Nested: a WriteStream over the handle, whose chunks were decided when written (write-stream.ts).
+    const target = isInternal() || flows.nested.active ? undefined : flows.handles.get(this);
     const denied = target && flows.authorize(target, size(data), data);
-    return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+    if (denied) return Promise.reject(denied);
+    if (target === undefined || !takesChunks || !isChunked(data)) return Reflect.apply(original, this, arguments);
+    return writeChunks(flows, target, original, this, arguments, 0);
   };
+}
+
+/** writeFile with chunked data (chunked-data.ts): the original runs only once the first chunk is allowed. */
+async function writeChunks(
+  flows: FsFlows,
+  target: FileTarget,
+  original: NativeFunction,
+  self: unknown,
+  args: IArguments,
+  dataIndex = 1,
+): Promise<unknown> {
+  const chunks = await decidedChunks(args[dataIndex] as AsyncIterable<unknown>, (chunk) => flows.authorize(target, sizeOf(chunk), chunk));
+  const rest = Array.prototype.slice.call(args) as unknown[];
+  rest[dataIndex] = chunks;
+  return Reflect.apply(original, self, rest) as unknown;
 }
 
 function recordWholeRead(flows: FsFlows, target: FileTarget | undefined, pending: unknown): unknown {

@@ -138,6 +138,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     ['copyFileSync', 'copy'],
     ['cpSync', 'copy'],
     ['renameSync', 'move'],
+    ['linkSync', 'link'],
   ] as const) {
     patcher.wrapMethod(
       fs,
@@ -147,10 +148,31 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
           if (!flows.recording) return Reflect.apply(original, this, arguments);
           const denied = flows.transfer(op, from, to);
           if (denied !== undefined) throw denied;
-          return callNested(flows, original, this, arguments);
+          if (name === 'cpSync') flows.releaseCpFilter(arguments);
+          try {
+            return callNested(flows, original, this, arguments);
+          } finally {
+            if (op !== 'copy') flows.namesChanged();
+          }
         },
     );
   }
+
+  patcher.wrapMethod(
+    fs,
+    'symlinkSync',
+    (original) =>
+      function symlinkSync(this: unknown, target: unknown, path: unknown): unknown {
+        if (!flows.recording) return Reflect.apply(original, this, arguments);
+        const denied = flows.symlink(target, path);
+        if (denied !== undefined) throw denied;
+        try {
+          return callNested(flows, original, this, arguments);
+        } finally {
+          flows.namesChanged();
+        }
+      },
+  );
 
   for (const name of ['unlinkSync', 'rmSync'] as const) {
     patcher.wrapMethod(

@@ -1,0 +1,57 @@
+/**
+ * Writers of whole-process dumps that Node performs natively, out of reach of the fs patches:
+ * `v8.writeHeapSnapshot` and `process.report.writeReport`. A heap snapshot of a process holding
+ * secrets is secret, so each is a write to its file, decided (engine.authorizeProcessDump) with
+ * everything the process has read, before anything is written. When the app names no file, the
+ * name Node would choose is made here (same pattern) so the destination is known beforehand.
+ * Profiles and snapshots an app takes through `inspector` or `v8.getHeapSnapshot()` arrive as
+ * data in JS and are written with fs, which is mediated already.
+ */
+import { resolve } from 'node:path';
+import type { ProvenanceDeniedError } from '../../errors.js';
+import type { FsFlows } from './flows.js';
+import type { Patcher } from '../patcher.js';
+
+let sequence = 0;
+
+/** `<prefix>.YYYYMMDD.HHMMSS.<pid>.0.<seq>.<extension>`, as Node names dumps. */
+function defaultName(prefix: string, extension: string): string {
+  const now = new Date();
+  const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+  const date = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}`;
+  const time = `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  return `${prefix}.${date}.${time}.${process.pid}.0.${pad(++sequence, 3)}.${extension}`;
+}
+
+export function patchProcessDumps(v8: object, report: object | undefined, flows: FsFlows, patcher: Patcher): void {
+  const decide = (file: string, kind: string): ProvenanceDeniedError | undefined =>
+    flows.recording ? flows.processDump(file, kind) : undefined;
+
+  patcher.wrapMethod(
+    v8,
+    'writeHeapSnapshot',
+    (original) =>
+      function writeHeapSnapshot(this: unknown, filename?: unknown, ...rest: unknown[]): unknown {
+        const file = typeof filename === 'string' ? filename : defaultName('Heap', 'heapsnapshot');
+        const denied = decide(resolve(file), 'heap snapshot');
+        if (denied !== undefined) throw denied;
+        return Reflect.apply(original, this, [file, ...rest]);
+      },
+  );
+
+  if (report === undefined) return;
+  patcher.wrapMethod(
+    report,
+    'writeReport',
+    (original) =>
+      function writeReport(this: { directory?: string }, filename?: unknown, ...rest: unknown[]): unknown {
+        // writeReport(error) names no file; 'stdout' and 'stderr' are streams, not files.
+        if (filename === 'stdout' || filename === 'stderr') return Reflect.apply(original, this, [filename, ...rest]);
+        const named = typeof filename === 'string' ? filename : defaultName('report', 'json');
+        const args = typeof filename === 'string' ? [named, ...rest] : [named, filename, ...rest];
+        const denied = decide(resolve(this.directory || process.cwd(), named), 'diagnostic report');
+        if (denied !== undefined) throw denied;
+        return Reflect.apply(original, this, args);
+      },
+  );
+}

@@ -1,0 +1,119 @@
+// More ways data reaches a file or a context: fs calls inside a cp filter, openAsBlob,
+// writeFile from an async iterable or a stream (decided chunk by chunk, the first before the file
+// is opened), require()/import of a labelled data file, and whole-process dumps (heap snapshot,
+// diagnostic report). Real processes under the preload in enforce mode; nothing moves when
+// denied; each allowed twin works.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../helpers/spawn.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { createWorkspace, DENIED, OK, SECRET_TEXT } from './files-fixture.js';
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const denied = (rule: string): object => ({ ...DENIED, rule });
+
+it('fs calls inside a cpSync filter are mediated like any other', async () => {
+  const ws = createWorkspace();
+  const results = await ws.steps([
+    {
+      op: 'cpSyncWithFilter',
+      from: ws.abs('out/public'),
+      to: ws.abs('out/public-copy'),
+      read: ws.abs('secret/a.txt'),
+      write: ws.abs('out/public/leak.txt'),
+    },
+    {
+      op: 'cpSyncWithFilter',
+      from: ws.abs('out/public'),
+      to: ws.abs('out/secret/copy'),
+      read: ws.abs('secret/a.txt'),
+      write: ws.abs('out/secret/kept.txt'),
+    },
+  ]);
+  expect(results).toEqual([denied('confidentiality'), OK]);
+  expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
+  expect(existsSync(ws.abs('out/public-copy'))).toBe(false);
+  expect(ws.read('out/secret/kept.txt')).toBe(SECRET_TEXT);
+  expect(readdirSync(ws.abs('out/secret/copy'))).toEqual(['input.txt']);
+});
+
+it('fs.openAsBlob of a labelled file is a read', async () => {
+  const ws = createWorkspace();
+  const results = await ws.steps([
+    { op: 'openAsBlob', path: ws.abs('secret/a.txt') },
+    { op: 'write', path: ws.abs('out/public/leak.txt') },
+    { op: 'write', path: ws.abs('out/secret/kept.txt') },
+  ]);
+  expect(results).toEqual([{ ok: true, bytes: 20 }, denied('confidentiality'), OK]);
+  expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
+  expect(ws.stored('out/secret/kept.txt')?.sources).toEqual([ws.uri('secret/a.txt')]);
+});
+
+describe('writeFile from an async iterable or a stream is decided chunk by chunk with the writer’s context', () => {
+  it('a first chunk made from secret data is denied before the file is opened', async () => {
+    const ws = createWorkspace();
+    const results = await ws.steps([
+      { op: 'writeFileFromGenerator', path: ws.abs('out/public/generated.txt'), read: ws.abs('secret/a.txt') },
+      { op: 'writeFileFromStream', path: ws.abs('out/public/streamed.txt'), from: ws.abs('secret/a.txt') },
+      { op: 'writeFileFromStream', path: ws.abs('out/secret/streamed.txt'), from: ws.abs('secret/a.txt') },
+    ]);
+    expect(results).toEqual([denied('confidentiality'), denied('confidentiality'), OK]);
+    expect(existsSync(ws.abs('out/public/generated.txt'))).toBe(false);
+    expect(existsSync(ws.abs('out/public/streamed.txt'))).toBe(false);
+    expect(ws.read('out/secret/streamed.txt')).toBe(SECRET_TEXT);
+  });
+
+  it('a chunk after the context read a secret is denied; the chunks before it were allowed', async () => {
+    const ws = createWorkspace();
+    const results = await ws.steps([{ op: 'writeFileTaintedMidway', path: ws.abs('out/public/midway.txt'), read: ws.abs('secret/a.txt') }]);
+    expect(results).toEqual([denied('confidentiality')]);
+    expect(ws.read('out/public/midway.txt')).toBe('first\n');
+    // The allowed twin: nothing labelled read, every chunk written.
+    const twin = createWorkspace();
+    expect(await twin.steps([{ op: 'writeFileFromGenerator', path: twin.abs('out/public/g.txt') }])).toEqual([OK]);
+    expect(twin.read('out/public/g.txt')).toBe('first\nsecond\n');
+  });
+});
+
+describe('require() and import of a labelled data file taint; unlabelled data modules do not', () => {
+  it.each(['requireData', 'importData'])('%s', async (op) => {
+    const ws = createWorkspace();
+    writeFileSync(ws.abs('secret/record.json'), '{"patient":7}');
+    writeFileSync(ws.abs('out/public/hours.json'), '{"open":9}');
+    const results = await ws.steps([
+      { op, path: ws.abs('out/public/hours.json') },
+      { op: 'write', path: ws.abs('out/public/hours-copy.txt') },
+      { op, path: ws.abs('secret/record.json') },
+      { op: 'write', path: ws.abs('out/public/leak.txt') },
+      { op: 'write', path: ws.abs('out/secret/kept.txt') },
+    ]);
+    expect(results).toEqual([{ ok: true, bytes: 10 }, OK, { ok: true, bytes: 13 }, denied('confidentiality'), OK]);
+    expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
+    expect(ws.stored('out/public/hours-copy.txt')).toBeUndefined();
+    expect(ws.stored('out/secret/kept.txt')?.sources).toEqual([ws.uri('secret/record.json')]);
+  });
+});
+
+describe('whole-process dumps are writes of everything the process has read', () => {
+  it.each([
+    ['heapSnapshot', 'h.heapsnapshot'],
+    ['writeReport', 'r.json'],
+  ])('%s', async (op, file) => {
+    const ws = createWorkspace();
+    const results = await ws.steps([
+      { op, path: ws.abs(`out/public/before-${file}`) },
+      // Read in its own context: the dump holds it all the same.
+      { op: 'readInFreshContext', path: ws.abs('secret/a.txt') },
+      { op, path: ws.abs(`out/public/${file}`) },
+      { op, path: ws.abs(`out/secret/${file}`) },
+    ]);
+    expect(results).toEqual([OK, { ok: true, sources: [ws.uri('secret/a.txt')] }, denied('confidentiality'), OK]);
+    expect(existsSync(ws.abs(`out/public/before-${file}`))).toBe(true);
+    expect(existsSync(ws.abs(`out/public/${file}`))).toBe(false);
+    expect(existsSync(ws.abs(`out/secret/${file}`))).toBe(true);
+  });
+});
