@@ -138,7 +138,7 @@ export class FlowEngine {
 
   /** The real path of an absolute path (of where it would be created, when it does not exist). */
   realPath(absolutePath: string): string {
-    return this.files.identities.of(absolutePath).path;
+    return this.identityOf(absolutePath).path;
   }
 
   /**
@@ -303,9 +303,14 @@ export class FlowEngine {
     return decision.kind === 'deny' ? this.deniedError(decision, resource, data) : undefined;
   }
 
+  /** The identity (real path, inode) of an absolute path, cached for existing files. */
+  identityOf(absolutePath: string): FileIdentity {
+    return this.files.identities.of(absolutePath);
+  }
+
   /** Identities of files about to be removed: taken before, retired after (`retire`). */
   identitiesOf(paths: readonly string[]): FileIdentity[] {
-    return paths.map((path) => this.files.identities.of(path));
+    return paths.map((path) => this.identityOf(path));
   }
 
   /** unlink / rm, after the fact: each file's provenance is retired (the journal keeps its history). */

@@ -47,7 +47,8 @@ export class FileIdentities {
   }
 }
 
-function resolveIdentity(absolute: string): FileIdentity {
+/** The identity of an absolute path, resolved now (uncached; provenant's own I/O). */
+export function resolveIdentity(absolute: string): FileIdentity {
   const path = realPath(absolute);
   const stat = quietly(() => statSync(path, { throwIfNoEntry: false, bigint: true }));
   if (stat === undefined) return { path, inode: undefined, links: 0, key: path };
@@ -59,7 +60,7 @@ function resolveIdentity(absolute: string): FileIdentity {
  * `realpath` when the file exists; otherwise the real path of where it would be created: a
  * dangling symlink's target (the kernel creates that), in its parent's real directory.
  */
-function realPath(absolute: string): string {
+export function realPath(absolute: string): string {
   let candidate = absolute;
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
     try {

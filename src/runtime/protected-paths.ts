@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProvenantConfig } from '../config/types.js';
-import { realPathOf } from '../instrumentation/fs/self-protection.js';
+import { realPath } from '../provenance/file-identity.js';
 import type { ProtectedPaths } from '../instrumentation/instrumentation.js';
 import { internally } from '../support/reentrancy.js';
 
@@ -19,7 +19,7 @@ export function protectedPaths(config: ProvenantConfig, env: NodeJS.ProcessEnv, 
       if (value !== undefined && !value.includes('\n') && isFile(value)) files.push(value);
     }
     // As written and as resolved: a path through a symlinked folder names the same file.
-    const both = (path: string): string[] => [resolve(path), realPathOf(resolve(path))];
+    const both = (path: string): string[] => [resolve(path), realPath(resolve(path))];
     return { files: [...new Set(files.flatMap(both))], dirs: [...new Set(both(stateDir))] };
   });
 }

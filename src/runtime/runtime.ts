@@ -15,7 +15,7 @@ import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
-import { realPathOf } from '../instrumentation/fs/self-protection.js';
+import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
@@ -215,7 +215,7 @@ function createRuntime(
     peers,
     protectedPaths: protectedPaths(config, env, stateDir),
     childClaims: createChildClaims(peers, config, env, stateDir),
-    registerModule: internally(() => realPathOf(join(__dirname, '..', 'register.js'))),
+    registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
   };
   for (const instrumentation of instrumentations) {

@@ -89,7 +89,7 @@ export class FsFlows {
 
   /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */
   authorizePath(target: FileTarget, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
-    const reached = this.protection.reaches(target.path);
+    const reached = this.protection.reaches(this.engine.identityOf(target.path));
     if (reached !== undefined) return this.selfProtectionDenial(target.path, reached);
     return this.authorize(target, bytes, content);
   }
@@ -98,7 +98,7 @@ export class FsFlows {
   guardRemoval(path: unknown): ProvenanceDeniedError | undefined {
     const target = this.targetOf(path);
     if (target === undefined) return undefined;
-    const reached = this.protection.contains(target.path) ? target.path : this.protection.reaches(target.path);
+    const reached = this.protection.contains(target.path) ? target.path : this.protection.reaches(this.engine.identityOf(target.path));
     return reached === undefined ? undefined : this.selfProtectionDenial(target.path, reached);
   }
 
@@ -110,7 +110,7 @@ export class FsFlows {
     const source = this.targetOf(from);
     const destination = this.targetOf(to);
     if (source === undefined || destination === undefined) return undefined;
-    const reached = this.protection.reaches(destination.path);
+    const reached = this.protection.reaches(this.engine.identityOf(destination.path));
     if (reached !== undefined) return this.selfProtectionDenial(destination.path, reached);
     if (op === 'move') {
       const removed = this.guardRemoval(source.path);
