@@ -148,15 +148,6 @@ export class MonitorValidator {
   }
 
   private origin(value: Located): string {
-    const text = this.r.string(value);
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      this.r.fail(value.node, `${value.where} "${text}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      this.r.fail(value.node, `${value.where} "${text}" must be an http:// or https:// URL`);
-    return url.origin;
+    return this.r.httpUrl(value).origin;
   }
 }

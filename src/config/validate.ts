@@ -217,14 +217,7 @@ class ConfigValidator implements ValueReaders {
   /** A url matcher names an origin: resource URIs of HTTP destinations hold no path. */
   private urlPrefix(value: Located): string {
     const text = this.r.string(value);
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      this.r.fail(value.node, `${value.where} "${text}" is not a URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      this.r.fail(value.node, `${value.where} "${text}" must be an http:// or https:// URL`);
+    const url = this.r.httpUrl(value);
     if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
       this.r.fail(
         value.node,

@@ -109,6 +109,20 @@ export class YamlReader {
     this.fail(node, `${value.where} must be a string, got ${describe(node)}`);
   }
 
+  /** An http:// or https:// URL. */
+  httpUrl(value: Located): URL {
+    const text = this.string(value);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      this.fail(value.node, `${value.where} "${text}" is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      this.fail(value.node, `${value.where} "${text}" must be an http:// or https:// URL`);
+    return url;
+  }
+
   stringList(value: Located, allowSingle = false): string[] {
     return this.list(value, allowSingle).map((item) => this.string(item));
   }
