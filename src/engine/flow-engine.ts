@@ -4,66 +4,54 @@
  * through the interfaces in sinks.ts). Instrumentations never see policy, spans or hashing; they
  * get a Decision and, on deny, an error to surface in their API's own shape.
  *
- * The parts: decisions.ts (policy call, fail closed), context-memo.ts (a flow repeated in one
- * context costs a few compares), own-provenance.ts (what a read brings in), file-provenance.ts
+ * The parts: decisions.ts (policy call, fail closed), read-flows.ts and write-flows.ts (a
+ * context's reads and writes, memoised per context by context-memo.ts), file-operations.ts
+ * (copies, links, dumps, removals), own-provenance.ts (what a read brings in), file-provenance.ts
  * (the node-local store), recorder.ts (one FlowRecord to every sink), runtime-labels.ts (the
- * `label()` API), application-events.ts (the `record()` API).
+ * `label()` API), application-events.ts (the `record()` API), attestations.ts (`attest()`,
+ * monitors). The engine itself only guards re-entrancy, picks the context and delegates.
  */
-import { diag, type Link, type SpanContext } from '@opentelemetry/api';
+import { diag, type SpanContext } from '@opentelemetry/api';
 import type { LabelSpec } from '../config/types.js';
-import { ProvenanceDeniedError } from '../errors.js';
-import { FlowDirection, type FlowContext, type FlowContexts } from '../provenance/context.js';
+import type { ProvenanceDeniedError } from '../errors.js';
+import type { FlowContexts } from '../provenance/context.js';
 import type { LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
 import type { Resource, ResourceRegistry } from '../provenance/resource.js';
 import type { ProvenanceStore } from '../provenance/store.js';
-import { ALLOW, type CompiledPolicy, type Decision } from '../policy/types.js';
-import type { ResourceLabelRule } from '../config/types.js';
+import { ALLOW, type Decision } from '../policy/types.js';
 import { isInternal } from '../support/reentrancy.js';
 import { recordApplicationEvent, type ApplicationEvent } from './application-events.js';
 import { Attestations, type AttestationParts } from './attestations.js';
 import { memoOf } from './context-memo.js';
-import { decideFlow } from './decisions.js';
+import { decideFlow, deniedError, type PolicySource } from './decisions.js';
+import { FileOperations, type TransferOp } from './file-operations.js';
 import { FileProvenance, type FileIdentity } from './file-provenance.js';
-import { exceedsDefaults, STORE_UNAVAILABLE_RULE, storeUnavailableDecision, UNPERSISTED_ATTRIBUTE } from './store-unavailable.js';
+import { exceedsDefaults } from './store-unavailable.js';
 import { OwnProvenance } from './own-provenance.js';
 import { ProcessWide } from './process-wide.js';
 import { FlowRecorder, type FlowOptions, type RecorderParts } from './recorder.js';
+import { ReadFlows, type ReadOptions } from './read-flows.js';
 import { runtimeLabelRule } from './runtime-labels.js';
+import { WriteFlows, type FixedOutcome } from './write-flows.js';
 
 export type { FlowOptions } from './recorder.js';
 export type { FileIdentity } from './file-provenance.js';
-
-export interface PolicySource {
-  readonly current: CompiledPolicy;
-  /** Label a resource at run time, ahead of the config's `resources` (recompiles: new epoch). */
-  prependResource(rule: ResourceLabelRule): void;
-}
+export type { PolicySource } from './decisions.js';
+export type { ReadOptions } from './read-flows.js';
+export type { FixedOutcome } from './write-flows.js';
 
 export interface FlowEngineParts extends Omit<RecorderParts, 'epoch' | 'policyDigest'> {
   schema: LabelSchema;
   resources: ResourceRegistry;
   sets: ProvenanceSets;
   contexts: FlowContexts;
-  /** Holder of the current compiled policy; swapped atomically on reload. */
   policy: PolicySource;
   store?: ProvenanceStore | undefined;
   /** Facts, signing and the compiled monitors (attestations.ts); the engine adds recorder, contexts and mode. */
   monitoring: Omit<AttestationParts, 'recorder' | 'contexts' | 'resources' | 'mode'>;
   /** Config `api.label`: app code may label resources at run time (default true). */
   runtimeLabels?: boolean;
-}
-
-/** What `fixedFlow` records instead of asking the policy. */
-export type FixedOutcome = { kind: 'inherited' } | { kind: 'deny'; rule: string; reason: string };
-
-const INHERITED: Decision = Object.freeze({ kind: 'allow', rule: 'inherited' });
-
-export interface ReadOptions extends FlowOptions {
-  /** Provenance the resource carries beyond its own URI (e.g. verified incoming baggage). */
-  provenance?: ProvenanceSet;
-  /** Span of the write that produced this data elsewhere (a read links back to it). */
-  linkTo?: SpanContext;
 }
 
 export class FlowEngine {
@@ -77,6 +65,9 @@ export class FlowEngine {
   private readonly files: FileProvenance;
   private readonly own: OwnProvenance;
   private readonly recorder: FlowRecorder;
+  private readonly writes: WriteFlows;
+  private readonly fileOperations: FileOperations;
+  private readonly reads: ReadFlows;
   /** Everything any context of this process has read: what a dump of the whole process holds. */
   private readonly processWide: ProcessWide;
   private readonly runtimeLabels: boolean;
@@ -89,19 +80,41 @@ export class FlowEngine {
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
     this.processWide = new ProcessWide(parts.sets);
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) => {
-      const policy = parts.policy.current;
-      const own = this.own.of(resource, parts.sets.empty, policy);
-      const labels = own.labels;
-      const defaults = policy.defaults;
-      const labelled =
-        labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
-      return labelled ? own : undefined;
-    });
+    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
+      this.own.ifLabelled(resource, parts.policy.current),
+    );
     this.recorder = new FlowRecorder({
       ...parts,
       epoch: () => parts.policy.current.epoch,
       policyDigest: () => parts.policy.current.digest,
+    });
+    this.reads = new ReadFlows({
+      policy: parts.policy,
+      sets: parts.sets,
+      files: this.files,
+      own: this.own,
+      processWide: this.processWide,
+      recorder: this.recorder,
+    });
+    this.writes = new WriteFlows({
+      policy: parts.policy,
+      resources: parts.resources,
+      sets: parts.sets,
+      files: this.files,
+      recorder: this.recorder,
+    });
+    this.fileOperations = new FileOperations({
+      policy: parts.policy,
+      contexts: parts.contexts,
+      resources: parts.resources,
+      sets: parts.sets,
+      files: this.files,
+      own: this.own,
+      processWide: this.processWide,
+      recorder: this.recorder,
+      writes: this.writes,
+      file: (absolutePath) => this.file(absolutePath),
+      denied: (decision, resource, data) => this.deniedError(decision, resource, data),
     });
     this.attestations = new Attestations({
       ...parts.monitoring,
@@ -122,7 +135,7 @@ export class FlowEngine {
   read(resource: Resource, bytes?: number, options?: ReadOptions): void {
     if (isInternal()) return;
     try {
-      this.readInto(this.contexts.current(), resource, bytes, options);
+      this.reads.into(this.contexts.current(), resource, bytes, options);
     } catch (error) {
       diag.warn(`provenant: recording a read of ${resource.uri} failed; the read proceeds unrecorded`, error);
     }
@@ -149,33 +162,7 @@ export class FlowEngine {
    */
   authorizeWrite(resource: Resource, bytes?: number, options?: FlowOptions): Decision {
     if (isInternal()) return ALLOW;
-    const ctx = this.contexts.current();
-    const policy = this.policy.current;
-    const data = ctx.provenance;
-    const memo = memoOf(ctx);
-    const last = memo.lastWrite;
-    const repeated = last !== undefined && last.resource === resource && last.data === data && last.epoch === policy.epoch;
-    if (repeated && (last.decision.kind === 'deny' || this.files.isPersisted(resource, data))) return last.decision;
-    // The memo keeps the policy's answer; a store failure is re-tried on the next write.
-    const decided = repeated ? last.decision : this.decideWrite(policy, data, resource);
-    let decision = decided;
-    let span = last?.resource === resource ? last.span : undefined;
-    try {
-      if (!repeated && ctx.firstTime(FlowDirection.Write, resource.id, data.id, policy.epoch)) {
-        span = this.recordWrite(ctx, resource, data, decision, bytes, options) ?? span;
-      }
-      if (decision.kind !== 'deny' && !this.files.persist(resource, data, repeated ? undefined : span)) {
-        decision = this.unpersistedDecision(policy, data, decision);
-        if (decision.kind !== 'allow') this.recordWrite(ctx, resource, data, decision, bytes, options);
-      } else if (decision.kind !== 'deny') {
-        this.reportUnpersisted(ctx);
-      }
-    } catch (error) {
-      // Recording fails open (the decision stands); a policy fault already failed closed in decideFlow().
-      diag.warn(`provenant: recording a write to ${resource.uri} failed`, error);
-    }
-    memo.lastWrite = { resource, data, epoch: policy.epoch, decision, span };
-    return decision;
+    return this.writes.authorize(this.contexts.current(), resource, bytes, options);
   }
 
   /**
@@ -185,28 +172,8 @@ export class FlowEngine {
    */
   fixedFlow(resource: Resource, outcome: FixedOutcome, bytes?: number, options?: FlowOptions): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
-    const ctx = this.contexts.current();
-    const decision: Decision =
-      outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: 'deny', rule: outcome.rule, reason: outcome.reason });
-    // An inherited flow repeated in one context (a worker's every message) is recorded once.
-    if (decision === INHERITED && !ctx.firstTime(FlowDirection.Write, resource.id, ctx.provenance.id, this.policy.current.epoch))
-      return undefined;
-    try {
-      this.recorder.record({
-        ctx,
-        span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-        op: 'write',
-        resource,
-        data: ctx.provenance,
-        decision,
-        bytes,
-        options,
-        links: ctx.readLinks,
-      });
-    } catch (error) {
-      diag.warn(`provenant: recording a flow to ${resource.uri} failed`, error);
-    }
-    return decision.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
+    const decision = this.writes.fixed(this.contexts.current(), resource, outcome, bytes, options);
+    return decision?.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
   }
 
   /** What the policy says about the current context's data going to `resource`, without recording anything. */
@@ -228,37 +195,9 @@ export class FlowEngine {
    * new name, in a public folder is denied); a denial is returned as the error to surface,
    * carrying the file's labels. `to` is the new name as given (a symlink's own path).
    */
-  transfer(op: 'copy' | 'move' | 'link' | 'symlink', from: string, to: string): ProvenanceDeniedError | undefined {
+  transfer(op: TransferOp, from: string, to: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
-    const source = this.file(from);
-    const destination = this.file(to);
-    const policy = this.policy.current;
-    const data = this.own.of(source, this.files.provenanceOf(source), policy);
-    let decision = this.decideWrite(policy, data, destination);
-    try {
-      // A symlink needs nothing stored: its reads and writes resolve to the file it names.
-      if (decision.kind !== 'deny' && op !== 'symlink') {
-        try {
-          this.files.transfer(op, source, destination, data);
-        } catch (error) {
-          diag.warn(`provenant: saving the provenance of ${op} ${from} → ${to} failed`, error);
-          decision = this.unpersistedDecision(policy, data, decision);
-        }
-      }
-      this.recorder.record({
-        ctx: this.contexts.current(),
-        span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-        op: op === 'link' || op === 'symlink' ? 'copy' : op,
-        resource: destination,
-        data,
-        decision,
-        options: { attributes: { 'file.path': to, 'provenant.from': from, 'provenant.transfer': op } },
-        links: [],
-      });
-    } catch (error) {
-      diag.warn(`provenant: recording ${op} ${from} → ${to} failed`, error);
-    }
-    return decision.kind === 'deny' ? this.deniedError(decision, destination, data) : undefined;
+    return this.fileOperations.transfer(op, from, to);
   }
 
   /**
@@ -273,7 +212,7 @@ export class FlowEngine {
       const policy = this.policy.current;
       const data = this.own.of(resource, this.files.provenanceOf(resource), policy);
       if (exceedsDefaults(data.labels, policy.defaults)) {
-        this.readInto(this.contexts.current(), resource, bytes, { attributes: { 'file.path': resource.path as string } });
+        this.reads.into(this.contexts.current(), resource, bytes, { attributes: { 'file.path': resource.path as string } });
       }
     } catch (error) {
       diag.warn(`provenant: recording the load of data module ${absolutePath} failed`, error);
@@ -287,20 +226,7 @@ export class FlowEngine {
    */
   authorizeProcessDump(absolutePath: string, kind: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
-    const resource = this.file(absolutePath);
-    const policy = this.policy.current;
-    const data = this.processWide.data();
-    let decision = this.decideWrite(policy, data, resource);
-    try {
-      if (decision.kind !== 'deny' && !this.files.persist(resource, data, undefined))
-        decision = this.unpersistedDecision(policy, data, decision);
-      this.recordWrite(this.contexts.current(), resource, data, decision, undefined, {
-        attributes: { 'file.path': resource.path as string, 'provenant.dump': kind },
-      });
-    } catch (error) {
-      diag.warn(`provenant: recording the ${kind} written to ${absolutePath} failed`, error);
-    }
-    return decision.kind === 'deny' ? this.deniedError(decision, resource, data) : undefined;
+    return this.fileOperations.authorizeProcessDump(absolutePath, kind);
   }
 
   /** The identity (real path, inode) of an absolute path, cached for existing files. */
@@ -316,23 +242,7 @@ export class FlowEngine {
   /** unlink / rm, after the fact: each file's provenance is retired (the journal keeps its history). */
   retire(files: readonly FileIdentity[]): void {
     if (isInternal()) return;
-    try {
-      if (!this.files.retire(files)) return;
-      for (const file of files) {
-        this.recorder.record({
-          ctx: this.contexts.current(),
-          span: 'provenant.write',
-          op: 'delete',
-          resource: this.resources.file(file.path),
-          data: this.sets.empty,
-          decision: ALLOW,
-          options: { attributes: { 'file.path': file.path } },
-          links: [],
-        });
-      }
-    } catch (error) {
-      diag.warn(`provenant: retiring the provenance of ${files.map((file) => file.path).join(', ')} failed`, error);
-    }
+    this.fileOperations.retire(files);
   }
 
   /** This process renamed, linked or removed something: cached file identities may be stale. */
@@ -342,8 +252,7 @@ export class FlowEngine {
 
   /** The error to surface for a denied flow of `data` (default: the current context's), in the shape every API gets it. */
   deniedError(decision: Decision, resource: Resource, data: ProvenanceSet = this.contexts.current().provenance): ProvenanceDeniedError {
-    const labels = this.schema.toPublic(data.labels);
-    return new ProvenanceDeniedError(decision.rule ?? 'policy', decision.reason ?? 'denied by policy', labels, resource.uri);
+    return deniedError(this.schema, decision, resource, data);
   }
 
   /** Application-level provenance: outputs derive from inputs (and from the current context). */
@@ -382,112 +291,5 @@ export class FlowEngine {
   /** Write the summaries of repeated flows now (exit paths call this before closing the journal). */
   flushRepeats(): void {
     this.recorder.flushRepeats();
-  }
-
-  /** The policy's decision for a file, and for every other name of its inode (the strictest wins). */
-  private decideWrite(policy: CompiledPolicy, data: ProvenanceSet, resource: Resource): Decision {
-    const decision = decideFlow(policy, data, resource);
-    if (decision.kind === 'deny' || resource.kind !== 'file') return decision;
-    for (const name of this.files.stateOf(resource).otherNames) {
-      const other = decideFlow(policy, data, this.resources.file(name));
-      if (other.kind === 'deny') return other;
-    }
-    return decision;
-  }
-
-  /**
-   * The write's provenance could not be saved for other processes: labelled data (above the
-   * configured defaults) is denied in enforce mode, so no later reader takes it for unlabelled.
-   */
-  private unpersistedDecision(policy: CompiledPolicy, data: ProvenanceSet, decision: Decision): Decision {
-    if (!exceedsDefaults(data.labels, policy.defaults)) return decision;
-    return storeUnavailableDecision(policy.mode, this.files.unpersistedWrites);
-  }
-
-  /**
-   * The store persists again: the journal gets a record counting the writes whose provenance it
-   * could not save meanwhile (the disk that was full usually holds the journal too, which is
-   * writable again now).
-   */
-  private reportUnpersisted(ctx: FlowContext): void {
-    const count = this.files.takeUnreported();
-    if (count === 0) return;
-    this.recorder.record({
-      ctx,
-      span: 'provenant.record',
-      op: 'record',
-      resource: this.resources.process(process.pid),
-      data: this.sets.empty,
-      decision: ALLOW,
-      options: { attributes: { [UNPERSISTED_ATTRIBUTE]: count } },
-      links: [],
-      action: STORE_UNAVAILABLE_RULE,
-    });
-  }
-
-  private recordWrite(
-    ctx: FlowContext,
-    resource: Resource,
-    data: ProvenanceSet,
-    decision: Decision,
-    bytes: number | undefined,
-    options: FlowOptions | undefined,
-  ): SpanContext | undefined {
-    return this.recorder.record({
-      ctx,
-      span: decision.kind === 'deny' ? 'provenant.deny' : 'provenant.write',
-      op: 'write',
-      resource,
-      data,
-      decision,
-      bytes,
-      options,
-      links: ctx.readLinks,
-    });
-  }
-
-  private readInto(ctx: FlowContext, resource: Resource, bytes: number | undefined, options: ReadOptions | undefined): void {
-    const policy = this.policy.current;
-    let incoming: ProvenanceSet;
-    let linkTo = options?.linkTo;
-    if (options?.provenance) {
-      incoming = options.provenance;
-    } else {
-      const file = this.files.stateOf(resource);
-      incoming = file.provenance;
-      linkTo ??= file.writeSpan;
-    }
-    const before = ctx.provenance;
-    const memo = memoOf(ctx);
-    const last = memo.lastRead;
-    if (
-      last !== undefined &&
-      last.resource === resource &&
-      last.incoming === incoming &&
-      last.before === before &&
-      last.epoch === policy.epoch
-    ) {
-      ctx.provenance = last.after;
-      return;
-    }
-    const fromResource = this.own.of(resource, incoming, policy);
-    const after = this.sets.union(before, fromResource);
-    this.processWide.note(fromResource);
-    ctx.provenance = after;
-    memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
-    if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {
-      const links: Link[] = linkTo ? [{ context: linkTo }] : [];
-      const spanContext = this.recorder.record({
-        ctx,
-        span: 'provenant.read',
-        op: 'read',
-        resource,
-        data: fromResource,
-        bytes,
-        options,
-        links,
-      });
-      if (spanContext) ctx.addReadLink(spanContext);
-    }
   }
 }

@@ -31,4 +31,13 @@ export class OwnProvenance {
     this.memo.set(resource.id, { incoming, labels, result });
     return result;
   }
+
+  /** The resource itself with its configured labels, or undefined when those are the defaults. */
+  ifLabelled(resource: Resource, policy: CompiledPolicy): ProvenanceSet | undefined {
+    const labels = policy.labelsOf(resource);
+    const defaults = policy.defaults;
+    const labelled =
+      labels.confidentiality !== defaults.confidentiality || labels.integrity !== defaults.integrity || labels.tags.length > 0;
+    return labelled ? this.of(resource, this.sets.empty, policy) : undefined;
+  }
 }
