@@ -41,7 +41,7 @@ export interface WatchOptions {
 }
 
 /** Editors often write a file in several steps; wait for them to settle before re-reading. */
-const SETTLE_MS = 50;
+export const SETTLE_MS = 50;
 
 export class PolicyHolder {
   readonly schema: LabelSchema;

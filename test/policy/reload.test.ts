@@ -1,13 +1,13 @@
 // PolicyHolder: reload from real file edits (good, bad, levels change), watch() picking up an
 // edit (including an editor-style replace by rename), SIGHUP, runtime labels, and close().
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ProvenanceSets } from '../../src/provenance/provenance-set.js';
 import { ResourceRegistry } from '../../src/provenance/resource.js';
-import { PolicyHolder } from '../../src/policy/holder.js';
+import { PolicyHolder, SETTLE_MS } from '../../src/policy/holder.js';
 import type { CompiledPolicy } from '../../src/policy/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
@@ -132,9 +132,20 @@ describe('watch()', () => {
   it('a bad edit seen by the watcher keeps the policy and reports once', async () => {
     const t = setup(SECRET_TO_REPORTS);
     t.holder.watch({ sighup: false, pollIntervalMs: 100 });
+    // The stat poll sees the same edit after the change event did. Listening to that poll too (Node
+    // shares one StatWatcher per file, listeners run in order) and then waiting out the holder's
+    // settle delay puts this test after the holder's second look: a timer started in the same
+    // callback with a longer delay always fires after the holder's.
+    const secondLook = new Promise<void>((resolve) => {
+      const onPoll = (): void => {
+        unwatchFile(t.file, onPoll);
+        setTimeout(resolve, 2 * SETTLE_MS);
+      };
+      watchFile(t.file, { persistent: false, interval: 100 }, onPoll);
+    });
     writeFileSync(t.file, 'mode: loud\n');
+    await secondLook;
     await until(() => t.errors.length > 0);
-    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(t.errors).toHaveLength(1);
     expect(t.errors[0]?.message).toBe(`provenant: invalid config ${t.file}:1:7: mode must be one of enforce, audit, off, got "loud"`);
     expect(t.holder.current.epoch).toBe(1);
