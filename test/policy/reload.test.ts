@@ -1,6 +1,6 @@
 // PolicyHolder: reload from real file edits (good, bad, levels change), watch() picking up an
 // edit (including an editor-style replace by rename), SIGHUP, runtime labels, and close().
-import { renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { renameSync, unwatchFile, utimesSync, watchFile, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
@@ -132,10 +132,13 @@ describe('watch()', () => {
   it('a bad edit seen by the watcher keeps the policy and reports once', async () => {
     const t = setup(SECRET_TO_REPORTS);
     t.holder.watch({ sighup: false, pollIntervalMs: 100 });
-    // The stat poll sees the same edit after the change event did. Listening to that poll too (Node
-    // shares one StatWatcher per file, listeners run in order) and then waiting out the holder's
-    // settle delay puts this test after the holder's second look: a timer started in the same
-    // callback with a longer delay always fires after the holder's.
+    writeFileSync(t.file, 'mode: loud\n');
+    await until(() => t.errors.length > 0);
+    // Save the same bad text again with an mtime the stat poll has never seen, so the poll reports
+    // it. Listening to that poll too (Node shares one StatWatcher per file and runs listeners in
+    // order) and then waiting out the holder's settle delay puts the check after the holder's look
+    // at the unchanged text: a timer started later in the same callback with a longer delay fires
+    // after the holder's.
     const secondLook = new Promise<void>((resolve) => {
       const onPoll = (): void => {
         unwatchFile(t.file, onPoll);
@@ -144,8 +147,8 @@ describe('watch()', () => {
       watchFile(t.file, { persistent: false, interval: 100 }, onPoll);
     });
     writeFileSync(t.file, 'mode: loud\n');
+    utimesSync(t.file, new Date(2001, 0, 1), new Date(2001, 0, 1));
     await secondLook;
-    await until(() => t.errors.length > 0);
     expect(t.errors).toHaveLength(1);
     expect(t.errors[0]?.message).toBe(`provenant: invalid config ${t.file}:1:7: mode must be one of enforce, audit, off, got "loud"`);
     expect(t.holder.current.epoch).toBe(1);
