@@ -6,7 +6,7 @@
  */
 import { parseCheckpointText } from './checkpoint.js';
 import { NoteError, parseNote } from './note.js';
-import type { HeldCheckpoint } from './verify.js';
+import type { HeldCheckpoint } from './verify-report.js';
 
 export const NOTE_ATTRIBUTE = 'provenant.checkpoint.note';
 

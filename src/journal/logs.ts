@@ -13,7 +13,7 @@ import {
   type SegmentHeader,
 } from './format.js';
 import { forEachLine, listSegments, type SegmentRef } from './read.js';
-import { cosignedPath } from './verify.js';
+import { cosignedPath } from './held-checkpoints.js';
 
 export interface LogFiles {
   /** File-name prefix shared by the log's segments. */

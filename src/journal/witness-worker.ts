@@ -19,7 +19,7 @@ import { consistencyProofFromPeaks, MerkleAccumulator, type Hash } from './merkl
 import { checkCosignature, formatNote, parseNote, parseVkey, type NoteSignature, type Vkey } from './note.js';
 import { readLeaves } from './read.js';
 import { formatAddCheckpoint, parseSizeBody } from './tlog-witness.js';
-import { cosignedPath } from './verify.js';
+import { cosignedPath } from './held-checkpoints.js';
 
 export interface WitnessWorkerData {
   witnesses: { url: string; vkey: string }[];
