@@ -3,7 +3,8 @@
  * digest finds the exact policy that decided it. A file is read only when its content hashes to
  * the digest asked for: a replaced file is reported, never replayed.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from './atomic-file.js';
 import { join } from 'node:path';
 import { internally } from '../support/reentrancy.js';
 import { policyDigest } from '../policy/policy-source.js';
@@ -25,8 +26,7 @@ export function keepPolicy(stateDir: string, digest: string, source: string): vo
       // Not kept yet.
     }
     mkdirSync(join(stateDir, 'policies'), { recursive: true });
-    writeFileSync(`${file}.${process.pid}.tmp`, source);
-    renameSync(`${file}.${process.pid}.tmp`, file);
+    writeFileAtomically(file, source);
   });
 }
 

@@ -8,7 +8,8 @@
  * file is replaced atomically, so two concurrent submissions can never roll a log back.
  */
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from './atomic-file.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';
@@ -136,8 +137,7 @@ export class WitnessServer {
   /** Saved before the reply, through a temporary file and a rename: never half written. */
   private save(origin: string, entry: Stored): void {
     const next = { ...this.state, [origin]: entry };
-    writeFileSync(`${this.statePath}.tmp`, JSON.stringify(next, null, 1));
-    renameSync(`${this.statePath}.tmp`, this.statePath);
+    writeFileAtomically(this.statePath, JSON.stringify(next, null, 1));
     this.state[origin] = entry;
   }
 }

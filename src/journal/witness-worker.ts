@@ -10,30 +10,18 @@
  * `<log>.pending`, and a worker starting in the same state dir adopts the pending logs of processes
  * that are gone and submits them (the leaves come from their segments).
  */
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
 import { consistencyProofFromPeaks, MerkleAccumulator, type Hash } from './merkle.js';
-import { checkCosignature, formatNote, parseNote, parseVkey, type NoteSignature, type Vkey } from './note.js';
+import { checkCosignature, parseNote, parseVkey, type NoteSignature, type Vkey } from './note.js';
 import { readLeaves } from './read.js';
 import { formatAddCheckpoint, parseSizeBody } from './tlog-witness.js';
-import { cosignedPath } from './held-checkpoints.js';
+import { orphanedPending, removePending, writeCosigned, writePending, type WireCheckpoint } from './witness-files.js';
+import { postText } from './witness-http.js';
 
 export interface WitnessWorkerData {
   witnesses: { url: string; vkey: string }[];
   /** `<state>/journal`: where pending checkpoints of exited processes are found. */
   journalDir: string;
-}
-
-/** A checkpoint as posted to the worker (buffers as base64: structured clone keeps them, but plainly). */
-export interface WireCheckpoint {
-  origin: string;
-  size: number;
-  note: string;
-  peaks: string[];
-  segments: string[];
 }
 
 export type ToWitnessWorker = { type: 'checkpoint'; checkpoint: WireCheckpoint } | { type: 'flush'; flag: Int32Array };
@@ -42,7 +30,6 @@ export type FromWitnessWorker = { type: 'problem'; message: string } | { type: '
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 30_000;
-const REQUEST_TIMEOUT_MS = 10_000;
 
 interface Witness {
   url: string;
@@ -116,64 +103,21 @@ function accept(checkpoint: WireCheckpoint, own: boolean): void {
   for (const [w, view] of log.views) if (!view.busy && !view.timer) void submit(log, w, view);
 }
 
-function pendingPath(checkpoint: WireCheckpoint): string | undefined {
-  return checkpoint.segments.length > 0 ? checkpoint.segments[0].replace(/-\d+\.jsonl$/, '.pending') : undefined;
-}
-
 function keepPending(checkpoint: WireCheckpoint): void {
-  const path = pendingPath(checkpoint);
-  if (!path) return;
   try {
-    writeFileSync(`${path}.tmp`, checkpoint.note);
-    renameSync(`${path}.tmp`, path);
+    writePending(checkpoint);
   } catch (error) {
-    post({ type: 'problem', message: `cannot queue checkpoint ${checkpoint.origin} in ${path}: ${(error as Error).message}` });
+    post({ type: 'problem', message: `cannot queue checkpoint ${checkpoint.origin}: ${(error as Error).message}` });
   }
 }
 
 /** Every witness has cosigned the newest checkpoint (or stopped): nothing is pending any more. */
 function dropPendingIfDone(log: LogState): void {
   for (const view of log.views.values()) if (!view.stopped && view.size < log.latest.size) return;
-  const path = pendingPath(log.latest);
-  if (path) rmSync(path, { force: true });
+  removePending(log.latest);
 }
 
-/** Pending logs of processes that no longer run: their last chance to be witnessed is this worker. */
-function adoptPending(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names.filter((n) => n.endsWith('.pending'))) {
-    const prefix = name.slice(0, -'.pending'.length);
-    const pid = Number(/-(\d+)-\d+-[0-9a-f]+$/.exec(prefix)?.[1]);
-    if (!Number.isSafeInteger(pid) || alive(pid)) continue;
-    try {
-      const note = readFileSync(join(dir, name), 'utf8');
-      const lines = note.split('\n');
-      const segments = names
-        .filter((n) => n.startsWith(prefix + '-') && n.endsWith('.jsonl'))
-        .sort()
-        .map((n) => join(dir, n));
-      accept({ origin: lines[0], size: Number(lines[1]), note, peaks: [], segments }, false);
-    } catch (error) {
-      post({ type: 'problem', message: `cannot adopt pending checkpoint ${name}: ${(error as Error).message}` });
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-adoptPending(data.journalDir);
+for (const orphan of orphanedPending(data.journalDir, (message) => post({ type: 'problem', message }))) accept(orphan, false);
 
 /** Idle: every witness is up to date, stopped, or has had its attempt since the last flush began. */
 function idle(): boolean {
@@ -233,7 +177,7 @@ async function attempt(log: LogState, witness: Witness, view: WitnessView, targe
   const proof = consistencyProofFromPeaks(old, peaks, later);
   let response: { status: number; body: string };
   try {
-    response = await send(`${witness.url}/add-checkpoint`, formatAddCheckpoint({ oldSize: old, proof, note: target.note }));
+    response = await postText(`${witness.url}/add-checkpoint`, formatAddCheckpoint({ oldSize: old, proof, note: target.note }));
   } catch {
     return 'retry';
   }
@@ -302,56 +246,17 @@ function acceptCosignature(note: string, body: string, witness: Witness): NoteSi
   }
 }
 
-/**
- * Keeps the newest cosigned checkpoint of the log, with every cosignature collected for it, also
- * those an earlier process kept in the file for the same checkpoint (an adopted log).
- */
+/** Keeps the newest cosigned checkpoint of the log with every cosignature collected for it. */
 function keep(log: LogState, target: WireCheckpoint, cosignature: NoteSignature): void {
   let collected = log.cosignatures.get(target.size);
   if (!collected) log.cosignatures.set(target.size, (collected = new Map<string, NoteSignature>()));
   collected.set(cosignature.name, cosignature);
   if (target.size < log.written || target.segments.length === 0) return;
-  const path = cosignedPath(target.segments[0]);
-  const note = parseNote(target.note);
-  const signatures = [...note.signatures, ...keptCosignatures(path, note.text, collected), ...collected.values()];
-  const text = formatNote({ text: note.text, signatures });
   try {
-    writeFileSync(`${path}.tmp`, text);
-    renameSync(`${path}.tmp`, path);
+    writeCosigned(target, collected, witnesses);
     log.written = target.size;
     for (const size of log.cosignatures.keys()) if (size < target.size) log.cosignatures.delete(size);
   } catch (error) {
-    post({ type: 'problem', message: `cannot keep the cosigned checkpoint ${path}: ${(error as Error).message}` });
+    post({ type: 'problem', message: `cannot keep the cosigned checkpoint of ${target.origin}: ${(error as Error).message}` });
   }
-}
-
-/** Cosignatures already kept for the same checkpoint text, from witnesses not collected again. */
-function keptCosignatures(path: string, text: string, collected: Map<string, NoteSignature>): NoteSignature[] {
-  try {
-    const kept = parseNote(readFileSync(path, 'utf8'));
-    if (kept.text !== text) return [];
-    return kept.signatures.filter(
-      (s) => !collected.has(s.name) && witnesses.some((w) => w.vkey.name === s.name && w.vkey.keyId.equals(s.keyId)),
-    );
-  } catch {
-    return [];
-  }
-}
-
-function send(url: string, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(
-      url,
-      { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, timeout: REQUEST_TIMEOUT_MS },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('witness request timed out')));
-    request.on('error', reject);
-    request.end(body);
-  });
 }
