@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { attestedRelation } from './syntax.js';
-import { Model, type InputTuple } from './evaluate.js';
+import { Model, type InputTuple } from './model.js';
 
 export interface FactSignature {
   /** `ed25519` (the principal's identity key) or `hmac-sha256` (the shared-key fallback). */

@@ -3,7 +3,8 @@
  * first premise no fact satisfies, with the facts that did match before it).
  */
 import type { AnalysedProgram } from './analyse.js';
-import { candidatesFor, match, valueOf, type Bindings, type Derivation, type Model, type TupleRef } from './evaluate.js';
+import { candidatesFor, match, valueOf } from './evaluate.js';
+import type { Bindings, Derivation, Model, TupleRef } from './model.js';
 import { formatLiteral, formatTuple, formatConstant, formatDuration, type Clause, type Literal, type Term } from './syntax.js';
 
 export interface ProofNode {

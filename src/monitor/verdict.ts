@@ -4,7 +4,8 @@
  */
 import type { AnalysedProgram } from './analyse.js';
 import type { CompiledMonitor } from './compile.js';
-import { concludesOnly, deriveGoal, evaluateGoal, type Model, type TupleRef } from './evaluate.js';
+import { concludesOnly, deriveGoal, evaluateGoal } from './evaluate.js';
+import type { Model, TupleRef } from './model.js';
 import { tuplesOf, type Fact, type FactBase } from './facts.js';
 import { factsOf, missingPremise, proofOf, proofOfDerivation, statementOf, type MissingPremise, type ProofNode } from './proof.js';
 import type { Effect } from './syntax.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyseProgram } from '../../src/monitor/analyse.js';
-import { evaluate, type InputTuple, type Model } from '../../src/monitor/evaluate.js';
+import { evaluate } from '../../src/monitor/evaluate.js';
+import type { InputTuple, Model } from '../../src/monitor/model.js';
 import { parseProgram } from '../../src/monitor/parse.js';
 import { factsOf, missingPremise, proofOf } from '../../src/monitor/proof.js';
 import { RuleError } from '../../src/monitor/syntax.js';

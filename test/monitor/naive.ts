@@ -2,7 +2,7 @@
 // stratum to everything known until nothing changes. It shares no evaluation code with
 // src/monitor/evaluate.ts (only the parsed program and its strata).
 import type { AnalysedProgram } from '../../src/monitor/analyse.js';
-import type { InputTuple } from '../../src/monitor/evaluate.js';
+import type { InputTuple } from '../../src/monitor/model.js';
 import type { Literal, Term } from '../../src/monitor/syntax.js';
 
 type Tuples = Map<string, Map<string, { values: string[]; time: number }>>;

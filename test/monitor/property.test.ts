@@ -2,7 +2,8 @@
 // evaluator and by a naive one: every relation must hold the same tuples.
 import { expect, it } from 'vitest';
 import { analyseProgram } from '../../src/monitor/analyse.js';
-import { evaluate, evaluateGoal, type InputTuple } from '../../src/monitor/evaluate.js';
+import { evaluate, evaluateGoal } from '../../src/monitor/evaluate.js';
+import type { InputTuple } from '../../src/monitor/model.js';
 import { parseProgram } from '../../src/monitor/parse.js';
 import { RuleError } from '../../src/monitor/syntax.js';
 import { naiveEvaluate } from './naive.js';
