@@ -7,16 +7,18 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { Mode } from '../config/types.js';
-import type { CompiledAttestation, CompiledMonitor, CompiledMonitors } from '../monitor/compile.js';
+import type { CompiledAttestation, CompiledMonitors } from '../monitor/compile.js';
 import { decodeEvidence, encodeEvidence } from '../monitor/evidence.js';
 import { factStatement, makeFact, type Fact, type FactBase, type FactSigner, type FactVerifier } from '../monitor/facts.js';
 import { pathOf } from '../monitor/routes.js';
-import { formatConstant } from '../monitor/syntax.js';
 import { judge, type Verdict } from '../monitor/verdict.js';
 import type { FlowContext, FlowContexts } from '../provenance/context.js';
 import type { ResourceRegistry } from '../provenance/resource.js';
-import { ALLOW, type Decision } from '../policy/types.js';
+import { ALLOW } from '../policy/types.js';
 import type { FlowRecorder } from './recorder.js';
+import { concludeVerdict, type ActionState, type Refusal } from './monitor-verdicts.js';
+
+export type { Refusal } from './monitor-verdicts.js';
 
 /** Asks an attesting service's evidence endpoint for facts (provided by the runtime; it does the I/O). */
 export type EvidenceFetcher = (origin: string, principal: string, name: string) => Promise<string | undefined>;
@@ -37,23 +39,12 @@ export interface AttestationParts {
   clock: () => number;
 }
 
-/** The refusal a verify-then-trust monitor sends instead of running the handler. */
-export interface Refusal {
-  readonly status: 403;
-  readonly body: string;
-}
-
 /** One incoming request, as the monitors see it. */
 export interface RequestAction {
   readonly method: string;
   readonly path: string;
   /** Whether an `attest:` entry for this request reads its JSON body. */
   readonly needsBody: boolean;
-}
-
-interface ActionState extends RequestAction {
-  readonly ctx: FlowContext;
-  readonly time: number;
 }
 
 export class Attestations {
@@ -123,18 +114,18 @@ export class Attestations {
       if (params === undefined) continue;
       if (monitor.mode === 'trust-then-verify') {
         // Off the request path: the facts known when the check runs (the next turn of the event loop).
-        setImmediate(() => this.conclude(monitor, action, judge(monitor, params, this.parts.facts, action.time)));
+        setImmediate(() => concludeVerdict(this.parts, monitor, action, judge(monitor, params, this.parts.facts, action.time)));
         continue;
       }
       const verdict = judge(monitor, params, this.parts.facts, action.time);
       if (verdict.outcome === 'deny' && monitor.fetchEvidence && verdict.missing && this.parts.fetchEvidence) {
         const retry = this.fetchMissing(verdict).then(() =>
-          this.conclude(monitor, action, judge(monitor, params, this.parts.facts, action.time)),
+          concludeVerdict(this.parts, monitor, action, judge(monitor, params, this.parts.facts, action.time)),
         );
         pending = pending === undefined ? retry : pending.then((first) => retry.then((second) => first ?? second));
         continue;
       }
-      refusal ??= this.conclude(monitor, action, verdict);
+      refusal ??= concludeVerdict(this.parts, monitor, action, verdict);
     }
     if (pending === undefined) return refusal;
     return pending.then((later) => refusal ?? later);
@@ -205,69 +196,6 @@ export class Attestations {
     } catch (error) {
       diag.warn(`provenant: fetching evidence ${principal}/${name} from ${origin} failed`, error);
     }
-  }
-
-  /** Journal the verdict; a refusal when it stops the action (verify-then-trust, enforce mode). */
-  private conclude(monitor: CompiledMonitor, action: ActionState, verdict: Verdict): Refusal | undefined {
-    const stops = verdict.outcome === 'deny' && monitor.mode === 'verify-then-trust' && this.parts.mode() === 'enforce';
-    const decision: Decision =
-      verdict.outcome === 'permit'
-        ? { kind: 'allow', rule: monitor.id, reason: verdict.reason }
-        : { kind: stops ? 'deny' : 'violation', rule: monitor.id, reason: verdict.reason };
-    const evidence = verdict.facts.flatMap((id) => {
-      const fact = this.parts.facts.get(id);
-      return fact === undefined ? [] : [fact];
-    });
-    const statement = `${verdict.goal.relation}(${verdict.goal.values.map(formatConstant).join(', ')})`;
-    try {
-      this.parts.contexts.runWith(action.ctx, () =>
-        this.parts.recorder.record({
-          ctx: action.ctx,
-          span: 'provenant.monitor',
-          op: 'monitor',
-          resource: this.parts.resources.process(process.pid),
-          data: action.ctx.provenance,
-          decision,
-          options: {
-            attributes: {
-              'provenant.monitor': monitor.id,
-              'provenant.monitor.mode': monitor.mode,
-              'http.request.method': action.method,
-              'url.path': action.path,
-            },
-          },
-          links: [],
-          action: statement,
-          claims: {
-            verdict: {
-              monitor: monitor.id,
-              mode: monitor.mode,
-              effect: monitor.effect,
-              goal: { relation: verdict.goal.relation, values: [...verdict.goal.values] },
-              program: monitor.source,
-              at: action.time,
-              ...(verdict.missing ? { missing: verdict.missing.premise } : {}),
-            },
-            evidence,
-          },
-        }),
-      );
-    } catch (error) {
-      diag.warn(`provenant: recording the verdict of monitor ${monitor.id} failed`, error);
-    }
-    if (!stops) return undefined;
-    return {
-      status: 403,
-      body: JSON.stringify({
-        type: 'urn:provenant:problem:premise-missing',
-        title: 'Action refused by a runtime monitor',
-        status: 403,
-        detail: verdict.reason,
-        monitor: monitor.id,
-        action: statement,
-        ...(verdict.missing ? { missing: verdict.missing.premise } : {}),
-      }),
-    };
   }
 }
 
