@@ -8,8 +8,10 @@
  * context's reads and writes, memoised per context by context-memo.ts), file-operations.ts
  * (copies, links, dumps, removals), own-provenance.ts (what a read brings in), file-provenance.ts
  * (the node-local store), recorder.ts (one FlowRecord to every sink), runtime-labels.ts (the
- * `label()` API), application-events.ts (the `record()` API), attestations.ts (`attest()`,
- * monitors). The engine itself only guards re-entrancy, picks the context and delegates.
+ * `label()` API), application-events.ts (the `record()` API), attestations.ts and
+ * monitor-verdicts.ts (`attest()`, monitors). The engine itself only guards re-entrancy, picks the
+ * context and delegates; it is long only because it is the whole surface instrumentations call,
+ * one short entry point per kind of call.
  */
 import { diag, type SpanContext } from '@opentelemetry/api';
 import type { LabelSpec } from '../config/types.js';
