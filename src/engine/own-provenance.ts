@@ -9,7 +9,8 @@ import type { Resource } from '../provenance/resource.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 
-const MEMO_CAPACITY = 65_536;
+/** Weighed in source references, an entry counting as 16 (see ProvenanceSets' memos). */
+const MEMO_WEIGHT_LIMIT = 16 * 65_536;
 
 interface Memo {
   readonly incoming: ProvenanceSet;
@@ -18,7 +19,10 @@ interface Memo {
 }
 
 export class OwnProvenance {
-  private readonly memo = new BoundedCache<number, Memo>(MEMO_CAPACITY);
+  private readonly memo = new BoundedCache<number, Memo>(
+    MEMO_WEIGHT_LIMIT,
+    (memo) => 16 + memo.incoming.sources.length + memo.result.sources.length,
+  );
 
   constructor(private readonly sets: ProvenanceSets) {}
 

@@ -63,7 +63,8 @@ import { ALLOW, faultDecision, type CompiledPolicy, type Decision, type Decision
 import { policyDigest, policySource } from './policy-source.js';
 
 export const DECISION_CACHE_SIZE = 65_536;
-const FACTS_CACHE_SIZE = 16_384;
+/** Per-set facts keep their set alive: weighed in its source references, an entry counting as 16. */
+const FACTS_WEIGHT_LIMIT = 16 * 16_384;
 /** Below these bounds (set id, destination id) packs into one exact number key (< 2^53). */
 const DEST_ID_BITS = 2 ** 21;
 const SET_ID_LIMIT = 2 ** 32;
@@ -110,7 +111,7 @@ class Policy implements CompiledPolicy {
   private readonly rules: readonly CompiledRule[];
   private readonly revocations: Revocations;
   private readonly decisions = new BoundedCache<number | string, Decision>(DECISION_CACHE_SIZE);
-  private readonly setFacts = new BoundedCache<number, SetFactsEntry>(FACTS_CACHE_SIZE);
+  private readonly setFacts = new BoundedCache<number, SetFactsEntry>(FACTS_WEIGHT_LIMIT, (facts) => 16 + facts.set.sources.length);
   private readonly destinationFacts = new BoundedCache<number, DestinationFactsEntry>(DECISION_CACHE_SIZE);
 
   constructor(

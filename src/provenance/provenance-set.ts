@@ -2,7 +2,10 @@
  * Interned provenance sets: the sources some data derives from plus its derived labels.
  * Equal sets are one object with one small integer id, so contexts, the policy memo and the
  * fs store compare ids instead of arrays. The intern table holds sets weakly (a set lives as
- * long as some context or cache uses it); transition memos are bounded.
+ * long as some context or cache uses it) under a key of fixed size: the labels, the number of
+ * sources and an order-independent hash of them, kept per set so adding a source updates it in
+ * O(1) (a key holding the joined sources made memory grow with the square of the sources one
+ * context touches). Transition memos are bounded by the sources they keep alive, not by entries.
  */
 import { BoundedCache } from '../support/bounded-cache.js';
 import { joinLabels, labelsKey, unionSorted, type Labels } from './labels.js';
@@ -23,17 +26,20 @@ export interface ProvenanceSet {
   readonly origins: LabelOrigins;
 }
 
-const MEMO_LIMIT = 16_384;
+/**
+ * Transition memos are weighed in source references (8 bytes each), an entry itself counting as
+ * 16: up to 16,384 entries of small sets, far fewer of large ones.
+ */
+const MEMO_WEIGHT_LIMIT = 16 * 16_384;
+const memoWeight = (set: ProvenanceSet): number => 16 + set.sources.length;
 
 export class ProvenanceSets {
   readonly empty: ProvenanceSet;
-  private readonly interned = new Map<string, WeakRef<ProvenanceSet>>();
-  private readonly reaper = new FinalizationRegistry<string>((key) => {
-    const ref = this.interned.get(key);
-    if (ref && ref.deref() === undefined) this.interned.delete(key);
-  });
-  private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_LIMIT);
-  private readonly unionMemo = new BoundedCache<string, ProvenanceSet>(MEMO_LIMIT);
+  private readonly interned = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
+  /** The source hash of every set made here. */
+  private readonly hashes = new WeakMap<ProvenanceSet, number>();
+  private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
+  private readonly unionMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
   private nextId = 1;
 
   constructor(neutral: Labels) {
@@ -51,10 +57,11 @@ export class ProvenanceSets {
     if (memo) return memo;
     const sources = unionSorted(set.sources, [source]);
     const joined = joinLabels(set.labels, labels);
+    const hash = sources === set.sources ? this.hashOf(set) : addHash(this.hashOf(set), source);
     const result =
       sources === set.sources && joined === set.labels
         ? set
-        : this.intern(sources, joined, mergeOrigins(set.origins, set.labels, labels, source, joined));
+        : this.intern(sources, joined, mergeOrigins(set.origins, set.labels, labels, source, joined), hash);
     this.addMemo.set(memoKey, result);
     return result;
   }
@@ -72,7 +79,7 @@ export class ProvenanceSets {
         ? a
         : sources === b.sources && joined === b.labels
           ? b
-          : this.intern(sources, joined, unionOrigins(a, b, joined));
+          : this.intern(sources, joined, unionOrigins(a, b, joined), hashSources(sources));
     this.unionMemo.set(memoKey, result);
     return result;
   }
@@ -81,18 +88,55 @@ export class ProvenanceSets {
   of(sources: Iterable<string>, labels: Labels, origins?: LabelOrigins): ProvenanceSet {
     const sorted = [...new Set(sources)].sort();
     if (sorted.length === 0 && labelsKey(labels) === labelsKey(this.empty.labels)) return this.empty;
-    return this.intern(sorted, labels, origins ?? { tags: {}, locations: {} });
+    return this.intern(sorted, labels, origins ?? { tags: {}, locations: {} }, hashSources(sorted));
   }
 
-  private intern(sources: readonly string[], labels: Labels, origins: LabelOrigins): ProvenanceSet {
-    const key = `${labelsKey(labels)}\n${sources.join('\n')}`;
-    const existing = this.interned.get(key)?.deref();
-    if (existing) return existing;
+  private hashOf(set: ProvenanceSet): number {
+    return this.hashes.get(set) ?? hashSources(set.sources);
+  }
+
+  private intern(sources: readonly string[], labels: Labels, origins: LabelOrigins, hash: number): ProvenanceSet {
+    const key = `${labelsKey(labels)}\n${sources.length}\n${hash}`;
+    const existing = this.interned.get(key);
+    if (existing && sameSources(existing.sources, sources)) return existing;
     const set: ProvenanceSet = { id: this.nextId++, sources, labels, origins };
-    this.interned.set(key, new WeakRef(set));
-    this.reaper.register(set, key);
+    this.hashes.set(set, hash);
+    // On a hash collision the newer set takes the slot; the older one keeps its id and stays correct.
+    this.interned.set(key, set);
     return set;
   }
+}
+
+/** Order-independent hash of a source list: the sum of the sources' hashes, modulo 2^52. */
+function hashSources(sources: readonly string[]): number {
+  let hash = 0;
+  for (const source of sources) hash = addHash(hash, source);
+  return hash;
+}
+
+const HASH_MODULUS = 2 ** 52;
+
+function addHash(hash: number, source: string): number {
+  return (hash + sourceHash(source)) % HASH_MODULUS;
+}
+
+/** Two FNV-1a 32-bit hashes of the UTF-16 code units with different offsets, as one 52-bit number. */
+function sourceHash(source: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < source.length; i++) {
+    const unit = source.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+}
+
+function sameSources(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function mergeOrigins(base: LabelOrigins, baseLabels: Labels, added: Labels, source: string, joined: Labels): LabelOrigins {

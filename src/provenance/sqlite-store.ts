@@ -28,7 +28,8 @@ import { encodeSpan, joinStored, parseRecord } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
-const CACHE_LIMIT = 16_384;
+/** Weighed in source references, an entry counting as 16: 16,384 small answers, fewer large ones. */
+const CACHE_WEIGHT_LIMIT = 16 * 16_384;
 /** Other processes' commits are looked for at most this often… */
 const FRESHNESS_INTERVAL_MS = 1;
 /** …and, within one long synchronous stretch, every this many `get`s. */
@@ -54,7 +55,10 @@ export function openProvenanceStore(stateDir: string, schema: LabelSchema = new 
 
 export class SqliteProvenanceStore implements ProvenanceStore {
   /** Per-identity answers (FileIdentity.key); `null` caches "no provenance recorded". */
-  private readonly cache = new BoundedCache<string, StoredProvenance | null>(CACHE_LIMIT);
+  private readonly cache = new BoundedCache<string, StoredProvenance | null>(
+    CACHE_WEIGHT_LIMIT,
+    (answer) => 16 + (answer?.sources.length ?? 0),
+  );
   /** Answers that include a path record still to be folded into the inode's. */
   private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;

@@ -9,10 +9,19 @@
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
-  private readonly generationSize: number;
+  private youngWeight = 0;
+  private readonly generationWeight: number;
 
-  constructor(capacity: number) {
-    this.generationSize = Math.max(1, Math.floor(capacity / 2));
+  /**
+   * `capacity` counts entries, or with `weigh` the sum of the entries' weights (for values whose
+   * size varies by orders of magnitude, such as source lists): then the cache holds at most
+   * `capacity` units, whatever the number of entries.
+   */
+  constructor(
+    capacity: number,
+    private readonly weigh?: (value: V) => number,
+  ) {
+    this.generationWeight = Math.max(1, Math.floor(capacity / 2));
   }
 
   get size(): number {
@@ -31,11 +40,16 @@ export class BoundedCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.young.size >= this.generationSize) {
+    const weight = this.weigh === undefined ? 1 : this.weigh(value);
+    if (this.youngWeight + weight > this.generationWeight && this.young.size > 0) {
       this.old = this.young;
       this.young = new Map();
+      this.youngWeight = 0;
     }
+    // One entry heavier than a generation is not kept: holding it would break the bound.
+    if (weight > this.generationWeight) return;
     this.young.set(key, value);
+    this.youngWeight += weight;
   }
 
   delete(key: K): void {
@@ -46,5 +60,6 @@ export class BoundedCache<K, V> {
   clear(): void {
     this.young.clear();
     this.old.clear();
+    this.youngWeight = 0;
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * Memory stays bounded when one context touches many files (a batch job, a build tool): each of
+ * N sets holds O(N) sources, so any cache that keeps every set alive, or any key made of a set's
+ * sources, grows with N². Caches are weighed by the sources they keep alive. The heap after N
+ * steps is compared with the heap after N/4 steps in the same kind of fresh process.
+ */
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { BoundedCache } from '../../src/support/bounded-cache.js';
+import { repoRoot, runNode } from '../helpers/spawn.js';
+
+const MiB = 2 ** 20;
+
+async function heapAfter(n: number): Promise<number> {
+  const result = await runNode({
+    args: ['--expose-gc', join(__dirname, 'fixtures', 'many-sources.mjs'), join(repoRoot, 'dist'), String(n)],
+    timeoutMs: 60_000,
+  });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return Number(result.stdout);
+}
+
+it('a context that reads and writes 4,000 files keeps the heap flat (caches weighed by sources)', async () => {
+  const small = await heapAfter(1000);
+  const large = await heapAfter(4000);
+  // Before caches were weighed, 4,000 steps held hundreds of MiB (intern keys of joined sources,
+  // per-set policy facts, memos), and 1,000 steps already ~100 MiB.
+  expect(large - small).toBeLessThan(16 * MiB);
+  expect(large).toBeLessThan(64 * MiB);
+}, 120_000);
+
+it('a weighed cache never holds more than its capacity in weight, and drops an entry heavier than half of it', () => {
+  const cache = new BoundedCache<string, string[]>(100, (value) => value.length);
+  for (let i = 0; i < 50; i++)
+    cache.set(
+      `k${i}`,
+      Array.from({ length: 10 }, () => 'x'),
+    );
+  let held = 0;
+  for (let i = 0; i < 50; i++) held += cache.get(`k${i}`)?.length ?? 0;
+  expect(held).toBeLessThanOrEqual(100);
+  expect(cache.get('k49')).toHaveLength(10);
+  cache.set(
+    'huge',
+    Array.from({ length: 51 }, () => 'x'),
+  );
+  expect(cache.get('huge')).toBeUndefined();
+});
