@@ -4,7 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Dataset, RunEvent } from '../../src/openlineage/facets.js';
+import { tagsFacet, type Dataset, type RunEvent } from '../../src/openlineage/facets.js';
+import { postEvent } from '../../src/openlineage/post.js';
 import { OpenLineageReceiver } from '../helpers/openlineage-receiver.js';
 import { closedPort } from '../helpers/ports.js';
 import { repoRoot, runNode, startNode, stopAll } from '../helpers/spawn.js';
@@ -13,6 +14,7 @@ import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 const cli = path.join(repoRoot, 'dist', 'cli', 'main.js');
 const app = path.join(__dirname, 'apps', 'reports.cjs');
 const REPORT_JOB = 'reports GET /reports/{id}';
+const secret = { confidentiality: 'secret', integrity: 'high', tags: ['pii'], locations: ['eu-west-1'] };
 
 let receiver: OpenLineageReceiver;
 let url: string;
@@ -137,6 +139,32 @@ describe('provenant export --openlineage', () => {
     expect(exported.stderr).toMatch(/^provenant: export stopped after 0 of \d+ event\(s\): .*answered 503/);
     expect(receiver.refused).toBe(1);
     expect(receiver.events).toEqual([]);
+  });
+});
+
+describe('the validating receiver', () => {
+  it('refuses events and facets the published schemas do not allow', async () => {
+    const valid: RunEvent = {
+      eventType: 'COMPLETE',
+      eventTime: new Date().toISOString(),
+      producer: 'https://www.npmjs.com/package/provenant/v/0.1.0',
+      schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
+      run: { runId: '2ff87274-d1f8-82fb-8afe-2153aca2212a' },
+      job: { namespace: 'provenant', name: 'reports' },
+      inputs: [],
+      outputs: [],
+    };
+    await expect(postEvent(`${url}/api/v1/lineage`, valid)).resolves.toBeUndefined();
+    await expect(postEvent(`${url}/api/v1/lineage`, { ...valid, run: { runId: 'run-1' } })).rejects.toThrow(/answered 400.*format/);
+    const badTags = {
+      ...valid,
+      outputs: [
+        { namespace: 'file://n1', name: '/out', facets: { tags: { ...tagsFacet(valid.producer, secret), tags: [{ key: 'pii' }] } } },
+      ],
+    };
+    await expect(postEvent(`${url}/api/v1/lineage`, badTags as unknown as RunEvent)).rejects.toThrow(/answered 400.*value/);
+    expect(receiver.problems.some((p) => p.startsWith('event/run/runId must match format "uuid"'))).toBe(true);
+    expect(receiver.problems.some((p) => p.startsWith("outputs[0].facets.tags/tags/0 must have required property 'value'"))).toBe(true);
   });
 });
 
