@@ -20,6 +20,8 @@ import { checkCosignature, formatNote, parseNote, parseVkey, type NoteSignature,
 import { readLeaves } from './read.js';
 import { formatAddCheckpoint, parseSizeBody } from './tlog-witness.js';
 import { cosignedPath } from './verify.js';
+import type { FlushMessage } from '../support/flushable-worker.js';
+import { processAlive } from '../support/process-alive.js';
 
 export interface WitnessWorkerData {
   witnesses: { url: string; vkey: string }[];
@@ -36,7 +38,7 @@ export interface WireCheckpoint {
   segments: string[];
 }
 
-export type ToWitnessWorker = { type: 'checkpoint'; checkpoint: WireCheckpoint } | { type: 'flush'; flag: Int32Array };
+export type ToWitnessWorker = { type: 'checkpoint'; checkpoint: WireCheckpoint } | FlushMessage;
 
 export type FromWitnessWorker = { type: 'problem'; message: string } | { type: 'cosigned'; origin: string; size: number; witness: string };
 
@@ -149,7 +151,7 @@ function adoptPending(dir: string): void {
   for (const name of names.filter((n) => n.endsWith('.pending'))) {
     const prefix = name.slice(0, -'.pending'.length);
     const pid = Number(/-(\d+)-\d+-[0-9a-f]+$/.exec(prefix)?.[1]);
-    if (!Number.isSafeInteger(pid) || alive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || processAlive(pid)) continue;
     try {
       const note = readFileSync(join(dir, name), 'utf8');
       const lines = note.split('\n');
@@ -161,15 +163,6 @@ function adoptPending(dir: string): void {
     } catch (error) {
       post({ type: 'problem', message: `cannot adopt pending checkpoint ${name}: ${(error as Error).message}` });
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -17,6 +17,8 @@ import { listLogs } from '../journal/logs.js';
 import { forEachLine } from '../journal/read.js';
 import { RunCollector } from './events.js';
 import { postEvents } from './post.js';
+import type { FlushMessage } from '../support/flushable-worker.js';
+import { processAlive } from '../support/process-alive.js';
 
 export interface OpenLineageWorkerData {
   url: string;
@@ -26,7 +28,7 @@ export interface OpenLineageWorkerData {
   service: string;
 }
 
-export type ToOpenLineageWorker = { type: 'checkpoint'; size: number; segments: string[] } | { type: 'flush'; flag: Int32Array };
+export type ToOpenLineageWorker = { type: 'checkpoint'; size: number; segments: string[] } | FlushMessage;
 export type FromOpenLineageWorker = { type: 'problem'; message: string };
 
 const RETRY_MIN_MS = 500;
@@ -126,17 +128,8 @@ function report(message: string): void {
 /** Logs of this service's exited processes with records past their cursor. */
 function adoptExited(): void {
   for (const log of listLogs([data.stateDir])) {
-    if (log.header.service !== data.service || log.header.pid === process.pid || alive(log.header.pid)) continue;
+    if (log.header.service !== data.service || log.header.pid === process.pid || processAlive(log.header.pid)) continue;
     pending.set(log.prefix, { segments: log.segments.map((s) => s.path), upTo: Infinity });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
