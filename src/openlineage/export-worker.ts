@@ -57,24 +57,31 @@ function cursorPath(log: string): string {
   return join(cursorDir, `${log}.cursor`);
 }
 
-function readCursor(log: string): number {
+/** How far a log was exported; `done`: an exited process's log sent to its end (never read again). */
+interface Cursor {
+  exported: number;
+  done?: boolean;
+}
+
+function readCursor(log: string): Cursor {
   try {
-    return (JSON.parse(readFileSync(cursorPath(log), 'utf8')) as { exported: number }).exported;
+    return JSON.parse(readFileSync(cursorPath(log), 'utf8')) as Cursor;
   } catch {
-    return 0;
+    return { exported: 0 };
   }
 }
 
-function writeCursor(log: string, exported: number): void {
+function writeCursor(log: string, cursor: Cursor): void {
   mkdirSync(cursorDir, { recursive: true });
   const temporary = `${cursorPath(log)}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify({ exported }));
+  writeFileSync(temporary, JSON.stringify(cursor));
   renameSync(temporary, cursorPath(log));
 }
 
 /** Exports one log's records past its cursor, up to `work.upTo`. */
 async function exportLog(log: string, work: Pending): Promise<void> {
-  const from = readCursor(log);
+  const from = readCursor(log).exported;
+  const toEnd = work.upTo === Infinity;
   const runs = new RunCollector({ namespace: data.namespace, producer: data.producer });
   let last = from;
   for (const segment of work.segments) {
@@ -91,9 +98,8 @@ async function exportLog(log: string, work: Pending): Promise<void> {
       }
     });
   }
-  if (last === from) return;
-  await postEvents(data.url, runs.events());
-  writeCursor(log, last);
+  if (last > from) await postEvents(data.url, runs.events());
+  if (last > from || toEnd) writeCursor(log, toEnd ? { exported: last, done: true } : { exported: last });
 }
 
 async function drain(): Promise<void> {
@@ -129,6 +135,7 @@ function report(message: string): void {
 function adoptExited(): void {
   for (const log of listLogs([data.stateDir])) {
     if (log.header.service !== data.service || log.header.pid === process.pid || processAlive(log.header.pid)) continue;
+    if (readCursor(log.prefix).done === true) continue;
     pending.set(log.prefix, { segments: log.segments.map((s) => s.path), upTo: Infinity });
   }
 }

@@ -1,7 +1,7 @@
 // OpenLineage export: a real service under the preload writes its journal; `provenant export
 // --openlineage` and the `journal.openlineage` worker send it to a real receiver that validates
 // every event and facet against the vendored OpenLineage JSON Schemas.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tagsFacet, type Dataset, type RunEvent } from '../../src/openlineage/facets.js';
@@ -184,7 +184,14 @@ describe('journal.openlineage', () => {
     expect(receiver.problems).toEqual([]);
     expect(run42.job).toEqual({ namespace: 'clinic', name: REPORT_JOB });
     expect(run43.run.runId).not.toBe(run42.run.runId);
-    expect(receiver.events.filter((e) => e.eventType === 'START' && e.run.runId === run42.run.runId).length).toBeGreaterThan(0);
+    expect(receiver.events.filter((e) => e.eventType === 'START' && e.run.runId === run42.run.runId)).toHaveLength(1);
+    // Each log's cursor: the exited process's log is marked done and is not read again by later starts.
+    const cursors = readdirSync(path.join(state, 'openlineage')).map(
+      (name) => JSON.parse(readFileSync(path.join(state, 'openlineage', name), 'utf8')) as { exported: number; done?: boolean },
+    );
+    expect(cursors).toHaveLength(2);
+    expect(cursors.filter((c) => c.done === true)).toHaveLength(1);
+    expect(cursors.every((c) => c.exported > 0)).toBe(true);
   });
 
   it('is validated at start: a wrong URL stops the process with file:line:col', async () => {
