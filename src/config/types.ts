@@ -138,6 +138,15 @@ export interface JournalConfig {
   witnesses: WitnessConfig[];
   /** How many witnesses must cosign a checkpoint for it to count as witnessed (`verify --config`). */
   witnessQuorum: number;
+  /** Where OpenLineage run events built from the journal are sent (at each checkpoint, from a worker); undefined: nowhere. */
+  openlineage?: OpenLineageConfig | undefined;
+}
+
+export interface OpenLineageConfig {
+  /** The endpoint events are POSTed to; a URL with no path gets OpenLineage's `/api/v1/lineage` (Marquez). */
+  url: string;
+  /** The jobs' namespace (OpenLineage leaves it to the producer's config). */
+  namespace: string;
 }
 
 export interface WitnessConfig {

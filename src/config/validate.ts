@@ -17,6 +17,7 @@ import {
   type ResourceMatch,
 } from './types.js';
 import { MonitorValidator } from './validate-monitors.js';
+import { readOpenLineage } from './validate-openlineage.js';
 import { RuleValidator, type LatticeName, type ValueReaders } from './validate-rules.js';
 import type { Located, YamlReader } from './yaml-reader.js';
 
@@ -251,6 +252,7 @@ class ConfigValidator implements ValueReaders {
       'repeatWindowMs',
       'witnesses',
       'witnessQuorum',
+      'openlineage',
     ]);
     const journal = { ...base };
     const enabled = m.get('enabled');
@@ -277,6 +279,8 @@ class ConfigValidator implements ValueReaders {
     if (quorum) journal.witnessQuorum = this.r.integer(quorum, 1);
     if (quorum && journal.witnessQuorum > journal.witnesses.length)
       this.r.fail(quorum.node, `${quorum.where} is ${journal.witnessQuorum} but only ${journal.witnesses.length} witness(es) are listed`);
+    const openlineage = m.get('openlineage');
+    if (openlineage) journal.openlineage = readOpenLineage(this.r, openlineage);
     return journal;
   }
 

@@ -4,7 +4,7 @@
  * the digest asked for: a replaced file is reported, never replayed.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomically } from '../support/atomic-file.js';
 import { join } from 'node:path';
 import { internally } from '../support/reentrancy.js';
 import { policyDigest } from '../policy/policy-source.js';

@@ -5,32 +5,32 @@
  * checkpoint written at exit is submitted too.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { WitnessConfig } from '../config/types.js';
+import { FlushableWorker } from '../support/flushable-worker.js';
 import type { FromWitnessWorker, ToWitnessWorker, WitnessWorkerData } from './witness-worker.js';
 import type { WrittenCheckpoint } from './writer.js';
 
 export class WitnessClient {
-  private readonly worker: Worker;
+  private readonly worker: FlushableWorker<ToWitnessWorker, FromWitnessWorker>;
 
   constructor(witnesses: readonly WitnessConfig[], stateDir: string) {
     const data: WitnessWorkerData = {
       witnesses: witnesses.map((w) => ({ url: w.url, vkey: w.vkey })),
       journalDir: join(stateDir, 'journal'),
     };
-    // execArgv: [] so the worker never loads the preload: its requests are provenant's, not the app's flows.
-    this.worker = new Worker(join(__dirname, 'witness-worker.js'), { workerData: data, execArgv: [], stdout: false, stderr: false });
-    this.worker.on('error', (error) => diag.warn('provenant: witness worker failed; checkpoints are no longer witnessed', error));
-    this.worker.on('message', (message: FromWitnessWorker) => {
-      if (message.type === 'problem') {
-        (message.message.startsWith('split view') ? diag.error : diag.warn)(`provenant: ${message.message}`);
-      } else {
-        diag.debug(`provenant: ${message.witness} cosigned ${message.origin} at size ${message.size}`);
-      }
-    });
-    // After the listeners: adding a 'message' listener refs the worker again.
-    this.worker.unref();
+    this.worker = new FlushableWorker(
+      join(__dirname, 'witness-worker.js'),
+      data,
+      (message: FromWitnessWorker) => {
+        if (message.type === 'problem') {
+          (message.message.startsWith('split view') ? diag.error : diag.warn)(`provenant: ${message.message}`);
+        } else {
+          diag.debug(`provenant: ${message.witness} cosigned ${message.origin} at size ${message.size}`);
+        }
+      },
+      (error) => diag.warn('provenant: witness worker failed; checkpoints are no longer witnessed', error),
+    );
   }
 
   submit(checkpoint: WrittenCheckpoint): void {
@@ -48,16 +48,14 @@ export class WitnessClient {
 
   /** Blocks until the worker is idle or `timeoutMs` passed; true when idle. */
   flushSync(timeoutMs: number): boolean {
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    this.post({ type: 'flush', flag });
-    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+    return this.worker.flushSync(timeoutMs);
   }
 
   close(): Promise<number> {
-    return this.worker.terminate();
+    return this.worker.close();
   }
 
   private post(message: ToWitnessWorker): void {
-    this.worker.postMessage(message);
+    this.worker.post(message);
   }
 }

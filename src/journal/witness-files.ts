@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-file.js';
+import { processAlive } from '../support/process-alive.js';
+import { writeFileAtomically } from '../support/atomic-file.js';
 import { cosignedPath } from './held-checkpoints.js';
 import { formatNote, parseNote, type NoteSignature, type Vkey } from './note.js';
 
@@ -49,7 +50,7 @@ export function orphanedPending(dir: string, onProblem: (message: string) => voi
   for (const name of names.filter((n) => n.endsWith('.pending'))) {
     const prefix = name.slice(0, -'.pending'.length);
     const pid = Number(/-(\d+)-\d+-[0-9a-f]+$/.exec(prefix)?.[1]);
-    if (!Number.isSafeInteger(pid) || alive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || processAlive(pid)) continue;
     try {
       const note = readFileSync(join(dir, name), 'utf8');
       const lines = note.split('\n');
@@ -63,15 +64,6 @@ export function orphanedPending(dir: string, onProblem: (message: string) => voi
     }
   }
   return orphans;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

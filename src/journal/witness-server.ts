@@ -9,7 +9,7 @@
  */
 import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { writeFileAtomically } from './atomic-file.js';
+import { writeFileAtomically } from '../support/atomic-file.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';

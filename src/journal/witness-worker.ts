@@ -17,6 +17,7 @@ import { readLeaves } from './read.js';
 import { formatAddCheckpoint, parseSizeBody } from './tlog-witness.js';
 import { orphanedPending, removePending, writeCosigned, writePending, type WireCheckpoint } from './witness-files.js';
 import { postText } from './witness-http.js';
+import type { FlushMessage } from '../support/flushable-worker.js';
 
 export interface WitnessWorkerData {
   witnesses: { url: string; vkey: string }[];
@@ -24,7 +25,7 @@ export interface WitnessWorkerData {
   journalDir: string;
 }
 
-export type ToWitnessWorker = { type: 'checkpoint'; checkpoint: WireCheckpoint } | { type: 'flush'; flag: Int32Array };
+export type ToWitnessWorker = { type: 'checkpoint'; checkpoint: WireCheckpoint } | FlushMessage;
 
 export type FromWitnessWorker = { type: 'problem'; message: string } | { type: 'cosigned'; origin: string; size: number; witness: string };
 

@@ -4,7 +4,7 @@
  * hook every exit path. The runtime is a process-wide singleton kept on globalThis, so loading
  * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice.
  */
-import { mkdirSync, readFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
@@ -14,6 +14,7 @@ import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
+import { packageVersion } from '../support/package-version.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations } from '../instrumentation/index.js';
@@ -26,6 +27,8 @@ import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
+import { OpenLineageExport } from '../openlineage/exporter.js';
+import { producerUri } from '../openlineage/facets.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
@@ -144,6 +147,15 @@ function createRuntime(
     enabled && config.journal.enabled && config.journal.witnesses.length > 0
       ? new WitnessClient(config.journal.witnesses, stateDir)
       : undefined;
+  const openlineage =
+    enabled && config.journal.enabled && config.journal.openlineage
+      ? new OpenLineageExport({
+          ...config.journal.openlineage,
+          producer: producerUri(packageVersion()),
+          stateDir,
+          service,
+        })
+      : undefined;
   const journal: JournalWriter | undefined =
     enabled && config.journal.enabled
       ? openJournal({
@@ -155,6 +167,7 @@ function createRuntime(
           signingKey: journalKey,
           onCheckpoint: (checkpoint) => {
             witnesses?.submit(checkpoint);
+            openlineage?.submit(checkpoint);
             tracing?.emit(
               'provenant.checkpoint',
               {
@@ -238,6 +251,7 @@ function createRuntime(
   const removeExitHooks = installExitHooks(() => {
     closeRecording();
     witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+    openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
     tracing?.flushSync(EXIT_FLUSH_BUDGET);
     reportLostSpans(tracing);
     store?.close();
@@ -260,6 +274,8 @@ function createRuntime(
         closeRecording();
         witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
         await witnesses?.close();
+        openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+        await openlineage?.close();
         await tracing?.shutdown();
         reportLostSpans(tracing);
         store?.close();
@@ -336,14 +352,4 @@ function configureDiag(env: NodeJS.ProcessEnv): DiagLogLevel {
   const level = (DiagLogLevel as unknown as Record<string, DiagLogLevel | undefined>)[raw] ?? DiagLogLevel.INFO;
   diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
   return level;
-}
-
-function packageVersion(): string {
-  return internally(() => {
-    try {
-      return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      return '0.0.0';
-    }
-  });
 }

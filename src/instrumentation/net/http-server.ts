@@ -77,7 +77,9 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   };
 
   const attach = (req: FlowRequest, res: FlowResponse): RequestFlow => {
-    const { remote, resource: peer, attributes } = peerOf(req.socket);
+    const { remote, resource: peer, attributes: peerAttributes } = peerOf(req.socket);
+    // The route a request ran for names its OpenLineage job; the query may hold values, so only the path is kept.
+    const attributes: Attributes = { ...peerAttributes, 'http.request.method': req.method ?? 'GET', 'url.path': requestPath(req.url) };
     const { verdict, claims, rest } = flows.protocol.receive(remote, req.headers.baggage, localEndpoint(req.socket));
     // Claims stop here: app code and other propagators (OTel's) never see or forward them.
     if (claims) {
@@ -233,6 +235,12 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
 function swallow(args: readonly unknown[]): void {
   const callback = args.find((arg): arg is Callback => typeof arg === 'function');
   if (callback) process.nextTick(callback);
+}
+
+function requestPath(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const end = url.search(/[?#]/);
+  return end < 0 ? url : url.slice(0, end);
 }
 
 /** Where the request arrived (the audience its claim must name); undefined when the socket does not say. */

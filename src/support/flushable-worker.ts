@@ -1,0 +1,39 @@
+/**
+ * A background worker thread the app thread only posts messages to, and can wait for, bounded,
+ * from a synchronous exit path: a `{ type: 'flush', flag }` message is answered by the worker
+ * storing 1 in `flag` and notifying once it has handled everything posted before it. The worker
+ * runs without the preload (execArgv: []), so its I/O is provenant's, never the app's flows.
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface FlushMessage {
+  type: 'flush';
+  flag: Int32Array;
+}
+
+export class FlushableWorker<In extends { type: string }, Out> {
+  private readonly worker: Worker;
+
+  constructor(file: string, workerData: unknown, onMessage: (message: Out) => void, onError: (error: Error) => void) {
+    this.worker = new Worker(file, { workerData, execArgv: [], stdout: false, stderr: false });
+    this.worker.on('error', onError);
+    this.worker.on('message', onMessage);
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
+  }
+
+  post(message: In | FlushMessage): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Blocks until the worker handled everything posted so far or `timeoutMs` passed; true when it did. */
+  flushSync(timeoutMs: number): boolean {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    this.post({ type: 'flush', flag });
+    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}

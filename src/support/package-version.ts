@@ -1,0 +1,14 @@
+/** This package's version (from its package.json), for telemetry that names its producer. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { internally } from './reentrancy.js';
+
+export function packageVersion(): string {
+  return internally(() => {
+    try {
+      return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return '0.0.0';
+    }
+  });
+}
