@@ -235,12 +235,22 @@ function createRuntime(
     subscribers.deliver();
     journal?.close();
   };
-  const removeExitHooks = installExitHooks(() => {
-    closeRecording();
-    witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-    tracing?.flushSync(EXIT_FLUSH_BUDGET);
-    reportLostSpans(tracing);
-    store?.close();
+  const removeExitHooks = installExitHooks({
+    final: () => {
+      closeRecording();
+      witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+      tracing?.flushSync(EXIT_FLUSH_BUDGET);
+      reportLostSpans(tracing);
+      store?.close();
+    },
+    checkpoint: () => {
+      engine.flushRepeats();
+      subscribers.deliver();
+      journal?.checkpoint();
+      // checkpoint() buffers its line; flushSync writes it (fsynced when journal.sync is 'always').
+      journal?.flushSync();
+      tracing?.flushSync(EXIT_FLUSH_BUDGET);
+    },
   });
 
   let stopped: Promise<void> | undefined;
