@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import {
   diag,
   DiagLogLevel,
+  isSpanContextValid,
   ROOT_CONTEXT,
   SpanKind,
   trace,
-  context as otelContext,
   type Attributes,
   type Link,
   type SpanContext,
@@ -61,8 +61,14 @@ export class LineageTracing implements LineageSink {
   }
 
   emit(name: LineageSpanName, attributes: Attributes, links: Link[], parent: SpanContext | undefined): SpanContext {
-    const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : otelContext.active();
-    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links }, parentContext);
+    // From ROOT_CONTEXT, never the active context: an app's (or its exporter's) suppressTracing
+    // would make this an invalid all-zero span, and evidence must not depend on it. All-zero
+    // parents and links (a peer's claim, a stored write span) name nothing: left out.
+    const parentContext = parent && isSpanContextValid(parent) ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+    const validLinks = links.every((link) => isSpanContextValid(link.context))
+      ? links
+      : links.filter((link) => isSpanContextValid(link.context));
+    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: validLinks }, parentContext);
     span.end();
     return span.spanContext();
   }
