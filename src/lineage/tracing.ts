@@ -22,16 +22,31 @@ import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
 
-export type ExporterChoice = { kind: 'none' } | { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
+export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
-/** Reads the standard OTEL_* variables the way the OpenTelemetry SDK documents them. */
-export function chooseExporter(env: NodeJS.ProcessEnv): ExporterChoice {
-  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return { kind: 'none' };
-  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? 'otlp').split(',').map((value) => value.trim().toLowerCase());
-  if (exporters.includes('none')) return { kind: 'none' };
-  if (exporters.includes('console')) return { kind: 'console' };
+/**
+ * Reads the standard OTEL_* variables the way the OpenTelemetry SDK documents them:
+ * OTEL_TRACES_EXPORTER is a list (`otlp,console` exports to both), `none` exports nothing, and
+ * `otlp` without an endpoint is left out (no connection is ever attempted to a default).
+ */
+export function chooseExporters(env: NodeJS.ProcessEnv): ExporterChoice[] {
+  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return [];
+  const names = new Set((env['OTEL_TRACES_EXPORTER'] ?? 'otlp').split(',').map((value) => value.trim().toLowerCase()));
+  if (names.has('none')) return [];
+  const choices: ExporterChoice[] = [];
+  for (const name of names) {
+    if (name === 'console') choices.push({ kind: 'console' });
+    else if (name === 'otlp') {
+      const otlp = otlpChoice(env);
+      if (otlp) choices.push(otlp);
+    } else if (name !== '') diag.warn(`provenant: unsupported OTEL_TRACES_EXPORTER value "${name}" ignored`);
+  }
+  return choices;
+}
+
+function otlpChoice(env: NodeJS.ProcessEnv): ExporterChoice | undefined {
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  if (!endpoint || endpoint.trim() === '') return { kind: 'none' };
+  if (!endpoint || endpoint.trim() === '') return undefined;
   const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'grpc').trim().toLowerCase();
   if (protocol === 'http/protobuf' || protocol === 'http/json' || protocol === 'grpc') return { kind: 'otlp', protocol };
   diag.warn(`provenant: unknown OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}", using grpc`);
@@ -43,18 +58,18 @@ export class LineageTracing implements LineageSink {
   private readonly tracer: Tracer;
   private readonly workerProcessor: WorkerSpanProcessor | undefined;
 
-  constructor(resourceAttributes: Attributes, choice: ExporterChoice, version: string, logLevel: DiagLogLevel) {
+  constructor(resourceAttributes: Attributes, choices: readonly ExporterChoice[], version: string, logLevel: DiagLogLevel) {
     const processors: SpanProcessor[] = [];
-    if (choice.kind === 'otlp') {
-      this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
-        provenantExportWorker: true,
-        protocol: choice.protocol,
-        resource: resourceAttributes,
-        logLevel,
-      });
-      processors.push(this.workerProcessor);
-    } else if (choice.kind === 'console') {
-      processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+    for (const choice of choices) {
+      if (choice.kind === 'otlp') {
+        this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
+          provenantExportWorker: true,
+          protocol: choice.protocol,
+          resource: resourceAttributes,
+          logLevel,
+        });
+        processors.push(this.workerProcessor);
+      } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
     this.provider = new TracerProvider({ resource: resourceFromAttributes(resourceAttributes), spanProcessors: processors });
     this.tracer = this.provider.getTracer('provenant', version);

@@ -16,7 +16,7 @@ import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
-import { createInstrumentations } from '../instrumentation/index.js';
+import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
@@ -25,7 +25,7 @@ import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
-import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
+import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
@@ -40,6 +40,7 @@ import { fetchEvidence } from '../propagation/evidence-client.js';
 import { ServiceIdentity } from '../propagation/identity.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
+import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
@@ -91,6 +92,7 @@ export function start(options: StartOptions = {}): Runtime {
   checkWitnessKeys(config);
   // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
   const monitors = compileMonitors(config);
+  checkInstrumentSelection(env['PROVENANT_INSTRUMENT'], config.mode);
   const identity = loadIdentity(service, config, env);
   const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel, {
     journalKey,
@@ -138,7 +140,7 @@ function createRuntime(
   keep(policy.current);
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled
-    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
+    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel)
     : undefined;
   const witnesses =
     enabled && config.journal.enabled && config.journal.witnesses.length > 0
@@ -207,7 +209,9 @@ function createRuntime(
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
   const childOfProvenant = enabled && inheritParentClaim(engine, peers, process.env);
-  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
+  const selection = selectInstrumentations(env['PROVENANT_INSTRUMENT']);
+  const instrumentations: Instrumentation[] =
+    instrument && enabled ? createInstrumentations().filter((part) => selection.enabled.has(part.name)) : [];
   const context: InstrumentationContext = {
     engine,
     config,

@@ -3,7 +3,7 @@
  * suppressTracing must not blank the evidence), a peer is named once per request, and the
  * standard OTEL_* exporter and resource variables mean what the SDK documents.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
@@ -82,5 +82,111 @@ server.listen(0, '127.0.0.1', async () => {
     const resources = journalRecords(state).map((record) => record.resource);
     expect(resources).toContain(`http://127.0.0.1:${port}`);
     expect(resources.filter((resource) => resource === `tcp://127.0.0.1:${port}`)).toEqual([]);
+  });
+});
+
+describe('the standard exporter and resource variables', () => {
+  const recordingApp = (): { dir: string; state: string } => {
+    const made = app(`require(${JSON.stringify(join(repoRoot, 'dist', 'index.js'))}).record({ action: 'app.did' });\n`);
+    writeFileSync(join(made.dir, 'package.json'), JSON.stringify({ name: 'billing', version: '4.2.1' }));
+    return made;
+  };
+
+  it('OTEL_TRACES_EXPORTER=otlp,console exports to both; the resource is the SDK one plus OTEL_RESOURCE_ATTRIBUTES', async () => {
+    receiverOf().reset();
+    const { dir, state } = recordingApp();
+    const result = await runNode({
+      args: ['app.js'],
+      cwd: dir,
+      preload: 'require',
+      env: {
+        PROVENANT_STATE_DIR: state,
+        OTEL_TRACES_EXPORTER: 'otlp,console',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=pay%20ments',
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/name: 'provenant\.record'/);
+    const [span] = await receiverOf().waitForSpans((all) => all.some((s) => s.name === 'provenant.record'));
+    expect(span.resource).toMatchObject({
+      'service.name': 'billing',
+      'service.version': '4.2.1',
+      'telemetry.sdk.name': 'opentelemetry',
+      'telemetry.sdk.language': 'nodejs',
+      'deployment.environment.name': 'prod',
+      team: 'pay ments',
+    });
+    expect(span.resource['telemetry.sdk.version']).toMatch(/^\d+\.\d+\.\d+/);
+    expect(span.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('OTEL_TRACES_EXPORTER=none exports nothing, even with an endpoint set', async () => {
+    receiverOf().reset();
+    const before = receiverOf().connections;
+    const { dir, state } = recordingApp();
+    const result = await runNode({
+      args: ['app.js'],
+      cwd: dir,
+      preload: 'require',
+      env: { PROVENANT_STATE_DIR: state, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+    // The process has exited: any export would have connected by now.
+    expect(receiverOf().connections).toBe(before);
+    expect(receiverOf().spans).toEqual([]);
+    // The journal is written whatever the exporters.
+    expect(journalRecords(state).some((record) => record.op === 'record')).toBe(true);
+  });
+});
+
+describe('PROVENANT_INSTRUMENT', () => {
+  const ioApp = (): { dir: string; state: string } =>
+    app(`const fs = require('node:fs');
+fs.writeFileSync(__dirname + '/out.txt', 'x');
+const server = require('node:net').createServer((s) => s.resume()).listen(0, '127.0.0.1', () => {
+  const socket = require('node:net').connect(server.address().port, '127.0.0.1', () => socket.end('hello', () => { server.close(); console.log('ran'); }));
+});
+`);
+
+  it('enforce mode refuses a selection that leaves a channel unmediated: exit 78 before the app runs', async () => {
+    const { dir, state } = ioApp();
+    const result = await runNode({
+      args: ['app.js'],
+      cwd: dir,
+      preload: 'require',
+      env: { PROVENANT_STATE_DIR: state, PROVENANT_MODE: 'enforce', PROVENANT_INSTRUMENT: 'fs,http,fetch' },
+    });
+    expect(result.code).toBe(78);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/PROVENANT_INSTRUMENT leaves dgram, dns, http2, process, worker unmediated, which enforce mode refuses/);
+    expect(() => readFileSync(join(dir, 'out.txt'))).toThrow(/ENOENT/);
+  });
+
+  it('a name that is no part stops the start in any mode', async () => {
+    const { dir, state } = ioApp();
+    const result = await runNode({
+      args: ['app.js'],
+      cwd: dir,
+      preload: 'require',
+      env: { PROVENANT_STATE_DIR: state, PROVENANT_MODE: 'audit', PROVENANT_INSTRUMENT: 'fs,htp' },
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(/PROVENANT_INSTRUMENT: unknown part "htp"/);
+  });
+
+  it('audit mode instruments only the parts listed', async () => {
+    const { dir, state } = ioApp();
+    const env = { PROVENANT_STATE_DIR: state, PROVENANT_MODE: 'audit' };
+    const only = await runNode({ args: ['app.js'], cwd: dir, preload: 'require', env: { ...env, PROVENANT_INSTRUMENT: 'fs' } });
+    expect(only.stdout).toBe('ran\n');
+    const resources = journalRecords(state).map((record) => record.resource);
+    expect(resources.some((resource) => resource.endsWith('/out.txt'))).toBe(true);
+    expect(resources.filter((resource) => resource.startsWith('tcp://'))).toEqual([]);
+    // The twin with every part: the socket write is journaled.
+    const all = await runNode({ args: ['app.js'], cwd: dir, preload: 'require', env: { ...env, PROVENANT_STATE_DIR: state + '-all' } });
+    expect(all.stdout).toBe('ran\n');
+    expect(journalRecords(state + '-all').some((record) => record.resource.startsWith('tcp://127.0.0.1'))).toBe(true);
   });
 });
