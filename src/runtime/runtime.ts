@@ -17,6 +17,7 @@ import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
+import { otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
@@ -221,6 +222,7 @@ function createRuntime(
     childClaims: createChildClaims(peers, config, env, stateDir),
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
+    telemetryEndpoints: otlpEndpoints(env),
   };
   for (const instrumentation of instrumentations) {
     try {
