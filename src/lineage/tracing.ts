@@ -15,6 +15,7 @@ import {
   type Link,
   type SpanContext,
   type Tracer,
+  type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
 import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -55,7 +56,10 @@ function otlpChoice(env: NodeJS.ProcessEnv): ExporterChoice | undefined {
 
 export class LineageTracing implements LineageSink {
   private readonly provider: TracerProvider;
-  private readonly tracer: Tracer;
+  private readonly version: string;
+  private tracer: Tracer;
+  /** Set once the app's own TracerProvider carries the lineage spans (its Resource, processors, exporters). */
+  private adopted = false;
   private readonly workerProcessor: WorkerSpanProcessor | undefined;
 
   constructor(resourceAttributes: Attributes, choices: readonly ExporterChoice[], version: string, logLevel: DiagLogLevel) {
@@ -72,7 +76,17 @@ export class LineageTracing implements LineageSink {
       } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
     this.provider = new TracerProvider({ resource: resourceFromAttributes(resourceAttributes), spanProcessors: processors });
+    this.version = version;
     this.tracer = this.provider.getTracer('provenant', version);
+  }
+
+  /**
+   * Emit through the app's own TracerProvider from now on: lineage spans then share its Resource,
+   * sampler and exporters (exported once, by the app's pipeline), and its shutdown flushes them.
+   */
+  adopt(provider: ApiTracerProvider | undefined): void {
+    this.tracer = (provider ?? this.provider).getTracer('provenant', this.version);
+    this.adopted = provider !== undefined;
   }
 
   emit(name: LineageSpanName, attributes: Attributes, links: Link[], parent: SpanContext | undefined): SpanContext {
@@ -90,7 +104,7 @@ export class LineageTracing implements LineageSink {
 
   /** Synchronous, bounded flush for process exit paths. */
   flushSync(budget: ExitFlushBudget): void {
-    this.workerProcessor?.flushSync(budget);
+    if (!this.adopted) this.workerProcessor?.flushSync(budget);
   }
 
   async shutdown(): Promise<void> {

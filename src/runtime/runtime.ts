@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
@@ -62,6 +62,8 @@ export interface Runtime {
   readonly stateDir: string;
   readonly engine: FlowEngine;
   readonly subscribers: Subscribers;
+  /** Emit lineage spans through the app's TracerProvider (ProvenantInstrumentation); undefined: provenant's own again. */
+  useTracerProvider(provider: TracerProvider | undefined): void;
   shutdown(): Promise<void>;
 }
 
@@ -266,6 +268,9 @@ function createRuntime(
     stateDir,
     engine,
     subscribers,
+    useTracerProvider(provider) {
+      tracing?.adopt(provider);
+    },
     shutdown() {
       if (!config.api.shutdown) return Promise.reject(engine.apiDenied('shutdown'));
       stopped ??= (async () => {
@@ -354,7 +359,7 @@ function configureDiag(env: NodeJS.ProcessEnv): DiagLogLevel {
   return level;
 }
 
-function packageVersion(): string {
+export function packageVersion(): string {
   return internally(() => {
     try {
       return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
