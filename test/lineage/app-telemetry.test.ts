@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -120,4 +120,22 @@ it("the app's exporter aimed at a host no OTEL_* variable names: denied, nothing
   const { dir, state } = appWith(exportSpans(`{ url: ${JSON.stringify(url)} }`));
   expect(await run(dir, state)).toEqual({ code: 1, error: 'ERR_PROVENANCE_DENIED' });
   expect(elsewhereConnections).toBe(before);
+});
+
+it("the SDK host detector's read of /etc/machine-id is not journaled; the app's own read of it is", async () => {
+  const detect = (own: boolean): { dir: string; state: string } =>
+    appWith(`
+const { detectResources, hostDetector } = require(${otel('resources')});
+const resource = detectResources({ detectors: [hostDetector] });
+${own ? "fs.readFileSync('/etc/machine-id');" : ''}
+resource.waitForAsyncAttributes().then(() => report({ hostId: resource.attributes['host.id'] }));
+`);
+  const machineId = readFileSync('/etc/machine-id', 'utf8').trim();
+  const named = (state: string): boolean => journalRecords(state).some((record) => record.resource.endsWith('/etc/machine-id'));
+  const sdk = detect(false);
+  expect(await run(sdk.dir, sdk.state)).toEqual({ hostId: machineId });
+  expect(named(sdk.state)).toBe(false);
+  const app = detect(true);
+  expect(await run(app.dir, app.state)).toEqual({ hostId: machineId });
+  expect(named(app.state)).toBe(true);
 });

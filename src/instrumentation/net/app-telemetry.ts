@@ -13,8 +13,8 @@
  * What remains, documented in the README: the app can put data it read into its own span
  * attributes and have its SDK export them to that operator-named collector.
  */
-import { resolve, sep } from 'node:path';
 import type { Resource } from '../../provenance/resource.js';
+import { callerFile } from '../caller.js';
 
 /** The module whose `request()` call is an OTLP/HTTP export (CJS and ESM builds). */
 const EXPORTER_TRANSPORT =
@@ -61,27 +61,6 @@ export class AppTelemetry {
 
 /** The first caller outside provenant and Node's internals is the exporter's transport. */
 function calledFromExporter(): boolean {
-  const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  let sites: NodeJS.CallSite[];
-  try {
-    Error.prepareStackTrace = (_error, callSites) => callSites;
-    Error.stackTraceLimit = 16;
-    Error.captureStackTrace(holder);
-    // Read now: V8 formats the stack lazily, with whatever prepareStackTrace is set then.
-    sites = holder.stack ?? [];
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
-  for (const site of sites) {
-    const file = site.getFileName();
-    if (file === null || file.startsWith('node:') || file.startsWith(PROVENANT_DIR)) continue;
-    return EXPORTER_TRANSPORT.test(file.startsWith('file://') ? decodeURIComponent(file.slice('file://'.length)) : file);
-  }
-  return false;
+  const file = callerFile();
+  return file !== undefined && EXPORTER_TRANSPORT.test(file);
 }
-
-/** provenant's built output (dist/): its own frames are skipped. */
-const PROVENANT_DIR = resolve(__dirname, '..', '..') + sep;
