@@ -256,8 +256,9 @@ function createRuntime(
       subscribers.deliver();
       journal?.checkpoint();
       // checkpoint() buffers its line; flushSync writes it (fsynced when journal.sync is 'always').
+      // Spans are not waited for here: a slow collector must not hold up the app's own shutdown
+      // handler; they leave with the next batch, or at 'exit'.
       journal?.flushSync();
-      tracing?.flushSync(EXIT_FLUSH_BUDGET);
     },
   });
 
