@@ -18,6 +18,7 @@ export type { ApplicationEvent } from './engine/application-events.js';
 export type FlowEvent = FlowRecord;
 export type { PublicLabels } from './provenance/labels.js';
 export type { StartOptions } from './runtime/runtime.js';
+export { ProvenantInstrumentation, type ProvenantInstrumentationConfig } from './runtime/otel-instrumentation.js';
 export type { LabelSpec } from './config/types.js';
 export type { Fact, FactSignature } from './monitor/facts.js';
 export type { VerdictRecord } from './engine/flow-record.js';

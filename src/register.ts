@@ -2,10 +2,14 @@
  * Preload entry: `node -r provenant/register app.js` or `node --import provenant/register app.mjs`.
  * Starts provenant before the app's first line. An invalid config stops the process here with
  * exit code 78 (EX_CONFIG) before any app code runs: never a silent fallback to "allow all".
+ * So does an unsupported Node.js in enforce mode; in audit (or off) mode nothing is enforced
+ * anyway, so the app runs unobserved with one warning line rather than not at all.
  */
 import { workerData } from 'node:worker_threads';
 import { isConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
 import { start } from './runtime/runtime.js';
+import { unsupportedNode } from './runtime/supported-node.js';
 
 const EX_CONFIG = 78;
 
@@ -17,16 +21,39 @@ function isExportWorker(): boolean {
   );
 }
 
-if (!isExportWorker()) {
+function fail(error: unknown): never {
+  if (isConfigError(error)) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    // Failing open here would run a regulated service without its policy: stop instead.
+    process.stderr.write(`provenant: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(EX_CONFIG);
+}
+
+/** On an unsupported runtime: true when the app may run without provenant (audit/off), else exits. */
+function refuseRuntime(why: string): void {
+  let mode: string;
   try {
-    start();
+    mode = loadConfig().mode;
   } catch (error) {
-    if (isConfigError(error)) {
-      process.stderr.write(`${error.message}\n`);
-    } else {
-      // Failing open here would run a regulated service without its policy: stop instead.
-      process.stderr.write(`provenant: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    }
+    fail(error);
+  }
+  if (mode === 'enforce') {
+    process.stderr.write(`${why}: refusing to start in enforce mode\n`);
     process.exit(EX_CONFIG);
+  }
+  process.stderr.write(`${why}: provenant is disabled (${mode} mode); nothing is recorded or enforced\n`);
+}
+
+if (!isExportWorker()) {
+  const unsupported = unsupportedNode();
+  if (unsupported !== undefined) refuseRuntime(unsupported);
+  else {
+    try {
+      start();
+    } catch (error) {
+      fail(error);
+    }
   }
 }

@@ -2,6 +2,7 @@
 /**
  * `provenant` command: dispatches to one module per command so each stays small.
  */
+import { unsupportedNode } from '../runtime/supported-node.js';
 import { commands } from './commands.js';
 
 const USAGE = `provenant — provenance, policy and lineage for Node.js services
@@ -17,6 +18,12 @@ Every command takes --state DIR (default $PROVENANT_STATE_DIR, else $XDG_STATE_H
 else ~/.local/state/provenant) and --help.`;
 
 async function main(argv: string[]): Promise<number> {
+  // The same refusal as the preload: journals read or written by an unsupported runtime are not vouched for.
+  const unsupported = unsupportedNode();
+  if (unsupported !== undefined) {
+    process.stderr.write(`${unsupported}\n`);
+    return 78;
+  }
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE + '\n');

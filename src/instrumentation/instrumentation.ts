@@ -44,6 +44,8 @@ export interface InstrumentationContext {
   registerModule: string;
   /** True when this process was started by an instrumented parent that reads its stdout/stderr. */
   childOfProvenant: boolean;
+  /** The app's OTLP endpoint URLs as the environment named them at start (its exports are not flows). */
+  telemetryEndpoints: readonly string[];
 }
 
 export interface Instrumentation {

@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import {
   diag,
   DiagLogLevel,
+  isSpanContextValid,
   ROOT_CONTEXT,
   SpanKind,
   trace,
-  context as otelContext,
   type Attributes,
   type Link,
   type SpanContext,
   type Tracer,
+  type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
 import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -22,16 +23,31 @@ import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
 
-export type ExporterChoice = { kind: 'none' } | { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
+export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
-/** Reads the standard OTEL_* variables the way the OpenTelemetry SDK documents them. */
-export function chooseExporter(env: NodeJS.ProcessEnv): ExporterChoice {
-  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return { kind: 'none' };
-  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? 'otlp').split(',').map((value) => value.trim().toLowerCase());
-  if (exporters.includes('none')) return { kind: 'none' };
-  if (exporters.includes('console')) return { kind: 'console' };
+/**
+ * Reads the standard OTEL_* variables the way the OpenTelemetry SDK documents them:
+ * OTEL_TRACES_EXPORTER is a list (`otlp,console` exports to both), `none` exports nothing, and
+ * `otlp` without an endpoint is left out (no connection is ever attempted to a default).
+ */
+export function chooseExporters(env: NodeJS.ProcessEnv): ExporterChoice[] {
+  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return [];
+  const names = new Set((env['OTEL_TRACES_EXPORTER'] ?? 'otlp').split(',').map((value) => value.trim().toLowerCase()));
+  if (names.has('none')) return [];
+  const choices: ExporterChoice[] = [];
+  for (const name of names) {
+    if (name === 'console') choices.push({ kind: 'console' });
+    else if (name === 'otlp') {
+      const otlp = otlpChoice(env);
+      if (otlp) choices.push(otlp);
+    } else if (name !== '') diag.warn(`provenant: unsupported OTEL_TRACES_EXPORTER value "${name}" ignored`);
+  }
+  return choices;
+}
+
+function otlpChoice(env: NodeJS.ProcessEnv): ExporterChoice | undefined {
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
-  if (!endpoint || endpoint.trim() === '') return { kind: 'none' };
+  if (!endpoint || endpoint.trim() === '') return undefined;
   const protocol = (env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'grpc').trim().toLowerCase();
   if (protocol === 'http/protobuf' || protocol === 'http/json' || protocol === 'grpc') return { kind: 'otlp', protocol };
   diag.warn(`provenant: unknown OTEL_EXPORTER_OTLP_PROTOCOL "${protocol}", using grpc`);
@@ -40,36 +56,55 @@ export function chooseExporter(env: NodeJS.ProcessEnv): ExporterChoice {
 
 export class LineageTracing implements LineageSink {
   private readonly provider: TracerProvider;
-  private readonly tracer: Tracer;
+  private readonly version: string;
+  private tracer: Tracer;
+  /** Set once the app's own TracerProvider carries the lineage spans (its Resource, processors, exporters). */
+  private adopted = false;
   private readonly workerProcessor: WorkerSpanProcessor | undefined;
 
-  constructor(resourceAttributes: Attributes, choice: ExporterChoice, version: string, logLevel: DiagLogLevel) {
+  constructor(resourceAttributes: Attributes, choices: readonly ExporterChoice[], version: string, logLevel: DiagLogLevel) {
     const processors: SpanProcessor[] = [];
-    if (choice.kind === 'otlp') {
-      this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
-        provenantExportWorker: true,
-        protocol: choice.protocol,
-        resource: resourceAttributes,
-        logLevel,
-      });
-      processors.push(this.workerProcessor);
-    } else if (choice.kind === 'console') {
-      processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+    for (const choice of choices) {
+      if (choice.kind === 'otlp') {
+        this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
+          provenantExportWorker: true,
+          protocol: choice.protocol,
+          resource: resourceAttributes,
+          logLevel,
+        });
+        processors.push(this.workerProcessor);
+      } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
     this.provider = new TracerProvider({ resource: resourceFromAttributes(resourceAttributes), spanProcessors: processors });
+    this.version = version;
     this.tracer = this.provider.getTracer('provenant', version);
   }
 
+  /**
+   * Emit through the app's own TracerProvider from now on: lineage spans then share its Resource,
+   * sampler and exporters (exported once, by the app's pipeline), and its shutdown flushes them.
+   */
+  adopt(provider: ApiTracerProvider | undefined): void {
+    this.tracer = (provider ?? this.provider).getTracer('provenant', this.version);
+    this.adopted = provider !== undefined;
+  }
+
   emit(name: LineageSpanName, attributes: Attributes, links: Link[], parent: SpanContext | undefined): SpanContext {
-    const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : otelContext.active();
-    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links }, parentContext);
+    // From ROOT_CONTEXT, never the active context: an app's (or its exporter's) suppressTracing
+    // would make this an invalid all-zero span, and evidence must not depend on it. All-zero
+    // parents and links (a peer's claim, a stored write span) name nothing: left out.
+    const parentContext = parent && isSpanContextValid(parent) ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+    const validLinks = links.every((link) => isSpanContextValid(link.context))
+      ? links
+      : links.filter((link) => isSpanContextValid(link.context));
+    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: validLinks }, parentContext);
     span.end();
     return span.spanContext();
   }
 
   /** Synchronous, bounded flush for process exit paths. */
   flushSync(budget: ExitFlushBudget): void {
-    this.workerProcessor?.flushSync(budget);
+    if (!this.adopted) this.workerProcessor?.flushSync(budget);
   }
 
   async shutdown(): Promise<void> {

@@ -1,8 +1,14 @@
-/** OTel resource attributes of this process: service.name, host.name, process.pid, provenant.node. */
+/**
+ * OTel resource attributes of this process, as the SDK would make them: telemetry.sdk.*,
+ * service.instance.id, service.version (the app's package.json, when found), then
+ * OTEL_RESOURCE_ATTRIBUTES, then service.name, host.name, process.pid and provenant.node.
+ */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
+import { defaultResource } from '@opentelemetry/resources';
 import { internally } from '../support/reentrancy.js';
 
 /** service.name: OTEL_SERVICE_NAME, else config `service`, else the app's package name, else the script name. */
@@ -10,11 +16,19 @@ export function resolveServiceName(env: NodeJS.ProcessEnv, configured: string | 
   const fromEnv = env['OTEL_SERVICE_NAME']?.trim();
   if (fromEnv) return fromEnv;
   if (configured) return configured;
-  return appPackageName() ?? 'unknown_service:node';
+  return appPackage()?.name ?? 'unknown_service:node';
 }
 
+/** One per process, as the SDK's serviceInstanceIdDetector makes it: spans of two runs never merge. */
+const SERVICE_INSTANCE_ID = randomUUID();
+
 export function resourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
+  const { ['service.name']: _defaultName, ...sdk } = defaultResource().attributes;
+  const version = appPackage()?.version;
   return {
+    ...sdk,
+    'service.instance.id': SERVICE_INSTANCE_ID,
+    ...(version !== undefined ? { 'service.version': version } : {}),
     ...parseResourceAttributesEnv(env['OTEL_RESOURCE_ATTRIBUTES']),
     'service.name': service,
     'host.name': hostname(),
@@ -38,20 +52,34 @@ function parseResourceAttributesEnv(raw: string | undefined): Attributes {
   return out;
 }
 
-function appPackageName(): string | undefined {
+interface AppPackage {
+  name: string;
+  version: string | undefined;
+}
+
+let appPackageFound: AppPackage | undefined | null = null;
+
+/** The nearest package.json above the entry script that has a name (looked up once). */
+function appPackage(): AppPackage | undefined {
+  if (appPackageFound === null) appPackageFound = findAppPackage();
+  return appPackageFound;
+}
+
+function findAppPackage(): AppPackage | undefined {
   const entry = process.argv[1];
   if (!entry) return undefined;
   let dir = dirname(entry);
   for (let depth = 0; depth < 16; depth++) {
-    const name = internally(() => {
+    const found = internally((): AppPackage | undefined => {
       try {
-        const parsed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-        return typeof parsed.name === 'string' ? parsed.name : undefined;
+        const parsed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+        if (typeof parsed.name !== 'string' || parsed.name === '') return undefined;
+        return { name: parsed.name, version: typeof parsed.version === 'string' ? parsed.version : undefined };
       } catch {
         return undefined;
       }
     });
-    if (name) return name;
+    if (found) return found;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;

@@ -7,7 +7,7 @@
 import { mkdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
@@ -17,7 +17,8 @@ import { internally } from '../support/reentrancy.js';
 import { packageVersion } from '../support/package-version.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
-import { createInstrumentations } from '../instrumentation/index.js';
+import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
+import { otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
@@ -26,7 +27,7 @@ import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
-import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
+import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
 import { OpenLineageExport } from '../openlineage/exporter.js';
 import { producerUri } from '../openlineage/facets.js';
 import { PolicyHolder } from '../policy/holder.js';
@@ -43,6 +44,7 @@ import { fetchEvidence } from '../propagation/evidence-client.js';
 import { ServiceIdentity } from '../propagation/identity.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
+import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
@@ -63,6 +65,8 @@ export interface Runtime {
   readonly stateDir: string;
   readonly engine: FlowEngine;
   readonly subscribers: Subscribers;
+  /** Emit lineage spans through the app's TracerProvider (ProvenantInstrumentation); undefined: provenant's own again. */
+  useTracerProvider(provider: TracerProvider | undefined): void;
   shutdown(): Promise<void>;
 }
 
@@ -94,6 +98,7 @@ export function start(options: StartOptions = {}): Runtime {
   checkWitnessKeys(config);
   // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
   const monitors = compileMonitors(config);
+  checkInstrumentSelection(env['PROVENANT_INSTRUMENT'], config.mode);
   const identity = loadIdentity(service, config, env);
   const runtime = createRuntime(config, effectiveEnv, service, stateDir, options.instrument ?? config.mode !== 'off', logLevel, {
     journalKey,
@@ -141,7 +146,7 @@ function createRuntime(
   keep(policy.current);
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
   const tracing = enabled
-    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
+    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel)
     : undefined;
   const witnesses =
     enabled && config.journal.enabled && config.journal.witnesses.length > 0
@@ -220,7 +225,9 @@ function createRuntime(
     maxAgeSeconds: config.trust.maxAgeSeconds,
   });
   const childOfProvenant = enabled && inheritParentClaim(engine, peers, process.env);
-  const instrumentations: Instrumentation[] = instrument && enabled ? createInstrumentations() : [];
+  const selection = selectInstrumentations(env['PROVENANT_INSTRUMENT']);
+  const instrumentations: Instrumentation[] =
+    instrument && enabled ? createInstrumentations().filter((part) => selection.enabled.has(part.name)) : [];
   const context: InstrumentationContext = {
     engine,
     config,
@@ -230,6 +237,7 @@ function createRuntime(
     childClaims: createChildClaims(peers, config, env, stateDir),
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
+    telemetryEndpoints: otlpEndpoints(env),
   };
   for (const instrumentation of instrumentations) {
     try {
@@ -248,13 +256,24 @@ function createRuntime(
     subscribers.deliver();
     journal?.close();
   };
-  const removeExitHooks = installExitHooks(() => {
-    closeRecording();
-    witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-    openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-    tracing?.flushSync(EXIT_FLUSH_BUDGET);
-    reportLostSpans(tracing);
-    store?.close();
+  const removeExitHooks = installExitHooks({
+    final: () => {
+      closeRecording();
+      witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+      openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+      tracing?.flushSync(EXIT_FLUSH_BUDGET);
+      reportLostSpans(tracing);
+      store?.close();
+    },
+    checkpoint: () => {
+      engine.flushRepeats();
+      subscribers.deliver();
+      journal?.checkpoint();
+      // checkpoint() buffers its line; flushSync writes it (fsynced when journal.sync is 'always').
+      // Spans are not waited for here: a slow collector must not hold up the app's own shutdown
+      // handler; they leave with the next batch, or at 'exit'.
+      journal?.flushSync();
+    },
   });
 
   let stopped: Promise<void> | undefined;
@@ -264,6 +283,9 @@ function createRuntime(
     stateDir,
     engine,
     subscribers,
+    useTracerProvider(provider) {
+      tracing?.adopt(provider);
+    },
     shutdown() {
       if (!config.api.shutdown) return Promise.reject(engine.apiDenied('shutdown'));
       stopped ??= (async () => {

@@ -11,6 +11,7 @@ import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-en
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { SelfProtection } from './self-protection.js';
+import { isSdkIdentityRead } from './sdk-reads.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -58,6 +59,7 @@ export class FsFlows {
   /** The file a path argument (string, Buffer, file: URL), fd or FileHandle names, or undefined when it is not a file flow. */
   targetOf(path: unknown): FileTarget | undefined {
     if (typeof path === 'string') {
+      if (isSdkIdentityRead(path)) return undefined;
       const cache = path.charCodeAt(0) === 47 /* '/' */ ? this.absolutePaths : this.relativeCache();
       const cached = cache.get(path);
       if (cached !== undefined) return cached;

@@ -25,10 +25,13 @@ import { endsWithChunk } from './end-chunk.js';
 import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
-import { asHttpOwned } from './socket.js';
+import { asHttpOwned, asTelemetrySocket } from './socket.js';
+import type { AppTelemetry } from './app-telemetry.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
+/** On the app's own OTLP export request: its sockets, made now or later by the agent, are not mediated. */
+const TELEMETRY = Symbol('provenant.telemetry');
 
 type Protocol = 'http' | 'https';
 type RequestFunction = (...args: unknown[]) => http.ClientRequest;
@@ -54,11 +57,11 @@ interface ClientFlow {
   denied: boolean;
 }
 
-type FlowRequest = http.ClientRequest & ContextBound & MediatedMessage & { [CLIENT_FLOW]?: ClientFlow };
+type FlowRequest = http.ClientRequest & ContextBound & MediatedMessage & { [CLIENT_FLOW]?: ClientFlow; [TELEMETRY]?: true };
 /** Node's own path for a socket that could not be created: emits 'error' then 'close' on the next tick. */
 type SocketlessRequest = http.ClientRequest & { onSocket(socket: null, error: Error): void };
 
-export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
+export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, telemetry: AppTelemetry): void {
   const contexts = engine.contexts;
 
   /** traceparent (unless another instrumentation set one) and the baggage for this destination. */
@@ -83,6 +86,11 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       // No origin (a unix socketPath, bad input): the socket it opens is decided as what it reaches.
       if (target === undefined) return original.apply(this, args);
       const resource = engine.resources.http(target.protocol, target.host, target.port);
+      if (telemetry.isExport(resource)) {
+        const req: FlowRequest = asTelemetrySocket(() => original.apply(this, args));
+        req[TELEMETRY] = true;
+        return req;
+      }
       const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
       const flow: ClientFlow = {
         ctx: contexts.current(),
@@ -186,7 +194,9 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'createSocket',
     (createSocket) =>
       function (this: unknown, ...args: unknown[]): unknown {
-        const flow = (args[0] as FlowRequest | undefined)?.[CLIENT_FLOW];
+        const req = args[0] as FlowRequest | undefined;
+        if (req?.[TELEMETRY] === true) return asTelemetrySocket(() => createSocket.apply(this, args));
+        const flow = req?.[CLIENT_FLOW];
         if (flow === undefined) return createSocket.apply(this, args);
         return inContext(contexts, flow.ctx, () => asHttpOwned(flow.resource, () => createSocket.apply(this, args)));
       },

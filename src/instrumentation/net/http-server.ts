@@ -138,8 +138,19 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
         return emit.apply(this, args);
       }
       return contexts.runWith(flow.ctx, () => {
-        enter(flow);
-        return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
+        // The caller's read is recorded from the first listener, inside every emit wrapper: an
+        // OpenTelemetry HTTP instrumentation loaded before provenant wraps emit beneath this one,
+        // and its server span is active only there; the lineage spans then join its trace.
+        const server = this as http.Server;
+        const event = args[0] as string;
+        const onEvent = (): void => enter(flow);
+        server.prependOnceListener(event, onEvent);
+        try {
+          return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
+        } finally {
+          server.removeListener(event, onEvent);
+          enter(flow);
+        }
       });
     };
   patcher.wrap(http.Server.prototype as unknown as { emit: Emit }, 'emit', serverEmit);

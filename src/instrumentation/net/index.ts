@@ -3,6 +3,7 @@
  * with signed provenant baggage between trusted peers.
  */
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { AppTelemetry } from './app-telemetry.js';
 import { enableClientFlows } from './http-client.js';
 import { enableFetchFlows } from './fetch.js';
 import { enableServerFlows } from './http-server.js';
@@ -22,7 +23,8 @@ export class NetworkInstrumentation implements Instrumentation {
     enableSocketFlows(engine, this.patcher);
     enableMediatedWrites(this.patcher);
     enableServerFlows(engine, flows, this.patcher);
-    enableClientFlows(engine, flows, this.patcher);
+    const telemetry = new AppTelemetry(context.telemetryEndpoints, (protocol, host, port) => engine.resources.http(protocol, host, port));
+    enableClientFlows(engine, flows, this.patcher, telemetry);
     enableFetchFlows(engine, flows, this.patcher);
   }
 

@@ -52,6 +52,13 @@ export const HTTP_SERVER = Symbol('provenant.httpServer');
 let httpOrigin: Resource | undefined;
 /** Active while provenant's fetch dispatcher connects through tls.connect (which rebuilds the options). */
 const dispatcherConnect = new ReentrancyGuard();
+/** Active while the app's OTLP exporter opens its connection (app-telemetry.ts): no flow at all. */
+const telemetryConnect = new ReentrancyGuard();
+
+/** Run `fn` (which may create a socket) as the app's telemetry export: the socket is not mediated. */
+export function asTelemetrySocket<T>(fn: () => T): T {
+  return telemetryConnect.run(fn);
+}
 
 /** Run `fn` (which may create a socket) as the HTTP client of `origin`, a destination already decided. */
 export function asHttpOwned<T>(origin: Resource, fn: () => T): T {
@@ -248,6 +255,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         const target = options === undefined ? undefined : targetOf(options);
         // Malformed arguments: Node rejects them as it would without provenant.
         if (options === undefined || target === undefined) return connect.apply(this, args);
+        // No SOCKET_FLOW: neither its writes nor its reads nor the name lookup are flows.
+        if (telemetryConnect.active) return withInternalLookups(() => connect.apply(this, args));
         const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
         const origin = httpOrigin;
         const flow = clientFlow(this, target, origin, dispatcher);

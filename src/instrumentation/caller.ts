@@ -1,0 +1,33 @@
+/**
+ * Who called a patched function: the file of the first stack frame outside provenant and Node's
+ * internals. Used only where an exemption must be tied to one library's own call site (the app's
+ * OpenTelemetry exporter and resource detectors), never on a hot path: a stack capture costs
+ * microseconds, so callers check cheap conditions (the destination) first.
+ */
+import { resolve, sep } from 'node:path';
+
+/** provenant's built output (dist/): its own frames are skipped. */
+const PROVENANT_DIR = resolve(__dirname, '..') + sep;
+
+export function callerFile(): string | undefined {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  let sites: NodeJS.CallSite[];
+  try {
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    Error.stackTraceLimit = 16;
+    Error.captureStackTrace(holder);
+    // Read now: V8 formats the stack lazily, with whatever prepareStackTrace is set then.
+    sites = holder.stack ?? [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+  for (const site of sites) {
+    const file = site.getFileName();
+    if (file === null || file.startsWith('node:') || file.startsWith(PROVENANT_DIR)) continue;
+    return file.startsWith('file://') ? decodeURIComponent(file.slice('file://'.length)) : file;
+  }
+  return undefined;
+}
