@@ -1,6 +1,7 @@
 /** The table of `provenant` commands. Each lives in its own module. */
 import type { CliCommand } from './command.js';
 import { explain } from './explain.js';
+import { exportCommand } from './export.js';
 import { policy } from './policy.js';
 import { lineage } from './lineage.js';
 import { query } from './query.js';
@@ -26,6 +27,7 @@ export const commands: Record<string, CliCommand> = {
   stats,
   policy,
   explain,
+  export: exportCommand,
   ui,
   report,
 };

@@ -26,6 +26,7 @@ import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporter, LineageTracing } from '../lineage/tracing.js';
+import { chooseLogExport, LogExport } from '../export/log-export.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
@@ -140,6 +141,8 @@ function createRuntime(
   const tracing = enabled
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporter(env), packageVersion(), logLevel)
     : undefined;
+  const logProtocol = enabled && config.journal.enabled ? chooseLogExport(env) : undefined;
+  const logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
   const witnesses =
     enabled && config.journal.enabled && config.journal.witnesses.length > 0
       ? new WitnessClient(config.journal.witnesses, stateDir)
@@ -238,6 +241,7 @@ function createRuntime(
   const removeExitHooks = installExitHooks(() => {
     closeRecording();
     witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+    logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
     tracing?.flushSync(EXIT_FLUSH_BUDGET);
     reportLostSpans(tracing);
     store?.close();
@@ -260,6 +264,8 @@ function createRuntime(
         closeRecording();
         witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
         await witnesses?.close();
+        logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+        await logExport?.close();
         await tracing?.shutdown();
         reportLostSpans(tracing);
         store?.close();
