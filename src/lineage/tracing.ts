@@ -21,6 +21,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
+import { EvidenceSampler, samplerFromEnv } from './sampler.js';
 
 export type ExporterChoice = { kind: 'none' } | { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
@@ -56,7 +57,11 @@ export class LineageTracing implements LineageSink {
     } else if (choice.kind === 'console') {
       processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
-    this.provider = new TracerProvider({ resource: resourceFromAttributes(resourceAttributes), spanProcessors: processors });
+    this.provider = new TracerProvider({
+      resource: resourceFromAttributes(resourceAttributes),
+      spanProcessors: processors,
+      sampler: new EvidenceSampler(samplerFromEnv(process.env)),
+    });
     this.tracer = this.provider.getTracer('provenant', version);
   }
 
