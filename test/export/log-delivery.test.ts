@@ -4,7 +4,7 @@
  * comes back. After de-duplication by record id, the receiver holds exactly the journal's records
  * and checkpoints, none missing and none extra; `provenant export status` tells the story.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportStatusReport } from '../../src/export/status.js';
@@ -68,13 +68,13 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-function appEnv(run: number, wait: boolean): Record<string, string> {
+function appEnv(run: number, wait: boolean, state = stateDir): Record<string, string> {
   return {
     WORK_DIR: work,
     RUN: String(run),
     ...(wait ? { WAIT: '1' } : {}),
     PROVENANT_CONFIG: path.join(work, 'provenant.yaml'),
-    PROVENANT_STATE_DIR: stateDir,
+    PROVENANT_STATE_DIR: state,
     OTEL_TRACES_EXPORTER: 'none',
     OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${port}/v1/logs`,
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
@@ -83,18 +83,18 @@ function appEnv(run: number, wait: boolean): Record<string, string> {
   };
 }
 
-async function status(): Promise<ExportStatusReport> {
+async function status(state = stateDir): Promise<ExportStatusReport> {
   const result = await runNode({
-    args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'export', 'status', '--json', '--state', stateDir],
+    args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'export', 'status', '--json', '--state', state],
   });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as ExportStatusReport;
 }
 
 /** The ids the exporter must deliver, read from the journal itself: records by log and seq, checkpoints by segment and offset. */
-function journalIds(): Map<string, string> {
+function journalIds(state = stateDir): Map<string, string> {
   const ids = new Map<string, string>();
-  for (const file of segmentFiles(stateDir)) {
+  for (const file of segmentFiles(state)) {
     let log = '';
     let offset = 0;
     const name = path.basename(file);
@@ -172,3 +172,55 @@ it('delivers every journal record and checkpoint exactly once after de-duplicati
   expect(checkpoint?.attributes['provenant.checkpoint.tree_size']).toBeGreaterThan(0);
   expect(readFileSync(path.join(stateDir, 'export', 'otlp-logs.json'), 'utf8')).toContain('"cursors"');
 }, 120_000);
+
+it('a lag past the bound skips the oldest segment, says so, and keeps it in the journal', async () => {
+  const state = path.join(work, 'bounded-state');
+  const down = await closedPort();
+  const old = await runNode({
+    args: [path.join(work, 'app.cjs')],
+    preload: 'require',
+    env: { ...appEnv(5, false, state), OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${down}/v1/logs` },
+  });
+  expect(old.code, old.stderr).toBe(0);
+  const [oldSegment] = segmentFiles(state);
+  const oldIds = journalIds(state);
+  const oldBytes = statSync(oldSegment).size;
+  const up = await startLogsReceiver(await closedPort());
+  try {
+    // The next run writes the same flows: its segment stays below the old one's size until its final checkpoint.
+    const next = startNode({
+      args: [path.join(work, 'app.cjs')],
+      preload: 'require',
+      env: {
+        ...appEnv(6, true, state),
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${up.endpoint}/v1/logs`,
+        PROVENANT_EXPORT_MAX_LAG_BYTES: String(oldBytes - 1),
+      },
+    });
+    await next.waitForLine(/^ready$/);
+    // Its read, write and denial arrive while it runs; only the final checkpoint is left for its exit.
+    await up.waitFor((records) => records.filter((r) => r.eventName !== 'provenant.checkpoint').length >= 3);
+    next.child.stdin?.end();
+    expect((await next.exited).code, next.stderr).toBe(0);
+    const report = await status(state);
+    expect(report.skipped.lines).toBe(oldIds.size);
+    expect(report.skipped.latest).toEqual([
+      expect.objectContaining({
+        segment: path.basename(oldSegment),
+        lines: oldIds.size,
+        bytes: oldBytes,
+        reason: expect.stringMatching(/exceeded the bound of \d+ bytes.*stay in the journal/),
+      }),
+    ]);
+    expect(report.lag.records).toBe(0);
+    // Skipped, not deleted: the old segment is unchanged; the new run's lines all arrived, none of the old.
+    expect(statSync(oldSegment).size).toBe(oldBytes);
+    const received = idsOf(up.records);
+    const newIds = [...journalIds(state).keys()].filter((id) => !oldIds.has(id));
+    expect(newIds.length).toBeGreaterThanOrEqual(4);
+    expect(newIds.every((id) => received.has(id))).toBe(true);
+    expect([...oldIds.keys()].some((id) => received.has(id))).toBe(false);
+  } finally {
+    await up.close();
+  }
+}, 60_000);
