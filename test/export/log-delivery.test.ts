@@ -68,7 +68,7 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-function appEnv(run: number, wait: boolean, state = stateDir): Record<string, string> {
+function appEnv(run: number, wait: boolean, state = stateDir): Record<string, string | undefined> {
   return {
     WORK_DIR: work,
     RUN: String(run),
@@ -78,7 +78,8 @@ function appEnv(run: number, wait: boolean, state = stateDir): Record<string, st
     OTEL_TRACES_EXPORTER: 'none',
     OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `http://127.0.0.1:${port}/v1/logs`,
     OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
-    // A down collector is found down quickly, so an exit does not wait for the exporter's retries.
+    // A down collector is found down quickly, so an exit does not wait for the exporter's retries
+    // (a run against a live receiver passes the exporter's default back).
     OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '500',
   };
 }
@@ -137,7 +138,11 @@ it('delivers every journal record and checkpoint exactly once after de-duplicati
 
   // The collector comes back; the next run sends the backlog of all three earlier runs.
   receiver = await startLogsReceiver(port);
-  const fourth = startNode({ args: [path.join(work, 'app.cjs')], preload: 'require', env: appEnv(4, true) });
+  const fourth = startNode({
+    args: [path.join(work, 'app.cjs')],
+    preload: 'require',
+    env: { ...appEnv(4, true), OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: undefined },
+  });
   await fourth.waitForLine(/^ready$/);
   await receiver.waitFor((records) => [...backlog.keys()].every((id) => idsOf(records).has(id)), 30_000);
   fourth.child.stdin?.end();
@@ -193,6 +198,7 @@ it('a lag past the bound skips the oldest segment, says so, and keeps it in the 
       preload: 'require',
       env: {
         ...appEnv(6, true, state),
+        OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: undefined,
         OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${up.endpoint}/v1/logs`,
         PROVENANT_EXPORT_MAX_LAG_BYTES: String(oldBytes - 1),
       },
