@@ -27,7 +27,7 @@ export const commands: Record<string, CliCommand> = {
   stats,
   policy,
   explain,
+  export: exportCommand,
   ui,
   report,
-  export: exportCommand,
 };

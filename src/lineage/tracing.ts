@@ -22,6 +22,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
+import { EvidenceSampler, samplerFromEnv } from './sampler.js';
 
 export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
@@ -75,7 +76,11 @@ export class LineageTracing implements LineageSink {
         processors.push(this.workerProcessor);
       } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
-    this.provider = new TracerProvider({ resource: resourceFromAttributes(resourceAttributes), spanProcessors: processors });
+    this.provider = new TracerProvider({
+      resource: resourceFromAttributes(resourceAttributes),
+      spanProcessors: processors,
+      sampler: new EvidenceSampler(samplerFromEnv(process.env)),
+    });
     this.version = version;
     this.tracer = this.provider.getTracer('provenant', version);
   }

@@ -30,6 +30,7 @@ import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
 import { OpenLineageExport } from '../openlineage/exporter.js';
 import { producerUri } from '../openlineage/facets.js';
+import { chooseLogExport, LogExport } from '../export/log-export.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
@@ -148,6 +149,8 @@ function createRuntime(
   const tracing = enabled
     ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel)
     : undefined;
+  const logProtocol = enabled && config.journal.enabled ? chooseLogExport(env) : undefined;
+  const logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
   const witnesses =
     enabled && config.journal.enabled && config.journal.witnesses.length > 0
       ? new WitnessClient(config.journal.witnesses, stateDir)
@@ -261,6 +264,7 @@ function createRuntime(
       closeRecording();
       witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
       openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+      logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
       tracing?.flushSync(EXIT_FLUSH_BUDGET);
       reportLostSpans(tracing);
       store?.close();
@@ -298,6 +302,8 @@ function createRuntime(
         await witnesses?.close();
         openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
         await openlineage?.close();
+        logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
+        await logExport?.close();
         await tracing?.shutdown();
         reportLostSpans(tracing);
         store?.close();

@@ -75,7 +75,7 @@ export interface OtlpReceiver {
 type WireBytes = Uint8Array | string;
 type WireInt64 = string | number;
 
-interface WireAnyValue {
+export interface WireAnyValue {
   stringValue?: string;
   boolValue?: boolean;
   intValue?: WireInt64;
@@ -86,7 +86,7 @@ interface WireAnyValue {
   bytesValue?: WireBytes;
 }
 
-interface WireKeyValue {
+export interface WireKeyValue {
   key?: string;
   value?: WireAnyValue;
 }
@@ -145,7 +145,7 @@ function int64(value: WireInt64 | undefined): bigint {
   return BigInt(value);
 }
 
-function anyValue(value: WireAnyValue | undefined): AttributeValue {
+export function anyValue(value: WireAnyValue | undefined): AttributeValue {
   if (value === undefined) return null;
   if (value.stringValue !== undefined) return value.stringValue;
   if (value.boolValue !== undefined) return value.boolValue;
@@ -166,7 +166,7 @@ function anyValue(value: WireAnyValue | undefined): AttributeValue {
   return null;
 }
 
-function attributes(list: WireKeyValue[] | undefined): Attributes {
+export function attributes(list: WireKeyValue[] | undefined): Attributes {
   const out: Attributes = {};
   for (const { key, value } of list ?? []) out[key ?? ''] = anyValue(value);
   return out;

@@ -79,6 +79,8 @@ async function run(dir: string, state: string): Promise<unknown> {
       // receiver counts is the app's.
       OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().httpEndpoint,
       OTEL_TRACES_EXPORTER: 'none',
+      // The journal's own log export (another channel, tested in test/export) would reach the receiver too.
+      OTEL_LOGS_EXPORTER: 'none',
     },
   });
   expect(result.code, result.stderr).toBe(0);

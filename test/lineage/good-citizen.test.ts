@@ -129,7 +129,13 @@ describe('the standard exporter and resource variables', () => {
       args: ['app.js'],
       cwd: dir,
       preload: 'require',
-      env: { PROVENANT_STATE_DIR: state, OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+      env: {
+        PROVENANT_STATE_DIR: state,
+        OTEL_TRACES_EXPORTER: 'none',
+        // Journal log export is its own switch (OTEL_LOGS_EXPORTER), tested in test/export.
+        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+      },
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('');

@@ -1,0 +1,77 @@
+/**
+ * The app-thread side of the journal's OTLP log export: which exporter the standard OTEL_*
+ * variables ask for, the worker that does the export, and a bounded synchronous flush for exit
+ * paths. What the flush cannot send in time stays in the journal and goes with the next run.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { diag, type DiagLogLevel } from '@opentelemetry/api';
+import { internally } from '../support/reentrancy.js';
+import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
+
+/** 256 MiB of unacknowledged journal (about 600k records) before the oldest segments are skipped. */
+const DEFAULT_MAX_LAG_BYTES = 256 * 1024 * 1024;
+
+/** The protocol of the OTLP log export the environment asks for; undefined when none is. */
+export function chooseLogExport(env: NodeJS.ProcessEnv): LogExportProtocol | undefined {
+  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return undefined;
+  const exporters = (env['OTEL_LOGS_EXPORTER'] ?? 'otlp').split(',').map((value) => value.trim().toLowerCase());
+  if (!exporters.includes('otlp')) return undefined;
+  const endpoint = env['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'] ?? env['OTEL_EXPORTER_OTLP_ENDPOINT'];
+  if (!endpoint || endpoint.trim() === '') return undefined;
+  const protocol = (env['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'grpc').trim().toLowerCase();
+  if (protocol === 'http/protobuf' || protocol === 'http/json' || protocol === 'grpc') return protocol;
+  diag.warn(`provenant: unknown OTLP logs protocol "${protocol}", using grpc`);
+  return 'grpc';
+}
+
+function maxLagBytes(env: NodeJS.ProcessEnv): number {
+  const raw = env['PROVENANT_EXPORT_MAX_LAG_BYTES'];
+  const value = raw === undefined ? NaN : Number(raw);
+  if (Number.isSafeInteger(value) && value > 0) return value;
+  if (raw !== undefined)
+    diag.warn(`provenant: PROVENANT_EXPORT_MAX_LAG_BYTES "${raw}" is not a positive integer, using ${DEFAULT_MAX_LAG_BYTES}`);
+  return DEFAULT_MAX_LAG_BYTES;
+}
+
+export class LogExport {
+  private readonly worker: Worker;
+  private failed = false;
+
+  constructor(stateDir: string, protocol: LogExportProtocol, env: NodeJS.ProcessEnv, version: string, logLevel: DiagLogLevel) {
+    const workerData: LogExportWorkerData = {
+      provenantLogExportWorker: true,
+      stateDir,
+      protocol,
+      version,
+      maxLagBytes: maxLagBytes(env),
+      logLevel,
+    };
+    // execArgv: [] so the worker never loads the preload: its reads and requests are provenant's own.
+    this.worker = new Worker(join(__dirname, 'log-export-worker.js'), { workerData, execArgv: [], stdout: false, stderr: false });
+    this.worker.on('error', (error) => {
+      this.failed = true;
+      diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error);
+    });
+    // After the listeners: adding one refs the worker again, and the app must be free to exit.
+    this.worker.unref();
+  }
+
+  /** Blocks until everything journalled so far was tried (sent, or the collector found down), at most `timeoutMs`. */
+  flushSync(timeoutMs: number): boolean {
+    if (this.failed) return false;
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const message: ToLogExportWorker = { type: 'flush', flag };
+    try {
+      // provenant's own message, not an app flow to a worker thread.
+      internally(() => this.worker.postMessage(message));
+    } catch {
+      return false;
+    }
+    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
