@@ -29,7 +29,7 @@ export class FsInstrumentation implements Instrumentation {
   enable(context: InstrumentationContext): void {
     if (this.patcher) return;
     const protection = new SelfProtection(context.protectedPaths);
-    const flows = new FsFlows(context.engine, protection, context.config.journal.contentHash !== 'none');
+    const flows = new FsFlows(context.engine, protection, context.stdio, context.config.journal.contentHash !== 'none');
     const patcher = new Patcher();
     this.patcher = patcher;
     patchSyncApi(fs, flows, patcher);

@@ -7,6 +7,7 @@ import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
 import type { PublicLabels } from '../provenance/labels.js';
 import type { PeerProtocol } from './net/peer-protocol.js';
+import type { StdioGate } from './stdio-gate.js';
 
 /**
  * The signed environment claim a Node child under provenant starts with (implemented by the
@@ -44,6 +45,8 @@ export interface InstrumentationContext {
   registerModule: string;
   /** True when this process was started by an instrumented parent that reads its stdout/stderr. */
   childOfProvenant: boolean;
+  /** Writes to fd 1 and 2, whether through process.stdout/stderr or the fd-level fs API. */
+  stdio: StdioGate;
 }
 
 export interface Instrumentation {

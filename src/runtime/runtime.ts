@@ -18,6 +18,7 @@ import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
+import { StdioGate } from '../instrumentation/stdio-gate.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
 import { keepPolicy } from '../journal/policies.js';
@@ -217,6 +218,8 @@ function createRuntime(
     childClaims: createChildClaims(peers, config, env, stateDir),
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
+    // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
+    stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
   };
   for (const instrumentation of instrumentations) {
     try {

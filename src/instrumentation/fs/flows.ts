@@ -3,7 +3,7 @@
  * the hot path does no path work), the fd and FileHandle tables, and the calls into the engine.
  * Knows nothing of policy, spans or the store: it asks the engine and surfaces what it says.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
@@ -11,6 +11,7 @@ import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-en
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { SelfProtection } from './self-protection.js';
+import { StdioGate } from '../stdio-gate.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -38,8 +39,10 @@ export class FsFlows {
   get recording(): boolean {
     return !this.nested.active && !isInternal();
   }
-  /** Targets of fds opened through the patched APIs; any other fd (stdio, sockets) is not a file flow. */
+  /** Targets of fds opened through the patched APIs (fd-level writes to any other fd: `authorizeFd`). */
   readonly fds: (FileTarget | undefined)[] = [];
+  /** Fds opened through the patched APIs that are no flow of their own (Node's inside a wrapped call, provenant's). */
+  private readonly accountedFds = new Set<number>();
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
   private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
@@ -51,6 +54,7 @@ export class FsFlows {
   constructor(
     private readonly engine: FlowEngine,
     private readonly protection: SelfProtection,
+    private readonly stdio: StdioGate,
     /** The journal wants content digests: pass the bytes along when they are at hand. */
     private readonly wantsContent: boolean,
   ) {}
@@ -83,6 +87,34 @@ export class FsFlows {
       return decision.kind === 'deny' ? this.engine.deniedError(decision, target.resource) : undefined;
     } catch (error) {
       diag.warn(`provenant: checking a write to ${target.path} failed; the write proceeds`, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * An fd-level write (`write`, `writeSync`, `writev`…). An fd opened through the patched API is
+   * its file; fd 1 and 2 are stdout and stderr (one decision with process.stdout/stderr); any
+   * other fd (inherited, opened natively or by another thread) is what `/proc/self/fd` says it
+   * is: a file is decided as that file, anything else (a pipe, a socket) is an unlabelled
+   * destination `process://<node>/<pid>/fd/<n>`, so labelled data cannot leave through it in
+   * enforce mode. Without /proc every such fd is that unlabelled destination (fail closed).
+   */
+  authorizeFd(fd: unknown, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    if (typeof fd !== 'number') return undefined;
+    const target = this.fds[fd];
+    if (target !== undefined) return this.authorize(target, bytes, content);
+    if (this.accountedFds.has(fd)) return undefined;
+    const stream = StdioGate.streamOf(fd);
+    if (stream !== undefined)
+      return this.stdio.passing.active || this.stdio.deciding.active ? undefined : this.stdio.authorize(stream, bytes);
+    const file = fileOfFd(fd);
+    if (file !== undefined) return this.authorize(this.targetAt(file), bytes, content);
+    const resource = this.engine.resources.descriptor(fd);
+    try {
+      const decision = this.engine.authorizeWrite(resource, bytes, { attributes: { 'provenant.fd': fd } });
+      return decision.kind === 'deny' ? this.engine.deniedError(decision, resource) : undefined;
+    } catch (error) {
+      diag.warn(`provenant: checking a write to fd ${fd} failed; the write proceeds`, error);
       return undefined;
     }
   }
@@ -213,11 +245,16 @@ export class FsFlows {
 
   /** Remember which file an fd opened through a patched API belongs to (clears a stale entry for a reused fd). */
   opened(fd: unknown, target: FileTarget | undefined): void {
-    if (typeof fd === 'number' && (target !== undefined || this.fds[fd] !== undefined)) this.fds[fd] = target;
+    if (typeof fd !== 'number') return;
+    if (target !== undefined || this.fds[fd] !== undefined) this.fds[fd] = target;
+    if (target === undefined) this.accountedFds.add(fd);
+    else this.accountedFds.delete(fd);
   }
 
   closed(fd: unknown): void {
-    if (typeof fd === 'number' && this.fds[fd] !== undefined) this.fds[fd] = undefined;
+    if (typeof fd !== 'number') return;
+    if (this.fds[fd] !== undefined) this.fds[fd] = undefined;
+    this.accountedFds.delete(fd);
   }
 
   private optionsFor(target: FileTarget, content: unknown): FlowOptions {
@@ -290,6 +327,17 @@ export class FsFlows {
 }
 
 function noop(): void {}
+
+/** The file an fd this process did not open through fs is, by /proc/self/fd; undefined for anything else (pipe, socket, a removed file, no /proc). */
+function fileOfFd(fd: number): string | undefined {
+  let name: string;
+  try {
+    name = internally(() => readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return undefined;
+  }
+  return name.startsWith('/') && !name.endsWith(' (deleted)') ? name : undefined;
+}
 
 /** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
 function pathText(path: string | ArrayBufferView): string {
