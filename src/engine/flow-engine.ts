@@ -80,8 +80,12 @@ export class FlowEngine {
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
     this.processWide = new ProcessWide(parts.sets);
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
-      this.own.ifLabelled(resource, parts.policy.current),
+    this.files = new FileProvenance(
+      parts.sets,
+      parts.schema,
+      parts.store,
+      (path) => this.own.ifLabelled(parts.resources.file(path), parts.policy.current),
+      () => parts.policy.current.labelledFolders,
     );
     this.recorder = new FlowRecorder({
       ...parts,
