@@ -289,6 +289,11 @@ export class FlowEngine {
       rule: 'self-protection',
       reason: `provenant.${call}() is switched off by the config (api.${call}: false): app code may not weaken enforcement`,
     } as const;
+    return this.refuse(resource, outcome);
+  }
+
+  /** A flow refused whatever the data (a switched-off API, a native dump): recorded, and the error to surface. */
+  refuse(resource: Resource, outcome: FixedOutcome & { kind: 'deny' }): ProvenanceDeniedError {
     return this.fixedFlow(resource, outcome) ?? this.deniedError(outcome, resource);
   }
 

@@ -18,6 +18,7 @@ import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
 import { patchWriteStream } from './fs/write-stream.js';
+import { mediateArmedDumps } from './fs/armed-dumps.js';
 import { patchProcessDumps } from './fs/dumps.js';
 import { SelfProtection } from './fs/self-protection.js';
 
@@ -38,6 +39,10 @@ export class FsInstrumentation implements Instrumentation {
     patchPromiseApi(fs.promises, flows, patcher);
     patchWriteStream(fs, flows, patcher);
     patchProcessDumps(v8, process.report, flows, patcher);
+    mediateArmedDumps(process.report, v8, patcher, {
+      enforce: context.config.mode === 'enforce',
+      refuse: (what) => flows.nativeDumpRefused(what),
+    });
     this.removeLoaderHook = passModuleLoadingThrough(flows);
   }
 

@@ -229,6 +229,15 @@ export class FsFlows {
     return target === undefined ? undefined : this.engine.authorizeProcessDump(target.path, kind);
   }
 
+  /** Arming a dump Node writes natively, with no chance to decide it (armed-dumps.ts): refused in enforce mode. */
+  nativeDumpRefused(what: string): ProvenanceDeniedError {
+    return this.engine.refuse(this.engine.resources.process(process.pid), {
+      kind: 'deny',
+      rule: 'native-dump',
+      reason: `${what} would make Node write a dump of the process natively, where no write can be decided; it is refused in enforce mode`,
+    });
+  }
+
   /** A module that is data was loaded from a file: URL (module-loading.ts). */
   dataModuleLoaded(url: string, bytes: number | undefined): void {
     if (isInternal()) return;
