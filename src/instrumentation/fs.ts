@@ -36,7 +36,7 @@ export class FsInstrumentation implements Instrumentation {
     patchSyncApi(fs, flows, patcher);
     patchCallbackApi(fs, flows, patcher);
     // fs.promises is the very object `fs/promises` exports.
-    patchPromiseApi(fs.promises, flows, patcher);
+    context.transfers.onFileHandle(patchPromiseApi(fs.promises, flows, patcher));
     patchWriteStream(fs, flows, patcher);
     patchProcessDumps(v8, process.report, flows, patcher);
     mediateArmedDumps(process.report, v8, patcher, {

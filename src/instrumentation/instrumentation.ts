@@ -8,6 +8,7 @@ import type { FlowEngine } from '../engine/flow-engine.js';
 import type { PublicLabels } from '../provenance/labels.js';
 import type { PeerProtocol } from './net/peer-protocol.js';
 import type { StdioGate } from './stdio-gate.js';
+import type { Transfers } from './transfers.js';
 
 /**
  * The signed environment claim a Node child under provenant starts with (implemented by the
@@ -47,6 +48,8 @@ export interface InstrumentationContext {
   childOfProvenant: boolean;
   /** Writes to fd 1 and 2, whether through process.stdout/stderr or the fd-level fs API. */
   stdio: StdioGate;
+  /** FileHandles and MessagePorts received from other threads (the fs and worker instrumentations adopt them). */
+  transfers: Transfers;
 }
 
 export interface Instrumentation {

@@ -19,6 +19,7 @@ import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations } from '../instrumentation/index.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { StdioGate } from '../instrumentation/stdio-gate.js';
+import { Transfers } from '../instrumentation/transfers.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
 import { keepPolicy } from '../journal/policies.js';
@@ -220,6 +221,7 @@ function createRuntime(
     childOfProvenant,
     // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
+    transfers: new Transfers(),
   };
   for (const instrumentation of instrumentations) {
     try {

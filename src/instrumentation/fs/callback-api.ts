@@ -96,7 +96,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       name,
       (original) =>
         function readFromFd(this: unknown, fd: unknown): unknown {
-          const target = flows.recording ? flows.fds[fd as number] : undefined;
+          const target = flows.recording ? flows.fdTarget(fd) : undefined;
           const args =
             target &&
             hookCallback(arguments, (bytesRead) => {

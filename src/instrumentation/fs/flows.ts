@@ -107,8 +107,8 @@ export class FsFlows {
     const stream = StdioGate.streamOf(fd);
     if (stream !== undefined)
       return this.stdio.passing.active || this.stdio.deciding.active ? undefined : this.stdio.authorize(stream, bytes);
-    const file = fileOfFd(fd);
-    if (file !== undefined) return this.authorize(this.targetAt(file), bytes, content);
+    const file = this.fdTarget(fd);
+    if (file !== undefined) return this.authorize(file, bytes, content);
     const resource = this.engine.resources.descriptor(fd);
     try {
       const decision = this.engine.authorizeWrite(resource, bytes, { attributes: { 'provenant.fd': fd } });
@@ -117,6 +117,19 @@ export class FsFlows {
       diag.warn(`provenant: checking a write to fd ${fd} failed; the write proceeds`, error);
       return undefined;
     }
+  }
+
+  /**
+   * The file an fd is, for reads and handles: opened through the patched API, else (unless Node
+   * or provenant opened it inside a wrapped call) what /proc/self/fd says — an fd inherited or
+   * handed over by another thread.
+   */
+  fdTarget(fd: unknown): FileTarget | undefined {
+    if (typeof fd !== 'number') return undefined;
+    const target = this.fds[fd];
+    if (target !== undefined || this.accountedFds.has(fd)) return target;
+    const file = fileOfFd(fd);
+    return file === undefined ? undefined : this.targetAt(file);
   }
 
   /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */

@@ -82,7 +82,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       name,
       (original) =>
         function readFromFdSync(this: unknown, fd: unknown): unknown {
-          const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
+          const target = !flows.nested.active && !isInternal() ? flows.fdTarget(fd) : undefined;
           const bytesRead: unknown = Reflect.apply(original, this, arguments);
           if (target !== undefined && (bytesRead as number) > 0 && !isInternal()) flows.read(target, bytesRead as number);
           return bytesRead;
