@@ -7,6 +7,9 @@
  */
 import { MessagePort } from 'node:worker_threads';
 
+/** Entries of a received array or object looked at for transferables. */
+const SCANNED_ENTRIES = 64;
+
 export class Transfers {
   private adoptHandle: (handle: object) => void = () => undefined;
 
@@ -15,11 +18,14 @@ export class Transfers {
     this.adoptHandle = adopt;
   }
 
-  /** Adopt what a received value carries: at its top level, or one level into an array or plain object (where apps put transferables). */
+  /**
+   * Adopt what a received value carries: at its top level, or among the first entries of an array
+   * or plain object (where apps put transferables), so a large message costs no full scan.
+   */
   received(value: unknown, adoptPort: (port: MessagePort) => void): void {
     this.adopt(value, adoptPort);
-    if (Array.isArray(value)) for (const item of value as unknown[]) this.adopt(item, adoptPort);
-    else if (isPlainObject(value)) for (const item of Object.values(value)) this.adopt(item, adoptPort);
+    const entries = Array.isArray(value) ? (value as unknown[]) : isPlainObject(value) ? Object.values(value) : [];
+    for (let i = 0; i < Math.min(entries.length, SCANNED_ENTRIES); i++) this.adopt(entries[i], adoptPort);
   }
 
   private adopt(value: unknown, adoptPort: (port: MessagePort) => void): void {
@@ -36,10 +42,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** Node does not export the FileHandle class: a transferred one is known by its class name and numeric fd. */
 function isFileHandle(value: unknown): value is object {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    value.constructor.name === 'FileHandle' &&
-    typeof (value as { fd?: unknown }).fd === 'number'
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  const { constructor, fd } = value as { constructor?: { name?: unknown }; fd?: unknown };
+  return constructor?.name === 'FileHandle' && typeof fd === 'number';
 }

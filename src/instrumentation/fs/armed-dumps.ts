@@ -1,5 +1,5 @@
 /**
- * Dumps Node writes later, by itself, once armed (README: "Dumps Node writes by itself"). Each
+ * Dumps Node writes later, by itself, once armed (README coverage table, fs). Each
  * is either brought through the decided writers of dumps.ts, or refused in enforce mode:
  * - `process.report.reportOnUncaughtException` / `reportOnSignal` (and their command-line flags):
  *   kept as the app's wish while Node's own trigger stays off; provenant writes the report at the

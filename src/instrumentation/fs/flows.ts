@@ -2,6 +2,10 @@
  * What every fs wrapper shares: turning path arguments and fds into file resources (cached, so
  * the hot path does no path work), the fd and FileHandle tables, and the calls into the engine.
  * Knows nothing of policy, spans or the store: it asks the engine and surfaces what it says.
+ *
+ * Over 250 lines because it is the one place a path, fd or handle becomes a file target: the path
+ * caches, the fd and handle tables and the self-protection checks share that resolution, and
+ * every wrapper module (sync, callback, promise, streams, dumps) goes through it.
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
