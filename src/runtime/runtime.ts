@@ -43,6 +43,7 @@ import { ServiceIdentity } from '../propagation/identity.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { protectedPaths } from './protected-paths.js';
+import { refuseNativeDumpFlags } from './native-dump-flags.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
 export interface StartOptions {
@@ -91,6 +92,7 @@ export function start(options: StartOptions = {}): Runtime {
   const stateDir = resolveStateDir(env, options.stateDir);
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
+  refuseNativeDumpFlags(config.mode);
   // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
   const monitors = compileMonitors(config);
   const identity = loadIdentity(service, config, env);

@@ -56,4 +56,19 @@ describe('dumps written natively when JS cannot run', () => {
     const audit = await ws.run('armed-dumps.cjs', { args: ['native', 'public', ws.abs('out/public')], env: { PROVENANT_MODE: 'audit' } });
     expect(outcome(audit)).toEqual({ fatal: 'armed', fatalNow: true, nearLimit: 'armed' });
   });
+
+  it('--heapsnapshot-near-heap-limit, which JS cannot switch off, stops the start in enforce mode; audit mode runs', async () => {
+    const ws = workspace();
+    const env = { NODE_OPTIONS: '--heapsnapshot-near-heap-limit=1' };
+    const refused = await ws.run('armed-dumps.cjs', { args: ['native', 'public', ws.abs('out/public')], env });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain('--heapsnapshot-near-heap-limit');
+    expect(refused.stdout).toBe('');
+    const audit = await ws.run('armed-dumps.cjs', {
+      args: ['native', 'public', ws.abs('out/public')],
+      env: { ...env, PROVENANT_MODE: 'audit' },
+    });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(outcome(audit)).toMatchObject({ fatal: 'armed' });
+  });
 });

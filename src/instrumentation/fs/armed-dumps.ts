@@ -9,13 +9,15 @@
  *   `v8.writeHeapSnapshot`, decided the same way.
  * - `process.report.reportOnFatalError` and `v8.setHeapSnapshotNearHeapLimit`: written from
  *   native code when JS can no longer run, so no decision is possible: in enforce mode arming
- *   them is denied (rule `native-dump`), and the flag form of the first is disarmed at start.
+ *   them is denied (rule `native-dump`), and the flag form of the first is disarmed at start
+ *   (the flag form of the second cannot be: runtime/native-dump-flags.ts refuses to start).
  * `directory`, `filename` and `signal` are settings, not flows: the decision uses them when a
  * report is written.
  */
 import { isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ProvenanceDeniedError } from '../../errors.js';
+import { nodeOption } from '../../support/node-options.js';
 import type { Patcher } from '../patcher.js';
 
 interface Report {
@@ -70,7 +72,7 @@ export function mediateArmedDumps(report: Report, v8: { writeHeapSnapshot(): str
   accessor(patcher, report, 'reportOnSignal', () => onSignal, arm);
 
   // Signals reach the main thread only; Node's snapshot listener lives there.
-  const heapSignal = isMainThread ? heapSnapshotSignal() : undefined;
+  const heapSignal = isMainThread ? nodeOption('heapsnapshot-signal') || undefined : undefined;
   if (heapSignal !== undefined) {
     // Installed by Node before any preload runs: the only listener at this point.
     for (const listener of process.listeners(heapSignal as NodeJS.Signals)) process.off(heapSignal, listener);
@@ -110,15 +112,4 @@ function accessor(patcher: Patcher, target: object, name: string, get: () => boo
   patcher.onRestore(() => {
     if (own) Object.defineProperty(target, name, own);
   });
-}
-
-/** The signal `--heapsnapshot-signal` names, in this process's options or NODE_OPTIONS. */
-function heapSnapshotSignal(): string | undefined {
-  const options = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  for (let i = 0; i < options.length; i++) {
-    const option = options[i];
-    if (option.startsWith('--heapsnapshot-signal=')) return option.slice('--heapsnapshot-signal='.length);
-    if (option === '--heapsnapshot-signal') return options[i + 1];
-  }
-  return undefined;
 }
