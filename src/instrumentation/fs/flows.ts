@@ -7,7 +7,7 @@
  * caches, the fd and handle tables and the self-protection checks share that resolution, and
  * every wrapper module (sync, callback, promise, streams, dumps) goes through it.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
@@ -47,6 +47,8 @@ export class FsFlows {
   readonly fds: (FileTarget | undefined)[] = [];
   /** Fds opened through the patched APIs that are no flow of their own (Node's inside a wrapped call, provenant's). */
   private readonly accountedFds = new Set<number>();
+  /** Other fds met by `fdTarget`: the file (device, inode) each was last, and its target (undefined: not a file). */
+  private readonly linkedFds = new Map<number, { dev: number; ino: number; target: FileTarget | undefined }>();
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
   private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
@@ -132,8 +134,16 @@ export class FsFlows {
     if (typeof fd !== 'number') return undefined;
     const target = this.fds[fd];
     if (target !== undefined || this.accountedFds.has(fd)) return target;
-    const file = fileOfFd(fd);
-    return file === undefined ? undefined : this.targetAt(file);
+    // The fd may have been closed and reused behind our back: an fstat (~1 µs) tells whether it is
+    // still the same file; /proc is read (~10 µs) only when it is not.
+    const stat = statOfFd(fd);
+    if (stat === undefined) return undefined;
+    const known = this.linkedFds.get(fd);
+    if (known !== undefined && known.dev === stat.dev && known.ino === stat.ino) return known.target;
+    const link = linkOfFd(fd);
+    const resolved = link !== undefined && link.startsWith('/') && !link.endsWith(' (deleted)') ? this.targetAt(link) : undefined;
+    this.linkedFds.set(fd, { dev: stat.dev, ino: stat.ino, target: resolved });
+    return resolved;
   }
 
   /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */
@@ -281,6 +291,7 @@ export class FsFlows {
     if (typeof fd !== 'number') return;
     if (this.fds[fd] !== undefined) this.fds[fd] = undefined;
     this.accountedFds.delete(fd);
+    this.linkedFds.delete(fd);
   }
 
   private optionsFor(target: FileTarget, content: unknown): FlowOptions {
@@ -354,15 +365,22 @@ export class FsFlows {
 
 function noop(): void {}
 
-/** The file an fd this process did not open through fs is, by /proc/self/fd; undefined for anything else (pipe, socket, a removed file, no /proc). */
-function fileOfFd(fd: number): string | undefined {
-  let name: string;
+/** The device and inode an fd refers to (a pipe and a socket have theirs too); undefined for a closed fd. */
+function statOfFd(fd: number): { dev: number; ino: number } | undefined {
   try {
-    name = internally(() => readlinkSync(`/proc/self/fd/${fd}`));
+    return internally(() => fstatSync(fd));
   } catch {
     return undefined;
   }
-  return name.startsWith('/') && !name.endsWith(' (deleted)') ? name : undefined;
+}
+
+/** What /proc/self/fd says an fd is (a path, `pipe:[…]`, `socket:[…]`, `/x (deleted)`); undefined without /proc or for a closed fd. */
+function linkOfFd(fd: number): string | undefined {
+  try {
+    return internally(() => readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
