@@ -93,3 +93,9 @@ export function compileGlob(glob: string): (value: string) => boolean {
 export function literalGlob(path: string): string {
   return path.replace(/[*?[\]{}()!+@\\]/g, '\\$&');
 }
+
+/** The folder a glob cannot match outside of (its part before the first wildcard); the glob itself when it has none. */
+export function globBase(glob: string): string {
+  const scan = picomatch.scan(glob, GLOB_OPTIONS);
+  return scan.isGlob ? scan.base || '/' : glob;
+}

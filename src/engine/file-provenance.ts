@@ -9,6 +9,7 @@
  */
 import { diag, type SpanContext } from '@opentelemetry/api';
 import { FileIdentities, type FileIdentity } from '../provenance/file-identity.js';
+import { HardLinkIndex } from '../provenance/hard-links.js';
 import type { Labels, LabelSchema, PublicLabels } from '../provenance/labels.js';
 import { MemoryProvenanceStore } from '../provenance/memory-store.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
@@ -36,6 +37,8 @@ export class FileProvenance {
   /** Provenance the store could not persist: kept for this process, joined into every lookup. */
   private readonly unpersisted: MemoryProvenanceStore;
   private readonly warnedLevels = new Set<string>();
+  private readonly links = new HardLinkIndex();
+  private warnedIncomplete = false;
   private readonly none: FileState;
   /** Writes whose provenance only this process knows (reported with the denials it causes). */
   unpersistedWrites = 0;
@@ -48,7 +51,9 @@ export class FileProvenance {
     private readonly schema: LabelSchema,
     private readonly store: ProvenanceStore | undefined,
     /** A name's own provenance (its URI with its configured labels), or undefined when its labels are the defaults. */
-    private readonly nameProvenance: (resource: Resource) => ProvenanceSet | undefined,
+    private readonly nameProvenance: (path: string) => ProvenanceSet | undefined,
+    /** Where the config labels files (policy `labelledFolders`): where other names of a labelled file can be. */
+    private readonly labelledFolders: () => readonly string[],
   ) {
     this.none = { provenance: sets.empty, writeSpan: undefined, otherNames: [] };
     this.unpersisted = new MemoryProvenanceStore(schema);
@@ -58,7 +63,7 @@ export class FileProvenance {
   stateOf(resource: Resource): FileState {
     if (resource.kind !== 'file' || !this.store) return this.none;
     const file = this.identities.of(resource.path as string);
-    if (file.links > 1 && !this.namesRecorded.has(file)) this.recordName(resource, file);
+    if (file.links > 1 && !this.namesRecorded.has(file)) this.recordNames(file);
     const stored = this.lookup(file);
     if (stored === undefined) return this.none;
     const names = stored.names;
@@ -161,20 +166,32 @@ export class FileProvenance {
   }
 
   /**
-   * A file with several hard links, met by a labelled name: the inode remembers the name and its
-   * labels, so reading any other name carries them and writing any other name is checked
-   * against them. (A link made elsewhere is known once some instrumented process meets a name.)
+   * A file with several hard links, met by some name: the inode remembers its labelled names and
+   * their labels, so reading any other name carries them and writing any other name is checked
+   * against them. Names this process has not met (a link made before it started, or by a process
+   * without provenant) are looked for under the folders the config labels (hard-links.ts).
    * Names with the default labels are not recorded: hard-linked package stores (pnpm) would
    * otherwise cost a store write per file.
    */
-  private recordName(resource: Resource, file: FileIdentity): void {
+  private recordNames(file: FileIdentity): void {
     this.namesRecorded.add(file);
-    const own = this.nameProvenance(resource);
-    if (own === undefined || this.lookup(file)?.names?.includes(file.path) === true) return;
-    try {
-      this.store?.merge(file, { ...this.toStored(own, undefined), names: [file.path] });
-    } catch (error) {
-      diag.warn(`provenant: recording ${file.path} as a name of its inode failed`, error);
+    const known = this.lookup(file)?.names ?? [];
+    if (known.length >= file.links && known.includes(file.path)) return;
+    const candidates = [file.path, ...this.links.namesOf(file.inode as string, this.labelledFolders())];
+    if (!this.links.complete && !this.warnedIncomplete) {
+      this.warnedIncomplete = true;
+      diag.warn(
+        'provenant: the folders the config labels hold too many files to look for every hard link in; some names of linked files stay unknown',
+      );
+    }
+    for (const name of new Set(candidates)) {
+      const own = known.includes(name) ? undefined : this.nameProvenance(name);
+      if (own === undefined) continue;
+      try {
+        this.store?.merge(file, { ...this.toStored(own, undefined), names: [name] });
+      } catch (error) {
+        diag.warn(`provenant: recording ${name} as a name of its inode failed`, error);
+      }
     }
   }
 

@@ -82,8 +82,12 @@ export class FlowEngine {
     this.policy = parts.policy;
     this.own = new OwnProvenance(parts.sets);
     this.processWide = new ProcessWide(parts.sets);
-    this.files = new FileProvenance(parts.sets, parts.schema, parts.store, (resource) =>
-      this.own.ifLabelled(resource, parts.policy.current),
+    this.files = new FileProvenance(
+      parts.sets,
+      parts.schema,
+      parts.store,
+      (path) => this.own.ifLabelled(parts.resources.file(path), parts.policy.current),
+      () => parts.policy.current.labelledFolders,
     );
     this.recorder = new FlowRecorder({
       ...parts,
@@ -287,6 +291,11 @@ export class FlowEngine {
       rule: 'self-protection',
       reason: `provenant.${call}() is switched off by the config (api.${call}: false): app code may not weaken enforcement`,
     } as const;
+    return this.refuse(resource, outcome);
+  }
+
+  /** A flow refused whatever the data (a switched-off API, a native dump): recorded, and the error to surface. */
+  refuse(resource: Resource, outcome: FixedOutcome & { kind: 'deny' }): ProvenanceDeniedError {
     return this.fixedFlow(resource, outcome) ?? this.deniedError(outcome, resource);
   }
 

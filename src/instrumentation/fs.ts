@@ -18,6 +18,7 @@ import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
 import { patchWriteStream } from './fs/write-stream.js';
+import { mediateArmedDumps } from './fs/armed-dumps.js';
 import { patchProcessDumps } from './fs/dumps.js';
 import { SelfProtection } from './fs/self-protection.js';
 
@@ -29,15 +30,19 @@ export class FsInstrumentation implements Instrumentation {
   enable(context: InstrumentationContext): void {
     if (this.patcher) return;
     const protection = new SelfProtection(context.protectedPaths);
-    const flows = new FsFlows(context.engine, protection, context.config.journal.contentHash !== 'none');
+    const flows = new FsFlows(context.engine, protection, context.stdio, context.config.journal.contentHash !== 'none');
     const patcher = new Patcher();
     this.patcher = patcher;
     patchSyncApi(fs, flows, patcher);
     patchCallbackApi(fs, flows, patcher);
     // fs.promises is the very object `fs/promises` exports.
-    patchPromiseApi(fs.promises, flows, patcher);
+    context.transfers.onFileHandle(patchPromiseApi(fs.promises, flows, patcher));
     patchWriteStream(fs, flows, patcher);
     patchProcessDumps(v8, process.report, flows, patcher);
+    mediateArmedDumps(process.report, v8, patcher, {
+      enforce: context.config.mode === 'enforce',
+      refuse: (what) => flows.nativeDumpRefused(what),
+    });
     this.removeLoaderHook = passModuleLoadingThrough(flows);
   }
 

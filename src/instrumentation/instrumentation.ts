@@ -7,6 +7,8 @@ import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
 import type { PublicLabels } from '../provenance/labels.js';
 import type { PeerProtocol } from './net/peer-protocol.js';
+import type { StdioGate } from './stdio-gate.js';
+import type { Transfers } from './transfers.js';
 
 /**
  * The signed environment claim a Node child under provenant starts with (implemented by the
@@ -46,6 +48,10 @@ export interface InstrumentationContext {
   childOfProvenant: boolean;
   /** The app's OTLP endpoint URLs as the environment named them at start (its exports are not flows). */
   telemetryEndpoints: readonly string[];
+  /** Writes to fd 1 and 2, whether through process.stdout/stderr or the fd-level fs API. */
+  stdio: StdioGate;
+  /** FileHandles and MessagePorts received from other threads (the fs and worker instrumentations adopt them). */
+  transfers: Transfers;
 }
 
 export interface Instrumentation {

@@ -44,6 +44,7 @@ import type { Mode, PolicyRuleSpec, ProvenantConfig } from '../config/types.js';
 import type { Labels, LabelSchema } from '../provenance/labels.js';
 import type { ProvenanceSet } from '../provenance/provenance-set.js';
 import type { Resource } from '../provenance/resource.js';
+import { globBase } from '../config/glob.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 import { confidentialityReason, integrityReason, revokedReason, ruleReason } from './explain.js';
 import {
@@ -104,6 +105,7 @@ class Policy implements CompiledPolicy {
   readonly mode: Mode;
   readonly source: string;
   readonly digest: string;
+  readonly labelledFolders: readonly string[];
   private readonly tags = new TagBits();
   private readonly entries: readonly LabelEntry[];
   private readonly defaultLabels: Labels;
@@ -142,6 +144,18 @@ class Policy implements CompiledPolicy {
       destination: spec.destination ? compileDestinationCondition(spec.destination, schema, this.tags) : () => true,
     }));
     this.revocations = new Revocations(config.node, config.revoked);
+    // Only entries that label above defaults: a public folder holds no name whose labels matter.
+    const defaults = this.defaultLabels;
+    const folders = config.resources.flatMap(({ match }, i) => {
+      const { labels, location } = this.entries[i];
+      const labelled =
+        labels.confidentiality !== defaults.confidentiality ||
+        labels.integrity !== defaults.integrity ||
+        labels.tags.length > 0 ||
+        location !== undefined;
+      return match.path !== undefined && labelled ? [globBase(match.path)] : [];
+    });
+    this.labelledFolders = [...new Set(folders)];
   }
 
   get defaults(): Labels {

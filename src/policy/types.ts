@@ -40,6 +40,8 @@ export interface CompiledPolicy {
   labelsOf(resource: Resource): Labels;
   /** The decision for data with provenance `data` flowing to `destination` (memoised). */
   decide(data: ProvenanceSet, destination: Resource): Decision;
+  /** Folders (or files) outside of which no `resources` path entry labels a file: where other names of a labelled file can be. */
+  readonly labelledFolders: readonly string[];
   /** True when the URI (or a file path) is revoked. */
   isRevoked(uri: string): boolean;
 }

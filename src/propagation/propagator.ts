@@ -209,8 +209,12 @@ export class ProvenancePropagator {
     return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request').join(',');
   }
 
-  /** The verdict on a claim that comes with no peer to trust (a child's environment claim): signature, form and age. */
-  verifyClaim(text: string, budgetBytes: number): Verdict {
+  /**
+   * The verdict on a claim that comes with no peer to trust (a child's environment claim):
+   * signature, form, age, and its audience: a claim made for `audience` (the parent's pid, which
+   * a child can check and another process cannot choose) is refused anywhere else.
+   */
+  verifyClaim(text: string, budgetBytes: number, audience: string): Verdict {
     const members = splitBaggage(text);
     if (members.length === 0 || members.some((member) => !member.key.startsWith(CLAIM_PREFIX))) {
       return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
@@ -224,6 +228,7 @@ export class ProvenancePropagator {
     if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
     const checked = this.checkSignature(fields, keyId, signature);
     if (checked !== undefined) return { trusted: false, reason: checked, claimed };
+    if (fields.get('aud') !== audience) return { trusted: false, reason: 'wrong-audience', claimed };
     const claim = decodeClaim(fields);
     if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
     const age = this.now() / 1000 - claim.issuedAt;

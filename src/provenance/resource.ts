@@ -126,6 +126,14 @@ export class ResourceRegistry {
     return this.byKey.get('w') ?? this.add('w', { uri: `process://${this.node}/${process.pid}/worker`, kind: 'process', pid: process.pid });
   }
 
+  /** An fd of this process that is not a file (an inherited pipe or socket): an unlabelled destination. */
+  descriptor(fd: number): Resource {
+    const key = `d${fd}`;
+    return (
+      this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${process.pid}/fd/${fd}`, kind: 'process', pid: process.pid })
+    );
+  }
+
   /** This process's stdout or stderr (see `Resource.console`). */
   stdio(stream: StdioStream, console = true): Resource {
     const key = `o${stream}${console ? '' : '-'}`;

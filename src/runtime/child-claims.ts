@@ -25,7 +25,8 @@ export function createChildClaims(
   return {
     variable: PARENT_CLAIM_VARIABLE,
     environment(data) {
-      const claim = claims.signedClaim(data, CLAIM_BUDGET_BYTES);
+      // Bound to this process as the child's parent: a copy of it is refused by any other process.
+      const claim = claims.signedClaim({ ...data, audience: parentAudience(process.pid) }, CLAIM_BUDGET_BYTES);
       if (claim === undefined || key === undefined || config.file === undefined) return undefined;
       return {
         [PARENT_CLAIM_VARIABLE]: claim,
@@ -47,7 +48,7 @@ export function inheritParentClaim(engine: FlowEngine, claims: ProvenancePropaga
   const text = env[PARENT_CLAIM_VARIABLE];
   if (text === undefined) return false;
   delete env[PARENT_CLAIM_VARIABLE];
-  const verdict = claims.verifyClaim(text, CLAIM_BUDGET_BYTES);
+  const verdict = claims.verifyClaim(text, CLAIM_BUDGET_BYTES, parentAudience(process.ppid));
   const provenance =
     (verdict.trusted ? verifiedData(engine.sets, engine.schema, verdict.claim.labels, verdict.claim.sources) : undefined) ??
     unverifiedData(engine.sets, engine.schema, verdict.trusted ? verdict.claim.labels : verdict.claimed);
@@ -56,4 +57,9 @@ export function inheritParentClaim(engine: FlowEngine, claims: ProvenancePropaga
     attributes: { 'provenant.claim': verdict.trusted ? 'verified' : verdict.reason },
   });
   return true;
+}
+
+/** The audience of a claim for the children of process `pid`. */
+function parentAudience(pid: number): string {
+  return `parent-pid:${pid}`;
 }

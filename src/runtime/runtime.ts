@@ -20,6 +20,8 @@ import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
 import { otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
+import { StdioGate } from '../instrumentation/stdio-gate.js';
+import { Transfers } from '../instrumentation/transfers.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
 import { loadSigningKey, type SigningKey } from '../journal/keys.js';
 import { keepPolicy } from '../journal/policies.js';
@@ -47,6 +49,7 @@ import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
+import { refuseNativeDumpFlags } from './native-dump-flags.js';
 import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
 
 export interface StartOptions {
@@ -97,6 +100,7 @@ export function start(options: StartOptions = {}): Runtime {
   const stateDir = resolveStateDir(env, options.stateDir);
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
+  refuseNativeDumpFlags(config.mode);
   // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
   const monitors = compileMonitors(config);
   checkInstrumentSelection(env['PROVENANT_INSTRUMENT'], config.mode);
@@ -241,6 +245,9 @@ function createRuntime(
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
     telemetryEndpoints: otlpEndpoints(env),
+    // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
+    stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
+    transfers: new Transfers(),
   };
   for (const instrumentation of instrumentations) {
     try {

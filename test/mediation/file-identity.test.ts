@@ -3,7 +3,7 @@
 // and giving labelled data a new name (link, symlink) is a flow decided like a copy. Each case
 // runs a real process under the preload in enforce mode, proves nothing moved, and runs the
 // allowed twin.
-import { existsSync, linkSync, lstatSync, symlinkSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
@@ -66,10 +66,9 @@ describe('hard links share the inode’s provenance', () => {
     expect(existsSync(ws.abs('out/shared/leak.txt'))).toBe(false);
   });
 
-  it('a hard link made outside provenant carries the labels of a name an instrumented process has met', async () => {
+  it('a hard link made before start (`ln`, no instrumented process ever met either name) taints like its labelled name', async () => {
     const ws = createWorkspace();
     linkSync(ws.abs('secret/a.txt'), ws.abs('out/public/outside.txt'));
-    expect(await ws.steps([{ op: 'read', path: ws.abs('secret/a.txt') }])).toEqual([{ ok: true, bytes: 20 }]);
     const results = await ws.steps([
       { op: 'read', path: ws.abs('out/public/outside.txt') },
       { op: 'write', path: ws.abs('out/public/leak.txt') },
@@ -77,6 +76,18 @@ describe('hard links share the inode’s provenance', () => {
     ]);
     expect(results).toEqual([{ ok: true, bytes: 20 }, denied('confidentiality'), OK]);
     expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
+    expect(ws.stored('out/secret/twin.txt')?.labels.tags).toEqual(['pii']);
+  });
+
+  it('the allowed twin: a hard link made before start to an unlabelled file carries nothing', async () => {
+    const ws = createWorkspace();
+    writeFileSync(ws.abs('out/public/plain.txt'), 'nothing secret\n');
+    linkSync(ws.abs('out/public/plain.txt'), ws.abs('out/public/plain-link.txt'));
+    const results = await ws.steps([
+      { op: 'read', path: ws.abs('out/public/plain-link.txt') },
+      { op: 'write', path: ws.abs('out/public/copy.txt') },
+    ]);
+    expect(results).toEqual([{ ok: true, bytes: 15 }, OK]);
   });
 
   it('writing a protected (integrity high) file through a hard link is checked against its labels', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { outcome, SECRET_TEXT, TEST_KEY, workspace } from './fixture.js';
+import { NODE_ID, outcome, SECRET_TEXT, TEST_KEY, workspace } from './fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -100,6 +100,24 @@ describe('a Node child under provenant', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(outcome(result)).toEqual({ fork: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' } });
     expect(ws.exists('out/secret/child.txt')).toBe(false);
+  });
+
+  it('a claim copied out of a child’s environment does not vouch for anything in another process (bound to the parent’s pid)', async () => {
+    const ws = workspace();
+    const secretUri = `file://${NODE_ID}${ws.abs('secret/a.txt')}`;
+    const started = await ws.run('claim-copy.cjs', { env: { PROVENANT_KEY: TEST_KEY } });
+    expect(started.code, started.stderr).toBe(0);
+    const child = outcome<{ labels: { integrity: string }; sources: string[]; claim?: string }>(started);
+    // The allowed twin: the child its parent started verifies the claim (sources and integrity as signed).
+    expect(child.sources).toContain(secretUri);
+    expect(child.labels.integrity).toBe('low');
+    expect(child.claim).toBeDefined();
+    // Replayed by a process the claim was not made for, with the same key, within its age.
+    const replayed = await ws.run('current.cjs', { env: { PROVENANT_KEY: TEST_KEY, PROVENANT_PARENT_CLAIM: child.claim } });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const replay = outcome<{ labels: { confidentiality: string; integrity: string }; sources: string[] }>(replayed);
+    expect(replay.labels).toMatchObject({ confidentiality: 'secret', integrity: 'untrusted' });
+    expect(replay.sources).not.toContain(secretUri);
   });
 
   it('a forged or unsigned claim in the environment never lowers labels and never vouches for integrity', async () => {

@@ -96,7 +96,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       name,
       (original) =>
         function readFromFd(this: unknown, fd: unknown): unknown {
-          const target = flows.recording ? flows.fds[fd as number] : undefined;
+          const target = flows.recording ? flows.fdTarget(fd) : undefined;
           const args =
             target &&
             hookCallback(arguments, (bytesRead) => {
@@ -116,8 +116,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       name,
       (original) =>
         function writeToFd(this: unknown, fd: unknown, data: unknown): unknown {
-          const target = flows.recording ? flows.fds[fd as number] : undefined;
-          const denied = target && flows.authorize(target, size(data), name === 'write' ? data : undefined);
+          const denied = flows.recording ? flows.authorizeFd(fd, size(data), name === 'write' ? data : undefined) : undefined;
           if (denied) return failCallback(arguments, denied);
           return Reflect.apply(original, this, arguments);
         },

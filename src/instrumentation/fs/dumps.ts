@@ -44,10 +44,10 @@ export function patchProcessDumps(v8: object, report: object | undefined, flows:
     report,
     'writeReport',
     (original) =>
-      function writeReport(this: { directory?: string }, filename?: unknown, ...rest: unknown[]): unknown {
-        // writeReport(error) names no file; 'stdout' and 'stderr' are streams, not files.
-        if (filename === 'stdout' || filename === 'stderr') return Reflect.apply(original, this, [filename, ...rest]);
-        const named = typeof filename === 'string' ? filename : defaultName('report', 'json');
+      function writeReport(this: { directory?: string; filename?: string }, filename?: unknown, ...rest: unknown[]): unknown {
+        // writeReport(error) names no file (then `report.filename` or Node's pattern does); 'stdout' and 'stderr' are streams, not files.
+        const named = typeof filename === 'string' ? filename : this.filename || defaultName('report', 'json');
+        if (named === 'stdout' || named === 'stderr') return Reflect.apply(original, this, arguments);
         const args = typeof filename === 'string' ? [named, ...rest] : [named, filename, ...rest];
         const denied = decide(resolve(this.directory || process.cwd(), named), 'diagnostic report');
         if (denied !== undefined) throw denied;

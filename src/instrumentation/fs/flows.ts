@@ -2,8 +2,12 @@
  * What every fs wrapper shares: turning path arguments and fds into file resources (cached, so
  * the hot path does no path work), the fd and FileHandle tables, and the calls into the engine.
  * Knows nothing of policy, spans or the store: it asks the engine and surfaces what it says.
+ *
+ * Over 250 lines because it is the one place a path, fd or handle becomes a file target: the path
+ * caches, the fd and handle tables and the self-protection checks share that resolution, and
+ * every wrapper module (sync, callback, promise, streams, dumps) goes through it.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { fstatSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
@@ -12,6 +16,7 @@ import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { SelfProtection } from './self-protection.js';
 import { isSdkIdentityRead } from './sdk-reads.js';
+import { StdioGate } from '../stdio-gate.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
 
@@ -39,8 +44,12 @@ export class FsFlows {
   get recording(): boolean {
     return !this.nested.active && !isInternal();
   }
-  /** Targets of fds opened through the patched APIs; any other fd (stdio, sockets) is not a file flow. */
+  /** Targets of fds opened through the patched APIs (fd-level writes to any other fd: `authorizeFd`). */
   readonly fds: (FileTarget | undefined)[] = [];
+  /** Fds opened through the patched APIs that are no flow of their own (Node's inside a wrapped call, provenant's). */
+  private readonly accountedFds = new Set<number>();
+  /** Other fds met by `fdTarget`: the file (device, inode) each was last, and its target (undefined: not a file). */
+  private readonly linkedFds = new Map<number, { dev: number; ino: number; target: FileTarget | undefined }>();
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
   private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
@@ -52,6 +61,7 @@ export class FsFlows {
   constructor(
     private readonly engine: FlowEngine,
     private readonly protection: SelfProtection,
+    private readonly stdio: StdioGate,
     /** The journal wants content digests: pass the bytes along when they are at hand. */
     private readonly wantsContent: boolean,
   ) {}
@@ -87,6 +97,55 @@ export class FsFlows {
       diag.warn(`provenant: checking a write to ${target.path} failed; the write proceeds`, error);
       return undefined;
     }
+  }
+
+  /**
+   * An fd-level write (`write`, `writeSync`, `writev`…). An fd opened through the patched API is
+   * its file; fd 1 and 2 are stdout and stderr (one decision with process.stdout/stderr); any
+   * other fd (inherited, opened natively or by another thread) is what `/proc/self/fd` says it
+   * is: a file is decided as that file, anything else (a pipe, a socket) is an unlabelled
+   * destination `process://<node>/<pid>/fd/<n>`, so labelled data cannot leave through it in
+   * enforce mode. Without /proc every such fd is that unlabelled destination (fail closed).
+   */
+  authorizeFd(fd: unknown, bytes: number | undefined, content?: unknown): ProvenanceDeniedError | undefined {
+    if (typeof fd !== 'number') return undefined;
+    const target = this.fds[fd];
+    if (target !== undefined) return this.authorize(target, bytes, content);
+    if (this.accountedFds.has(fd)) return undefined;
+    const stream = StdioGate.streamOf(fd);
+    if (stream !== undefined)
+      return this.stdio.passing.active || this.stdio.deciding.active ? undefined : this.stdio.authorize(stream, bytes);
+    const file = this.fdTarget(fd);
+    if (file !== undefined) return this.authorize(file, bytes, content);
+    const resource = this.engine.resources.descriptor(fd);
+    try {
+      const decision = this.engine.authorizeWrite(resource, bytes, { attributes: { 'provenant.fd': fd } });
+      return decision.kind === 'deny' ? this.engine.deniedError(decision, resource) : undefined;
+    } catch (error) {
+      diag.warn(`provenant: checking a write to fd ${fd} failed; the write proceeds`, error);
+      return undefined;
+    }
+  }
+
+  /**
+   * The file an fd is, for reads and handles: opened through the patched API, else (unless Node
+   * or provenant opened it inside a wrapped call) what /proc/self/fd says — an fd inherited or
+   * handed over by another thread.
+   */
+  fdTarget(fd: unknown): FileTarget | undefined {
+    if (typeof fd !== 'number') return undefined;
+    const target = this.fds[fd];
+    if (target !== undefined || this.accountedFds.has(fd)) return target;
+    // The fd may have been closed and reused behind our back: an fstat (~1 µs) tells whether it is
+    // still the same file; /proc is read (~10 µs) only when it is not.
+    const stat = statOfFd(fd);
+    if (stat === undefined) return undefined;
+    const known = this.linkedFds.get(fd);
+    if (known !== undefined && known.dev === stat.dev && known.ino === stat.ino) return known.target;
+    const link = linkOfFd(fd);
+    const resolved = link !== undefined && link.startsWith('/') && !link.endsWith(' (deleted)') ? this.targetAt(link) : undefined;
+    this.linkedFds.set(fd, { dev: stat.dev, ino: stat.ino, target: resolved });
+    return resolved;
   }
 
   /** `authorize` for a write named by path: it must not reach provenant's own files through a link. */
@@ -199,6 +258,15 @@ export class FsFlows {
     return target === undefined ? undefined : this.engine.authorizeProcessDump(target.path, kind);
   }
 
+  /** Arming a dump Node writes natively, with no chance to decide it (armed-dumps.ts): refused in enforce mode. */
+  nativeDumpRefused(what: string): ProvenanceDeniedError {
+    return this.engine.refuse(this.engine.resources.process(process.pid), {
+      kind: 'deny',
+      rule: 'native-dump',
+      reason: `${what} would make Node write a dump of the process natively, where no write can be decided; it is refused in enforce mode`,
+    });
+  }
+
   /** A module that is data was loaded from a file: URL (module-loading.ts). */
   dataModuleLoaded(url: string, bytes: number | undefined): void {
     if (isInternal()) return;
@@ -215,11 +283,17 @@ export class FsFlows {
 
   /** Remember which file an fd opened through a patched API belongs to (clears a stale entry for a reused fd). */
   opened(fd: unknown, target: FileTarget | undefined): void {
-    if (typeof fd === 'number' && (target !== undefined || this.fds[fd] !== undefined)) this.fds[fd] = target;
+    if (typeof fd !== 'number') return;
+    if (target !== undefined || this.fds[fd] !== undefined) this.fds[fd] = target;
+    if (target === undefined) this.accountedFds.add(fd);
+    else this.accountedFds.delete(fd);
   }
 
   closed(fd: unknown): void {
-    if (typeof fd === 'number' && this.fds[fd] !== undefined) this.fds[fd] = undefined;
+    if (typeof fd !== 'number') return;
+    if (this.fds[fd] !== undefined) this.fds[fd] = undefined;
+    this.accountedFds.delete(fd);
+    this.linkedFds.delete(fd);
   }
 
   private optionsFor(target: FileTarget, content: unknown): FlowOptions {
@@ -292,6 +366,24 @@ export class FsFlows {
 }
 
 function noop(): void {}
+
+/** The device and inode an fd refers to (a pipe and a socket have theirs too); undefined for a closed fd. */
+function statOfFd(fd: number): { dev: number; ino: number } | undefined {
+  try {
+    return internally(() => fstatSync(fd));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What /proc/self/fd says an fd is (a path, `pipe:[…]`, `socket:[…]`, `/x (deleted)`); undefined without /proc or for a closed fd. */
+function linkOfFd(fd: number): string | undefined {
+  try {
+    return internally(() => readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return undefined;
+  }
+}
 
 /** A path given as a string or as bytes (Buffer, Uint8Array), as text. */
 function pathText(path: string | ArrayBufferView): string {

@@ -16,7 +16,8 @@ interface BytesRead {
   bytesRead: number;
 }
 
-export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, patcher: Patcher): void {
+/** Patches fs.promises; returns how to adopt a FileHandle another thread transferred here (mapped by its fd). */
+export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, patcher: Patcher): (handle: object) => void {
   let fileHandlePatched = false;
   const adopt = (handle: object, target: FileTarget | undefined): void => {
     if (!fileHandlePatched) {
@@ -142,6 +143,10 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
         },
     );
   }
+
+  return (handle) => {
+    if (!flows.handles.has(handle)) adopt(handle, flows.fdTarget((handle as { fd?: unknown }).fd));
+  };
 }
 
 function patchFileHandle(prototype: object, flows: FsFlows, patcher: Patcher): void {

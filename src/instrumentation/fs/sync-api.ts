@@ -82,7 +82,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       name,
       (original) =>
         function readFromFdSync(this: unknown, fd: unknown): unknown {
-          const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
+          const target = !flows.nested.active && !isInternal() ? flows.fdTarget(fd) : undefined;
           const bytesRead: unknown = Reflect.apply(original, this, arguments);
           if (target !== undefined && (bytesRead as number) > 0 && !isInternal()) flows.read(target, bytesRead as number);
           return bytesRead;
@@ -90,35 +90,23 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     );
   }
 
-  patcher.wrapMethod(
-    fs,
-    'writeSync',
-    (original) =>
-      function writeSync(this: unknown, fd: unknown, data: unknown): unknown {
-        if (!flows.nested.active) {
-          const target = flows.fds[fd as number];
-          if (target !== undefined && !isInternal()) {
-            const denied = flows.authorize(target, sizeOf(data), data);
+  for (const [name, size] of [
+    ['writeSync', sizeOf],
+    ['writevSync', sizeOfAll],
+  ] as const) {
+    patcher.wrapMethod(
+      fs,
+      name,
+      (original) =>
+        function writeToFdSync(this: unknown, fd: unknown, data: unknown): unknown {
+          if (!flows.nested.active && !isInternal()) {
+            const denied = flows.authorizeFd(fd, size(data), name === 'writeSync' ? data : undefined);
             if (denied !== undefined) throw denied;
           }
-        }
-        return Reflect.apply(original, this, arguments);
-      },
-  );
-
-  patcher.wrapMethod(
-    fs,
-    'writevSync',
-    (original) =>
-      function writevSync(this: unknown, fd: unknown, buffers: unknown): unknown {
-        const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
-        if (target !== undefined && !isInternal()) {
-          const denied = flows.authorize(target, sizeOfAll(buffers));
-          if (denied !== undefined) throw denied;
-        }
-        return Reflect.apply(original, this, arguments);
-      },
-  );
+          return Reflect.apply(original, this, arguments);
+        },
+    );
+  }
 
   patcher.wrapMethod(
     fs,

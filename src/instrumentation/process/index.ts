@@ -20,8 +20,7 @@ export class ProcessInstrumentation implements Instrumentation {
       registerModule: context.registerModule,
     });
     patchChildProcess(flows, this.patcher);
-    // What the parent handed over is what this process starts with (the runtime seeded it).
-    patchStdio(engine, config, this.patcher, context.childOfProvenant ? engine.contexts.process.provenance : undefined);
+    patchStdio(context.stdio, this.patcher);
   }
 
   disable(): void {

@@ -12,41 +12,28 @@
  * rather than crashing the app.
  */
 import type { Writable } from 'node:stream';
-import type { ProvenantConfig, StdioStream } from '../../config/types.js';
-import type { FlowEngine } from '../../engine/flow-engine.js';
-import type { ProvenanceSet } from '../../provenance/provenance-set.js';
-import { isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
+import type { StdioStream } from '../../config/types.js';
+import { isInternal } from '../../support/reentrancy.js';
 import { sizeOf } from '../fs/flows.js';
 import type { Patcher } from '../patcher.js';
+import type { StdioGate } from '../stdio-gate.js';
 
 type Callback = (error?: Error | null) => void;
 
-export function patchStdio(engine: FlowEngine, config: ProvenantConfig, patcher: Patcher, inherited: ProvenanceSet | undefined): void {
-  // A write made while deciding one (provenant's own diagnostics on stderr) is not the app's.
-  const deciding = new ReentrancyGuard();
+export function patchStdio(gate: StdioGate, patcher: Patcher): void {
   const streams: [StdioStream, Writable][] = [
     ['stdout', process.stdout],
     ['stderr', process.stderr],
   ];
   for (const [name, stream] of streams) {
-    const resource = engine.resources.stdio(name, inherited === undefined);
-    const options = { attributes: { 'provenant.stdio': name } };
-    // An unlabelled console is written by every request: its allowed writes are decided, not journaled.
-    const recordAll = config.resources.some((entry) => entry.match.stdio === name);
     patcher.wrap(
       stream,
       'write',
       (write) =>
         function (this: Writable, ...args: unknown[]): boolean {
-          if (deciding.active || isInternal()) return Reflect.apply(write, this, args) as boolean;
-          const denied = deciding.run(() => {
-            const data = engine.contexts.current().provenance;
-            if (inherited !== undefined && engine.sets.union(inherited, data) === inherited) return undefined;
-            if (!recordAll && engine.decide(resource).kind === 'allow') return undefined;
-            const decision = engine.authorizeWrite(resource, sizeOf(args[0]), options);
-            return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
-          });
-          if (!denied) return Reflect.apply(write, this, args) as boolean;
+          if (gate.deciding.active || gate.passing.active || isInternal()) return Reflect.apply(write, this, args) as boolean;
+          const denied = gate.authorize(name, sizeOf(args[0]));
+          if (!denied) return gate.passing.run(() => Reflect.apply(write, this, args) as boolean);
           const callback = args.find((arg): arg is Callback => typeof arg === 'function');
           if (callback) process.nextTick(callback, denied);
           else if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', denied));

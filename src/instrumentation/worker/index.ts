@@ -24,9 +24,11 @@ export class WorkerInstrumentation implements Instrumentation {
       // In a worker a provenant parent created: start with what it handed over, and label what goes back.
       if (flows.seedFrom(workerThreads.getEnvironmentData(WORKER_SEED_KEY))) flows.mediatedPorts.add(parentPort);
       guardPort(parentPort, flows);
+      // Ports and FileHandles transferred with workerData.
+      context.transfers.received(workerThreads.workerData, (port) => guardPort(port, flows));
     }
     patchWorkerClass(flows, { configFile: config.file, mode: config.mode, registerModule: context.registerModule }, this.patcher);
-    patchPorts(flows, this.patcher);
+    patchPorts(flows, this.patcher, context.transfers);
   }
 
   disable(): void {

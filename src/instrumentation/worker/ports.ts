@@ -12,6 +12,7 @@
 import workerThreads = require('node:worker_threads');
 import { isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
+import type { Transfers } from '../transfers.js';
 import type { ThreadFlows } from './thread-flows.js';
 
 /** Node's event-target dispatch method, registered under a global symbol. */
@@ -20,7 +21,13 @@ const HYBRID_DISPATCH = Symbol.for('nodejs.internal.kHybridDispatch');
 type Post = (this: object, value: unknown, ...rest: unknown[]) => void;
 type Dispatch = (this: object, data: unknown, type: unknown, event: unknown) => unknown;
 
-export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
+export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Transfers): void {
+  // Ports and FileHandles that come in a message were never seen by this thread's patches.
+  const adoptPort = (port: workerThreads.MessagePort): void => guardPort(port, flows);
+  const adopted = (value: unknown): unknown => {
+    transfers.received(value, adoptPort);
+    return value;
+  };
   const OriginalChannel = workerThreads.MessageChannel;
   class MessageChannel extends OriginalChannel {
     constructor() {
@@ -51,7 +58,7 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
   if (typeof dispatch === 'function') {
     patcher.define(portPrototype, HYBRID_DISPATCH, function (this: object, data: unknown, type: unknown, event: unknown): unknown {
       if (type !== 'message') return Reflect.apply<object, unknown[], unknown>(dispatch, this, [data, type, event]);
-      return flows.receive(data, (value) => Reflect.apply<object, unknown[], unknown>(dispatch, this, [value, type, event]));
+      return flows.receive(data, (value) => Reflect.apply<object, unknown[], unknown>(dispatch, this, [adopted(value), type, event]));
     });
   }
   patcher.wrap(
@@ -60,13 +67,17 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher): void {
     (original) =>
       function receiveMessageOnPort(port: workerThreads.MessagePort): { message: unknown } | undefined {
         const received = original(port);
-        return received === undefined ? undefined : { message: flows.receiveHere(received.message) };
+        return received === undefined ? undefined : { message: adopted(flows.receiveHere(received.message)) };
       },
   );
 }
 
+const guarded = new WeakSet<workerThreads.MessagePort>();
+
 /** Mediate posts on one port app code holds: labelled to a thread under provenant, else decided. */
 export function guardPort(port: workerThreads.MessagePort, flows: ThreadFlows): void {
+  if (guarded.has(port)) return;
+  guarded.add(port);
   const post = port.postMessage as Post;
   port.postMessage = function (this: workerThreads.MessagePort, value: unknown, ...rest: unknown[]): void {
     let message = value;

@@ -3,6 +3,7 @@
 // Every step runs whatever happened before it: a denial does not stop the script.
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
+const { Readable } = require('node:stream');
 const { pathToFileURL } = require('node:url');
 const v8 = require('node:v8');
 
@@ -56,16 +57,27 @@ const operations = {
         yield 'second\n';
       })(),
     ),
-  /** writeFile from an async generator whose second chunk comes after reading `read`. */
-  writeFileTaintedMidway: ({ path, read }) =>
-    fsp.writeFile(
-      path,
-      (async function* chunks() {
-        yield 'first\n';
-        fs.readFileSync(read);
-        yield 'second\n';
-      })(),
-    ),
+  /**
+   * writeFile (fs.promises by path, a Readable stream as data, or FileHandle.writeFile) from an
+   * async generator whose second and later chunks come after reading `read`.
+   */
+  writeFileTaintedMidway: async ({ path, read, via }) => {
+    const chunks = (async function* chunks() {
+      yield 'first\n';
+      fs.readFileSync(read);
+      yield 'second\n';
+      yield 'third\n';
+      yield 'fourth\n';
+    })();
+    if (via === 'stream') return fsp.writeFile(path, Readable.from(chunks));
+    if (via !== 'handle') return fsp.writeFile(path, chunks);
+    const handle = await fsp.open(path, 'w');
+    try {
+      await handle.writeFile(chunks);
+    } finally {
+      await handle.close();
+    }
+  },
   writeFileFromStream: ({ path, from }) => fsp.writeFile(path, fs.createReadStream(from)),
   requireData: ({ path }) => ({ bytes: JSON.stringify(require(path)).length }),
   importData: async ({ path }) => ({
