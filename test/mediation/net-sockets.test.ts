@@ -129,6 +129,37 @@ describe('a socket connected while the context was clean carries no later secret
     expect(allowed.received).toContain(SECRET);
   });
 
+  it.each(['client', 'pool', 'global', 'init'])(
+    "an app's own undici dispatcher (%s) is decided at the HTTP level: zero connections when denied",
+    async (via) => {
+      const denied = await against(http3, 'own-dispatcher', { via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+      // Decided as the HTTP origin (not only as a raw TCP connect).
+      expect(journal(dir).some((r) => r.decision === 'deny' && r.resource === `http://127.0.0.3:${http3.port}`)).toBe(true);
+      const allowed = await against(http2, 'own-dispatcher', { via });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
+
+  it('a request queued on a busy undici Client is decided with the context that made it, not the one that frees the connection', async () => {
+    const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+    const denied = await against(http3, 'queued-request', { provenant });
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1 });
+    expect(denied.received).toMatch(/^GET \/clean HTTP\/1.1\r\n/);
+    expect(denied.received).not.toContain(SECRET);
+    const allowed = await against(http2, 'queued-request', { provenant });
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+    expect(allowed.received).toContain(SECRET);
+  });
+
+  it("a response through the app's own undici Client taints the context: read from region 2, it cannot go to region 3", async () => {
+    const denied = await against(region3, 'dispatcher-response', { sourceHost: http2.host, sourcePort: http2.port });
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+    const allowed = await against(region3, 'dispatcher-response', { sourceHost: http3.host, sourcePort: http3.port });
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: 'ok' });
+  });
+
   it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
     const [denied, allowed] = await Promise.all([listen('127.0.0.3', websocketAccept), listen('127.0.0.2', websocketAccept)]);
     try {

@@ -8,9 +8,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
-import { stopAll } from '../helpers/spawn';
+import { runNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp';
-import { KEY, startService, waitForRecord, writeConfig } from './helpers';
+import { fixture, KEY, lastJson, serviceEnv, startService, waitForRecord, writeConfig } from './helpers';
 
 let dir: string;
 let a: number;
@@ -171,5 +171,25 @@ describe("a peer's configured labels are what it may receive and what its unclai
     expect(JSON.parse(result.body)).toMatchObject({ code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' });
     expect(existsSync(target)).toBe(false);
     expect(await requestsAtC()).toBe(before + 1);
+  });
+});
+
+describe("through the app's own undici Client", () => {
+  it("the request carries the client's signed claim and the response's claim labels the client's context", async () => {
+    const config = writeConfig(dir, 'client', `service: client\nnode: nclient\n${trust}\n`);
+    const secretFile = path.join(dir, 'in', 'secret.txt');
+    const result = await runNode({
+      args: [fixture('client.cjs')],
+      preload: 'require',
+      cwd: dir,
+      env: serviceEnv(dir, config, { TARGET: `http://127.0.0.1:${a}/file?path=${encodeURIComponent(secretFile)}`, VIA: 'undici' }),
+    });
+    // a answers secret data only to `client` as identified by its verified claim (by address it is public).
+    const outcome = lastJson<{ status: number; text: string; current: { labels: { confidentiality: string }; sources: string[] } }>(
+      result.stdout,
+    );
+    expect(outcome, result.stderr).toMatchObject({ status: 200, text: 'secret data' });
+    expect(outcome.current.labels.confidentiality).toBe('secret');
+    expect(outcome.current.sources).toContain(`file://na${secretFile}`);
   });
 });
