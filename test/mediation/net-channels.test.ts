@@ -3,35 +3,20 @@
 // connected while the context was clean; a unix socket is `unix://<path>`, matched by path in the
 // config. Each denial has an allowed twin.
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/spawn';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+import { cleanupTempDirs } from '../helpers/tmp';
 import { listen, type Listener } from './listeners';
+import { netWorkspace } from './net-fixture';
 
 const SECRET = 'udp-secret-payload';
 const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
 let dir: string;
+let env: Record<string, string>;
 
 beforeAll(() => {
-  dir = tempDir();
-  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
-  writeFileSync(
-    path.join(dir, 'provenant.yaml'),
-    [
-      'service: app',
-      'node: n1',
-      'resources:',
-      '  - match: { path: "secret.txt" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { host: "127.0.0.2" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { path: "vault.sock" }',
-      '    labels: { confidentiality: secret }',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, env } = netWorkspace(SECRET, 'public', ['  - match: { path: "vault.sock" }', '    labels: { confidentiality: secret }']));
 });
 
 afterAll(async () => {
@@ -43,7 +28,7 @@ async function run(scenario: string, args: Record<string, unknown>): Promise<{ o
     args: [app, scenario, JSON.stringify(args)],
     preload: 'require',
     cwd: dir,
-    env: { PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'), PROVENANT_STATE_DIR: path.join(dir, 'state') },
+    env,
   });
   expect(result.stderr).toBe('');
   const lines = result.stdout.trim().split('\n');

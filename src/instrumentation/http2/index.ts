@@ -28,6 +28,7 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from '../net/context-bindi
 import { PeerFlows } from '../net/peer-flows.js';
 import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
+import { deniedProblem, PROBLEM_TYPE } from '../problem.js';
 
 const STREAM_FLOW = Symbol('provenant.http2Flow');
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
@@ -82,15 +83,8 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       stream.destroy(error);
       return;
     }
-    const body = JSON.stringify({
-      type: 'urn:provenant:problem:flow-denied',
-      title: 'Response withheld by provenance policy',
-      status: 403,
-      rule: error.rule,
-      reason: error.reason,
-      destination: error.destination,
-    });
-    respond.call(stream, { ':status': 403, 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+    const body = deniedProblem(error);
+    respond.call(stream, { ':status': 403, 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) });
     end.call(stream, body);
   };
 
