@@ -16,7 +16,12 @@ let dir: string;
 let env: Record<string, string>;
 
 beforeAll(() => {
-  ({ dir, env } = netWorkspace(SECRET, 'public', ['  - match: { path: "vault.sock" }', '    labels: { confidentiality: secret }']));
+  ({ dir, env } = netWorkspace(SECRET, 'public', [
+    '  - match: { path: "vault.sock" }',
+    '    labels: { confidentiality: secret }',
+    '  - match: { host: "allowed.test" }',
+    '    labels: { confidentiality: secret }',
+  ]));
 });
 
 afterAll(async () => {
@@ -85,6 +90,30 @@ describe('UDP', () => {
       }
     });
   }
+});
+
+describe('UDP to a host name', () => {
+  it.each([false, true])(
+    'connected: %s — a name the config allows, resolved by the socket lookup to an unlabelled address, sends nothing there',
+    async (connected) => {
+      const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);
+      try {
+        const name = 'allowed.test';
+        expect(await run('udp-lookup', { name, address: '127.0.0.3', port: denied.port, connected })).toEqual({
+          outcome: 'denied',
+          rule: 'confidentiality',
+        });
+        await denied.settle();
+        expect(denied.datagrams).toEqual([]);
+        expect(await run('udp-lookup', { name, address: '127.0.0.2', port: allowed.port, connected })).toEqual({ outcome: 'sent' });
+        await allowed.settle();
+        expect(allowed.datagrams).toEqual([SECRET]);
+      } finally {
+        denied.close();
+        allowed.close();
+      }
+    },
+  );
 });
 
 describe('DNS', () => {
