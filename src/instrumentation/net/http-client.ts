@@ -24,7 +24,7 @@ import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned } from './socket.js';
-import { requestTarget, type Protocol } from './request-target.js';
+import { requestTarget, type Protocol, type RequestTarget } from './request-target.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 
@@ -64,6 +64,33 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     if (claim !== undefined) sendEvidence(engine, req);
   };
 
+  /**
+   * With an `expect` header Node sends the header block while constructing the request, before
+   * `propagate` could set anything: traceparent and the merged, signed baggage go into the options
+   * first (the arguments to create the request with, else undefined).
+   */
+  const withEarlyPropagation = (target: RequestTarget, flow: ClientFlow): unknown[] | undefined => {
+    const headers = target.options.headers;
+    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
+    const entries = Object.entries(headers as Record<string, unknown>);
+    if (!entries.some(([name]) => name.toLowerCase() === 'expect')) return undefined;
+    const given: Record<string, unknown> = {};
+    const baggage: string[] = [];
+    for (const [name, value] of entries) {
+      if (name.toLowerCase() === 'baggage') baggage.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
+      else given[name] = value;
+    }
+    if (!entries.some(([name]) => name.toLowerCase() === 'traceparent')) {
+      const span = engine.writeSpan(flow.resource);
+      if (span) given['traceparent'] = flows.protocol.formatTraceparent(span);
+    }
+    const claim = flows.claimFor(flow.host, flow.resource);
+    flow.claimed = claim === undefined ? undefined : contexts.current().provenance;
+    const merged = flows.baggage(flow.host, baggage.length === 0 ? undefined : baggage, claim);
+    if (merged !== undefined) given['baggage'] = merged;
+    return [{ ...target.options, headers: given }, target.callback];
+  };
+
   /** A request made by `create` from `args` (http.request's arguments), decided before it exists. */
   const mediate = (create: (args: unknown[]) => http.ClientRequest, args: unknown[], protocol: Protocol): http.ClientRequest => {
     const target = requestTarget(args, protocol);
@@ -92,7 +119,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       req[CLIENT_FLOW] = flow;
       return req;
     }
-    const req: FlowRequest = asHttpOwned(resource, () => create(args));
+    const req: FlowRequest = asHttpOwned(resource, () => create(withEarlyPropagation(target, flow) ?? args));
     req[CLIENT_FLOW] = flow;
     req[MEDIATED_MESSAGE] = true;
     propagate(req, flow);
