@@ -103,10 +103,15 @@ describe('HTTP/2 client', () => {
 });
 
 describe('HTTP/2 server', () => {
-  it('a response carrying the secret to an unlabelled caller is a 403 problem+json; a public one is served', async () => {
+  it('a response carrying the secret to an unlabelled caller is a 403 problem+json (also through respondWithFD and before a push promise); a public one is served', async () => {
     const server = startNode({ args: [app, 'h2-server'], preload: 'require', cwd: dir, env });
     const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
     const session = http2.connect(`http://127.0.0.1:${port}`);
+    let pushes = 0;
+    session.on('stream', (pushed: http2.ClientHttp2Stream) => {
+      pushes++;
+      pushed.resume();
+    });
     const get = (urlPath: string): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
         const stream = session.request({ ':path': urlPath });
@@ -123,6 +128,17 @@ describe('HTTP/2 server', () => {
       expect(denied.body).not.toContain(SECRET);
       expect(JSON.parse(denied.body)).toMatchObject({ rule: 'confidentiality', destination: 'tcp://127.0.0.1' });
       expect(await get('/public')).toEqual({ status: 200, body: PUBLIC });
+      // respondWithFD: a read of the file behind the descriptor, then the response, decided.
+      const fdDenied = await get('/fd/secret');
+      expect(fdDenied.status).toBe(403);
+      expect(fdDenied.body).not.toContain(SECRET);
+      expect(await get('/fd/public')).toEqual({ status: 200, body: PUBLIC });
+      // pushStream: decided before the PUSH_PROMISE frame; a denied push sends none.
+      const pushDenied = await get('/push/secret');
+      expect(pushDenied.status).toBe(403);
+      expect(pushes).toBe(0);
+      expect(await get('/push/public')).toEqual({ status: 200, body: PUBLIC });
+      expect(pushes).toBe(1);
     } finally {
       session.close();
       await server.kill();
