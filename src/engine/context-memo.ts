@@ -24,6 +24,7 @@ export interface LastRead {
   readonly before: ProvenanceSet;
   readonly after: ProvenanceSet;
   readonly epoch: number;
+  readonly vouched: boolean;
 }
 
 export interface ContextMemo {

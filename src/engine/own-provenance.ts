@@ -1,7 +1,9 @@
 /**
  * A resource's own provenance: what it brings into a context when read, namely what it carries
  * (stored file provenance, verified baggage) plus itself with its configured labels. Memoised per
- * resource, since the same peer or file is read again and again.
+ * resource, since the same peer or file is read again and again. Data vouched for by a verified
+ * claim carries the claim's labels only: the peer's configured labels say what it may receive and
+ * what its unclaimed data carries, not how to re-label what it signed (README "Trust in a peer").
  */
 import type { Labels } from '../provenance/labels.js';
 import type { ProvenanceSet, ProvenanceSets } from '../provenance/provenance-set.js';
@@ -15,6 +17,7 @@ const MEMO_WEIGHT_LIMIT = 16 * 65_536;
 interface Memo {
   readonly incoming: ProvenanceSet;
   readonly labels: Labels;
+  readonly vouched: boolean;
   readonly result: ProvenanceSet;
 }
 
@@ -27,12 +30,14 @@ export class OwnProvenance {
   constructor(private readonly sets: ProvenanceSets) {}
 
   /** `incoming` plus `resource` itself, labelled as `policy` labels it. */
-  of(resource: Resource, incoming: ProvenanceSet, policy: CompiledPolicy): ProvenanceSet {
+  of(resource: Resource, incoming: ProvenanceSet, policy: CompiledPolicy, vouched = false): ProvenanceSet {
     const labels = policy.labelsOf(resource);
     const memo = this.memo.get(resource.id);
-    if (memo !== undefined && memo.incoming === incoming && memo.labels === labels) return memo.result;
-    const result = this.sets.withSource(incoming, resource.uri, labels);
-    this.memo.set(resource.id, { incoming, labels, result });
+    if (memo !== undefined && memo.incoming === incoming && memo.labels === labels && memo.vouched === vouched) return memo.result;
+    // Vouched: the peer is a source (lineage, revocation, its location) but adds no level or tag.
+    const own = vouched ? { ...policy.schema.neutral, locations: labels.locations } : labels;
+    const result = this.sets.withSource(incoming, resource.uri, own);
+    this.memo.set(resource.id, { incoming, labels, vouched, result });
     return result;
   }
 

@@ -20,6 +20,11 @@ export interface ReadOptions extends FlowOptions {
   provenance?: ProvenanceSet;
   /** Span of the write that produced this data elsewhere (a read links back to it). */
   linkTo?: SpanContext;
+  /**
+   * `provenance` is a verified claim from a trusted peer: the data carries its labels, and the
+   * resource's configured labels (what the peer may receive) are not joined in.
+   */
+  vouched?: boolean;
 }
 
 export interface ReadFlowParts {
@@ -39,6 +44,7 @@ export class ReadFlows {
     const policy = this.parts.policy.current;
     let incoming: ProvenanceSet;
     let linkTo = options?.linkTo;
+    const vouched = options?.vouched === true && options.provenance !== undefined;
     if (options?.provenance) {
       incoming = options.provenance;
     } else {
@@ -54,16 +60,17 @@ export class ReadFlows {
       last.resource === resource &&
       last.incoming === incoming &&
       last.before === before &&
-      last.epoch === policy.epoch
+      last.epoch === policy.epoch &&
+      last.vouched === vouched
     ) {
       ctx.provenance = last.after;
       return;
     }
-    const fromResource = this.parts.own.of(resource, incoming, policy);
+    const fromResource = this.parts.own.of(resource, incoming, policy, vouched);
     const after = this.parts.sets.union(before, fromResource);
     this.parts.processWide.note(fromResource);
     ctx.provenance = after;
-    memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch };
+    memo.lastRead = { resource, incoming, before, after, epoch: policy.epoch, vouched };
     if (ctx.firstTime(FlowDirection.Read, resource.id, fromResource.id, policy.epoch)) {
       const links: Link[] = linkTo ? [{ context: linkTo }] : [];
       const spanContext = this.parts.recorder.record({

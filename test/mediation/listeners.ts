@@ -107,3 +107,14 @@ export const websocketAccept: Handler = (socket) => {
     if (chunk.includes(0x88)) socket.destroy();
   });
 };
+
+/** Connect to an instrumented server on 127.0.0.1:`port`, send `line`, and return everything it sent back until it closed. */
+export function ask(port: number, line: string): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(line));
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+}

@@ -3,35 +3,25 @@
 // connected while the context was clean; a unix socket is `unix://<path>`, matched by path in the
 // config. Each denial has an allowed twin.
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/spawn';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+import { cleanupTempDirs } from '../helpers/tmp';
 import { listen, type Listener } from './listeners';
+import { netWorkspace } from './net-fixture';
 
 const SECRET = 'udp-secret-payload';
 const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
 let dir: string;
+let env: Record<string, string>;
 
 beforeAll(() => {
-  dir = tempDir();
-  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
-  writeFileSync(
-    path.join(dir, 'provenant.yaml'),
-    [
-      'service: app',
-      'node: n1',
-      'resources:',
-      '  - match: { path: "secret.txt" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { host: "127.0.0.2" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { path: "vault.sock" }',
-      '    labels: { confidentiality: secret }',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, env } = netWorkspace(SECRET, 'public', [
+    '  - match: { path: "vault.sock" }',
+    '    labels: { confidentiality: secret }',
+    '  - match: { host: "allowed.test" }',
+    '    labels: { confidentiality: secret }',
+  ]));
 });
 
 afterAll(async () => {
@@ -43,7 +33,7 @@ async function run(scenario: string, args: Record<string, unknown>): Promise<{ o
     args: [app, scenario, JSON.stringify(args)],
     preload: 'require',
     cwd: dir,
-    env: { PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'), PROVENANT_STATE_DIR: path.join(dir, 'state') },
+    env,
   });
   expect(result.stderr).toBe('');
   const lines = result.stdout.trim().split('\n');
@@ -100,6 +90,30 @@ describe('UDP', () => {
       }
     });
   }
+});
+
+describe('UDP to a host name', () => {
+  it.each([false, true])(
+    'connected: %s — a name the config allows, resolved by the socket lookup to an unlabelled address, sends nothing there',
+    async (connected) => {
+      const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);
+      try {
+        const name = 'allowed.test';
+        expect(await run('udp-lookup', { name, address: '127.0.0.3', port: denied.port, connected })).toEqual({
+          outcome: 'denied',
+          rule: 'confidentiality',
+        });
+        await denied.settle();
+        expect(denied.datagrams).toEqual([]);
+        expect(await run('udp-lookup', { name, address: '127.0.0.2', port: allowed.port, connected })).toEqual({ outcome: 'sent' });
+        await allowed.settle();
+        expect(allowed.datagrams).toEqual([SECRET]);
+      } finally {
+        denied.close();
+        allowed.close();
+      }
+    },
+  );
 });
 
 describe('DNS', () => {

@@ -1,18 +1,19 @@
 // HTTP/2 with HTTP/1's semantics: a session opened while the context was clean carries no later
 // secret (each request and body write is decided), a connect from a secret context opens no
 // connection, and a server's response is decided against its caller (403 problem+json).
-import { writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startNode, stopAll } from '../helpers/spawn';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+import { cleanupTempDirs } from '../helpers/tmp';
+import { netWorkspace } from './net-fixture';
 
 const SECRET = 'h2-secret-payload';
 const PUBLIC = 'h2-public-note';
 const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
 let dir: string;
+let env: Record<string, string>;
 
 interface H2Listener {
   readonly host: string;
@@ -57,22 +58,7 @@ async function h2Listener(host: string): Promise<H2Listener> {
 }
 
 beforeAll(() => {
-  dir = tempDir();
-  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
-  writeFileSync(path.join(dir, 'public.txt'), PUBLIC);
-  writeFileSync(
-    path.join(dir, 'provenant.yaml'),
-    [
-      'service: app',
-      'node: n1',
-      'resources:',
-      '  - match: { path: "secret.txt" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { host: "127.0.0.2" }',
-      '    labels: { confidentiality: secret }',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, env } = netWorkspace(SECRET, PUBLIC));
 });
 
 afterAll(async () => {
@@ -80,13 +66,8 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-const env = (): Record<string, string> => ({
-  PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'),
-  PROVENANT_STATE_DIR: path.join(dir, 'state'),
-});
-
 async function run(scenario: string, args: Record<string, unknown>): Promise<{ outcome: string; rule?: string }> {
-  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env: env() });
+  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env });
   expect(result.stderr).toBe('');
   const lines = result.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as { outcome: string; rule?: string };
@@ -122,10 +103,15 @@ describe('HTTP/2 client', () => {
 });
 
 describe('HTTP/2 server', () => {
-  it('a response carrying the secret to an unlabelled caller is a 403 problem+json; a public one is served', async () => {
-    const server = startNode({ args: [app, 'h2-server'], preload: 'require', cwd: dir, env: env() });
+  it('a response carrying the secret to an unlabelled caller is a 403 problem+json (also through respondWithFD and before a push promise); a public one is served', async () => {
+    const server = startNode({ args: [app, 'h2-server'], preload: 'require', cwd: dir, env });
     const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
     const session = http2.connect(`http://127.0.0.1:${port}`);
+    let pushes = 0;
+    session.on('stream', (pushed: http2.ClientHttp2Stream) => {
+      pushes++;
+      pushed.resume();
+    });
     const get = (urlPath: string): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
         const stream = session.request({ ':path': urlPath });
@@ -142,6 +128,17 @@ describe('HTTP/2 server', () => {
       expect(denied.body).not.toContain(SECRET);
       expect(JSON.parse(denied.body)).toMatchObject({ rule: 'confidentiality', destination: 'tcp://127.0.0.1' });
       expect(await get('/public')).toEqual({ status: 200, body: PUBLIC });
+      // respondWithFD: a read of the file behind the descriptor, then the response, decided.
+      const fdDenied = await get('/fd/secret');
+      expect(fdDenied.status).toBe(403);
+      expect(fdDenied.body).not.toContain(SECRET);
+      expect(await get('/fd/public')).toEqual({ status: 200, body: PUBLIC });
+      // pushStream: decided before the PUSH_PROMISE frame; a denied push sends none.
+      const pushDenied = await get('/push/secret');
+      expect(pushDenied.status).toBe(403);
+      expect(pushes).toBe(0);
+      expect(await get('/push/public')).toEqual({ status: 200, body: PUBLIC });
+      expect(pushes).toBe(1);
     } finally {
       session.close();
       await server.kill();

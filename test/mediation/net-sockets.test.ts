@@ -5,20 +5,20 @@
 // socket under its response. Listeners on 127.0.0.2-4 and ::1 stand in for regions; each denial
 // is proven at the listener (zero connections, or zero bytes of the secret), and each has an
 // allowed twin that works.
-import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startNode, stopAll } from '../helpers/spawn';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp';
+import { cleanupTempDirs } from '../helpers/tmp';
 import { journal } from '../net/helpers';
-import { httpOk, listen, websocketAccept, type Listener } from './listeners';
+import { ask, httpOk, listen, websocketAccept, type Listener } from './listeners';
+import { netWorkspace } from './net-fixture';
 
 const SECRET = 'the-secret-payload';
 const PUBLIC = 'public-note';
 const app = path.join(__dirname, 'fixtures', 'net-app.cjs');
 
 let dir: string;
+let env: Record<string, string>;
 /** Region 2 may hold secrets; region 3 is unlabelled (public); region 4 is closed by a rule. */
 let region2: Listener;
 let region3: Listener;
@@ -29,7 +29,6 @@ let v6Allowed: Listener;
 let v6Unlabelled: Listener;
 
 beforeAll(async () => {
-  dir = tempDir();
   [region2, region3, region4, http2, http3, v6Allowed, v6Unlabelled] = await Promise.all([
     listen('127.0.0.2'),
     listen('127.0.0.3'),
@@ -39,41 +38,23 @@ beforeAll(async () => {
     listen('::1'),
     listen('::1'),
   ]);
-  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
-  writeFileSync(path.join(dir, 'public.txt'), PUBLIC);
   // Hosts are written in non-canonical forms on purpose: the config is canonicalised too.
-  writeFileSync(
-    path.join(dir, 'provenant.yaml'),
-    [
-      'service: app',
-      'node: n1',
-      'resources:',
-      '  - match: { path: "secret.txt" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { host: "127.0.0.2" }',
-      '    labels: { confidentiality: secret }',
-      '  - match: { host: "allowed.test" }',
-      '    labels: { confidentiality: secret }',
-      `  - match: { host: "0:0:0:0:0:0:0:1", port: ${v6Allowed.port} }`,
-      '    labels: { confidentiality: secret }',
-      'rules:',
-      '  - id: region-4-closed',
-      '    deny: { destination: { host: "0x7f000004" } }',
-      '    message: nothing goes to region 4',
-      '',
-    ].join('\n'),
-  );
+  ({ dir, env } = netWorkspace(SECRET, PUBLIC, [
+    '  - match: { host: "allowed.test" }',
+    '    labels: { confidentiality: secret }',
+    `  - match: { host: "0:0:0:0:0:0:0:1", port: ${v6Allowed.port} }`,
+    '    labels: { confidentiality: secret }',
+    'rules:',
+    '  - id: region-4-closed',
+    '    deny: { destination: { host: "0x7f000004" } }',
+    '    message: nothing goes to region 4',
+  ]));
 });
 
 afterAll(async () => {
   await stopAll();
   await Promise.all([region2, region3, region4, http2, http3, v6Allowed, v6Unlabelled].map((l) => l.close()));
   await cleanupTempDirs();
-});
-
-const env = (): Record<string, string> => ({
-  PROVENANT_CONFIG: path.join(dir, 'provenant.yaml'),
-  PROVENANT_STATE_DIR: path.join(dir, 'state'),
 });
 
 interface Outcome {
@@ -83,7 +64,7 @@ interface Outcome {
 }
 
 async function run(scenario: string, args: Record<string, unknown>): Promise<Outcome> {
-  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env: env() });
+  const result = await runNode({ args: [app, scenario, JSON.stringify(args)], preload: 'require', cwd: dir, env });
   expect(result.stderr).toBe('');
   const lines = result.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]) as Outcome;
@@ -127,6 +108,37 @@ describe('a socket connected while the context was clean carries no later secret
     const allowed = await against(http2, 'app-dispatcher');
     expect(allowed).toMatchObject({ outcome: 'sent' });
     expect(allowed.received).toContain(SECRET);
+  });
+
+  it.each(['client', 'pool', 'global', 'init'])(
+    "an app's own undici dispatcher (%s) is decided at the HTTP level: zero connections when denied",
+    async (via) => {
+      const denied = await against(http3, 'own-dispatcher', { via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+      // Decided as the HTTP origin (not only as a raw TCP connect).
+      expect(journal(dir).some((r) => r.decision === 'deny' && r.resource === `http://127.0.0.3:${http3.port}`)).toBe(true);
+      const allowed = await against(http2, 'own-dispatcher', { via });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
+
+  it('a request queued on a busy undici Client is decided with the context that made it, not the one that frees the connection', async () => {
+    const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+    const denied = await against(http3, 'queued-request', { provenant });
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1 });
+    expect(denied.received).toMatch(/^GET \/clean HTTP\/1.1\r\n/);
+    expect(denied.received).not.toContain(SECRET);
+    const allowed = await against(http2, 'queued-request', { provenant });
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+    expect(allowed.received).toContain(SECRET);
+  });
+
+  it("a response through the app's own undici Client taints the context: read from region 2, it cannot go to region 3", async () => {
+    const denied = await against(region3, 'dispatcher-response', { sourceHost: http2.host, sourcePort: http2.port });
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+    const allowed = await against(region3, 'dispatcher-response', { sourceHost: http3.host, sourcePort: http3.port });
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: 'ok' });
   });
 
   it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
@@ -193,19 +205,9 @@ describe('the destination decided is the address actually dialled', () => {
 });
 
 /** Connect to `port`, send `line`, and collect what comes back until the server closes. */
-function ask(port: number, line: string): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(line));
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(text));
-  });
-}
-
 describe('incoming connections', () => {
   it('a raw net.Server: data read is from tcp://<caller address>; a secret written to the client is denied', async () => {
-    const server = startNode({ args: [app, 'raw-server'], preload: 'require', cwd: dir, env: env() });
+    const server = startNode({ args: [app, 'raw-server'], preload: 'require', cwd: dir, env });
     const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
     expect(await ask(port, 'secret')).toBe('');
     await server.waitForLine(/"outcome":"denied"/);
@@ -219,7 +221,7 @@ describe('incoming connections', () => {
   });
 
   it('an HTTP handler writing to res.socket is decided: the secret never reaches the caller', async () => {
-    const server = startNode({ args: [app, 'res-socket'], preload: 'require', cwd: dir, env: env() });
+    const server = startNode({ args: [app, 'res-socket'], preload: 'require', cwd: dir, env });
     const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
     expect(await ask(port, 'GET /secret HTTP/1.1\r\nhost: x\r\n\r\n')).toBe('');
     await server.waitForLine(/"outcome":"denied"/);

@@ -132,7 +132,7 @@ describe('egress', () => {
     trusted.close();
   });
 
-  it.each(['fetch', 'http'])('%s to an untrusted host sends no provenant member; user baggage passes', async (via) => {
+  it.each(['fetch', 'http', 'undici'])('%s to an untrusted host sends no provenant member; user baggage passes', async (via) => {
     const config = writeConfig(dir, 'egress', 'service: a\nnode: n1\nlocation: eu-west-1\ntrust: { peers: ["127.0.0.1"] }\n');
     const run = async (host: string, p: number): Promise<http.IncomingHttpHeaders> => {
       headers = [];

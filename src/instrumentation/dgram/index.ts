@@ -4,8 +4,13 @@
  * ProvenanceDeniedError (or emits it as 'error' when there is none) and nothing is sent. A
  * connected socket's `connect` is decided the same way, and its later sends are re-decided. Each
  * received datagram (`'message'`) is a read from its sender. Host literals are canonical
- * (`127.3` is 127.0.0.3); a host name is decided as named, not by the address Node resolves.
+ * (`127.3` is 127.0.0.3). A host name is decided as named, then resolved here (with the
+ * `lookup` the app gave `createSocket`, else `dns.lookup`) and decided again as the address it
+ * resolves to — a rule on either matches — and the datagram is handed to dgram with that address,
+ * so dgram does not resolve the name again (no second answer can differ from the one decided).
  */
+import dns from 'node:dns';
+import { isIP } from 'node:net';
 import dgram from 'node:dgram';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
@@ -16,8 +21,18 @@ import { withInternalLookups } from '../internal-lookups.js';
 import { Patcher } from '../patcher.js';
 
 const CONNECTED_TO = Symbol('provenant.udpPeer');
+const APP_LOOKUP = Symbol('provenant.udpLookup');
 
-type FlowSocket = dgram.Socket & { [CONNECTED_TO]?: Resource; type?: string };
+type LookupCallback = (error: Error | null, address: string, family?: number) => void;
+type Lookup = (hostname: string, family: number, callback: LookupCallback) => void;
+/** A connected socket's destinations: the name it connected to and the address it resolved to. */
+type FlowSocket = dgram.Socket & { [CONNECTED_TO]?: Resource[]; [APP_LOOKUP]?: Lookup; type?: string };
+
+/** Where an unconnected send goes: its resource, and the position of its address argument. */
+interface Destination {
+  readonly resource: Resource;
+  readonly addressIndex: number;
+}
 type Method = (this: FlowSocket, ...args: unknown[]) => unknown;
 
 export class DgramInstrumentation implements Instrumentation {
@@ -35,6 +50,43 @@ export class DgramInstrumentation implements Instrumentation {
 
 function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
   const proto = dgram.Socket.prototype as unknown as Record<'send' | 'connect' | 'disconnect' | 'bind' | 'emit', Method>;
+
+  // The app's own lookup is where dgram would resolve names: provenant resolves with it instead.
+  patcher.wrap(
+    dgram as unknown as Record<'createSocket', (...args: unknown[]) => FlowSocket>,
+    'createSocket',
+    (createSocket) =>
+      function (this: unknown, ...args: unknown[]): FlowSocket {
+        const socket = createSocket.apply(this, args);
+        const lookup = (args[0] as { lookup?: unknown } | null | undefined)?.lookup;
+        if (typeof lookup === 'function') socket[APP_LOOKUP] = lookup as Lookup;
+        return socket;
+      },
+  );
+
+  /**
+   * When `resource` names a host (not an address), resolve it as dgram would, decide the address,
+   * and run `proceed` with it; else run `proceed` with the host as given. Errors go to `failed`.
+   */
+  const resolved = (
+    socket: FlowSocket,
+    resource: Resource,
+    proceed: (address: string | undefined, addressed: Resource | undefined) => void,
+    failed: (error: Error) => void,
+  ): void => {
+    const host = resource.host ?? '';
+    if (isIP(host) !== 0) return proceed(undefined, undefined);
+    const lookup: Lookup = socket[APP_LOOKUP] ?? ((name, family, callback) => dns.lookup(name, family, callback));
+    withInternalLookups(() =>
+      lookup(host, socket.type === 'udp6' ? 6 : 4, (error, address) => {
+        if (error) return failed(error);
+        const addressed = peer(socket, address, resource.port);
+        const denied = denial(addressed);
+        if (denied) return failed(denied);
+        proceed(address, addressed);
+      }),
+    );
+  };
 
   const peer = (socket: FlowSocket, host: unknown, port: unknown): Resource => {
     const fallback = socket.type === 'udp6' ? '::1' : '127.0.0.1';
@@ -58,13 +110,30 @@ function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
     'send',
     (send) =>
       function (this: FlowSocket, ...args: unknown[]): unknown {
-        const resource = this[CONNECTED_TO] ?? destinationOf(this, args, peer);
-        const error = resource === undefined ? undefined : denial(resource);
-        if (error === undefined) return withInternalLookups(() => send.apply(this, args));
-        fail(
+        const callback = args.findLast((arg) => typeof arg === 'function');
+        const connected = this[CONNECTED_TO];
+        if (connected !== undefined) {
+          const error = connected.map(denial).find((denied) => denied !== undefined);
+          if (error === undefined) return send.apply(this, args);
+          fail(this, error, callback);
+          return undefined;
+        }
+        const destination = destinationOf(this, args, peer);
+        const error = destination === undefined ? undefined : denial(destination.resource);
+        if (error !== undefined) {
+          fail(this, error, callback);
+          return undefined;
+        }
+        if (destination === undefined) return withInternalLookups(() => send.apply(this, args));
+        resolved(
           this,
-          error,
-          args.findLast((arg) => typeof arg === 'function'),
+          destination.resource,
+          (address) => {
+            const given = [...args];
+            if (address !== undefined) given[destination.addressIndex] = address;
+            withInternalLookups(() => send.apply(this, given));
+          },
+          (failure) => fail(this, failure, callback),
         );
         return undefined;
       },
@@ -77,15 +146,20 @@ function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
       function (this: FlowSocket, ...args: unknown[]): unknown {
         const [port, address] = args;
         const resource = peer(this, typeof address === 'string' ? address : undefined, port);
+        const callback = args.findLast((arg) => typeof arg === 'function');
         const error = denial(resource);
-        if (error === undefined) {
-          this[CONNECTED_TO] = resource;
-          return withInternalLookups(() => connect.apply(this, args));
+        if (error !== undefined) {
+          fail(this, error, callback);
+          return undefined;
         }
-        fail(
+        resolved(
           this,
-          error,
-          args.findLast((arg) => typeof arg === 'function'),
+          resource,
+          (address, addressed) => {
+            this[CONNECTED_TO] = addressed === undefined ? [resource] : [resource, addressed];
+            withInternalLookups(() => connect.apply(this, address === undefined ? args : [port, address, ...args.slice(2)]));
+          },
+          (failure) => fail(this, failure, callback),
         );
         return undefined;
       },
@@ -137,10 +211,12 @@ function destinationOf(
   socket: FlowSocket,
   args: readonly unknown[],
   peer: (socket: FlowSocket, host: unknown, port: unknown) => Resource,
-): Resource | undefined {
+): Destination | undefined {
   const [, offset, length, port, address] = args;
-  if (address !== undefined || (port !== undefined && typeof port !== 'function')) return peer(socket, address, port);
+  if (address !== undefined || (port !== undefined && typeof port !== 'function')) {
+    return { resource: peer(socket, address, port), addressIndex: 4 };
+  }
   // send(msg, port[, address][, callback])
   if (offset === undefined || typeof offset === 'function') return undefined;
-  return peer(socket, typeof length === 'string' ? length : undefined, offset);
+  return { resource: peer(socket, typeof length === 'string' ? length : undefined, offset), addressIndex: 2 };
 }

@@ -14,7 +14,6 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import { normaliseHost } from '../../provenance/host.js';
 import { BoundedCache } from '../../support/bounded-cache.js';
 import { inContext } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
@@ -23,6 +22,8 @@ import { outgoingEvidence, receiveEvidence } from './monitor-gate.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
+import { originOf, type Origin } from './undici-origin.js';
+import { decideDispatcherRequests } from './dispatcher-requests.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 
 /** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
@@ -58,16 +59,10 @@ interface Dispatcher {
 
 type DispatcherGlobal = typeof globalThis & { [GLOBAL_DISPATCHER]?: Dispatcher };
 
-interface Origin {
-  protocol: 'http' | 'https';
-  host: string;
-  port: number;
-}
-
 export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
   const contexts = engine.contexts;
   const origins = new BoundedCache<string, Origin | null>(1024);
-  const dispatchPrepared = mergeInjectedHeaders(flows, patcher);
+  const dispatchPrepared = mergeInjectedHeaders(flows, patcher, decideDispatcherRequests(engine, flows, patcher));
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
     function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
@@ -201,25 +196,6 @@ function checkedBody(body: unknown, check: () => Error | undefined): unknown {
       yield next.value;
     }
   })();
-}
-
-function originOf(origin: string | URL | undefined, cache: BoundedCache<string, Origin | null>): Origin | undefined {
-  if (origin === undefined) return undefined;
-  const key = String(origin);
-  const cached = cache.get(key);
-  if (cached !== undefined) return cached ?? undefined;
-  let parsed: Origin | undefined;
-  try {
-    const url = new URL(key);
-    if (url.protocol === 'http:' || url.protocol === 'https:') {
-      const protocol = url.protocol === 'https:' ? 'https' : 'http';
-      parsed = { protocol, host: normaliseHost(url.hostname), port: Number(url.port) || (protocol === 'https' ? 443 : 80) };
-    }
-  } catch {
-    parsed = undefined;
-  }
-  cache.set(key, parsed ?? null);
-  return parsed;
 }
 
 /** undici accepts headers as a record, a flat [name, value, ...] array or an iterable of pairs. */

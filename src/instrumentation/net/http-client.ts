@@ -1,6 +1,6 @@
 /**
- * HTTP/HTTPS clients: `http.request`/`get`, `https.request`/`get` and every library built on them
- * (axios, got, node-fetch, follow-redirects...). The request is a write flow to the origin,
+ * HTTP/HTTPS clients: `http.request`/`get`, `https.request`/`get`, `new http.ClientRequest()`, and
+ * every library built on them (axios, got, node-fetch, follow-redirects...). The request is a write flow to the origin,
  * decided before the ClientRequest exists: a denied request gets an agent that never connects
  * and fails with ERR_PROVENANCE_DENIED as its 'error' event. Allowed requests carry traceparent
  * and, to trusted peers only, signed provenant baggage; the response body is read into the
@@ -11,41 +11,27 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { urlToHttpOptions } from 'node:url';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
-import { normaliseHost } from '../../provenance/host.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
-import { endsWithChunk } from './end-chunk.js';
+import { endsWithChunk, failCallback } from './write-args.js';
 import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { receiveEvidence, sendEvidence } from './monitor-gate.js';
 import { asHttpOwned, asTelemetrySocket } from './socket.js';
 import type { AppTelemetry } from './app-telemetry.js';
-import { redactUrl } from '../../provenance/url-redaction.js';
+import { requestTarget, type Protocol, type RequestTarget } from './request-target.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 /** On the app's own OTLP export request: its sockets, made now or later by the agent, are not mediated. */
 const TELEMETRY = Symbol('provenant.telemetry');
 
-type Protocol = 'http' | 'https';
 type RequestFunction = (...args: unknown[]) => http.ClientRequest;
-type Callback = (...args: unknown[]) => void;
-
-interface RequestTarget {
-  protocol: Protocol;
-  host: string;
-  port: number;
-  /** The call's options merged as http.request merges them (for the denied path). */
-  options: http.RequestOptions;
-  callback: Callback | undefined;
-  attributes: Attributes;
-}
 
 interface ClientFlow {
   readonly ctx: FlowContext;
@@ -54,7 +40,8 @@ interface ClientFlow {
   readonly attributes: Attributes;
   /** Context provenance the signed claim in the headers describes; undefined when none is sent. */
   claimed: ProvenanceSet | undefined;
-  denied: boolean;
+  /** Why this request may send nothing more (its creation or a body write was denied). */
+  denial: Error | undefined;
 }
 
 type FlowRequest = http.ClientRequest & ContextBound & MediatedMessage & { [CLIENT_FLOW]?: ClientFlow; [TELEMETRY]?: true };
@@ -80,60 +67,94 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     if (claim !== undefined) sendEvidence(engine, req);
   };
 
+  /**
+   * With an `expect` header Node sends the header block while constructing the request, before
+   * `propagate` could set anything: traceparent and the merged, signed baggage go into the options
+   * first (the arguments to create the request with, else undefined).
+   */
+  const withEarlyPropagation = (target: RequestTarget, flow: ClientFlow): unknown[] | undefined => {
+    const headers = target.options.headers;
+    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
+    const entries = Object.entries(headers as Record<string, unknown>);
+    if (!entries.some(([name]) => name.toLowerCase() === 'expect')) return undefined;
+    const given: Record<string, unknown> = {};
+    const baggage: string[] = [];
+    for (const [name, value] of entries) {
+      if (name.toLowerCase() === 'baggage') baggage.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
+      else given[name] = value;
+    }
+    if (!entries.some(([name]) => name.toLowerCase() === 'traceparent')) {
+      const span = engine.writeSpan(flow.resource);
+      if (span) given['traceparent'] = flows.protocol.formatTraceparent(span);
+    }
+    const claim = flows.claimFor(flow.host, flow.resource);
+    flow.claimed = claim === undefined ? undefined : contexts.current().provenance;
+    const merged = flows.baggage(flow.host, baggage.length === 0 ? undefined : baggage, claim);
+    if (merged !== undefined) given['baggage'] = merged;
+    return [{ ...target.options, headers: given }, target.callback];
+  };
+
+  /** A request made by `create` from `args` (http.request's arguments), decided before it exists. */
+  const mediate = (create: (args: unknown[]) => http.ClientRequest, args: unknown[], protocol: Protocol): http.ClientRequest => {
+    const target = requestTarget(args, protocol);
+    // No origin (a unix socketPath, bad input): the socket it opens is decided as what it reaches.
+    if (target === undefined) return create(args);
+    const resource = engine.resources.http(target.protocol, target.host, target.port);
+    if (telemetry.isExport(resource)) {
+      const req: FlowRequest = asTelemetrySocket(() => create(args));
+      req[TELEMETRY] = true;
+      return req;
+    }
+    const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
+    const flow: ClientFlow = {
+      ctx: contexts.current(),
+      resource,
+      host: target.host,
+      attributes: target.attributes,
+      claimed: undefined,
+      denial: undefined,
+    };
+    if (decision.kind === 'deny') {
+      const error = engine.deniedError(decision, resource);
+      flow.denial = error;
+      // An agent that never connects: the request fails the way a refused connection would.
+      const agent = {
+        protocol: `${target.protocol}:`,
+        defaultPort: target.port,
+        addRequest: (req: SocketlessRequest) => req.onSocket(null, error),
+      };
+      const req: FlowRequest = create([{ ...target.options, agent }, target.callback]);
+      req[CLIENT_FLOW] = flow;
+      return req;
+    }
+    const req: FlowRequest = asHttpOwned(resource, () => create(withEarlyPropagation(target, flow) ?? args));
+    req[CLIENT_FLOW] = flow;
+    req[MEDIATED_MESSAGE] = true;
+    propagate(req, flow);
+    return req;
+  };
+
   const instrument = (original: RequestFunction, protocol: Protocol): RequestFunction =>
     function request(this: unknown, ...args: unknown[]): http.ClientRequest {
-      const target = requestTarget(args, protocol);
-      // No origin (a unix socketPath, bad input): the socket it opens is decided as what it reaches.
-      if (target === undefined) return original.apply(this, args);
-      const resource = engine.resources.http(target.protocol, target.host, target.port);
-      if (telemetry.isExport(resource)) {
-        const req: FlowRequest = asTelemetrySocket(() => original.apply(this, args));
-        req[TELEMETRY] = true;
-        return req;
-      }
-      const decision = engine.authorizeWrite(resource, undefined, { attributes: target.attributes });
-      const flow: ClientFlow = {
-        ctx: contexts.current(),
-        resource,
-        host: target.host,
-        attributes: target.attributes,
-        claimed: undefined,
-        denied: false,
-      };
-      if (decision.kind === 'deny') {
-        const error = engine.deniedError(decision, resource);
-        flow.denied = true;
-        // An agent that never connects: the request fails the way a refused connection would.
-        const agent = {
-          protocol: `${target.protocol}:`,
-          defaultPort: target.port,
-          addRequest: (req: SocketlessRequest) => req.onSocket(null, error),
-        };
-        const req: FlowRequest = original.call(this, { ...target.options, agent }, target.callback);
-        req[CLIENT_FLOW] = flow;
-        return req;
-      }
-      const req: FlowRequest = asHttpOwned(resource, () => original.apply(this, args));
-      req[CLIENT_FLOW] = flow;
-      req[MEDIATED_MESSAGE] = true;
-      propagate(req, flow);
-      return req;
+      return mediate((given) => original.apply(this, given), args, protocol);
     };
 
-  /** Body writes are re-decided (memoised) in case the context read more since the request began; `body`: the call sends bytes. */
-  const allowBody = (req: FlowRequest, body: boolean): boolean => {
+  /**
+   * Body writes are re-decided (memoised) in case the context read more since the request began;
+   * `body`: the call sends bytes. Returns why the write must not happen, if it must not.
+   */
+  const bodyDenial = (req: FlowRequest, body: boolean): Error | undefined => {
     const flow = req[CLIENT_FLOW];
-    if (flow === undefined) return true;
-    if (flow.denied) return false;
+    if (flow === undefined || flow.denial !== undefined) return flow?.denial;
     return inContext(contexts, flow.ctx, () => {
       const decision = engine.authorizeWrite(flow.resource, undefined, { attributes: flow.attributes });
       let error: Error | undefined;
       if (decision.kind === 'deny') error = engine.deniedError(decision, flow.resource);
       else if (flow.claimed !== flow.ctx.provenance) error = outgrown(req, flow, body);
-      if (error === undefined) return true;
-      flow.denied = true;
+      if (error === undefined) return undefined;
+      flow.denial = error;
       req.destroy(error);
-      return false;
+      return error;
     });
   };
 
@@ -173,8 +194,10 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'write',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): boolean {
-        if (!allowBody(this, true)) return false;
-        return (original as (...a: unknown[]) => boolean).apply(this, args);
+        const denial = bodyDenial(this, true);
+        if (denial === undefined) return (original as (...a: unknown[]) => boolean).apply(this, args);
+        failCallback(args, denial);
+        return false;
       } as typeof original,
   );
   patcher.wrap(
@@ -182,8 +205,11 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowRequest, ...args: unknown[]): FlowRequest {
-        if (!allowBody(this, endsWithChunk(args)) && this.destroyed) return this;
-        return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
+        // A request denied at creation ends as Node ends one whose connection failed.
+        const denial = bodyDenial(this, endsWithChunk(args));
+        if (denial === undefined || !this.destroyed) return (original as (...a: unknown[]) => FlowRequest).apply(this, args);
+        failCallback(args, denial);
+        return this;
       } as typeof original,
   );
 
@@ -202,6 +228,19 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       },
   );
 
+  // `new http.ClientRequest(...)` used directly (http.request's own `new` uses Node's internal
+  // reference, so nothing is decided twice). A subclass is constructed as itself, decided the same way.
+  const ClientRequest = http.ClientRequest;
+  const mediatedClientRequest: typeof http.ClientRequest = new Proxy(ClientRequest, {
+    construct: (target, args: unknown[], newTarget: new (...a: unknown[]) => object) =>
+      mediate(
+        (given) => Reflect.construct(target, given, newTarget === mediatedClientRequest ? target : newTarget) as http.ClientRequest,
+        args,
+        'http',
+      ),
+  });
+  patcher.define(http, 'ClientRequest', mediatedClientRequest);
+
   for (const [module, protocol] of [
     [http, 'http'],
     [https, 'https'],
@@ -215,57 +254,4 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       return req;
     });
   }
-}
-
-/** Where a request call goes, following http.request's argument rules; undefined for IPC or bad input. */
-function requestTarget(args: readonly unknown[], module: Protocol): RequestTarget | undefined {
-  try {
-    const input = args[0];
-    let [, options, callback] = args;
-    let base: Record<string, unknown> | undefined;
-    if (typeof input === 'string') base = urlToHttpOptions(new URL(input)) as Record<string, unknown>;
-    else if (input instanceof URL) base = urlToHttpOptions(input) as Record<string, unknown>;
-    else {
-      callback = options;
-      options = input;
-    }
-    let merged: Record<string, unknown>;
-    if (typeof options === 'function') {
-      callback = options;
-      merged = { ...(base ?? {}) };
-    } else {
-      merged = { ...(base ?? {}), ...((options as Record<string, unknown> | undefined) ?? {}) };
-    }
-    if (merged['socketPath'] !== undefined) return undefined;
-    const agent = merged['agent'] as { protocol?: string; defaultPort?: number } | false | undefined;
-    const protocolText = (merged['protocol'] as string | undefined) ?? (agent ? agent.protocol : undefined) ?? `${module}:`;
-    const protocol: Protocol = protocolText === 'https:' ? 'https' : 'http';
-    const host = normaliseHost(optionText(merged['hostname'] ?? merged['host'], 'localhost'));
-    const port =
-      Number(merged['port']) ||
-      Number(merged['defaultPort']) ||
-      (agent ? agent.defaultPort : undefined) ||
-      (protocol === 'https' ? 443 : 80);
-    const path = optionText(merged['path'], '/');
-    return {
-      protocol,
-      host,
-      port,
-      options: merged,
-      callback: typeof callback === 'function' ? (callback as Callback) : undefined,
-      attributes: {
-        'server.address': host,
-        'server.port': port,
-        'http.request.method': optionText(merged['method'], 'GET').toUpperCase(),
-        'url.full': redactUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}${path}`),
-      },
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A request option as text; a non-string (which http.request would reject anyway) reads as the default. */
-function optionText(value: unknown, fallback: string): string {
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
 }

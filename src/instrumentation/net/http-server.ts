@@ -2,9 +2,9 @@
  * HTTP/HTTPS servers (plain handlers, express, fastify: anything on http.Server / https.Server).
  * Each request runs in its own flow context, seeded by reading from the caller: its verified
  * `service://` identity, else `tcp://peer` with untrusted integrity. The response is one flow to
- * that caller, decided before the first header or body byte: a denied response becomes a 403
- * problem+json (or a destroyed socket once headers are out) and the app's later writes are
- * swallowed, so the app never sees an exception from its own response. A trusted caller's signed
+ * that caller, decided before the first header or body byte (early hints included): a denied
+ * response becomes a 403 problem+json (or a destroyed socket once headers are out); the app's
+ * writes fail through their callbacks (write-args.ts), never as an exception or an 'error' event. A trusted caller's signed
  * claim about the body is kept true by response-claim.ts.
  */
 import dc from 'node:diagnostics_channel';
@@ -19,12 +19,13 @@ import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { LocalEndpoint, Verdict } from '../../provenance/peer-claim.js';
-import { endsWithChunk } from './end-chunk.js';
+import { endsWithChunk, failCallback } from './write-args.js';
 import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
 import { ResponseClaim } from './response-claim.js';
+import { deniedProblem, PROBLEM_TYPE } from '../problem.js';
 import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
 const REQUEST_FLOW = Symbol('provenant.requestFlow');
@@ -39,7 +40,8 @@ interface RequestFlow {
   /** The signed claim about the body, for a trusted caller. */
   readonly claim: ResponseClaim | undefined;
   entered: boolean;
-  denied: boolean;
+  /** Why nothing more may be written to the response (it was refused). */
+  denial: ProvenanceDeniedError | undefined;
 }
 
 const PEER = Symbol('provenant.peer');
@@ -53,7 +55,6 @@ interface Peer {
 type PeerSocket = Socket & { [PEER]?: Peer };
 type FlowRequest = http.IncomingMessage & ContextBound & { [REQUEST_FLOW]?: RequestFlow };
 type FlowResponse = http.ServerResponse & ContextBound & MediatedMessage & { [REQUEST_FLOW]?: RequestFlow };
-type Callback = (error?: Error | null) => void;
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
@@ -97,7 +98,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       attributes,
       claim: flows.protocol.signsFor(remote) ? new ResponseClaim(flows, remote, caller) : undefined,
       entered: false,
-      denied: false,
+      denial: undefined,
     };
     req[REQUEST_FLOW] = flow;
     res[REQUEST_FLOW] = flow;
@@ -161,43 +162,37 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       res.destroy();
       return;
     }
-    const body = JSON.stringify({
-      type: 'urn:provenant:problem:flow-denied',
-      title: 'Response withheld by provenance policy',
-      status: 403,
-      detail: error.reason,
-      rule: error.rule,
-      reason: error.reason,
-      destination: error.destination,
-    });
+    const body = deniedProblem(error);
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    writeHead.call(res, 403, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) });
+    writeHead.call(res, 403, { 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) });
     end.call(res, body);
   };
 
   /**
    * Decide the response flow in the current context; on deny, or when `body` bytes would carry
-   * more than the claim already sent, send the refusal instead.
+   * more than the claim already sent, send the refusal instead and return why.
    */
-  const decideResponse = (res: FlowResponse, flow: RequestFlow, body: boolean): boolean => {
+  const decideResponse = (res: FlowResponse, flow: RequestFlow, body: boolean): ProvenanceDeniedError | undefined => {
     const decision = engine.authorizeWrite(flow.caller, undefined, { attributes: flow.attributes });
-    if (decision.kind === 'deny') {
-      flow.denied = true;
-      refuse(res, engine.deniedError(decision, flow.caller));
-      return false;
-    }
+    if (decision.kind === 'deny') return refuseWith(res, flow, engine.deniedError(decision, flow.caller));
     respondWithEvidence(engine, res);
-    if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return true;
-    flow.denied = true;
-    refuse(res, flow.claim.exceeded());
-    return false;
+    if (flow.claim === undefined || flow.claim.covers(res, flow.ctx.provenance, body)) return undefined;
+    return refuseWith(res, flow, flow.claim.exceeded());
   };
 
-  /** Decide the response flow (memoised per context) in its request's context; `body`: the call writes body bytes. */
-  const allow = (res: FlowResponse, body: boolean): boolean => {
+  const refuseWith = (res: FlowResponse, flow: RequestFlow, error: ProvenanceDeniedError): ProvenanceDeniedError => {
+    flow.denial = error;
+    refuse(res, error);
+    return error;
+  };
+
+  /**
+   * Decide the response flow (memoised per context) in its request's context; `body`: the call
+   * writes body bytes. Returns why the call must not happen, if it must not.
+   */
+  const denial = (res: FlowResponse, body: boolean): ProvenanceDeniedError | undefined => {
     const flow = res[REQUEST_FLOW];
-    if (flow === undefined) return true;
-    if (flow.denied) return false;
+    if (flow === undefined || flow.denial !== undefined) return flow?.denial;
     // Usually the handler already runs in the request's context: no closure, no context switch.
     if (contexts.current() === flow.ctx) return decideResponse(res, flow, body);
     return contexts.runWith(flow.ctx, () => decideResponse(res, flow, body));
@@ -209,7 +204,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
         noteStatus(this, args[0]);
-        if (!allow(this, false)) return this;
+        if (denial(this, false) !== undefined) return this;
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
   );
@@ -218,9 +213,10 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'write',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): boolean {
-        if (!allow(this, true)) {
-          swallow(args);
-          return true;
+        const error = denial(this, true);
+        if (error !== undefined) {
+          failCallback(args, error);
+          return false;
         }
         return (original as (...a: unknown[]) => boolean).apply(this, args);
       } as typeof original,
@@ -230,22 +226,33 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     'end',
     (original) =>
       function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        if (!allow(this, endsWithChunk(args))) {
-          swallow(args);
+        const error = denial(this, endsWithChunk(args));
+        if (error !== undefined) {
+          failCallback(args, error);
           return this;
         }
         return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
       } as typeof original,
   );
 
+  // A 103 Early Hints block goes out before the response's own headers: decided as the response
+  // is (a denial sends the 403 refusal instead, and the hints never leave).
+  patcher.wrap(
+    proto,
+    'writeEarlyHints',
+    (original) =>
+      function (this: FlowResponse, ...args: unknown[]): void {
+        const error = denial(this, false);
+        if (error !== undefined) {
+          failCallback(args, error);
+          return;
+        }
+        (original as (...a: unknown[]) => void).apply(this, args);
+      },
+  );
+
   bindEmitsToContext(patcher, http.IncomingMessage.prototype, contexts);
   bindEmitsToContext(patcher, http.ServerResponse.prototype, contexts);
-}
-
-/** A swallowed write still calls the app's callback, as a written one would. */
-function swallow(args: readonly unknown[]): void {
-  const callback = args.find((arg): arg is Callback => typeof arg === 'function');
-  if (callback) process.nextTick(callback);
 }
 
 function requestPath(url: string | undefined): string {

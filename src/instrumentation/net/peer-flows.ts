@@ -73,15 +73,21 @@ export class PeerFlows {
 
   /**
    * Data from `resource` enters the current context with what `verdict` says about it. A verified
-   * claim brings its labels and sources; an unverified one (or none, when `absentIsUntrusted`)
-   * brings the lowest integrity and at least the confidentiality it claimed.
+   * claim brings its labels and sources (and only those: the peer's configured labels are what it
+   * may receive); an unverified one (or none, when `absentIsUntrusted`) brings the peer's configured
+   * labels, the lowest integrity and at least the confidentiality it claimed.
    */
   read(resource: Resource, verdict: Verdict, attributes: Attributes, absentIsUntrusted: boolean): void {
     if (verdict.trusted) {
       const provenance = this.claimSet(verdict.claim);
       if (provenance) {
         const linkTo: SpanContext | undefined = this.protocol.parseSpanReference(verdict.claim.writeSpan);
-        this.engine.read(resource, undefined, linkTo ? { provenance, linkTo, attributes } : { provenance, attributes });
+        // The claim's labels, not lowered or raised by the peer's configured (destination) labels.
+        this.engine.read(
+          resource,
+          undefined,
+          linkTo ? { provenance, linkTo, attributes, vouched: true } : { provenance, attributes, vouched: true },
+        );
         return;
       }
       this.engine.read(resource, undefined, { provenance: this.untrustedSet(verdict.claim.labels), attributes });

@@ -36,7 +36,7 @@ import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
 import { FLOW_CONTEXT, type ContextBound } from './context-binding.js';
-import { endsWithChunk } from './end-chunk.js';
+import { endsWithChunk, failCallback } from './write-args.js';
 import { isMediatedWrite } from './mediated-writes.js';
 
 /**
@@ -144,9 +144,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
       function (this: FlowSocket, ...args: unknown[]): boolean {
         const error = writeError(this);
         if (error === undefined) return write.apply(this, args) as boolean;
-        const callback = args.find((arg): arg is (err?: Error | null) => void => typeof arg === 'function');
         this.destroy(error);
-        if (callback) process.nextTick(callback, error);
+        failCallback(args, error);
         return false;
       },
   );
@@ -159,6 +158,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         const error = endsWithChunk(args) ? writeError(this) : undefined;
         if (error === undefined) return end.apply(this, args);
         this.destroy(error);
+        failCallback(args, error);
         return this;
       },
   );

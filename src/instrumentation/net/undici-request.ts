@@ -11,7 +11,7 @@
  * instrumentation's traceparent replaces provenant's (its client span is the nearer parent; the
  * claim still names provenant's write span), and all baggage becomes one header holding every
  * foreign member plus provenant's signed members, re-encoded within the W3C limits and only for
- * a trusted peer.
+ * a trusted peer. Requests of the app's own dispatchers are decided here too (dispatcher-requests.ts).
  */
 import dc from 'node:diagnostics_channel';
 import { diag } from '@opentelemetry/api';
@@ -33,17 +33,27 @@ export interface PreparedRequest {
 }
 
 /** undici's Request as published on `undici:request:create`: headers are a flat [name, value, ...] list. */
-interface UndiciRequest {
+export interface UndiciRequest {
+  readonly origin?: unknown;
+  readonly method?: unknown;
+  readonly path?: unknown;
   headers: unknown;
   addHeader?: (this: UndiciRequest, key: string, value: unknown) => UndiciRequest;
+  onError?: (this: UndiciRequest, error: Error) => unknown;
 }
 
-type HeaderList = (string | string[])[];
+/**
+ * Decides a request provenant did not prepare (one of the app's own dispatchers) and returns what
+ * provenant put on it, so later injected headers are merged as for its own.
+ */
+export type ForeignRequest = (request: UndiciRequest) => PreparedRequest | undefined;
+
+export type HeaderList = (string | string[])[];
 
 /** Runs a dispatch whose request (created synchronously inside it) gets its later headers merged. */
 export type PreparedDispatch = (prepared: PreparedRequest, dispatch: () => boolean) => boolean;
 
-export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): PreparedDispatch {
+export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher, foreign: ForeignRequest): PreparedDispatch {
   let pending: PreparedRequest | undefined;
 
   const normalise = (headers: HeaderList, prepared: PreparedRequest): void => {
@@ -86,13 +96,16 @@ export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): Prepar
 
   // Never throws: an exception in a diagnostics_channel subscriber becomes an uncaughtException.
   const onCreate = (message: unknown): void => {
-    const prepared = pending;
-    if (prepared === undefined) return;
-    // The first request created while provenant dispatches is the one it prepared.
+    // The first request created while provenant dispatches is the one it prepared; any other
+    // comes from a dispatcher the app made, and is decided here, in the app's dispatch.
+    const ours = pending;
     pending = undefined;
+    const request = (message as { request?: UndiciRequest } | null)?.request;
+    if (request === undefined) return;
+    const prepared = ours ?? foreign(request);
+    if (prepared === undefined) return;
     try {
-      const request = (message as { request?: UndiciRequest } | null)?.request;
-      if (request !== undefined) adopt(request, prepared);
+      adopt(request, prepared);
     } catch (error) {
       diag.warn('provenant: merging the propagation headers of a fetch request failed', error);
     }
@@ -111,7 +124,8 @@ export function mergeInjectedHeaders(flows: PeerFlows, patcher: Patcher): Prepar
   };
 }
 
-function indicesOf(headers: HeaderList, name: string): number[] {
+/** Positions of the names equal to `name` (any case) in a flat header list. */
+export function indicesOf(headers: HeaderList, name: string): number[] {
   const found: number[] = [];
   for (let i = 0; i + 1 < headers.length; i += 2) {
     const key = headers[i];
