@@ -3,13 +3,17 @@
  * Starts provenant before the app's first line. An invalid config stops the process here with
  * exit code 78 (EX_CONFIG) before any app code runs: never a silent fallback to "allow all".
  */
-import { workerData } from 'node:worker_threads';
 import { isConfigError } from './config/errors.js';
 import { start } from './runtime/runtime.js';
 
 const EX_CONFIG = 78;
 
 function isExportWorker(): boolean {
+  // Only threads have worker_threads loaded before the preload: the main thread does not load it
+  // here, as loading it has side effects Node keeps lazy (instrumentation/worker/first-load.ts).
+  const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (Array.isArray(list) && !list.includes('NativeModule worker_threads')) return false;
+  const workerData: unknown = process.getBuiltinModule('node:worker_threads').workerData;
   return (
     typeof workerData === 'object' &&
     workerData !== null &&

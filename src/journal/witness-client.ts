@@ -5,7 +5,7 @@
  * checkpoint written at exit is submitted too.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { WitnessConfig } from '../config/types.js';
 import type { FromWitnessWorker, ToWitnessWorker, WitnessWorkerData } from './witness-worker.js';
@@ -20,7 +20,12 @@ export class WitnessClient {
       journalDir: join(stateDir, 'journal'),
     };
     // execArgv: [] so the worker never loads the preload: its requests are provenant's, not the app's flows.
-    this.worker = new Worker(join(__dirname, 'witness-worker.js'), { workerData: data, execArgv: [], stdout: false, stderr: false });
+    this.worker = new (process.getBuiltinModule('node:worker_threads').Worker)(join(__dirname, 'witness-worker.js'), {
+      workerData: data,
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
     this.worker.on('error', (error) => diag.warn('provenant: witness worker failed; checkpoints are no longer witnessed', error));
     this.worker.on('message', (message: FromWitnessWorker) => {
       if (message.type === 'problem') {

@@ -3,7 +3,7 @@
  * An interceptor composed onto the global dispatcher decides each request before undici looks
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
- * so provenant creates it at preload. Headers other instrumentations inject later are merged
+ * and provenant composes onto it when it is created (undici-loading.ts). Headers other instrumentations inject later are merged
  * with provenant's (undici-request.ts). A body undici pulls chunk by chunk (fetch hands it every
  * body that way) is re-decided before each chunk, and a chunk read after the signed claim was
  * fixed (at dispatch) fails the request with rule `claim-exceeded`.
@@ -24,9 +24,7 @@ import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
-
-/** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
-const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+import { GLOBAL_DISPATCHER, whenUndiciLoads } from './undici-loading.js';
 
 type HeaderValue = string | string[] | undefined;
 type Headers = Record<string, HeaderValue>;
@@ -139,14 +137,9 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     });
   };
 
-  // Create undici's default dispatcher now, at preload, so the one provenant composes onto is
-  // known to be the default. Waiting for the first fetch() was cheaper (about 20 ms of start-up)
-  // but wrong: anything that loads undici earlier (an ESM `import http from 'node:http'`
-  // evaluates http.WebSocket) creates it first, and its sockets were then recorded twice, as
-  // HTTP and as raw TCP flows.
-  const installedDefault = target[GLOBAL_DISPATCHER] === undefined;
-  void globalThis.Headers;
-  install(installedDefault);
+  // Composed as soon as undici exists (undici-loading.ts): composing onto a dispatcher created later
+  // than Node's default would record its sockets twice, as HTTP and as raw TCP flows.
+  whenUndiciLoads(patcher, install);
 }
 
 /** Forwards every callback, reading the response into the requesting context before the app sees it. */
