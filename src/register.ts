@@ -3,6 +3,8 @@
  * Starts provenant before the app's first line. An invalid config stops the process here with
  * exit code 78 (EX_CONFIG) before any app code runs: never a silent fallback to "allow all".
  */
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { isConfigError } from './config/errors.js';
 import { start } from './runtime/runtime.js';
 
@@ -21,7 +23,21 @@ function isExportWorker(): boolean {
   );
 }
 
-if (!isExportWorker()) {
+/**
+ * The `provenant` CLI itself, preloaded through NODE_OPTIONS: it reads the journal and store it
+ * would otherwise write to (a verify that adds a segment to what it verifies), and moves no app data.
+ */
+function isOwnCli(): boolean {
+  const main = process.argv[1];
+  if (main === undefined) return false;
+  try {
+    return realpathSync(main) === join(__dirname, 'cli', 'main.js');
+  } catch {
+    return false;
+  }
+}
+
+if (!isOwnCli() && !isExportWorker()) {
   try {
     start();
   } catch (error) {

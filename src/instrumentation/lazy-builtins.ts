@@ -13,7 +13,7 @@
 // The module object itself (not an ES namespace copy): Module._load is wrapped on it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import nodeModule = require('node:module');
-import type { Patcher } from './patcher.js';
+import type { NativeFunction, Patcher } from './patcher.js';
 
 /** Whether Node has finished loading one of its own modules (`worker_threads`, `internal/deps/undici/undici`). */
 export function builtinLoaded(id: string): boolean {
@@ -104,28 +104,14 @@ export function aroundRequire(
   before: () => unknown,
   after: (state: unknown) => void,
 ): void {
-  patcher.wrapMethod(
-    nodeModule,
-    '_load',
-    (original) =>
-      function _load(this: unknown, request: unknown): unknown {
-        if (!active() || typeof request !== 'string' || !ids.has(request)) return Reflect.apply(original, this, arguments);
-        const state = before();
-        const result: unknown = Reflect.apply(original, this, arguments);
-        after(state);
-        return result;
-      },
-  );
-  patcher.wrapMethod(
-    process,
-    'getBuiltinModule',
-    (original) =>
-      function getBuiltinModule(this: unknown, id: unknown): unknown {
-        if (!active() || typeof id !== 'string' || !ids.has(id)) return Reflect.apply(original, this, arguments);
-        const state = before();
-        const result: unknown = Reflect.apply(original, this, arguments);
-        after(state);
-        return result;
-      },
-  );
+  const around = (original: NativeFunction): NativeFunction =>
+    function (this: unknown, id: unknown): unknown {
+      if (!active() || typeof id !== 'string' || !ids.has(id)) return Reflect.apply(original, this, arguments);
+      const state = before();
+      const result: unknown = Reflect.apply(original, this, arguments);
+      after(state);
+      return result;
+    };
+  patcher.wrapMethod(nodeModule, '_load', around);
+  patcher.wrapMethod(process, 'getBuiltinModule', around);
 }

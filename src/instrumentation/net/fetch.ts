@@ -25,9 +25,7 @@ import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 import { GLOBAL_DISPATCHER, whenUndiciLoads } from './undici-loading.js';
-
-type HeaderValue = string | string[] | undefined;
-type Headers = Record<string, HeaderValue>;
+import { isLegacyHandler, LegacyResponseReader, type Headers, type LegacyHandler } from './undici-legacy-handler.js';
 
 interface DispatchOptions {
   origin?: string | URL;
@@ -47,7 +45,7 @@ interface DispatchHandler {
   onResponseError?(controller: unknown, error: Error): void;
 }
 
-type Dispatch = (options: DispatchOptions, handler: DispatchHandler) => boolean;
+type Dispatch = (options: DispatchOptions, handler: DispatchHandler | LegacyHandler) => boolean;
 
 interface Dispatcher {
   dispatch: Dispatch;
@@ -68,7 +66,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   const dispatchPrepared = mergeInjectedHeaders(flows, patcher);
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
-    function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+    function provenantDispatch(options: DispatchOptions, handler: DispatchHandler | LegacyHandler): boolean {
       const origin = originOf(options.origin, origins);
       if (origin === undefined) return dispatch(options, handler);
       const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
@@ -80,14 +78,16 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       };
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') {
-        handler.onResponseError?.(null, engine.deniedError(decision, resource));
+        const denied = engine.deniedError(decision, resource);
+        if (isLegacyHandler(handler)) handler.onError?.(denied);
+        else handler.onResponseError?.(null, denied);
         return true;
       }
       const ctx = contexts.current();
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
-      const reader = new ResponseReader(handler, (responseHeaders, statusCode) =>
-        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }),
-      );
+      const onStart = (responseHeaders: Headers, statusCode: number): void =>
+        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode });
+      const reader = isLegacyHandler(handler) ? new LegacyResponseReader(handler, onStart) : new ResponseReader(handler, onStart);
       const claimed = prepared.data === undefined ? undefined : ctx.provenance;
       const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
       return dispatchPrepared(prepared, () => dispatch({ ...options, headers, body }, reader));
