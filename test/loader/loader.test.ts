@@ -97,7 +97,7 @@ it('the CLI preloaded through NODE_OPTIONS verifies a state dir and writes nothi
   const { dir, env } = sandbox();
   const wrote = await runNode({ args: ['-e', "require('node:fs').writeFileSync('out.txt', 'x')"], cwd: dir, env, preload: 'require' });
   expect(wrote.code, wrote.stderr).toBe(0);
-  const stateDir = env.PROVENANT_STATE_DIR as string;
+  const stateDir = env.PROVENANT_STATE_DIR;
   const before = listing(stateDir);
   expect(Object.keys(before).some((file) => file.startsWith('journal'))).toBe(true);
   const verify = await runNode({
