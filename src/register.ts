@@ -5,7 +5,8 @@
  * So does an unsupported Node.js in enforce mode; in audit (or off) mode nothing is enforced
  * anyway, so the app runs unobserved with one warning line rather than not at all.
  */
-import { workerData } from 'node:worker_threads';
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { isConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import { start } from './runtime/runtime.js';
@@ -14,11 +15,30 @@ import { unsupportedNode } from './runtime/supported-node.js';
 const EX_CONFIG = 78;
 
 function isExportWorker(): boolean {
+  // Only threads have worker_threads loaded before the preload: the main thread does not load it
+  // here, as loading it has side effects Node keeps lazy (instrumentation/worker/first-load.ts).
+  const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  if (Array.isArray(list) && !list.includes('NativeModule worker_threads')) return false;
+  const workerData: unknown = process.getBuiltinModule('node:worker_threads').workerData;
   return (
     typeof workerData === 'object' &&
     workerData !== null &&
     (workerData as { provenantExportWorker?: unknown }).provenantExportWorker === true
   );
+}
+
+/**
+ * The `provenant` CLI itself, preloaded through NODE_OPTIONS: it reads the journal and store it
+ * would otherwise write to (a verify that adds a segment to what it verifies), and moves no app data.
+ */
+function isOwnCli(): boolean {
+  const main = process.argv[1];
+  if (main === undefined) return false;
+  try {
+    return realpathSync(main) === join(__dirname, 'cli', 'main.js');
+  } catch {
+    return false;
+  }
 }
 
 function fail(error: unknown): never {
@@ -46,7 +66,7 @@ function refuseRuntime(why: string): void {
   process.stderr.write(`${why}: provenant is disabled (${mode} mode); nothing is recorded or enforced\n`);
 }
 
-if (!isExportWorker()) {
+if (!isOwnCli() && !isExportWorker()) {
   const unsupported = unsupportedNode();
   if (unsupported !== undefined) refuseRuntime(unsupported);
   else {

@@ -4,7 +4,7 @@
  * paths. What the flush cannot send in time stays in the journal and goes with the next run.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { diag, type DiagLogLevel } from '@opentelemetry/api';
 import { internally } from '../support/reentrancy.js';
 import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
@@ -48,7 +48,9 @@ export class LogExport {
       logLevel,
     };
     // execArgv: [] so the worker never loads the preload: its reads and requests are provenant's own.
-    this.worker = new Worker(join(__dirname, 'log-export-worker.js'), { workerData, execArgv: [], stdout: false, stderr: false });
+    // Loaded here, not at import: loading worker_threads has effects Node keeps lazy for the app.
+    const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
+    this.worker = new WorkerClass(join(__dirname, 'log-export-worker.js'), { workerData, execArgv: [], stdout: false, stderr: false });
     this.worker.on('error', (error) => {
       this.failed = true;
       diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error);

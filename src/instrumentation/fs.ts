@@ -13,7 +13,6 @@ import v8 = require('node:v8');
 import type { Instrumentation, InstrumentationContext } from './instrumentation.js';
 import { patchCallbackApi } from './fs/callback-api.js';
 import { FsFlows } from './fs/flows.js';
-import { passModuleLoadingThrough } from './fs/module-loading.js';
 import { Patcher } from './patcher.js';
 import { patchPromiseApi } from './fs/promise-api.js';
 import { patchSyncApi } from './fs/sync-api.js';
@@ -25,7 +24,6 @@ import { SelfProtection } from './fs/self-protection.js';
 export class FsInstrumentation implements Instrumentation {
   readonly name = 'fs';
   private patcher: Patcher | undefined;
-  private removeLoaderHook: (() => void) | undefined;
 
   enable(context: InstrumentationContext): void {
     if (this.patcher) return;
@@ -43,13 +41,10 @@ export class FsInstrumentation implements Instrumentation {
       enforce: context.config.mode === 'enforce',
       refuse: (what) => flows.nativeDumpRefused(what),
     });
-    this.removeLoaderHook = passModuleLoadingThrough(flows);
   }
 
   disable(): void {
     this.patcher?.restoreAll();
     this.patcher = undefined;
-    this.removeLoaderHook?.();
-    this.removeLoaderHook = undefined;
   }
 }

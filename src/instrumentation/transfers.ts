@@ -5,7 +5,7 @@
  * thread's patched APIs, so the receiving side adopts them: the fs instrumentation maps the
  * handle to its file (by its fd), the worker instrumentation mediates posts on the port.
  */
-import { MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 
 /** Entries of a received array or object looked at for transferables. */
 const SCANNED_ENTRIES = 64;
@@ -29,7 +29,8 @@ export class Transfers {
   }
 
   private adopt(value: unknown, adoptPort: (port: MessagePort) => void): void {
-    if (value instanceof MessagePort) adoptPort(value);
+    // The global class is worker_threads' own, without loading that module.
+    if (value instanceof (globalThis as unknown as { MessagePort: typeof MessagePort }).MessagePort) adoptPort(value);
     else if (isFileHandle(value)) this.adoptHandle(value);
   }
 }

@@ -4,7 +4,7 @@
  * 'exit', where no asynchronous work can run. It counts what never reached the collector, so
  * a lost export can be reported.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { internally } from '../support/reentrancy.js';
@@ -46,7 +46,12 @@ export class WorkerSpanProcessor implements SpanProcessor {
   constructor(workerFile: string, data: Omit<ExportWorkerData, 'status'>) {
     const workerData: ExportWorkerData = { ...data, status: this.status.cells };
     // execArgv: [] so the worker never loads the preload (-r/--import) itself.
-    this.worker = new Worker(workerFile, { workerData, execArgv: [], stdout: false, stderr: false });
+    this.worker = new (process.getBuiltinModule('node:worker_threads').Worker)(workerFile, {
+      workerData,
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
     this.worker.on('message', (message: FromWorker) => (this.brokenReason = message.reason));
     this.worker.on('error', (error: unknown) => {
       this.brokenReason = error instanceof Error ? error.message : String(error);

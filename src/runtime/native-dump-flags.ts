@@ -5,14 +5,14 @@
  * 78, like a bad config) rather than run with an unmediated way out; audit mode starts with a
  * warning. This covers Node children too: a child under provenant runs this same check.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread } from '../support/main-thread.js';
 import { diag } from '@opentelemetry/api';
 import { ConfigError } from '../config/errors.js';
 import type { Mode } from '../config/types.js';
 import { nodeOption } from '../support/node-options.js';
 
 export function refuseNativeDumpFlags(mode: Mode): void {
-  if (!isMainThread || mode === 'off' || nodeOption('heapsnapshot-near-heap-limit') === undefined) return;
+  if (!isMainThread() || mode === 'off' || nodeOption('heapsnapshot-near-heap-limit') === undefined) return;
   const problem =
     '--heapsnapshot-near-heap-limit (command line or NODE_OPTIONS) makes Node write heap snapshots natively, where no write can be decided';
   if (mode === 'enforce') throw new ConfigError(`${problem}; remove it to run in enforce mode`);

@@ -4,7 +4,7 @@
  * storing 1 in `flag` and notifying once it has handled everything posted before it. The worker
  * runs without the preload (execArgv: []), so its I/O is provenant's, never the app's flows.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 export interface FlushMessage {
   type: 'flush';
@@ -15,7 +15,9 @@ export class FlushableWorker<In extends { type: string }, Out> {
   private readonly worker: Worker;
 
   constructor(file: string, workerData: unknown, onMessage: (message: Out) => void, onError: (error: Error) => void) {
-    this.worker = new Worker(file, { workerData, execArgv: [], stdout: false, stderr: false });
+    // Loaded here, not at import: loading worker_threads has effects Node keeps lazy for the app.
+    const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
+    this.worker = new WorkerClass(file, { workerData, execArgv: [], stdout: false, stderr: false });
     this.worker.on('error', onError);
     this.worker.on('message', onMessage);
     // After the listeners: adding a 'message' listener refs the worker again.

@@ -10,8 +10,13 @@ import { pathToFileURL } from 'node:url';
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const distRegister = path.join(repoRoot, 'dist', 'register.js');
 
-/** Node 24 from the `node` devDependency; the system node may be older than engines.node. */
+/**
+ * Node 24 from the `node` devDependency (the system node may be older than engines.node), or
+ * PROVENANT_TEST_NODE (scripts/test-node22.sh runs some suites on the oldest Node engines allows).
+ */
 export const nodeBin = ((): string => {
+  const chosen = process.env.PROVENANT_TEST_NODE;
+  if (chosen !== undefined && chosen !== '') return chosen;
   try {
     return realpathSync(path.join(repoRoot, 'node_modules', '.bin', 'node'));
   } catch {

@@ -20,12 +20,14 @@ describe('worker threads', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(outcome(result)).toEqual({
       bareWorker: denied,
+      forgedExportWorker: denied,
       channel: denied,
       worker: { toPublic: denied, toSecret: 'written' },
       answerToPublic: denied,
     });
     expect(ws.read('out/secret/worker.txt')).toBe(SECRET_TEXT);
-    for (const file of ['worker.txt', 'answer.txt', 'ran-bare-worker']) expect(ws.exists(`out/public/${file}`), file).toBe(false);
+    for (const file of ['worker.txt', 'answer.txt', 'ran-bare-worker', 'ran-forged-worker'])
+      expect(ws.exists(`out/public/${file}`), file).toBe(false);
   });
 
   it('the allowed twin: from a context holding nothing labelled every thread runs and writes', async () => {
@@ -34,10 +36,12 @@ describe('worker threads', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(outcome(result)).toEqual({
       bareWorker: 'created',
+      forgedExportWorker: 'created',
       channel: 'posted',
       worker: { toPublic: 'written', toSecret: 'written' },
       answerToPublic: 'written',
     });
     expect(ws.read('out/public/answer.txt')).toBe('answer please: nothing secret\n');
+    expect(ws.read('out/public/ran-forged-worker')).toBe('nothing secret\n');
   });
 });

@@ -14,7 +14,7 @@
  * `directory`, `filename` and `signal` are settings, not flows: the decision uses them when a
  * report is written.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread } from '../../support/main-thread.js';
 import { diag } from '@opentelemetry/api';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { nodeOption } from '../../support/node-options.js';
@@ -72,7 +72,7 @@ export function mediateArmedDumps(report: Report, v8: { writeHeapSnapshot(): str
   accessor(patcher, report, 'reportOnSignal', () => onSignal, arm);
 
   // Signals reach the main thread only; Node's snapshot listener lives there.
-  const heapSignal = isMainThread ? nodeOption('heapsnapshot-signal') || undefined : undefined;
+  const heapSignal = isMainThread() ? nodeOption('heapsnapshot-signal') || undefined : undefined;
   if (heapSignal !== undefined) {
     // Installed by Node before any preload runs: the only listener at this point.
     for (const listener of process.listeners(heapSignal as NodeJS.Signals)) process.off(heapSignal, listener);

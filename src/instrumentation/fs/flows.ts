@@ -267,11 +267,9 @@ export class FsFlows {
     });
   }
 
-  /** A module that is data was loaded from a file: URL (module-loading.ts). */
-  dataModuleLoaded(url: string, bytes: number | undefined): void {
-    if (isInternal()) return;
-    const target = this.targetOf(new URL(url));
-    if (target !== undefined) this.engine.readDataModule(target.path, bytes);
+  /** A module loader loaded a module that is data (module-loading.ts). */
+  dataModuleLoaded(target: FileTarget, bytes: number | undefined): void {
+    if (!target.own) this.engine.readDataModule(target.path, bytes);
   }
 
   /** A rename, link, symlink or removal by this process changed which file a name means. */

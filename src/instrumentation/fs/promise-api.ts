@@ -9,6 +9,7 @@ import type * as FsPromises from 'node:fs/promises';
 import { isInternal } from '../../support/reentrancy.js';
 import { decidedChunks, isChunked } from './chunked-data.js';
 import { opensForWrite } from './flags.js';
+import { loaderReadFile } from './module-loading.js';
 import { sizeOf, sizeOfAll, type FileTarget, type FsFlows } from './flows.js';
 import type { NativeFunction, Patcher } from '../patcher.js';
 
@@ -33,9 +34,17 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     promises,
     'readFile',
     (original) =>
-      function readFile(this: unknown, path: unknown): unknown {
+      function readFile(this: unknown, path: unknown, options: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+        // Node 22's ESM loader reads sources with this readFile (module-loading.ts).
+        const loading = target === undefined ? undefined : loaderReadFile(readFile, path, options);
+        if (loading === undefined) return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
+        const source = Reflect.apply(original, this, arguments) as Promise<unknown>;
+        if (loading === 'code' || target === undefined) return source;
+        return source.then((data) => {
+          flows.dataModuleLoaded(target, sizeOf(data));
+          return data;
+        });
       },
   );
 

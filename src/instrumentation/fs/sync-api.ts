@@ -5,6 +5,7 @@
 import type * as Fs from 'node:fs';
 import { isInternal } from '../../support/reentrancy.js';
 import { opensForWrite } from './flags.js';
+import { loaderOpen, loaderReadFile } from './module-loading.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from '../patcher.js';
 
@@ -13,11 +14,13 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     fs,
     'readFileSync',
     (original) =>
-      function readFileSync(this: unknown, path: unknown): unknown {
+      function readFileSync(this: unknown, path: unknown, options: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
         if (target === undefined) return Reflect.apply(original, this, arguments);
+        const loading = loaderReadFile(readFileSync, path, options);
         const data: unknown = callNested(flows, original, this, arguments);
-        flows.read(target, sizeOf(data), data);
+        if (loading === undefined) flows.read(target, sizeOf(data), data);
+        else if (loading === 'data') flows.dataModuleLoaded(target, sizeOf(data));
         return data;
       },
   );
@@ -56,6 +59,14 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     (original) =>
       function openSync(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
+        const loading = target !== undefined ? loaderOpen(openSync, path, flags) : undefined;
+        if (loading !== undefined) {
+          const source: unknown = Reflect.apply(original, this, arguments);
+          // The loader reads the source through this fd: not a flow of the app's.
+          flows.opened(source, undefined);
+          if (loading === 'data' && target !== undefined) flows.dataModuleLoaded(target, undefined);
+          return source;
+        }
         if (target !== undefined && opensForWrite(flags)) {
           const denied = flows.authorizePath(target, undefined);
           if (denied !== undefined) throw denied;

@@ -3,7 +3,7 @@
  * An interceptor composed onto the global dispatcher decides each request before undici looks
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
- * so provenant creates it at preload. Headers other instrumentations inject later are merged
+ * and provenant composes onto it when it is created (undici-loading.ts). Headers other instrumentations inject later are merged
  * with provenant's (undici-request.ts). A body undici pulls chunk by chunk (fetch hands it every
  * body that way) is re-decided before each chunk, and a chunk read after the signed claim was
  * fixed (at dispatch) fails the request with rule `claim-exceeded`.
@@ -25,12 +25,8 @@ import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js'
 import { originOf, type Origin } from './undici-origin.js';
 import { decideDispatcherRequests } from './dispatcher-requests.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
-
-/** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
-const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-
-type HeaderValue = string | string[] | undefined;
-type Headers = Record<string, HeaderValue>;
+import { GLOBAL_DISPATCHER, whenUndiciLoads } from './undici-loading.js';
+import { isLegacyHandler, LegacyResponseReader, type Headers, type LegacyHandler } from './undici-legacy-handler.js';
 
 interface DispatchOptions {
   origin?: string | URL;
@@ -50,7 +46,7 @@ interface DispatchHandler {
   onResponseError?(controller: unknown, error: Error): void;
 }
 
-type Dispatch = (options: DispatchOptions, handler: DispatchHandler) => boolean;
+type Dispatch = (options: DispatchOptions, handler: DispatchHandler | LegacyHandler) => boolean;
 
 interface Dispatcher {
   dispatch: Dispatch;
@@ -65,7 +61,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   const dispatchPrepared = mergeInjectedHeaders(flows, patcher, decideDispatcherRequests(engine, flows, patcher));
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
-    function provenantDispatch(options: DispatchOptions, handler: DispatchHandler): boolean {
+    function provenantDispatch(options: DispatchOptions, handler: DispatchHandler | LegacyHandler): boolean {
       const origin = originOf(options.origin, origins);
       if (origin === undefined) return dispatch(options, handler);
       const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
@@ -77,14 +73,16 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       };
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') {
-        handler.onResponseError?.(null, engine.deniedError(decision, resource));
+        const denied = engine.deniedError(decision, resource);
+        if (isLegacyHandler(handler)) handler.onError?.(denied);
+        else handler.onResponseError?.(null, denied);
         return true;
       }
       const ctx = contexts.current();
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
-      const reader = new ResponseReader(handler, (responseHeaders, statusCode) =>
-        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode }),
-      );
+      const onStart = (responseHeaders: Headers, statusCode: number): void =>
+        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode });
+      const reader = isLegacyHandler(handler) ? new LegacyResponseReader(handler, onStart) : new ResponseReader(handler, onStart);
       const claimed = prepared.data === undefined ? undefined : ctx.provenance;
       const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
       return dispatchPrepared(prepared, () => dispatch({ ...options, headers, body }, reader));
@@ -134,14 +132,9 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     });
   };
 
-  // Create undici's default dispatcher now, at preload, so the one provenant composes onto is
-  // known to be the default. Waiting for the first fetch() was cheaper (about 20 ms of start-up)
-  // but wrong: anything that loads undici earlier (an ESM `import http from 'node:http'`
-  // evaluates http.WebSocket) creates it first, and its sockets were then recorded twice, as
-  // HTTP and as raw TCP flows.
-  const installedDefault = target[GLOBAL_DISPATCHER] === undefined;
-  void globalThis.Headers;
-  install(installedDefault);
+  // Composed as soon as undici exists (undici-loading.ts): composing onto a dispatcher created later
+  // than Node's default would record its sockets twice, as HTTP and as raw TCP flows.
+  whenUndiciLoads(patcher, install);
 }
 
 /** Forwards every callback, reading the response into the requesting context before the app sees it. */

@@ -7,9 +7,7 @@
  * `addEventListener` and `onmessage` all get the unwrapped value in the seeded context;
  * `receiveMessageOnPort` too.
  */
-// The module object itself (not an ES namespace copy), so patches reach every user of worker_threads.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import workerThreads = require('node:worker_threads');
+import type * as WorkerThreads from 'node:worker_threads';
 import { isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
 import type { Transfers } from '../transfers.js';
@@ -21,14 +19,18 @@ const HYBRID_DISPATCH = Symbol.for('nodejs.internal.kHybridDispatch');
 type Post = (this: object, value: unknown, ...rest: unknown[]) => void;
 type Dispatch = (this: object, data: unknown, type: unknown, event: unknown) => unknown;
 
-export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Transfers): void {
-  // Ports and FileHandles that come in a message were never seen by this thread's patches.
-  const adoptPort = (port: workerThreads.MessagePort): void => guardPort(port, flows);
-  const adopted = (value: unknown): unknown => {
-    transfers.received(value, adoptPort);
-    return value;
-  };
-  const OriginalChannel = workerThreads.MessageChannel;
+/** The globals (the same classes worker_threads exports), patched at preload: they do not load worker_threads. */
+interface PortGlobals {
+  MessageChannel: typeof WorkerThreads.MessageChannel;
+  MessagePort: typeof WorkerThreads.MessagePort;
+  BroadcastChannel: typeof WorkerThreads.BroadcastChannel;
+}
+
+/** Mediates the global MessageChannel, BroadcastChannel and port dispatch; returns the guarded MessageChannel. */
+export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Transfers): typeof WorkerThreads.MessageChannel {
+  const adopted = adopter(flows, transfers);
+  const global = globalThis as unknown as PortGlobals;
+  const OriginalChannel = global.MessageChannel;
   class MessageChannel extends OriginalChannel {
     constructor() {
       super();
@@ -36,13 +38,10 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Tran
       guardPort(this.port2, flows);
     }
   }
-  patcher.define(workerThreads, 'MessageChannel', MessageChannel);
-  // The global is the same class as Node's export (typed as the DOM's where DOM types are loaded).
-  const global = globalThis as unknown as { MessageChannel?: unknown };
-  if (global.MessageChannel === OriginalChannel) patcher.define(global, 'MessageChannel', MessageChannel);
+  patcher.define(global, 'MessageChannel', MessageChannel);
 
   patcher.wrap(
-    workerThreads.BroadcastChannel.prototype,
+    global.BroadcastChannel.prototype,
     'postMessage',
     (original) =>
       function postMessage(this: object, ...args: unknown[]): void {
@@ -53,7 +52,7 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Tran
       },
   );
 
-  const portPrototype = workerThreads.MessagePort.prototype as unknown as Record<symbol, Dispatch | undefined>;
+  const portPrototype = global.MessagePort.prototype as unknown as Record<symbol, Dispatch | undefined>;
   const dispatch = portPrototype[HYBRID_DISPATCH];
   if (typeof dispatch === 'function') {
     patcher.define(portPrototype, HYBRID_DISPATCH, function (this: object, data: unknown, type: unknown, event: unknown): unknown {
@@ -61,25 +60,47 @@ export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Tran
       return flows.receive(data, (value) => Reflect.apply<object, unknown[], unknown>(dispatch, this, [adopted(value), type, event]));
     });
   }
+  return MessageChannel;
+}
+
+/** What worker_threads exports besides the globals: its MessageChannel and receiveMessageOnPort. */
+export function patchWorkerThreadsPorts(
+  workerThreads: typeof WorkerThreads,
+  MessageChannel: typeof WorkerThreads.MessageChannel,
+  flows: ThreadFlows,
+  patcher: Patcher,
+  transfers: Transfers,
+): void {
+  const adopted = adopter(flows, transfers);
+  patcher.define(workerThreads, 'MessageChannel', MessageChannel);
   patcher.wrap(
     workerThreads,
     'receiveMessageOnPort',
     (original) =>
-      function receiveMessageOnPort(port: workerThreads.MessagePort): { message: unknown } | undefined {
+      function receiveMessageOnPort(port: WorkerThreads.MessagePort): { message: unknown } | undefined {
         const received = original(port);
         return received === undefined ? undefined : { message: adopted(flows.receiveHere(received.message)) };
       },
   );
 }
 
-const guarded = new WeakSet<workerThreads.MessagePort>();
+/** Ports and FileHandles that come in a message were never seen by this thread's patches. */
+function adopter(flows: ThreadFlows, transfers: Transfers): (value: unknown) => unknown {
+  const adoptPort = (port: WorkerThreads.MessagePort): void => guardPort(port, flows);
+  return (value) => {
+    transfers.received(value, adoptPort);
+    return value;
+  };
+}
+
+const guarded = new WeakSet<WorkerThreads.MessagePort>();
 
 /** Mediate posts on one port app code holds: labelled to a thread under provenant, else decided. */
-export function guardPort(port: workerThreads.MessagePort, flows: ThreadFlows): void {
+export function guardPort(port: WorkerThreads.MessagePort, flows: ThreadFlows): void {
   if (guarded.has(port)) return;
   guarded.add(port);
   const post = port.postMessage as Post;
-  port.postMessage = function (this: workerThreads.MessagePort, value: unknown, ...rest: unknown[]): void {
+  port.postMessage = function (this: WorkerThreads.MessagePort, value: unknown, ...rest: unknown[]): void {
     let message = value;
     if (!isInternal()) {
       if (flows.mediatedPorts.has(this)) message = flows.toMediated(value);

@@ -5,9 +5,7 @@
  * the new thread; any other worker is a destination decided before it is created (a denial is
  * thrown by the constructor). Only provenant may set that environment data.
  */
-// The module object itself (not an ES namespace copy), so patches reach every user of worker_threads.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import workerThreads = require('node:worker_threads');
+import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
 import { startsProvenant, type PolicyIdentity } from '../process/node-child.js';
@@ -15,20 +13,27 @@ import type { ThreadFlows } from './thread-flows.js';
 
 export const WORKER_SEED_KEY = 'provenant.worker-seed';
 
-export function patchWorkerClass(flows: ThreadFlows, identity: PolicyIdentity, patcher: Patcher): void {
+export function patchWorkerClass(
+  workerThreads: typeof WorkerThreads,
+  flows: ThreadFlows,
+  identity: PolicyIdentity,
+  patcher: Patcher,
+): void {
   const setEnvironmentData = workerThreads.setEnvironmentData;
   const mediated = new WeakSet<object>();
   const Original = workerThreads.Worker;
 
   class Worker extends Original {
-    constructor(filename: string | URL, options?: workerThreads.WorkerOptions) {
-      const underProvenant = !isInternal() && runsProvenant(options, identity);
+    constructor(filename: string | URL, options?: WorkerThreads.WorkerOptions) {
+      // A thread marked as one of provenant's export workers skips the preload (register.ts): an app
+      // that sets the mark gets a thread without provenant, decided like any other.
+      const underProvenant = !isInternal() && !marksExportWorker(options) && runsProvenant(options, identity);
       const seed = underProvenant ? flows.handOver() : undefined;
       if (!underProvenant && !isInternal()) {
         const denied = flows.toUnknown();
         if (denied) throw denied;
       }
-      if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, seed as unknown as workerThreads.Serializable));
+      if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, seed as unknown as WorkerThreads.Serializable));
       try {
         super(filename, options);
       } finally {
@@ -38,7 +43,7 @@ export function patchWorkerClass(flows: ThreadFlows, identity: PolicyIdentity, p
       if (underProvenant) mediated.add(this);
     }
 
-    override postMessage(value: unknown, transferList?: readonly workerThreads.Transferable[]): void {
+    override postMessage(value: unknown, transferList?: readonly WorkerThreads.Transferable[]): void {
       if (isInternal()) return super.postMessage(value, transferList);
       if (mediated.has(this)) return super.postMessage(flows.toMediated(value), transferList);
       const denied = flows.toUnknown();
@@ -52,14 +57,22 @@ export function patchWorkerClass(flows: ThreadFlows, identity: PolicyIdentity, p
     workerThreads,
     'setEnvironmentData',
     (original) =>
-      function (key: workerThreads.Serializable, value?: workerThreads.Serializable): void {
+      function (key: WorkerThreads.Serializable, value?: WorkerThreads.Serializable): void {
         if (key === WORKER_SEED_KEY && !isInternal()) throw new RangeError(`"${WORKER_SEED_KEY}" is reserved for provenant`);
         original(key, value);
       },
   );
 }
 
-function runsProvenant(options: workerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
+function runsProvenant(options: WorkerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
   const env = typeof options?.env === 'object' && options.env !== null ? (options.env as Record<string, string | undefined>) : process.env;
   return startsProvenant(options?.execArgv ?? process.execArgv, env, process.cwd(), identity);
+}
+
+/** The workerData marks of provenant's own export threads, which start without provenant. */
+const EXPORT_WORKER_MARKS = ['provenantExportWorker', 'provenantLogExportWorker'];
+
+function marksExportWorker(options: WorkerThreads.WorkerOptions | undefined): boolean {
+  const data: unknown = options?.workerData;
+  return typeof data === 'object' && data !== null && EXPORT_WORKER_MARKS.some((mark) => Object.hasOwn(data, mark));
 }

@@ -2,7 +2,8 @@
 // Worker threads. argv[3] = 'secret': secret/a.txt is read first. A worker under provenant (the
 // preload is inherited) gets the data as workerData and tries to write it to out/public and
 // out/secret, then answers a message; the parent writes the answer to out/public/answer.txt. A
-// worker without provenant (execArgv []) would create out/public/ran-bare-worker; a
+// worker without provenant (execArgv [], or a forged export-worker mark) would create
+// out/public/ran-bare-worker (ran-forged-worker); a
 // MessageChannel post would carry the data too. Prints one JSON line of outcomes.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -23,6 +24,19 @@ try {
   bare.on('error', () => {});
 } catch (error) {
   result.bareWorker = failed(error);
+}
+
+// provenant's own export threads are marked in workerData and skip the preload: an app that
+// forges the mark gets a thread that is no destination under provenant, decided like a bare one.
+try {
+  const forged = new Worker(
+    `require('node:fs').writeFileSync(${JSON.stringify(path.join(root, 'out', 'public', 'ran-forged-worker'))}, require('node:worker_threads').workerData.data)`,
+    { eval: true, workerData: { provenantExportWorker: true, data } },
+  );
+  result.forgedExportWorker = 'created';
+  forged.on('error', () => {});
+} catch (error) {
+  result.forgedExportWorker = failed(error);
 }
 
 const { port1, port2 } = new MessageChannel();

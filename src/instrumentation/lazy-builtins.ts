@@ -1,0 +1,117 @@
+/**
+ * Built-ins provenant patches when the app first loads them, not at preload. Loading Node's worker
+ * module has a side effect Node keeps lazy on purpose: in the main thread it wraps whatever
+ * `process.chdir` is at that moment, so an app that replaces `process.chdir` before its first
+ * `require('worker_threads')` must see Node wrap its function, as it does without provenant. Node's
+ * bundled undici (fetch, Headers, WebSocket) loads that module too.
+ *
+ * A first load is seen where it happens: `require` (Module._load, also behind require(esm) and
+ * createRequire), `process.getBuiltinModule`, and any load inside Node (an ESM `import`, the undici
+ * bundle), which no public API reports without a module hook (module hooks are what break Node's
+ * loaders, fs/module-loading.ts): there, Node's own assignment to `process.chdir` is the signal.
+ */
+// The module object itself (not an ES namespace copy): Module._load is wrapped on it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import nodeModule = require('node:module');
+import type { NativeFunction, Patcher } from './patcher.js';
+
+/** Whether Node has finished loading one of its own modules (`worker_threads`, `internal/deps/undici/undici`). */
+export function builtinLoaded(id: string): boolean {
+  const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  // Without the list (a Node that lacks it), say loaded: the caller then patches at once, never late.
+  return !Array.isArray(list) || list.includes(`NativeModule ${id}`);
+}
+
+/** Told when Node's worker module loads in this thread; `byUndici` when Node's bundled undici loaded it. */
+export type WorkerModuleListener = (byUndici: boolean) => void;
+
+const workerListeners = new Set<WorkerModuleListener>();
+let trap: 'none' | 'set' | 'fired' | 'unavailable' = 'none';
+
+/**
+ * Calls `listener` synchronously while Node's worker module loads (inside that load: touch nothing of
+ * worker_threads' exports there). False when that cannot be seen (the module is loaded already, or
+ * `process.chdir` is not a plain property): the caller patches at once instead.
+ */
+export function onWorkerModuleLoad(patcher: Patcher, listener: WorkerModuleListener): boolean {
+  if (trap === 'none') trap = builtinLoaded('worker_threads') || !trapChdirWrapping() ? 'unavailable' : 'set';
+  if (trap !== 'set') return false;
+  workerListeners.add(listener);
+  patcher.onRestore(() => workerListeners.delete(listener));
+  return true;
+}
+
+/** Node's worker module assigns `process.chdir` as it loads: an accessor sees that assignment, then the data property is put back. */
+function trapChdirWrapping(): boolean {
+  const own = Object.getOwnPropertyDescriptor(process, 'chdir');
+  if (own === undefined || !('value' in own) || own.configurable !== true) return false;
+  let current: unknown = own.value;
+  const restore = (): void => {
+    Object.defineProperty(process, 'chdir', { value: current, writable: true, configurable: true, enumerable: own.enumerable });
+  };
+  Object.defineProperty(process, 'chdir', {
+    configurable: true,
+    enumerable: own.enumerable,
+    get: () => current,
+    set(value: unknown) {
+      current = value;
+      const caller = callers();
+      // Node's worker_threads (or, in some versions, its internal worker module) wraps chdir as it loads.
+      if (!caller.some((file) => file === 'node:worker_threads' || file === 'node:internal/worker')) return;
+      restore();
+      trap = 'fired';
+      const byUndici = caller.some((file) => file === 'node:internal/deps/undici/undici');
+      for (const listener of workerListeners) listener(byUndici);
+    },
+  });
+  return true;
+}
+
+/**
+ * Runs `fn` (idempotent) before any code queued after this call: the first of a tick (ticks run
+ * before microtasks, so app callbacks queued with nextTick while Node loads come after it) and a
+ * microtask (while the asynchronous ESM loader runs, its next step is a microtask).
+ */
+export function beforeQueuedCode(fn: () => void): void {
+  process.nextTick(fn);
+  queueMicrotask(fn);
+}
+
+/** File names of the frames that called the current setter (the worker module, and what loaded it). */
+function callers(): string[] {
+  const limit = Error.stackTraceLimit;
+  const prepare = Error.prepareStackTrace;
+  Error.stackTraceLimit = 40;
+  Error.prepareStackTrace = (_error, frames) => frames;
+  try {
+    const holder: { stack?: NodeJS.CallSite[] } = {};
+    Error.captureStackTrace(holder);
+    return (holder.stack ?? []).map((frame) => frame.getFileName() ?? '');
+  } finally {
+    Error.stackTraceLimit = limit;
+    Error.prepareStackTrace = prepare;
+  }
+}
+
+/**
+ * Calls `before` and `after` around every `require` of one of `ids` (and `process.getBuiltinModule`
+ * of them), for as long as `active()` says.
+ */
+export function aroundRequire(
+  patcher: Patcher,
+  ids: ReadonlySet<string>,
+  active: () => boolean,
+  before: () => unknown,
+  after: (state: unknown) => void,
+): void {
+  const around = (original: NativeFunction): NativeFunction =>
+    function (this: unknown, id: unknown): unknown {
+      if (!active() || typeof id !== 'string' || !ids.has(id)) return Reflect.apply(original, this, arguments);
+      const state = before();
+      const result: unknown = Reflect.apply(original, this, arguments);
+      after(state);
+      return result;
+    };
+  patcher.wrapMethod(nodeModule, '_load', around);
+  patcher.wrapMethod(process, 'getBuiltinModule', around);
+}

@@ -1,0 +1,2 @@
+const esm = require('./esm.mjs');
+module.exports = { value: esm.value + 1, cache: typeof require.cache };

@@ -1,0 +1,2 @@
+import leaf from './leaf.cjs';
+export const value = leaf.n;
