@@ -2,19 +2,19 @@
  * Starting and stopping provenant in a process: load the config, build the provenance model
  * and policy, open the store and journal, wire lineage export, enable the instrumentations and
  * hook every exit path. The runtime is a process-wide singleton kept on globalThis, so loading
- * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice.
+ * provenant twice (`-r` plus an import, or CJS and ESM copies) never patches twice. Its parts:
+ * keys.ts (the keys checked before anything is patched), record-outputs.ts (journal, spans and
+ * the exports that flush at exit), exit-hooks.ts, child-claims.ts, resource-attributes.ts.
  */
-import { mkdirSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
-import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
 import { internally } from '../support/reentrancy.js';
-import { packageVersion } from '../support/package-version.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
@@ -23,16 +23,7 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { StdioGate } from '../instrumentation/stdio-gate.js';
 import { Transfers } from '../instrumentation/transfers.js';
 import { contentDigest, pseudonymize } from '../journal/digest.js';
-import { loadSigningKey, type SigningKey } from '../journal/keys.js';
 import { keepPolicy } from '../journal/policies.js';
-import { NOTE_ATTRIBUTE } from '../journal/held.js';
-import { parseVkey, SIG_COSIGNATURE } from '../journal/note.js';
-import { WitnessClient } from '../journal/witness-client.js';
-import { openJournal, type JournalWriter } from '../journal/writer.js';
-import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
-import { OpenLineageExport } from '../openlineage/exporter.js';
-import { producerUri } from '../openlineage/facets.js';
-import { chooseLogExport, LogExport } from '../export/log-export.js';
 import { PolicyHolder } from '../policy/holder.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { ProvenancePropagator } from '../propagation/propagator.js';
@@ -44,13 +35,16 @@ import type { ProvenanceStore } from '../provenance/store.js';
 import { compileMonitors, type CompiledMonitors } from '../monitor/compile.js';
 import { FactBase } from '../monitor/facts.js';
 import { fetchEvidence } from '../propagation/evidence-client.js';
-import { ServiceIdentity } from '../propagation/identity.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
 import { refuseNativeDumpFlags } from './native-dump-flags.js';
-import { resolveServiceName, resourceAttributes } from './resource-attributes.js';
+import { resolveServiceName } from './resource-attributes.js';
+import { checkWitnessKeys, loadIdentity, readJournalKey } from './keys.js';
+import { RecordOutputs } from './record-outputs.js';
+import type { SigningKey } from '../journal/keys.js';
+import type { ServiceIdentity } from '../propagation/identity.js';
 
 export interface StartOptions {
   /** Path of the YAML config (default: PROVENANT_CONFIG, else ./provenant.yaml, else built-in defaults). */
@@ -150,50 +144,11 @@ function createRuntime(
   }
   keep(policy.current);
   const store: ProvenanceStore | undefined = enabled ? openProvenanceStore(stateDir, schema) : undefined;
-  const tracing = enabled
-    ? new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel)
+  const outputs = enabled
+    ? new RecordOutputs({ config, env, service, stateDir, journalKey, logLevel, exitBudget: EXIT_FLUSH_BUDGET })
     : undefined;
-  const logProtocol = enabled && config.journal.enabled ? chooseLogExport(env) : undefined;
-  const logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
-  const witnesses =
-    enabled && config.journal.enabled && config.journal.witnesses.length > 0
-      ? new WitnessClient(config.journal.witnesses, stateDir)
-      : undefined;
-  const openlineage =
-    enabled && config.journal.enabled && config.journal.openlineage
-      ? new OpenLineageExport({
-          ...config.journal.openlineage,
-          producer: producerUri(packageVersion()),
-          stateDir,
-          service,
-        })
-      : undefined;
-  const journal: JournalWriter | undefined =
-    enabled && config.journal.enabled
-      ? openJournal({
-          stateDir,
-          config: config.journal,
-          service,
-          node: config.node,
-          pid: process.pid,
-          signingKey: journalKey,
-          onCheckpoint: (checkpoint) => {
-            witnesses?.submit(checkpoint);
-            openlineage?.submit(checkpoint);
-            tracing?.emit(
-              'provenant.checkpoint',
-              {
-                'provenant.checkpoint.origin': checkpoint.origin,
-                'provenant.checkpoint.tree_size': checkpoint.size,
-                'provenant.checkpoint.root': checkpoint.root.toString('base64'),
-                [NOTE_ATTRIBUTE]: checkpoint.note,
-              },
-              [],
-              undefined,
-            );
-          },
-        })
-      : undefined;
+  const journal = outputs?.journal;
+  const tracing = outputs?.tracing;
   const pseudonymKey = env['PROVENANT_KEY'];
   const engine = new FlowEngine({
     schema,
@@ -269,11 +224,7 @@ function createRuntime(
   const removeExitHooks = installExitHooks({
     final: () => {
       closeRecording();
-      witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-      openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-      logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-      tracing?.flushSync(EXIT_FLUSH_BUDGET);
-      reportLostSpans(tracing);
+      outputs?.flushSync();
       store?.close();
     },
     checkpoint: () => {
@@ -305,14 +256,7 @@ function createRuntime(
         syncBuiltinESMExports();
         policy.close();
         closeRecording();
-        witnesses?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-        await witnesses?.close();
-        openlineage?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-        await openlineage?.close();
-        logExport?.flushSync(EXIT_FLUSH_BUDGET.exportMs);
-        await logExport?.close();
-        await tracing?.shutdown();
-        reportLostSpans(tracing);
+        await outputs?.close();
         store?.close();
         delete (globalThis as RuntimeGlobal)[RUNTIME_KEY];
       })();
@@ -320,64 +264,6 @@ function createRuntime(
     },
   };
   return runtime;
-}
-
-/** This service's signing identity; an unusable PROVENANT_IDENTITY_KEY stops the start like a bad config. */
-function loadIdentity(service: string, config: ProvenantConfig, env: NodeJS.ProcessEnv): ServiceIdentity {
-  try {
-    return new ServiceIdentity({
-      service,
-      identityKey: env['PROVENANT_IDENTITY_KEY'],
-      sharedKey: env['PROVENANT_KEY'],
-      trusted: config.trust.identities,
-    });
-  } catch (error) {
-    throw new ConfigError(
-      `PROVENANT_IDENTITY_KEY is not a usable Ed25519 private key (${error instanceof Error ? error.message : String(error)})`,
-    );
-  }
-}
-
-/**
- * PROVENANT_JOURNAL_KEY (PEM or a path to one). A key that is set but unusable stops the start, as
- * an invalid config does: running unsigned would quietly turn evidence into mere logs.
- */
-function readJournalKey(env: NodeJS.ProcessEnv): SigningKey | undefined {
-  const value = env['PROVENANT_JOURNAL_KEY'];
-  if (value === undefined || value === '') return undefined;
-  try {
-    return internally(() => loadSigningKey(value));
-  } catch (error) {
-    throw new ConfigError(`PROVENANT_JOURNAL_KEY is unusable: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-/** Witness keys are checked at start, so a typo is exit 78 and not a worker that never cosigns. */
-function checkWitnessKeys(config: ProvenantConfig): void {
-  for (const witness of config.journal.witnesses) {
-    let type: number;
-    try {
-      type = parseVkey(witness.vkey).type;
-    } catch (error) {
-      throw new ConfigError(`journal.witnesses ${witness.url}: ${(error as Error).message}`, config.file);
-    }
-    if (type !== SIG_COSIGNATURE)
-      throw new ConfigError(`journal.witnesses ${witness.url}: vkey is not a cosignature (type 0x04) key`, config.file);
-  }
-}
-
-/**
- * Spans that never reached the collector are evidence missing from the backend: said on stderr
- * in one line, even with diagnostics off. Nothing is written when everything was exported.
- */
-function reportLostSpans(tracing: LineageTracing | undefined): void {
-  const loss = tracing?.lossReport();
-  if (loss === undefined) return;
-  try {
-    internally(() => writeSync(2, `provenant: ${loss}\n`));
-  } catch {
-    // stderr is closed: there is nowhere left to say it.
-  }
 }
 
 /** OTEL_LOG_LEVEL turns on diagnostics; provenant is silent by default. */

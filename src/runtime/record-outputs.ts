@@ -1,0 +1,110 @@
+/**
+ * Where the records go beside the engine's own sinks: the journal (with its checkpoints handed
+ * to witnesses, the OpenLineage export and a checkpoint span), lineage spans, and the journal's
+ * export as OTLP log records. One object so the exit paths flush and close them all the same way.
+ */
+import { writeSync } from 'node:fs';
+import type { DiagLogLevel } from '@opentelemetry/api';
+import type { ProvenantConfig } from '../config/types.js';
+import { chooseLogExport, LogExport } from '../export/log-export.js';
+import { NOTE_ATTRIBUTE } from '../journal/held.js';
+import type { SigningKey } from '../journal/keys.js';
+import { WitnessClient } from '../journal/witness-client.js';
+import { openJournal, type JournalWriter } from '../journal/writer.js';
+import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
+import type { ExitFlushBudget } from '../lineage/worker-span-processor.js';
+import { OpenLineageExport } from '../openlineage/exporter.js';
+import { producerUri } from '../openlineage/facets.js';
+import { packageVersion } from '../support/package-version.js';
+import { internally } from '../support/reentrancy.js';
+import { resourceAttributes } from './resource-attributes.js';
+
+export interface RecordOutputsOptions {
+  config: ProvenantConfig;
+  env: NodeJS.ProcessEnv;
+  service: string;
+  stateDir: string;
+  journalKey: SigningKey | undefined;
+  logLevel: DiagLogLevel;
+  exitBudget: ExitFlushBudget;
+}
+
+export class RecordOutputs {
+  readonly tracing: LineageTracing;
+  readonly journal: JournalWriter | undefined;
+  private readonly logExport: LogExport | undefined;
+  private readonly witnesses: WitnessClient | undefined;
+  private readonly openlineage: OpenLineageExport | undefined;
+  private readonly exitBudget: ExitFlushBudget;
+
+  constructor(options: RecordOutputsOptions) {
+    const { config, env, service, stateDir, logLevel } = options;
+    this.exitBudget = options.exitBudget;
+    this.tracing = new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel);
+    if (!config.journal.enabled) return;
+    const logProtocol = chooseLogExport(env);
+    this.logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
+    this.witnesses = config.journal.witnesses.length > 0 ? new WitnessClient(config.journal.witnesses, stateDir) : undefined;
+    this.openlineage = config.journal.openlineage
+      ? new OpenLineageExport({ ...config.journal.openlineage, producer: producerUri(packageVersion()), stateDir, service })
+      : undefined;
+    this.journal = openJournal({
+      stateDir,
+      config: config.journal,
+      service,
+      node: config.node,
+      pid: process.pid,
+      signingKey: options.journalKey,
+      onCheckpoint: (checkpoint) => {
+        this.witnesses?.submit(checkpoint);
+        this.openlineage?.submit(checkpoint);
+        this.tracing.emit(
+          'provenant.checkpoint',
+          {
+            'provenant.checkpoint.origin': checkpoint.origin,
+            'provenant.checkpoint.tree_size': checkpoint.size,
+            'provenant.checkpoint.root': checkpoint.root.toString('base64'),
+            [NOTE_ATTRIBUTE]: checkpoint.note,
+          },
+          [],
+          undefined,
+        );
+      },
+    });
+  }
+
+  /** At exit, after the journal is closed: each background export gets its bounded time. */
+  flushSync(): void {
+    this.witnesses?.flushSync(this.exitBudget.exportMs);
+    this.openlineage?.flushSync(this.exitBudget.exportMs);
+    this.logExport?.flushSync(this.exitBudget.exportMs);
+    this.tracing.flushSync(this.exitBudget);
+    this.reportLostSpans();
+  }
+
+  /** `shutdown()`: as at exit, then the workers end. */
+  async close(): Promise<void> {
+    this.witnesses?.flushSync(this.exitBudget.exportMs);
+    await this.witnesses?.close();
+    this.openlineage?.flushSync(this.exitBudget.exportMs);
+    await this.openlineage?.close();
+    this.logExport?.flushSync(this.exitBudget.exportMs);
+    await this.logExport?.close();
+    await this.tracing.shutdown();
+    this.reportLostSpans();
+  }
+
+  /**
+   * Spans that never reached the collector are evidence missing from the backend: said on stderr
+   * in one line, even with diagnostics off. Nothing is written when everything was exported.
+   */
+  private reportLostSpans(): void {
+    const loss = this.tracing.lossReport();
+    if (loss === undefined) return;
+    try {
+      internally(() => writeSync(2, `provenant: ${loss}\n`));
+    } catch {
+      // stderr is closed: there is nowhere left to say it.
+    }
+  }
+}
