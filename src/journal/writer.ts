@@ -5,7 +5,9 @@
  * or on every append with `sync: 'always'`, which also fsyncs). One tree per log runs on across
  * rotated segments, and checkpoints are C2SP signed notes of it. Errors never escape: a failed
  * write is one diag warning, the lines in flight are counted in `lostRecords`, and the writer
- * retries in a new log (a new origin) at most once per RETRY_MS.
+ * retries in a new log (a new origin) at most once per RETRY_MS. Over 250 lines because the
+ * buffer, the tree, rotation and the retry are one writer's state, changed together on every
+ * append; record formatting and segment files are already their own modules.
  */
 import { diag } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';

@@ -4,7 +4,9 @@
  * not verify is reported untrusted together with what it claimed, so callers can keep data from it
  * at least as confidential as claimed while giving it the lowest integrity. The runtime hands it
  * to the network instrumentation, which sees it only as its `PeerProtocol` (matched structurally:
- * propagation does not import instrumentation).
+ * propagation does not import instrumentation). Over 250 lines because the outgoing and incoming
+ * halves share the peer list, signer, replay cache and claim budget; the wire codec, signing and
+ * trust checks are their own modules.
  */
 import { normaliseHost } from '../provenance/host.js';
 import type {

@@ -15,8 +15,9 @@
  *   problem+json, after them resets the stream.
  *
  * Not carried over: signed claims in responses (`provenant-baggage`) and baggage on outgoing
- * requests. Over 250 lines (it was before respondWithFD and pushStream were added): moving the
- * server stream patches into a module of their own is still to do.
+ * requests. Over 250 lines because the client and server stream patches are closures over one
+ * shared state (the stream-flow map, the captured `respond`/`end`, the refusal path); moving the
+ * server half out means passing that state explicitly, not yet done.
  */
 import http2 from 'node:http2';
 import path from 'node:path';

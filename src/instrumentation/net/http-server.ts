@@ -4,8 +4,9 @@
  * `service://` identity, else `tcp://peer` with untrusted integrity. The response is one flow to
  * that caller, decided before the first header or body byte (early hints included): a denied
  * response becomes a 403 problem+json (or a destroyed socket once headers are out); the app's
- * writes fail through their callbacks (write-args.ts), never as an exception or an 'error' event. A trusted caller's signed
- * claim about the body is kept true by response-claim.ts.
+ * writes fail through their callbacks (write-args.ts), never as an exception or an 'error' event.
+ * A trusted caller's signed claim about the body is kept true by response-claim.ts. A little over
+ * 250 lines: the request context and the response decision share the per-request flow state.
  */
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';

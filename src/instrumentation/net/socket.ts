@@ -20,6 +20,10 @@
  *   request), in which the socket's events run; the caller is `tcp://<address>` without the
  *   ephemeral port. HTTP servers' connections are left to the HTTP instrumentation, except that
  *   raw writes to their sockets are decided too.
+ *
+ * Over 250 lines because connect, write, end and emit are patched on one prototype around one
+ * per-socket state (the decided destination, the dialled address, the owning HTTP layer); split
+ * apart, each part would need that state exported.
  */
 import http from 'node:http';
 import https from 'node:https';
