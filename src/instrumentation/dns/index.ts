@@ -4,9 +4,11 @@
  * `Resolver`) is a write flow to the resolver, `udp://<first configured server>:53`, decided with
  * the querying context: by default a labelled context may not query an unlabelled resolver
  * (README "What is covered"). A lookup Node runs inside a decided flow (a connect, a UDP send) is
- * not a query of its own (internal-lookups.ts).
+ * not a query of its own (internal-lookups.ts), nor is `lookup` of an IP literal, which getaddrinfo
+ * answers without asking anyone (clients look up the address they are about to dial).
  */
 import dns from 'node:dns';
+import { isIP } from 'node:net';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
@@ -45,12 +47,13 @@ export class DnsInstrumentation implements Instrumentation {
 
   enable(context: InstrumentationContext): void {
     const engine = context.engine;
-    const callbacks = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
-      decidedCallbackQuery(engine, original, resolver);
-    const promises = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
-      decidedPromiseQuery(engine, original, resolver);
     const itself = (self: unknown): ServerList => self as ServerList;
     for (const name of QUERIES) {
+      const query: Query = { engine, local: name === 'lookup' ? isIpLiteral : () => false };
+      const callbacks = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+        decidedCallbackQuery(query, original, resolver);
+      const promises = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+        decidedPromiseQuery(query, original, resolver);
       this.patcher.wrapMethod(
         dns,
         name,
@@ -71,9 +74,19 @@ export class DnsInstrumentation implements Instrumentation {
   }
 }
 
+/** One query method: the engine that decides it, and which names it answers without a query. */
+interface Query {
+  engine: FlowEngine;
+  local: (name: unknown) => boolean;
+}
+
+function isIpLiteral(name: unknown): boolean {
+  return typeof name === 'string' && isIP(name) !== 0;
+}
+
 /** Why this query must not be made now, or undefined. */
-function queryDenial(engine: FlowEngine, resolver: ServerList, name: unknown): Error | undefined {
-  if (isInternalLookup()) return undefined;
+function queryDenial({ engine, local }: Query, resolver: ServerList, name: unknown): Error | undefined {
+  if (isInternalLookup() || local(name)) return undefined;
   const resource = resolverResource(engine, resolver);
   const decision = engine.authorizeWrite(resource, undefined, {
     attributes: { 'dns.question.name': String(name), 'server.address': resource.host ?? '', 'server.port': DNS_PORT },
@@ -88,9 +101,9 @@ function resolverResource(engine: FlowEngine, resolver: ServerList): Resource {
   return match ? engine.resources.udp(normaliseHost(match[1]), Number(match[2])) : engine.resources.udp(normaliseHost(first), DNS_PORT);
 }
 
-function decidedCallbackQuery(engine: FlowEngine, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
+function decidedCallbackQuery(query: Query, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
   return function (this: unknown, ...args: never[]): unknown {
-    const error = queryDenial(engine, resolver(this), args[0]);
+    const error = queryDenial(query, resolver(this), args[0]);
     if (error === undefined) return Reflect.apply(original, this, args) as unknown;
     const callback = (args as unknown[]).findLast((arg) => typeof arg === 'function');
     // Without a callback Node throws its own argument error; a denial is thrown the same way.
@@ -100,9 +113,9 @@ function decidedCallbackQuery(engine: FlowEngine, original: NativeFunction, reso
   };
 }
 
-function decidedPromiseQuery(engine: FlowEngine, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
+function decidedPromiseQuery(query: Query, original: NativeFunction, resolver: (self: unknown) => ServerList): NativeFunction {
   return function (this: unknown, ...args: never[]): unknown {
-    const error = queryDenial(engine, resolver(this), args[0]);
+    const error = queryDenial(query, resolver(this), args[0]);
     return error === undefined ? (Reflect.apply(original, this, args) as unknown) : Promise.reject(error);
   };
 }
