@@ -12,6 +12,7 @@ import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { isInternalLookup } from '../internal-lookups.js';
+import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { Patcher, type NativeFunction } from '../patcher.js';
 
 const QUERIES = [
@@ -34,6 +35,8 @@ const QUERIES = [
   'reverse',
 ];
 const DNS_PORT = 53;
+/** What grpc-js's DNS resolver asks (addresses, service config), with its alternative resolver too. */
+const GRPC_QUERIES: ReadonlySet<string> = new Set(['lookup', 'resolve4', 'resolve6', 'resolveTxt']);
 
 interface ServerList {
   getServers(): string[];
@@ -49,6 +52,7 @@ export class DnsInstrumentation implements Instrumentation {
       decidedCallbackQuery(engine, original, resolver);
     const promises = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
       decidedPromiseQuery(engine, original, resolver);
+    const grpc = context.grpcTelemetry;
     const itself = (self: unknown): ServerList => self as ServerList;
     for (const name of QUERIES) {
       this.patcher.wrapMethod(
@@ -57,12 +61,15 @@ export class DnsInstrumentation implements Instrumentation {
         callbacks(() => dns),
       );
       this.patcher.wrapMethod(dns.Resolver.prototype, name, callbacks(itself));
+      const exporters = GRPC_QUERIES.has(name);
+      const promiseQuery = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+        exporters ? exporterQuery(grpc, promises(resolver)(original), original) : promises(resolver)(original);
       this.patcher.wrapMethod(
         dns.promises,
         name,
-        promises(() => dns.promises),
+        promiseQuery(() => dns.promises),
       );
-      this.patcher.wrapMethod(dns.promises.Resolver.prototype, name, promises(itself));
+      this.patcher.wrapMethod(dns.promises.Resolver.prototype, name, promiseQuery(itself));
     }
   }
 
@@ -97,6 +104,21 @@ function decidedCallbackQuery(engine: FlowEngine, original: NativeFunction, reso
     if (typeof callback !== 'function') throw error;
     process.nextTick(callback, error);
     return undefined;
+  };
+}
+
+/**
+ * grpc-js's resolver asking about the collector the operator named (the app's OTLP/gRPC exporter,
+ * grpc-telemetry.ts) is not a query flow; the addresses it gets are remembered as the collector's.
+ */
+function exporterQuery(grpc: GrpcTelemetry, decided: NativeFunction, original: NativeFunction): NativeFunction {
+  return function (this: unknown, ...args: never[]): unknown {
+    const hostname: unknown = args[0];
+    if (!grpc.isResolverLookup(hostname)) return Reflect.apply(decided, this, args) as unknown;
+    return (Reflect.apply(original, this, args) as Promise<unknown>).then((result) => {
+      grpc.noteResolved(hostname as string, result);
+      return result;
+    });
   };
 }
 

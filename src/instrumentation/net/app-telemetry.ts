@@ -27,9 +27,14 @@ const ENDPOINT_VARIABLES = [
 ];
 const SDK_DEFAULT_ENDPOINT = 'http://localhost:4318';
 
-/** The OTLP endpoint URLs named by the environment (the SDK default when none is). */
+/** The OTLP endpoints the environment names, as written. */
+export function namedOtlpEndpoints(env: NodeJS.ProcessEnv): string[] {
+  return ENDPOINT_VARIABLES.map((name) => env[name]?.trim() ?? '').filter((value) => value !== '');
+}
+
+/** The OTLP/HTTP endpoint URLs named by the environment (the SDK default when none is). */
 export function otlpEndpoints(env: NodeJS.ProcessEnv): string[] {
-  const named = ENDPOINT_VARIABLES.map((name) => env[name]?.trim() ?? '').filter((value) => value !== '');
+  const named = namedOtlpEndpoints(env);
   return named.length > 0 ? named : [SDK_DEFAULT_ENDPOINT];
 }
 
