@@ -5,7 +5,7 @@
  * and the caller is the detector module that reads it; the app reading the same file is a flow
  * as always. Labelling these files therefore does not cover the detector's read (README, limits).
  */
-import { callerFile } from '../caller.js';
+import { calledFrom } from '../caller.js';
 
 const MACHINE_ID_DETECTOR =
   /[\\/]node_modules[\\/]@opentelemetry[\\/]resources[\\/]dist[\\/]detectors[\\/]platform[\\/]node[\\/]machine-id[\\/]getMachineId-linux\.(c|m)?js$/;
@@ -23,7 +23,5 @@ const DETECTOR_READS: ReadonlyMap<string, RegExp> = new Map([
 export function isSdkIdentityRead(path: unknown): boolean {
   if (typeof path !== 'string') return false;
   const detector = DETECTOR_READS.get(path);
-  if (detector === undefined) return false;
-  const file = callerFile();
-  return file !== undefined && detector.test(file);
+  return detector !== undefined && calledFrom(detector);
 }

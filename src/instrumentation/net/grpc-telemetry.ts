@@ -15,7 +15,7 @@
  */
 import net from 'node:net';
 import { normaliseHost } from '../../provenance/host.js';
-import { callerFile } from '../caller.js';
+import { calledFrom } from '../caller.js';
 
 const GRPC_MODULE = (name: string): RegExp =>
   new RegExp(`[\\\\/]node_modules[\\\\/]@grpc[\\\\/]grpc-js[\\\\/]build[\\\\/]src[\\\\/]${name}\\.js$`);
@@ -73,9 +73,4 @@ export class GrpcTelemetry {
     const collector = this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
     return collector && calledFrom(TRANSPORT);
   }
-}
-
-function calledFrom(module: RegExp): boolean {
-  const file = callerFile();
-  return file !== undefined && module.test(file);
 }
