@@ -1,7 +1,7 @@
 /**
  * The app's own OTLP/gRPC exporter (@grpc/grpc-js) reaches the collector the operator named after
  * the app read confidential data, by address or by name, and none of that I/O is journaled; the
- * app's own connection to the same collector (raw TCP, HTTP/2) and its gRPC exporter aimed at a
+ * app's own query of the collector's name, connection to it (raw TCP, HTTP/2) and its gRPC exporter aimed at a
  * listener no OTEL_* variable names are decided as data: denied, nothing reaches the listener.
  */
 import { once } from 'node:events';
@@ -68,7 +68,7 @@ span.end();
 exporter.export([span], (result) => { report({ code: result.code }); exporter.shutdown(); });
 `;
 
-async function run(dir: string, state: string, endpoint: string): Promise<unknown> {
+async function run(dir: string, state: string, endpoint: string, extra: Record<string, string> = {}): Promise<unknown> {
   const result = await runNode({
     args: ['app.js'],
     cwd: dir,
@@ -80,6 +80,7 @@ async function run(dir: string, state: string, endpoint: string): Promise<unknow
       // provenant's own exports are off so every connection the receiver counts is the app's.
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
+      ...extra,
     },
   });
   expect(result.code, result.stderr).toBe(0);
@@ -105,23 +106,33 @@ for (const host of ['127.0.0.1', 'localhost']) {
   });
 }
 
-it("the app's own TCP connection and HTTP/2 session to the same collector: denied, nothing reaches it", async () => {
+it("the app's own DNS query, TCP connection and HTTP/2 session to the same collector: denied, nothing reaches it", async () => {
   receiverOf().reset();
   const before = receiverOf().connections;
   const { dir, state } = appWith(`
 const outcome = {};
 try { http2.connect('http://127.0.0.1:${grpcPort()}'); outcome.http2 = 'opened'; } catch (error) { outcome.http2 = error.code; }
-const socket = net.connect(${grpcPort()}, '127.0.0.1');
-socket.on('error', (error) => { if (outcome.tcp) return; outcome.tcp = error.code; report(outcome); });
-socket.end(secret);
+require('node:dns').promises.lookup('localhost', { all: true }).then(() => 'resolved', (error) => error.code).then((dns) => {
+  outcome.dns = dns;
+  const socket = net.connect(${grpcPort()}, '127.0.0.1');
+  socket.on('error', (error) => { if (outcome.tcp) return; outcome.tcp = error.code; report(outcome); });
+  socket.end(secret);
+});
 `);
-  expect(await run(dir, state, receiverOf().grpcEndpoint)).toEqual({ http2: 'ERR_PROVENANCE_DENIED', tcp: 'ERR_PROVENANCE_DENIED' });
+  // Both spellings named, as grpc-js's resolver would be exempt for the name.
+  const named = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://localhost:${grpcPort()}` };
+  expect(await run(dir, state, receiverOf().grpcEndpoint, named)).toEqual({
+    http2: 'ERR_PROVENANCE_DENIED',
+    dns: 'ERR_PROVENANCE_DENIED',
+    tcp: 'ERR_PROVENANCE_DENIED',
+  });
   expect(receiverOf().connections).toBe(before);
   expect(receiverOf().requests).toBe(0);
   const denied = journalRecords(state)
     .filter((record) => record.decision === 'deny')
     .map((record) => record.resource);
   expect(denied).toEqual(expect.arrayContaining([`http://127.0.0.1:${grpcPort()}`, `tcp://127.0.0.1:${grpcPort()}`]));
+  expect(denied.some((resource) => resource.startsWith('udp://'))).toBe(true);
 });
 
 it("the app's gRPC exporter aimed at a listener no OTEL_* variable names: denied, nothing reaches it", async () => {
