@@ -31,3 +31,9 @@ export function callerFile(): string | undefined {
   }
   return undefined;
 }
+
+/** True when the first caller outside provenant and Node's internals is a file `module` matches. */
+export function calledFrom(module: RegExp): boolean {
+  const file = callerFile();
+  return file !== undefined && module.test(file);
+}

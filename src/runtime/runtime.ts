@@ -18,7 +18,8 @@ import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
-import { otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
+import { namedOtlpEndpoints, otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
+import { GrpcTelemetry } from '../instrumentation/net/grpc-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { StdioGate } from '../instrumentation/stdio-gate.js';
 import { Transfers } from '../instrumentation/transfers.js';
@@ -200,6 +201,7 @@ function createRuntime(
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
     telemetryEndpoints: otlpEndpoints(env),
+    grpcTelemetry: new GrpcTelemetry(namedOtlpEndpoints(env)),
     // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
     transfers: new Transfers(),

@@ -141,3 +141,27 @@ resource.waitForAsyncAttributes().then(() => report({ hostId: resource.attribute
   expect(await run(app.dir, app.state)).toEqual({ hostId: machineId });
   expect(named(app.state)).toBe(true);
 });
+
+// The detector reads /proc/self/mountinfo only when /proc/self/cgroup names no container (cgroup
+// v2 hosts); on this test host cgroup does, so only that read of the detector is exercised here.
+it("the container detector's read of /proc/self/cgroup is not journaled; the app's own reads are", async () => {
+  const detect = (own: boolean): { dir: string; state: string } =>
+    appWith(`
+const { detectResources } = require(${otel('resources')});
+const { containerDetector } = require(${otel('resource-detector-container')});
+const resource = detectResources({ detectors: [containerDetector] });
+${own ? "fs.readFileSync('/proc/self/cgroup'); fs.readFileSync('/proc/self/mountinfo');" : ''}
+resource.waitForAsyncAttributes().then(() => report({ containerId: resource.attributes['container.id'] ?? null }));
+`);
+  const named = (state: string): string[] =>
+    journalRecords(state)
+      .map((record) => record.resource)
+      .filter((resource) => resource.endsWith('/cgroup') || resource.endsWith('/mountinfo'));
+  const sdk = detect(false);
+  const detected = await run(sdk.dir, sdk.state);
+  expect(named(sdk.state)).toEqual([]);
+  const app = detect(true);
+  // The detector still sees the same files (whatever this host's container id is).
+  expect(await run(app.dir, app.state)).toEqual(detected);
+  expect(named(app.state)).toHaveLength(2);
+});

@@ -14,6 +14,7 @@ import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { isInternalLookup } from '../internal-lookups.js';
+import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { Patcher, type NativeFunction } from '../patcher.js';
 
 const QUERIES = [
@@ -36,6 +37,8 @@ const QUERIES = [
   'reverse',
 ];
 const DNS_PORT = 53;
+/** What grpc-js's DNS resolver asks (addresses, service config), with its alternative resolver too. */
+const GRPC_QUERIES: ReadonlySet<string> = new Set(['lookup', 'resolve4', 'resolve6', 'resolveTxt']);
 
 interface ServerList {
   getServers(): string[];
@@ -47,6 +50,7 @@ export class DnsInstrumentation implements Instrumentation {
 
   enable(context: InstrumentationContext): void {
     const engine = context.engine;
+    const grpc = context.grpcTelemetry;
     const itself = (self: unknown): ServerList => self as ServerList;
     for (const name of QUERIES) {
       const query: Query = { engine, local: name === 'lookup' ? isIpLiteral : () => false };
@@ -60,12 +64,15 @@ export class DnsInstrumentation implements Instrumentation {
         callbacks(() => dns),
       );
       this.patcher.wrapMethod(dns.Resolver.prototype, name, callbacks(itself));
+      const exporters = GRPC_QUERIES.has(name);
+      const promiseQuery = (resolver: (self: unknown) => ServerList) => (original: NativeFunction) =>
+        exporters ? exporterQuery(grpc, promises(resolver)(original), original) : promises(resolver)(original);
       this.patcher.wrapMethod(
         dns.promises,
         name,
-        promises(() => dns.promises),
+        promiseQuery(() => dns.promises),
       );
-      this.patcher.wrapMethod(dns.promises.Resolver.prototype, name, promises(itself));
+      this.patcher.wrapMethod(dns.promises.Resolver.prototype, name, promiseQuery(itself));
     }
   }
 
@@ -110,6 +117,21 @@ function decidedCallbackQuery(query: Query, original: NativeFunction, resolver: 
     if (typeof callback !== 'function') throw error;
     process.nextTick(callback, error);
     return undefined;
+  };
+}
+
+/**
+ * grpc-js's resolver asking about the collector the operator named (the app's OTLP/gRPC exporter,
+ * grpc-telemetry.ts) is not a query flow; the addresses it gets are remembered as the collector's.
+ */
+function exporterQuery(grpc: GrpcTelemetry, decided: NativeFunction, original: NativeFunction): NativeFunction {
+  return function (this: unknown, ...args: never[]): unknown {
+    const hostname: unknown = args[0];
+    if (!grpc.isResolverLookup(hostname)) return Reflect.apply(decided, this, args) as unknown;
+    return (Reflect.apply(original, this, args) as Promise<unknown>).then((result) => {
+      grpc.noteResolved(hostname as string, result);
+      return result;
+    });
   };
 }
 

@@ -28,6 +28,7 @@ import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from '../net/context-binding.js';
+import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows } from '../net/peer-flows.js';
 import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
@@ -58,7 +59,7 @@ export class Http2Instrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
-    enableHttp2Flows(context.engine, new PeerFlows(context.engine, context.peers), this.patcher);
+    enableHttp2Flows(context.engine, new PeerFlows(context.engine, context.peers), this.patcher, context.grpcTelemetry);
   }
 
   disable(): void {
@@ -66,7 +67,7 @@ export class Http2Instrumentation implements Instrumentation {
   }
 }
 
-function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
+function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
   let streamsPatched = false;
   let serverStreamsPatched = false;
@@ -215,7 +216,8 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   const connectWrapper = (connect: Connect): Connect =>
     function (this: unknown, ...args: unknown[]): http2.ClientHttp2Session {
       const origin = originOf(args[0]);
-      if (origin === undefined) return connect.apply(this, args);
+      // The app's OTLP/gRPC exporter over the socket grpc-js connected (grpc-telemetry.ts): no origin, no stream flows.
+      if (origin === undefined || grpc.isTransport(origin.host, origin.port)) return connect.apply(this, args);
       const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
       const attributes: Attributes = {
         'server.address': origin.host,

@@ -12,9 +12,12 @@
  *   collector address is decided as any other.
  * What remains, documented in the README: the app can put data it read into its own span
  * attributes and have its SDK export them to that operator-named collector.
+ *
+ * A resource detector's query of a cloud metadata service at the fixed address it is written for
+ * is the SDK's too, by the same two tests: that origin, called from that detector's module.
  */
 import type { Resource } from '../../provenance/resource.js';
-import { callerFile } from '../caller.js';
+import { calledFrom } from '../caller.js';
 
 /** The module whose `request()` call is an OTLP/HTTP export (CJS and ESM builds). */
 const EXPORTER_TRANSPORT =
@@ -26,16 +29,31 @@ const ENDPOINT_VARIABLES = [
   'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
 ];
 const SDK_DEFAULT_ENDPOINT = 'http://localhost:4318';
+/** Metadata services at fixed addresses, each with the only module whose requests there are the SDK's. */
+const METADATA_QUERIES: readonly { host: string; port: number; caller: RegExp }[] = [
+  {
+    host: '169.254.169.254',
+    port: 80,
+    caller: /[\\/]node_modules[\\/]@opentelemetry[\\/]resource-detector-aws[\\/]dist[\\/]detectors[\\/]AwsEc2Detector\.(c|m)?js$/,
+  },
+];
 
-/** The OTLP endpoint URLs named by the environment (the SDK default when none is). */
+/** The OTLP endpoints the environment names, as written. */
+export function namedOtlpEndpoints(env: NodeJS.ProcessEnv): string[] {
+  return ENDPOINT_VARIABLES.map((name) => env[name]?.trim() ?? '').filter((value) => value !== '');
+}
+
+/** The OTLP/HTTP endpoint URLs named by the environment (the SDK default when none is). */
 export function otlpEndpoints(env: NodeJS.ProcessEnv): string[] {
-  const named = ENDPOINT_VARIABLES.map((name) => env[name]?.trim() ?? '').filter((value) => value !== '');
+  const named = namedOtlpEndpoints(env);
   return named.length > 0 ? named : [SDK_DEFAULT_ENDPOINT];
 }
 
 export class AppTelemetry {
   /** Origins as resource URIs (`http://127.0.0.1:4318`). */
   private readonly origins: ReadonlySet<string>;
+  /** Metadata origins as resource URIs → their detector's module. */
+  private readonly metadata: ReadonlyMap<string, RegExp>;
 
   constructor(endpoints: readonly string[], origin: (protocol: 'http' | 'https', host: string, port: number) => Resource) {
     const origins = new Set<string>();
@@ -51,16 +69,13 @@ export class AppTelemetry {
       }
     }
     this.origins = origins;
+    this.metadata = new Map(METADATA_QUERIES.map((query) => [origin('http', query.host, query.port).uri, query.caller]));
   }
 
-  /** True when this request to `resource` is the OTLP exporter's own; call it from the `request` wrapper itself. */
+  /** True when this request to `resource` is the app's telemetry (its OTLP export, a detector's metadata query); call it from the `request` wrapper itself. */
   isExport(resource: Resource): boolean {
-    return this.origins.has(resource.uri) && calledFromExporter();
+    if (this.origins.has(resource.uri)) return calledFrom(EXPORTER_TRANSPORT);
+    const detector = this.metadata.get(resource.uri);
+    return detector !== undefined && calledFrom(detector);
   }
-}
-
-/** The first caller outside provenant and Node's internals is the exporter's transport. */
-function calledFromExporter(): boolean {
-  const file = callerFile();
-  return file !== undefined && EXPORTER_TRANSPORT.test(file);
 }

@@ -20,7 +20,7 @@ export class NetworkInstrumentation implements Instrumentation {
     const { engine } = context;
     const flows = new PeerFlows(engine, context.peers);
     // Sockets first: the HTTP servers' emit wrappers sit on top of net.Server's.
-    enableSocketFlows(engine, this.patcher);
+    enableSocketFlows(engine, this.patcher, context.grpcTelemetry);
     enableMediatedWrites(this.patcher);
     enableServerFlows(engine, flows, this.patcher);
     const telemetry = new AppTelemetry(context.telemetryEndpoints, (protocol, host, port) => engine.resources.http(protocol, host, port));

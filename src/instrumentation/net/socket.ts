@@ -42,6 +42,7 @@ import type { Patcher } from '../patcher.js';
 import { FLOW_CONTEXT, type ContextBound } from './context-binding.js';
 import { endsWithChunk, failCallback } from './write-args.js';
 import { isMediatedWrite } from './mediated-writes.js';
+import type { GrpcTelemetry } from './grpc-telemetry.js';
 
 /**
  * Connect option marking a socket of provenant's own fetch dispatcher, whose requests the
@@ -56,7 +57,7 @@ export const HTTP_SERVER = Symbol('provenant.httpServer');
 let httpOrigin: Resource | undefined;
 /** Active while provenant's fetch dispatcher connects through tls.connect (which rebuilds the options). */
 const dispatcherConnect = new ReentrancyGuard();
-/** Active while the app's OTLP exporter opens its connection (app-telemetry.ts): no flow at all. */
+/** Active while the app's OTLP/HTTP exporter opens its connection (app-telemetry.ts): no flow at all (gRPC: grpc-telemetry.ts). */
 const telemetryConnect = new ReentrancyGuard();
 
 /** Run `fn` (which may create a socket) as the app's telemetry export: the socket is not mediated. */
@@ -113,7 +114,7 @@ type Method = (this: FlowSocket, ...args: unknown[]) => unknown;
 type Emit = (this: FlowSocket, event: string | symbol, ...args: unknown[]) => boolean;
 type ServerEmit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
-export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
+export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
   const resources = engine.resources;
   const proto = net.Socket.prototype as unknown as Record<'connect' | 'write' | 'end' | 'emit', Method>;
@@ -260,7 +261,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher): void {
         // Malformed arguments: Node rejects them as it would without provenant.
         if (options === undefined || target === undefined) return connect.apply(this, args);
         // No SOCKET_FLOW: neither its writes nor its reads nor the name lookup are flows.
-        if (telemetryConnect.active) return withInternalLookups(() => connect.apply(this, args));
+        const telemetry = telemetryConnect.active || (target.host !== undefined && grpc.isTransport(target.host, target.port));
+        if (telemetry) return withInternalLookups(() => connect.apply(this, args));
         const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
         const origin = httpOrigin;
         const flow = clientFlow(this, target, origin, dispatcher);

@@ -1,0 +1,76 @@
+/**
+ * The app's OTLP/gRPC exporter (@grpc/grpc-js over HTTP/2) is not a data flow either. grpc-js
+ * connects later, from its own timers and promises, so the exporter is not on the stack when a
+ * connection opens; what is, is grpc-js's own module. So a connection is the app's telemetry
+ * only when both hold, at each step grpc-js takes:
+ * - the destination is an OTLP endpoint the operator named in the environment before the app
+ *   started (the same OTEL_* variables as HTTP; the SDK's gRPC default localhost:4317 when none),
+ *   or an address grpc-js's own resolver resolved that name to;
+ * - the caller is grpc-js's module for that step: its DNS resolver (`dns.promises.lookup`), its
+ *   transport (`net.connect`, then `http2.connect` over that socket).
+ * The app's own `net.connect`, `http2.connect` or DNS query to the collector stays a decided flow.
+ * What remains (README): any grpc-js channel of the app aimed at that collector is exempt too,
+ * since grpc-js shares one connection between channels to one target and a socket cannot be
+ * tied to one channel; what it can send there is what the app can already put in span attributes.
+ */
+import net from 'node:net';
+import { normaliseHost } from '../../provenance/host.js';
+import { calledFrom } from '../caller.js';
+
+const GRPC_MODULE = (name: string): RegExp =>
+  new RegExp(`[\\\\/]node_modules[\\\\/]@grpc[\\\\/]grpc-js[\\\\/]build[\\\\/]src[\\\\/]${name}\\.js$`);
+const TRANSPORT = GRPC_MODULE('transport');
+const RESOLVER = GRPC_MODULE('resolver-dns');
+const SDK_DEFAULT_ENDPOINT = 'http://localhost:4317';
+/** grpc-js's port when a target names none. */
+const DEFAULT_PORT = 443;
+
+export class GrpcTelemetry {
+  /** Named host (normalised) → its ports. */
+  private readonly named = new Map<string, Set<number>>();
+  /** Address grpc-js's resolver gave for a named host → that host's ports. */
+  private readonly resolved = new Map<string, Set<number>>();
+
+  /** `endpoints` as the environment named them (empty: the SDK's default). */
+  constructor(endpoints: readonly string[]) {
+    for (const endpoint of endpoints.length > 0 ? endpoints : [SDK_DEFAULT_ENDPOINT]) {
+      try {
+        // The gRPC exporter also takes `host:port` without a scheme.
+        const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `http://${endpoint}`);
+        const host = normaliseHost(url.hostname.replace(/^\[|\]$/g, ''));
+        const ports = this.named.get(host) ?? new Set<number>();
+        ports.add(url.port === '' ? DEFAULT_PORT : Number(url.port));
+        this.named.set(host, ports);
+      } catch {
+        // Not a URL: the exporter cannot export there either.
+      }
+    }
+  }
+
+  /** grpc-js's resolver looking up a named collector host: no query flow. */
+  isResolverLookup(hostname: unknown): boolean {
+    return typeof hostname === 'string' && this.named.has(normaliseHost(hostname)) && calledFrom(RESOLVER);
+  }
+
+  /** Remember what a named host resolved to, as grpc-js's resolver received it. */
+  noteResolved(hostname: string, result: unknown): void {
+    const ports = this.named.get(normaliseHost(hostname));
+    if (ports === undefined) return;
+    const entries = Array.isArray(result) ? (result as unknown[]) : [result];
+    for (const entry of entries) {
+      const address = typeof entry === 'string' ? entry : (entry as { address?: unknown } | null)?.address;
+      if (typeof address !== 'string' || net.isIP(address) === 0) continue;
+      const key = normaliseHost(address);
+      const known = this.resolved.get(key) ?? new Set<number>();
+      for (const port of ports) known.add(port);
+      this.resolved.set(key, known);
+    }
+  }
+
+  /** A connection or HTTP/2 session grpc-js's transport opens to the collector: unmediated. */
+  isTransport(host: string, port: number): boolean {
+    const key = normaliseHost(host);
+    const collector = this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
+    return collector && calledFrom(TRANSPORT);
+  }
+}
