@@ -196,6 +196,13 @@ describe('the destination decided is the address actually dialled', () => {
     }
   });
 
+  it('a write right after a denied connect: one error for the app (no crash), zero connections; the allowed twin sends', async () => {
+    const denied = await against(region3, 'write-after-denied-connect');
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
+    const allowed = await against(region2, 'write-after-denied-connect');
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: SECRET });
+  });
+
   it('IPv6: ::1 unlabelled gets no secret (zero connections); the port labelled through another spelling of ::1 does', async () => {
     const denied = await against(v6Unlabelled, 'secret-connect');
     expect(denied).toMatchObject({ outcome: 'denied', connections: 0 });

@@ -142,6 +142,14 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     return error;
   };
 
+  /** Sockets already destroyed with their denial: 'error' is emitted once, never twice. */
+  const reportedDenials = new WeakSet<FlowSocket>();
+  const destroyWithDenial = (socket: FlowSocket, error: Error): void => {
+    if (reportedDenials.has(socket)) return;
+    reportedDenials.add(socket);
+    socket.destroy(error);
+  };
+
   patcher.wrap(
     proto,
     'write',
@@ -149,7 +157,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
       function (this: FlowSocket, ...args: unknown[]): boolean {
         const error = writeError(this);
         if (error === undefined) return write.apply(this, args) as boolean;
-        this.destroy(error);
+        destroyWithDenial(this, error);
         failCallback(args, error);
         return false;
       },
@@ -162,7 +170,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
       function (this: FlowSocket, ...args: unknown[]): unknown {
         const error = endsWithChunk(args) ? writeError(this) : undefined;
         if (error === undefined) return end.apply(this, args);
-        this.destroy(error);
+        destroyWithDenial(this, error);
         failCallback(args, error);
         return this;
       },
@@ -274,7 +282,11 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
           // be: an HTTP client that is handed this socket attaches its 'error' listener first.
           flow.denial = error;
           // A closed socket being reconnected is destroyed already: it only reports the denial.
-          process.nextTick(() => (this.destroyed ? this.emit('error', error) : this.destroy(error)));
+          process.nextTick(() => {
+            if (!this.destroyed) this.destroy(error);
+            // Reported once: a write after the denied connect may already have destroyed it with it.
+            else if (!reportedDenials.has(this)) this.emit('error', error);
+          });
           return this;
         }
         if (target.path !== undefined || net.isIP(target.host) !== 0) return connect.apply(this, args);
