@@ -148,7 +148,8 @@ describe('watch()', () => {
     });
     writeFileSync(t.file, 'mode: loud\n');
     utimesSync(t.file, new Date(2001, 0, 1), new Date(2001, 0, 1));
-    // Bounded, so a poll starved on a loaded machine fails the assertion below, never the test's time.
+    // Bounded: on a machine too loaded for the poll to run, the check below runs without the holder's
+    // second look (it can then only pass) instead of hanging the suite.
     await Promise.race([secondLook, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     expect(t.errors).toHaveLength(1);
     expect(t.errors[0]?.message).toBe(`provenant: invalid config ${t.file}:1:7: mode must be one of enforce, audit, off, got "loud"`);
