@@ -75,8 +75,9 @@ export function copyHeaders(given: unknown): Headers {
 function getHeader(headers: Headers, name: string): HeaderValue {
   const values: string[] = [];
   const add = (value: unknown): void => {
+    // Node takes a string, a number or an array of strings; anything else it refuses itself.
     if (Array.isArray(value)) values.push(...value.map(String));
-    else if (value !== undefined && value !== null) values.push(String(value));
+    else if (typeof value === 'string' || typeof value === 'number') values.push(String(value));
   };
   if (Array.isArray(headers)) {
     for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) add(headers[i + 1]);

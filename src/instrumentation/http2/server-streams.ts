@@ -128,7 +128,12 @@ export function patchServerStreams(gate: StreamGate, patcher: Patcher, stream: F
         if (flow !== undefined && callback !== undefined)
           args[at] = (error: Error | null, pushed?: FlowStream, ...rest: unknown[]): void => {
             if (pushed !== undefined) {
-              pushed[STREAM_FLOW] = serverFlow(gate, { ctx: flow.ctx, destination: flow.destination, attributes: flow.attributes, remote: flow.remote });
+              pushed[STREAM_FLOW] = serverFlow(gate, {
+                ctx: flow.ctx,
+                destination: flow.destination,
+                attributes: flow.attributes,
+                remote: flow.remote,
+              });
               pushed[FLOW_CONTEXT] = flow.ctx;
             }
             callback(error, pushed, ...rest);
@@ -143,4 +148,3 @@ function serverStreamPrototype(stream: FlowStream): ServerMethods | undefined {
   while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'respond')) proto = Object.getPrototypeOf(proto) as object | null;
   return proto === null ? undefined : (proto as ServerMethods);
 }
-

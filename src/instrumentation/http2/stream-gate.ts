@@ -90,7 +90,8 @@ export class StreamGate {
 
   /** The bytes would carry more than the signed claim sent (or being sent) about them: why they must not go. */
   private claimError(stream: FlowStream, flow: StreamFlow, body: boolean, headers: Headers | undefined): Error | undefined {
-    if (flow.claim !== undefined) return flow.claim.covers({ stream, headers }, flow.ctx.provenance, body) ? undefined : flow.claim.exceeded();
+    if (flow.claim !== undefined)
+      return flow.claim.covers({ stream, headers }, flow.ctx.provenance, body) ? undefined : flow.claim.exceeded();
     if (flow.claimed === undefined || !body) return undefined;
     const current = this.engine.contexts.current().provenance;
     return claimCovers(this.engine, flow.claimed, current) ? undefined : this.flows.claimExceeded(flow.claimed, flow.destination);
