@@ -103,14 +103,18 @@ describe('HTTP/2 client', () => {
 });
 
 describe('HTTP/2 server', () => {
-  it('a response carrying the secret to an unlabelled caller is a 403 problem+json (also through respondWithFD and before a push promise); a public one is served', async () => {
+  it('a response carrying the secret to an unlabelled caller is a 403 problem+json (also through respondWithFD, before a push promise and on a pushed stream); a public one is served', async () => {
     const server = startNode({ args: [app, 'h2-server'], preload: 'require', cwd: dir, env });
     const port = Number((await server.waitForLine(/^listening (\d+)$/))[1]);
     const session = http2.connect(`http://127.0.0.1:${port}`);
     let pushes = 0;
-    session.on('stream', (pushed: http2.ClientHttp2Stream) => {
+    const pushed: { status: number; body: string }[] = [];
+    session.on('stream', (stream: http2.ClientHttp2Stream) => {
       pushes++;
-      pushed.resume();
+      const answer = { status: 0, body: '' };
+      pushed.push(answer);
+      stream.on('push', (headers) => (answer.status = Number(headers[':status'])));
+      stream.on('data', (chunk: Buffer) => (answer.body += chunk.toString()));
     });
     const get = (urlPath: string): Promise<{ status: number; body: string }> =>
       new Promise((resolve, reject) => {
@@ -139,6 +143,12 @@ describe('HTTP/2 server', () => {
       expect(pushes).toBe(0);
       expect(await get('/push/public')).toEqual({ status: 200, body: PUBLIC });
       expect(pushes).toBe(1);
+      // A stream pushed while clean answers the same caller in the same context: its response is decided too.
+      expect((await get('/pushed/secret')).status).toBe(403);
+      await expect.poll(() => pushed[1]?.status).toBe(403);
+      expect(pushed[1]?.body).not.toContain(SECRET);
+      expect(await get('/pushed/public')).toEqual({ status: 200, body: 'main' });
+      await expect.poll(() => pushed[2]?.body).toBe(PUBLIC);
     } finally {
       session.close();
       await server.kill();

@@ -1,58 +1,42 @@
 /**
- * HTTP/2 (`node:http2`), client and server, with HTTP/1's semantics where they carry over:
+ * HTTP/2 (`node:http2`), client and server, with HTTP/1's semantics:
  *
  * - **Client**: `http2.connect` is a write flow to the origin (`http(s)://host:port`), decided
  *   before anything connects (a denial is thrown, no connection); every `session.request()` is
  *   decided again with the requesting context before its HEADERS are submitted (thrown on deny),
- *   so a session opened while the context was clean carries no later secret unchecked; each
- *   stream's body writes are decided with the writing context (a denial destroys the stream with
- *   the error); a response is read into the requesting context.
- * - **Server**: each incoming stream runs in its own flow context, seeded by reading from the
- *   caller (its verified `service://` identity when signed baggage comes from a trusted peer, else
- *   the caller by address with untrusted integrity); `respond`, body writes, trailers and
- *   `respondWithFile` / `respondWithFD` (a read of that file first) and `pushStream` (before its
- *   PUSH_PROMISE) are decided as flows to the caller; a denial before the headers answers 403
- *   problem+json, after them resets the stream.
- *
- * Not carried over: signed claims in responses (`provenant-baggage`) and baggage on outgoing
- * requests. Over 250 lines because the client and server stream patches are closures over one
- * shared state (the stream-flow map, the captured `respond`/`end`, the refusal path); moving the
- * server half out means passing that state explicitly, not yet done.
+ *   so a session opened while the context was clean carries no later secret unchecked. The
+ *   request carries traceparent and the app's baggage, plus a signed claim to a trusted peer
+ *   (provenant members stripped for any other host); each stream's body writes are decided with
+ *   the writing context (a denial, or data beyond the claim sent, destroys the stream with the
+ *   error); a response is read into the requesting context with the server's verified claim.
+ * - **Server**: see server-streams.ts; a denial before the headers answers 403 problem+json,
+ *   after them resets the stream.
  */
 import http2 from 'node:http2';
-import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
-import type { FlowContext } from '../../provenance/context.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { FLOW_CONTEXT, inContext, type ContextBound } from '../net/context-binding.js';
+import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
-import { PeerFlows } from '../net/peer-flows.js';
+import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
 import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
-import { deniedProblem, PROBLEM_TYPE } from '../problem.js';
+import { headersSent, requestHeaders } from './propagation.js';
+import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
+import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
-const STREAM_FLOW = Symbol('provenant.http2Flow');
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
 
-interface StreamFlow {
-  readonly ctx: FlowContext;
-  /** Where the stream's bytes go: the origin (client) or the caller (server). */
-  readonly destination: Resource;
+interface Origin {
+  readonly resource: Resource;
+  readonly host: string;
   readonly attributes: Attributes;
-  readonly server: boolean;
-  denied: boolean;
-  /** Why, once `denied`. */
-  denial?: Error;
 }
 
-type Method = (this: FlowStream, ...args: unknown[]) => unknown;
-type FlowStream = http2.Http2Stream & ContextBound & { [STREAM_FLOW]?: StreamFlow };
-type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: { resource: Resource; attributes: Attributes } };
+type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: Origin };
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
-type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export class Http2Instrumentation implements Instrumentation {
   readonly name = 'http2';
@@ -69,56 +53,28 @@ export class Http2Instrumentation implements Instrumentation {
 
 function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
+  const gate = new StreamGate(engine, flows);
   let streamsPatched = false;
   let serverStreamsPatched = false;
-  let end: Method | undefined;
 
-  const denial = (resource: Resource, attributes: Attributes): Error | undefined => {
-    const decision = engine.authorizeWrite(resource, undefined, { attributes });
-    return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
+  /** A server stream's refusal, or undefined (a client stream is destroyed with the error). */
+  const refuserOf = (stream: FlowStream, end: Method): ((error: Error) => void) | undefined =>
+    stream[STREAM_FLOW]?.server === true ? gate.refuser(stream, end) : undefined;
+
+  /**
+   * Body bytes to a trusted caller need the claim in the headers first: Node's implicit respond
+   * (a write before `respond()`) bypasses the prototype, so respond explicitly (decided, claimed).
+   */
+  const respondFirst = (stream: FlowStream): void => {
+    if (stream[STREAM_FLOW]?.claim !== undefined && !headersSent(stream) && !stream.destroyed)
+      (stream as unknown as http2.ServerHttp2Stream).respond();
   };
-
-  /** Refuse a server stream: 403 problem+json while its headers are unsent, else reset it. */
-  const refuse = (
-    stream: FlowStream,
-    error: Error & { rule?: string; reason?: string; destination?: string },
-    respond: Method,
-    end: Method,
-  ): void => {
-    if ((stream as FlowStream & { headersSent?: boolean }).headersSent === true || stream.destroyed) {
-      stream.destroy(error);
-      return;
-    }
-    const body = deniedProblem(error);
-    respond.call(stream, { ':status': 403, 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) });
-    end.call(stream, body);
-  };
-
-  /** Decide a stream's outgoing bytes in its flow's context: true when they may go. */
-  const allowed = (stream: FlowStream, refuseWith: ((error: Error) => void) | undefined): boolean => {
-    const flow = stream[STREAM_FLOW];
-    if (flow === undefined) return true;
-    if (flow.denied) return false;
-    // A client writes in the writing context; a server's response belongs to its request's context.
-    const decide = (): Error | undefined => denial(flow.destination, flow.attributes);
-    const error = flow.server ? inContext(contexts, flow.ctx, decide) : decide();
-    if (error === undefined) return true;
-    flow.denied = true;
-    flow.denial = error;
-    if (refuseWith) refuseWith(error);
-    else stream.destroy(error);
-    return false;
-  };
-
-  let respond: Method | undefined;
-  const refuser = (s: FlowStream, endStream: Method) => (error: Error) =>
-    respond ? refuse(s, error, respond, endStream) : s.destroy(error);
 
   /** Stream prototypes are internal: patched from the first stream seen (server ones from the first server stream). */
   const patchStreams = (stream: FlowStream): void => {
     if (stream[STREAM_FLOW]?.server === true && !serverStreamsPatched) {
       serverStreamsPatched = true;
-      patchServerStreams(stream);
+      patchServerStreams(gate, patcher, stream);
     }
     if (streamsPatched) return;
     streamsPatched = true;
@@ -128,15 +84,14 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     if (base === null) return;
     const streamProto = base as Record<'write' | 'end' | 'sendTrailers', Method>;
     const endOriginal = streamProto.end;
-    end = endOriginal;
+    gate.end = endOriginal;
     patcher.wrap(
       streamProto,
       'write',
       (write) =>
         function (this: FlowStream, ...args: unknown[]): unknown {
-          return allowed(this, this[STREAM_FLOW]?.server === true ? refuser(this, endOriginal) : undefined)
-            ? write.apply(this, args)
-            : false;
+          respondFirst(this);
+          return gate.allowed(this, refuserOf(this, endOriginal), true) ? write.apply(this, args) : false;
         },
     );
     patcher.wrap(
@@ -145,9 +100,9 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       (original) =>
         function (this: FlowStream, ...args: unknown[]): unknown {
           const sends = args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function';
-          if (!sends || allowed(this, this[STREAM_FLOW]?.server === true ? refuser(this, original) : undefined))
-            return original.apply(this, args);
-          return this;
+          if (!sends) return original.apply(this, args);
+          respondFirst(this);
+          return gate.allowed(this, refuserOf(this, original), true) ? original.apply(this, args) : this;
         },
     );
     patcher.wrap(
@@ -155,59 +110,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       'sendTrailers',
       (original) =>
         function (this: FlowStream, ...args: unknown[]): unknown {
-          return allowed(this, undefined) ? original.apply(this, args) : undefined;
-        },
-    );
-  };
-
-  const patchServerStreams = (stream: FlowStream): void => {
-    const serverProto = http2ServerStreamPrototype(stream);
-    if (serverProto === undefined) return;
-    respond = serverProto.respond;
-    const endOf = (s: FlowStream): Method => end ?? (s.end as unknown as Method);
-    patcher.wrap(
-      serverProto,
-      'respond',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          return allowed(this, refuser(this, endOf(this))) ? original.apply(this, args) : undefined;
-        },
-    );
-    patcher.wrap(
-      serverProto,
-      'respondWithFile',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          const flow = this[STREAM_FLOW];
-          if (flow !== undefined && typeof args[0] === 'string')
-            inContext(contexts, flow.ctx, () => engine.read(engine.resources.file(path.resolve(args[0] as string))));
-          return allowed(this, refuser(this, endOf(this))) ? original.apply(this, args) : undefined;
-        },
-    );
-    // The file behind the descriptor (named through /proc/self/fd) is read, then the response decided.
-    patcher.wrap(
-      serverProto,
-      'respondWithFD',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          const flow = this[STREAM_FLOW];
-          const fd = typeof args[0] === 'number' ? args[0] : (args[0] as { fd?: unknown } | null | undefined)?.fd;
-          if (flow !== undefined && typeof fd === 'number')
-            inContext(contexts, flow.ctx, () => engine.read(engine.file(`/proc/self/fd/${fd}`)));
-          return allowed(this, refuser(this, endOf(this))) ? original.apply(this, args) : undefined;
-        },
-    );
-    // A push promise carries headers to the caller: decided (as the response) before its frame;
-    // a denial refuses the response and fails the push's callback.
-    patcher.wrap(
-      serverProto,
-      'pushStream',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          if (allowed(this, refuser(this, endOf(this)))) return original.apply(this, args);
-          const callback = args.findLast((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined;
-          if (callback) process.nextTick(callback, this[STREAM_FLOW]?.denial);
-          return undefined;
+          return gate.allowed(this, undefined, false) ? original.apply(this, args) : undefined;
         },
     );
   };
@@ -215,20 +118,20 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   // Client sessions.
   const connectWrapper = (connect: Connect): Connect =>
     function (this: unknown, ...args: unknown[]): http2.ClientHttp2Session {
-      const origin = originOf(args[0]);
+      const target = originOf(args[0]);
       // The app's OTLP/gRPC exporter over the socket grpc-js connected (grpc-telemetry.ts): no origin, no stream flows.
-      if (origin === undefined || grpc.isTransport(origin.host, origin.port)) return connect.apply(this, args);
-      const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
+      if (target === undefined || grpc.isTransport(target.host, target.port)) return connect.apply(this, args);
+      const resource = engine.resources.http(target.protocol, target.host, target.port);
       const attributes: Attributes = {
-        'server.address': origin.host,
-        'server.port': origin.port,
+        'server.address': target.host,
+        'server.port': target.port,
         'network.protocol.name': 'http',
         'network.protocol.version': '2',
       };
-      const error = denial(resource, attributes);
+      const error = gate.denial(resource, attributes);
       if (error) throw error;
       const session: Session = asHttpOwned(resource, () => connect.apply(this, args));
-      session[SESSION_ORIGIN] = { resource, attributes };
+      session[SESSION_ORIGIN] = { resource, host: target.host, attributes };
       patchSession(session);
       return session;
     };
@@ -246,14 +149,21 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
         function (this: unknown, ...args: unknown[]): unknown {
           const origin = (this as Session)[SESSION_ORIGIN];
           if (origin === undefined) return request.apply(this as FlowStream, args);
-          const error = denial(origin.resource, origin.attributes);
+          const error = gate.denial(origin.resource, origin.attributes);
           if (error) throw error;
           const ctx = contexts.current();
+          // The HEADERS frame is built now: the claim describes the requesting context at this point.
+          const { headers, claimed } = requestHeaders(engine, flows, origin.host, origin.resource, args[0]);
+          args[0] = headers;
           const stream = request.apply(this as FlowStream, args) as FlowStream;
-          stream[STREAM_FLOW] = { ctx, destination: origin.resource, attributes: origin.attributes, server: false, denied: false };
+          stream[STREAM_FLOW] = { ctx, destination: origin.resource, attributes: origin.attributes, server: false, claimed, denied: false };
           stream[FLOW_CONTEXT] = ctx;
-          stream.once('response', () =>
-            inContext(contexts, ctx, () => engine.read(origin.resource, undefined, { attributes: origin.attributes })),
+          stream.once('response', (response: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) =>
+            inContext(contexts, ctx, () => {
+              const verdict = flows.protocol.verify(origin.host, response[RESPONSE_CLAIM_HEADER]);
+              const attributes = { ...origin.attributes, 'http.response.status_code': Number(response[':status'] ?? 0) };
+              flows.read(origin.resource, verdict, attributes, false);
+            }),
           );
           patchStreams(stream);
           return stream;
@@ -262,46 +172,12 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   };
 
   // Server streams: one flow context each, seeded by reading from the caller.
-  const serverEmit = (emit: Emit): Emit =>
-    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
-      if (args[0] !== 'stream') return emit.apply(this, args);
-      const stream = args[1] as FlowStream;
-      const headers = (args[2] ?? {}) as http2.IncomingHttpHeaders;
-      const remoteAddress = stream.session?.socket?.remoteAddress;
-      const remote = remoteAddress === undefined ? undefined : normaliseHost(remoteAddress);
-      const { verdict, claims, rest } = flows.protocol.receive(remote, headers.baggage);
-      if (claims) {
-        if (rest === undefined) delete headers.baggage;
-        else headers.baggage = rest;
-      }
-      const caller = flows.callerOf(verdict, engine.resources.peer(remote ?? 'unknown'));
-      const attributes: Attributes = {
-        'network.peer.address': remote ?? '',
-        'network.protocol.name': 'http',
-        'network.protocol.version': '2',
-      };
-      const ctx = contexts.create('request');
-      stream[STREAM_FLOW] = { ctx, destination: caller, attributes, server: true, denied: false };
-      stream[FLOW_CONTEXT] = ctx;
-      patchStreams(stream);
-      return contexts.runWith(ctx, () => {
-        flows.read(caller, verdict, attributes, true);
-        return emit.apply(this, args);
-      });
-    };
+  const serverEmit = serverStreamEmit(gate, patchStreams);
   for (const create of ['createServer', 'createSecureServer'] as const) {
     const proto = Object.getPrototypeOf(http2[create]()) as { emit: Emit } & Record<symbol, unknown>;
     patcher.wrap(proto, 'emit', serverEmit);
     patcher.define(proto, HTTP_SERVER, true);
   }
-}
-
-function http2ServerStreamPrototype(
-  stream: FlowStream,
-): Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream', Method> | undefined {
-  let proto: object | null = Object.getPrototypeOf(stream) as object;
-  while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'respond')) proto = Object.getPrototypeOf(proto) as object | null;
-  return proto === null ? undefined : (proto as Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream', Method>);
 }
 
 function originOf(authority: unknown): { protocol: 'http' | 'https'; host: string; port: number } | undefined {

@@ -25,7 +25,7 @@ import { bindEmitsToContext, FLOW_CONTEXT, type ContextBound } from './context-b
 import type { Patcher } from '../patcher.js';
 import type { PeerFlows } from './peer-flows.js';
 import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
-import { ResponseClaim } from './response-claim.js';
+import { HTTP1_RESPONSE, ResponseClaim } from './response-claim.js';
 import { deniedProblem, PROBLEM_TYPE } from '../problem.js';
 import { admitRequest, noteStatus, respondWithEvidence } from './monitor-gate.js';
 
@@ -39,7 +39,7 @@ interface RequestFlow {
   readonly caller: Resource;
   readonly attributes: Attributes;
   /** The signed claim about the body, for a trusted caller. */
-  readonly claim: ResponseClaim | undefined;
+  readonly claim: ResponseClaim<http.ServerResponse> | undefined;
   entered: boolean;
   /** Why nothing more may be written to the response (it was refused). */
   denial: ProvenanceDeniedError | undefined;
@@ -97,7 +97,7 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       verdict,
       caller,
       attributes,
-      claim: flows.protocol.signsFor(remote) ? new ResponseClaim(flows, remote, caller) : undefined,
+      claim: flows.protocol.signsFor(remote) ? new ResponseClaim(flows, remote, caller, HTTP1_RESPONSE) : undefined,
       entered: false,
       denial: undefined,
     };
@@ -263,7 +263,7 @@ function requestPath(url: string | undefined): string {
 }
 
 /** Where the request arrived (the audience its claim must name); undefined when the socket does not say. */
-function localEndpoint(socket: Socket | undefined): LocalEndpoint | undefined {
+export function localEndpoint(socket: Socket | undefined): LocalEndpoint | undefined {
   const address = socket?.localAddress;
   const port = socket?.localPort;
   return address === undefined || port === undefined ? undefined : { address, port };
