@@ -18,6 +18,7 @@ import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
+import { creatorService } from '../instrumentation/worker/thread-service.js';
 import { otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { StdioGate } from '../instrumentation/stdio-gate.js';
@@ -90,7 +91,8 @@ export function start(options: StartOptions = {}): Runtime {
   // start({ mode }) acts as PROVENANT_MODE does, so it also survives config reloads.
   const effectiveEnv = options.mode ? { ...env, PROVENANT_MODE: options.mode } : env;
   const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
-  const service = resolveServiceName(env, config.service);
+  // A worker thread records under the service of the thread that created it.
+  const service = creatorService() ?? resolveServiceName(env, config.service);
   const stateDir = resolveStateDir(env, options.stateDir);
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
