@@ -1,7 +1,7 @@
 // What a worker thread leaves in the journal: its records under the creating thread's service
 // (never a name the app hands the worker), every allowed write that returned, even when the thread
 // is terminated or the process exits under it, and nothing from Node's module-hooks thread
-// unless the app's hooks move data there.
+// unless the app's hooks move data there. A worker runs its creator's config without parsing it again.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { verifyJournal } from '../../src/journal/verify.js';
 import { journalRecords } from '../helpers/journal.js';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { outcome, workspace, type Workspace } from './fixture.js';
+import { outcome, SECRET_TEXT, workspace, type Workspace } from './fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -65,6 +65,21 @@ describe('worker threads in the journal', () => {
     expect(writesOf(ws, 'service-nested.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
     expect(new Set(journalRecords(ws.stateDir).map((record) => record.service))).toEqual(new Set([SERVICE]));
     await verifies(ws);
+  });
+});
+
+describe('a worker started under provenant', () => {
+  it('runs its creator config, handed over without re-parsing: its own reads of labelled files are decided by it', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-config.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({
+      toPublic: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' },
+      toSecret: 'written',
+      yamlLoaded: false,
+    });
+    expect(ws.exists('out/public/leak.txt')).toBe(false);
+    expect(ws.read('out/secret/copy.txt')).toBe(SECRET_TEXT);
   });
 });
 

@@ -32,7 +32,7 @@ export class WorkerInstrumentation implements Instrumentation {
         // Ports and FileHandles transferred with workerData.
         context.transfers.received(workerThreads.workerData, (port) => guardPort(port, flows));
       }
-      patchWorkerClass(workerThreads, flows, identity, context.service, this.patcher);
+      patchWorkerClass(workerThreads, flows, identity, { service: context.service, config: context.currentConfig }, this.patcher);
       patchWorkerThreadsPorts(workerThreads, MessageChannel, flows, this.patcher, context.transfers);
     });
   }
