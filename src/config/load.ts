@@ -8,12 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { internally } from '../support/reentrancy.js';
 import { defaultConfig } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { MODES, type Mode, type ProvenantConfig } from './types.js';
 import { validateConfig } from './validate.js';
+import { yamlLib } from './yaml-lib.js';
 import { YamlReader } from './yaml-reader.js';
 
 export interface LoadConfigOptions {
@@ -57,6 +57,7 @@ export function readConfigText(file: string): string {
 
 /** Parse and validate YAML text as the config file `file` (absolute). */
 export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, host?: string): ProvenantConfig {
+  const { LineCounter, parseDocument } = yamlLib();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const reader = new YamlReader(file, doc, lines, text);

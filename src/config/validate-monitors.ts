@@ -6,7 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isScalar } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { internally } from '../support/reentrancy.js';
 import { MONITOR_MODES, type AttestSpec, type MonitorSpec, type RouteSpec, type TrustedIdentity } from './types.js';
 import type { Located, YamlReader } from './yaml-reader.js';
@@ -106,7 +106,7 @@ export class MonitorValidator {
   }
 
   private status(value: Located): string {
-    const text = isScalar(value.node) && typeof value.node.value === 'number' ? String(value.node.value) : this.r.string(value);
+    const text = yamlLib().isScalar(value.node) && typeof value.node.value === 'number' ? String(value.node.value) : this.r.string(value);
     if (!/^[1-5](xx|\d\d)$/.test(text))
       this.r.fail(value.node, `${value.where} must be a status class such as 2xx or a status such as 201, got "${text}"`);
     return text;

@@ -2,12 +2,20 @@
  * Typed reads over a parsed YAML document that keep every value's position, so each validation
  * problem is reported at the line and column where it is written.
  */
-import { isAlias, isMap, isScalar, isSeq, Scalar, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import type { Alias, Document, LineCounter, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import { yamlLib } from './yaml-lib.js';
 import { ConfigError } from './errors.js';
 import { canonicalHost } from '../support/host-address.js';
 import { globProblem } from './glob.js';
 import { closestMatch } from './suggest.js';
 import type { TextPosition } from './types.js';
+
+// The parser's node tests and scalar kinds, from the lazily required package (yaml-lib.ts).
+const isAlias = (node: unknown): node is Alias => yamlLib().isAlias(node);
+const isMap = (node: unknown): node is YAMLMap => yamlLib().isMap(node);
+const isScalar = (node: unknown): node is Scalar => yamlLib().isScalar(node);
+const isSeq = (node: unknown): node is YAMLSeq => yamlLib().isSeq(node);
+const scalarType = (name: 'BLOCK_LITERAL' | 'BLOCK_FOLDED' | 'QUOTE_DOUBLE' | 'QUOTE_SINGLE'): Scalar.Type => yamlLib().Scalar[name];
 
 /** A present value: its node and the readable path used in messages (`rules[2].deny.data`). */
 export interface Located {
@@ -27,13 +35,13 @@ export class YamlReader {
   textPosition(value: Located): TextPosition {
     const node = this.deref(value.node);
     const start = startOf(node);
-    if (isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED)) {
+    if (isScalar(node) && (node.type === scalarType('BLOCK_LITERAL') || node.type === scalarType('BLOCK_FOLDED'))) {
       const lineStart = this.source.indexOf('\n', start) + 1;
       const indent = /^[ ]*/.exec(this.source.slice(lineStart))?.[0].length ?? 0;
       const { line, col } = this.lines.linePos(lineStart + indent);
-      return { line, column: col, block: node.type === Scalar.BLOCK_LITERAL };
+      return { line, column: col, block: node.type === scalarType('BLOCK_LITERAL') };
     }
-    const quoted = isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE);
+    const quoted = isScalar(node) && (node.type === scalarType('QUOTE_DOUBLE') || node.type === scalarType('QUOTE_SINGLE'));
     const { line, col } = this.lines.linePos(start + (quoted ? 1 : 0));
     return { line, column: col, block: false };
   }

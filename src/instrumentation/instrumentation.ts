@@ -37,6 +37,8 @@ export interface ProtectedPaths {
 export interface InstrumentationContext {
   engine: FlowEngine;
   config: ProvenantConfig;
+  /** The config in force now, after reloads of the file (what a worker under provenant is handed). */
+  currentConfig: () => ProvenantConfig;
   /** Service name this process runs as (resource attribute service.name). */
   service: string;
   /** Cross-service propagation (signed claims, trace context), as the network instrumentation uses it. */

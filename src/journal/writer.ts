@@ -3,7 +3,8 @@
  * log's Merkle tree and buffers the line; the buffer is written at most
  * `flushIntervalMs` later by an unref'd timer (or at once when it grows past MAX_PENDING_BYTES,
  * or on every append with `sync: 'always'`, which also fsyncs). One tree per log runs on across
- * rotated segments, and checkpoints are C2SP signed notes of it. Errors never escape: a failed
+ * rotated segments, and checkpoints are C2SP signed notes of it. A worker thread's writer writes
+ * through (`writeThrough`). Errors never escape: a failed
  * write is one diag warning, the lines in flight are counted in `lostRecords`, and the writer
  * retries in a new log (a new origin) at most once per RETRY_MS. Over 250 lines because the
  * buffer, the tree, rotation and the retry are one writer's state, changed together on every
@@ -31,6 +32,11 @@ export interface JournalOptions {
   signingKey?: SigningKey | undefined;
   /** Called with every checkpoint written (spans, witnesses); must not throw. */
   onCheckpoint?: ((checkpoint: WrittenCheckpoint) => void) | undefined;
+  /**
+   * Write each line as it is made (no fsync unless `sync: 'always'`). For worker threads:
+   * `terminate()` stops a thread's JavaScript with no exit event, so a buffered line would be lost.
+   */
+  writeThrough?: boolean | undefined;
 }
 
 export interface WrittenCheckpoint {
@@ -326,6 +332,7 @@ class Writer implements JournalWriter {
   }
 
   private scheduleFlush(): void {
+    if (this.options.writeThrough === true) return this.flushSync();
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => this.flushSync(), this.config.flushIntervalMs);
     this.flushTimer.unref();

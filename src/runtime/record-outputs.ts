@@ -10,12 +10,14 @@ import { chooseLogExport, LogExport } from '../export/log-export.js';
 import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import type { SigningKey } from '../journal/keys.js';
 import { WitnessClient } from '../journal/witness-client.js';
+import { openOnFirstRecord } from '../journal/deferred-writer.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
 import type { ExitFlushBudget } from '../lineage/worker-span-processor.js';
 import { OpenLineageExport } from '../openlineage/exporter.js';
 import { producerUri } from '../openlineage/facets.js';
 import { packageVersion } from '../support/package-version.js';
+import { isMainThread } from '../support/main-thread.js';
 import { internally } from '../support/reentrancy.js';
 import { resourceAttributes } from './resource-attributes.js';
 
@@ -48,29 +50,35 @@ export class RecordOutputs {
     this.openlineage = config.journal.openlineage
       ? new OpenLineageExport({ ...config.journal.openlineage, producer: producerUri(packageVersion()), stateDir, service })
       : undefined;
-    this.journal = openJournal({
-      stateDir,
-      config: config.journal,
-      service,
-      node: config.node,
-      pid: process.pid,
-      signingKey: options.journalKey,
-      onCheckpoint: (checkpoint) => {
-        this.witnesses?.submit(checkpoint);
-        this.openlineage?.submit(checkpoint);
-        this.tracing.emit(
-          'provenant.checkpoint',
-          {
-            'provenant.checkpoint.origin': checkpoint.origin,
-            'provenant.checkpoint.tree_size': checkpoint.size,
-            'provenant.checkpoint.root': checkpoint.root.toString('base64'),
-            [NOTE_ATTRIBUTE]: checkpoint.note,
-          },
-          [],
-          undefined,
-        );
-      },
-    });
+    const thread = !isMainThread();
+    const open = (): JournalWriter =>
+      openJournal({
+        stateDir,
+        config: config.journal,
+        service,
+        node: config.node,
+        pid: process.pid,
+        signingKey: options.journalKey,
+        writeThrough: thread,
+        onCheckpoint: (checkpoint) => {
+          this.witnesses?.submit(checkpoint);
+          this.openlineage?.submit(checkpoint);
+          this.tracing.emit(
+            'provenant.checkpoint',
+            {
+              'provenant.checkpoint.origin': checkpoint.origin,
+              'provenant.checkpoint.tree_size': checkpoint.size,
+              'provenant.checkpoint.root': checkpoint.root.toString('base64'),
+              [NOTE_ATTRIBUTE]: checkpoint.note,
+            },
+            [],
+            undefined,
+          );
+        },
+      });
+    // A thread's records are written as they are made (terminate() gives it no exit event), and
+    // a thread that records nothing leaves no segment.
+    this.journal = thread ? openOnFirstRecord(open) : open();
   }
 
   /** At exit, after the journal is closed: each background export gets its bounded time. */

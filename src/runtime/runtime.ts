@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
-import { loadConfig } from '../config/load.js';
+import { applyEnvironment, configFilePath, loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
 import { FlowEngine } from '../engine/flow-engine.js';
@@ -18,6 +18,7 @@ import { internally } from '../support/reentrancy.js';
 import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
+import { creatorConfig, creatorService } from '../instrumentation/worker/creator.js';
 import { namedOtlpEndpoints, otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
 import { GrpcTelemetry } from '../instrumentation/net/grpc-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
@@ -90,8 +91,10 @@ export function start(options: StartOptions = {}): Runtime {
   const logLevel = configureDiag(env);
   // start({ mode }) acts as PROVENANT_MODE does, so it also survives config reloads.
   const effectiveEnv = options.mode ? { ...env, PROVENANT_MODE: options.mode } : env;
-  const config = loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
-  const service = resolveServiceName(env, config.service);
+  const config =
+    handedConfig(options, effectiveEnv) ?? loadConfig({ ...(options.config ? { file: options.config } : {}), env: effectiveEnv });
+  // A worker thread records under the service of the thread that created it.
+  const service = creatorService() ?? resolveServiceName(env, config.service);
   const stateDir = resolveStateDir(env, options.stateDir);
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
@@ -194,6 +197,7 @@ function createRuntime(
   const context: InstrumentationContext = {
     engine,
     config,
+    currentConfig: () => policy.config,
     service,
     peers,
     protectedPaths: protectedPaths(config, env, stateDir),
@@ -266,6 +270,16 @@ function createRuntime(
     },
   };
   return runtime;
+}
+
+/**
+ * In a worker: the config its creator handed over, when this thread would load that same file
+ * (with this thread's own mode override applied, as loadConfig does).
+ */
+function handedConfig(options: StartOptions, env: NodeJS.ProcessEnv): ProvenantConfig | undefined {
+  if (options.config !== undefined) return undefined;
+  const handed = creatorConfig(configFilePath({}, env, process.cwd()));
+  return handed === undefined ? undefined : applyEnvironment(handed, env);
 }
 
 /** OTEL_LOG_LEVEL turns on diagnostics; provenant is silent by default. */

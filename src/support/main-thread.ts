@@ -8,3 +8,11 @@ export function isMainThread(): boolean {
   if (Array.isArray(list) && !list.includes('NativeModule worker_threads')) return true;
   return process.getBuiltinModule('node:worker_threads').isMainThread;
 }
+
+/**
+ * Whether this is a thread Node runs for itself (the module-hooks thread of `module.register`):
+ * Node's code there talks to the main thread on ports it makes and hands over in its messages.
+ */
+export function isInternalThread(): boolean {
+  return !isMainThread() && process.getBuiltinModule('node:worker_threads').isInternalThread;
+}

@@ -4,6 +4,7 @@
  * instrumentation: the preload's own behaviour inside workers is its own concern.
  */
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
+import { isInternalThread } from '../../support/main-thread.js';
 import { Patcher } from '../patcher.js';
 import { whenWorkerThreadsLoaded } from './first-load.js';
 import { guardPort, patchPorts, patchWorkerThreadsPorts } from './ports.js';
@@ -17,18 +18,21 @@ export class WorkerInstrumentation implements Instrumentation {
   enable(context: InstrumentationContext): void {
     const { engine, config } = context;
     const flows = new ThreadFlows(engine);
-    const MessageChannel = patchPorts(flows, this.patcher, context.transfers);
+    const nodeThread = isInternalThread();
+    const MessageChannel = patchPorts(flows, this.patcher, context.transfers, !nodeThread);
     const identity = { configFile: config.file, mode: config.mode, registerModule: context.registerModule };
     whenWorkerThreadsLoaded(this.patcher, (workerThreads) => {
       const parentPort = workerThreads.parentPort;
-      if (parentPort) {
+      // Node's module-hooks thread (module.register) answers the loader on ports Node made and
+      // handed in its workerData: they carry module sources, not app data, and are left alone.
+      if (parentPort && !nodeThread) {
         // In a worker a provenant parent created: start with what it handed over, and label what goes back.
         if (flows.seedFrom(workerThreads.getEnvironmentData(WORKER_SEED_KEY))) flows.mediatedPorts.add(parentPort);
         guardPort(parentPort, flows);
         // Ports and FileHandles transferred with workerData.
         context.transfers.received(workerThreads.workerData, (port) => guardPort(port, flows));
       }
-      patchWorkerClass(workerThreads, flows, identity, this.patcher);
+      patchWorkerClass(workerThreads, flows, identity, { service: context.service, config: context.currentConfig }, this.patcher);
       patchWorkerThreadsPorts(workerThreads, MessageChannel, flows, this.patcher, context.transfers);
     });
   }

@@ -26,9 +26,18 @@ interface PortGlobals {
   BroadcastChannel: typeof WorkerThreads.BroadcastChannel;
 }
 
-/** Mediates the global MessageChannel, BroadcastChannel and port dispatch; returns the guarded MessageChannel. */
-export function patchPorts(flows: ThreadFlows, patcher: Patcher, transfers: Transfers): typeof WorkerThreads.MessageChannel {
-  const adopted = adopter(flows, transfers);
+/**
+ * Mediates the global MessageChannel, BroadcastChannel and port dispatch; returns the guarded
+ * MessageChannel. `adoptReceived` false (Node's module-hooks thread): a port arriving in a message
+ * is Node's reply channel to the loader, not the app's, and is left alone.
+ */
+export function patchPorts(
+  flows: ThreadFlows,
+  patcher: Patcher,
+  transfers: Transfers,
+  adoptReceived: boolean,
+): typeof WorkerThreads.MessageChannel {
+  const adopted = adoptReceived ? adopter(flows, transfers) : (value: unknown): unknown => value;
   const global = globalThis as unknown as PortGlobals;
   const OriginalChannel = global.MessageChannel;
   class MessageChannel extends OriginalChannel {

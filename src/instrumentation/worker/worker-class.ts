@@ -3,20 +3,33 @@
  * run provenant with this process's config and mode (its execArgv or NODE_OPTIONS preload it)
  * starts with the creating context's labels, passed as environment data, which Node clones into
  * the new thread; any other worker is a destination decided before it is created (a denial is
- * thrown by the constructor). Only provenant may set that environment data.
+ * thrown by the constructor). Every worker is also handed this thread's service name
+ * and, when it runs provenant, this thread's current config (creator.ts). Only provenant may set
+ * that environment data.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
 import { startsProvenant, type PolicyIdentity } from '../process/node-child.js';
 import type { ThreadFlows } from './thread-flows.js';
+import type { ProvenantConfig } from '../../config/types.js';
+import { WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
 
 export const WORKER_SEED_KEY = 'provenant.worker-seed';
+const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY]);
+
+/** What every worker this thread creates is handed. */
+export interface Handover {
+  readonly service: string;
+  /** The config in force now (after reloads). */
+  readonly config: () => ProvenantConfig;
+}
 
 export function patchWorkerClass(
   workerThreads: typeof WorkerThreads,
   flows: ThreadFlows,
   identity: PolicyIdentity,
+  handover: Handover,
   patcher: Patcher,
 ): void {
   const setEnvironmentData = workerThreads.setEnvironmentData;
@@ -33,12 +46,18 @@ export function patchWorkerClass(
         const denied = flows.toUnknown();
         if (denied) throw denied;
       }
-      if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, seed as unknown as WorkerThreads.Serializable));
+      const handed: [string, WorkerThreads.Serializable][] = [[WORKER_SERVICE_KEY, handover.service]];
+      if (seed) handed.push([WORKER_SEED_KEY, seed], [WORKER_CONFIG_KEY, handover.config()]);
+      internally(() => {
+        for (const [key, value] of handed) setEnvironmentData(key, value);
+      });
       try {
         super(filename, options);
       } finally {
         // Cloned into the new thread by the constructor; later workers get their own.
-        if (seed) internally(() => setEnvironmentData(WORKER_SEED_KEY, undefined));
+        internally(() => {
+          for (const [key] of handed) setEnvironmentData(key, undefined);
+        });
       }
       if (underProvenant) mediated.add(this);
     }
@@ -58,7 +77,7 @@ export function patchWorkerClass(
     'setEnvironmentData',
     (original) =>
       function (key: WorkerThreads.Serializable, value?: WorkerThreads.Serializable): void {
-        if (key === WORKER_SEED_KEY && !isInternal()) throw new RangeError(`"${WORKER_SEED_KEY}" is reserved for provenant`);
+        if (typeof key === 'string' && RESERVED_KEYS.has(key) && !isInternal()) throw new RangeError(`"${key}" is reserved for provenant`);
         original(key, value);
       },
   );

@@ -1,0 +1,7 @@
+// An ESM app loaded through the hooks above (every import is resolved in Node's hooks thread): writes a file.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [root] = process.argv.slice(2);
+writeFileSync(join(root, 'out', 'public', 'app.txt'), 'app\n');
+console.log(JSON.stringify({ app: 'ran' }));

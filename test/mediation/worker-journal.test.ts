@@ -1,0 +1,115 @@
+// What a worker thread leaves in the journal: its records under the creating thread's service
+// (never a name the app hands the worker), every allowed write that returned, even when the thread
+// is terminated or the process exits under it, and nothing from Node's module-hooks thread
+// unless the app's hooks move data there. A worker runs its creator's config without parsing it again.
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyJournal } from '../../src/journal/verify.js';
+import { journalRecords } from '../helpers/journal.js';
+import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { outcome, SECRET_TEXT, workspace, type Workspace } from './fixture.js';
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const SERVICE = 'mediation-test';
+
+/** The journal's allowed writes of one file of out/public. */
+function writesOf(ws: Workspace, file: string): { service: string; decision: string }[] {
+  const uri = `file://testnode${ws.abs(`out/public/${file}`)}`;
+  return journalRecords(ws.stateDir)
+    .filter((record) => record.op === 'write' && record.resource === uri)
+    .map((record) => ({ service: record.service, decision: String(record.decision) }));
+}
+
+async function verifies(ws: Workspace): Promise<void> {
+  expect(verifyJournal([ws.stateDir]).failures).toEqual([]);
+  const cli = await runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'verify', '--state', ws.stateDir] });
+  expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+}
+
+function segments(ws: Workspace): string[] {
+  return readdirSync(path.join(ws.stateDir, 'journal')).filter((name) => name.endsWith('.jsonl'));
+}
+
+describe('worker threads in the journal', () => {
+  it('a worker terminated right after its write returned leaves that write in the journal', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-journal.cjs', { args: ['terminate'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ worker: 'written' });
+    expect(ws.read('out/public/terminate.txt')).toBe('terminate\n');
+    expect(writesOf(ws, 'terminate.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    await verifies(ws);
+  });
+
+  it('a process that exits while its worker runs keeps the write the worker made', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-journal.cjs', { args: ['exit'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ worker: 'written' });
+    expect(writesOf(ws, 'exit.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    await verifies(ws);
+  });
+
+  it('workers, and the workers they start, record under the creating thread service, not one the app hands them', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-journal.cjs', { args: ['service'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ setServiceKey: 'RangeError', worker: 'written' });
+    expect(writesOf(ws, 'service.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    expect(writesOf(ws, 'service-nested.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    expect(new Set(journalRecords(ws.stateDir).map((record) => record.service))).toEqual(new Set([SERVICE]));
+    await verifies(ws);
+  });
+});
+
+describe('a worker started under provenant', () => {
+  it('runs its creator config, handed over without re-parsing: its own reads of labelled files are decided by it', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-config.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({
+      toPublic: { code: 'ERR_PROVENANCE_DENIED', rule: 'confidentiality' },
+      toSecret: 'written',
+      yamlLoaded: false,
+    });
+    expect(ws.exists('out/public/leak.txt')).toBe(false);
+    expect(ws.read('out/secret/copy.txt')).toBe(SECRET_TEXT);
+  });
+});
+
+describe("Node's module-hooks thread", () => {
+  it('pass-through hooks record nothing and leave no segment of their own; Node’s replies to the loader are not flows', async () => {
+    const ws = workspace();
+    const result = await ws.run('hooked-app.mjs', {
+      args: ['quiet'],
+      preload: 'require',
+      env: { NODE_OPTIONS: `--import ${path.join(__dirname, 'apps', 'hooks-register.mjs')}` },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ app: 'ran' });
+    expect(writesOf(ws, 'app.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    expect(segments(ws)).toHaveLength(1);
+    expect(journalRecords(ws.stateDir).filter((record) => record.resource.endsWith('/worker'))).toEqual([]);
+    await verifies(ws);
+  });
+
+  it('hooks that write a file (a transpiler cache) are still mediated: the write is recorded', async () => {
+    const ws = workspace();
+    const result = await ws.run('hooked-app.mjs', {
+      args: ['writes'],
+      preload: 'require',
+      env: { NODE_OPTIONS: `--import ${path.join(__dirname, 'apps', 'hooks-register.mjs')}` },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(ws.read('out/public/hook-cache.txt')).toBe('cache\n');
+    expect(writesOf(ws, 'hook-cache.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    expect(segments(ws)).toHaveLength(2);
+    await verifies(ws);
+  });
+});
