@@ -140,12 +140,13 @@ describe('signed claims cached per second', () => {
     const sender = make({ now: () => now });
     const receiver = make({ now: () => now });
     const before = sender.outgoingBaggage('127.0.0.1', undefined, { ...data, audience: '127.0.0.1:8080' });
-    const after = sender.outgoingBaggage('127.0.0.1', undefined, { ...data, audience: '127.0.0.1:8080', ...change });
+    const changed = { ...data, audience: '127.0.0.1:8080', ...change };
+    const after = sender.outgoingBaggage('127.0.0.1', undefined, changed);
     expect(nonce(after)).not.toBe(nonce(before));
     const verdict = receiver.receive('127.0.0.1', after).verdict;
     expect(verdict).toMatchObject({
       trusted: true,
-      claim: { labels: change.labels ?? data.labels, sources: change.sources ?? data.sources },
+      claim: { labels: changed.labels, sources: changed.sources },
     });
   });
 
