@@ -11,6 +11,8 @@
 //   close     one request per connection (Connection: close), the small JSON handler
 //
 //   npm run build && node bench/http.mjs [--duration 10] [--rounds 3] [--connections 50] [--only tiny,express]
+//     [--before OTHER/dist/register.js]   also runs provenant from another build (`before`), interleaved,
+//                                         and reports this build against it: a before/after in one run
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,6 +27,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const register = path.join(root, 'dist', 'register.js');
 const VARIANTS = ['plain', 'otel', 'provenant'];
+/** `--before`: the register.js of another build, run as the variant `before`. */
+const beforeAt = process.argv.indexOf('--before');
+const beforeRegister = beforeAt === -1 ? undefined : path.resolve(process.argv[beforeAt + 1]);
+const variants = beforeRegister === undefined ? VARIANTS : ['plain', 'otel', 'before', 'provenant'];
 const WORKLOADS = ['tiny', 'express', 'chain', 'close'];
 
 if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
@@ -119,11 +125,11 @@ async function main() {
     ].join('\n'),
   );
   /** results[workload][variant] = [{ rps, cpuPerRequest }] per round */
-  const results = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(VARIANTS.map((v) => [v, []]))]));
+  const results = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(variants.map((v) => [v, []]))]));
   try {
     for (let round = 0; round < rounds; round++) {
       for (const workload of workloads) {
-        for (const variant of VARIANTS) {
+        for (const variant of variants) {
           const state = path.join(dir, `state-${workload}-${variant}-${round}`);
           const measured = await measure({ variant, workload, duration, connections, data, config, state });
           results[workload][variant].push(measured);
@@ -171,7 +177,7 @@ async function measure({ variant, workload, duration, connections, data, config,
 }
 
 function startServer(variant, workload, env) {
-  const preload = variant === 'provenant' ? ['-r', register] : [];
+  const preload = variant === 'provenant' ? ['-r', register] : variant === 'before' ? ['-r', beforeRegister] : [];
   const child = spawn(process.execPath, [...preload, fileURLToPath(import.meta.url), 'serve', variant, workload], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -296,5 +302,22 @@ function report(results, { duration, rounds, connections }) {
       provenant: cpu('provenant'),
     });
   }
+  if (beforeRegister !== undefined) reportBefore(results);
   reportRows(rows);
+}
+
+/** This build against the `--before` build, same rounds: median (min–max), the ratio per round. */
+function reportBefore(results) {
+  console.log(`\nprovenant (this build) against before (${beforeRegister})\n`);
+  console.log('| workload | before req/s | after req/s | after ÷ before | CPU µs/req before | CPU µs/req after |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [workload, byVariant] of Object.entries(results)) {
+    const rps = (v) => byVariant[v].map((r) => r.rps);
+    const cpu = (v) => byVariant[v].map((r) => r.cpuPerRequest);
+    const ratios = byVariant.provenant.map((r, i) => r.rps / byVariant.before[i].rps);
+    console.log(
+      `| ${workload} | ${spread(rps('before'), 0)} | ${spread(rps('provenant'), 0)} | ${spread(ratios, 2)}× | ` +
+        `${spread(cpu('before'), 1)} | ${spread(cpu('provenant'), 1)} |`,
+    );
+  }
 }

@@ -50,6 +50,15 @@ const MIN_CLAIM_BUDGET_BYTES = 1024;
 const MAX_CLOCK_SKEW_SECONDS = 60;
 /** Claims remembered for replay detection; a claim older than maxAgeSeconds is refused as stale anyway. */
 const REPLAY_CACHE_CLAIMS = 100_000;
+/**
+ * How long after a receiver first accepts a claim it accepts the same claim again (its clock, not
+ * the sender's). A sender reuses a signed claim only within the second it was issued, so every
+ * legitimate copy is sent within 1 s of the first; the second second is for transit. A copy later
+ * than that is refused as replayed (README: "Across services": a reused claim).
+ */
+const REUSE_WINDOW_MS = 2000;
+/** Signed claims kept for reuse within their second: distinct (labels, sources, audience, span) a second. */
+const SIGNED_CLAIMS_CACHED = 1024;
 
 export interface PropagatorOptions {
   service: string;
@@ -74,7 +83,10 @@ export class ProvenancePropagator {
   private readonly hmac: ClaimSigner | undefined;
   /** What signs our claims: the identity key when there is one, else the shared key. */
   private readonly signer: ClaimSigning | undefined;
-  private readonly seen = new BoundedCache<string, true>(REPLAY_CACHE_CLAIMS);
+  /** Verified claims (key id and nonce) and when this receiver first accepted each, in ms. */
+  private readonly seen = new BoundedCache<string, number>(REPLAY_CACHE_CLAIMS);
+  /** Our signed members by what they say and the second they were issued in: signing once per second, not per message. */
+  private readonly signed = new BoundedCache<string, readonly string[]>(SIGNED_CLAIMS_CACHED);
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
@@ -200,9 +212,14 @@ export class ProvenancePropagator {
     const age = this.now() / 1000 - claim.issuedAt;
     if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
     // Only a claim whose signature verified is remembered: forged headers cannot fill the cache with real nonces.
-    const once = `${keyId}:${fields.get('n') ?? ''}`;
-    if (fields.get('n') === undefined || this.seen.get(once) !== undefined) return { trusted: false, reason: 'replayed', claimed };
-    this.seen.set(once, true);
+    const nonce = fields.get('n');
+    if (nonce === undefined) return { trusted: false, reason: 'replayed', claimed };
+    const once = `${keyId}:${nonce}`;
+    const now = this.now();
+    const first = this.seen.get(once);
+    // The sender reuses a claim within its second: a copy is accepted only that soon after the first.
+    if (first !== undefined && now - first >= REUSE_WINDOW_MS) return { trusted: false, reason: 'replayed', claimed };
+    if (first === undefined) this.seen.set(once, now);
     return { trusted: true, claim };
   }
 
@@ -270,12 +287,39 @@ export class ProvenancePropagator {
     return this.hmac.verify(canonical, signature) ? undefined : 'bad-signature';
   }
 
-  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): string[] {
+  /**
+   * Our signed members for `data`, signed once per second for what they say: the same labels,
+   * sources, write span, audience, direction and budget within one second get the same members
+   * (and nonce). Receivers accept such a copy only soon after the first (REUSE_WINDOW_MS).
+   */
+  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): readonly string[] {
+    const issuedAt = Math.floor(this.now() / 1000);
+    const { labels } = data;
+    const key = JSON.stringify([
+      issuedAt,
+      direction,
+      budget,
+      data.audience ?? null,
+      data.writeSpan ?? null,
+      labels.confidentiality,
+      labels.integrity,
+      labels.tags,
+      labels.locations,
+      data.sources,
+    ]);
+    const cached = this.signed.get(key);
+    if (cached !== undefined) return cached;
+    const members = this.sign(data, budget, direction, issuedAt);
+    this.signed.set(key, members);
+    return members;
+  }
+
+  private sign(data: OutgoingData, budget: number, direction: ClaimDirection, issuedAt: number): string[] {
     const claim: ProvenanceClaim = {
       service: this.options.service,
       labels: data.labels,
       sources: [...data.sources],
-      issuedAt: Math.floor(this.now() / 1000),
+      issuedAt,
     };
     if (this.options.location !== undefined) claim.location = this.options.location;
     if (data.writeSpan !== undefined) claim.writeSpan = data.writeSpan;

@@ -85,13 +85,83 @@ describe('claims bound to their direction and used once', () => {
     expect(make().verify('127.0.0.1', request)).toMatchObject({ trusted: false, reason: 'wrong-direction' });
   });
 
-  it('rejects a captured claim sent a second time within its validity window', () => {
-    const receiver = make();
-    const header = make().outgoingBaggage('127.0.0.1', undefined, data);
+  it('rejects a captured claim sent again after its reuse window, within its validity window', () => {
+    let now = 1_700_000_000_000;
+    const receiver = make({ now: () => now });
+    const header = make({ now: () => now }).outgoingBaggage('127.0.0.1', undefined, data);
     expect(receiver.receive('127.0.0.1', header).verdict).toMatchObject({ trusted: true });
+    now += 2000;
     expect(receiver.receive('127.0.0.1', header).verdict).toMatchObject({ trusted: false, reason: 'replayed' });
     // A fresh claim from the same sender is new.
-    expect(receiver.receive('127.0.0.1', make().outgoingBaggage('127.0.0.1', undefined, data)).verdict).toMatchObject({ trusted: true });
+    expect(receiver.receive('127.0.0.1', make({ now: () => now }).outgoingBaggage('127.0.0.1', undefined, data)).verdict).toMatchObject({
+      trusted: true,
+    });
+  });
+
+  it('accepts the copies a sender reuses within the second it signed them, and only within the reuse window', () => {
+    let now = 1_700_000_000_000;
+    const receiver = make({ now: () => now });
+    const sender = make({ now: () => now });
+    const first = sender.outgoingBaggage('127.0.0.1', undefined, data);
+    expect(receiver.receive('127.0.0.1', first).verdict).toMatchObject({ trusted: true });
+    now += 999;
+    const again = sender.outgoingBaggage('127.0.0.1', undefined, data);
+    expect(again).toBe(first);
+    expect(receiver.receive('127.0.0.1', again).verdict).toMatchObject({ trusted: true });
+    now += 1000;
+    expect(receiver.receive('127.0.0.1', again).verdict).toMatchObject({ trusted: true });
+    now += 1;
+    expect(receiver.receive('127.0.0.1', again).verdict).toMatchObject({ trusted: false, reason: 'replayed' });
+  });
+});
+
+describe('signed claims cached per second', () => {
+  const nonce = (header: string | undefined): string | undefined => /provenant\.n=([^,]*)/.exec(header ?? '')?.[1];
+
+  it('signs once within a second for the same labels, sources, audience and direction', () => {
+    const now = 1_700_000_000_000;
+    const sender = make({ now: () => now });
+    const request = { ...data, audience: '127.0.0.1:8080' };
+    const header = sender.outgoingBaggage('127.0.0.1', undefined, request);
+    expect(sender.outgoingBaggage('127.0.0.1', 'user=1', { ...request, sources: [...request.sources] })).toBe(`user=1,${header!}`);
+    const response = sender.responseClaim('127.0.0.1', data);
+    expect(sender.responseClaim('127.0.0.1', { ...data, labels: { ...data.labels } })).toBe(response);
+    expect(nonce(response)).not.toBe(nonce(header));
+  });
+
+  it.each([
+    ['a label', { labels: { ...data.labels, confidentiality: 'confidential' } }],
+    ['a tag', { labels: { ...data.labels, tags: ['pii', 'phi'] } }],
+    ['a source', { sources: ['file://n1/data/b.json'] }],
+    ['the audience', { audience: '127.0.0.1:9090' }],
+    ['the write span', { writeSpan: `${'a'.repeat(32)}-${'b'.repeat(16)}` }],
+  ])('signs a new claim when %s changes', (_what, change) => {
+    const now = 1_700_000_000_000;
+    const sender = make({ now: () => now });
+    const receiver = make({ now: () => now });
+    const before = sender.outgoingBaggage('127.0.0.1', undefined, { ...data, audience: '127.0.0.1:8080' });
+    const changed = { ...data, audience: '127.0.0.1:8080', ...change };
+    const after = sender.outgoingBaggage('127.0.0.1', undefined, changed);
+    expect(nonce(after)).not.toBe(nonce(before));
+    const verdict = receiver.receive('127.0.0.1', after).verdict;
+    expect(verdict).toMatchObject({
+      trusted: true,
+      claim: { labels: changed.labels, sources: changed.sources },
+    });
+  });
+
+  it('signs a new claim in the next second, and never serves a request claim as a response claim', () => {
+    let now = 1_700_000_000_999;
+    const sender = make({ now: () => now });
+    const before = sender.responseClaim('127.0.0.1', data);
+    now += 1;
+    const after = sender.responseClaim('127.0.0.1', data);
+    expect(nonce(after)).not.toBe(nonce(before));
+    expect(after).toContain(`provenant.ts=${Math.floor(now / 1000)}`);
+    expect(make({ now: () => now }).verify('127.0.0.1', after)).toMatchObject({ trusted: true });
+    const request = sender.outgoingBaggage('127.0.0.1', undefined, data);
+    expect(make({ now: () => now }).receive('127.0.0.1', request).verdict).toMatchObject({ trusted: true });
+    expect(make({ now: () => now }).verify('127.0.0.1', request)).toMatchObject({ trusted: false, reason: 'wrong-direction' });
   });
 });
 
