@@ -149,6 +149,24 @@ describe('HTTP/2 server', () => {
       expect(pushed[1]?.body).not.toContain(SECRET);
       expect(await get('/pushed/public')).toEqual({ status: 200, body: 'main' });
       await expect.poll(() => pushed[2]?.body).toBe(PUBLIC);
+      // Headers out while clean, then a secret body: the stream is reset (the server's stream has no
+      // 'error' listener and the server does not crash), the secret never arrives, the server lives on.
+      const untilClose = (urlPath: string): Promise<{ status: number; body: string; rstCode: number | undefined }> =>
+        new Promise((resolve) => {
+          const stream = session.request({ ':path': urlPath });
+          let status = 0;
+          let body = '';
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          stream.on('error', () => undefined);
+          stream.on('close', () => resolve({ status, body, rstCode: stream.rstCode }));
+        });
+      const late = await untilClose('/late/secret');
+      expect(late.status).toBe(200);
+      expect(late.body).not.toContain(SECRET);
+      expect(late.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      expect(await get('/late/public')).toEqual({ status: 200, body: `head\n${PUBLIC}` });
+      expect(server.child.exitCode).toBeNull();
     } finally {
       session.close();
       await server.kill();

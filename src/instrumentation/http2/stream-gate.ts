@@ -79,6 +79,9 @@ export class StreamGate {
     return (error) => {
       const respond = this.respond;
       if (respond === undefined || headersSent(stream) || stream.destroyed) {
+        // Reset (the caller sees the stream fail). An app with no 'error' listener on its server
+        // stream must not crash because a response was refused: the app's own listeners still hear it.
+        if (stream.listenerCount('error') === 0) stream.once('error', () => undefined);
         stream.destroy(error);
         return;
       }
