@@ -4,9 +4,8 @@
  * paths. What the flush cannot send in time stays in the journal and goes with the next run.
  */
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { diag, type DiagLogLevel } from '@opentelemetry/api';
-import { internally } from '../support/reentrancy.js';
+import { FlushableWorker } from '../support/flushable-worker.js';
 import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
 
 /** 256 MiB of unacknowledged journal (about 600k records) before the oldest segments are skipped. */
@@ -35,8 +34,7 @@ function maxLagBytes(env: NodeJS.ProcessEnv): number {
 }
 
 export class LogExport {
-  private readonly worker: Worker;
-  private failed = false;
+  private readonly worker: FlushableWorker<ToLogExportWorker, never>;
 
   constructor(stateDir: string, protocol: LogExportProtocol, env: NodeJS.ProcessEnv, version: string, logLevel: DiagLogLevel) {
     const workerData: LogExportWorkerData = {
@@ -47,33 +45,20 @@ export class LogExport {
       maxLagBytes: maxLagBytes(env),
       logLevel,
     };
-    // execArgv: [] so the worker never loads the preload: its reads and requests are provenant's own.
-    // Loaded here, not at import: loading worker_threads has effects Node keeps lazy for the app.
-    const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
-    this.worker = new WorkerClass(join(__dirname, 'log-export-worker.js'), { workerData, execArgv: [], stdout: false, stderr: false });
-    this.worker.on('error', (error) => {
-      this.failed = true;
-      diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error);
-    });
-    // After the listeners: adding one refs the worker again, and the app must be free to exit.
-    this.worker.unref();
+    this.worker = new FlushableWorker(
+      join(__dirname, 'log-export-worker.js'),
+      workerData,
+      () => undefined,
+      (error) => diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error),
+    );
   }
 
   /** Blocks until everything journalled so far was tried (sent, or the collector found down), at most `timeoutMs`. */
   flushSync(timeoutMs: number): boolean {
-    if (this.failed) return false;
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    const message: ToLogExportWorker = { type: 'flush', flag };
-    try {
-      // provenant's own message, not an app flow to a worker thread.
-      internally(() => this.worker.postMessage(message));
-    } catch {
-      return false;
-    }
-    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+    return this.worker.flushSync(timeoutMs);
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await this.worker.close();
   }
 }

@@ -5,6 +5,7 @@
  * runs without the preload (execArgv: []), so its I/O is provenant's, never the app's flows.
  */
 import type { Worker } from 'node:worker_threads';
+import { internally } from './reentrancy.js';
 
 export interface FlushMessage {
   type: 'flush';
@@ -13,25 +14,36 @@ export interface FlushMessage {
 
 export class FlushableWorker<In extends { type: string }, Out> {
   private readonly worker: Worker;
+  /** The worker died: nothing will answer a flush, so exit paths do not wait for one. */
+  private failed = false;
 
   constructor(file: string, workerData: unknown, onMessage: (message: Out) => void, onError: (error: Error) => void) {
     // Loaded here, not at import: loading worker_threads has effects Node keeps lazy for the app.
     const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
     this.worker = new WorkerClass(file, { workerData, execArgv: [], stdout: false, stderr: false });
-    this.worker.on('error', onError);
+    this.worker.on('error', (error: Error) => {
+      this.failed = true;
+      onError(error);
+    });
     this.worker.on('message', onMessage);
     // After the listeners: adding a 'message' listener refs the worker again.
     this.worker.unref();
   }
 
   post(message: In | FlushMessage): void {
-    this.worker.postMessage(message);
+    // provenant's own message, never an app flow to a thread.
+    internally(() => this.worker.postMessage(message));
   }
 
   /** Blocks until the worker handled everything posted so far or `timeoutMs` passed; true when it did. */
   flushSync(timeoutMs: number): boolean {
+    if (this.failed) return false;
     const flag = new Int32Array(new SharedArrayBuffer(4));
-    this.post({ type: 'flush', flag });
+    try {
+      this.post({ type: 'flush', flag });
+    } catch {
+      return false;
+    }
     return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
   }
 
