@@ -5,14 +5,13 @@
  * listener no OTEL_* variable names are decided as data: denied, nothing reaches the listener.
  */
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
-import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { runNode, stopAll } from '../helpers/spawn.js';
+import { confidentialApp, otelModule } from './confidential-app.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
 
 const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
   await stopAll();
@@ -33,32 +32,18 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((done) => elsewhere.close(() => done())));
 
-const otel = (name: string): string => JSON.stringify(join(repoRoot, 'node_modules', '@opentelemetry', name));
 const grpcPort = (): number => Number(new URL(receiverOf().grpcEndpoint).port);
 
 /** An app that reads a confidential file, then does `action` and prints how it went. */
-function appWith(action: string): { dir: string; state: string } {
-  const dir = tempDir('provenant-app-grpc-');
-  mkdirSync(join(dir, 'secret'));
-  writeFileSync(join(dir, 'secret', 'record.txt'), 'SECRET-DIAGNOSIS');
-  writeFileSync(
-    join(dir, 'provenant.yaml'),
-    'resources:\n  - match: { path: "secret/**" }\n    labels: { confidentiality: confidential }\n',
-  );
-  writeFileSync(
-    join(dir, 'app.js'),
-    `const fs = require('node:fs');
-const net = require('node:net');
+const appWith = (action: string): { dir: string; state: string } =>
+  confidentialApp(
+    'provenant-app-grpc-',
+    `const net = require('node:net');
 const http2 = require('node:http2');
-const { TracerProvider, BatchSpanProcessor } = require(${otel('sdk-trace')});
-const { OTLPTraceExporter } = require(${otel('exporter-trace-otlp-grpc')});
-const secret = fs.readFileSync(__dirname + '/secret/record.txt', 'utf8');
-const report = (outcome) => console.log(JSON.stringify(outcome));
-${action}
-`,
+const { TracerProvider, BatchSpanProcessor } = require(${otelModule('sdk-trace')});
+const { OTLPTraceExporter } = require(${otelModule('exporter-trace-otlp-grpc')});`,
+    action,
   );
-  return { dir, state: join(dir, 'state') };
-}
 
 const exportSpans = (exporterOptions: string): string => `
 const exporter = new OTLPTraceExporter(${exporterOptions});

@@ -6,14 +6,14 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
-import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { runNode, stopAll } from '../helpers/spawn.js';
+import { confidentialApp, otelModule } from './confidential-app.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
 
 const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
   await stopAll();
@@ -31,33 +31,18 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((done) => elsewhere.close(() => done())));
 
-const otel = (name: string): string => JSON.stringify(join(repoRoot, 'node_modules', '@opentelemetry', name));
-
 /** An app with its own SDK that reads a confidential file, then does `action` and prints how it went. */
-function appWith(action: string): { dir: string; state: string } {
-  const dir = tempDir('provenant-app-otel-');
-  mkdirSync(join(dir, 'secret'));
-  writeFileSync(join(dir, 'secret', 'record.txt'), 'SECRET-DIAGNOSIS');
-  writeFileSync(
-    join(dir, 'provenant.yaml'),
-    'resources:\n  - match: { path: "secret/**" }\n    labels: { confidentiality: confidential }\n',
+const appWith = (action: string): { dir: string; state: string } =>
+  confidentialApp(
+    'provenant-app-otel-',
+    `const http = require('node:http');
+const { context, trace } = require(${otelModule('api')});
+const { AsyncLocalStorageContextManager } = require(${otelModule('context-async-hooks')});
+const { TracerProvider, BatchSpanProcessor } = require(${otelModule('sdk-trace')});
+const { OTLPTraceExporter } = require(${otelModule('exporter-trace-otlp-proto')});
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());`,
+    action,
   );
-  writeFileSync(
-    join(dir, 'app.js'),
-    `const fs = require('node:fs');
-const http = require('node:http');
-const { context, trace } = require(${otel('api')});
-const { AsyncLocalStorageContextManager } = require(${otel('context-async-hooks')});
-const { TracerProvider, BatchSpanProcessor } = require(${otel('sdk-trace')});
-const { OTLPTraceExporter } = require(${otel('exporter-trace-otlp-proto')});
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-const secret = fs.readFileSync(__dirname + '/secret/record.txt', 'utf8');
-const report = (outcome) => console.log(JSON.stringify(outcome));
-${action}
-`,
-  );
-  return { dir, state: join(dir, 'state') };
-}
 
 const exportSpans = (exporterOptions: string): string => `
 const exporter = new OTLPTraceExporter(${exporterOptions});
@@ -127,7 +112,7 @@ it("the app's exporter aimed at a host no OTEL_* variable names: denied, nothing
 it("the SDK host detector's read of /etc/machine-id is not journaled; the app's own read of it is", async () => {
   const detect = (own: boolean): { dir: string; state: string } =>
     appWith(`
-const { detectResources, hostDetector } = require(${otel('resources')});
+const { detectResources, hostDetector } = require(${otelModule('resources')});
 const resource = detectResources({ detectors: [hostDetector] });
 ${own ? "fs.readFileSync('/etc/machine-id');" : ''}
 resource.waitForAsyncAttributes().then(() => report({ hostId: resource.attributes['host.id'] }));
@@ -147,8 +132,8 @@ resource.waitForAsyncAttributes().then(() => report({ hostId: resource.attribute
 it("the container detector's read of /proc/self/cgroup is not journaled; the app's own reads are", async () => {
   const detect = (own: boolean): { dir: string; state: string } =>
     appWith(`
-const { detectResources } = require(${otel('resources')});
-const { containerDetector } = require(${otel('resource-detector-container')});
+const { detectResources } = require(${otelModule('resources')});
+const { containerDetector } = require(${otelModule('resource-detector-container')});
 const resource = detectResources({ detectors: [containerDetector] });
 ${own ? "fs.readFileSync('/proc/self/cgroup'); fs.readFileSync('/proc/self/mountinfo');" : ''}
 resource.waitForAsyncAttributes().then(() => report({ containerId: resource.attributes['container.id'] ?? null }));

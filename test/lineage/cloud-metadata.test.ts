@@ -8,13 +8,14 @@
  * and CI run), where 169.254.169.254 is on that namespace's loopback and reaches nothing outside.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
 import { cleanEnv, distRegister, nodeBin, repoRoot } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { confidentialApp } from './confidential-app.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
 
 afterAll(cleanupTempDirs);
 
@@ -56,22 +57,7 @@ interface Outcome {
 }
 
 async function inNamespace(action: string): Promise<{ outcome: Outcome; state: string }> {
-  const dir = tempDir('provenant-imds-');
-  mkdirSync(join(dir, 'secret'));
-  writeFileSync(join(dir, 'secret', 'record.txt'), 'SECRET-DIAGNOSIS');
-  writeFileSync(
-    join(dir, 'provenant.yaml'),
-    'resources:\n  - match: { path: "secret/**" }\n    labels: { confidentiality: confidential }\n',
-  );
-  writeFileSync(
-    join(dir, 'app.js'),
-    `const fs = require('node:fs');
-const http = require('node:http');
-const secret = fs.readFileSync(__dirname + '/secret/record.txt', 'utf8');
-const report = (outcome) => console.log(JSON.stringify(outcome));
-${action}
-`,
-  );
+  const { dir } = confidentialApp('provenant-imds-', "const http = require('node:http');", action);
   writeFileSync(join(dir, 'runner.js'), RUNNER);
   const state = join(dir, 'state');
   const { stdout } = await promisify(execFile)('unshare', ['--net', '--', nodeBin, join(dir, 'runner.js')], {
