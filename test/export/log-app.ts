@@ -26,8 +26,8 @@ if (process.env.WAIT) {
 }
 `;
 
-/** A work dir with the app (`app.cjs`), its secret and public dirs and its config (`provenant.yaml`, extra lines appended). */
-export function logApp(prefix: string, extraConfig: readonly string[] = []): string {
+/** A work dir with the app (`app.cjs`), its secret and public dirs and its config (`provenant.yaml`, with `journal` as given). */
+export function logApp(prefix: string, journal = '{ repeatWindowMs: 0 }'): string {
   const work = tempDir(prefix);
   mkdirSync(path.join(work, 'secret'));
   mkdirSync(path.join(work, 'public'));
@@ -43,8 +43,7 @@ export function logApp(prefix: string, extraConfig: readonly string[] = []): str
       '    labels: { confidentiality: secret, tags: [pii] }',
       '  - match: { path: "public/**" }',
       '    labels: { confidentiality: public }',
-      'journal: { repeatWindowMs: 0 }',
-      ...extraConfig,
+      `journal: ${journal}`,
     ].join('\n') + '\n',
   );
   return work;
