@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { diag, type DiagLogLevel } from '@opentelemetry/api';
-import { FlushableWorker } from '../support/flushable-worker.js';
+import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
 import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
 
 /** 256 MiB of unacknowledged journal (about 600k records) before the oldest segments are skipped. */
@@ -53,9 +53,9 @@ export class LogExport {
     );
   }
 
-  /** Blocks until everything journalled so far was tried (sent, or the collector found down), at most `timeoutMs`. */
-  flushSync(timeoutMs: number): boolean {
-    return this.worker.flushSync(timeoutMs);
+  /** Asks for a flush (settled once everything journalled so far was tried (sent, or the collector found down)); `waitForFlushes` waits for it. */
+  requestFlush(): PendingFlush | undefined {
+    return this.worker.requestFlush();
   }
 
   async close(): Promise<void> {

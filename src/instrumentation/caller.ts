@@ -34,6 +34,11 @@ export function callerFile(): string | undefined {
 
 /** True when the first caller outside provenant and Node's internals is a file `module` matches. */
 export function calledFrom(module: RegExp): boolean {
+  return calledFromAny([module]);
+}
+
+/** As `calledFrom`, for a file any of `modules` matches (one stack capture). */
+export function calledFromAny(modules: readonly RegExp[]): boolean {
   const file = callerFile();
-  return file !== undefined && module.test(file);
+  return file !== undefined && modules.some((module) => module.test(file));
 }

@@ -6,6 +6,7 @@
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowEngine } from '../engine/flow-engine.js';
 import type { PublicLabels } from '../provenance/labels.js';
+import type { TelemetryEnvironment } from './net/app-telemetry.js';
 import type { GrpcTelemetry } from './net/grpc-telemetry.js';
 import type { PeerProtocol } from './net/peer-protocol.js';
 import type { StdioGate } from './stdio-gate.js';
@@ -49,8 +50,8 @@ export interface InstrumentationContext {
   registerModule: string;
   /** True when this process was started by an instrumented parent that reads its stdout/stderr. */
   childOfProvenant: boolean;
-  /** The app's OTLP endpoint URLs as the environment named them at start (its exports are not flows). */
-  telemetryEndpoints: readonly string[];
+  /** The app's OTLP endpoints and metadata services as the environment named them at start (its exports are not flows). */
+  telemetry: TelemetryEnvironment;
   /** The app's OTLP/gRPC exporter's connections to those endpoints (shared by net, http2 and dns). */
   grpcTelemetry: GrpcTelemetry;
   /** Writes to fd 1 and 2, whether through process.stdout/stderr or the fd-level fs API. */

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { WitnessConfig } from '../config/types.js';
-import { FlushableWorker } from '../support/flushable-worker.js';
+import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
 import type { FromWitnessWorker, ToWitnessWorker, WitnessWorkerData } from './witness-worker.js';
 import type { WrittenCheckpoint } from './writer.js';
 
@@ -46,9 +46,9 @@ export class WitnessClient {
     });
   }
 
-  /** Blocks until the worker is idle or `timeoutMs` passed; true when idle. */
-  flushSync(timeoutMs: number): boolean {
-    return this.worker.flushSync(timeoutMs);
+  /** Asks for a flush (settled once every reachable witness was tried); `waitForFlushes` waits for it. */
+  requestFlush(): PendingFlush | undefined {
+    return this.worker.requestFlush();
   }
 
   close(): Promise<number> {

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { diag } from '@opentelemetry/api';
-import { FlushableWorker } from '../support/flushable-worker.js';
+import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
 import type { OpenLineageWorkerData, FromOpenLineageWorker, ToOpenLineageWorker } from './export-worker.js';
 
 export interface CheckpointRef {
@@ -30,9 +30,9 @@ export class OpenLineageExport {
     this.worker.post({ type: 'checkpoint', size: checkpoint.size, segments: [...checkpoint.segments] });
   }
 
-  /** Blocks until the worker had one try at everything submitted or `timeoutMs` passed; true when it did. */
-  flushSync(timeoutMs: number): boolean {
-    return this.worker.flushSync(timeoutMs);
+  /** Asks for a flush (settled once the worker had one try at everything submitted); `waitForFlushes` waits for it. */
+  requestFlush(): PendingFlush | undefined {
+    return this.worker.requestFlush();
   }
 
   close(): Promise<number> {

@@ -17,6 +17,7 @@ import type { ExitFlushBudget } from '../lineage/worker-span-processor.js';
 import { OpenLineageExport } from '../openlineage/exporter.js';
 import { producerUri } from '../openlineage/facets.js';
 import { packageVersion } from '../support/package-version.js';
+import { waitForFlushes, type PendingFlush } from '../support/flushable-worker.js';
 import { isMainThread } from '../support/main-thread.js';
 import { internally } from '../support/reentrancy.js';
 import { resourceAttributes } from './resource-attributes.js';
@@ -81,25 +82,28 @@ export class RecordOutputs {
     this.journal = thread ? openOnFirstRecord(open) : open();
   }
 
-  /** At exit, after the journal is closed: each background export gets its bounded time. */
+  /**
+   * At exit, after the journal is closed: every background export flushes at once, each in its
+   * own thread, within one budget, so an exit waits for the slowest, not for the sum.
+   */
   flushSync(): void {
-    this.witnesses?.flushSync(this.exitBudget.exportMs);
-    this.openlineage?.flushSync(this.exitBudget.exportMs);
-    this.logExport?.flushSync(this.exitBudget.exportMs);
+    const started = performance.now();
+    const flushes = this.requestFlushes();
     this.tracing.flushSync(this.exitBudget);
+    waitForFlushes(flushes, this.exitBudget.exportMs - (performance.now() - started));
     this.reportLostSpans();
   }
 
   /** `shutdown()`: as at exit, then the workers end. */
   async close(): Promise<void> {
-    this.witnesses?.flushSync(this.exitBudget.exportMs);
-    await this.witnesses?.close();
-    this.openlineage?.flushSync(this.exitBudget.exportMs);
-    await this.openlineage?.close();
-    this.logExport?.flushSync(this.exitBudget.exportMs);
-    await this.logExport?.close();
+    waitForFlushes(this.requestFlushes(), this.exitBudget.exportMs);
+    await Promise.all([this.witnesses?.close(), this.openlineage?.close(), this.logExport?.close()]);
     await this.tracing.shutdown();
     this.reportLostSpans();
+  }
+
+  private requestFlushes(): (PendingFlush | undefined)[] {
+    return [this.witnesses?.requestFlush(), this.openlineage?.requestFlush(), this.logExport?.requestFlush()];
   }
 
   /**

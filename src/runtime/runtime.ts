@@ -19,7 +19,7 @@ import { Subscribers } from '../engine/subscribers.js';
 import { realPath } from '../provenance/file-identity.js';
 import { createInstrumentations, selectInstrumentations } from '../instrumentation/index.js';
 import { creatorConfig, creatorService } from '../instrumentation/worker/creator.js';
-import { namedOtlpEndpoints, otlpEndpoints } from '../instrumentation/net/app-telemetry.js';
+import { namedOtlpEndpoints, telemetryEnvironment } from '../instrumentation/net/app-telemetry.js';
 import { GrpcTelemetry } from '../instrumentation/net/grpc-telemetry.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation/instrumentation.js';
 import { StdioGate } from '../instrumentation/stdio-gate.js';
@@ -204,8 +204,8 @@ function createRuntime(
     childClaims: createChildClaims(peers, config, env, stateDir),
     registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
     childOfProvenant,
-    telemetryEndpoints: otlpEndpoints(env),
-    grpcTelemetry: new GrpcTelemetry(namedOtlpEndpoints(env)),
+    telemetry: telemetryEnvironment(env),
+    grpcTelemetry: new GrpcTelemetry(namedOtlpEndpoints(env), env),
     // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
     transfers: new Transfers(),

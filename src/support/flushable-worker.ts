@@ -1,8 +1,10 @@
 /**
  * A background worker thread the app thread only posts messages to, and can wait for, bounded,
  * from a synchronous exit path: a `{ type: 'flush', flag }` message is answered by the worker
- * storing 1 in `flag` and notifying once it has handled everything posted before it. The worker
- * runs without the preload (execArgv: []), so its I/O is provenant's, never the app's flows.
+ * storing 1 in `flag` and notifying once it has handled everything posted before it. Flushes of
+ * several workers are asked first and waited for together (`waitForFlushes`), so they run in
+ * parallel within one budget. The worker runs without the preload (execArgv: []), so its I/O is
+ * provenant's, never the app's flows.
  */
 import type { Worker } from 'node:worker_threads';
 import { internally } from './reentrancy.js';
@@ -10,6 +12,22 @@ import { internally } from './reentrancy.js';
 export interface FlushMessage {
   type: 'flush';
   flag: Int32Array;
+}
+
+/** A flush asked of a worker: its flag turns 1 once the worker handled everything posted before it. */
+export type PendingFlush = Int32Array;
+
+/**
+ * Blocks until every flush settled or `timeoutMs` passed: one budget for all of them, as the
+ * workers flush at once, each in its own thread.
+ */
+export function waitForFlushes(flushes: readonly (PendingFlush | undefined)[], timeoutMs: number): void {
+  const deadline = performance.now() + timeoutMs;
+  for (const flag of flushes) {
+    if (flag === undefined) continue;
+    const left = deadline - performance.now();
+    if (left <= 0 || Atomics.wait(flag, 0, 0, left) === 'timed-out') return;
+  }
 }
 
 export class FlushableWorker<In extends { type: string }, Out> {
@@ -35,16 +53,19 @@ export class FlushableWorker<In extends { type: string }, Out> {
     internally(() => this.worker.postMessage(message));
   }
 
-  /** Blocks until the worker handled everything posted so far or `timeoutMs` passed; true when it did. */
-  flushSync(timeoutMs: number): boolean {
-    if (this.failed) return false;
+  /**
+   * Asks the worker to flush everything posted so far, without waiting; `waitForFlushes` waits.
+   * Undefined when the worker died or cannot be reached: nothing will answer, so nothing waits.
+   */
+  requestFlush(): PendingFlush | undefined {
+    if (this.failed) return undefined;
     const flag = new Int32Array(new SharedArrayBuffer(4));
     try {
       this.post({ type: 'flush', flag });
     } catch {
-      return false;
+      return undefined;
     }
-    return Atomics.wait(flag, 0, 0, timeoutMs) !== 'timed-out';
+    return flag;
   }
 
   close(): Promise<number> {

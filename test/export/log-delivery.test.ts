@@ -4,35 +4,16 @@
  * comes back. After de-duplication by record id, the receiver holds exactly the journal's records
  * and checkpoints, none missing and none extra; `provenant export status` tells the story.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportStatusReport } from '../../src/export/status.js';
 import { startLogsReceiver, type LogsReceiver, type ReceivedLogRecord } from '../helpers/otlp-logs-receiver.js';
 import { closedPort } from '../helpers/ports.js';
 import { repoRoot, runNode, startNode, stopAll } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { readLines, segmentFiles } from '../journal/helpers.js';
-
-const APP = `
-const fs = require('node:fs');
-const path = require('node:path');
-const work = process.env.WORK_DIR;
-const run = process.env.RUN;
-const secret = fs.readFileSync(path.join(work, 'secret', 'patients.json'));
-fs.writeFileSync(path.join(work, 'secret', 'copy-' + run + '.json'), secret);
-try {
-  fs.writeFileSync(path.join(work, 'public', 'leak-' + run + '.json'), secret);
-  process.exit(3);
-} catch (error) {
-  if (error.code !== 'ERR_PROVENANCE_DENIED') throw error;
-}
-if (process.env.WAIT) {
-  process.stdout.write('ready\\n');
-  process.stdin.resume();
-  process.stdin.on('end', () => process.exit(0));
-}
-`;
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { segmentFiles } from '../journal/helpers.js';
+import { journalIds as ids, logApp } from './log-app.js';
 
 let work: string;
 let stateDir: string;
@@ -40,25 +21,8 @@ let port: number;
 let receiver: LogsReceiver | undefined;
 
 beforeAll(async () => {
-  work = tempDir('provenant-logs-');
+  work = logApp('provenant-logs-');
   stateDir = path.join(work, 'state');
-  mkdirSync(path.join(work, 'secret'));
-  mkdirSync(path.join(work, 'public'));
-  writeFileSync(path.join(work, 'secret', 'patients.json'), '{"name":"Ada"}');
-  writeFileSync(path.join(work, 'app.cjs'), APP);
-  writeFileSync(
-    path.join(work, 'provenant.yaml'),
-    [
-      'service: billing',
-      'node: n1',
-      'resources:',
-      '  - match: { path: "secret/**" }',
-      '    labels: { confidentiality: secret, tags: [pii] }',
-      '  - match: { path: "public/**" }',
-      '    labels: { confidentiality: public }',
-      'journal: { repeatWindowMs: 0 }',
-    ].join('\n') + '\n',
-  );
   port = await closedPort();
 });
 
@@ -92,24 +56,7 @@ async function status(state = stateDir): Promise<ExportStatusReport> {
   return JSON.parse(result.stdout) as ExportStatusReport;
 }
 
-/** The ids the exporter must deliver, read from the journal itself: records by log and seq, checkpoints by segment and offset. */
-function journalIds(state = stateDir): Map<string, string> {
-  const ids = new Map<string, string>();
-  for (const file of segmentFiles(state)) {
-    let log = '';
-    let offset = 0;
-    const name = path.basename(file);
-    for (const line of readLines(file)) {
-      if (line.startsWith('{"type":"header"')) log = (JSON.parse(line) as { log: string }).log;
-      else if (line.startsWith('{"seq":')) {
-        const record = JSON.parse(line) as { seq: number; decision?: string };
-        ids.set(`${log}/${record.seq}`, record.decision === 'deny' ? 'provenant.denial' : 'provenant.flow');
-      } else if (line.startsWith('{"type":"checkpoint"')) ids.set(`${name}:${offset}`, 'provenant.checkpoint');
-      offset += Buffer.byteLength(line) + 1;
-    }
-  }
-  return ids;
-}
+const journalIds = (state = stateDir): Map<string, string> => ids(state);
 
 const idsOf = (records: readonly ReceivedLogRecord[]): Set<string> => new Set(records.map((r) => r.id));
 

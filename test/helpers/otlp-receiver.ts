@@ -72,7 +72,7 @@ export interface OtlpReceiver {
 // The decoded wire shape. proto-loader (longs: String, bytes left as Buffer) and OTLP/JSON
 // (ids as hex, bytes as base64, int64 as string or number) produce the same camelCase keys;
 // only the scalar representations differ, which the normalisers below absorb.
-type WireBytes = Uint8Array | string;
+export type WireBytes = Uint8Array | string;
 type WireInt64 = string | number;
 
 export interface WireAnyValue {
@@ -134,7 +134,7 @@ function loadTraceService(): protoLoader.ServiceDefinition {
   return service;
 }
 
-function hexId(id: WireBytes | undefined): string {
+export function hexId(id: WireBytes | undefined): string {
   if (id === undefined) return '';
   // OTLP/JSON carries ids as hex strings, protobuf as raw bytes.
   return typeof id === 'string' ? id.toLowerCase() : Buffer.from(id).toString('hex');

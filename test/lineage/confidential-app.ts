@@ -2,7 +2,8 @@
 // labelled), then runs the test's code and prints one JSON line per outcome through `report`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers/spawn.js';
+import { expect } from 'vitest';
+import { repoRoot, runNode } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A `require` argument for one of the OpenTelemetry packages installed here. */
@@ -27,4 +28,19 @@ ${action}
 `,
   );
   return { dir, state: join(dir, 'state') };
+}
+
+/**
+ * Runs the app under the preload in enforce mode and returns the JSON line it printed. provenant's
+ * own span and log exports are off unless `env` turns them on, so whatever a listener counts is the app's.
+ */
+export async function runConfidentialApp(dir: string, state: string, env: Record<string, string>): Promise<unknown> {
+  const result = await runNode({
+    args: ['app.js'],
+    cwd: dir,
+    preload: 'require',
+    env: { PROVENANT_STATE_DIR: state, PROVENANT_MODE: 'enforce', OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', ...env },
+  });
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout.trim());
 }

@@ -13,11 +13,17 @@
  * What remains, documented in the README: the app can put data it read into its own span
  * attributes and have its SDK export them to that operator-named collector.
  *
- * A resource detector's query of a cloud metadata service at the fixed address it is written for
- * is the SDK's too, by the same two tests: that origin, called from that detector's module.
+ * A resource detector's query of a cloud metadata service is the SDK's too, by the same two tests:
+ * the address the detector is written for (fixed in its code, or the one ECS names in the
+ * environment at start), called from that detector's module. Several detectors share an address
+ * (AWS EC2 and Azure VM: 169.254.169.254), so an origin keeps a list of callers.
+ *
+ * grpc-js's CONNECT request to the proxy the environment named at start, for a named collector,
+ * is the exporter's too (GrpcTelemetry.isProxyConnect): the tunnel it opens is unmediated.
  */
 import type { Resource } from '../../provenance/resource.js';
-import { calledFrom } from '../caller.js';
+import { calledFrom, calledFromAny } from '../caller.js';
+import type { GrpcTelemetry } from './grpc-telemetry.js';
 
 /** The module whose `request()` call is an OTLP/HTTP export (CJS and ESM builds). */
 const EXPORTER_TRANSPORT =
@@ -29,14 +35,33 @@ const ENDPOINT_VARIABLES = [
   'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
 ];
 const SDK_DEFAULT_ENDPOINT = 'http://localhost:4318';
-/** Metadata services at fixed addresses, each with the only module whose requests there are the SDK's. */
-const METADATA_QUERIES: readonly { host: string; port: number; caller: RegExp }[] = [
+const DETECTOR = (pkg: string, file: string): RegExp =>
+  new RegExp(`[\\\\/]node_modules[\\\\/]@opentelemetry[\\\\/]${pkg}[\\\\/]dist[\\\\/]detectors[\\\\/]${file}\\.(c|m)?js$`);
+/** Metadata services at fixed addresses, each with the only modules whose requests there are the SDK's. */
+const METADATA_QUERIES: readonly { host: string; port: number; callers: readonly RegExp[] }[] = [
   {
     host: '169.254.169.254',
     port: 80,
-    caller: /[\\/]node_modules[\\/]@opentelemetry[\\/]resource-detector-aws[\\/]dist[\\/]detectors[\\/]AwsEc2Detector\.(c|m)?js$/,
+    callers: [DETECTOR('resource-detector-aws', 'AwsEc2Detector'), DETECTOR('resource-detector-azure', 'AzureVmDetector')],
   },
+  { host: '100.100.100.200', port: 80, callers: [DETECTOR('resource-detector-alibaba-cloud', 'AlibabaCloudEcsDetector')] },
 ];
+/** The ECS detector queries the task metadata endpoint ECS names in this variable (read at start). */
+const ECS_METADATA_VARIABLE = 'ECS_CONTAINER_METADATA_URI_V4';
+const ECS_DETECTOR = DETECTOR('resource-detector-aws', 'AwsEcsDetector');
+
+/** What the environment named at start for the app's telemetry: snapshotted at preload, never re-read. */
+export interface TelemetryEnvironment {
+  /** OTLP/HTTP endpoint URLs (the SDK default when none is named). */
+  otlpEndpoints: readonly string[];
+  /** The ECS task metadata endpoint, when ECS set one. */
+  ecsMetadata: string | undefined;
+}
+
+export function telemetryEnvironment(env: NodeJS.ProcessEnv): TelemetryEnvironment {
+  const ecs = env[ECS_METADATA_VARIABLE]?.trim();
+  return { otlpEndpoints: otlpEndpoints(env), ecsMetadata: ecs === '' ? undefined : ecs };
+}
 
 /** The OTLP endpoints the environment names, as written. */
 export function namedOtlpEndpoints(env: NodeJS.ProcessEnv): string[] {
@@ -49,33 +74,48 @@ export function otlpEndpoints(env: NodeJS.ProcessEnv): string[] {
   return named.length > 0 ? named : [SDK_DEFAULT_ENDPOINT];
 }
 
+type Origin = (protocol: 'http' | 'https', host: string, port: number) => Resource;
+
+/** The origin of `endpoint` as a resource URI; undefined when it is no http(s) URL (nothing is sent there then). */
+function originUri(endpoint: string, origin: Origin): string | undefined {
+  try {
+    const url = new URL(endpoint);
+    const protocol = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : undefined;
+    if (protocol === undefined) return undefined;
+    const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
+    return origin(protocol, url.hostname.replace(/^\[|\]$/g, ''), port).uri;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AppTelemetry {
   /** Origins as resource URIs (`http://127.0.0.1:4318`). */
   private readonly origins: ReadonlySet<string>;
-  /** Metadata origins as resource URIs → their detector's module. */
-  private readonly metadata: ReadonlyMap<string, RegExp>;
+  /** Metadata origins as resource URIs → their detectors' modules. */
+  private readonly metadata = new Map<string, RegExp[]>();
 
-  constructor(endpoints: readonly string[], origin: (protocol: 'http' | 'https', host: string, port: number) => Resource) {
-    const origins = new Set<string>();
-    for (const endpoint of endpoints) {
-      try {
-        const url = new URL(endpoint);
-        const protocol = url.protocol === 'https:' ? 'https' : url.protocol === 'http:' ? 'http' : undefined;
-        if (protocol === undefined) continue;
-        const port = url.port === '' ? (protocol === 'https' ? 443 : 80) : Number(url.port);
-        origins.add(origin(protocol, url.hostname.replace(/^\[|\]$/g, ''), port).uri);
-      } catch {
-        // Not a URL: the SDK cannot export there either.
-      }
-    }
-    this.origins = origins;
-    this.metadata = new Map(METADATA_QUERIES.map((query) => [origin('http', query.host, query.port).uri, query.caller]));
+  constructor(
+    environment: TelemetryEnvironment,
+    private readonly grpc: GrpcTelemetry,
+    origin: Origin,
+  ) {
+    this.origins = new Set(environment.otlpEndpoints.flatMap((endpoint) => originUri(endpoint, origin) ?? []));
+    const add = (uri: string | undefined, callers: readonly RegExp[]): void => {
+      if (uri !== undefined) this.metadata.set(uri, [...(this.metadata.get(uri) ?? []), ...callers]);
+    };
+    for (const query of METADATA_QUERIES) add(origin('http', query.host, query.port).uri, query.callers);
+    if (environment.ecsMetadata !== undefined) add(originUri(environment.ecsMetadata, origin), [ECS_DETECTOR]);
   }
 
-  /** True when this request to `resource` is the app's telemetry (its OTLP export, a detector's metadata query); call it from the `request` wrapper itself. */
-  isExport(resource: Resource): boolean {
+  /**
+   * True when this request to `resource` is the app's telemetry (its OTLP export, a detector's
+   * metadata query, grpc-js's CONNECT to the named proxy); call it from the `request` wrapper itself.
+   */
+  isExport(resource: Resource, host: string, port: number, options: { method?: string; path?: string | null }): boolean {
     if (this.origins.has(resource.uri)) return calledFrom(EXPORTER_TRANSPORT);
-    const detector = this.metadata.get(resource.uri);
-    return detector !== undefined && calledFrom(detector);
+    const detectors = this.metadata.get(resource.uri);
+    if (detectors !== undefined) return calledFromAny(detectors);
+    return this.grpc.isProxyConnect(host, port, options.method, options.path);
   }
 }

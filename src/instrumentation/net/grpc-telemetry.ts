@@ -9,6 +9,10 @@
  * - the caller is grpc-js's module for that step: its DNS resolver (`dns.promises.lookup`), its
  *   transport (`net.connect`, then `http2.connect` over that socket).
  * The app's own `net.connect`, `http2.connect` or DNS query to the collector stays a decided flow.
+ * Through an HTTP proxy (grpc_proxy, else https_proxy, else http_proxy, as grpc-js reads them) the
+ * first step is grpc-js's CONNECT request from its proxy module: exempt when the proxy is the one
+ * the environment named at start and the tunnel's target is a named collector; the app's own
+ * requests to that proxy stay decided flows.
  * What remains (README): any grpc-js channel of the app aimed at that collector is exempt too,
  * since grpc-js shares one connection between channels to one target and a socket cannot be
  * tied to one channel; what it can send there is what the app can already put in span attributes.
@@ -21,6 +25,9 @@ const GRPC_MODULE = (name: string): RegExp =>
   new RegExp(`[\\\\/]node_modules[\\\\/]@grpc[\\\\/]grpc-js[\\\\/]build[\\\\/]src[\\\\/]${name}\\.js$`);
 const TRANSPORT = GRPC_MODULE('transport');
 const RESOLVER = GRPC_MODULE('resolver-dns');
+const PROXY = GRPC_MODULE('http_proxy');
+/** grpc-js's order of preference. */
+const PROXY_VARIABLES = ['grpc_proxy', 'https_proxy', 'http_proxy'];
 const SDK_DEFAULT_ENDPOINT = 'http://localhost:4317';
 /** grpc-js's port when a target names none. */
 const DEFAULT_PORT = 443;
@@ -31,8 +38,14 @@ export class GrpcTelemetry {
   /** Address grpc-js's resolver gave for a named host → that host's ports. */
   private readonly resolved = new Map<string, Set<number>>();
 
-  /** `endpoints` as the environment named them (empty: the SDK's default). */
-  constructor(endpoints: readonly string[]) {
+  /** The proxy grpc-js tunnels through (normalised host). */
+  private readonly proxy: { host: string; port: number } | undefined;
+  /** Addresses grpc-js's resolver gave for the proxy's name → the proxy's port. */
+  private readonly proxyAddresses = new Map<string, Set<number>>();
+
+  /** `endpoints` as the environment named them (empty: the SDK's default); the proxy variables are read from `env`. */
+  constructor(endpoints: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.proxy = proxyOf(env);
     for (const endpoint of endpoints.length > 0 ? endpoints : [SDK_DEFAULT_ENDPOINT]) {
       try {
         // The gRPC exporter also takes `host:port` without a scheme.
@@ -47,24 +60,40 @@ export class GrpcTelemetry {
     }
   }
 
-  /** grpc-js's resolver looking up a named collector host: no query flow. */
+  /** grpc-js's resolver looking up a named collector host (or the named proxy's): no query flow. */
   isResolverLookup(hostname: unknown): boolean {
-    return typeof hostname === 'string' && this.named.has(normaliseHost(hostname)) && calledFrom(RESOLVER);
+    if (typeof hostname !== 'string') return false;
+    const host = normaliseHost(hostname);
+    return (this.named.has(host) || this.proxy?.host === host) && calledFrom(RESOLVER);
   }
 
-  /** Remember what a named host resolved to, as grpc-js's resolver received it. */
+  /** Remember what a named host (or the proxy's) resolved to, as grpc-js's resolver received it. */
   noteResolved(hostname: string, result: unknown): void {
-    const ports = this.named.get(normaliseHost(hostname));
+    const host = normaliseHost(hostname);
+    const proxy = this.proxy !== undefined && host === this.proxy.host;
+    const ports = proxy ? new Set([this.proxy?.port ?? 0]) : this.named.get(host);
     if (ports === undefined) return;
+    const into = proxy ? this.proxyAddresses : this.resolved;
     const entries = Array.isArray(result) ? (result as unknown[]) : [result];
     for (const entry of entries) {
       const address = typeof entry === 'string' ? entry : (entry as { address?: unknown } | null)?.address;
       if (typeof address !== 'string' || net.isIP(address) === 0) continue;
       const key = normaliseHost(address);
-      const known = this.resolved.get(key) ?? new Set<number>();
+      const known = into.get(key) ?? new Set<number>();
       for (const port of ports) known.add(port);
-      this.resolved.set(key, known);
+      into.set(key, known);
     }
+  }
+
+  /** grpc-js's CONNECT request to the named proxy for a tunnel to a named collector (`path` is its `host:port`). */
+  isProxyConnect(host: string, port: number, method: unknown, path: unknown): boolean {
+    const key = normaliseHost(host);
+    const proxy = this.proxy?.host === key ? this.proxy.port === port : this.proxyAddresses.get(key)?.has(port) === true;
+    if (!proxy) return false;
+    if (typeof method !== 'string' || method.toUpperCase() !== 'CONNECT' || typeof path !== 'string') return false;
+    const split = /^\[?([^\]]*?)\]?:(\d+)$/.exec(path);
+    if (split === null) return false;
+    return this.named.get(normaliseHost(split[1] ?? ''))?.has(Number(split[2])) === true && calledFrom(PROXY);
   }
 
   /** A connection or HTTP/2 session grpc-js's transport opens to the collector: unmediated. */
@@ -72,5 +101,18 @@ export class GrpcTelemetry {
     const key = normaliseHost(host);
     const collector = this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
     return collector && calledFrom(TRANSPORT);
+  }
+}
+
+/** The proxy grpc-js would use; undefined when none or not an http: URL (grpc-js ignores those). */
+function proxyOf(env: NodeJS.ProcessEnv): { host: string; port: number } | undefined {
+  const value = PROXY_VARIABLES.map((name) => env[name]?.trim() ?? '').find((text) => text !== '');
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:') return undefined;
+    return { host: normaliseHost(url.hostname.replace(/^\[|\]$/g, '')), port: url.port === '' ? 80 : Number(url.port) };
+  } catch {
+    return undefined;
   }
 }

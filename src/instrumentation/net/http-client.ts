@@ -100,7 +100,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     // No origin (a unix socketPath, bad input): the socket it opens is decided as what it reaches.
     if (target === undefined) return create(args);
     const resource = engine.resources.http(target.protocol, target.host, target.port);
-    if (telemetry.isExport(resource)) {
+    if (telemetry.isExport(resource, target.host, target.port, target.options)) {
       const req: FlowRequest = asTelemetrySocket(() => create(args));
       req[TELEMETRY] = true;
       return req;

@@ -23,7 +23,9 @@ export class NetworkInstrumentation implements Instrumentation {
     enableSocketFlows(engine, this.patcher, context.grpcTelemetry);
     enableMediatedWrites(this.patcher);
     enableServerFlows(engine, flows, this.patcher);
-    const telemetry = new AppTelemetry(context.telemetryEndpoints, (protocol, host, port) => engine.resources.http(protocol, host, port));
+    const telemetry = new AppTelemetry(context.telemetry, context.grpcTelemetry, (protocol, host, port) =>
+      engine.resources.http(protocol, host, port),
+    );
     enableClientFlows(engine, flows, this.patcher, telemetry);
     enableFetchFlows(engine, flows, this.patcher);
   }
