@@ -18,6 +18,7 @@ export type { HeldCheckpoint, LogReport, Problem, SegmentReport, SegmentStatus, 
 export function verifyJournal(stateDirs: readonly string[], options: VerifyOptions = {}): VerifyReport {
   const failures: Problem[] = [];
   const warnings: Problem[] = [];
+  const notes: Problem[] = [];
   const refs: SegmentRef[] = [];
   for (const dir of stateDirs) {
     const missing = stateDirProblem(dir);
@@ -45,7 +46,7 @@ export function verifyJournal(stateDirs: readonly string[], options: VerifyOptio
   const logs: LogReport[] = [];
   const strict = options.publicKey !== undefined || options.witnesses !== undefined;
   for (const chain of byLog.values()) {
-    const verifier = new LogVerifier(chain, options, strict, held, failures, warnings);
+    const verifier = new LogVerifier(chain, options, strict, held, failures, warnings, notes);
     const result = verifier.run();
     segments.push(...result.segments);
     if (result.log) logs.push(result.log);
@@ -54,7 +55,7 @@ export function verifyJournal(stateDirs: readonly string[], options: VerifyOptio
     const largest = Math.max(...checkpoints.map((c) => c.body.size));
     failures.push({ file: origin, seq: null, message: `log is missing: ${checkpoints[0].source} holds its checkpoint of size ${largest}` });
   }
-  return { ok: failures.length === 0, segments, logs, records: segments.reduce((n, s) => n + s.records, 0), failures, warnings };
+  return { ok: failures.length === 0, segments, logs, records: segments.reduce((n, s) => n + s.records, 0), failures, warnings, notes };
 }
 
 function stateDirProblem(dir: string): string | undefined {
