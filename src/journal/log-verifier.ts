@@ -11,7 +11,7 @@ import type { CheckpointLine, SegmentHeader } from './format.js';
 import { HeldCheckpoints, readCosigned } from './held-checkpoints.js';
 import { logKeyName } from './keys.js';
 import { leafHash, MerkleAccumulator } from './merkle.js';
-import { prunedMessage, treeBefore } from './pruned-prefix.js';
+import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
 import {
@@ -49,6 +49,8 @@ export class LogVerifier {
     readonly failures: Problem[],
     readonly warnings: Problem[],
     readonly notes: Problem[],
+    /** Retention's record of what it deleted in this log's state dir. */
+    private readonly pruning: readonly PruneEvidence[],
   ) {}
 
   run(): { segments: SegmentReport[]; log: LogReport | undefined } {
@@ -179,7 +181,9 @@ export class LogVerifier {
         this.pruned = this.tree.size;
         this.covered = this.tree.size;
         this.nextSeq = this.tree.size + 1;
-        this.notes.push({ file, seq: header.firstSeq, message: prunedMessage(header) });
+        const prefix = file.replace(/-\d+\.jsonl$/, '');
+        const { level, message } = checkPrunedPrefix(header, prefix, this.tree, this.vkey, this.pruning);
+        (level === 'note' ? this.notes : this.warnings).push({ file, seq: header.firstSeq, message });
       }
       const held = [...(this.heldByOrigin.get(header.log) ?? []), ...readCosigned(this.chain[0].path)];
       this.heldByOrigin.delete(header.log);

@@ -6,9 +6,10 @@
  * pass may delete the segment that holds the record.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ProvenantConfig } from '../config/types.js';
 import type { FlowRecord } from '../engine/flow-record.js';
+import { PRUNED_FILE, type PruneEvidence } from '../journal/pruned-prefix.js';
 import type { PrunedLog, PruneResult } from './prune.js';
 
 /** The record's `action`. */
@@ -46,11 +47,14 @@ export function prunedRecord(pruned: PrunedLog, result: PruneResult, stateDir: s
   };
 }
 
-/** Appends one line per pruned log to `<state>/retention/pruned.jsonl`. */
+/** Appends one line per pruned log to `<state>/retention/pruned.jsonl` (what `verify` checks a pruned prefix against). */
 export function appendPrunedFile(stateDir: string, result: PruneResult, origin: string | undefined): void {
-  const dir = join(stateDir, 'retention');
-  mkdirSync(dir, { recursive: true });
+  const path = join(stateDir, PRUNED_FILE);
+  mkdirSync(dirname(path), { recursive: true });
   const time = new Date().toISOString();
-  const lines = result.pruned.map((pruned) => JSON.stringify({ time, by: origin ?? null, pid: process.pid, ...pruned }) + '\n');
-  appendFileSync(join(dir, 'pruned.jsonl'), lines.join(''));
+  const lines = result.pruned.map((pruned) => {
+    const line: PruneEvidence = { time, by: origin ?? null, pid: process.pid, ...pruned };
+    return JSON.stringify(line) + '\n';
+  });
+  appendFileSync(path, lines.join(''));
 }

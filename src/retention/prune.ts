@@ -8,27 +8,13 @@
 import { openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RetentionConfig } from '../config/types.js';
+import type { PruneEvidence } from '../journal/pruned-prefix.js';
 import { processAlive } from '../support/process-alive.js';
 import { Guards, type GuardOptions } from './guards.js';
 import { logsOf, segmentEnd, type SegmentEnd, type SegmentInfo } from './segments.js';
 
-/** What one pass deleted of one log: the evidence journaled for it. */
-export interface PrunedLog {
-  /** The segments' file-name prefix. */
-  log: string;
-  /** The first and last segment deleted (the ones between went too) and how many. */
-  firstSegment: string;
-  lastSegment: string;
-  segments: number;
-  bytes: number;
-  /** The records deleted were seq 1 (or the earlier pruning's end + 1) to this. */
-  throughSeq: number;
-  /** The checkpoint that closed the last deleted segment (signed when the log is). */
-  checkpoint: string | undefined;
-  /** No segment of the log is left. */
-  whole: boolean;
-  reason: 'maxBytes' | 'maxAgeSeconds';
-}
+/** What one pass deleted of one log: the evidence kept of it, less when and by whom. */
+export type PrunedLog = Omit<PruneEvidence, 'time' | 'by' | 'pid'>;
 
 export interface PruneResult {
   pruned: PrunedLog[];

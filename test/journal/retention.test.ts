@@ -170,8 +170,11 @@ describe('a bounded journal dir', () => {
     const { code, report, stderr } = await verify(stateDir);
     expect(code, stderr).toBe(0);
     expect(report.failures).toEqual([]);
+    expect(report.warnings.filter((w) => w.message.includes('pruned'))).toEqual([]);
     expect(report.notes.map((n) => n.message)).toEqual([
-      expect.stringMatching(/^pruned before seq \d+: segments 0–\d+ of this log were deleted/),
+      expect.stringMatching(
+        /^pruned before seq \d+: segments 0–\d+ of this log are gone; .* deleted by journal\.retention at .* and the frontier matches the checkpoint recorded then$/,
+      ),
     ]);
     expect(report.logs[0].prunedBefore).toBeGreaterThan(1);
     const text = await cli('verify', '--state', stateDir, '--key', pubFile);
@@ -220,6 +223,31 @@ describe('a bounded journal dir', () => {
     expect(journaled.at(-1)?.attributes['provenant.pruned.last_segment']).toBe(evidence.at(-1)?.lastSegment);
   });
 
+  it('accepts a held checkpoint of a log retention deleted whole, and not of one deleted without its record', async () => {
+    const evidence = readLines(path.join(stateDir, 'retention', 'pruned.jsonl')).map(
+      (line) => JSON.parse(line) as { whole: boolean; checkpoint: string; throughSeq: number },
+    );
+    const gone = evidence.find((e) => e.whole);
+    const witnessFile = path.join(work, 'held-whole.note');
+    writeFileSync(witnessFile, gone!.checkpoint);
+    const accepted = JSON.parse(
+      (await cli('verify', '--state', stateDir, '--key', pubFile, '--witness', witnessFile, '--json')).stdout,
+    ) as VerifyReport;
+    expect(accepted.failures).toEqual([]);
+    expect(accepted.notes).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(new RegExp(`^log deleted whole by journal\\.retention at .* through seq ${gone!.throughSeq} `)),
+      }),
+    );
+    const copy = copyOf(stateDir, 'whole-without-record');
+    rmSync(path.join(copy, 'retention'), { recursive: true });
+    const refused = await cli('verify', '--state', copy, '--key', pubFile, '--witness', witnessFile, '--json');
+    expect(refused.code).toBe(1);
+    expect((JSON.parse(refused.stdout) as VerifyReport).failures).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/^log is missing: .*held-whole.note.* holds its checkpoint of size/) }),
+    );
+  });
+
   it('proves a retained record from the frontier, and says a pruned one cannot be proved', async () => {
     const [name] = logs(stateDir).values().next().value as string[];
     const header = JSON.parse(readLines(path.join(stateDir, 'journal', name))[0]) as { firstSeq: number };
@@ -245,21 +273,27 @@ describe('a bounded journal dir', () => {
     expect(report.failures[0].message).toMatch(/record hash does not match its content/);
   });
 
-  it('fails when the first retained header carries a forged frontier', async () => {
-    const copy = copyOf(stateDir, 'tampered-frontier');
-    const file = segmentFiles(copy)[0];
-    const lines = readLines(file);
-    const header = JSON.parse(lines[0]) as { frontier: string[] };
-    expect(header.frontier.length).toBeGreaterThan(0);
-    header.frontier[0] = (header.frontier[0][0] === '0' ? '1' : '0') + header.frontier[0].slice(1);
-    lines[0] = JSON.stringify(header);
-    writeLines(file, lines);
-    const { code, report } = await verify(copy);
-    expect(code).toBe(1);
-    expect(report.failures[0]).toMatchObject({
-      file: path.basename(file),
-      message: expect.stringMatching(/root does not match the records/),
-    });
+  it("fails when the first retained header carries a forged frontier, with or without retention's record", async () => {
+    for (const withRecord of [true, false]) {
+      const copy = copyOf(stateDir, `tampered-frontier-${withRecord}`);
+      if (!withRecord) rmSync(path.join(copy, 'retention'), { recursive: true });
+      const file = segmentFiles(copy)[0];
+      const lines = readLines(file);
+      const header = JSON.parse(lines[0]) as { frontier: string[] };
+      expect(header.frontier.length).toBeGreaterThan(0);
+      header.frontier[0] = (header.frontier[0][0] === '0' ? '1' : '0') + header.frontier[0].slice(1);
+      lines[0] = JSON.stringify(header);
+      writeLines(file, lines);
+      const { code, report } = await verify(copy);
+      expect(code).toBe(1);
+      // With the record, the frontier is checked against its signed checkpoint at once; without, at the first checkpoint after it.
+      expect(report.failures[0]).toMatchObject({
+        file: path.basename(file),
+        message: withRecord
+          ? expect.stringMatching(/header frontier does not match the checkpoint retention\/pruned.jsonl recorded .*\(another root\)/)
+          : expect.stringMatching(/root does not match the records/),
+      });
+    }
   });
 
   it('fails when a middle segment or the newest one is missing', async () => {
