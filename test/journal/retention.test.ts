@@ -65,7 +65,8 @@ afterAll(async () => {
   await cleanupTempDirs();
 });
 
-function writeConfig(name: string, retention: string): string {
+/** A config with 4 KiB segments, the given `journal.retention` and any further `journal` entries. */
+function writeConfig(name: string, retention: string, journal = ''): string {
   const file = path.join(work, name);
   writeFileSync(
     file,
@@ -75,7 +76,7 @@ function writeConfig(name: string, retention: string): string {
       'resources:',
       '  - match: { path: "secret/**" }',
       '    labels: { confidentiality: secret, tags: [pii] }',
-      `journal: { repeatWindowMs: 0, checkpointEvery: 10, segmentMaxBytes: ${SEGMENT}, retention: ${retention} }`,
+      `journal: { repeatWindowMs: 0, checkpointEvery: 10, segmentMaxBytes: ${SEGMENT}, retention: ${retention}${journal} }`,
     ].join('\n') + '\n',
   );
   return file;
@@ -361,3 +362,17 @@ it('keeps every segment the OTLP log export has not delivered while the collecto
   const { code, stderr } = await verify(stateDir);
   expect(code, stderr).toBe(0);
 }, 60_000);
+
+it('keeps every segment whose records the OpenLineage export has not sent while its receiver is down', async () => {
+  const stateDir = path.join(work, 'openlineage');
+  const port = await closedPort();
+  const config = writeConfig('openlineage.yaml', `{ maxBytes: ${BOUND} }`, `, openlineage: { url: "http://127.0.0.1:${port}" }`);
+  await runApp(config, stateDir, 'h', 4, 40);
+  const [segments] = [...logs(stateDir).values()];
+  expect(segments.map((name) => Number(/-(\d+)\.jsonl$/.exec(name)?.[1]))).toEqual(segments.map((_, i) => i));
+  expect(journalBytes(stateDir)).toBeGreaterThan(2 * BOUND);
+  // The twin without OpenLineage, same writes: pruned to the bound.
+  const twin = path.join(work, 'openlineage-twin');
+  await runApp(writeConfig('openlineage-twin.yaml', `{ maxBytes: ${BOUND} }`), twin, 'i', 4, 40);
+  expect(journalBytes(twin)).toBeLessThanOrEqual(BOUND + SEGMENT);
+}, 30_000);
