@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseCheckpointText } from '../journal/checkpoint.js';
 import { findLog, latestCheckpoint, listLogs, readRecord } from '../journal/logs.js';
-import { inclusionProof } from '../journal/merkle.js';
+import { inclusionProof, inclusionProofFromPeaks } from '../journal/merkle.js';
 import { parseNote } from '../journal/note.js';
 import { readLeaves } from '../journal/read.js';
 import { formatProof } from '../journal/tlog-proof.js';
@@ -42,14 +42,24 @@ export const prove: CliCommand = {
         process.stderr.write(`provenant: no checkpoint of ${log.header.log} covers seq ${seq} yet (latest covers ${size})\n`);
         return 1;
       }
+      // After retention deleted the log's first segments, the tree before them is the header's frontier.
+      const pruned = log.header.index > 0 ? log.header.firstSeq - 1 : 0;
+      if (seq <= pruned) {
+        process.stderr.write(
+          `provenant: seq ${seq} of ${log.header.log} was deleted by journal.retention (the log keeps seq ${pruned + 1} on): no inclusion proof is possible for it\n`,
+        );
+        return 1;
+      }
       const paths = log.segments.map((s) => s.path);
       const record = readRecord(log, seq);
-      const leaves = readLeaves(paths, 0, size);
-      if (!record || leaves.length !== size) {
+      const leaves = readLeaves(paths, pruned, size);
+      if (!record || leaves.length !== size - pruned) {
         process.stderr.write(`provenant: log ${log.header.log} is damaged (run provenant verify)\n`);
         return 1;
       }
-      const text = formatProof({ record, index: seq - 1, proof: inclusionProof(seq - 1, leaves), note });
+      const frontier = (log.header.frontier ?? []).map((peak) => Buffer.from(peak, 'hex'));
+      const proof = pruned > 0 ? inclusionProofFromPeaks(seq - 1, pruned, frontier, leaves) : inclusionProof(seq - 1, leaves);
+      const text = formatProof({ record, index: seq - 1, proof, note });
       if (values.out) writeFileSync(values.out, text);
       else process.stdout.write(text);
       return 0;

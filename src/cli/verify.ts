@@ -61,6 +61,7 @@ export const verify: CliCommand = {
       const lines = [
         ...report.failures.map((p) => `FAIL ${out(p)}`),
         ...report.warnings.map((p) => `warn ${out(p)}`),
+        ...report.notes.map((p) => `info ${out(p)}`),
         `${report.ok ? 'OK' : 'FAILED'}: ${report.logs.length} log(s), ${report.segments.length} segment(s), ${report.records} record(s), ${report.failures.length} failure(s), ${report.warnings.length} warning(s)`,
       ];
       (report.ok ? process.stdout : process.stderr).write(lines.join('\n') + '\n');

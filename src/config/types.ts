@@ -140,6 +140,15 @@ export interface JournalConfig {
   witnessQuorum: number;
   /** Where OpenLineage run events built from the journal are sent (at each checkpoint, from a worker); undefined: nowhere. */
   openlineage?: OpenLineageConfig | undefined;
+  /** How much of the journal dir is kept (whole closed segments are deleted, oldest first); absent: everything. */
+  retention?: RetentionConfig | undefined;
+}
+
+export interface RetentionConfig {
+  /** Bound on the total size of the segments in `<state>/journal/`; null: no bound. */
+  maxBytes: number | null;
+  /** Segments last written longer ago than this are deleted; null: no age limit. */
+  maxAgeSeconds: number | null;
 }
 
 export interface OpenLineageConfig {

@@ -19,6 +19,7 @@ import {
   type ResourceMatch,
 } from './types.js';
 import { MonitorValidator } from './validate-monitors.js';
+import { readRetention } from './validate-retention.js';
 import { readOpenLineage } from './validate-openlineage.js';
 import { RuleValidator, type LatticeName, type ValueReaders } from './validate-rules.js';
 import type { Located, YamlReader } from './yaml-reader.js';
@@ -255,6 +256,7 @@ class ConfigValidator implements ValueReaders {
       'witnesses',
       'witnessQuorum',
       'openlineage',
+      'retention',
     ]);
     const journal = { ...base };
     const enabled = m.get('enabled');
@@ -283,6 +285,8 @@ class ConfigValidator implements ValueReaders {
       this.r.fail(quorum.node, `${quorum.where} is ${journal.witnessQuorum} but only ${journal.witnesses.length} witness(es) are listed`);
     const openlineage = m.get('openlineage');
     if (openlineage) journal.openlineage = readOpenLineage(this.r, openlineage);
+    const retention = m.get('retention');
+    if (retention) journal.retention = readRetention(this.r, retention, journal.segmentMaxBytes);
     return journal;
   }
 

@@ -27,6 +27,9 @@ export function openOnFirstRecord(open: () => JournalWriter): JournalWriter {
     checkpoint() {
       return (writer ??= open()).checkpoint();
     },
+    get origin() {
+      return writer?.origin;
+    },
     get lostRecords() {
       return (writer?.lostRecords ?? 0) + lostAfterClose;
     },

@@ -35,6 +35,12 @@ export interface SegmentHeader {
   previousLog: string | null;
   /** C2SP verifier key of the log key (`provenant/<node>/<service>+…`); null when unsigned. */
   vkey: string | null;
+  /**
+   * The tree's compact range at `firstSeq - 1`: the roots (hex) of its perfect subtrees, largest
+   * first. With this segment's leaves it gives every later root, so the log still verifies after
+   * retention deleted the segments before it. Absent in segments written before retention existed.
+   */
+  frontier?: string[];
 }
 
 /** What a checkpoint line closes: nothing, its segment (rotation: the log goes on in the next one), or the log. */
@@ -60,6 +66,11 @@ export type JournalRecord = Omit<FlowRecord, 'time'> & {
   /** Leaf hash (hex) of the record's canonical bytes. */
   hash: string;
 };
+
+/** The service as it appears in segment file names (`<service>-<log id>-<index>.jsonl`). */
+export function fileService(service: string): string {
+  return service.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
+}
 
 /** `,"hash":"` + 64 hex + `"}` */
 const HASH_SUFFIX_LENGTH = 75;

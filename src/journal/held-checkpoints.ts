@@ -82,12 +82,16 @@ export class HeldCheckpoints {
     };
   }
 
-  /** The largest held checkpoint within `size` records with a quorum of valid cosignatures. */
+  /**
+   * The largest held checkpoint within `size` records with a quorum of valid cosignatures. One
+   * below `from` (records retention deleted) was never matched against records, so it does not count.
+   */
   witnessed(
     witnesses: { keys: readonly Vkey[]; quorum: number },
     size: number,
     file: string,
     report: { failures: Problem[]; warnings: Problem[] },
+    from = 0,
   ): number | null {
     const { keys, quorum } = witnesses;
     let best: number | null = null;
@@ -99,7 +103,7 @@ export class HeldCheckpoints {
           report.failures.push({ file, seq: null, message: `${source}: cosignature of ${key.name} does not verify` });
         if (result.status === 'valid') valid++;
       }
-      if (valid >= quorum && body.size <= size) best = Math.max(best ?? 0, body.size);
+      if (valid >= quorum && body.size <= size && body.size >= from) best = Math.max(best ?? 0, body.size);
     }
     if (best === null)
       report.failures.push({

@@ -1,7 +1,8 @@
 /**
  * Verifies one log: its segments in index order against one Merkle tree. One pass shares the tree,
  * the next seq, the last verified checkpoint and how the previous segment ended, which is why the
- * header, record and checkpoint checks are methods of one class.
+ * header, record and checkpoint checks are methods of one class (over 250 lines for that reason;
+ * the pruned prefix and held checkpoints are their own modules).
  */
 import { statSync } from 'node:fs';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';
@@ -10,6 +11,7 @@ import type { CheckpointLine, SegmentHeader } from './format.js';
 import { HeldCheckpoints, readCosigned } from './held-checkpoints.js';
 import { logKeyName } from './keys.js';
 import { leafHash, MerkleAccumulator } from './merkle.js';
+import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
 import {
@@ -24,11 +26,15 @@ import {
 } from './verify-report.js';
 
 export class LogVerifier {
-  private readonly tree = new MerkleAccumulator();
+  private tree = new MerkleAccumulator();
   private readonly reports: SegmentReport[] = [];
   private first: SegmentHeader | undefined;
   private vkey: Vkey | undefined;
   private nextSeq = 1;
+  /** Index of the first segment left (above 0 when retention deleted the ones before it). */
+  private firstIndex = 0;
+  /** Records retention deleted from the start of the log (their tree is the first header's frontier). */
+  private pruned = 0;
   /** Records covered by a verified checkpoint. */
   private covered = 0;
   private lastEnd: CheckpointLine['closes'] = null;
@@ -42,6 +48,9 @@ export class LogVerifier {
     private readonly heldByOrigin: Map<string, HeldCheckpoint[]>,
     readonly failures: Problem[],
     readonly warnings: Problem[],
+    readonly notes: Problem[],
+    /** Retention's record of what it deleted in this log's state dir. */
+    private readonly pruning: readonly PruneEvidence[],
   ) {}
 
   run(): { segments: SegmentReport[]; log: LogReport | undefined } {
@@ -77,6 +86,7 @@ export class LogVerifier {
         checkpointed: this.covered,
         witnessed,
         closed: this.lastEnd === 'log',
+        prunedBefore: this.pruned > 0 ? this.pruned + 1 : null,
       },
     };
   }
@@ -158,12 +168,23 @@ export class LogVerifier {
       throw new SegmentFailure(null, 'header lacks log, firstSeq or index');
     if (header.segment !== file)
       throw new SegmentFailure(header.firstSeq, `header names segment ${header.segment} (file renamed or copied over)`);
-    const expectedIndex = this.reports.length - 1;
+    const expectedIndex = this.first ? this.firstIndex + this.reports.length - 1 : header.index;
     if (header.index !== expectedIndex)
       throw new SegmentFailure(header.firstSeq, `segment ${header.index} of this log, expected ${expectedIndex}: segment(s) are missing`);
     if (!this.first) {
       this.first = header;
       this.vkey = this.logKey(header);
+      if (header.index > 0) {
+        // Retention deleted the segments before this one: the tree goes on from the frontier.
+        this.tree = treeBefore(header);
+        this.firstIndex = header.index;
+        this.pruned = this.tree.size;
+        this.covered = this.tree.size;
+        this.nextSeq = this.tree.size + 1;
+        const prefix = file.replace(/-\d+\.jsonl$/, '');
+        const { level, message } = checkPrunedPrefix(header, prefix, this.tree, this.vkey, this.pruning);
+        (level === 'note' ? this.notes : this.warnings).push({ file, seq: header.firstSeq, message });
+      }
       const held = [...(this.heldByOrigin.get(header.log) ?? []), ...readCosigned(this.chain[0].path)];
       this.heldByOrigin.delete(header.log);
       this.held = new HeldCheckpoints(header.log, held, this.vkey);
@@ -279,6 +300,6 @@ export class LogVerifier {
     if (this.lastEnd !== 'log' && (open === 0 || !this.strict))
       this.warnings.push({ file, seq: null, message: 'no final checkpoint (process still running or crashed)' });
     const witnesses = this.options.witnesses;
-    return witnesses && this.held ? this.held.witnessed(witnesses, this.tree.size, file, this) : null;
+    return witnesses && this.held ? this.held.witnessed(witnesses, this.tree.size, file, this, this.pruned) : null;
   }
 }

@@ -68,19 +68,45 @@ export function consistencyProof(first: number, leaves: readonly Hash[]): Hash[]
  * no old leaves needs to answer a witness.
  */
 export function consistencyProofFromPeaks(first: number, peaks: readonly Hash[], later: readonly Hash[]): Hash[] {
-  const n = first + later.length;
   if (first === 0 || later.length === 0) return [];
+  return subproof(first, 0, first + later.length, true, nodeFromPeaks(first, peaks, later));
+}
+
+/**
+ * PATH(index, D[n]) for a leaf at or after `first`, from the peaks at size `first` and the leaves
+ * after it. What `prove` needs once retention deleted a log's first segments.
+ */
+export function inclusionProofFromPeaks(index: number, first: number, peaks: readonly Hash[], later: readonly Hash[]): Hash[] {
+  const n = first + later.length;
+  if (!Number.isInteger(index) || index < first || index >= n) throw new RangeError(`leaf ${index} not in [${first}, ${n})`);
+  const node = nodeFromPeaks(first, peaks, later);
+  const path = (m: number, start: number, end: number): Hash[] => {
+    if (end - start === 1) return [];
+    const k = split(end - start);
+    return m < k ? [...path(m, start, start + k), node(start + k, end)] : [...path(m - k, start + k, end), node(start, start + k)];
+  };
+  return path(index, 0, n);
+}
+
+/** The hash of node [start, end) of a tree known by its peaks at `first` and the leaves after it. */
+function nodeFromPeaks(first: number, peaks: readonly Hash[], later: readonly Hash[]): (start: number, end: number) => Hash {
   const ranges = peakRanges(first);
   if (ranges.length !== peaks.length) throw new RangeError(`${peaks.length} peaks do not describe a tree of ${first}`);
   const node = (start: number, end: number): Hash => {
     if (start >= first) return rootOf(later.slice(start - first, end - first));
+    // A node across `first` is its two children's: its left child ends at a peak's end (MTH splits
+    // at the largest power of two, and so do the peaks), so the recursion meets whole peaks only.
+    if (end > first) {
+      const k = split(end - start);
+      return nodeHash(node(start, start + k), node(start + k, end));
+    }
     const inside = ranges.flatMap((range, i) => (range.start >= start && range.end <= end ? [peaks[i]] : []));
-    if (end > first || inside.length === 0) throw new RangeError(`node [${start}, ${end}) straddles size ${first}`);
+    if (inside.length === 0) throw new RangeError(`node [${start}, ${end}) lies inside a peak of size ${first}`);
     let r = inside[inside.length - 1];
     for (let i = inside.length - 2; i >= 0; i--) r = nodeHash(inside[i], r);
     return r;
   };
-  return subproof(first, 0, n, true, node);
+  return node;
 }
 
 /** The leaf ranges of the perfect subtrees of a tree of n leaves, largest first. */
@@ -172,8 +198,19 @@ function isPowerOfTwo(n: number): boolean {
  * current size costs at most log2(n) more. Equal to MTH for every size (left-balanced tree).
  */
 export class MerkleAccumulator {
-  private readonly peakList: Hash[] = [];
+  private peakList: Hash[] = [];
   private count = 0;
+
+  /** The tree of `size` leaves given by its peaks (a compact range); throws when they cannot describe it. */
+  static fromPeaks(size: number, peaks: readonly Hash[]): MerkleAccumulator {
+    if (!Number.isSafeInteger(size) || size < 0 || peakRanges(size).length !== peaks.length)
+      throw new RangeError(`${peaks.length} peaks do not describe a tree of ${size}`);
+    if (peaks.some((peak) => peak.length !== 32)) throw new RangeError('a peak is not a SHA-256 hash');
+    const tree = new MerkleAccumulator();
+    tree.peakList = [...peaks];
+    tree.count = size;
+    return tree;
+  }
 
   get size(): number {
     return this.count;

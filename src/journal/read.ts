@@ -61,6 +61,20 @@ export function forEachLine(path: string, onLine: (line: string, terminated: boo
   }
 }
 
+/**
+ * `forEachLine` for a segment retention may have deleted (readers that hold a log's segment list
+ * from before): a file that is gone has no lines. Returns false when it was gone.
+ */
+export function forEachLineIfPresent(path: string, onLine: (line: string, terminated: boolean) => boolean | void): boolean {
+  try {
+    forEachLine(path, onLine);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /** Every parseable record of the given state dirs (headers, checkpoints and damaged lines are skipped). */
 export function forEachRecord(stateDirs: readonly string[], onRecord: (record: JournalRecord, segment: SegmentRef) => void): void {
   for (const segment of listSegments(stateDirs)) {
@@ -75,11 +89,11 @@ export function forEachRecord(stateDirs: readonly string[], onRecord: (record: J
   }
 }
 
-/** Leaf hashes of records with leaf index in [from, to) of one log's segments (seq = index + 1), as stated in the lines. */
+/** Leaf hashes of records with leaf index in [from, to) of one log's segments (seq = index + 1), as stated in the lines; deleted segments are skipped. */
 export function readLeaves(segments: readonly string[], from: number, to: number): Buffer[] {
   const leaves: Buffer[] = [];
   for (const path of segments) {
-    forEachLine(path, (line, terminated) => {
+    forEachLineIfPresent(path, (line, terminated) => {
       if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
       const seq = recordSeq(line);
       if (seq === undefined || seq <= from) return;

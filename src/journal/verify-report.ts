@@ -58,6 +58,8 @@ export interface LogReport {
   /** Size of the largest checkpoint with a quorum of valid cosignatures (null without witnesses). */
   witnessed: number | null;
   closed: boolean;
+  /** The first seq left when retention deleted the log's first segments; null when the log is whole. */
+  prunedBefore: number | null;
 }
 
 export interface VerifyReport {
@@ -67,6 +69,8 @@ export interface VerifyReport {
   records: number;
   failures: Problem[];
   warnings: Problem[];
+  /** What is neither a failure nor a warning but an auditor should read: a pruned prefix. */
+  notes: Problem[];
 }
 
 /** A check of one segment failed at `seq` (null: before any record). */

@@ -10,6 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { LogVerifier } from './log-verifier.js';
+import { PRUNED_FILE, readPruneEvidence } from './pruned-prefix.js';
 import { listSegments, type SegmentRef } from './read.js';
 import type { HeldCheckpoint, LogReport, Problem, SegmentReport, VerifyOptions, VerifyReport } from './verify-report.js';
 
@@ -18,6 +19,7 @@ export type { HeldCheckpoint, LogReport, Problem, SegmentReport, SegmentStatus, 
 export function verifyJournal(stateDirs: readonly string[], options: VerifyOptions = {}): VerifyReport {
   const failures: Problem[] = [];
   const warnings: Problem[] = [];
+  const notes: Problem[] = [];
   const refs: SegmentRef[] = [];
   for (const dir of stateDirs) {
     const missing = stateDirProblem(dir);
@@ -43,18 +45,33 @@ export function verifyJournal(stateDirs: readonly string[], options: VerifyOptio
   }
   const segments: SegmentReport[] = [];
   const logs: LogReport[] = [];
+  const evidence = new Map(stateDirs.map((dir) => [dir, readPruneEvidence(dir)]));
   const strict = options.publicKey !== undefined || options.witnesses !== undefined;
   for (const chain of byLog.values()) {
-    const verifier = new LogVerifier(chain, options, strict, held, failures, warnings);
+    const verifier = new LogVerifier(chain, options, strict, held, failures, warnings, notes, evidence.get(chain[0].stateDir) ?? []);
     const result = verifier.run();
     segments.push(...result.segments);
     if (result.log) logs.push(result.log);
   }
+  const prunedWhole = [...evidence.values()].flat().filter((e) => e.whole && typeof e.checkpoint === 'string');
   for (const [origin, checkpoints] of held) {
     const largest = Math.max(...checkpoints.map((c) => c.body.size));
-    failures.push({ file: origin, seq: null, message: `log is missing: ${checkpoints[0].source} holds its checkpoint of size ${largest}` });
+    // A log retention deleted whole, after every record a witness saw: what retention is for.
+    const pruned = prunedWhole.find((e) => e.checkpoint?.startsWith(`${origin}\n`) === true && e.throughSeq >= largest);
+    if (pruned)
+      notes.push({
+        file: origin,
+        seq: null,
+        message: `log deleted whole by journal.retention at ${pruned.time} through seq ${pruned.throughSeq} (${PRUNED_FILE}); ${checkpoints[0].source} holds its checkpoint of size ${largest}, which can no longer be checked`,
+      });
+    else
+      failures.push({
+        file: origin,
+        seq: null,
+        message: `log is missing: ${checkpoints[0].source} holds its checkpoint of size ${largest}`,
+      });
   }
-  return { ok: failures.length === 0, segments, logs, records: segments.reduce((n, s) => n + s.records, 0), failures, warnings };
+  return { ok: failures.length === 0, segments, logs, records: segments.reduce((n, s) => n + s.records, 0), failures, warnings, notes };
 }
 
 function stateDirProblem(dir: string): string | undefined {

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { checkpointText } from './checkpoint.js';
-import { checkpointLine, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
+import { checkpointLine, fileService, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
 import { logKeyName, logVkey, type SigningKey } from './keys.js';
 import { MerkleAccumulator, leafHash, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
@@ -62,6 +62,8 @@ export interface JournalWriter {
   checkpoint(): WrittenCheckpoint;
   /** Records that could not be written (unwritable directory, full disk, appends after close). */
   readonly lostRecords: number;
+  /** The origin of the log being written (undefined while a deferred writer has not opened). */
+  readonly origin: string | undefined;
 }
 
 /** Past this many buffered bytes, append writes at once: memory stays bounded under any load. */
@@ -125,8 +127,16 @@ class Writer implements JournalWriter {
   /** A log id unique per process start and log: pid, start time and random bits. */
   private newLog(): Log {
     const id = `${this.options.pid}-${this.startedMs}-${randomBytes(3).toString('hex')}`;
-    const service = this.options.service.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
-    return { origin: `${this.keyName}/${id}`, prefix: `${service}-${id}`, tree: new MerkleAccumulator(), segments: [] };
+    return {
+      origin: `${this.keyName}/${id}`,
+      prefix: `${fileService(this.options.service)}-${id}`,
+      tree: new MerkleAccumulator(),
+      segments: [],
+    };
+  }
+
+  get origin(): string {
+    return this.log.origin;
   }
 
   append(record: FlowRecord): void {
@@ -289,6 +299,7 @@ class Writer implements JournalWriter {
       afterFailure,
       previousLog,
       vkey: this.key ? logVkey(this.options.node, this.options.service, this.key.publicKey).text : null,
+      frontier: log.tree.peaks().map((peak) => peak.toString('hex')),
     };
     const segment: Segment = { name, index, file: undefined, records: 0, sinceCheckpoint: 0 };
     try {

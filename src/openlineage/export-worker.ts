@@ -9,17 +9,16 @@
  * or not). Delivery is at least once: a crash between a POST and the cursor write sends a batch
  * again, with the same run ids.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RECORD_PREFIX, recordSeq, type JournalRecord } from '../journal/format.js';
 import { listLogs } from '../journal/logs.js';
-import { forEachLine } from '../journal/read.js';
+import { forEachLineIfPresent } from '../journal/read.js';
+import { readCursor, writeCursor } from './cursor.js';
 import { RunCollector } from './events.js';
 import { postEvents } from './post.js';
 import type { FlushMessage } from '../support/flushable-worker.js';
 import { processAlive } from '../support/process-alive.js';
-import { writeFileAtomically } from '../support/atomic-file.js';
 
 export interface OpenLineageWorkerData {
   url: string;
@@ -36,7 +35,6 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
 const data = workerData as OpenLineageWorkerData;
-const cursorDir = join(data.stateDir, 'openlineage');
 
 /** What is left to export of one log: its segments and how far its records go. */
 interface Pending {
@@ -54,37 +52,15 @@ function logName(segments: readonly string[]): string {
   return basename(segments[0]).replace(/-\d+\.jsonl$/, '');
 }
 
-function cursorPath(log: string): string {
-  return join(cursorDir, `${log}.cursor`);
-}
-
-/** How far a log was exported; `done`: an exited process's log sent to its end (never read again). */
-interface Cursor {
-  exported: number;
-  done?: boolean;
-}
-
-function readCursor(log: string): Cursor {
-  try {
-    return JSON.parse(readFileSync(cursorPath(log), 'utf8')) as Cursor;
-  } catch {
-    return { exported: 0 };
-  }
-}
-
-function writeCursor(log: string, cursor: Cursor): void {
-  mkdirSync(cursorDir, { recursive: true });
-  writeFileAtomically(cursorPath(log), JSON.stringify(cursor));
-}
-
 /** Exports one log's records past its cursor, up to `work.upTo`. */
 async function exportLog(log: string, work: Pending): Promise<void> {
-  const from = readCursor(log).exported;
+  const from = readCursor(data.stateDir, log).exported;
   const toEnd = work.upTo === Infinity;
   const runs = new RunCollector({ namespace: data.namespace, producer: data.producer });
   let last = from;
   for (const segment of work.segments) {
-    forEachLine(segment, (line, terminated) => {
+    // Retention deletes a segment only once this cursor passed it: one that is gone holds nothing to send.
+    forEachLineIfPresent(segment, (line, terminated) => {
       if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
       const seq = recordSeq(line);
       if (seq === undefined || seq <= from) return;
@@ -98,7 +74,7 @@ async function exportLog(log: string, work: Pending): Promise<void> {
     });
   }
   if (last > from) await postEvents(data.url, runs.events());
-  if (last > from || toEnd) writeCursor(log, toEnd ? { exported: last, done: true } : { exported: last });
+  if (last > from || toEnd) writeCursor(data.stateDir, log, toEnd ? { exported: last, done: true } : { exported: last });
 }
 
 async function drain(): Promise<void> {
@@ -134,7 +110,7 @@ function report(message: string): void {
 function adoptExited(): void {
   for (const log of listLogs([data.stateDir])) {
     if (log.header.service !== data.service || log.header.pid === process.pid || processAlive(log.header.pid)) continue;
-    if (readCursor(log.prefix).done === true) continue;
+    if (readCursor(data.stateDir, log.prefix).done === true) continue;
     pending.set(log.prefix, { segments: log.segments.map((s) => s.path), upTo: Infinity });
   }
 }

@@ -7,6 +7,7 @@ import { writeSync } from 'node:fs';
 import type { DiagLogLevel } from '@opentelemetry/api';
 import type { ProvenantConfig } from '../config/types.js';
 import { chooseLogExport, LogExport } from '../export/log-export.js';
+import { fileService } from '../journal/format.js';
 import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import type { SigningKey } from '../journal/keys.js';
 import { WitnessClient } from '../journal/witness-client.js';
@@ -21,6 +22,8 @@ import { waitForFlushes, type PendingFlush } from '../support/flushable-worker.j
 import { isMainThread } from '../support/main-thread.js';
 import { internally } from '../support/reentrancy.js';
 import { resourceAttributes } from './resource-attributes.js';
+import { JournalRetention } from '../retention/schedule.js';
+import { prunedRecord } from '../retention/evidence.js';
 
 export interface RecordOutputsOptions {
   config: ProvenantConfig;
@@ -38,6 +41,7 @@ export class RecordOutputs {
   private readonly logExport: LogExport | undefined;
   private readonly witnesses: WitnessClient | undefined;
   private readonly openlineage: OpenLineageExport | undefined;
+  private readonly retention: JournalRetention | undefined;
   private readonly exitBudget: ExitFlushBudget;
 
   constructor(options: RecordOutputsOptions) {
@@ -62,6 +66,8 @@ export class RecordOutputs {
         signingKey: options.journalKey,
         writeThrough: thread,
         onCheckpoint: (checkpoint) => {
+          if (checkpoint.closes === 'segment') this.retention?.schedule();
+          else this.retention?.periodic();
           this.witnesses?.submit(checkpoint);
           this.openlineage?.submit(checkpoint);
           this.tracing.emit(
@@ -80,6 +86,25 @@ export class RecordOutputs {
     // A thread's records are written as they are made (terminate() gives it no exit event), and
     // a thread that records nothing leaves no segment.
     this.journal = thread ? openOnFirstRecord(open) : open();
+    // The main thread prunes for the whole dir (threads' logs included): one pass per process.
+    const retention = config.journal.retention;
+    if (retention && !thread) {
+      this.retention = new JournalRetention({
+        stateDir,
+        retention,
+        guards: {
+          stateDir,
+          logExport: logProtocol !== undefined,
+          openlineage: config.journal.openlineage !== undefined,
+          servicePrefix: `${fileService(service)}-`,
+        },
+        origin: () => this.journal?.origin,
+        onPruned: (result) => {
+          for (const pruned of result.pruned) this.journal?.append(prunedRecord(pruned, result, stateDir, config));
+        },
+      });
+      this.retention.schedule();
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   consistencyProof,
   EMPTY_ROOT,
   inclusionProof,
+  inclusionProofFromPeaks,
   leafHash,
   MerkleAccumulator,
   nodeHash,
@@ -144,6 +145,43 @@ describe('consistency proofs', () => {
           true,
         );
       }
+    }
+  });
+});
+
+describe('a tree known by its peaks (what is left after retention)', () => {
+  it('goes on from its peaks to the same roots as the whole tree', () => {
+    for (let first = 0; first <= 8; first++) {
+      const whole = new MerkleAccumulator();
+      for (const leaf of l.slice(0, first)) whole.push(leaf);
+      const resumed = MerkleAccumulator.fromPeaks(first, whole.peaks());
+      for (let n = first; n < 8; n++) {
+        expect(resumed.root().toString('hex'), `${first}->${n}`).toBe(
+          n === 0 ? EMPTY_ROOT.toString('hex') : expectedRoots[n - 1].toString('hex'),
+        );
+        resumed.push(l[n]);
+      }
+      expect(resumed.root()).toEqual(expectedRoots[7]);
+    }
+  });
+
+  it('refuses peaks that cannot describe the size', () => {
+    expect(() => MerkleAccumulator.fromPeaks(6, [h03])).toThrow(/1 peaks do not describe a tree of 6/);
+    expect(() => MerkleAccumulator.fromPeaks(4, [h03.subarray(0, 31)])).toThrow(/not a SHA-256 hash/);
+  });
+
+  it('gives the inclusion proofs of the whole tree for every leaf after the pruned ones', () => {
+    for (let first = 0; first < 8; first++) {
+      const peaks = MerkleAccumulator.fromPeaks(0, []);
+      for (const leaf of l.slice(0, first)) peaks.push(leaf);
+      for (let n = first + 1; n <= 8; n++) {
+        for (let index = first; index < n; index++) {
+          const proof = inclusionProofFromPeaks(index, first, peaks.peaks(), l.slice(first, n));
+          expect(hex(proof), `${index} of ${n} after ${first}`).toEqual(hex(inclusionProof(index, l.slice(0, n))));
+          expect(verifyInclusion(index, n, l[index], proof, expectedRoots[n - 1])).toBe(true);
+        }
+      }
+      if (first > 0) expect(() => inclusionProofFromPeaks(first - 1, first, peaks.peaks(), l.slice(first))).toThrow(RangeError);
     }
   });
 });

@@ -282,7 +282,7 @@ describe('verify: the tamper matrix', () => {
     });
   });
 
-  it('rotated segments: one tree, so truncating or deleting an earlier segment breaks the log', () => {
+  it('rotated segments: one tree, so truncating an earlier segment or deleting a middle one breaks the log', () => {
     const { dir, files } = journal({ segmentMaxBytes: 4096, records: 60 });
     expect(files.length).toBeGreaterThanOrEqual(3);
     expect(verifyJournal([dir], { publicKey: ownerKey }).ok).toBe(true);
@@ -293,11 +293,44 @@ describe('verify: the tamper matrix', () => {
       message: expect.stringMatching(/expected \d+: records are missing|rotation checkpoint/),
     });
 
+    const middle = journal({ segmentMaxBytes: 4096, records: 60 });
+    rmSync(middle.files[1]);
+    expect(failure(verifyJournal([middle.dir], { publicKey: ownerKey }))).toMatchObject({
+      file: path.basename(middle.files[2]),
+      message: expect.stringMatching(/segment 2 of this log, expected 1: segment\(s\) are missing/),
+    });
+  });
+
+  it('rotated segments: the first ones deleted leave a pruned prefix that verifies from the frontier', () => {
+    const { dir, files } = journal({ segmentMaxBytes: 4096, records: 60 });
     rmSync(files[0]);
     rmSync(files[1]);
+    const report = verifyJournal([dir], { publicKey: ownerKey });
+    expect(report.failures).toEqual([]);
+    const firstSeq = (JSON.parse(readFileSync(files[2], 'utf8').split('\n')[0]) as { firstSeq: number }).firstSeq;
+    // Deleted by hand: no record of retention's explains it, so a warning (the integration test has the info line).
+    expect(report.notes).toEqual([]);
+    expect(report.warnings).toContainEqual({
+      file: path.basename(files[2]),
+      seq: firstSeq,
+      message: expect.stringMatching(
+        new RegExp(
+          `^pruned before seq ${firstSeq}: segments 0–1 of this log are gone; .*retention/pruned.jsonl has no record of deleting them`,
+        ),
+      ),
+    });
+    expect(report.logs[0].prunedBefore).toBe(firstSeq);
+
+    // A header without the frontier (a segment written before retention existed) cannot continue the tree.
+    edit(files[2], (lines) => {
+      const header = JSON.parse(lines[0]) as { frontier?: string[] };
+      delete header.frontier;
+      lines[0] = JSON.stringify(header);
+    });
     expect(failure(verifyJournal([dir]))).toMatchObject({
       file: path.basename(files[2]),
-      message: expect.stringMatching(/segment 2 of this log, expected 0: segment\(s\) are missing/),
+      seq: firstSeq,
+      message: expect.stringMatching(/has no frontier to continue the tree from: segment\(s\) are missing/),
     });
   });
 

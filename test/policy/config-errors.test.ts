@@ -31,7 +31,7 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'unknown key, nothing close',
     'journal: { colour: blue }\n',
     '1:12',
-    'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes, repeatWindowMs, witnesses, witnessQuorum, openlineage)',
+    'unknown key "colour" in journal (valid keys: enabled, contentHash, pseudonymize, sync, flushIntervalMs, checkpointEvery, checkpointIntervalMs, segmentMaxBytes, repeatWindowMs, witnesses, witnessQuorum, openlineage, retention)',
   ],
   [
     'openlineage without url',
@@ -44,6 +44,24 @@ const CASES: [name: string, yaml: string, place: string, problem: string][] = [
     'journal:\n  openlineage: { url: "kafka://broker:9092" }\n',
     '2:23',
     'journal.openlineage.url "kafka://broker:9092" must be an http:// or https:// URL',
+  ],
+  [
+    'retention bound below two segments',
+    'journal:\n  segmentMaxBytes: 1048576\n  retention: { maxBytes: 1048576 }\n',
+    '3:26',
+    'journal.retention.maxBytes is 1048576 but must be at least twice journal.segmentMaxBytes (2097152): the segments being written are never deleted',
+  ],
+  [
+    'retention age not a number',
+    'journal:\n  retention: { maxAgeSeconds: 30d }\n',
+    '2:31',
+    'journal.retention.maxAgeSeconds must be a whole number, got the string "30d"',
+  ],
+  [
+    'unknown key in retention',
+    'journal:\n  retention: { maxSize: 10 }\n',
+    '2:16',
+    'unknown key "maxSize" in journal.retention (valid keys: maxBytes, maxAgeSeconds)',
   ],
   ['list expected', 'resources: { match: x }\n', '1:12', 'resources must be a list, got a mapping'],
   ['boolean expected', 'inheritProcessContext: "yes"\n', '1:24', 'inheritProcessContext must be true or false, got the string "yes"'],
