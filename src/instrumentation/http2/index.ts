@@ -21,6 +21,8 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
+import { receiveEvidence } from '../net/monitor-gate.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
@@ -160,6 +162,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
           stream[FLOW_CONTEXT] = ctx;
           stream.once('response', (response: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) =>
             inContext(contexts, ctx, () => {
+              receiveEvidence(engine, ctx, response[EVIDENCE_HEADER]);
               const verdict = flows.protocol.verify(origin.host, response[RESPONSE_CLAIM_HEADER]);
               const attributes = { ...origin.attributes, 'http.response.status_code': Number(response[':status'] ?? 0) };
               flows.read(origin.resource, verdict, attributes, false);
