@@ -88,6 +88,26 @@ describe('HTTP/2 client', () => {
     }
   });
 
+  it.each([false, true])(
+    'a session whose createConnection dials another address than its authority (secret read after the request: %s): decided against the address dialled too',
+    async (lateBody) => {
+      const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+      try {
+        // The authority names 127.0.0.2 (may hold secrets); the socket goes to 127.0.0.3 (may not).
+        const elsewhere = { host: denied.host, port: denied.port, authority: '127.0.0.2', lateBody };
+        expect(await run('h2-late', elsewhere)).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+        await denied.settle();
+        // Late body: the request was made while clean (its HEADERS may leave); its body is what is refused.
+        if (!lateBody) expect(denied.paths).toEqual(['/clean']);
+        expect(denied.received).toBe('');
+        expect(await run('h2-late', { ...elsewhere, host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
+        await expect.poll(() => allowed.received).toBe(SECRET);
+      } finally {
+        await Promise.all([denied.close(), allowed.close()]);
+      }
+    },
+  );
+
   it('http2.connect from a secret context opens no connection', async () => {
     const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
     try {

@@ -23,7 +23,7 @@ import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
 import { receiveEvidence } from '../net/monitor-gate.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
-import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
+import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
@@ -151,14 +151,26 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
         function (this: unknown, ...args: unknown[]): unknown {
           const origin = (this as Session)[SESSION_ORIGIN];
           if (origin === undefined) return request.apply(this as FlowStream, args);
-          const error = gate.denial(origin.resource, origin.attributes);
+          // The session's socket may go elsewhere than its authority (createConnection, lookup): decided against that too.
+          const dialled = socketDestinations((this as Session).socket);
+          const error =
+            gate.denial(origin.resource, origin.attributes) ??
+            gate.dialledDenial({ destination: origin.resource, dialled, attributes: origin.attributes });
           if (error) throw error;
           const ctx = contexts.current();
           // The HEADERS frame is built now: the claim describes the requesting context at this point.
           const { headers, claimed } = requestHeaders(engine, flows, origin.host, origin.resource, args[0]);
           args[0] = headers;
           const stream = request.apply(this as FlowStream, args) as FlowStream;
-          stream[STREAM_FLOW] = { ctx, destination: origin.resource, attributes: origin.attributes, server: false, claimed, denied: false };
+          stream[STREAM_FLOW] = {
+            ctx,
+            destination: origin.resource,
+            dialled,
+            attributes: origin.attributes,
+            server: false,
+            claimed,
+            denied: false,
+          };
           stream[FLOW_CONTEXT] = ctx;
           stream.once('response', (response: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) =>
             inContext(contexts, ctx, () => {

@@ -85,6 +85,17 @@ export function handOverUpgraded(socket: net.Socket): void {
   if (flow !== undefined) flow.dispatcher = false;
 }
 
+/**
+ * Where a socket really goes, as its connect decided it: the target it dialled and the address a
+ * lookup resolved that to (empty for a socket provenant did not see connect). For protocols that
+ * write below `socket.write` (HTTP/2's native session), to decide each request against them too.
+ */
+export function socketDestinations(socket: unknown): readonly Resource[] {
+  const flow = typeof socket === 'object' && socket !== null ? (socket as FlowSocket)[SOCKET_FLOW] : undefined;
+  if (flow === undefined) return [];
+  return flow.dialled === undefined ? [flow.named] : [flow.named, flow.dialled];
+}
+
 interface SocketFlow {
   /** The destination as named: the dialled name, the HTTP origin, or the caller by address. */
   readonly named: Resource;
