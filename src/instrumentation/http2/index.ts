@@ -152,7 +152,8 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
           const origin = (this as Session)[SESSION_ORIGIN];
           if (origin === undefined) return request.apply(this as FlowStream, args);
           // The session's socket may go elsewhere than its authority (createConnection, lookup): decided against that too.
-          const dialled = socketDestinations((this as Session).socket);
+          const session = this as Session;
+          const dialled = (): readonly Resource[] => socketDestinations(session.socket);
           const error =
             gate.denial(origin.resource, origin.attributes) ??
             gate.dialledDenial({ destination: origin.resource, dialled, attributes: origin.attributes });

@@ -22,8 +22,8 @@ export interface StreamFlow {
   readonly ctx: FlowContext;
   /** Where the stream's bytes go: the origin (client) or the caller (server). */
   readonly destination: Resource;
-  /** Client: where the session's socket really goes when that is not the origin (decided with it). */
-  readonly dialled?: readonly Resource[];
+  /** Client: where the session's socket really goes (decided with the origin); asked at each decision, as a lookup may resolve later. */
+  readonly dialled?: () => readonly Resource[];
   readonly attributes: Attributes;
   readonly server: boolean;
   /** Client: the provenance the signed baggage described; undefined when none was sent. */
@@ -79,7 +79,7 @@ export class StreamGate {
 
   /** Why a write to where the stream's socket really goes (see `StreamFlow.dialled`) is denied, if it is. */
   dialledDenial(flow: Pick<StreamFlow, 'destination' | 'dialled' | 'attributes'>): Error | undefined {
-    for (const resource of flow.dialled ?? []) {
+    for (const resource of flow.dialled?.() ?? []) {
       if (resource === flow.destination) continue;
       const error = this.denial(resource, flow.attributes);
       if (error) return error;
