@@ -264,6 +264,18 @@ describe('the destination decided is the address actually dialled', () => {
     });
   }
 
+  it.each(['create-connection', 'lookup'])(
+    'http.request (%s) made while clean to an allowed name whose socket goes to a denied address: the later secret body never reaches it',
+    async (via) => {
+      const denied = await against(http3, 'http-late-elsewhere', { via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality' });
+      expect(denied.received).not.toContain(SECRET);
+      const allowed = await against(http2, 'http-late-elsewhere', { via });
+      expect(allowed).toMatchObject({ outcome: 'sent' });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
+
   it('IP literals in every form reach the rule written for the dotted form', async () => {
     const forms = (last: number): string[] => [
       `127.${last}`,

@@ -22,10 +22,10 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk, failCallback } from './write-args.js';
-import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
+import { MEDIATED_MESSAGE, SOCKET_CHECK, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { outgoingEvidence, receiveEvidence, sendEvidence } from './monitor-gate.js';
-import { asHttpOwned, asTelemetrySocket } from './socket.js';
+import { asHttpOwned, asTelemetrySocket, socketDestinations } from './socket.js';
 import type { AppTelemetry } from './app-telemetry.js';
 import { headerEntries, requestTarget, type Protocol, type RequestTarget } from './request-target.js';
 
@@ -136,6 +136,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const req: FlowRequest = asHttpOwned(resource, () => create(withEarlyPropagation(target, flow) ?? args));
     req[CLIENT_FLOW] = flow;
     req[MEDIATED_MESSAGE] = true;
+    req[SOCKET_CHECK] = () => socketDenial(req, flow);
     propagate(req, flow);
     return req;
   };
@@ -162,6 +163,23 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       req.destroy(error);
       return error;
     });
+  };
+
+  /**
+   * Where the request's socket really goes (a `createConnection` or `lookup` dialling elsewhere than
+   * the origin) is decided too, with the request's context, as its bytes reach the socket.
+   */
+  const socketDenial = (req: FlowRequest, flow: ClientFlow): Error | undefined => {
+    if (flow.denial !== undefined) return flow.denial;
+    for (const resource of socketDestinations(req.socket)) {
+      if (resource === flow.resource) continue;
+      const error = inContext(contexts, flow.ctx, () => {
+        const decision = engine.authorizeWrite(resource, undefined, { attributes: flow.attributes });
+        return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
+      });
+      if (error !== undefined) return (flow.denial = error);
+    }
+    return undefined;
   };
 
   /** The context read more than the claim says: follow it while the headers are unsent; once sent, body bytes are refused. */
