@@ -27,6 +27,7 @@ import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
+import { patchSessionFrames } from './session-frames.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
@@ -77,6 +78,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     if (stream[STREAM_FLOW]?.server === true && !serverStreamsPatched) {
       serverStreamsPatched = true;
       patchServerStreams(gate, patcher, stream);
+      if (stream.session !== undefined) patchSessionFrames(gate, patcher, stream.session, sessionPeers, framesPatched);
     }
     if (streamsPatched) return;
     streamsPatched = true;
@@ -139,8 +141,18 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     };
   patcher.wrap(http2 as unknown as { connect: Connect }, 'connect', connectWrapper);
 
+  // Frames besides streams (PING payloads, GOAWAY data, custom SETTINGS, ALTSVC, ORIGIN): decided as writes to the peer.
+  const framesPatched = new WeakSet<object>();
+  const sessionPeers = (session: http2.Http2Session): readonly Resource[] => {
+    const origin = (session as Session)[SESSION_ORIGIN];
+    if (origin !== undefined) return [origin.resource, ...socketDestinations(session.socket)];
+    const remote = session.socket?.remoteAddress;
+    return [engine.resources.peer(remote === undefined ? 'unknown' : normaliseHost(remote))];
+  };
+
   let sessionPatched = false;
   const patchSession = (session: Session): void => {
+    patchSessionFrames(gate, patcher, session, sessionPeers, framesPatched);
     if (sessionPatched) return;
     sessionPatched = true;
     const proto = Object.getPrototypeOf(session) as Record<'request', Method>;

@@ -22,7 +22,7 @@ import { admit, holdsAction, responseEvidence, type GatedRequest } from '../net/
 import { copyHeaders, getHeader, headersSent, HTTP2_RESPONSE, setHeader } from './propagation.js';
 import { STREAM_FLOW, type FlowStream, type Method, type StreamFlow, type StreamGate } from './stream-gate.js';
 
-type ServerMethods = Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream', Method>;
+type ServerMethods = Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream' | 'additionalHeaders', Method>;
 export type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 /** A server stream's flow to `caller` in `ctx`; with a claim when the caller at `remote` is a trusted peer. */
@@ -127,6 +127,16 @@ export function patchServerStreams(gate: StreamGate, patcher: Patcher, stream: F
         if (flow !== undefined && typeof fd === 'number')
           inContext(engine.contexts, flow.ctx, () => engine.read(engine.file(`/proc/self/fd/${fd}`)));
         return decideHeaders(this, args, 1) ? original.apply(this, args) : undefined;
+      },
+  );
+  // Informational headers (103 Early Hints, the compatibility API's writeEarlyHints) reach the
+  // caller before the response: decided as the response (a denial refuses it).
+  patcher.wrap(
+    proto,
+    'additionalHeaders',
+    (original) =>
+      function (this: FlowStream, ...args: unknown[]): unknown {
+        return gate.allowed(this, gate.refuser(this, endOf(this)), false) ? original.apply(this, args) : undefined;
       },
   );
   // A push promise carries headers to the caller: decided (as the response) before its frame; a
