@@ -94,22 +94,24 @@ function callers(): string[] {
 }
 
 /**
- * Calls `before` and `after` around every `require` of one of `ids` (and `process.getBuiltinModule`
- * of them), for as long as `active()` says.
+ * Calls `before` and `after` (with what the load returned) around every `require` of one of `ids`
+ * (and `process.getBuiltinModule` of them), for as long as `active()` says. `ids` may be a test on
+ * the id: an ESM `import` of a CommonJS package reaches Module._load with the file's absolute path.
  */
 export function aroundRequire(
   patcher: Patcher,
-  ids: ReadonlySet<string>,
+  ids: ReadonlySet<string> | ((id: string) => boolean),
   active: () => boolean,
   before: () => unknown,
-  after: (state: unknown) => void,
+  after: (state: unknown, exports: unknown) => void,
 ): void {
+  const matches = typeof ids === 'function' ? ids : (id: string): boolean => ids.has(id);
   const around = (original: NativeFunction): NativeFunction =>
     function (this: unknown, id: unknown): unknown {
-      if (!active() || typeof id !== 'string' || !ids.has(id)) return Reflect.apply(original, this, arguments);
+      if (!active() || typeof id !== 'string' || !matches(id)) return Reflect.apply(original, this, arguments);
       const state = before();
       const result: unknown = Reflect.apply(original, this, arguments);
-      after(state);
+      after(state, result);
       return result;
     };
   patcher.wrapMethod(nodeModule, '_load', around);

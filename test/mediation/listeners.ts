@@ -87,6 +87,20 @@ export const httpOk: Handler = (socket) => {
   });
 };
 
+/** Like `httpOk`, but a request for `/up` is answered `307` to `location` (keeping method and body). */
+export const redirectingUp =
+  (location: string): Handler =>
+  (socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (const [, target] of chunk.toString('latin1').matchAll(/^[A-Z]+ (\S+) HTTP\/1\.1\r$/gm))
+        socket.write(
+          target === '/up'
+            ? `HTTP/1.1 307 Temporary Redirect\r\nlocation: ${location}\r\ncontent-length: 0\r\n\r\n`
+            : 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
+        );
+    });
+  };
+
 /**
  * A WebSocket responder for `listen`: completes the opening handshake, then only reads (frames
  * arrive masked, so the test counts bytes after the handshake); a close frame ends the connection.

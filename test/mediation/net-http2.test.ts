@@ -31,6 +31,8 @@ async function h2Listener(host: string): Promise<H2Listener> {
   const server = http2.createServer();
   const state = { connections: 0, paths: [] as string[], received: '' };
   server.on('connection', () => state.connections++);
+  // PING payloads are bytes from the peer too.
+  server.on('session', (session) => session.on('ping', (payload: Buffer) => (state.received += payload.toString())));
   server.on('stream', (stream, headers) => {
     if (headers[':path'] === '/settle-probe') state.connections--;
     else state.paths.push(String(headers[':path']));
@@ -83,6 +85,39 @@ describe('HTTP/2 client', () => {
       expect(denied.received).toBe('');
       expect(await run('h2-late', { host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
       await expect.poll(() => allowed.received).toBe(SECRET);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+
+  it.each([false, true])(
+    'a session whose createConnection dials another address than its authority (secret read after the request: %s): decided against the address dialled too',
+    async (lateBody) => {
+      const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+      try {
+        // The authority names 127.0.0.2 (may hold secrets); the socket goes to 127.0.0.3 (may not).
+        const elsewhere = { host: denied.host, port: denied.port, authority: '127.0.0.2', lateBody };
+        expect(await run('h2-late', elsewhere)).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+        await denied.settle();
+        // Late body: the request was made while clean (its HEADERS may leave); its body is what is refused.
+        if (!lateBody) expect(denied.paths).toEqual(['/clean']);
+        expect(denied.received).toBe('');
+        expect(await run('h2-late', { ...elsewhere, host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
+        await expect.poll(() => allowed.received).toBe(SECRET);
+      } finally {
+        await Promise.all([denied.close(), allowed.close()]);
+      }
+    },
+  );
+
+  it('a PING payload carrying the secret on a session opened while clean is thrown back; the peer gets nothing', async () => {
+    const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+    try {
+      expect(await run('h2-ping', { host: denied.host, port: denied.port })).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+      await denied.settle();
+      expect(denied.received).toBe('');
+      expect(await run('h2-ping', { host: allowed.host, port: allowed.port })).toEqual({ outcome: 'sent' });
+      await expect.poll(() => allowed.received).toBe(SECRET.slice(0, 8));
     } finally {
       await Promise.all([denied.close(), allowed.close()]);
     }
@@ -166,6 +201,23 @@ describe('HTTP/2 server', () => {
       expect(late.body).not.toContain(SECRET);
       expect(late.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
       expect(await get('/late/public')).toEqual({ status: 200, body: `head\n${PUBLIC}` });
+      // 103 Early Hints carrying the secret in a header: decided as the response, refused before any hint leaves.
+      const hints: string[] = [];
+      const early = (urlPath: string): Promise<{ status: number; body: string }> =>
+        new Promise((resolve, reject) => {
+          const stream = session.request({ ':path': urlPath });
+          let status = 0;
+          let body = '';
+          stream.on('headers', (headers) => hints.push(String(headers['x-note'])));
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          stream.on('end', () => resolve({ status, body }));
+          stream.on('error', reject);
+        });
+      expect((await early('/early/secret')).status).toBe(403);
+      expect(hints).toEqual([]);
+      expect(await early('/early/public')).toEqual({ status: 200, body: 'main' });
+      expect(hints).toEqual([PUBLIC]);
       expect(server.child.exitCode).toBeNull();
     } finally {
       session.close();

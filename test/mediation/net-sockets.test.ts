@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runNode, startNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs } from '../helpers/tmp';
 import { journal } from '../net/helpers';
-import { ask, httpOk, listen, websocketAccept, type Listener } from './listeners';
+import { ask, httpOk, listen, redirectingUp, websocketAccept, type Listener } from './listeners';
 import { netWorkspace } from './net-fixture';
 
 const SECRET = 'the-secret-payload';
@@ -134,11 +134,97 @@ describe('a socket connected while the context was clean carries no later secret
     expect(allowed.received).toContain(SECRET);
   });
 
+  it.each(['pool', 'agent', 'fetch-pool', 'fetch-agent', 'request'])(
+    'one connection (%s): a secret request waiting in the queue is decided with the context that made it; the listener never gets it',
+    async (via) => {
+      const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+      const denied = await against(http3, 'queued-pool', { provenant, via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1 });
+      expect(denied.received).toMatch(/^POST \/clean HTTP\/1.1\r\n/);
+      expect(denied.received).toContain(PUBLIC);
+      expect(denied.received).not.toContain('/up');
+      expect(denied.received).not.toContain(SECRET);
+      const allowed = await against(http2, 'queued-pool', { provenant, via });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
+
+  it('one connection, undici imported by an ES module: the queued secret request is still decided with the context that made it', async () => {
+    const esm = path.join(__dirname, 'fixtures', 'queued-pool.mjs');
+    const send = async (listener: Listener): Promise<Outcome & { received: string }> => {
+      const before = listener.received.length;
+      const result = await runNode({
+        args: [esm, JSON.stringify({ host: listener.host, port: listener.port })],
+        preload: 'require',
+        cwd: dir,
+        env,
+      });
+      expect(result.stderr).toBe('');
+      await listener.settle();
+      return { ...(JSON.parse(result.stdout.trim()) as Outcome), received: listener.received.slice(before) };
+    };
+    const denied = await send(http3);
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality' });
+    expect(denied.received).toContain(PUBLIC);
+    expect(denied.received).not.toContain(SECRET);
+    const allowed = await send(http2);
+    expect(allowed).toMatchObject({ outcome: 'sent' });
+    expect(allowed.received).toContain(SECRET);
+  });
+
+  it.each(['pool', 'fetch-agent'])(
+    'one connection (%s): a clean request waiting behind a secret one is decided clean (allowed, recorded without secret labels)',
+    async (via) => {
+      const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+      const allowed = await against(http2, 'queued-pool', { provenant, via, secretFirst: true });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+      expect(allowed.received).toContain(SECRET);
+      expect(allowed.received).toContain(PUBLIC);
+      const writes = journal(dir).filter((r) => r.op === 'write' && r.resource === `http://127.0.0.2:${http2.port}`);
+      const url = (r: (typeof writes)[number]): unknown => (r as { attributes?: Record<string, unknown> }).attributes?.['url.full'];
+      const clean = writes.filter((r) => String(url(r)).endsWith('/clean'));
+      expect(clean.length).toBeGreaterThan(0);
+      for (const record of clean) expect(record.labels.confidentiality).toBe('public');
+    },
+  );
+
+  it("undici's redirect interceptor composed by the app follows a 307 in the request's context: the secret never reaches the denied region", async () => {
+    const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+    const [toDenied, toAllowed] = await Promise.all([
+      listen('127.0.0.2', redirectingUp(`http://127.0.0.3:${http3.port}/moved`)),
+      listen('127.0.0.2', redirectingUp(`http://127.0.0.2:${http2.port}/moved`)),
+    ]);
+    try {
+      const before = { connections: http3.connections, received: http3.received.length };
+      const denied = await against(toDenied, 'composed-redirect', { provenant });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality' });
+      expect(denied.received).toContain(SECRET);
+      await http3.settle();
+      expect({ connections: http3.connections - before.connections, received: http3.received.slice(before.received) }).toEqual({
+        connections: 0,
+        received: '',
+      });
+      const allowed = await against(toAllowed, 'composed-redirect', { provenant });
+      expect(allowed).toMatchObject({ outcome: 'sent' });
+      expect(http2.received).toContain('POST /moved HTTP/1.1');
+    } finally {
+      await Promise.all([toDenied.close(), toAllowed.close()]);
+    }
+  });
+
   it("a response through the app's own undici Client taints the context: read from region 2, it cannot go to region 3", async () => {
     const denied = await against(region3, 'dispatcher-response', { sourceHost: http2.host, sourcePort: http2.port });
     expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 0, received: '' });
     const allowed = await against(region3, 'dispatcher-response', { sourceHost: http3.host, sourcePort: http3.port });
     expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: 'ok' });
+  });
+
+  it('a new net.Socket around the descriptor of a socket connected while clean: the secret is denied, the listener gets zero bytes; public data goes', async () => {
+    const denied = await against(region2, 'fd-socket', { data: 'secret' });
+    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1, received: '' });
+    const allowed = await against(region2, 'fd-socket', { data: 'public' });
+    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: PUBLIC });
   });
 
   it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
@@ -177,6 +263,18 @@ describe('the destination decided is the address actually dialled', () => {
       expect(allowed.received).toContain(SECRET);
     });
   }
+
+  it.each(['create-connection', 'lookup'])(
+    'http.request (%s) made while clean to an allowed name whose socket goes to a denied address: the later secret body never reaches it',
+    async (via) => {
+      const denied = await against(http3, 'http-late-elsewhere', { via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality' });
+      expect(denied.received).not.toContain(SECRET);
+      const allowed = await against(http2, 'http-late-elsewhere', { via });
+      expect(allowed).toMatchObject({ outcome: 'sent' });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
 
   it('IP literals in every form reach the rule written for the dotted form', async () => {
     const forms = (last: number): string[] => [

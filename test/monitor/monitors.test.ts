@@ -1,11 +1,14 @@
 // Monitors in a real process under the preload: verify-then-trust refuses before the handler
 // runs (its side effect never happens), trust-then-verify lets the action run and raises a
-// violation to subscribe(), attest() facts are signed, journaled and served by the evidence endpoint.
+// violation to subscribe(), attest() facts are signed, journaled and served by the evidence
+// endpoint; over HTTP/2 too, where evidence also travels with requests and responses.
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeEvidence, EVIDENCE_HEADER } from '../../src/monitor/evidence.js';
+import { decodeEvidence, encodeEvidence, EVIDENCE_HEADER } from '../../src/monitor/evidence.js';
 import { makeFact } from '../../src/monitor/facts.js';
 import { ServiceIdentity } from '../../src/propagation/identity.js';
 import { journalRecords } from '../helpers/journal.js';
@@ -22,6 +25,7 @@ writeFileSync(
   `service: workshop
 node: n1
 trust:
+  peers: ["127.0.0.1"]
   identities: [{ service: workshop, publicKey: workshop.pub }]
 monitors:
   - id: ship-needs-made
@@ -35,8 +39,24 @@ monitors:
 );
 let app: NodeProcess;
 let port: number;
+let h2port: number;
+/** A trusted HTTP/2 peer of the workshop (not instrumented): keeps each request's evidence header, answers /first with a fact of its own. */
+const peerRequests: { path: string; evidence: string | undefined }[] = [];
+const peer = http2.createServer();
+peer.on('stream', (stream, headers) => {
+  const path = String(headers[':path']);
+  const evidence = headers[EVIDENCE_HEADER];
+  peerRequests.push({ path, evidence: Array.isArray(evidence) ? evidence[0] : evidence });
+  const returned = path.startsWith('/first/')
+    ? encodeEvidence([makeFact('workshop', 'made', [`${path.split('/')[2]}-returned`], Date.now(), workshopKey)])
+    : undefined;
+  stream.respond({ ':status': 200, ...(returned === undefined ? {} : { [EVIDENCE_HEADER]: returned }) });
+  stream.end('ok');
+});
+const workshopKey = new ServiceIdentity({ service: 'workshop', identityKey: keyPem, trusted: [] });
 
 beforeAll(async () => {
+  await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
   app = startNode({
     args: [join(__dirname, 'fixtures', 'workshop.cjs')],
     cwd: dir,
@@ -46,12 +66,15 @@ beforeAll(async () => {
       PROVENANT_STATE_DIR: state,
       PROVENANT_IDENTITY_KEY: keyPem,
       PROVENANT_PACKAGE: repoRoot,
+      PEER: `http://127.0.0.1:${(peer.address() as AddressInfo).port}`,
     },
   });
   port = Number((await app.waitForLine(/^listening (\d+)$/))[1]);
+  h2port = Number((await app.waitForLine(/^h2 listening (\d+)$/))[1]);
 });
 afterAll(async () => {
   await stopAll();
+  await new Promise((resolve) => peer.close(resolve));
   await cleanupTempDirs();
 });
 
@@ -120,17 +143,97 @@ describe('attest() and the evidence endpoint', () => {
     ]);
   });
 
+  it('serves the same facts over HTTP/2', async () => {
+    const answer = await h2('GET', '/.well-known/provenant/facts?name=made');
+    const facts = decodeEvidence(answer.body, workshopKey, Date.now()).facts;
+    expect(facts.map((fact) => fact.args)).toEqual([['t1']]);
+  });
+});
+
+/** One HTTP/2 request to the workshop (an uninstrumented client): status, content type, evidence header and body. */
+function h2(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; evidence: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${h2port}`);
+    session.on('error', reject);
+    const stream = session.request({ ':method': method, ':path': path, ...headers });
+    let body = '';
+    let head: http2.IncomingHttpHeaders = {};
+    stream.setEncoding('utf8');
+    stream.on('response', (response) => (head = response));
+    stream.on('data', (chunk: string) => (body += chunk));
+    stream.on('end', () => {
+      session.close();
+      resolve({ status: Number(head[':status']), type: String(head['content-type']), evidence: String(head[EVIDENCE_HEADER] ?? ''), body });
+    });
+    stream.on('error', reject);
+    stream.end();
+  });
+}
+
+describe('monitors over HTTP/2', () => {
+  it('verify-then-trust refuses an HTTP/2 stream before the handler runs (403 problem+json), and admits it once the premise holds', async () => {
+    const refused = await h2('POST', '/things/h1/ship');
+    expect(refused).toMatchObject({ status: 403, type: 'application/problem+json' });
+    expect(JSON.parse(refused.body)).toMatchObject({
+      monitor: 'ship-needs-made',
+      action: 'ship(h1)',
+      missing: 'attested(workshop, made(h1))',
+    });
+    expect(shipped()).not.toContain('h1');
+    // The response to `make` carries the fact it attested, as evidence for the caller.
+    const made = await h2('POST', '/things/h1/make');
+    expect(made.status).toBe(200);
+    expect(decodeEvidence(made.evidence, workshopKey, Date.now()).facts.map((fact) => fact.args)).toEqual([['h1']]);
+    expect((await h2('POST', '/things/h1/ship')).body).toBe('ship h1');
+    expect(shipped()).toContain('h1\n');
+  });
+
+  it('a fact arriving as evidence in an HTTP/2 request counts; a forged one does not', async () => {
+    const forged = new ServiceIdentity({
+      service: 'workshop',
+      identityKey: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      trusted: [],
+    });
+    const carrying = (signer: ServiceIdentity, thing: string) => ({
+      [EVIDENCE_HEADER]: encodeEvidence([makeFact('workshop', 'made', [thing], Date.now(), signer)]) ?? '',
+    });
+    expect((await h2('POST', '/things/h2/ship', carrying(forged, 'h2'))).status).toBe(403);
+    expect(shipped()).not.toContain('h2');
+    expect((await h2('POST', '/things/h3/ship', carrying(workshopKey, 'h3'))).body).toBe('ship h3');
+    expect(shipped()).toContain('h3\n');
+  });
+
+  it("an HTTP/2 request to a trusted peer carries the context's evidence, and the evidence its response returns joins the context", async () => {
+    expect((await h2('POST', '/things/h4/forward')).body).toBe('forward h4');
+    const facts = (path: string) =>
+      decodeEvidence(peerRequests.find((request) => request.path === path)?.evidence, workshopKey, Date.now())
+        .facts.map((fact) => fact.args[0])
+        .sort();
+    expect(facts('/first/h4')).toEqual(['h4']);
+    expect(facts('/second/h4')).toEqual(['h4', 'h4-returned']);
+  });
+});
+
+describe('the journal', () => {
   it('journals each fact and each verdict; explain re-derives a verdict and checks the signatures', async () => {
     await app.kill();
     const records = journalRecords(state);
     const attested = records.filter((r) => r.op === 'attest');
-    expect(attested.map((r) => r.fact?.args)).toEqual([['t1']]);
+    expect(attested.map((r) => r.fact?.args)).toEqual([['t1'], ['h1'], ['h4']]);
     const verdicts = records.filter((r) => r.op === 'monitor').map((r) => [r.rule, r.action, r.decision]);
     expect(verdicts).toEqual([
       ['ship-needs-made', 'ship(t1)', 'deny'],
       ['ship-needs-made', 'ship(t1)', 'allow'],
       ['ship-needs-made', 'ship(t2)', 'deny'],
       ['audit-needs-made', 'audit(t3)', 'violation'],
+      ['ship-needs-made', 'ship(h1)', 'deny'],
+      ['ship-needs-made', 'ship(h1)', 'allow'],
+      ['ship-needs-made', 'ship(h2)', 'deny'],
+      ['ship-needs-made', 'ship(h3)', 'allow'],
     ]);
     const permit = records.find((r) => r.op === 'monitor' && r.decision === 'allow') as (typeof records)[number] & { seq: number };
     const segment = join(state, 'journal', readdirSync(join(state, 'journal')).filter((n) => n.endsWith('.jsonl'))[0]);

@@ -195,23 +195,26 @@ describe("through the app's own undici Client", () => {
 });
 
 describe('baggage with Expect: 100-continue and a baggage header the app set as an array', () => {
-  it('one baggage header reaches the app (its own members once, no provenant member), and the claim still verifies', async () => {
-    const config = writeConfig(
-      dir,
-      'expect-client',
-      `service: client\nnode: nclient\nresources:\n  - match: { path: "in/high.txt" }\n    labels: { confidentiality: internal, integrity: high }\n  - match: { host: "127.0.0.1" }\n    labels: { confidentiality: secret }\n${trust}\n`,
-    );
-    const file = path.join(dir, 'in', 'high.txt');
-    const result = await runNode({
-      args: [fixture('expect-client.cjs')],
-      preload: 'require',
-      cwd: dir,
-      env: serviceEnv(dir, config, { TARGET: `http://127.0.0.1:${a}/labels`, FILE: file }),
-    });
-    const answer = lastJson<{ status: number; body: string; baggage: string; labels: object; sources: string[] }>(result.stdout);
-    expect(answer, result.stderr).toMatchObject({ status: 200, body: 'high data', baggage: 'user=42,team=blue' });
-    // Verified: a's context carries the client's claim (its file, internal and high), not untrusted data.
-    expect(answer.labels).toMatchObject({ confidentiality: 'internal', integrity: 'high' });
-    expect(answer.sources).toContain(`file://nclient${file}`);
-  });
+  it.each(['object', 'raw', 'pairs'])(
+    'headers as %s: one baggage header reaches the app (its own members once, no provenant member), and the claim still verifies',
+    async (shape) => {
+      const config = writeConfig(
+        dir,
+        'expect-client',
+        `service: client\nnode: nclient\nresources:\n  - match: { path: "in/high.txt" }\n    labels: { confidentiality: internal, integrity: high }\n  - match: { host: "127.0.0.1" }\n    labels: { confidentiality: secret }\n${trust}\n`,
+      );
+      const file = path.join(dir, 'in', 'high.txt');
+      const result = await runNode({
+        args: [fixture('expect-client.cjs')],
+        preload: 'require',
+        cwd: dir,
+        env: serviceEnv(dir, config, { TARGET: `http://127.0.0.1:${a}/labels`, FILE: file, HEADERS: shape }),
+      });
+      const answer = lastJson<{ status: number; body: string; baggage: string; labels: object; sources: string[] }>(result.stdout);
+      expect(answer, result.stderr).toMatchObject({ status: 200, body: 'high data', baggage: 'user=42,team=blue' });
+      // Verified: a's context carries the client's claim (its file, internal and high), not untrusted data.
+      expect(answer.labels).toMatchObject({ confidentiality: 'internal', integrity: 'high' });
+      expect(answer.sources).toContain(`file://nclient${file}`);
+    },
+  );
 });

@@ -1,5 +1,8 @@
-// Trust boundaries: forged, replayed, stale and unsigned claims are untrusted (their data cannot
-// reach a high-integrity file); egress to a host outside trust.peers carries no provenant member.
+// Trust boundaries: a verified claim from a peer in trust.peers carries its own labels (the peer's
+// `resources` entry, low integrity here, neither lowers nor raises them: README "Trust in a peer:
+// two settings"), so its data may reach a high-integrity file; forged, replayed, stale and
+// unsigned claims are untrusted (their data cannot); egress to a host outside trust.peers carries
+// no provenant member.
 import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -17,7 +20,7 @@ const claim = {
   sources: ['file://n1/srv/a/input.json'],
 };
 
-function signedBaggage(options: { service?: string; now?: () => number; key?: string } = {}): string {
+function signedBaggage(options: { service?: string; now?: () => number; key?: string; confidentiality?: string } = {}): string {
   const propagator = new ProvenancePropagator({
     service: options.service ?? 'a',
     key: options.key ?? KEY,
@@ -26,7 +29,8 @@ function signedBaggage(options: { service?: string; now?: () => number; key?: st
     now: options.now,
   });
   // Addressed to the service under test, as a client dialling it would address it.
-  return propagator.outgoingBaggage('127.0.0.1', 'user=42', { ...claim, audience: `127.0.0.1:${port}` }) as string;
+  const labels = { ...claim.labels, confidentiality: options.confidentiality ?? claim.labels.confidentiality };
+  return propagator.outgoingBaggage('127.0.0.1', 'user=42', { ...claim, labels, audience: `127.0.0.1:${port}` }) as string;
 }
 
 function store(file: string, baggage: string | undefined): Promise<{ status: number; body: string }> {
@@ -63,7 +67,7 @@ resources:
   - match: { path: "high/**" }
     labels: { confidentiality: secret, integrity: high }
   - match: { service: a }
-    labels: { confidentiality: secret, integrity: high }
+    labels: { confidentiality: public, integrity: low }
 trust: { peers: ["127.0.0.1"], maxAgeSeconds: 60 }
 `,
   );
@@ -76,8 +80,15 @@ afterAll(async () => {
 });
 
 describe('incoming claims', () => {
-  it('a valid signed claim from a trusted peer may write to a high-integrity file', async () => {
+  it("a valid signed claim from a trusted peer may write to a high-integrity file (the peer's own low label does not lower it)", async () => {
     expect(await store('valid.txt', signedBaggage())).toEqual({ status: 200, body: 'stored' });
+  });
+
+  it("the peer's own labels are what it may receive: its verified secret data is stored, but the answer to it (public) is refused", async () => {
+    const result = await store('secret.txt', signedBaggage({ confidentiality: 'secret' }));
+    expect(result.status).toBe(403);
+    expect(JSON.parse(result.body)).toMatchObject({ status: 403, rule: 'confidentiality', destination: 'service://a' });
+    expect(existsSync(path.join(dir, 'high', 'secret.txt'))).toBe(true);
   });
 
   it.each([

@@ -21,10 +21,13 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
-import { asHttpOwned, HTTP_SERVER } from '../net/socket.js';
+import { receiveEvidence } from '../net/monitor-gate.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
+import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
+import { patchSessionFrames } from './session-frames.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
@@ -75,6 +78,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     if (stream[STREAM_FLOW]?.server === true && !serverStreamsPatched) {
       serverStreamsPatched = true;
       patchServerStreams(gate, patcher, stream);
+      if (stream.session !== undefined) patchSessionFrames(gate, patcher, stream.session, sessionPeers, framesPatched);
     }
     if (streamsPatched) return;
     streamsPatched = true;
@@ -137,8 +141,18 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     };
   patcher.wrap(http2 as unknown as { connect: Connect }, 'connect', connectWrapper);
 
+  // Frames besides streams (PING payloads, GOAWAY data, custom SETTINGS, ALTSVC, ORIGIN): decided as writes to the peer.
+  const framesPatched = new WeakSet<object>();
+  const sessionPeers = (session: http2.Http2Session): readonly Resource[] => {
+    const origin = (session as Session)[SESSION_ORIGIN];
+    if (origin !== undefined) return [origin.resource, ...socketDestinations(session.socket)];
+    const remote = session.socket?.remoteAddress;
+    return [engine.resources.peer(remote === undefined ? 'unknown' : normaliseHost(remote))];
+  };
+
   let sessionPatched = false;
   const patchSession = (session: Session): void => {
+    patchSessionFrames(gate, patcher, session, sessionPeers, framesPatched);
     if (sessionPatched) return;
     sessionPatched = true;
     const proto = Object.getPrototypeOf(session) as Record<'request', Method>;
@@ -149,17 +163,31 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
         function (this: unknown, ...args: unknown[]): unknown {
           const origin = (this as Session)[SESSION_ORIGIN];
           if (origin === undefined) return request.apply(this as FlowStream, args);
-          const error = gate.denial(origin.resource, origin.attributes);
+          // The session's socket may go elsewhere than its authority (createConnection, lookup): decided against that too.
+          const session = this as Session;
+          const dialled = (): readonly Resource[] => socketDestinations(session.socket);
+          const error =
+            gate.denial(origin.resource, origin.attributes) ??
+            gate.dialledDenial({ destination: origin.resource, dialled, attributes: origin.attributes });
           if (error) throw error;
           const ctx = contexts.current();
           // The HEADERS frame is built now: the claim describes the requesting context at this point.
           const { headers, claimed } = requestHeaders(engine, flows, origin.host, origin.resource, args[0]);
           args[0] = headers;
           const stream = request.apply(this as FlowStream, args) as FlowStream;
-          stream[STREAM_FLOW] = { ctx, destination: origin.resource, attributes: origin.attributes, server: false, claimed, denied: false };
+          stream[STREAM_FLOW] = {
+            ctx,
+            destination: origin.resource,
+            dialled,
+            attributes: origin.attributes,
+            server: false,
+            claimed,
+            denied: false,
+          };
           stream[FLOW_CONTEXT] = ctx;
           stream.once('response', (response: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) =>
             inContext(contexts, ctx, () => {
+              receiveEvidence(engine, ctx, response[EVIDENCE_HEADER]);
               const verdict = flows.protocol.verify(origin.host, response[RESPONSE_CLAIM_HEADER]);
               const attributes = { ...origin.attributes, 'http.response.status_code': Number(response[':status'] ?? 0) };
               flows.read(origin.resource, verdict, attributes, false);

@@ -13,6 +13,8 @@ import type { Resource } from '../../provenance/resource.js';
 import type { HeaderValue } from '../../provenance/peer-claim.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from '../net/peer-flows.js';
 import type { ClaimCarrier } from '../net/response-claim.js';
+import { outgoingEvidence } from '../net/monitor-gate.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 
 /** Headers as `request()`/`respond()` take them: an object, or a flat raw [name, value, ...] array. */
 export type Headers = Record<string, unknown> | unknown[];
@@ -53,6 +55,9 @@ export function requestHeaders(
   const baggage = flows.baggage(host, getHeader(headers, 'baggage'), claim);
   removeHeader(headers, 'baggage');
   if (baggage !== undefined) setHeader(headers, 'baggage', baggage);
+  // A trusted peer also gets the context's monitor evidence, as over HTTP/1.
+  const evidence = claim === undefined ? undefined : outgoingEvidence(engine);
+  if (evidence !== undefined) setHeader(headers, EVIDENCE_HEADER, evidence);
   return { headers, claimed: claim === undefined ? undefined : engine.contexts.current().provenance };
 }
 
@@ -72,7 +77,7 @@ export function copyHeaders(given: unknown): Headers {
   return typeof given === 'object' && given !== null ? { ...(given as Record<string, unknown>) } : {};
 }
 
-function getHeader(headers: Headers, name: string): HeaderValue {
+export function getHeader(headers: Headers, name: string): HeaderValue {
   const values: string[] = [];
   const add = (value: unknown): void => {
     // Node takes a string, a number or an array of strings; anything else it refuses itself.
@@ -96,7 +101,7 @@ function removeHeader(headers: Headers, name: string): void {
   for (const key of Object.keys(headers)) if (key.toLowerCase() === name) delete headers[key];
 }
 
-function setHeader(headers: Headers, name: string, value: string): void {
+export function setHeader(headers: Headers, name: string, value: string): void {
   removeHeader(headers, name);
   if (Array.isArray(headers)) headers.push(name, value);
   else headers[name] = value;

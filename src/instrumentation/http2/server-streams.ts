@@ -5,7 +5,9 @@
  * traceparent. `respond`, `respondWithFile` / `respondWithFD` (a read of that file first) and
  * `pushStream` (before its PUSH_PROMISE; the pushed stream answers the same caller) are decided
  * as flows to the caller. A trusted caller's response carries the signed `provenant-baggage`
- * claim, set in the headers `respond()` submits and kept true afterwards (ResponseClaim).
+ * claim, set in the headers `respond()` submits and kept true afterwards (ResponseClaim). The
+ * monitors gate each stream before the app sees it, and its response carries their evidence, as
+ * over HTTP/1.
  */
 import type http2 from 'node:http2';
 import path from 'node:path';
@@ -15,10 +17,12 @@ import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import { localEndpoint } from '../net/http-server.js';
 import { ResponseClaim } from '../net/response-claim.js';
 import type { Patcher } from '../patcher.js';
-import { copyHeaders, HTTP2_RESPONSE } from './propagation.js';
+import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
+import { admit, holdsAction, responseEvidence, type GatedRequest } from '../net/monitor-gate.js';
+import { copyHeaders, getHeader, headersSent, HTTP2_RESPONSE, setHeader } from './propagation.js';
 import { STREAM_FLOW, type FlowStream, type Method, type StreamFlow, type StreamGate } from './stream-gate.js';
 
-type ServerMethods = Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream', Method>;
+type ServerMethods = Record<'respond' | 'respondWithFile' | 'respondWithFD' | 'pushStream' | 'additionalHeaders', Method>;
 export type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 /** A server stream's flow to `caller` in `ctx`; with a claim when the caller at `remote` is a trusted peer. */
@@ -59,7 +63,16 @@ export function serverStreamEmit(gate: StreamGate, patchStreams: (stream: FlowSt
       patchStreams(stream);
       return engine.contexts.runWith(ctx, () => {
         flows.read(caller, verdict, attributes, true);
-        return emit.apply(this, args);
+        // The monitors decide before the app sees the stream, as over HTTP/1 (monitor-gate.ts).
+        const request: GatedRequest = {
+          method: typeof headers[':method'] === 'string' ? headers[':method'] : 'GET',
+          url: headers[':path'],
+          evidence: headers[EVIDENCE_HEADER],
+          body: stream,
+          holder: stream,
+          answer: (status, contentType, body) => answer(stream, status, contentType, body),
+        };
+        return admit(engine, request, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
       });
     };
 }
@@ -71,12 +84,18 @@ export function patchServerStreams(gate: StreamGate, patcher: Patcher, stream: F
   const { engine } = gate;
   gate.respond = proto.respond;
   const endOf = (s: FlowStream): Method => gate.end ?? (s.end as unknown as Method);
-  /** Decide a call whose headers are `args[at]` (a copy, so a claim can be added without touching the app's object). */
+  /**
+   * Decide a call whose headers are `args[at]` (a copy, so a claim and the monitors' evidence can
+   * be added without touching the app's object).
+   */
   const decideHeaders = (s: FlowStream, args: unknown[], at: number): boolean => {
-    if (s[STREAM_FLOW]?.claim === undefined) return gate.allowed(s, gate.refuser(s, endOf(s)), false);
+    if (s[STREAM_FLOW]?.claim === undefined && !holdsAction(s)) return gate.allowed(s, gate.refuser(s, endOf(s)), false);
     const headers = copyHeaders(args[at]);
     args[at] = headers;
-    return gate.allowed(s, gate.refuser(s, endOf(s)), false, headers);
+    if (!gate.allowed(s, gate.refuser(s, endOf(s)), false, headers)) return false;
+    const evidence = responseEvidence(engine, s, Number(getHeader(headers, ':status') ?? 200));
+    if (evidence !== undefined) setHeader(headers, EVIDENCE_HEADER, evidence);
+    return true;
   };
   patcher.wrap(
     proto,
@@ -108,6 +127,16 @@ export function patchServerStreams(gate: StreamGate, patcher: Patcher, stream: F
         if (flow !== undefined && typeof fd === 'number')
           inContext(engine.contexts, flow.ctx, () => engine.read(engine.file(`/proc/self/fd/${fd}`)));
         return decideHeaders(this, args, 1) ? original.apply(this, args) : undefined;
+      },
+  );
+  // Informational headers (103 Early Hints, the compatibility API's writeEarlyHints) reach the
+  // caller before the response: decided as the response (a denial refuses it).
+  patcher.wrap(
+    proto,
+    'additionalHeaders',
+    (original) =>
+      function (this: FlowStream, ...args: unknown[]): unknown {
+        return gate.allowed(this, gate.refuser(this, endOf(this)), false) ? original.apply(this, args) : undefined;
       },
   );
   // A push promise carries headers to the caller: decided (as the response) before its frame; a
@@ -147,4 +176,15 @@ function serverStreamPrototype(stream: FlowStream): ServerMethods | undefined {
   let proto: object | null = Object.getPrototypeOf(stream) as object;
   while (proto !== null && !Object.prototype.hasOwnProperty.call(proto, 'respond')) proto = Object.getPrototypeOf(proto) as object | null;
   return proto === null ? undefined : (proto as ServerMethods);
+}
+
+/** A whole answer from provenant (a monitor's refusal, the evidence endpoint), decided like any response; a reset once headers are out. */
+function answer(stream: FlowStream, status: number, contentType: string, body: string): void {
+  if (headersSent(stream) || stream.destroyed) {
+    stream.destroy();
+    return;
+  }
+  const server = stream as unknown as http2.ServerHttp2Stream;
+  server.respond({ ':status': status, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  server.end(body);
 }

@@ -22,6 +22,8 @@ export interface StreamFlow {
   readonly ctx: FlowContext;
   /** Where the stream's bytes go: the origin (client) or the caller (server). */
   readonly destination: Resource;
+  /** Client: where the session's socket really goes (decided with the origin); asked at each decision, as a lookup may resolve later. */
+  readonly dialled?: () => readonly Resource[];
   readonly attributes: Attributes;
   readonly server: boolean;
   /** Client: the provenance the signed baggage described; undefined when none was sent. */
@@ -63,7 +65,8 @@ export class StreamGate {
     const flow = stream[STREAM_FLOW];
     if (flow === undefined) return true;
     if (flow.denied) return false;
-    const decide = (): Error | undefined => this.denial(flow.destination, flow.attributes) ?? this.claimError(stream, flow, body, headers);
+    const decide = (): Error | undefined =>
+      this.denial(flow.destination, flow.attributes) ?? this.dialledDenial(flow) ?? this.claimError(stream, flow, body, headers);
     // A client writes in the writing context; a server's response belongs to its request's context.
     const error = flow.server ? inContext(this.engine.contexts, flow.ctx, decide) : decide();
     if (error === undefined) return true;
@@ -72,6 +75,16 @@ export class StreamGate {
     if (refuseWith) refuseWith(error);
     else stream.destroy(error);
     return false;
+  }
+
+  /** Why a write to where the stream's socket really goes (see `StreamFlow.dialled`) is denied, if it is. */
+  dialledDenial(flow: Pick<StreamFlow, 'destination' | 'dialled' | 'attributes'>): Error | undefined {
+    for (const resource of flow.dialled?.() ?? []) {
+      if (resource === flow.destination) continue;
+      const error = this.denial(resource, flow.attributes);
+      if (error) return error;
+    }
+    return undefined;
   }
 
   /** How a server stream is refused: through Node's own respond and `endStream`. */

@@ -24,6 +24,7 @@ import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 import { originOf, type Origin } from './undici-origin.js';
 import { decideDispatcherRequests } from './dispatcher-requests.js';
+import { keepRequestContexts } from './dispatcher-context.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 import { GLOBAL_DISPATCHER, whenUndiciLoads } from './undici-loading.js';
 import { isLegacyHandler, LegacyResponseReader, type Headers, type LegacyHandler } from './undici-legacy-handler.js';
@@ -59,6 +60,8 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   const contexts = engine.contexts;
   const origins = new BoundedCache<string, Origin | null>(1024);
   const dispatchPrepared = mergeInjectedHeaders(flows, patcher, decideDispatcherRequests(engine, flows, patcher));
+  // Requests a dispatcher queues are decided in the context that made them (dispatcher-context.ts).
+  const keepContexts = keepRequestContexts(contexts, patcher);
 
   const interceptor = (dispatch: Dispatch): Dispatch =>
     function provenantDispatch(options: DispatchOptions, handler: DispatchHandler | LegacyHandler): boolean {
@@ -123,6 +126,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     const current = target[GLOBAL_DISPATCHER];
     if (current === undefined) return;
     const previous = current;
+    keepContexts(current);
     // The default dispatcher is replaced by an equal one whose sockets are marked as HTTP-owned.
     const AgentClass = current.constructor as new (options: object) => Dispatcher;
     const base = installedDefault && AgentClass.name === 'Agent' ? new AgentClass({ connect: { [HTTP_SOCKET]: true } }) : current;

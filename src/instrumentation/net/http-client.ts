@@ -7,7 +7,9 @@
  * requesting context with the server's verified labels. The claim in the baggage covers the whole
  * body: it follows the context until the headers are sent (with the first body write), and a
  * later write whose context read more destroys the request with rule `claim-exceeded`, so the
- * server sees an aborted body, never a complete one labelled lower than it is.
+ * server sees an aborted body, never a complete one labelled lower than it is. (Over 250 lines:
+ * creation, propagation and body writes share one per-request flow state; split, each would
+ * export it.)
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -20,12 +22,12 @@ import { FLOW_CONTEXT, inContext, type ContextBound } from './context-binding.js
 import type { Patcher } from '../patcher.js';
 import { RESPONSE_CLAIM_HEADER, type PeerFlows } from './peer-flows.js';
 import { endsWithChunk, failCallback } from './write-args.js';
-import { MEDIATED_MESSAGE, type MediatedMessage } from './mediated-writes.js';
+import { MEDIATED_MESSAGE, SOCKET_CHECK, type MediatedMessage } from './mediated-writes.js';
 import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
-import { receiveEvidence, sendEvidence } from './monitor-gate.js';
-import { asHttpOwned, asTelemetrySocket } from './socket.js';
+import { outgoingEvidence, receiveEvidence, sendEvidence } from './monitor-gate.js';
+import { asHttpOwned, asTelemetrySocket, socketDestinations } from './socket.js';
 import type { AppTelemetry } from './app-telemetry.js';
-import { requestTarget, type Protocol, type RequestTarget } from './request-target.js';
+import { headerEntries, requestTarget, type Protocol, type RequestTarget } from './request-target.js';
 
 const CLIENT_FLOW = Symbol('provenant.clientFlow');
 /** On the app's own OTLP export request: its sockets, made now or later by the agent, are not mediated. */
@@ -68,30 +70,34 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   };
 
   /**
-   * With an `expect` header Node sends the header block while constructing the request, before
-   * `propagate` could set anything: traceparent and the merged, signed baggage go into the options
-   * first (the arguments to create the request with, else undefined).
+   * Node fixes the header block while constructing the request when its headers are an array (raw
+   * `[name, value, ...]` or `[[name, value], ...]`) or include `expect`, before `propagate` could
+   * set anything: traceparent, the merged and signed baggage and the evidence go into the options
+   * first, in the shape the app gave (the arguments to create the request with, else undefined).
    */
   const withEarlyPropagation = (target: RequestTarget, flow: ClientFlow): unknown[] | undefined => {
-    const headers = target.options.headers;
-    if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return undefined;
-    const entries = Object.entries(headers as Record<string, unknown>);
-    if (!entries.some(([name]) => name.toLowerCase() === 'expect')) return undefined;
-    const given: Record<string, unknown> = {};
+    const headers = target.options.headers as unknown;
+    const entries = headerEntries(headers);
+    if (entries === undefined || (!Array.isArray(headers) && !entries.some(([name]) => name.toLowerCase() === 'expect'))) return undefined;
+    const given: [string, unknown][] = [];
     const baggage: string[] = [];
-    for (const [name, value] of entries) {
+    for (const entry of entries) {
+      const [name, value] = entry;
       if (name.toLowerCase() === 'baggage') baggage.push(...(Array.isArray(value) ? value.map(String) : [String(value)]));
-      else given[name] = value;
+      else given.push(entry);
     }
     if (!entries.some(([name]) => name.toLowerCase() === 'traceparent')) {
       const span = engine.writeSpan(flow.resource);
-      if (span) given['traceparent'] = flows.protocol.formatTraceparent(span);
+      if (span) given.push(['traceparent', flows.protocol.formatTraceparent(span)]);
     }
     const claim = flows.claimFor(flow.host, flow.resource);
     flow.claimed = claim === undefined ? undefined : contexts.current().provenance;
     const merged = flows.baggage(flow.host, baggage.length === 0 ? undefined : baggage, claim);
-    if (merged !== undefined) given['baggage'] = merged;
-    return [{ ...target.options, headers: given }, target.callback];
+    if (merged !== undefined) given.push(['baggage', merged]);
+    const evidence = claim === undefined ? undefined : outgoingEvidence(engine);
+    if (evidence !== undefined) given.push([EVIDENCE_HEADER, evidence]);
+    const shaped = !Array.isArray(headers) ? Object.fromEntries(given) : Array.isArray(headers[0]) ? given : given.flat();
+    return [{ ...target.options, headers: shaped }, target.callback];
   };
 
   /** A request made by `create` from `args` (http.request's arguments), decided before it exists. */
@@ -130,6 +136,7 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     const req: FlowRequest = asHttpOwned(resource, () => create(withEarlyPropagation(target, flow) ?? args));
     req[CLIENT_FLOW] = flow;
     req[MEDIATED_MESSAGE] = true;
+    req[SOCKET_CHECK] = () => socketDenial(req, flow);
     propagate(req, flow);
     return req;
   };
@@ -156,6 +163,23 @@ export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher:
       req.destroy(error);
       return error;
     });
+  };
+
+  /**
+   * Where the request's socket really goes (a `createConnection` or `lookup` dialling elsewhere than
+   * the origin) is decided too, with the request's context, as its bytes reach the socket.
+   */
+  const socketDenial = (req: FlowRequest, flow: ClientFlow): Error | undefined => {
+    if (flow.denial !== undefined) return flow.denial;
+    for (const resource of socketDestinations(req.socket)) {
+      if (resource === flow.resource) continue;
+      const error = inContext(contexts, flow.ctx, () => {
+        const decision = engine.authorizeWrite(resource, undefined, { attributes: flow.attributes });
+        return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
+      });
+      if (error !== undefined) return (flow.denial = error);
+    }
+    return undefined;
   };
 
   /** The context read more than the claim says: follow it while the headers are unsent; once sent, body bytes are refused. */

@@ -12,8 +12,14 @@ import type { Patcher } from '../patcher.js';
 
 /** Set on a ClientRequest or ServerResponse whose bytes the HTTP instrumentation decides. */
 export const MEDIATED_MESSAGE = Symbol('provenant.mediatedMessage');
+/**
+ * On a mediated message whose socket may reach another place than the one its bytes were decided
+ * for (a client's `createConnection` or `lookup` going elsewhere): why its bytes must not reach
+ * its socket now, checked as they are handed to it.
+ */
+export const SOCKET_CHECK = Symbol('provenant.socketCheck');
 
-export type MediatedMessage = { [MEDIATED_MESSAGE]?: true };
+export type MediatedMessage = { [MEDIATED_MESSAGE]?: true; [SOCKET_CHECK]?: () => Error | undefined };
 
 const writing = new ReentrancyGuard();
 
@@ -29,8 +35,13 @@ export function enableMediatedWrites(patcher: Patcher): void {
       http.OutgoingMessage.prototype,
       name,
       (original) =>
-        function (this: MediatedMessage, ...args: never[]): unknown {
+        function (this: MediatedMessage & { destroy(error: Error): void }, ...args: never[]): unknown {
           if (this[MEDIATED_MESSAGE] !== true) return Reflect.apply(original, this, args);
+          const error = this[SOCKET_CHECK]?.();
+          if (error !== undefined) {
+            this.destroy(error);
+            return false;
+          }
           return writing.run((): unknown => Reflect.apply(original, this, args) as unknown);
         },
     );

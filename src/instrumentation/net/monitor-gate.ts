@@ -1,9 +1,10 @@
 /**
- * Where the monitors meet HTTP (kept apart so http-server.ts and http-client.ts each make one call):
- * a request's evidence is read and its monitors decide before the handler runs (a refusal is sent
- * instead, and the handler never runs); the response carries this context's evidence back; an
- * outgoing request to a trusted peer carries it on; the evidence endpoint answers here.
+ * Where the monitors meet HTTP/1 and HTTP/2 (kept apart so the servers and clients each make one
+ * call): a request's evidence is read and its monitors decide before the handler runs (a refusal
+ * is sent instead, and the handler never runs); the response carries this context's evidence
+ * back; an outgoing request to a trusted peer carries it on; the evidence endpoint answers here.
  */
+import type { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { RequestAction } from '../../engine/attestations.js';
@@ -21,37 +22,66 @@ interface ActionSlot {
   bytes: number;
 }
 
-type GatedRequest = http.IncomingMessage & { [ACTION]?: ActionSlot };
-type GatedResponse = http.ServerResponse & { [ACTION]?: ActionSlot; [STATUS]?: number };
+/** What holds a request's action until its response (an HTTP/1 response, an HTTP/2 server stream). */
+export type ActionHolder = object & { [ACTION]?: ActionSlot; [STATUS]?: number };
+type GatedResponse = http.ServerResponse & ActionHolder;
+
+/** Sends a whole answer in place of the handler's (or resets, once the response's headers are out). */
+export type Answer = (status: number, contentType: string, body: string) => void;
+
+/** One incoming request as the monitors see it, whatever the protocol. */
+export interface GatedRequest {
+  readonly method: string;
+  readonly url: string | undefined;
+  readonly evidence: string | string[] | undefined;
+  /** Emits the request body's 'data'. */
+  readonly body: EventEmitter;
+  /** Keeps the action until the response. */
+  readonly holder: ActionHolder;
+  readonly answer: Answer;
+}
+
+/** An HTTP/1 request: see `admit`. */
+export function admitRequest(engine: FlowEngine, req: http.IncomingMessage, res: GatedResponse, handle: () => void): boolean {
+  if (!engine.attestations.active) return true;
+  const answer: Answer = (status, contentType, body) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }).end(body);
+  };
+  const evidence = req.headers[EVIDENCE_HEADER];
+  return admit(engine, { method: req.method ?? 'GET', url: req.url, evidence, body: req, holder: res, answer }, handle);
+}
 
 /**
  * In the request's context, before the app sees the request: true to run the handler now; false
  * when it was answered (a refusal, the evidence endpoint) or will run once evidence is fetched.
  */
-export function admitRequest(engine: FlowEngine, req: GatedRequest, res: GatedResponse, handle: () => void): boolean {
+export function admit(engine: FlowEngine, request: GatedRequest, handle: () => void): boolean {
   const attestations = engine.attestations;
   if (!attestations.active) return true;
-  const method = req.method ?? 'GET';
-  const action = attestations.arrive(method, req.url, headerValue(req.headers[EVIDENCE_HEADER]));
+  const { method, answer } = request;
+  const action = attestations.arrive(method, request.url, headerValue(request.evidence));
   const slot: ActionSlot = { action, body: [], bytes: 0 };
-  req[ACTION] = slot;
-  res[ACTION] = slot;
+  request.holder[ACTION] = slot;
   if (action.path === EVIDENCE_PATH && method === 'GET') {
-    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
-    const body = attestations.ownFacts(query.get('name') ?? '') ?? '';
-    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
+    const query = new URLSearchParams((request.url ?? '').split('?')[1] ?? '');
+    answer(200, 'text/plain', attestations.ownFacts(query.get('name') ?? '') ?? '');
     return false;
   }
-  if (action.needsBody) keepBody(req, slot);
+  if (action.needsBody) keepBody(request.body, slot);
   const verdict = attestations.admit(action);
   if (verdict === undefined) return true;
   if (!(verdict instanceof Promise)) {
-    refuse(res, verdict.body);
+    answer(403, 'application/problem+json', verdict.body);
     return false;
   }
   const ctx = engine.contexts.current();
   verdict.then(
-    (refusal) => engine.contexts.runWith(ctx, () => (refusal === undefined ? handle() : refuse(res, refusal.body))),
+    (refusal) =>
+      engine.contexts.runWith(ctx, () => (refusal === undefined ? handle() : answer(403, 'application/problem+json', refusal.body))),
     () => engine.contexts.runWith(ctx, handle),
   );
   return false;
@@ -62,16 +92,27 @@ export function noteStatus(res: GatedResponse, status: unknown): void {
   if (typeof status === 'number' && res[ACTION] !== undefined) res[STATUS] = status;
 }
 
-/** Before the response's headers go out: response-time facts, and this context's evidence for the caller. */
+/** Whether a request's action waits for its response (response-time facts, evidence for the caller). */
+export function holdsAction(holder: ActionHolder): boolean {
+  return holder[ACTION] !== undefined;
+}
+
+/** The response gets `status`: response-time facts are attested; returns this context's evidence for the caller (once). */
+export function responseEvidence(engine: FlowEngine, holder: ActionHolder, status: number): string | undefined {
+  const slot = holder[ACTION];
+  if (slot === undefined) return undefined;
+  holder[ACTION] = undefined;
+  return engine.attestations.respond(slot.action, status, () => parseJson(slot));
+}
+
+/** Before an HTTP/1 response's headers go out: see `responseEvidence`. */
 export function respondWithEvidence(engine: FlowEngine, res: GatedResponse): void {
-  const slot = res[ACTION];
-  if (slot === undefined || res.headersSent) return;
-  res[ACTION] = undefined;
-  const evidence = engine.attestations.respond(slot.action, res[STATUS] ?? res.statusCode, () => parseJson(slot));
+  if (res[ACTION] === undefined || res.headersSent) return;
+  const evidence = responseEvidence(engine, res, res[STATUS] ?? res.statusCode);
   if (evidence !== undefined) res.setHeader(EVIDENCE_HEADER, evidence);
 }
 
-/** The evidence header for a request from the current context to a trusted peer (http.request and fetch). */
+/** The evidence header for a request from the current context to a trusted peer (http.request, fetch, HTTP/2). */
 export function outgoingEvidence(engine: FlowEngine): string | undefined {
   return engine.attestations.active ? engine.attestations.outgoing() : undefined;
 }
@@ -88,16 +129,8 @@ export function receiveEvidence(engine: FlowEngine, ctx: FlowContext, value: str
   if (engine.attestations.active) engine.attestations.returned(ctx, headerValue(value));
 }
 
-function refuse(res: http.ServerResponse, body: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(403, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body) }).end(body);
-}
-
 /** Chunks the app reads are copied (up to a bound) without changing how the app reads them. */
-function keepBody(req: GatedRequest, slot: ActionSlot): void {
+function keepBody(req: EventEmitter, slot: ActionSlot): void {
   const emit = req.emit.bind(req) as (event: string | symbol, ...args: unknown[]) => boolean;
   req.emit = function (event: string | symbol, ...args: unknown[]): boolean {
     const chunk = args[0];

@@ -70,3 +70,15 @@ export function requestTarget(args: readonly unknown[], module: Protocol): Reque
 function optionText(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : fallback;
 }
+
+/** The `headers` option as [name, value] pairs: a record, a raw `[name, value, ...]` list or `[[name, value], ...]`. */
+export function headerEntries(headers: unknown): [string, unknown][] | undefined {
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  if (!Array.isArray(headers)) return Object.entries(headers as Record<string, unknown>);
+  if (Array.isArray(headers[0])) return (headers as unknown[][]).map(([name, value]) => [String(name), value]);
+  // An odd-length list is Node's to refuse, as without provenant.
+  if (headers.length % 2 !== 0) return undefined;
+  const pairs: [string, unknown][] = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), headers[i + 1]]);
+  return pairs;
+}

@@ -85,6 +85,17 @@ export function handOverUpgraded(socket: net.Socket): void {
   if (flow !== undefined) flow.dispatcher = false;
 }
 
+/**
+ * Where a socket really goes, as its connect decided it: the target it dialled and the address a
+ * lookup resolved that to (empty for a socket provenant did not see connect). For protocols that
+ * write below `socket.write` (HTTP/2's native session), to decide each request against them too.
+ */
+export function socketDestinations(socket: unknown): readonly Resource[] {
+  const flow = typeof socket === 'object' && socket !== null ? (socket as FlowSocket)[SOCKET_FLOW] : undefined;
+  if (flow === undefined) return [];
+  return flow.dialled === undefined ? [flow.named] : [flow.named, flow.dialled];
+}
+
 interface SocketFlow {
   /** The destination as named: the dialled name, the HTTP origin, or the caller by address. */
   readonly named: Resource;
@@ -353,6 +364,34 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     };
   const serverProto: { emit: ServerEmit } = net.Server.prototype;
   patcher.wrap(serverProto, 'emit', serverEmit);
+
+  /**
+   * `new net.Socket({ fd })` around a descriptor the app holds (another socket's, an inherited
+   * one) connects nothing, so it would carry no flow: its writes go to `process://<node>/<pid>/fd/<n>`,
+   * an unlabelled destination, as `fs.write` on that fd does. Stdio (0-2) stays with the stdio gate.
+   */
+  const Socket = net.Socket;
+  const mediatedSocket: typeof net.Socket = new Proxy(Socket, {
+    construct: (target, args: unknown[], newTarget: new (...a: unknown[]) => object) => {
+      const socket = Reflect.construct(target, args, newTarget === mediatedSocket ? target : newTarget) as FlowSocket;
+      const fd = (args[0] as { fd?: unknown } | null | undefined)?.fd;
+      if (typeof fd === 'number' && fd > 2 && socket[SOCKET_FLOW] === undefined)
+        socket[SOCKET_FLOW] = {
+          named: resources.descriptor(fd),
+          dialled: undefined,
+          addressed: undefined,
+          options: { attributes: { 'network.transport': 'fd' } },
+          reads: true,
+          dispatcher: false,
+          ctx: undefined,
+          data: undefined,
+          epoch: -1,
+        };
+      return socket;
+    },
+  });
+  patcher.define(net, 'Socket', mediatedSocket);
+  patcher.define(net as unknown as { Stream: typeof net.Socket }, 'Stream', mediatedSocket);
 }
 
 /** The options of a connect call in any of its forms; undefined when unparsable (Node throws). */

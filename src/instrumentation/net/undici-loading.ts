@@ -9,11 +9,10 @@
  */
 import { aroundRequire, beforeQueuedCode, builtinLoaded, onWorkerModuleLoad } from '../lazy-builtins.js';
 import type { Patcher } from '../patcher.js';
+import { isNpmUndici } from './dispatcher-context.js';
 
 /** Where Node's bundled undici (and npm undici ≥ 6) keeps the global dispatcher. */
 export const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
-
-const NPM_UNDICI: ReadonlySet<string> = new Set(['undici']);
 
 /** Calls `install` once undici's global dispatcher exists; `created` when undici created it (its default), not the app. */
 export function whenUndiciLoads(patcher: Patcher, install: (created: boolean) => void): void {
@@ -41,7 +40,7 @@ export function whenUndiciLoads(patcher: Patcher, install: (created: boolean) =>
   if (!watching) return loadBundle(atPreload);
   aroundRequire(
     patcher,
-    NPM_UNDICI,
+    isNpmUndici,
     () => !installed,
     () => target[GLOBAL_DISPATCHER] === undefined,
     (undefinedBefore) => once(undefinedBefore === true),

@@ -1,0 +1,81 @@
+/**
+ * A request keeps the flow context that made it while an undici dispatcher holds it. A `Pool`
+ * (or an `Agent`'s pools) with a `connections` limit queues a request it has no free connection
+ * for and creates it (`undici:request:create`, where it is decided) only when a connection frees
+ * up, from whatever context that happens in. Judged by that context, a request made in a secret
+ * context could leave as clean (a false allow) and a clean one carry secret labels.
+ *
+ * So the first `dispatch` of a request (on undici's dispatcher classes: the base every Client,
+ * Pool and Agent inherits) marks a copy of its options with the current context, and every later
+ * `dispatch` of options so marked (a dispatcher's queue hands the same options on; copies made
+ * with a spread keep the mark) runs in that context. A copy, not the app's object: one options
+ * object reused for two requests from two contexts must not lend the first one's context to the
+ * second.
+ *
+ * The classes are found as undici loads: npm undici through `require` or an ESM `import` of it
+ * (Module._load), Node's bundled undici through its global dispatcher (fetch.ts). A dispatcher
+ * class provenant never saw (another copy of undici imported by a path of its own) is decided at
+ * `undici:request:create` with the context current then, as before.
+ */
+import type { FlowContext, FlowContexts } from '../../provenance/context.js';
+import { aroundRequire } from '../lazy-builtins.js';
+import type { Patcher } from '../patcher.js';
+import { inContext } from './context-binding.js';
+
+const MADE_IN = Symbol('provenant.requestContext');
+
+type Marked = { [MADE_IN]?: FlowContext };
+type Dispatch = (this: unknown, options: unknown, handler: unknown) => unknown;
+
+/** npm undici by name (`require`) or by its entry file (an ESM `import` reaches Module._load with the path). */
+export const isNpmUndici = (id: string): boolean => id === 'undici' || /[\\/]node_modules[\\/]undici[\\/]index\.js$/.test(id);
+
+/** Marks and keeps request contexts on every dispatcher class `adopt` is given; npm undici's are adopted as it loads. */
+export function keepRequestContexts(contexts: FlowContexts, patcher: Patcher): (dispatcher: unknown) => void {
+  const wrapped = new WeakSet<object>();
+
+  const dispatchWrapper = (original: Dispatch): Dispatch =>
+    function dispatch(this: unknown, options: unknown, handler: unknown): unknown {
+      if (typeof options !== 'object' || options === null) return Reflect.apply(original, this, [options, handler]);
+      const madeIn = (options as Marked)[MADE_IN];
+      if (madeIn === undefined) return Reflect.apply(original, this, [{ ...options, [MADE_IN]: contexts.current() }, handler]);
+      return inContext(contexts, madeIn, () => Reflect.apply(original, this, [options, handler]));
+    };
+
+  const adoptPrototype = (start: object): void => {
+    for (
+      let proto: object | null = start;
+      proto !== null && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto) as object | null
+    ) {
+      const holder = proto as { dispatch?: unknown };
+      const dispatch = Object.getOwnPropertyDescriptor(proto, 'dispatch')?.value as unknown;
+      if (typeof dispatch === 'function' && !wrapped.has(dispatch)) {
+        patcher.wrap(holder, 'dispatch', (original) => dispatchWrapper(original as Dispatch));
+        wrapped.add(holder.dispatch as object);
+      }
+    }
+  };
+
+  /** A dispatcher instance or class: every `dispatch` of its prototype chain. */
+  const adopt = (dispatcher: unknown): void => {
+    if (typeof dispatcher === 'function') adoptPrototype((dispatcher as { prototype: object }).prototype);
+    else if (typeof dispatcher === 'object' && dispatcher !== null) adoptPrototype(Object.getPrototypeOf(dispatcher) as object);
+  };
+
+  aroundRequire(
+    patcher,
+    isNpmUndici,
+    () => true,
+    () => undefined,
+    (_state, exports) => {
+      if (typeof exports !== 'object' || exports === null) return;
+      // Every exported class with a dispatch (Client, Pool, Agent, RetryAgent, ProxyAgent, ...); data properties only.
+      for (const { value } of Object.values(Object.getOwnPropertyDescriptors(exports))) {
+        const proto: unknown = typeof value === 'function' ? (value as { prototype?: unknown }).prototype : undefined;
+        if (typeof proto === 'object' && proto !== null && 'dispatch' in proto) adopt(value);
+      }
+    },
+  );
+  return adopt;
+}
