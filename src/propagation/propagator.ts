@@ -107,7 +107,7 @@ export class ProvenancePropagator {
   /** Incoming claims whose signature verified, by header text: verified once, not per arrival. */
   private readonly checked = new BoundedCache<string, CheckedClaim>(CHECKED_CLAIMS_CACHED);
   /** Our signed members by what they say and the second they were issued in: signing once per second, not per message. */
-  private readonly signed = new BoundedCache<string, readonly string[]>(SIGNED_CLAIMS_CACHED);
+  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED);
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
@@ -152,7 +152,7 @@ export class ProvenancePropagator {
     if (data !== undefined && this.signsFor(host)) {
       const userBytes = parts.reduce((sum, raw) => sum + byteLength(raw) + 1, 0);
       const budget = Math.max(MIN_CLAIM_BUDGET_BYTES, Math.min(CLAIM_BUDGET_BYTES, BAGGAGE_MAX_TOTAL_BYTES - userBytes));
-      parts.push(...this.encode(data, budget, 'request'));
+      parts.push(this.encode(data, budget, 'request'));
     }
     return parts.length === 0 ? undefined : parts.join(',');
   }
@@ -160,7 +160,7 @@ export class ProvenancePropagator {
   /** Value of the signed response header for a caller at `host`, or undefined when it is not a trusted peer. */
   responseClaim(host: string | undefined, data: OutgoingData): string | undefined {
     if (!this.signsFor(host)) return undefined;
-    return this.encode(data, CLAIM_BUDGET_BYTES, 'response').join(',');
+    return this.encode(data, CLAIM_BUDGET_BYTES, 'response');
   }
 
   /** True when `header` holds provenant members (they must not travel further unverified). */
@@ -278,7 +278,7 @@ export class ProvenancePropagator {
 
   /** `data` as one signed claim (the environment claim a child process starts with); undefined without a key. */
   signedClaim(data: OutgoingData, budgetBytes: number): string | undefined {
-    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request').join(',');
+    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request');
   }
 
   /**
@@ -341,28 +341,19 @@ export class ProvenancePropagator {
   }
 
   /**
-   * Our signed members for `data`, signed once per second for what they say: the same labels,
-   * sources, write span, audience, direction and budget within one second get the same members
-   * (and nonce). Receivers accept such a copy only soon after the first (REUSE_WINDOW_MS).
+   * Our signed members for `data` (joined by commas), signed once per second for what they say:
+   * the same labels, sources, write span, audience, direction and budget within one second get the
+   * same members (and nonce). Receivers accept such a copy only soon after the first (REUSE_WINDOW_MS).
    */
-  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): readonly string[] {
+  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): string {
     const issuedAt = Math.floor(this.now() / 1000);
     const { labels } = data;
-    const key = JSON.stringify([
-      issuedAt,
-      direction,
-      budget,
-      data.audience ?? null,
-      data.writeSpan ?? null,
-      labels.confidentiality,
-      labels.integrity,
-      labels.tags,
-      labels.locations,
-      data.sources,
-    ]);
+    // `dataId` stands for labels and sources exactly, so the key need not spell out the source list.
+    const what = data.dataId ?? [labels.confidentiality, labels.integrity, labels.tags, labels.locations, data.sources];
+    const key = JSON.stringify([issuedAt, direction, budget, data.audience ?? null, data.writeSpan ?? null, what]);
     const cached = this.signed.get(key);
     if (cached !== undefined) return cached;
-    const members = this.sign(data, budget, direction, issuedAt);
+    const members = this.sign(data, budget, direction, issuedAt).join(',');
     this.signed.set(key, members);
     return members;
   }

@@ -185,6 +185,15 @@ describe('signed claims cached per second', () => {
     });
   });
 
+  it('keys on the id of the data (an interned set) when given one: another id is signed anew, the same id reused', () => {
+    const now = 1_700_000_000_000;
+    const sender = make({ now: () => now });
+    const first = sender.responseClaim('127.0.0.1', { ...data, dataId: 7 });
+    expect(sender.responseClaim('127.0.0.1', { ...data, dataId: 7 })).toBe(first);
+    expect(nonce(sender.responseClaim('127.0.0.1', { ...data, dataId: 8 }))).not.toBe(nonce(first));
+    expect(nonce(sender.responseClaim('127.0.0.1', data))).not.toBe(nonce(first));
+  });
+
   it('signs a new claim in the next second, and never serves a request claim as a response claim', () => {
     let now = 1_700_000_000_999;
     const sender = make({ now: () => now });

@@ -36,7 +36,11 @@ export class PeerFlows {
   /** What the current context would tell a peer about data flowing to `resource`. */
   outgoing(resource: Resource): OutgoingData {
     const provenance = this.engine.contexts.current().provenance;
-    const data: OutgoingData = { labels: this.engine.schema.toPublic(provenance.labels), sources: provenance.sources };
+    const data: OutgoingData = {
+      labels: this.engine.schema.toPublic(provenance.labels),
+      sources: provenance.sources,
+      dataId: provenance.id,
+    };
     const span = this.engine.writeSpan(resource);
     if (span) data.writeSpan = this.protocol.spanReference(span);
     if (resource.host !== undefined && resource.port !== undefined) data.audience = `${resource.host}:${resource.port}`;
