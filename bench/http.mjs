@@ -13,6 +13,9 @@
 //   npm run build && node bench/http.mjs [--duration 10] [--rounds 3] [--connections 50] [--only tiny,express]
 //     [--before OTHER/dist/register.js]   also runs provenant from another build (`before`), interleaved,
 //                                         and reports this build against it: a before/after in one run
+//     [--variants provenant,before]       run only these variants
+//     [--server-args '--cpu-prof --cpu-prof-dir=DIR']   extra node options for every server (they exit
+//                                         cleanly when measured, so profiles are written)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -30,7 +33,15 @@ const VARIANTS = ['plain', 'otel', 'provenant'];
 /** `--before`: the register.js of another build, run as the variant `before`. */
 const beforeAt = process.argv.indexOf('--before');
 const beforeRegister = beforeAt === -1 ? undefined : path.resolve(process.argv[beforeAt + 1]);
-const variants = beforeRegister === undefined ? VARIANTS : ['plain', 'otel', 'before', 'provenant'];
+const variantsAt = process.argv.indexOf('--variants');
+const variants =
+  variantsAt !== -1
+    ? process.argv[variantsAt + 1].split(',')
+    : beforeRegister === undefined
+      ? VARIANTS
+      : ['plain', 'otel', 'before', 'provenant'];
+const serverArgsAt = process.argv.indexOf('--server-args');
+const serverArgs = serverArgsAt === -1 ? [] : process.argv[serverArgsAt + 1].split(' ').filter(Boolean);
 const WORKLOADS = ['tiny', 'express', 'chain', 'close'];
 
 if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
@@ -55,6 +66,8 @@ async function serve(variant, workload) {
     handler = async (req, res) => {
       const upstream = await fetch(`${back}${req.url}`);
       const text = await upstream.text();
+      // a refused back (403) must fail the run, not be measured as a cheap answer
+      res.statusCode = upstream.ok ? 200 : 502;
       res.setHeader('content-type', 'application/json');
       res.end(`{"front":true,"back":${text}}`);
     };
@@ -66,7 +79,9 @@ async function serve(variant, workload) {
   }
   const server = http.createServer(handler);
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
-  process.stdin.setEncoding('utf8').on('data', () => {
+  process.stdin.setEncoding('utf8').on('data', (text) => {
+    // `exit` rather than a signal: a clean exit writes --cpu-prof / --heap-prof profiles
+    if (text.includes('exit')) process.exit(0);
     const { user, system } = process.cpuUsage();
     console.log(`cpu ${user + system}`);
   });
@@ -117,6 +132,9 @@ async function main() {
       '    labels: { confidentiality: confidential, integrity: high, tags: [pii] }',
       '  - match: { host: "127.0.0.1" }',
       '    labels: { confidentiality: secret, location: eu-west-1 }',
+      // the front calls the back as this service: the back answers it as service://bench
+      '  - match: { service: bench }',
+      '    labels: { confidentiality: secret, location: eu-west-1 }',
       'rules:',
       '  - id: pii-stays-in-eu',
       '    deny: { data: { tags: [pii] }, destination: { location: { notIn: [eu-west-1, eu-central-1] } } }',
@@ -135,7 +153,9 @@ async function main() {
           results[workload][variant].push(measured);
           process.stderr.write(
             `round ${round + 1}/${rounds} ${workload.padEnd(8)} ${variant.padEnd(9)} ${measured.rps.toFixed(0).padStart(7)} req/s ` +
-              `${measured.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req\n`,
+              `${measured.cpuPerRequest.toFixed(1).padStart(6)} µs CPU/req` +
+              (measured.perServer.length > 1 ? ` (back ${measured.perServer.map((v) => v.toFixed(1)).join(' + front ')})` : '') +
+              '\n',
           );
         }
       }
@@ -143,7 +163,8 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  report(results, { duration, rounds, connections });
+  if (['plain', 'otel', 'provenant'].every((v) => variants.includes(v))) report(results, { duration, rounds, connections });
+  else if (variants.includes('before') && variants.includes('provenant')) reportBefore(results);
 }
 
 async function measure({ variant, workload, duration, connections, data, config, state }) {
@@ -169,16 +190,24 @@ async function measure({ variant, workload, duration, connections, data, config,
     const before = await Promise.all(servers.map(cpuOf));
     const requests = await load(url, connections, duration);
     const after = await Promise.all(servers.map(cpuOf));
-    const cpu = after.reduce((sum, value, i) => sum + value - before[i], 0);
-    return { rps: requests / duration, cpuPerRequest: cpu / requests };
+    const perServer = after.map((value, i) => (value - before[i]) / requests);
+    return { rps: requests / duration, cpuPerRequest: perServer.reduce((sum, value) => sum + value, 0), perServer };
   } finally {
-    for (const server of servers) server.child.kill();
+    await Promise.all(servers.map(stop));
   }
+}
+
+function stop(server) {
+  if (server.child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.child.once('exit', resolve);
+    server.child.stdin.write('exit\n');
+  });
 }
 
 function startServer(variant, workload, env) {
   const preload = variant === 'provenant' ? ['-r', register] : variant === 'before' ? ['-r', beforeRegister] : [];
-  const child = spawn(process.execPath, [...preload, fileURLToPath(import.meta.url), 'serve', variant, workload], {
+  const child = spawn(process.execPath, [...serverArgs, ...preload, fileURLToPath(import.meta.url), 'serve', variant, workload], {
     env,
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -10,6 +10,7 @@
  */
 import { normaliseHost } from '../provenance/host.js';
 import type {
+  ClaimedLabels,
   HeaderValue,
   LocalEndpoint,
   OutgoingData,
@@ -35,6 +36,7 @@ import {
   encodeClaim,
   readClaimFields,
   type ClaimDirection,
+  type ClaimFields,
   type ClaimSigning,
 } from './claim.js';
 import type { ServiceIdentity } from './identity.js';
@@ -79,14 +81,33 @@ const NO_CLAIM: Verdict = Object.freeze({ trusted: false, reason: 'unsigned' });
 
 const NOTHING_RECEIVED: Received = Object.freeze({ verdict: NO_CLAIM, claims: false, rest: undefined });
 
+/** Incoming claims whose signature verified, kept by header text: a header is at most 8 KiB. */
+const CHECKED_CLAIMS_CACHED = 512;
+
+/** An incoming claim whose form, size and signature checked out (what `admit` still judges per arrival). */
+interface CheckedClaim {
+  readonly fields: ClaimFields;
+  readonly claimed: ClaimedLabels;
+  /** Undefined when a required field is missing or bad (refused as malformed). */
+  readonly claim: ProvenanceClaim | undefined;
+  /** `<key id>:<nonce>`, the replay cache's key; undefined without a nonce. */
+  readonly once: string | undefined;
+  /** The header without provenant's members. */
+  readonly rest: string | undefined;
+  /** What `receive` returns when this claim is admitted (its one trusted verdict); undefined when malformed. */
+  readonly accepted: Received | undefined;
+}
+
 export class ProvenancePropagator {
   private readonly hmac: ClaimSigner | undefined;
   /** What signs our claims: the identity key when there is one, else the shared key. */
   private readonly signer: ClaimSigning | undefined;
   /** Verified claims (key id and nonce) and when this receiver first accepted each, in ms. */
   private readonly seen = new BoundedCache<string, number>(REPLAY_CACHE_CLAIMS);
+  /** Incoming claims whose signature verified, by header text: verified once, not per arrival. */
+  private readonly checked = new BoundedCache<string, CheckedClaim>(CHECKED_CLAIMS_CACHED);
   /** Our signed members by what they say and the second they were issued in: signing once per second, not per message. */
-  private readonly signed = new BoundedCache<string, readonly string[]>(SIGNED_CLAIMS_CACHED);
+  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED);
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
@@ -131,7 +152,7 @@ export class ProvenancePropagator {
     if (data !== undefined && this.signsFor(host)) {
       const userBytes = parts.reduce((sum, raw) => sum + byteLength(raw) + 1, 0);
       const budget = Math.max(MIN_CLAIM_BUDGET_BYTES, Math.min(CLAIM_BUDGET_BYTES, BAGGAGE_MAX_TOTAL_BYTES - userBytes));
-      parts.push(...this.encode(data, budget, 'request'));
+      parts.push(this.encode(data, budget, 'request'));
     }
     return parts.length === 0 ? undefined : parts.join(',');
   }
@@ -139,7 +160,7 @@ export class ProvenancePropagator {
   /** Value of the signed response header for a caller at `host`, or undefined when it is not a trusted peer. */
   responseClaim(host: string | undefined, data: OutgoingData): string | undefined {
     if (!this.signsFor(host)) return undefined;
-    return this.encode(data, CLAIM_BUDGET_BYTES, 'response').join(',');
+    return this.encode(data, CLAIM_BUDGET_BYTES, 'response');
   }
 
   /** True when `header` holds provenant members (they must not travel further unverified). */
@@ -163,7 +184,22 @@ export class ProvenancePropagator {
 
   private take(peer: string | undefined, header: HeaderValue, direction: ClaimDirection, local?: LocalEndpoint): Received {
     if (!this.hasClaims(header)) return NOTHING_RECEIVED;
-    const members = splitBaggage(header);
+    const text = typeof header === 'string' ? header : (header as readonly string[]).join(',');
+    const checked = this.checked.get(text) ?? this.check(peer, text);
+    if (!('fields' in checked)) return checked;
+    const verdict = this.admit(checked, peer, direction, local);
+    if (verdict === checked.accepted?.verdict) return checked.accepted;
+    this.warnUntrusted(peer, verdict);
+    return { verdict, claims: true, rest: checked.rest };
+  }
+
+  /**
+   * Form, size and signature of the claim in `text` (a header from `peer`): a claim that passes is
+   * kept by its exact text (senders reuse a signed claim within its second, so most arrivals repeat
+   * one), the rest is judged by `admit` per arrival. Anything else is the Received to return.
+   */
+  private check(peer: string | undefined, text: string): CheckedClaim | Received {
+    const members = splitBaggage(text);
     const ours: BaggageMember[] = [];
     const others: string[] = [];
     for (const member of members) {
@@ -171,24 +207,13 @@ export class ProvenancePropagator {
       else others.push(member.raw);
     }
     if (ours.length === 0) return NOTHING_RECEIVED;
-    const verdict = this.judge(peer, members, ours, direction, local);
-    if (!verdict.trusted)
-      this.warnings.warn(
-        verdict.reason,
-        `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`,
-      );
-    return { verdict, claims: true, rest: others.length === 0 ? undefined : others.join(',') };
-  }
-
-  private judge(
-    peer: string | undefined,
-    members: readonly BaggageMember[],
-    ours: readonly BaggageMember[],
-    direction: ClaimDirection,
-    local?: LocalEndpoint,
-  ): Verdict {
+    const rest = others.length === 0 ? undefined : others.join(',');
+    const refused = (verdict: Verdict): Received => {
+      this.warnUntrusted(peer, verdict);
+      return { verdict, claims: true, rest };
+    };
     const fields = readClaimFields(ours);
-    if (fields === 'malformed') return { trusted: false, reason: 'malformed', claimed: 'unreadable' };
+    if (fields === 'malformed') return refused({ trusted: false, reason: 'malformed', claimed: 'unreadable' });
     const claimed = claimedLabels(fields);
     const totalBytes = members.reduce((sum, member) => sum + byteLength(member.raw) + 1, 0);
     if (
@@ -196,36 +221,64 @@ export class ProvenancePropagator {
       members.length > BAGGAGE_MAX_MEMBERS ||
       ours.some((member) => byteLength(member.raw) > BAGGAGE_MAX_MEMBER_BYTES)
     ) {
-      return { trusted: false, reason: 'oversized', claimed };
+      return refused({ trusted: false, reason: 'oversized', claimed });
     }
-    if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
+    // Before the signature: an untrusted peer costs no verification (and what it sends is not kept).
+    if (!this.isTrustedPeer(peer)) return refused({ trusted: false, reason: 'untrusted-peer', claimed });
     const signature = fields.get('sig');
     const keyId = fields.get('kid');
-    if (signature === undefined || keyId === undefined) return { trusted: false, reason: 'unsigned', claimed };
-    const checked = this.checkSignature(fields, keyId, signature);
-    if (checked !== undefined) return { trusted: false, reason: checked, claimed };
+    if (signature === undefined || keyId === undefined) return refused({ trusted: false, reason: 'unsigned', claimed });
+    const bad = this.checkSignature(fields, keyId, signature);
+    if (bad !== undefined) return refused({ trusted: false, reason: bad, claimed });
+    // Only a claim whose signature verified is kept: forged headers cannot fill the cache.
+    const claim = decodeClaim(fields);
+    const nonce = fields.get('n');
+    const checked: CheckedClaim = {
+      fields,
+      claimed,
+      claim,
+      once: nonce === undefined ? undefined : `${keyId}:${nonce}`,
+      rest,
+      accepted: claim === undefined ? undefined : Object.freeze({ verdict: Object.freeze({ trusted: true, claim }), claims: true, rest }),
+    };
+    this.checked.set(text, checked);
+    return checked;
+  }
+
+  /**
+   * The verdict on a claim whose signature verified, for this arrival: from a trusted peer, the
+   * right direction and audience, well-formed, fresh, and not replayed. In the order the checks
+   * had before claims were kept, so each refusal names the same reason.
+   */
+  private admit(checked: CheckedClaim, peer: string | undefined, direction: ClaimDirection, local: LocalEndpoint | undefined): Verdict {
+    const { fields, claimed, claim } = checked;
+    if (!this.isTrustedPeer(peer)) return { trusted: false, reason: 'untrusted-peer', claimed };
     if (fields.get('dir') !== (direction === 'request' ? 'q' : 's')) return { trusted: false, reason: 'wrong-direction', claimed };
     if (direction === 'request' && local !== undefined && !this.addressedTo(fields.get('aud'), local))
       return { trusted: false, reason: 'wrong-audience', claimed };
-    const claim = decodeClaim(fields);
-    if (claim === undefined) return { trusted: false, reason: 'malformed', claimed };
-    const age = this.now() / 1000 - claim.issuedAt;
-    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
-    // Only a claim whose signature verified is remembered: forged headers cannot fill the cache with real nonces.
-    const nonce = fields.get('n');
-    if (nonce === undefined) return { trusted: false, reason: 'replayed', claimed };
-    const once = `${keyId}:${nonce}`;
+    if (claim === undefined || checked.accepted === undefined) return { trusted: false, reason: 'malformed', claimed };
     const now = this.now();
-    const first = this.seen.get(once);
+    const age = now / 1000 - claim.issuedAt;
+    if (age > this.options.maxAgeSeconds || age < -MAX_CLOCK_SKEW_SECONDS) return { trusted: false, reason: 'stale', claimed };
+    if (checked.once === undefined) return { trusted: false, reason: 'replayed', claimed };
+    const first = this.seen.get(checked.once);
     // The sender reuses a claim within its second: a copy is accepted only that soon after the first.
     if (first !== undefined && now - first >= REUSE_WINDOW_MS) return { trusted: false, reason: 'replayed', claimed };
-    if (first === undefined) this.seen.set(once, now);
-    return { trusted: true, claim };
+    if (first === undefined) this.seen.set(checked.once, now);
+    return checked.accepted.verdict;
+  }
+
+  private warnUntrusted(peer: string | undefined, verdict: Verdict): void {
+    if (verdict.trusted) return;
+    this.warnings.warn(
+      verdict.reason,
+      `untrusted provenance claim from ${peer ?? 'an unknown peer'} (${verdict.reason}); its data is treated as untrusted`,
+    );
   }
 
   /** `data` as one signed claim (the environment claim a child process starts with); undefined without a key. */
   signedClaim(data: OutgoingData, budgetBytes: number): string | undefined {
-    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request').join(',');
+    return this.signer === undefined ? undefined : this.encode(data, budgetBytes, 'request');
   }
 
   /**
@@ -288,28 +341,19 @@ export class ProvenancePropagator {
   }
 
   /**
-   * Our signed members for `data`, signed once per second for what they say: the same labels,
-   * sources, write span, audience, direction and budget within one second get the same members
-   * (and nonce). Receivers accept such a copy only soon after the first (REUSE_WINDOW_MS).
+   * Our signed members for `data` (joined by commas), signed once per second for what they say:
+   * the same labels, sources, write span, audience, direction and budget within one second get the
+   * same members (and nonce). Receivers accept such a copy only soon after the first (REUSE_WINDOW_MS).
    */
-  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): readonly string[] {
+  private encode(data: OutgoingData, budget: number, direction: ClaimDirection): string {
     const issuedAt = Math.floor(this.now() / 1000);
     const { labels } = data;
-    const key = JSON.stringify([
-      issuedAt,
-      direction,
-      budget,
-      data.audience ?? null,
-      data.writeSpan ?? null,
-      labels.confidentiality,
-      labels.integrity,
-      labels.tags,
-      labels.locations,
-      data.sources,
-    ]);
+    // `dataId` stands for labels and sources exactly, so the key need not spell out the source list.
+    const what = data.dataId ?? [labels.confidentiality, labels.integrity, labels.tags, labels.locations, data.sources];
+    const key = JSON.stringify([issuedAt, direction, budget, data.audience ?? null, data.writeSpan ?? null, what]);
     const cached = this.signed.get(key);
     if (cached !== undefined) return cached;
-    const members = this.sign(data, budget, direction, issuedAt);
+    const members = this.sign(data, budget, direction, issuedAt).join(',');
     this.signed.set(key, members);
     return members;
   }

@@ -60,6 +60,11 @@ export interface Received {
 export interface OutgoingData {
   labels: PublicLabels;
   sources: readonly string[];
+  /**
+   * Names these labels and sources exactly (an interned provenance set's id, never reused for other
+   * contents), so the sender's cache of signed claims keys on it instead of the lists.
+   */
+  dataId?: number;
   /** `<trace-id>-<span-id>` of the write span of this flow. */
   writeSpan?: string;
   /** The receiver as dialled (`host:port`): a request claim is bound to it. */

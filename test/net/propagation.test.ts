@@ -1,8 +1,9 @@
 // The propagation codec on its own: signing, verification reasons, egress stripping and W3C limits.
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ServiceIdentity } from '../../src/propagation/identity';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
+import { ClaimSigner } from '../../src/propagation/signing';
 import { BAGGAGE_MAX_MEMBER_BYTES, BAGGAGE_MAX_TOTAL_BYTES, splitBaggage } from '../../src/propagation/baggage';
 
 const data = {
@@ -115,6 +116,40 @@ describe('claims bound to their direction and used once', () => {
   });
 });
 
+describe('incoming claims verified once, judged on every arrival', () => {
+  const local = { address: '127.0.0.1', port: 7000 };
+
+  it('checks the signature of a repeated header once, and still refuses each arrival that breaks a rule', () => {
+    let now = 1_700_000_000_000;
+    const receiver = make({ now: () => now });
+    const header = make({ now: () => now }).outgoingBaggage('127.0.0.1', 'user=1', { ...data, audience: '127.0.0.1:7000' });
+    const verify = vi.spyOn(ClaimSigner.prototype, 'verify');
+    try {
+      const first = receiver.receive('127.0.0.1', header, local);
+      expect(first).toMatchObject({ verdict: { trusted: true }, claims: true, rest: 'user=1' });
+      expect(receiver.receive('127.0.0.1', header, local)).toBe(first);
+      expect(receiver.receive('10.9.9.9', header, local)).toMatchObject({
+        verdict: { trusted: false, reason: 'untrusted-peer' },
+        rest: 'user=1',
+      });
+      expect(receiver.receive('127.0.0.1', header, { ...local, port: 7001 }).verdict).toMatchObject({ reason: 'wrong-audience' });
+      expect(receiver.verify('127.0.0.1', header)).toMatchObject({ trusted: false, reason: 'wrong-direction' });
+      expect(verify).toHaveBeenCalledTimes(1);
+      now += 2000;
+      expect(receiver.receive('127.0.0.1', header, local).verdict).toMatchObject({ trusted: false, reason: 'replayed' });
+      now += 60_000;
+      expect(receiver.receive('127.0.0.1', header, local).verdict).toMatchObject({ trusted: false, reason: 'stale' });
+      // A forged copy is another text: verified (and refused) on its own, never taken for the one kept.
+      const forged = header!.replace('provenant.c=secret', 'provenant.c=public');
+      expect(receiver.receive('127.0.0.1', forged, local).verdict).toMatchObject({ trusted: false, reason: 'bad-signature' });
+      expect(receiver.receive('127.0.0.1', forged, local).verdict).toMatchObject({ trusted: false, reason: 'bad-signature' });
+      expect(verify).toHaveBeenCalledTimes(3);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+});
+
 describe('signed claims cached per second', () => {
   const nonce = (header: string | undefined): string | undefined => /provenant\.n=([^,]*)/.exec(header ?? '')?.[1];
 
@@ -148,6 +183,15 @@ describe('signed claims cached per second', () => {
       trusted: true,
       claim: { labels: changed.labels, sources: changed.sources },
     });
+  });
+
+  it('keys on the id of the data (an interned set) when given one: another id is signed anew, the same id reused', () => {
+    const now = 1_700_000_000_000;
+    const sender = make({ now: () => now });
+    const first = sender.responseClaim('127.0.0.1', { ...data, dataId: 7 });
+    expect(sender.responseClaim('127.0.0.1', { ...data, dataId: 7 })).toBe(first);
+    expect(nonce(sender.responseClaim('127.0.0.1', { ...data, dataId: 8 }))).not.toBe(nonce(first));
+    expect(nonce(sender.responseClaim('127.0.0.1', data))).not.toBe(nonce(first));
   });
 
   it('signs a new claim in the next second, and never serves a request claim as a response claim', () => {

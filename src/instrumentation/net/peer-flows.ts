@@ -17,8 +17,16 @@ export const RESPONSE_CLAIM_HEADER = 'provenant-baggage';
 /** Rule of the denial for body bytes carrying more than the claim sent with their headers. */
 const CLAIM_EXCEEDED = 'claim-exceeded';
 
+/** What a verified claim brings into a context: its set (null when its levels are unknown here) and the write it links to. */
+interface ClaimedData {
+  readonly provenance: ProvenanceSet | null;
+  readonly linkTo: SpanContext | undefined;
+}
+
 export class PeerFlows {
   private unclaimed: ProvenanceSet | undefined;
+  /** By verified claim: the protocol hands out one claim object per distinct claim, so its arrivals share one set. */
+  private readonly claimed = new WeakMap<ProvenanceClaim, ClaimedData>();
 
   constructor(
     private readonly engine: FlowEngine,
@@ -28,7 +36,11 @@ export class PeerFlows {
   /** What the current context would tell a peer about data flowing to `resource`. */
   outgoing(resource: Resource): OutgoingData {
     const provenance = this.engine.contexts.current().provenance;
-    const data: OutgoingData = { labels: this.engine.schema.toPublic(provenance.labels), sources: provenance.sources };
+    const data: OutgoingData = {
+      labels: this.engine.schema.toPublic(provenance.labels),
+      sources: provenance.sources,
+      dataId: provenance.id,
+    };
     const span = this.engine.writeSpan(resource);
     if (span) data.writeSpan = this.protocol.spanReference(span);
     if (resource.host !== undefined && resource.port !== undefined) data.audience = `${resource.host}:${resource.port}`;
@@ -79,9 +91,8 @@ export class PeerFlows {
    */
   read(resource: Resource, verdict: Verdict, attributes: Attributes, absentIsUntrusted: boolean): void {
     if (verdict.trusted) {
-      const provenance = this.claimSet(verdict.claim);
+      const { provenance, linkTo } = this.claimedData(verdict.claim);
       if (provenance) {
-        const linkTo: SpanContext | undefined = this.protocol.parseSpanReference(verdict.claim.writeSpan);
         // The claim's labels, not lowered or raised by the peer's configured (destination) labels.
         this.engine.read(
           resource,
@@ -100,9 +111,17 @@ export class PeerFlows {
     this.engine.read(resource, undefined, { provenance: this.untrustedSet(verdict.claimed), attributes });
   }
 
-  /** A verified claim as a provenance set; undefined when it names levels this node does not know. */
-  private claimSet(claim: ProvenanceClaim): ProvenanceSet | undefined {
-    return verifiedData(this.engine.sets, this.engine.schema, claim.labels, claim.sources);
+  /** A verified claim as a provenance set (null when it names levels this node does not know) and its write span. */
+  private claimedData(claim: ProvenanceClaim): ClaimedData {
+    let data = this.claimed.get(claim);
+    if (data === undefined) {
+      data = {
+        provenance: verifiedData(this.engine.sets, this.engine.schema, claim.labels, claim.sources) ?? null,
+        linkTo: this.protocol.parseSpanReference(claim.writeSpan),
+      };
+      this.claimed.set(claim, data);
+    }
+    return data;
   }
 
   private untrustedSet(claimed: ClaimedLabels | undefined): ProvenanceSet {
