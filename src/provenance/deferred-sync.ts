@@ -4,7 +4,7 @@
  * completes. Inside `defer`, the store commits without syncing (the commit is in SQLite's WAL
  * already: it survives the process being killed, and every other process sees it); `durable()`
  * is the fsync of the WAL on libuv's pool that the call waits for before it moves a byte. Calls
- * made while a sync is in flight share the next one (group commit). Outside `defer` every commit
+ * made in one synchronous run, or while a sync is in flight, share the next one (group commit). Outside `defer` every commit
  * is synced before it returns, as `synchronous = FULL` would do: synchronous APIs keep their
  * semantics.
  */
@@ -40,9 +40,9 @@ export class DeferredSync {
   durable(): Promise<void> | undefined {
     if (!this.dirty) return this.queued ?? this.inFlight;
     if (this.queued !== undefined) return this.queued;
-    const running = this.inFlight;
-    if (running === undefined) return this.start();
-    const queued = running.then(
+    // Started once the caller's synchronous run is over (or the sync in flight ends), so every
+    // asynchronous write of that run shares one fsync.
+    const queued = (this.inFlight ?? Promise.resolve()).then(
       () => this.start(),
       () => this.start(),
     );
