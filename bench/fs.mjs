@@ -2,7 +2,9 @@
 // operations, steady state (the same flow repeated). Each variant runs in its own child
 // process; variants are interleaved over several rounds and the median is reported.
 //
-//   npm run build && node bench/fs.mjs [--rounds 5]
+//   npm run build && node bench/fs.mjs [--rounds 5] [--only synchronous]
+//
+// `--only <text>`: only the operations whose name contains <text>.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,7 +21,7 @@ const VARIANTS = ['plain', 'otel-fs', 'provenant'];
  * Operations measured; `iterations` per sample keeps each sample ~0.1–0.5 s. `otel: false`:
  * instrumentation-fs does not patch it. `target`: the ratio provenant must stay within.
  */
-const OPS = [
+const ALL_OPS = [
   { name: 'writeSync 64 B (fd)', iterations: 100_000, otel: false, target: '≤ 1.10× plain' },
   { name: 'readFileSync 256 B', iterations: 40_000, target: '≤ 1.10× plain' },
   { name: "readFileSync 256 B 'utf8'", iterations: 40_000 },
@@ -28,8 +30,43 @@ const OPS = [
   // File identity: a name resolved once (realpath + stat) and cached; a rename drops the cache.
   { name: 'readFileSync 256 B via a symlink', iterations: 40_000 },
   { name: 'atomic rewrite 256 B (writeFileSync tmp + renameSync)', iterations: 500 },
+  // The part of an asynchronous write that runs on the caller's thread before it returns, each to
+  // a new file (a new (file, provenance) pair: the store commits). Percentiles over `iterations` calls.
+  {
+    name: 'fs.promises.writeFile 256 B, new file: synchronous part p50',
+    iterations: 2_000,
+    syncPart: 'promise',
+    percentile: 0.5,
+    target: '≤ 1.2× plain',
+  },
+  {
+    name: 'fs.promises.writeFile 256 B, new file: synchronous part p99',
+    iterations: 2_000,
+    syncPart: 'promise',
+    percentile: 0.99,
+    target: '≤ 1.2× plain',
+  },
+  {
+    name: 'fs.writeFile (callback) 256 B, new file: synchronous part p50',
+    iterations: 2_000,
+    syncPart: 'callback',
+    percentile: 0.5,
+    target: '≤ 1.2× plain',
+  },
+  {
+    name: 'fs.writeFile (callback) 256 B, new file: synchronous part p99',
+    iterations: 2_000,
+    syncPart: 'callback',
+    percentile: 0.99,
+    target: '≤ 1.2× plain',
+  },
 ];
 const SAMPLES = 7;
+const onlyFlag = process.argv.indexOf('--only');
+// Children inherit the filter through the environment.
+if (onlyFlag > 0) process.env.PROVENANT_BENCH_FS_ONLY = process.argv[onlyFlag + 1];
+const only = process.env.PROVENANT_BENCH_FS_ONLY;
+const OPS = only ? ALL_OPS.filter((op) => op.name.includes(only)) : ALL_OPS;
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4]);
 else parent();
@@ -132,7 +169,13 @@ async function child(variant, work) {
     },
   };
   const out = {};
+  const syncParts = {};
   for (const op of OPS) {
+    if (op.syncPart) {
+      syncParts[op.syncPart] ??= await synchronousPart(fs, join(work, `new-${op.syncPart}`), op.syncPart, content, op.iterations);
+      out[op.name] = quantile(syncParts[op.syncPart], op.percentile);
+      continue;
+    }
     const body = bodies[op.name];
     const isAsync = op.name.startsWith('fs.promises');
     const samples = [];
@@ -147,6 +190,29 @@ async function child(variant, work) {
     if (otel.exported() === 0) throw new Error('instrumentation-fs produced no spans');
   }
   console.log(JSON.stringify(out));
+}
+
+/** ns spent on the caller's thread by each of `count` asynchronous writes to new files, after 200 warm-up writes. */
+async function synchronousPart(fs, dir, api, content, count) {
+  fs.mkdirSync(dir, { recursive: true });
+  const write =
+    api === 'promise'
+      ? (file) => fs.promises.writeFile(file, content)
+      : (file) => new Promise((resolve, reject) => fs.writeFile(file, content, (error) => (error ? reject(error) : resolve())));
+  const times = [];
+  for (let i = 0; i < count + 200; i++) {
+    const file = join(dir, `${i}.bin`);
+    const start = process.hrtime.bigint();
+    const pending = write(file);
+    const spent = Number(process.hrtime.bigint() - start);
+    await pending;
+    if (i >= 200) times.push(spent);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+function quantile(sorted, q) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 async function measure(body, isAsync, iterations) {

@@ -108,6 +108,15 @@ export class FileProvenance {
     return true;
   }
 
+  /** See ProvenanceStore.deferDurability: `fn`'s commits do not wait for the disk; `durable()` does. */
+  deferDurability<T>(fn: () => T): T {
+    return this.store ? this.store.deferDurability(fn) : fn();
+  }
+
+  durable(): Promise<void> | undefined {
+    return this.store?.durable();
+  }
+
   /** Once a merge has succeeded after failures: how many writes the store could not persist before it (then 0). */
   takeUnreported(): number {
     if (!this.storeWorkedAgain) return 0;

@@ -172,6 +172,20 @@ export class FlowEngine {
   }
 
   /**
+   * For an asynchronous API (a promise or callback): `fn`'s decisions commit the files' provenance
+   * without waiting for the disk, so the event loop never blocks on an fsync; the API moves its
+   * bytes once `durable()` settles, and fails with its error when the provenance cannot be synced.
+   */
+  deferDurability<T>(fn: () => T): T {
+    return this.files.deferDurability(fn);
+  }
+
+  /** Settles once the provenance committed so far is on disk; undefined when nothing waits for it. */
+  durable(): Promise<void> | undefined {
+    return this.files.durable();
+  }
+
+  /**
    * A flow the policy does not decide: `inherited` (data handed to a child that carries its labels
    * on, recorded and allowed) or a fixed denial (`self-protection`: writes to provenant's own
    * config, keys and state, whatever the policy says). Returns the error to surface on a denial.

@@ -43,6 +43,14 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     if (file.inode !== undefined && file.links <= 1) this.records.delete(recordKey(file));
   }
 
+  deferDurability<T>(fn: () => T): T {
+    return fn();
+  }
+
+  durable(): undefined {
+    return undefined;
+  }
+
   close(): void {}
 
   private take(path: string): [string, StoredProvenance][] {

@@ -8,9 +8,12 @@
  *   first `get` of each macrotask and every few hundred `get`s within one. A reader therefore
  *   sees another process's commit from about a millisecond after it on (a process learns of
  *   another's write through some I/O, which arrives in a new macrotask).
- * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed before
- *   it returns; concurrent writers serialise on SQLite's write lock and lose nothing. A merge
- *   that adds nothing writes nothing.
+ * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed and
+ *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where the
+ *   fsync is left to `durable()` on libuv's pool (deferred-sync.ts); concurrent writers serialise
+ *   on SQLite's write lock and lose nothing. A merge that adds nothing writes nothing.
+ * - A record names an interned set (stored-sets.ts), kept as a delta from a set it contains:
+ *   the file's previous set, or the last set this store wrote.
  * - A corrupt database is moved aside and rebuilt with a warning; if SQLite is unusable the
  *   store falls back to memory with a warning. Nothing here crashes the app.
  */
@@ -23,8 +26,10 @@ import { LabelSchema } from './labels.js';
 import { MemoryProvenanceStore } from './memory-store.js';
 import type { FileIdentity } from './file-identity.js';
 import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.js';
-import { Connection, isCorruption, loadSqlite, type Row, type Sqlite } from './sqlite-connection.js';
-import { encodeSpan, joinStored, parseRecord } from './stored-provenance.js';
+import { Connection, isCorruption, loadSqlite, type Sqlite } from './sqlite-connection.js';
+import { DeferredSync } from './deferred-sync.js';
+import { FileRecords } from './file-records.js';
+import { joinStored } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
@@ -59,6 +64,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     CACHE_WEIGHT_LIMIT,
     (answer) => 16 + (answer?.sources.length ?? 0),
   );
+  private readonly records = new FileRecords(CACHE_WEIGHT_LIMIT);
+  private readonly syncs = new DeferredSync(() => this.conn().syncTarget());
   /** Answers that include a path record still to be folded into the inode's. */
   private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
@@ -98,15 +105,16 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     this.recover(() => {
       const conn = this.conn();
       let result: StoredProvenance | undefined;
-      conn.write(() => {
+      const changed = this.records.write(conn, () => {
         // Re-read under the write lock: another process may have merged since.
-        const stored = this.load(conn, key);
-        const waiting = file.inode === undefined ? undefined : this.load(conn, file.path);
+        const stored = this.records.load(conn, key);
+        const waiting = file.inode === undefined ? undefined : this.records.load(conn, file.path);
         const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
         result = joinStored(this.schema, base, added);
-        if (result !== stored) this.save(conn, key, result);
+        if (result !== stored) this.records.save(conn, key, result, [stored, waiting]);
         if (waiting !== undefined) conn.deleteOne.run(file.path);
       });
+      if (changed) this.syncs.committed(() => conn.sync());
       // Another name of the same inode has its own cached answer.
       if (file.links > 1) this.cache.clear();
       else this.cache.set(file.key, result ?? null);
@@ -131,17 +139,25 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     if (file.inode !== undefined && file.links <= 1) conn.deleteOne.run(recordKey(file));
   }
 
+  deferDurability<T>(fn: () => T): T {
+    return this.syncs.defer(fn);
+  }
+
+  durable(): Promise<void> | undefined {
+    return this.syncs.durable();
+  }
+
   close(): void {
     this.cache.clear();
     const conn = this.connection;
     this.connection = undefined;
-    if (conn?.db.isOpen) conn.db.close();
+    conn?.close();
   }
 
   private changeTree(change: (conn: Connection) => void): void {
     this.recover(() => {
       const conn = this.conn();
-      conn.write(() => change(conn));
+      if (conn.write(() => change(conn))) this.syncs.committed(() => conn.sync());
     });
     this.cache.clear();
   }
@@ -172,29 +188,13 @@ export class SqliteProvenanceStore implements ProvenanceStore {
    * only: the next merge into the file folds the path record into the inode's (`pathPending`).
    */
   private loadFile(conn: Connection, file: FileIdentity): StoredProvenance | undefined {
-    const byPath = this.load(conn, file.path);
+    const byPath = this.records.load(conn, file.path);
     if (file.inode === undefined) return byPath;
-    const byInode = this.load(conn, recordKey(file));
+    const byInode = this.records.load(conn, recordKey(file));
     if (byPath === undefined) return byInode;
     const joined = joinStored(this.schema, byInode, byPath);
     this.pathPending.add(joined);
     return joined;
-  }
-
-  private save(conn: Connection, key: string, value: StoredProvenance): void {
-    conn.upsert.run(
-      key,
-      JSON.stringify(value.sources),
-      JSON.stringify(value.labels),
-      encodeSpan(value.writeSpan),
-      value.names === undefined ? null : JSON.stringify(value.names),
-      Date.now(),
-    );
-  }
-
-  private load(conn: Connection, key: string): StoredProvenance | undefined {
-    const row = conn.select.get(key) as Row | undefined;
-    return row === undefined ? undefined : parseRecord(key, row);
   }
 
   /** The open connection; reopened on demand after close() (e.g. I/O in a late exit handler). */
@@ -227,10 +227,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   private openFresh(): Connection {
     this.dataVersion = -1;
+    this.records.forgetSets();
     const db = new this.sqlite.DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
     this.openedInode = internally(() => statSync(this.file, { throwIfNoEntry: false })?.ino);
     try {
-      return new Connection(db);
+      return new Connection(db, this.file);
     } catch (error) {
       db.close();
       throw error;

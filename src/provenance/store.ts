@@ -27,7 +27,10 @@ export interface StoredProvenance {
 export interface ProvenanceStore {
   /** Current provenance of a file, or undefined when none is recorded. */
   get(file: FileIdentity): StoredProvenance | undefined;
-  /** Union `added` into the file's provenance; must be durable before it returns (throws when it cannot be). */
+  /**
+   * Union `added` into the file's provenance; committed before it returns (throws when it cannot
+   * be), and durable too unless inside `deferDurability`.
+   */
   merge(file: FileIdentity, added: StoredProvenance): void;
   /**
    * rename: what waits under `from`'s path (and under it, for a directory) moves to `to`; inode
@@ -36,6 +39,13 @@ export interface ProvenanceStore {
   move(from: string, to: string, replaced?: FileIdentity): void;
   /** unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other names remain). */
   retire(file: FileIdentity): void;
+  /**
+   * Run `fn` (an asynchronous API's decision) with its commits left unsynced: they are visible to
+   * every process and survive this one being killed, and `durable()` is the wait for the disk.
+   */
+  deferDurability<T>(fn: () => T): T;
+  /** Settles once every commit so far is on disk (rejects when it cannot be); undefined when none waits. */
+  durable(): Promise<void> | undefined;
   close(): void;
 }
 

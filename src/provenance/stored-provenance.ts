@@ -78,6 +78,14 @@ function lowerIntegrity(schema: LabelSchema, a: string, b: string): string {
 /** A level name no schema has: whoever reads it counts it as the most restrictive level. */
 export const UNREADABLE_LEVEL = '(unreadable)';
 
+/** The labels of a record that does not have the record's shape (damaged or forged). */
+export const UNREADABLE_LABELS: PublicLabels = Object.freeze({
+  confidentiality: UNREADABLE_LEVEL,
+  integrity: UNREADABLE_LEVEL,
+  tags: [],
+  locations: [],
+});
+
 /**
  * A stored row as the store hands it out. A row that does not have the record's shape (damaged or
  * forged) is not dropped, which would read as "no provenance" and allow what it should deny: it
@@ -89,22 +97,10 @@ export function parseRecord(
 ): StoredProvenance {
   try {
     const sources = JSON.parse(row.sources) as unknown;
-    const labels = JSON.parse(row.labels) as Partial<Record<keyof PublicLabels, unknown>> | null;
+    const labels = readLabels(JSON.parse(row.labels) as unknown);
     const names = row.names === null ? undefined : (JSON.parse(row.names) as unknown);
-    if (
-      isStringArray(sources) &&
-      labels !== null &&
-      typeof labels === 'object' &&
-      typeof labels.confidentiality === 'string' &&
-      typeof labels.integrity === 'string' &&
-      isStringArray(labels.tags) &&
-      isStringArray(labels.locations) &&
-      (names === undefined || isStringArray(names))
-    ) {
-      const stored: StoredProvenance = {
-        sources,
-        labels: { confidentiality: labels.confidentiality, integrity: labels.integrity, tags: labels.tags, locations: labels.locations },
-      };
+    if (isStringArray(sources) && labels !== undefined && (names === undefined || isStringArray(names))) {
+      const stored: StoredProvenance = { sources, labels };
       const writeSpan = decodeSpan(row.write_span);
       if (writeSpan) stored.writeSpan = writeSpan;
       if (names !== undefined) stored.names = names;
@@ -114,10 +110,25 @@ export function parseRecord(
     // Not JSON: handled as any other malformed row below.
   }
   diag.warn(`provenant: the provenance record for ${key} is malformed; it is read as the most restrictive labels`);
-  return { sources: [], labels: { confidentiality: UNREADABLE_LEVEL, integrity: UNREADABLE_LEVEL, tags: [], locations: [] } };
+  return { sources: [], labels: UNREADABLE_LABELS };
 }
 
-function isStringArray(value: unknown): value is string[] {
+/** Parsed JSON that has the shape of stored labels, or undefined. */
+export function readLabels(value: unknown): PublicLabels | undefined {
+  const labels = value as Partial<Record<keyof PublicLabels, unknown>> | null;
+  if (
+    labels === null ||
+    typeof labels !== 'object' ||
+    typeof labels.confidentiality !== 'string' ||
+    typeof labels.integrity !== 'string' ||
+    !isStringArray(labels.tags) ||
+    !isStringArray(labels.locations)
+  )
+    return undefined;
+  return { confidentiality: labels.confidentiality, integrity: labels.integrity, tags: labels.tags, locations: labels.locations };
+}
+
+export function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 

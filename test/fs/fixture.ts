@@ -1,12 +1,14 @@
 // A workspace for fs tests: a config labelling `secret/**` and `out/secret/**` secret and
 // `out/public/**` public, a state dir, a real OTLP receiver, and a reader for the node-local
-// store (opened read-only with node:sqlite, as another process on the node would).
+// store (opened read-only with node:sqlite, as another process on the node would, its interned
+// sets read with the store's own SetTable).
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { repoRoot, runNode, type Preload, type RunResult } from '../helpers/spawn.js';
 import { tempDir } from '../helpers/tmp.js';
+import { SetTable } from '../../src/provenance/stored-sets.js';
 
 export const NODE_ID = 'testnode';
 export const SECRET_TEXT = 'the launch codes are 0000\n';
@@ -89,17 +91,14 @@ export async function createWorkspace(): Promise<FsWorkspace> {
 export function readStored(stateDir: string, file: string): StoredRow | undefined {
   const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
   try {
-    const select = db.prepare('SELECT sources, labels, write_span FROM file_provenance WHERE path = ?');
+    const select = db.prepare('SELECT set_id, write_span FROM file_records WHERE path = ?');
+    const sets = new SetTable(db);
     const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
     const keys = stat ? [`inode:${stat.dev}:${stat.ino}`, file] : [file];
     const rows = keys
-      .map((key) => select.get(key) as { sources: string; labels: string; write_span: string | null } | undefined)
+      .map((key) => select.get(key) as { set_id: number; write_span: string | null } | undefined)
       .filter((row) => row !== undefined)
-      .map((row) => ({
-        sources: JSON.parse(row.sources) as string[],
-        labels: JSON.parse(row.labels) as StoredRow['labels'],
-        writeSpan: row.write_span,
-      }));
+      .map((row) => ({ ...sets.load(row.set_id, () => undefined), writeSpan: row.write_span }));
     const [first, second] = rows;
     if (first === undefined || second === undefined) return first;
     return {

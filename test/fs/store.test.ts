@@ -82,6 +82,72 @@ describe('merge', () => {
   });
 });
 
+describe('interned sets', () => {
+  function setRows(stateDir: string): { rows: number; added: number } {
+    const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
+    const row = db.prepare('SELECT count(*) AS rows, coalesce(sum(json_array_length(added)), 0) AS added FROM provenance_sets').get() as {
+      rows: number;
+      added: number;
+    };
+    db.close();
+    return row;
+  }
+
+  it('one context writing N files stores N sources in all, not N²/2, and reads each set back exactly', () => {
+    const stateDir = tempDir();
+    const store = open(stateDir);
+    const sources: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      sources.push(`file://n/in/${String(i).padStart(4, '0')}`);
+      store.merge(at(`/out/${i}`), from([...sources], 'secret', 'low', ['pii']));
+    }
+    expect(setRows(stateDir)).toEqual({ rows: 300, added: 300 });
+    // A fresh process (cold caches) reads every set back exactly.
+    const reader = open(stateDir);
+    for (const i of [299, 0, 150]) expect(reader.get(at(`/out/${i}`))).toEqual(from(sources.slice(0, i + 1), 'secret', 'low', ['pii']));
+  });
+
+  it('equal sets share one row; a file whose provenance grows stores only what it gains', () => {
+    const stateDir = tempDir();
+    const store = open(stateDir);
+    store.merge(at('/a'), from(['file://n/x', 'file://n/y'], 'internal', 'high'));
+    store.merge(at('/b'), from(['file://n/y', 'file://n/x'], 'internal', 'high'));
+    expect(setRows(stateDir)).toEqual({ rows: 1, added: 2 });
+    // Same sources, other labels: another set, which adds no source to the first.
+    store.merge(at('/c'), from(['file://n/x', 'file://n/y'], 'secret', 'high'));
+    expect(setRows(stateDir)).toEqual({ rows: 2, added: 2 });
+    store.merge(at('/a'), from(['file://n/z'], 'internal', 'high'));
+    expect(setRows(stateDir)).toEqual({ rows: 3, added: 3 });
+    expect(open(stateDir).get(at('/c'))).toEqual(from(['file://n/x', 'file://n/y'], 'secret', 'high'));
+    expect(open(stateDir).get(at('/a'))?.sources).toEqual(['file://n/x', 'file://n/y', 'file://n/z']);
+  });
+});
+
+describe('durability', () => {
+  it('syncs each commit before merge returns, unless deferred: then durable() settles once the WAL is synced', async () => {
+    const stateDir = tempDir();
+    const store = open(stateDir);
+    store.merge(at('/sync'), from(['file://n/a'], 'secret', 'low'));
+    expect(store.durable()).toBeUndefined();
+    store.deferDurability(() => {
+      store.merge(at('/one'), from(['file://n/b'], 'secret', 'low'));
+      store.merge(at('/two'), from(['file://n/c'], 'secret', 'low'));
+    });
+    const durable = store.durable();
+    expect(durable).toBeInstanceOf(Promise);
+    // Committed already: another connection sees both before the sync completes.
+    const other = open(stateDir);
+    expect(other.get(at('/two'))?.sources).toEqual(['file://n/c']);
+    // Asked again before the sync settles: the same wait (one sync for both commits).
+    expect(store.durable()).toBe(durable);
+    await durable;
+    expect(store.durable()).toBeUndefined();
+    // A merge that adds nothing commits nothing: nothing to wait for.
+    store.deferDurability(() => store.merge(at('/two'), from(['file://n/c'], 'secret', 'low')));
+    expect(store.durable()).toBeUndefined();
+  });
+});
+
 describe('trees', () => {
   it('move and retire a file or everything under a directory', () => {
     const store = open(tempDir());
@@ -115,7 +181,7 @@ describe('identity', () => {
     expect(store.get(inode('/hard-link', '7', 2))?.sources).toEqual(['file://n/a', 'file://n/b']);
     const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
     const keys = db
-      .prepare('SELECT path FROM file_provenance ORDER BY path')
+      .prepare('SELECT path FROM file_records ORDER BY path')
       .all()
       .map((row) => row.path);
     db.close();
@@ -127,30 +193,79 @@ describe('identity', () => {
     expect(store.get(created)).toBeUndefined();
   });
 
-  it('reads a schema 1 database (rows keyed by path) and migrates it to schema 2', () => {
+  it('migrates a schema 1 database (rows keyed by path, each with its own source list) to interned sets on open', () => {
     const stateDir = tempDir();
     const old = new DatabaseSync(path.join(stateDir, 'provenance.db'));
     old.exec(`CREATE TABLE file_provenance (path TEXT PRIMARY KEY, sources TEXT NOT NULL, labels TEXT NOT NULL,
       write_span TEXT, updated_at INTEGER NOT NULL) WITHOUT ROWID`);
-    old
-      .prepare('INSERT INTO file_provenance VALUES (?, ?, ?, NULL, 0)')
-      .run('/srv/f', '["file://n/a"]', '{"confidentiality":"secret","integrity":"low","tags":["pii"],"locations":[]}');
+    const insert = old.prepare('INSERT INTO file_provenance VALUES (?, ?, ?, ?, ?)');
+    const pii = '{"confidentiality":"secret","integrity":"low","tags":["pii"],"locations":[]}';
+    insert.run('/srv/f', '["file://n/a"]', pii, `${span.traceId}-${span.spanId}-01`, 1);
+    insert.run('/srv/g', '["file://n/a","file://n/b"]', pii, null, 2);
+    insert.run('/srv/h', '["file://n/b","file://n/a"]', pii, null, 3);
+    insert.run('/srv/bad', '{"not":"a list"}', '[]', null, 4);
     old.close();
     const store = open(stateDir);
-    expect(store.get(inode('/srv/f', '9'))).toEqual(from(['file://n/a'], 'secret', 'low', ['pii']));
+    expect(store.get(inode('/srv/f', '9'))).toEqual({
+      ...from(['file://n/a'], 'secret', 'low', ['pii']),
+      writeSpan: { ...span, isRemote: true },
+    });
+    expect(store.get(at('/srv/g'))).toEqual(from(['file://n/a', 'file://n/b'], 'secret', 'low', ['pii']));
+    expect(store.get(at('/srv/h'))).toEqual(from(['file://n/a', 'file://n/b'], 'secret', 'low', ['pii']));
+    expect(store.get(at('/srv/bad'))?.labels).toEqual({
+      confidentiality: '(unreadable)',
+      integrity: '(unreadable)',
+      tags: [],
+      locations: [],
+    });
     const db = new DatabaseSync(path.join(stateDir, 'provenance.db'), { readOnly: true });
-    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 });
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 });
+    // g and h hold one set, stored as what it adds to f's; the old table is gone.
+    expect(db.prepare('SELECT parent IS NOT NULL AS delta, added FROM provenance_sets ORDER BY id').all()).toEqual([
+      { delta: 0, added: '["file://n/a"]' },
+      { delta: 1, added: '["file://n/b"]' },
+      { delta: 0, added: '[]' },
+    ]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'file_provenance'").all()).toEqual([]);
     db.close();
   });
 
-  it('reads a malformed or forged row as unknown, most restrictive levels instead of no provenance', () => {
+  it('migrates a schema 2 database (inode keys, hard-link names) to interned sets on open', () => {
+    const stateDir = tempDir();
+    const old = new DatabaseSync(path.join(stateDir, 'provenance.db'));
+    old.exec(`CREATE TABLE file_provenance (path TEXT PRIMARY KEY, sources TEXT NOT NULL, labels TEXT NOT NULL,
+      write_span TEXT, updated_at INTEGER NOT NULL, names TEXT) WITHOUT ROWID; PRAGMA user_version = 2`);
+    old
+      .prepare('INSERT INTO file_provenance VALUES (?, ?, ?, NULL, 0, ?)')
+      .run('inode:1:7', '["file://n/a"]', '{"confidentiality":"internal","integrity":"high","tags":[],"locations":["eu"]}', '["/x","/y"]');
+    old.close();
+    const store = open(stateDir);
+    expect(store.get(inode('/x', '7', 2))).toEqual({
+      sources: ['file://n/a'],
+      labels: { confidentiality: 'internal', integrity: 'high', tags: [], locations: ['eu'] },
+      names: ['/x', '/y'],
+    });
+  });
+
+  it('reads a malformed or forged set as unknown, most restrictive levels instead of no provenance', () => {
     const stateDir = tempDir();
     open(stateDir).close();
     const db = new DatabaseSync(path.join(stateDir, 'provenance.db'));
-    db.prepare('INSERT INTO file_provenance (path, sources, labels, updated_at) VALUES (?, ?, ?, 0)').run('/f', '{"not":"a list"}', '[]');
+    const forge = db.prepare('INSERT INTO provenance_sets (id, digest, parent, added, labels) VALUES (?, randomblob(32), ?, ?, ?)');
+    forge.run(1, null, '{"not":"a list"}', '[]');
+    // A chain that loops back on itself.
+    forge.run(2, 3, '["file://n/a"]', '{"confidentiality":"public","integrity":"high","tags":[],"locations":[]}');
+    forge.run(3, 2, '["file://n/b"]', '{"confidentiality":"public","integrity":"high","tags":[],"locations":[]}');
+    const file = db.prepare('INSERT INTO file_records (path, set_id, updated_at) VALUES (?, ?, 0)');
+    file.run('/f', 1);
+    file.run('/g', 2);
+    file.run('/h', 99);
     db.close();
     const store = open(stateDir);
-    expect(store.get(at('/f'))?.labels).toEqual({ confidentiality: '(unreadable)', integrity: '(unreadable)', tags: [], locations: [] });
+    const unreadable = { confidentiality: '(unreadable)', integrity: '(unreadable)', tags: [], locations: [] };
+    expect(store.get(at('/f'))?.labels).toEqual(unreadable);
+    expect(store.get(at('/g'))?.labels).toEqual(unreadable);
+    expect(store.get(at('/h'))?.labels).toEqual(unreadable);
   });
 });
 

@@ -72,10 +72,12 @@ describe('a stored level this process does not know', () => {
   function forgeRecord(ws: Workspace, relative: string, labels: object): void {
     const stat = statSync(ws.abs(relative), { bigint: true });
     const db = new DatabaseSync(path.join(ws.stateDir, 'provenance.db'));
-    db.prepare('INSERT OR REPLACE INTO file_provenance (path, sources, labels, updated_at) VALUES (?, ?, ?, 0)').run(
+    const set = db
+      .prepare('INSERT INTO provenance_sets (digest, parent, added, labels) VALUES (randomblob(32), NULL, ?, ?) RETURNING id')
+      .get(JSON.stringify([`file://other-node/${relative}`]), JSON.stringify(labels)) as { id: number };
+    db.prepare('INSERT OR REPLACE INTO file_records (path, set_id, updated_at) VALUES (?, ?, 0)').run(
       `inode:${stat.dev}:${stat.ino}`,
-      JSON.stringify([`file://other-node/${relative}`]),
-      JSON.stringify(labels),
+      set.id,
     );
     db.close();
   }

@@ -1,12 +1,13 @@
 /**
  * The callback fs API. A denial reaches the callback as its error on the next tick and the
- * original never runs; completed reads are recorded before the app's callback runs. Streams
+ * original never runs; an allowed write runs once the provenance it committed is on disk, which
+ * is waited for on libuv's pool, not on this thread (callbacks.ts `whenDurable`); completed reads are recorded before the app's callback runs. Streams
  * created from a path do their I/O through these functions (fs.open/read/write/writev/close
  * of the fs module), so a denied createWriteStream fails in its `_construct` open: the file
  * is never created.
  */
 import type * as Fs from 'node:fs';
-import { failCallback, hookCallback } from './callbacks.js';
+import { failCallback, hookCallback, whenDurable } from './callbacks.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from '../patcher.js';
@@ -31,9 +32,10 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       (original) =>
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
-          const denied = target && flows.authorizePath(target, sizeOf(data), data);
+          const denied = target && flows.deferred(() => flows.authorizePath(target, sizeOf(data), data));
           if (denied) return failCallback(arguments, denied);
-          return Reflect.apply(original, this, arguments);
+          if (target === undefined) return Reflect.apply(original, this, arguments);
+          return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
         },
     );
   }
@@ -60,9 +62,10 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     (original) =>
       function truncate(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorizePath(target, undefined);
+        const denied = target && flows.deferred(() => flows.authorizePath(target, undefined));
         if (denied) return failCallback(arguments, denied);
-        return Reflect.apply(original, this, arguments);
+        if (target === undefined) return Reflect.apply(original, this, arguments);
+        return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
       },
   );
 
@@ -116,9 +119,10 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       name,
       (original) =>
         function writeToFd(this: unknown, fd: unknown, data: unknown): unknown {
-          const denied = flows.recording ? flows.authorizeFd(fd, size(data), name === 'write' ? data : undefined) : undefined;
+          if (!flows.recording) return Reflect.apply(original, this, arguments);
+          const denied = flows.deferred(() => flows.authorizeFd(fd, size(data), name === 'write' ? data : undefined));
           if (denied) return failCallback(arguments, denied);
-          return Reflect.apply(original, this, arguments);
+          return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
         },
     );
   }
@@ -129,9 +133,10 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     (original) =>
       function ftruncate(this: unknown, fd: unknown): unknown {
         const target = flows.recording ? flows.fds[fd as number] : undefined;
-        const denied = target && flows.authorize(target, undefined);
+        const denied = target && flows.deferred(() => flows.authorize(target, undefined));
         if (denied) return failCallback(arguments, denied);
-        return Reflect.apply(original, this, arguments);
+        if (target === undefined) return Reflect.apply(original, this, arguments);
+        return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
       },
   );
 

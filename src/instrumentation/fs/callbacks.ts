@@ -45,3 +45,17 @@ export function hookCallback(
   };
   return hooked;
 }
+
+/**
+ * Call an allowed write's original once `durable` (the provenance its decision committed, being
+ * synced) settles, or at once when nothing waits; when it cannot be synced the callback gets the
+ * error and the original never runs. Without a callback the original runs at once (and throws,
+ * as Node does).
+ */
+export function whenDurable(args: IArguments, durable: Promise<void> | undefined, run: () => unknown): unknown {
+  const index = callbackIndex(args);
+  if (durable === undefined || index < 0) return run();
+  const callback = args[index] as Callback;
+  durable.then(run).catch((error: unknown) => callback(error));
+  return undefined;
+}

@@ -100,6 +100,20 @@ export class FsFlows {
   }
 
   /**
+   * A check (`authorize`, `authorizePath`, `authorizeFd`) for an asynchronous API: the provenance
+   * it commits does not wait for the disk on this thread. The API then calls its original through
+   * `whenDurable`.
+   */
+  deferred<T>(check: () => T): T {
+    return this.engine.deferDurability(check);
+  }
+
+  /** Settles once the provenance decided so far is on disk (undefined: nothing to wait for); an API moves no byte before. */
+  whenDurable(): Promise<void> | undefined {
+    return this.engine.durable();
+  }
+
+  /**
    * An fd-level write (`write`, `writeSync`, `writev`…). An fd opened through the patched API is
    * its file; fd 1 and 2 are stdout and stderr (one decision with process.stdout/stderr); any
    * other fd (inherited, opened natively or by another thread) is what `/proc/self/fd` says it

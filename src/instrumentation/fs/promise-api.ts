@@ -1,6 +1,7 @@
 /**
  * The promise fs API (`fs.promises`, which is also `fs/promises`) and FileHandle. A denial is a
- * rejected promise and the original never runs. FileHandle's prototype is not reachable
+ * rejected promise and the original never runs. An allowed write's provenance is committed
+ * without blocking on the disk; the original runs once it is synced (`whenDurable`). FileHandle's prototype is not reachable
  * before the first handle exists, so it is patched when `fs.promises.open` returns one — the
  * only public way to get a FileHandle. Its streams and readLines() do their I/O through the
  * handle's read/write/writev methods, which are patched here.
@@ -55,10 +56,11 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       (original) =>
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
           const target = flows.recording ? flows.targetOf(path) : undefined;
-          const denied = target && flows.authorizePath(target, sizeOf(data), data);
+          const denied = target && flows.deferred(() => flows.authorizePath(target, sizeOf(data), data));
           if (denied) return Promise.reject(denied);
-          if (target === undefined || !isChunked(data)) return Reflect.apply(original, this, arguments);
-          return writeChunks(flows, target, original, this, arguments);
+          if (target === undefined) return Reflect.apply(original, this, arguments);
+          if (isChunked(data)) return writeChunks(flows, target, original, this, arguments);
+          return whenDurable(flows, () => Reflect.apply(original, this, arguments));
         },
     );
   }
@@ -69,8 +71,11 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     (original) =>
       function truncate(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && flows.authorizePath(target, undefined);
-        return denied ? Promise.reject(denied) : Reflect.apply(original, this, arguments);
+        const denied = target && flows.deferred(() => flows.authorizePath(target, undefined));
+        if (denied) return Promise.reject(denied);
+        return target === undefined
+          ? Reflect.apply(original, this, arguments)
+          : whenDurable(flows, () => Reflect.apply(original, this, arguments));
       },
   );
 
@@ -80,9 +85,13 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     (original) =>
       function open(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && opensForWrite(flags) ? flows.authorizePath(target, undefined) : undefined;
+        const writes = target !== undefined && opensForWrite(flags);
+        const denied = writes ? flows.deferred(() => flows.authorizePath(target, undefined)) : undefined;
         if (denied) return Promise.reject(denied);
-        return (Reflect.apply(original, this, arguments) as Promise<object>).then((handle) => {
+        const opening: unknown = writes
+          ? whenDurable(flows, () => Reflect.apply(original, this, arguments))
+          : Reflect.apply(original, this, arguments);
+        return (opening as Promise<object>).then((handle) => {
           adopt(handle, target);
           return handle;
         });
@@ -214,10 +223,11 @@ function checkedHandleWrite(
   return function writeToHandle(this: object, data: unknown): unknown {
     // Nested: a WriteStream over the handle, whose chunks were decided when written (write-stream.ts).
     const target = isInternal() || flows.nested.active ? undefined : flows.handles.get(this);
-    const denied = target && flows.authorize(target, size(data), data);
+    const denied = target && flows.deferred(() => flows.authorize(target, size(data), data));
     if (denied) return Promise.reject(denied);
-    if (target === undefined || !takesChunks || !isChunked(data)) return Reflect.apply(original, this, arguments);
-    return writeChunks(flows, target, original, this, arguments, 0);
+    if (target === undefined) return Reflect.apply(original, this, arguments);
+    if (takesChunks && isChunked(data)) return writeChunks(flows, target, original, this, arguments, 0);
+    return whenDurable(flows, () => Reflect.apply(original, this, arguments));
   };
 }
 
@@ -230,10 +240,21 @@ async function writeChunks(
   args: IArguments,
   dataIndex = 1,
 ): Promise<unknown> {
+  // Decided chunk by chunk as the original consumes them: each commit is synced when it is made.
   const chunks = await decidedChunks(args[dataIndex] as AsyncIterable<unknown>, (chunk) => flows.authorize(target, sizeOf(chunk), chunk));
   const rest = Array.prototype.slice.call(args) as unknown[];
   rest[dataIndex] = chunks;
   return Reflect.apply(original, self, rest) as unknown;
+}
+
+/**
+ * Call an allowed write's original once the provenance its decision committed is on disk (at
+ * once when nothing waits): the bytes never move before, and the call rejects with the error
+ * when the provenance cannot be synced.
+ */
+function whenDurable(flows: FsFlows, run: () => unknown): unknown {
+  const durable = flows.whenDurable();
+  return durable === undefined ? run() : durable.then(run);
 }
 
 function recordWholeRead(flows: FsFlows, target: FileTarget | undefined, pending: unknown): unknown {
