@@ -11,7 +11,9 @@ import { diag, DiagConsoleLogger, DiagLogLevel, TraceFlags } from '@opentelemetr
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { CheckpointLine, JournalRecord, SegmentHeader } from '../journal/format.js';
+import { SegmentDecoder } from '../journal/decode.js';
+import { recordSeq, type CheckpointLine, type SegmentHeader } from '../journal/format.js';
+import { forEachLine } from '../journal/read.js';
 import { fromCheckpoint, fromRecord } from './log-records.js';
 import {
   closesSegment,
@@ -58,6 +60,8 @@ const journalDir = join(data.stateDir, 'journal');
 const path = statePath(data.stateDir, LOG_EXPORTER);
 const state = loadState(path);
 const headers = new Map<string, SegmentHeader>();
+/** Per segment being exported: the source sets it defined so far (format 3 records name them). */
+const decoders = new Map<string, SegmentDecoder>();
 const resources = new Map<string, Resource>();
 const scope = { name: 'provenant', version: data.version };
 let flushFlags: Int32Array<SharedArrayBuffer>[] = [];
@@ -89,7 +93,10 @@ async function cycle(exporter: LogRecordExporter): Promise<Outcome> {
     save();
     return 'failed';
   }
-  for (const [segment, cursor] of ends) state.cursors[segment] = cursor;
+  for (const [segment, cursor] of ends) {
+    state.cursors[segment] = cursor;
+    if (cursor.done) decoders.delete(segment);
+  }
   state.exported += records.length;
   if (records.length > 0) {
     state.lastSuccess = new Date().toISOString();
@@ -134,13 +141,40 @@ function applyBound(files: readonly SegmentFileInfo[]): void {
   save();
 }
 
+/**
+ * The segment's decoder. One first met past the segment's start (after a restart, or a cursor
+ * left mid-segment) first reads the sets defined before that line: a record may name any of them.
+ */
+function decoderFor(line: PendingLine): SegmentDecoder {
+  const decoder = decoders.get(line.segment);
+  if (decoder !== undefined) return decoder;
+  const created = new SegmentDecoder(line.header);
+  const seq = recordSeq(line.text) ?? Infinity;
+  forEachLine(join(journalDir, line.segment), (text, terminated) => {
+    const at = recordSeq(text);
+    if (at === undefined) return;
+    if (at >= seq || !terminated) return false;
+    try {
+      created.pass(text);
+    } catch {
+      // A damaged definition: the records naming it are skipped as damaged when they come.
+    }
+  });
+  decoders.set(line.segment, created);
+  return created;
+}
+
+/** The line as an OTLP log record; undefined for a source set definition (records carry their sets) or a damaged line. */
 function toReadable(line: PendingLine): ReadableLogRecord | undefined {
   let record;
   try {
-    record =
-      line.kind === 'record'
-        ? fromRecord(line.header, JSON.parse(line.text) as JournalRecord)
-        : fromCheckpoint(line.header, JSON.parse(line.text) as CheckpointLine, line.offset);
+    if (line.kind === 'record') {
+      const decoded = decoderFor(line).record(line.text);
+      if (decoded === undefined) return undefined;
+      record = fromRecord(line.header, decoded);
+    } else {
+      record = fromCheckpoint(line.header, JSON.parse(line.text) as CheckpointLine, line.offset);
+    }
   } catch {
     noteSkip(state, {
       segment: line.segment,

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { ExportStatusReport } from '../../src/export/status.js';
+import { isDefinitionLine } from '../../src/journal/format.js';
 import { startLogsReceiver, type LogsReceiver, type ReceivedLogRecord } from '../helpers/otlp-logs-receiver.js';
 import { closedPort } from '../helpers/ports.js';
 import { repoRoot, runNode, startNode, stopAll } from '../helpers/spawn.js';
@@ -101,7 +102,8 @@ function journalIds(state = stateDir): Map<string, string> {
     const name = path.basename(file);
     for (const line of readLines(file)) {
       if (line.startsWith('{"type":"header"')) log = (JSON.parse(line) as { log: string }).log;
-      else if (line.startsWith('{"seq":')) {
+      // Source set definitions are not sent: each record carries its resolved sources.
+      else if (line.startsWith('{"seq":') && !isDefinitionLine(line)) {
         const record = JSON.parse(line) as { seq: number; decision?: string };
         ids.set(`${log}/${record.seq}`, record.decision === 'deny' ? 'provenant.denial' : 'provenant.flow');
       } else if (line.startsWith('{"type":"checkpoint"')) ids.set(`${name}:${offset}`, 'provenant.checkpoint');
