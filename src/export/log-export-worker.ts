@@ -4,6 +4,8 @@
  * moves the cursor only once the collector acknowledged them: at-least-once delivery across
  * collector outages and app restarts. A failed export is retried with exponential backoff; a lag
  * beyond the bound skips the oldest segments (they stay in the journal) and says so in the state.
+ * Over 250 lines because the cursors, the bound, the per-segment decoders and the exporter are
+ * this thread's state, read and changed by every pass; line reading and mapping are their own modules.
  */
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,9 +13,8 @@ import { diag, DiagConsoleLogger, DiagLogLevel, TraceFlags } from '@opentelemetr
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { SegmentDecoder } from '../journal/decode.js';
+import { decoderBefore, type SegmentDecoder } from '../journal/decode.js';
 import { recordSeq, type CheckpointLine, type SegmentHeader } from '../journal/format.js';
-import { forEachLine } from '../journal/read.js';
 import { fromCheckpoint, fromRecord } from './log-records.js';
 import {
   closesSegment,
@@ -141,27 +142,14 @@ function applyBound(files: readonly SegmentFileInfo[]): void {
   save();
 }
 
-/**
- * The segment's decoder. One first met past the segment's start (after a restart, or a cursor
- * left mid-segment) first reads the sets defined before that line: a record may name any of them.
- */
+/** The segment's decoder; one first met past the segment's start reads the sets defined before that line. */
 function decoderFor(line: PendingLine): SegmentDecoder {
-  const decoder = decoders.get(line.segment);
-  if (decoder !== undefined) return decoder;
-  const created = new SegmentDecoder(line.header);
-  const seq = recordSeq(line.text) ?? Infinity;
-  forEachLine(join(journalDir, line.segment), (text, terminated) => {
-    const at = recordSeq(text);
-    if (at === undefined) return;
-    if (at >= seq || !terminated) return false;
-    try {
-      created.pass(text);
-    } catch {
-      // A damaged definition: the records naming it are skipped as damaged when they come.
-    }
-  });
-  decoders.set(line.segment, created);
-  return created;
+  let decoder = decoders.get(line.segment);
+  if (decoder === undefined) {
+    decoder = decoderBefore(join(journalDir, line.segment), line.header, recordSeq(line.text) ?? Infinity);
+    decoders.set(line.segment, decoder);
+  }
+  return decoder;
 }
 
 /** The line as an OTLP log record; undefined for a source set definition (records carry their sets) or a damaged line. */

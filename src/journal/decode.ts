@@ -109,3 +109,24 @@ export function findRecord(paths: readonly string[], seq: number): JournalRecord
   }
   return undefined;
 }
+
+/**
+ * A decoder for the segment at `path` that has read the sets defined before record `seq`: for a
+ * reader that starts mid-segment (after a restart, or a cursor left there), since a record may
+ * name any set defined earlier in its segment. A damaged definition is skipped here; the records
+ * naming it fail to resolve when they come.
+ */
+export function decoderBefore(path: string, header: SegmentHeader, seq: number): SegmentDecoder {
+  const decoder = new SegmentDecoder(header);
+  forEachLine(path, (line, terminated) => {
+    const at = recordSeq(line);
+    if (at === undefined) return;
+    if (at >= seq || !terminated) return false;
+    try {
+      decoder.pass(line);
+    } catch {
+      // See above.
+    }
+  });
+  return decoder;
+}
