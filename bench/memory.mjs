@@ -3,7 +3,10 @@
 // (realistic config, signing, journal on). After warm-up and at the end, the server is asked to
 // collect garbage and report RSS and heap; the journal's bytes per request are measured on disk.
 //
-//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50]
+// With --repeat-window-ms 0 every request context journals its flows (no repeat summaries): the
+// journal's worst case per request.
+//
+//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50] [--repeat-window-ms 0]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -39,9 +42,11 @@ async function main() {
   const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
   const total = option('requests', 300_000);
   const connections = option('connections', 50);
+  const repeatWindowMs = option('repeat-window-ms', undefined);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-memory-'));
   const config = path.join(dir, 'provenant.yaml');
-  writeFileSync(config, 'service: bench\nlocation: eu-west-1\ntrust: { peers: ["127.0.0.1"] }\n');
+  const journal = repeatWindowMs === undefined ? '' : `journal: { repeatWindowMs: ${repeatWindowMs} }\n`;
+  writeFileSync(config, `service: bench\nlocation: eu-west-1\ntrust: { peers: ["127.0.0.1"] }\n${journal}`);
   const results = {};
   try {
     for (const variant of ['plain', 'provenant']) {
@@ -54,7 +59,7 @@ async function main() {
   }
   const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
   console.log(
-    `\nMemory over ${total.toLocaleString('en')} requests (distinct paths and user ids), ${connections} connections, Node ${process.version}\n`,
+    `\nMemory over ${total.toLocaleString('en')} requests (distinct paths and user ids), ${connections} connections${repeatWindowMs === undefined ? '' : `, repeatWindowMs ${repeatWindowMs}`}, Node ${process.version}\n`,
   );
   console.log('| variant | RSS after warm-up MiB | RSS at end MiB | heap after warm-up MiB | heap at end MiB | journal bytes/request |');
   console.log('|---|---|---|---|---|---|');

@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { TrustedIdentity } from '../config/types.js';
 import type { VerdictRecord } from '../engine/flow-record.js';
-import { RECORD_PREFIX, type JournalRecord } from '../journal/format.js';
-import { forEachLine } from '../journal/read.js';
+import { findRecord } from '../journal/decode.js';
+import { type JournalRecord } from '../journal/format.js';
 import { compileRule } from '../monitor/compile.js';
 import { factId, factPayload, factStatement, type Fact } from '../monitor/facts.js';
 import type { ProofNode } from '../monitor/proof.js';
@@ -62,7 +62,7 @@ export const explain: CliCommand = {
       }
       if (positionals.length !== 1) throw new UsageError('explain takes one <segment-file>:<seq>');
       const [file, seq] = target(positionals[0]);
-      const record = findRecord(file, seq);
+      const record = recordAt(file, seq);
       const verdict = verdictOf(record);
       const identity = new ServiceIdentity({
         service: '',
@@ -108,20 +108,10 @@ function target(text: string): [string, number] {
   return [text.slice(0, colon), seq];
 }
 
-function findRecord(file: string, seq: number): JournalRecord {
+function recordAt(file: string, seq: number): JournalRecord {
   let found: JournalRecord | undefined;
   try {
-    forEachLine(file, (line, terminated) => {
-      if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
-      try {
-        const record = JSON.parse(line) as JournalRecord & { seq: number };
-        if (record.seq !== seq) return;
-        found = record;
-        return false;
-      } catch {
-        // A damaged line is `verify`'s to report.
-      }
-    });
+    found = findRecord([file], seq);
   } catch (error) {
     throw new UsageError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }

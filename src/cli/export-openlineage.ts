@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { openLineageEndpoint } from '../config/validate-openlineage.js';
 import { inWindow } from '../journal/query.js';
-import { forEachRecord } from '../journal/read.js';
+import { forEachRecord } from '../journal/decode.js';
 import { RunCollector } from '../openlineage/events.js';
 import { producerUri } from '../openlineage/facets.js';
 import { ExportError, postEvents } from '../openlineage/post.js';

@@ -3,8 +3,8 @@
  * names (kept in the state dir by digest), to show an auditor the decision follows from the policy.
  */
 import type { ProvenantConfig } from '../config/types.js';
-import type { JournalRecord } from '../journal/format.js';
-import { findLog, listLogs, readRecord } from '../journal/logs.js';
+import { findRecord } from '../journal/decode.js';
+import { findLog, listLogs } from '../journal/logs.js';
 import { readPolicy } from '../journal/policies.js';
 import { compilePolicy } from '../policy/compile.js';
 import { configFromSource } from '../policy/policy-source.js';
@@ -25,9 +25,11 @@ export function replay(at: string, state: string[] | undefined, json: boolean): 
   const dirs = stateDirs(state);
   const log = findLog(listLogs(dirs), at.slice(0, colon));
   if (!log) throw new UsageError(`no log or segment "${at.slice(0, colon)}" in the journal`);
-  const bytes = readRecord(log, seq);
-  if (!bytes) throw new UsageError(`log ${log.header.log} has no record ${seq}`);
-  const record = JSON.parse(bytes.toString('utf8')) as JournalRecord;
+  const record = findRecord(
+    log.segments.map((segment) => segment.path),
+    seq,
+  );
+  if (!record) throw new UsageError(`log ${log.header.log} has no record ${seq}`);
   if (record.policy === undefined || record.decision === undefined) {
     process.stderr.write(`provenant: record ${seq} is not a decision (no policy digest and decision to replay)\n`);
     return 1;

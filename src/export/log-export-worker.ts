@@ -4,6 +4,8 @@
  * moves the cursor only once the collector acknowledged them: at-least-once delivery across
  * collector outages and app restarts. A failed export is retried with exponential backoff; a lag
  * beyond the bound skips the oldest segments (they stay in the journal) and says so in the state.
+ * Over 250 lines because the cursors, the bound, the per-segment decoders and the exporter are
+ * this thread's state, read and changed by every pass; line reading and mapping are their own modules.
  */
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,7 +13,8 @@ import { diag, DiagConsoleLogger, DiagLogLevel, TraceFlags } from '@opentelemetr
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { CheckpointLine, JournalRecord, SegmentHeader } from '../journal/format.js';
+import { decoderBefore, type SegmentDecoder } from '../journal/decode.js';
+import { recordSeq, type CheckpointLine, type SegmentHeader } from '../journal/format.js';
 import { fromCheckpoint, fromRecord } from './log-records.js';
 import {
   closesSegment,
@@ -58,6 +61,8 @@ const journalDir = join(data.stateDir, 'journal');
 const path = statePath(data.stateDir, LOG_EXPORTER);
 const state = loadState(path);
 const headers = new Map<string, SegmentHeader>();
+/** Per segment being exported: the source sets it defined so far (format 3 records name them). */
+const decoders = new Map<string, SegmentDecoder>();
 const resources = new Map<string, Resource>();
 const scope = { name: 'provenant', version: data.version };
 let flushFlags: Int32Array<SharedArrayBuffer>[] = [];
@@ -89,7 +94,10 @@ async function cycle(exporter: LogRecordExporter): Promise<Outcome> {
     save();
     return 'failed';
   }
-  for (const [segment, cursor] of ends) state.cursors[segment] = cursor;
+  for (const [segment, cursor] of ends) {
+    state.cursors[segment] = cursor;
+    if (cursor.done) decoders.delete(segment);
+  }
   state.exported += records.length;
   if (records.length > 0) {
     state.lastSuccess = new Date().toISOString();
@@ -134,13 +142,27 @@ function applyBound(files: readonly SegmentFileInfo[]): void {
   save();
 }
 
+/** The segment's decoder; one first met past the segment's start reads the sets defined before that line. */
+function decoderFor(line: PendingLine): SegmentDecoder {
+  let decoder = decoders.get(line.segment);
+  if (decoder === undefined) {
+    decoder = decoderBefore(join(journalDir, line.segment), line.header, recordSeq(line.text) ?? Infinity);
+    decoders.set(line.segment, decoder);
+  }
+  return decoder;
+}
+
+/** The line as an OTLP log record; undefined for a source set definition (records carry their sets) or a damaged line. */
 function toReadable(line: PendingLine): ReadableLogRecord | undefined {
   let record;
   try {
-    record =
-      line.kind === 'record'
-        ? fromRecord(line.header, JSON.parse(line.text) as JournalRecord)
-        : fromCheckpoint(line.header, JSON.parse(line.text) as CheckpointLine, line.offset);
+    if (line.kind === 'record') {
+      const decoded = decoderFor(line).record(line.text);
+      if (decoded === undefined) return undefined;
+      record = fromRecord(line.header, decoded);
+    } else {
+      record = fromCheckpoint(line.header, JSON.parse(line.text) as CheckpointLine, line.offset);
+    }
   } catch {
     noteSkip(state, {
       segment: line.segment,

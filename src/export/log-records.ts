@@ -6,6 +6,14 @@
  */
 import type { AnyValue, Attributes } from '@opentelemetry/api';
 import type { CheckpointLine, JournalRecord, SegmentHeader } from '../journal/format.js';
+import { sourcesDigest } from '../provenance/sources-digest.js';
+
+/**
+ * Sources sent per log record. Past it a record sends the first ones (sorted), their count and
+ * their digest (`sourcesDigest`, as signed baggage does past its budget, and as the journal's set
+ * definition states): a receiver tells the exact set by checking the digest against the journal.
+ */
+export const EXPORTED_SOURCES = 100;
 
 /** OTLP SeverityNumber values used here (INFO, WARN). */
 const INFO = 9;
@@ -41,7 +49,8 @@ export function checkpointId(header: SegmentHeader, offset: number): string {
   return `${header.segment}:${offset}`;
 }
 
-export function fromRecord(header: SegmentHeader, record: JournalRecord): JournalLogRecord {
+export function fromRecord(header: SegmentHeader, full: JournalRecord): JournalLogRecord {
+  const record = capSources(full);
   const eventName = eventOf(record);
   const attributes: Attributes = {
     'event.name': eventName,
@@ -61,6 +70,10 @@ export function fromRecord(header: SegmentHeader, record: JournalRecord): Journa
     'process.pid': record.pid,
     ...semanticAttributes(record.resource),
   };
+  if (record.sourcesCount !== undefined) {
+    attributes['provenant.sources.count'] = record.sourcesCount;
+    attributes['provenant.sources.digest'] = record.sourcesDigest;
+  }
   if (record.decision !== undefined) attributes['provenant.decision'] = record.decision;
   if (record.rule !== undefined) attributes['provenant.rule'] = record.rule;
   if (record.reason !== undefined) attributes['provenant.reason'] = record.reason;
@@ -101,6 +114,19 @@ export function fromCheckpoint(header: SegmentHeader, checkpoint: CheckpointLine
       'provenant.node': header.node,
       'process.pid': header.pid,
     },
+  };
+}
+
+type CappedRecord = JournalRecord & { sourcesCount?: number; sourcesDigest?: string };
+
+/** The record with at most EXPORTED_SOURCES sources; past it, with the count and digest of the whole set. */
+function capSources(record: JournalRecord): CappedRecord {
+  if (record.sources.length <= EXPORTED_SOURCES) return record;
+  return {
+    ...record,
+    sources: record.sources.slice(0, EXPORTED_SOURCES),
+    sourcesCount: record.sources.length,
+    sourcesDigest: sourcesDigest(record.sources),
   };
 }
 

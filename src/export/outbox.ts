@@ -9,7 +9,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path';
 import { forEachLine } from '../journal/read.js';
 import { writeFileAtomically } from '../support/atomic-file.js';
-import { CHECKPOINT_PREFIX, HEADER_PREFIX, RECORD_PREFIX, type SegmentHeader } from '../journal/format.js';
+import { CHECKPOINT_PREFIX, HEADER_PREFIX, isDefinitionLine, RECORD_PREFIX, type SegmentHeader } from '../journal/format.js';
 
 export interface SegmentCursor {
   /** Bytes of the segment acknowledged (or skipped): always the end of a complete line. */
@@ -191,23 +191,19 @@ function readHeader(path: string): SegmentHeader | undefined {
   return header;
 }
 
-/** Journal lines (records and checkpoints) of a segment past `offset`, counted without keeping them. */
+/** Journal lines to export (records and checkpoints) of a segment past `offset`, counted without keeping them. */
 export function countPending(file: SegmentFileInfo, offset: number): number {
-  const fd = openSync(file.path, 'r');
-  try {
-    const chunk = Buffer.allocUnsafe(READ_CHUNK);
-    let lines = 0;
-    for (let position = offset; position < file.size;) {
-      const read = readSync(fd, chunk, 0, Math.min(READ_CHUNK, file.size - position), position);
-      if (read === 0) break;
-      for (let at = chunk.indexOf(0x0a); at >= 0 && at < read; at = chunk.indexOf(0x0a, at + 1)) lines++;
-      position += read;
-    }
-    // The header line is not exported.
-    return offset === 0 && lines > 0 ? lines - 1 : lines;
-  } finally {
-    closeSync(fd);
-  }
+  // Decided line by line: source set definitions are not exported (records carry their sources).
+  let position = 0;
+  let lines = 0;
+  forEachLine(file.path, (line, terminated) => {
+    const start = position;
+    position += Buffer.byteLength(line) + 1;
+    if (position > file.size || !terminated) return false;
+    if (start < offset) return;
+    if (line.startsWith(RECORD_PREFIX) ? !isDefinitionLine(line) : line.startsWith(CHECKPOINT_PREFIX)) lines++;
+  });
+  return lines;
 }
 
 /** Whether a checkpoint line closes its segment (rotation or the log's end). */

@@ -6,7 +6,7 @@
  */
 import type { JournalRecord } from './format.js';
 import { inWindow, type TimeWindow } from './query.js';
-import { forEachRecord } from './read.js';
+import { forEachRecord } from './decode.js';
 
 export interface FlowCount {
   /** A tag, or `untagged <confidentiality>`. */

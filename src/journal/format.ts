@@ -9,10 +9,16 @@
  * in the old tree, and no later checkpoint may contradict one already shared.
  * A record's leaf input is its line without the trailing `,"hash":"…"` member — the exact bytes the
  * writer produced, so any change to a record, even whitespace, changes its leaf.
+ * Format 3 adds source-set definitions, leaves like records (`{"seq":N,"define":"sources",…}`):
+ * a record names its sources by the seq of a definition earlier in the same segment, and drops
+ * the service, node and pid its header states. Readers accept 2 and 3 and resolve both to
+ * `JournalRecord` (see decode.ts).
  */
 import type { FlowRecord } from '../engine/flow-record.js';
 
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** Formats the readers and `verify` accept: 2 (sources inline, service/node/pid per record) and 3. */
+export const READABLE_VERSIONS: readonly number[] = [2, 3];
 
 export interface SegmentHeader {
   type: 'header';
@@ -70,6 +76,44 @@ export type JournalRecord = Omit<FlowRecord, 'time'> & {
 /** The service as it appears in segment file names (`<service>-<log id>-<index>.jsonl`). */
 export function fileService(service: string): string {
   return service.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown';
+}
+
+/**
+ * A record line as format 3 stores it: `sources` is the seq of its set's definition (or `[]` for
+ * no source), and service, node and pid are the header's.
+ */
+export type StoredRecord = Omit<JournalRecord, 'sources' | 'service' | 'node' | 'pid'> & {
+  sources: string[] | number;
+  service?: string;
+  node?: string;
+  pid?: number;
+};
+
+/**
+ * A source set, defined once per segment (format 3): the set `base` (the seq of an earlier
+ * definition in the same segment) plus `add`, so a context that grows one source at a time writes
+ * O(1) bytes per source. `count` and `digest` (`sourcesDigest` of the whole sorted set, as signed
+ * baggage names a long set) let an auditor check the set from this one leaf's inclusion proof.
+ */
+export interface SetDefinition {
+  base?: number;
+  add: readonly string[];
+  count: number;
+  digest: string;
+}
+
+export const DEFINITION_MARK = ',"define":"sources"';
+
+/** Canonical bytes of a definition leaf (no hash member), fields in a fixed order. */
+export function definitionCanonical(seq: number, definition: SetDefinition): string {
+  const base = definition.base === undefined ? '' : `,"base":${definition.base}`;
+  return `{"seq":${seq}${DEFINITION_MARK}${base},"add":${JSON.stringify(definition.add)},"count":${definition.count},"digest":${JSON.stringify(definition.digest)}}`;
+}
+
+/** True for a definition line (checked on the bytes after the seq: no parse). */
+export function isDefinitionLine(line: string): boolean {
+  const end = line.indexOf(',', RECORD_PREFIX.length);
+  return end > 0 && line.startsWith(DEFINITION_MARK, end);
 }
 
 /** `,"hash":"` + 64 hex + `"}` */

@@ -12,7 +12,7 @@
  */
 import type { PublicLabels } from '../provenance/labels.js';
 import type { JournalRecord } from './format.js';
-import { forEachRecord } from './read.js';
+import { forEachRecord } from './decode.js';
 import type { ResourceMatcher } from './resource-match.js';
 
 export type Direction = 'upstream' | 'downstream';

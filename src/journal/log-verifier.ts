@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';
-import { FORMAT_VERSION, HEADER_PREFIX, RECORD_PREFIX, CHECKPOINT_PREFIX, recordSeq, splitRecordLine } from './format.js';
+import { HEADER_PREFIX, READABLE_VERSIONS, RECORD_PREFIX, CHECKPOINT_PREFIX, recordSeq, splitRecordLine } from './format.js';
 import type { CheckpointLine, SegmentHeader } from './format.js';
 import { HeldCheckpoints, readCosigned } from './held-checkpoints.js';
 import { logKeyName } from './keys.js';
@@ -14,6 +14,7 @@ import { leafHash, MerkleAccumulator } from './merkle.js';
 import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
+import { SetDefinitionError, SetResolver } from './set-resolver.js';
 import {
   emptyReport,
   parseJson,
@@ -40,6 +41,8 @@ export class LogVerifier {
   private lastEnd: CheckpointLine['closes'] = null;
   /** Held checkpoints of this log: the caller's and the witness client's cosigned copy. */
   private held: HeldCheckpoints | undefined;
+  /** Source sets of the current segment (format 3; undefined for format 2). */
+  private sets: SetResolver | undefined;
 
   constructor(
     private readonly chain: readonly SegmentRef[],
@@ -126,9 +129,10 @@ export class LogVerifier {
       }
       if (ended) throw new SegmentFailure(this.nextSeq, `lines after the checkpoint that closes the ${this.lastEnd ?? 'segment'}`);
       if (line.startsWith(RECORD_PREFIX)) {
-        this.record(line);
+        const definition = this.record(line);
         report.lastSeq = this.nextSeq - 1;
-        report.records++;
+        if (definition) report.definitions++;
+        else report.records++;
         return;
       }
       if (line.startsWith(CHECKPOINT_PREFIX)) {
@@ -159,10 +163,10 @@ export class LogVerifier {
   private header(line: string, file: string): SegmentHeader {
     if (!line.startsWith(HEADER_PREFIX)) throw new SegmentFailure(null, 'first line is not a segment header');
     const header = parseJson<SegmentHeader>(line, null, 'header');
-    if (header.version !== FORMAT_VERSION)
+    if (!READABLE_VERSIONS.includes(header.version))
       throw new SegmentFailure(
         null,
-        `segment format version ${String(header.version)} is not ${FORMAT_VERSION}, the one this verifier reads`,
+        `segment format version ${String(header.version)} is not one this verifier reads (${READABLE_VERSIONS.join(', ')})`,
       );
     if (!Number.isSafeInteger(header.firstSeq) || !Number.isSafeInteger(header.index) || typeof header.log !== 'string')
       throw new SegmentFailure(null, 'header lacks log, firstSeq or index');
@@ -196,7 +200,7 @@ export class LogVerifier {
           message: `log opened after a write failure ended log ${header.previousLog ?? '(unknown)'}: that log's last records may be lost`,
         });
     } else {
-      if (header.log !== this.first.log || header.vkey !== this.first.vkey || header.afterFailure)
+      if (header.log !== this.first.log || header.vkey !== this.first.vkey || header.version !== this.first.version || header.afterFailure)
         throw new SegmentFailure(header.firstSeq, 'header does not continue the log of the previous segment');
       if (this.lastEnd !== 'segment')
         throw new SegmentFailure(header.firstSeq, 'the previous segment does not end in a rotation checkpoint (truncated or replaced)');
@@ -204,6 +208,8 @@ export class LogVerifier {
     if (header.firstSeq !== this.nextSeq)
       throw new SegmentFailure(header.firstSeq, `first seq ${header.firstSeq}, expected ${this.nextSeq}: records are missing or inserted`);
     this.lastEnd = null;
+    // Each segment defines its own sets: nothing may refer into another segment.
+    this.sets = header.version >= 3 ? new SetResolver() : undefined;
     return header;
   }
 
@@ -227,7 +233,8 @@ export class LogVerifier {
     return vkey;
   }
 
-  private record(line: string): void {
+  /** Checks one leaf; true when it is a source set definition rather than a record. */
+  private record(line: string): boolean {
     const seq = recordSeq(line);
     if (seq !== this.nextSeq) {
       throw new SegmentFailure(
@@ -241,9 +248,21 @@ export class LogVerifier {
     if (!parts) throw new SegmentFailure(seq, 'record without a hash');
     const leaf = leafHash(parts.canonical);
     if (leaf.toString('hex') !== parts.hash) throw new SegmentFailure(seq, 'record hash does not match its content (record altered)');
+    const definition = this.sets ? this.sourceSet(line, seq, this.sets) : false;
     this.tree.push(leaf);
     this.nextSeq++;
     if (this.held && !this.held.empty) this.held.check(this.tree, this.covered);
+    return definition;
+  }
+
+  /** Format 3: definitions and set references, checked by the segment's resolver. */
+  private sourceSet(line: string, seq: number, sets: SetResolver): boolean {
+    try {
+      return sets.checkLine(line, seq);
+    } catch (error) {
+      if (error instanceof SetDefinitionError) throw new SegmentFailure(seq, error.message);
+      throw error;
+    }
   }
 
   private checkpoint(line: string, origin: string): void {

@@ -1,7 +1,7 @@
 /** Record queries (newest first, paged) and usage statistics over a journal. */
 import { formatPublicLabels } from '../provenance/labels.js';
 import type { JournalRecord } from './format.js';
-import { forEachRecord } from './read.js';
+import { forEachRecord } from './decode.js';
 import type { ResourceMatcher } from './resource-match.js';
 
 export interface TimeWindow {

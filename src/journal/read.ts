@@ -1,10 +1,10 @@
 /**
  * Reading segments: listing the segment files of state dirs, iterating their lines without
- * holding a whole file in memory, and decoding records for the query-side commands.
+ * holding a whole file in memory, and reading leaf hashes back (records come out of decode.ts).
  */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORD_PREFIX, recordSeq, splitRecordLine, type JournalRecord } from './format.js';
+import { RECORD_PREFIX, recordSeq, splitRecordLine } from './format.js';
 
 export interface SegmentRef {
   stateDir: string;
@@ -72,20 +72,6 @@ export function forEachLineIfPresent(path: string, onLine: (line: string, termin
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
-  }
-}
-
-/** Every parseable record of the given state dirs (headers, checkpoints and damaged lines are skipped). */
-export function forEachRecord(stateDirs: readonly string[], onRecord: (record: JournalRecord, segment: SegmentRef) => void): void {
-  for (const segment of listSegments(stateDirs)) {
-    forEachLine(segment.path, (line, terminated) => {
-      if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
-      try {
-        onRecord(JSON.parse(line) as JournalRecord, segment);
-      } catch {
-        // A damaged line is `verify`'s business; queries read what is readable.
-      }
-    });
   }
 }
 

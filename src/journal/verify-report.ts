@@ -41,7 +41,10 @@ export interface SegmentReport {
   index: number | null;
   firstSeq: number | null;
   lastSeq: number | null;
+  /** Flow records (leaves that are not source set definitions). */
   records: number;
+  /** Source set definitions (format 3): leaves too. */
+  definitions: number;
   checkpoints: number;
   vkey: string | null;
   /** The log's closing checkpoint is in this segment (clean shutdown). */
@@ -52,6 +55,7 @@ export interface SegmentReport {
 export interface LogReport {
   origin: string;
   segments: number;
+  /** Leaves of the log's tree: records and source set definitions (what checkpoints count). */
   records: number;
   /** Records covered by a checkpoint signed by the log key (or written, for unsigned logs). */
   checkpointed: number;
@@ -94,6 +98,7 @@ export function emptyReport(ref: SegmentRef): SegmentReport {
     firstSeq: null,
     lastSeq: null,
     records: 0,
+    definitions: 0,
     checkpoints: 0,
     vkey: null,
     closed: false,

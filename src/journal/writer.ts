@@ -16,11 +16,12 @@ import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { checkpointText } from './checkpoint.js';
-import { checkpointLine, fileService, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
+import { checkpointLine, definitionCanonical, fileService, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
 import { logKeyName, logVkey, type SigningKey } from './keys.js';
 import { MerkleAccumulator, leafHash, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
 import { SegmentFile } from './segment-file.js';
+import { SegmentSets } from './segment-sets.js';
 
 export interface JournalOptions {
   stateDir: string;
@@ -85,6 +86,9 @@ interface Segment {
   name: string;
   index: number;
   file: SegmentFile | undefined;
+  /** Source sets defined in this segment (a segment is readable alone: nothing refers to another). */
+  sets: SegmentSets;
+  /** Leaves in this segment: records and set definitions. */
   records: number;
   sinceCheckpoint: number;
 }
@@ -101,8 +105,6 @@ class Writer implements JournalWriter {
   private readonly key: SigningKey | undefined;
   private readonly startedMs = Date.now();
   private readonly keyName: string;
-  /** `,"service":…,"node":…,"pid":…`: the same for every record of this writer. */
-  private readonly envelope: string;
   private log: Log;
   private segment: Segment;
   private pending: string[] = [];
@@ -119,7 +121,6 @@ class Writer implements JournalWriter {
     this.config = options.config;
     this.key = options.signingKey;
     this.keyName = logKeyName(options.node, options.service);
-    this.envelope = `,"service":${JSON.stringify(options.service)},"node":${JSON.stringify(options.node)},"pid":${JSON.stringify(options.pid)}`;
     this.log = this.newLog();
     this.segment = this.startSegment(0, false, null);
   }
@@ -145,21 +146,21 @@ class Writer implements JournalWriter {
         this.lostRecords++;
         return;
       }
-      const canonical = this.serialise(record);
-      const leaf = leafHash(canonical);
-      const line = recordLine(canonical, leaf.toString('hex')) + '\n';
-      const lineBytes = Buffer.byteLength(line);
-      if (this.segment.records > 0 && this.segmentBytes() + lineBytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
+      let lines = this.linesFor(record);
+      if (this.segment.records > 0 && this.segmentBytes() + lines.bytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
         this.rotate();
         if (this.failedAt !== undefined) {
           this.lostRecords++;
           return;
         }
+        // The new segment has defined no set yet.
+        lines = this.linesFor(record);
       }
-      this.log.tree.push(leaf);
-      this.segment.records++;
-      this.segment.sinceCheckpoint++;
-      this.buffer(line, 1, lineBytes);
+      for (const leaf of lines.leaves) this.log.tree.push(leaf);
+      if (lines.setRef !== undefined) this.segment.sets.remember(record.sources, lines.setRef, lines.digest);
+      this.segment.records += lines.leaves.length;
+      this.segment.sinceCheckpoint += lines.leaves.length;
+      this.buffer(lines.text, 1, lines.bytes);
       if (this.segment.sinceCheckpoint >= this.config.checkpointEvery) this.checkpoint();
       else this.scheduleCheckpoint();
       if (this.config.sync === 'always' || this.pendingBytes >= MAX_PENDING_BYTES) this.flush(this.config.sync === 'always');
@@ -197,13 +198,54 @@ class Writer implements JournalWriter {
     }
   }
 
-  /** The envelope (seq, time as ISO, service, node, pid), then the record's own fields in their fixed order. */
-  private serialise(record: FlowRecord): string {
-    // The bytes JSON.stringify would give for { seq, time, service, node, pid, ...fields in order },
-    // built field by field: a fixed prefix per writer and no intermediate object per record.
-    let line = `{"seq":${this.log.tree.size + 1},"time":"${new Date(record.time).toISOString()}"${this.envelope}`;
+  /**
+   * The lines one record adds to the current segment: the definition of its source set when the
+   * segment has none yet, then the record naming the set by that definition's seq.
+   */
+  private linesFor(record: FlowRecord): { text: string; leaves: Buffer[]; bytes: number; setRef?: number; digest?: string } {
+    let seq = this.log.tree.size + 1;
+    let text = '';
+    const leaves: Buffer[] = [];
+    let digest: string | undefined;
+    let setRef: number | undefined;
+    if (record.sources.length > 0) {
+      const plan = this.segment.sets.plan(record.sources);
+      if ('seq' in plan) {
+        setRef = plan.seq;
+      } else {
+        const canonical = definitionCanonical(seq, plan.definition);
+        const leaf = leafHash(canonical);
+        text = recordLine(canonical, leaf.toString('hex')) + '\n';
+        leaves.push(leaf);
+        digest = plan.definition.digest;
+        setRef = seq++;
+      }
+    }
+    const canonical = this.serialise(record, seq, setRef);
+    const leaf = leafHash(canonical);
+    leaves.push(leaf);
+    text += recordLine(canonical, leaf.toString('hex')) + '\n';
+    return {
+      text,
+      leaves,
+      bytes: Buffer.byteLength(text),
+      ...(setRef === undefined ? {} : { setRef }),
+      ...(digest === undefined ? {} : { digest }),
+    };
+  }
+
+  /** seq and time as ISO, then the record's own fields in their fixed order; sources by reference. */
+  private serialise(record: FlowRecord, seq: number, setRef: number | undefined): string {
+    // The bytes JSON.stringify would give, built field by field: no intermediate object per record.
+    // Service, node and pid are the header's.
+    let line = `{"seq":${seq},"time":"${new Date(record.time).toISOString()}"`;
     for (let i = 0; i < FLOW_RECORD_FIELDS.length; i++) {
-      const value = record[FLOW_RECORD_FIELDS[i]];
+      const field = FLOW_RECORD_FIELDS[i];
+      if (field === 'sources') {
+        line += FIELD_PREFIXES[i] + (setRef === undefined ? '[]' : String(setRef));
+        continue;
+      }
+      const value = record[field];
       if (value !== undefined) line += FIELD_PREFIXES[i] + JSON.stringify(value);
     }
     return line + '}';
@@ -301,7 +343,7 @@ class Writer implements JournalWriter {
       vkey: this.key ? logVkey(this.options.node, this.options.service, this.key.publicKey).text : null,
       frontier: log.tree.peaks().map((peak) => peak.toString('hex')),
     };
-    const segment: Segment = { name, index, file: undefined, records: 0, sinceCheckpoint: 0 };
+    const segment: Segment = { name, index, file: undefined, sets: new SegmentSets(), records: 0, sinceCheckpoint: 0 };
     try {
       segment.file = SegmentFile.create(this.dir, name);
       log.segments.push(segment.file.path);

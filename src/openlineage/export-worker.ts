@@ -11,9 +11,8 @@
  */
 import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { RECORD_PREFIX, recordSeq, type JournalRecord } from '../journal/format.js';
+import { forEachSegmentRecord } from '../journal/decode.js';
 import { listLogs } from '../journal/logs.js';
-import { forEachLineIfPresent } from '../journal/read.js';
 import { readCursor, writeCursor } from './cursor.js';
 import { RunCollector } from './events.js';
 import { postEvents } from './post.js';
@@ -59,18 +58,10 @@ async function exportLog(log: string, work: Pending): Promise<void> {
   const runs = new RunCollector({ namespace: data.namespace, producer: data.producer });
   let last = from;
   for (const segment of work.segments) {
-    // Retention deletes a segment only once this cursor passed it: one that is gone holds nothing to send.
-    forEachLineIfPresent(segment, (line, terminated) => {
-      if (!terminated || !line.startsWith(RECORD_PREFIX)) return;
-      const seq = recordSeq(line);
-      if (seq === undefined || seq <= from) return;
-      if (seq > work.upTo) return false;
-      last = seq;
-      try {
-        runs.add({ record: JSON.parse(line) as JournalRecord, log });
-      } catch {
-        // A damaged line is `verify`'s business; the export sends what is readable.
-      }
+    forEachSegmentRecord(segment, from, (record) => {
+      if (record.seq > work.upTo) return false;
+      last = record.seq;
+      runs.add({ record, log });
     });
   }
   if (last > from) await postEvents(data.url, runs.events());

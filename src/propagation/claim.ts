@@ -8,7 +8,7 @@ import type { PublicLabels } from '../provenance/labels.js';
 import type { ProvenanceClaim } from '../provenance/peer-claim.js';
 import { byteLength, formatMember, memberValue, type BaggageMember } from './baggage.js';
 import { randomBytes } from 'node:crypto';
-import { sourcesDigest } from './signing.js';
+import { sourcesDigest } from '../provenance/sources-digest.js';
 
 export const CLAIM_PREFIX = 'provenant.';
 const WIRE_VERSION = '1';

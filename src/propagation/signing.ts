@@ -24,8 +24,3 @@ export class ClaimSigner {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 }
-
-/** Digest naming a source list too long to send in full. */
-export function sourcesDigest(sources: readonly string[]): string {
-  return `sha256:${createHash('sha256').update(sources.join('\n'), 'utf8').digest('hex')}`;
-}

@@ -3,9 +3,10 @@
  * journal record and the repeats are counted in one summary record; with `journal.repeatWindowMs: 0` every context
  * gets its own span and record. Real process, real files, real OTLP receiver.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { journalRecords } from '../helpers/journal.js';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { distRegister, runNode, stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -18,7 +19,6 @@ const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
 const CONTEXTS = 5;
 
 interface JournalLine {
-  type?: string;
   op?: string;
   resource?: string;
   attributes?: Record<string, unknown>;
@@ -55,14 +55,7 @@ for (let i = 0; i < ${CONTEXTS}; i++) {
   // process ended, and the receiver holds them all (it stores a batch before acknowledging it).
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  const journalDir = join(state, 'journal');
-  const records = readdirSync(journalDir).flatMap((file) =>
-    readFileSync(join(journalDir, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as JournalLine),
-  );
-  return { spans: [...receiverOf().spans], records: records.filter((record) => record.type === undefined) };
+  return { spans: [...receiverOf().spans], records: journalRecords(state) };
 }
 
 const isOutputWrite = (record: JournalLine): boolean => record.op === 'write' && String(record.resource).endsWith('/output.txt');

@@ -2,6 +2,7 @@
 // deliver (read from the journal itself): shared by the delivery, protocol and exit-flush tests.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isDefinitionLine } from '../../src/journal/format.js';
 import { readLines, segmentFiles } from '../journal/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -58,7 +59,8 @@ export function journalIds(state: string): Map<string, string> {
     const name = path.basename(file);
     for (const line of readLines(file)) {
       if (line.startsWith('{"type":"header"')) log = (JSON.parse(line) as { log: string }).log;
-      else if (line.startsWith('{"seq":')) {
+      // Source set definitions are not sent: each record carries its resolved sources.
+      else if (line.startsWith('{"seq":') && !isDefinitionLine(line)) {
         const record = JSON.parse(line) as { seq: number; decision?: string };
         ids.set(`${log}/${record.seq}`, record.decision === 'deny' ? 'provenant.denial' : 'provenant.flow');
       } else if (line.startsWith('{"type":"checkpoint"')) ids.set(`${name}:${offset}`, 'provenant.checkpoint');

@@ -10,6 +10,8 @@ import { checkpointText, parseCheckpointText } from '../../src/journal/checkpoin
 import { checkpointLine, recordLine, splitRecordLine, type CheckpointLine } from '../../src/journal/format.js';
 import { leafHash, MerkleAccumulator } from '../../src/journal/merkle.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
+import { queryRecords } from '../../src/journal/query.js';
+import { sourcesDigest } from '../../src/provenance/sources-digest.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { ed25519, lineOfSeq, readLines, segmentFiles, writeLines } from './helpers.js';
@@ -20,6 +22,8 @@ const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 
 
 const APP = `
   const fs = require('node:fs');
+  // With INPUT, every report derives from it: the writes name a source set.
+  if (process.env.INPUT) fs.readFileSync(process.env.INPUT);
   for (let i = 0; i < Number(process.env.FILES); i++) fs.writeFileSync(process.env.OUT + '/report-' + i + '.txt', 'row ' + i);
 `;
 
@@ -160,12 +164,14 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     writeFileSync(keyFile, owner.privatePem);
     const config = path.join(out, 'provenant.yaml');
     writeFileSync(config, 'service: clinic\nnode: n1\njournal: { repeatWindowMs: 0, checkpointEvery: 4 }\n');
+    writeFileSync(path.join(out, 'input.csv'), 'a,b\n');
     const result = await runApp({
       PROVENANT_STATE_DIR: stateDir,
       PROVENANT_JOURNAL_KEY: keyFile,
       PROVENANT_CONFIG: config,
       OUT: out,
       FILES: '10',
+      INPUT: path.join(out, 'input.csv'),
     });
     expect(result.code, result.stderr).toBe(0);
   });
@@ -193,14 +199,20 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
   it('`prove` writes a tlog-proof that verify-proof and an independent reading both accept; a changed record fails', async () => {
     const vkey = (await cli('keys', '--state', stateDir)).stdout.trim();
     const [segment] = segmentFiles(stateDir);
-    const proofFile = path.join(stateDir, 'record-3.tlog-proof');
-    const proved = await cli('prove', path.basename(segment), '3', '--state', stateDir, '--out', proofFile);
+    // A record that names its source set: the set's definition is a leaf of its own, proved the same way.
+    const stored = readLines(segment).map((line) => JSON.parse(line) as { seq?: number; op?: string; sources?: unknown });
+    const target = stored.find((line) => line.op !== undefined && typeof line.sources === 'number')!;
+    const seq = target.seq!;
+    const proofFile = path.join(stateDir, `record-${seq}.tlog-proof`);
+    const proved = await cli('prove', path.basename(segment), String(seq), '--state', stateDir, '--out', proofFile);
     expect(proved.code, proved.stderr).toBe(0);
 
     const ok = await cli('verify-proof', proofFile, '--key', vkey);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/^\{"seq":3,/);
-    expect(ok.stdout).toMatch(/OK: record at index 2 is in provenant\/n1\/clinic\/\S+ at tree size \d+, signed by provenant\/n1\/clinic/);
+    expect(ok.stdout).toMatch(new RegExp(`^\\{"seq":${seq},`));
+    expect(ok.stdout).toMatch(
+      new RegExp(`OK: record at index ${seq - 1} is in provenant/n1/clinic/\\S+ at tree size \\d+, signed by provenant/n1/clinic`),
+    );
     expect((await cli('verify-proof', proofFile, '--key', path.join(path.dirname(keyFile), path.basename(keyFile)))).code).toBe(0);
 
     // tlog-proof by hand: header, extra, index, proof lines, blank, checkpoint.
@@ -209,7 +221,7 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     const [header, extra, index, ...proofLines] = text.slice(0, blank).split('\n');
     expect(header).toBe('c2sp.org/tlog-proof@v1');
     const record = Buffer.from(extra.slice('extra '.length), 'base64');
-    expect(JSON.parse(record.toString())).toMatchObject({ seq: 3, service: 'clinic' });
+    expect(JSON.parse(record.toString())).toMatchObject({ seq, sources: target.sources });
     const note = text.slice(blank + 2);
     expect(noteSignedBy(note, vkey)).toBe(true);
     const [, size, root] = splitNote(note).text.split('\n');
@@ -224,11 +236,27 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
     );
     expect(computed.toString('base64')).toBe(root);
 
-    const altered = text.replace(extra, 'extra ' + Buffer.from(record.toString().replace('"seq":3', '"seq":4')).toString('base64'));
+    // The definition the record names, proved on its own: its digest is that of the record's sources as readers resolve them.
+    const definitionFile = path.join(stateDir, `definition-${String(target.sources)}.tlog-proof`);
+    expect((await cli('prove', path.basename(segment), String(target.sources), '--state', stateDir, '--out', definitionFile)).code).toBe(0);
+    const definitionProof = await cli('verify-proof', definitionFile, '--key', vkey);
+    expect(definitionProof.code, definitionProof.stderr).toBe(0);
+    const definition = JSON.parse(definitionProof.stdout.split('\n')[0]) as { define: string; count: number; digest: string };
+    expect(definition.define).toBe('sources');
+    const resolved = queryRecords([stateDir], {}, Number.MAX_SAFE_INTEGER, 1).records.find((r) => r.seq === seq)!;
+    expect(resolved.sources.length).toBeGreaterThan(0);
+    expect(definition).toMatchObject({ count: resolved.sources.length, digest: sourcesDigest(resolved.sources) });
+
+    const altered = text.replace(
+      extra,
+      'extra ' + Buffer.from(record.toString().replace(`"seq":${seq}`, `"seq":${seq + 1}`)).toString('base64'),
+    );
     writeFileSync(proofFile, altered);
     const bad = await cli('verify-proof', proofFile, '--key', vkey);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/FAILED: record is not at index 2 of the checkpointed tree \(inclusion proof does not verify\)/);
+    expect(bad.stderr).toMatch(
+      new RegExp(`FAILED: record is not at index ${seq - 1} of the checkpointed tree \\(inclusion proof does not verify\\)`),
+    );
     expect((await cli('verify-proof', proofFile)).code).toBe(64);
   });
 

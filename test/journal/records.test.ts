@@ -4,11 +4,12 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forEachRecord } from '../../src/journal/decode.js';
 import type { JournalRecord } from '../../src/journal/format.js';
 import { redactUrl } from '../../src/provenance/url-redaction.js';
 import { repoRoot, runNode, type RunResult } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { fixtures, readLines, segmentFiles } from './helpers.js';
+import { fixtures, segmentFiles } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -52,10 +53,8 @@ beforeAll(async () => {
   journalText = segmentFiles(stateDir)
     .map((f) => readFileSync(f, 'utf8'))
     .join('');
-  records = segmentFiles(stateDir)
-    .flatMap(readLines)
-    .filter((line) => line.startsWith('{"seq":'))
-    .map((line) => JSON.parse(line) as JournalRecord);
+  records = [];
+  forEachRecord([stateDir], (record) => records.push(record));
 });
 
 describe('URLs and users in records and spans', () => {

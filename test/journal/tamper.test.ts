@@ -23,7 +23,11 @@ const owner = ed25519();
 const intruder = ed25519();
 const ownerKey = loadPublicKey(owner.publicPem);
 
-/** 20 records, checkpoints after every 5, closed cleanly; returns the state dir, its segments and the checkpoints a witness would hold. */
+/**
+ * 20 records, checkpoints after every 5, closed cleanly; returns the state dir, its segments and
+ * the checkpoints a witness would hold. The records have no sources, so every leaf is a record
+ * and seq n is record n: source set definitions have their own tamper tests (source-sets.test.ts).
+ */
 function journal(options: { key?: KeyPair; segmentMaxBytes?: number; records?: number } = {}): {
   dir: string;
   file: string;
@@ -41,7 +45,7 @@ function journal(options: { key?: KeyPair; segmentMaxBytes?: number; records?: n
     signingKey: loadSigningKey((options.key ?? owner).privatePem),
     onCheckpoint: (checkpoint) => held.push(...parseHeldCheckpoints(checkpoint.note, `witness-${checkpoint.size}`)),
   });
-  for (let i = 1; i <= (options.records ?? 20); i++) writer.append(flowEvent(i));
+  for (let i = 1; i <= (options.records ?? 20); i++) writer.append(flowEvent(i, { sources: [] }));
   writer.close();
   expect(writer.lostRecords).toBe(0);
   const files = segmentFiles(dir);
@@ -116,10 +120,10 @@ describe('verify: a clean journal', () => {
 describe('verify: the tamper matrix', () => {
   it('a header of another format version', () => {
     const { dir, file } = journal();
-    edit(file, (lines) => (lines[0] = lines[0].replace('"version":2', '"version":1')));
+    edit(file, (lines) => (lines[0] = lines[0].replace('"version":3', '"version":1')));
     expect(failure(verifyJournal([dir]))).toMatchObject({
       file: path.basename(file),
-      message: expect.stringMatching(/format version 1 is not 2/),
+      message: expect.stringMatching(/format version 1 is not one this verifier reads \(2, 3\)/),
     });
   });
 

@@ -4,7 +4,8 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CheckpointLine, JournalRecord, SegmentHeader } from '../../src/journal/format.js';
+import type { CheckpointLine, SegmentHeader, StoredRecord } from '../../src/journal/format.js';
+import { sourcesDigest } from '../../src/provenance/sources-digest.js';
 import { loadSigningKey } from '../../src/journal/keys.js';
 import { verifyJournal } from '../../src/journal/verify.js';
 import { contentDigest, pseudonymize } from '../../src/journal/digest.js';
@@ -67,7 +68,7 @@ describe('journal writer', () => {
     const header = JSON.parse(lines[0]) as SegmentHeader;
     expect(header).toMatchObject({
       type: 'header',
-      version: 2,
+      version: 3,
       segment: path.basename(file),
       log: expect.stringMatching(/^provenant\/n1\/patients_api\/77-\d+-[0-9a-f]{6}$/),
       service: 'patients api',
@@ -79,13 +80,20 @@ describe('journal writer', () => {
       previousLog: null,
       vkey: null,
     });
-    const record = JSON.parse(lines[1]) as JournalRecord;
+    // The source set is defined once, as its own leaf, before the first record naming it.
+    expect(JSON.parse(lines[1])).toEqual({
+      seq: 1,
+      define: 'sources',
+      add: ['file://n1/srv/data/patients/42.json'],
+      count: 1,
+      digest: sourcesDigest(['file://n1/srv/data/patients/42.json']),
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    // Service, node and pid are the header's; sources name the definition by its seq.
+    const record = JSON.parse(lines[2]) as StoredRecord;
     expect(Object.keys(record)).toEqual([
       'seq',
       'time',
-      'service',
-      'node',
-      'pid',
       'op',
       'resource',
       'sources',
@@ -100,28 +108,36 @@ describe('journal writer', () => {
       'spanId',
       'hash',
     ]);
-    expect(record).toMatchObject({ seq: 1, time: '2026-11-01T12:00:01.000Z', decision: 'violation', rule: 'r1', user: 'hmac:ab' });
+    expect(record).toMatchObject({
+      seq: 2,
+      time: '2026-11-01T12:00:01.000Z',
+      sources: 1,
+      decision: 'violation',
+      rule: 'r1',
+      user: 'hmac:ab',
+    });
     expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(JSON.parse(lines[2])).toMatchObject({ seq: 2, op: 'record', action: 'dataset.created', attributes: { rows: 3 } });
+    expect(JSON.parse(lines[3])).toMatchObject({ seq: 3, op: 'record', sources: 1, action: 'dataset.created', attributes: { rows: 3 } });
     // Unsigned: the checkpoint is the C2SP note text alone (origin, size, root).
-    const checkpoint = JSON.parse(lines[3]) as CheckpointLine;
+    const checkpoint = JSON.parse(lines[4]) as CheckpointLine;
     expect(checkpoint).toMatchObject({ type: 'checkpoint', closes: 'log' });
-    expect(checkpoint.note).toMatch(new RegExp(`^${header.log}\n2\n[A-Za-z0-9+/]{43}=\n$`));
+    expect(checkpoint.note).toMatch(new RegExp(`^${header.log}\n3\n[A-Za-z0-9+/]{43}=\n$`));
     expect(verifyJournal([dir]).ok).toBe(true);
   });
 
+  // These records have no sources: each is one leaf, as the checkpoint sizes below count.
   it('batches: nothing is written until the flush interval or flushSync', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const dir = tempDir();
     const writer = openJournal(options(dir, { config: journalConfig({ checkpointEvery: 1000 }) }));
     const [file] = segmentFiles(dir);
-    writer.append(flowEvent(1));
+    writer.append(flowEvent(1, { sources: [] }));
     expect(readLines(file)).toHaveLength(1);
     vi.advanceTimersByTime(99);
     expect(readLines(file)).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(readLines(file)).toHaveLength(2);
-    writer.append(flowEvent(2));
+    writer.append(flowEvent(2, { sources: [] }));
     writer.flushSync();
     expect(readLines(file)).toHaveLength(3);
     writer.close();
@@ -131,9 +147,9 @@ describe('journal writer', () => {
     const dir = tempDir();
     const writer = openJournal(options(dir, { config: journalConfig({ sync: 'always', checkpointEvery: 2 }) }));
     const [file] = segmentFiles(dir);
-    writer.append(flowEvent(1));
+    writer.append(flowEvent(1, { sources: [] }));
     expect(readLines(file)).toHaveLength(2);
-    writer.append(flowEvent(2));
+    writer.append(flowEvent(2, { sources: [] }));
     expect(readLines(file).map((l) => l.slice(0, 20))).toEqual([
       '{"type":"header","ve',
       '{"seq":1,"time":"202',
@@ -158,11 +174,11 @@ describe('journal writer', () => {
         },
       }),
     );
-    for (let i = 1; i <= 4; i++) writer.append(flowEvent(i));
+    for (let i = 1; i <= 4; i++) writer.append(flowEvent(i, { sources: [] }));
     expect(seen.map((c) => c.size)).toEqual([3]);
     vi.advanceTimersByTime(1000);
     expect(seen.map((c) => c.size)).toEqual([3, 4]);
-    writer.append(flowEvent(5));
+    writer.append(flowEvent(5, { sources: [] }));
     expect(writer.checkpoint().size).toBe(5);
     writer.close();
     expect(seen.map((c) => [c.size, c.closes])).toEqual([
@@ -196,7 +212,9 @@ describe('journal writer', () => {
     const report = verifyJournal([dir]);
     expect(report.ok).toBe(true);
     expect(report.records).toBe(30);
-    expect(report.segments.at(-1)!.lastSeq).toBe(30);
+    // Each segment defines the one source set again (nothing refers into another segment).
+    expect(report.segments.map((segment) => segment.definitions)).toEqual(files.map(() => 1));
+    expect(report.segments.at(-1)!.lastSeq).toBe(30 + files.length);
   });
 
   it('helpers: content digests carry their algorithm; users are pseudonymised with HMAC', () => {

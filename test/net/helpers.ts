@@ -1,7 +1,8 @@
 // Shared setup for the cross-service tests: per-service configs in one temp dir, instrumented
 // services started from fixtures, and reading the journal all of them write.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { journalRecords } from '../helpers/journal';
 import { startNode, type NodeProcess } from '../helpers/spawn';
 
 export const KEY = 'test-shared-provenant-key';
@@ -39,16 +40,7 @@ export interface JournalRecord {
 }
 
 export function journal(dir: string): JournalRecord[] {
-  const folder = path.join(dir, 'state', 'journal');
-  const records: JournalRecord[] = [];
-  for (const file of readdirSync(folder).filter((name) => name.endsWith('.jsonl'))) {
-    for (const line of readFileSync(path.join(folder, file), 'utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      const record = JSON.parse(line) as JournalRecord & { type?: string };
-      if (record.type === undefined) records.push(record);
-    }
-  }
-  return records;
+  return journalRecords(path.join(dir, 'state'));
 }
 
 /** The first journal record matching `predicate`, waiting for the services' batched flush. */

@@ -1,0 +1,133 @@
+/**
+ * Journal lines back to `JournalRecord`s whatever the segment's format: format 2 as written,
+ * format 3 with each record's source set resolved from the segment's definitions and its
+ * service, node and pid taken from the header. Every reader of records goes through a decoder,
+ * so commands print the same records for the same flows in either format.
+ */
+import {
+  HEADER_PREFIX,
+  isDefinitionLine,
+  RECORD_PREFIX,
+  READABLE_VERSIONS,
+  recordSeq,
+  type JournalRecord,
+  type SegmentHeader,
+  type SetDefinition,
+  type StoredRecord,
+} from './format.js';
+import { forEachLine, forEachLineIfPresent, listSegments, type SegmentRef } from './read.js';
+import { SetResolver } from './set-resolver.js';
+
+export class SegmentDecoder {
+  /** Definitions of a format-3 segment; undefined for format 2. */
+  private readonly sets: SetResolver | undefined;
+
+  constructor(readonly header: SegmentHeader) {
+    this.sets = header.version >= 3 ? new SetResolver() : undefined;
+  }
+
+  /** A decoder for the segment whose first line is `line`; undefined when it is not a header of a readable format. */
+  static fromHeaderLine(line: string): SegmentDecoder | undefined {
+    if (!line.startsWith(HEADER_PREFIX)) return undefined;
+    const header = JSON.parse(line) as SegmentHeader;
+    return READABLE_VERSIONS.includes(header.version) ? new SegmentDecoder(header) : undefined;
+  }
+
+  /**
+   * The record on this line, resolved; undefined for any other line (a definition is registered
+   * on the way). Lines must be fed in order. Throws on a line that does not parse or resolve.
+   */
+  record(line: string): JournalRecord | undefined {
+    if (!line.startsWith(RECORD_PREFIX)) return undefined;
+    if (this.pass(line)) return undefined;
+    const stored = JSON.parse(line) as StoredRecord;
+    if (this.sets === undefined) return stored as JournalRecord;
+    const { seq, time, ...rest } = stored;
+    const { service, node, pid } = this.header;
+    // The order of format 2 (seq, time, service, node, pid, op, …), sources in their place.
+    const record = { seq, time, service, node, pid, ...rest } as JournalRecord;
+    if (typeof stored.sources === 'number') record.sources = [...this.sets.sources(stored.sources)];
+    return record;
+  }
+
+  /** Registers the line if it defines a set (lines before a reader's cursor); true when it did. */
+  pass(line: string): boolean {
+    if (this.sets === undefined || !isDefinitionLine(line)) return false;
+    const { seq, ...definition } = JSON.parse(line) as SetDefinition & { seq: number };
+    this.sets.define(seq, definition, false);
+    return true;
+  }
+}
+
+/**
+ * Calls `onRecord` with every record of `path` past seq `after`, resolved, in order; the lines
+ * before are only scanned for the source sets they define. Damaged lines and segments of an
+ * unknown format are skipped (they are `verify`'s business), as is a segment retention deleted.
+ * Returning false stops.
+ */
+export function forEachSegmentRecord(path: string, after: number, onRecord: (record: JournalRecord) => boolean | void): void {
+  let decoder: SegmentDecoder | undefined;
+  let first = true;
+  forEachLineIfPresent(path, (line, terminated) => {
+    if (first) {
+      first = false;
+      try {
+        decoder = SegmentDecoder.fromHeaderLine(line);
+      } catch {
+        decoder = undefined;
+      }
+      return decoder !== undefined;
+    }
+    if (!terminated || decoder === undefined) return;
+    let record: JournalRecord | undefined;
+    try {
+      if (after > 0 && (recordSeq(line) ?? 0) <= after) {
+        decoder.pass(line);
+        return;
+      }
+      record = decoder.record(line);
+    } catch {
+      return;
+    }
+    if (record !== undefined) return onRecord(record);
+  });
+}
+
+/** Every readable record of the given state dirs (headers, definitions, checkpoints and damaged lines are skipped). */
+export function forEachRecord(stateDirs: readonly string[], onRecord: (record: JournalRecord, segment: SegmentRef) => void): void {
+  for (const segment of listSegments(stateDirs)) forEachSegmentRecord(segment.path, 0, (record) => onRecord(record, segment));
+}
+
+/** Record `seq` of the segments `paths` (one log's, in order), resolved; undefined when none has it. */
+export function findRecord(paths: readonly string[], seq: number): JournalRecord | undefined {
+  let found: JournalRecord | undefined;
+  for (const path of paths) {
+    forEachSegmentRecord(path, seq - 1, (record) => {
+      if (record.seq === seq) found = record;
+      return false;
+    });
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * A decoder for the segment at `path` that has read the sets defined before record `seq`: for a
+ * reader that starts mid-segment (after a restart, or a cursor left there), since a record may
+ * name any set defined earlier in its segment. A damaged definition is skipped here; the records
+ * naming it fail to resolve when they come.
+ */
+export function decoderBefore(path: string, header: SegmentHeader, seq: number): SegmentDecoder {
+  const decoder = new SegmentDecoder(header);
+  forEachLine(path, (line, terminated) => {
+    const at = recordSeq(line);
+    if (at === undefined) return;
+    if (at >= seq || !terminated) return false;
+    try {
+      decoder.pass(line);
+    } catch {
+      // See above.
+    }
+  });
+  return decoder;
+}
