@@ -42,7 +42,12 @@ export class RecordOutputs {
   constructor(options: RecordOutputsOptions) {
     const { config, env, service, stateDir, logLevel } = options;
     this.exitBudget = options.exitBudget;
-    this.tracing = new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel);
+    this.tracing = new LineageTracing(
+      () => resourceAttributes(service, config.node, env),
+      chooseExporters(env),
+      packageVersion(),
+      logLevel,
+    );
     if (!config.journal.enabled) return;
     const logProtocol = chooseLogExport(env);
     this.logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
@@ -63,17 +68,19 @@ export class RecordOutputs {
         onCheckpoint: (checkpoint) => {
           this.witnesses?.submit(checkpoint);
           this.openlineage?.submit(checkpoint);
-          this.tracing.emit(
-            'provenant.checkpoint',
-            {
-              'provenant.checkpoint.origin': checkpoint.origin,
-              'provenant.checkpoint.tree_size': checkpoint.size,
-              'provenant.checkpoint.root': checkpoint.root.toString('base64'),
-              [NOTE_ATTRIBUTE]: checkpoint.note,
-            },
-            [],
-            undefined,
-          );
+          // The span carries the checkpoint to a backend; with none it would only cost the SDK's load.
+          if (this.tracing.exporting)
+            this.tracing.emit(
+              'provenant.checkpoint',
+              {
+                'provenant.checkpoint.origin': checkpoint.origin,
+                'provenant.checkpoint.tree_size': checkpoint.size,
+                'provenant.checkpoint.root': checkpoint.root.toString('base64'),
+                [NOTE_ATTRIBUTE]: checkpoint.note,
+              },
+              [],
+              undefined,
+            );
         },
       });
     // A thread's records are written as they are made (terminate() gives it no exit event), and
