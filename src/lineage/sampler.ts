@@ -11,6 +11,17 @@ import { otelSdkTrace } from '../support/otel-sdk.js';
 
 const EVIDENCE: ReadonlySet<string> = new Set<LineageSpanName>(['provenant.deny', 'provenant.checkpoint']);
 
+/** Denials and checkpoints: kept whatever the sampler says. */
+export function isEvidence(name: LineageSpanName): boolean {
+  return EVIDENCE.has(name);
+}
+
+/** Whether OTEL_TRACES_SAMPLER names the spec's default, parentbased_always_on (unset included). */
+export function defaultSampling(env: NodeJS.ProcessEnv): boolean {
+  const name = (env['OTEL_TRACES_SAMPLER'] ?? '').trim().toLowerCase();
+  return name === '' || name === 'parentbased_always_on';
+}
+
 export class EvidenceSampler implements Sampler {
   constructor(private readonly flows: Sampler) {}
 

@@ -22,7 +22,8 @@ import { otelResources, otelSdkTrace } from '../support/otel-sdk.js';
 import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
-import { EvidenceSampler, samplerFromEnv } from './sampler.js';
+import { defaultSampling, EvidenceSampler, isEvidence, samplerFromEnv } from './sampler.js';
+import { unexportedSpan } from './unexported-span.js';
 
 export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
@@ -62,6 +63,7 @@ export class LineageTracing implements LineageSink {
   /** Set once the app's own TracerProvider carries the lineage spans (its Resource, processors, exporters). */
   private adopted = false;
   private workerProcessor: WorkerSpanProcessor | undefined;
+  private readonly defaultSampling = defaultSampling(process.env);
 
   /**
    * With export on, the provider (and its export worker) is built at once; with export off, on the
@@ -78,7 +80,7 @@ export class LineageTracing implements LineageSink {
   }
 
   /** Whether a span emitted now can reach anyone: an exporter of provenant's, or the app's adopted provider. */
-  get exporting(): boolean {
+  private get exporting(): boolean {
     return this.adopted || this.choices.length > 0;
   }
 
@@ -119,7 +121,9 @@ export class LineageTracing implements LineageSink {
     // From ROOT_CONTEXT, never the active context: an app's (or its exporter's) suppressTracing
     // would make this an invalid all-zero span, and evidence must not depend on it. All-zero
     // parents and links (a peer's claim, a stored write span) name nothing: left out.
-    const parentContext = parent && isSpanContextValid(parent) ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+    const validParent = parent && isSpanContextValid(parent) ? parent : undefined;
+    if (!this.exporting && this.defaultSampling) return unexportedSpan(validParent, isEvidence(name));
+    const parentContext = validParent ? trace.setSpanContext(ROOT_CONTEXT, validParent) : ROOT_CONTEXT;
     const validLinks = links.every((link) => isSpanContextValid(link.context))
       ? links
       : links.filter((link) => isSpanContextValid(link.context));

@@ -68,19 +68,17 @@ export class RecordOutputs {
         onCheckpoint: (checkpoint) => {
           this.witnesses?.submit(checkpoint);
           this.openlineage?.submit(checkpoint);
-          // The span carries the checkpoint to a backend; with none it would only cost the SDK's load.
-          if (this.tracing.exporting)
-            this.tracing.emit(
-              'provenant.checkpoint',
-              {
-                'provenant.checkpoint.origin': checkpoint.origin,
-                'provenant.checkpoint.tree_size': checkpoint.size,
-                'provenant.checkpoint.root': checkpoint.root.toString('base64'),
-                [NOTE_ATTRIBUTE]: checkpoint.note,
-              },
-              [],
-              undefined,
-            );
+          this.tracing.emit(
+            'provenant.checkpoint',
+            {
+              'provenant.checkpoint.origin': checkpoint.origin,
+              'provenant.checkpoint.tree_size': checkpoint.size,
+              'provenant.checkpoint.root': checkpoint.root.toString('base64'),
+              [NOTE_ATTRIBUTE]: checkpoint.note,
+            },
+            [],
+            undefined,
+          );
         },
       });
     // A thread's records are written as they are made (terminate() gives it no exit event), and
