@@ -3,7 +3,7 @@
  * wired to OTLP per the standard OTEL_* variables. With no endpoint nothing is exported and no
  * connection is ever attempted; span ids are still made so the journal can name them.
  */
-import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import {
   diag,
   DiagLogLevel,
@@ -91,7 +91,7 @@ export class LineageTracing implements LineageSink {
     const processors: SpanProcessor[] = [];
     for (const choice of this.choices) {
       if (choice.kind === 'otlp') {
-        this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
+        this.workerProcessor = new WorkerSpanProcessor(ownFile('lineage', 'export-worker.js'), {
           provenantExportWorker: true,
           protocol: choice.protocol,
           resource,

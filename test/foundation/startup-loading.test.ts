@@ -1,7 +1,8 @@
 /**
  * Start-up loads only what a process uses: with export off, OpenTelemetry's SDK is never loaded
  * (lineage spans nobody receives are made as ids alone), in the main thread or in a worker, and
- * every journal record still names its trace and span; flows are decided as before.
+ * every journal record still names its trace and span; flows are decided as before. The preload
+ * and the API are one bundled file: one copy of provenant's state, whichever way it is reached.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,5 +85,43 @@ describe('start-up loading', () => {
     const { main } = outcome as { main: { sdkModules: number } };
     expect(main.sdkModules).toBeGreaterThan(0);
     for (const record of journalRecords(stateDir)) expect(record.spanId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("the preload and the API (CJS and ESM) share one bundled copy: its denials are the API's errors, its reads the API's provenance", async () => {
+    const app = `import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as esm from 'provenant';
+const cjs = createRequire(import.meta.url)('provenant');
+readFileSync('secret/a.txt');
+let denial;
+try { writeFileSync('public.txt', 'x'); } catch (error) { denial = error; }
+const require = createRequire(import.meta.url);
+const dist = require.resolve('provenant').replace(/index\\.js$/, '');
+const own = Object.keys(require.cache).filter((file) => file.startsWith(dist));
+console.log(JSON.stringify({
+  esmError: denial instanceof esm.ProvenanceDeniedError,
+  cjsError: denial instanceof cjs.ProvenanceDeniedError,
+  sameApi: esm.current === cjs.current,
+  sources: esm.current().sources.map((uri) => uri.replace(/.*\\//, '')),
+  ownFiles: own.map((file) => file.replace(/.*\\//, '')).sort(),
+}));
+`;
+    const dir = appDir({ 'app.mjs': app, 'provenant.yaml': CONFIG });
+    mkdirSync(join(dir, 'secret'));
+    writeFileSync(join(dir, 'secret', 'a.txt'), SECRET);
+    const result = await runNode({
+      args: ['--import', 'provenant/register', 'app.mjs'],
+      cwd: dir,
+      env: { PROVENANT_STATE_DIR: tempDir('provenant-state-') },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout.trim())).toEqual({
+      esmError: true,
+      cjsError: true,
+      sameApi: true,
+      sources: ['a.txt'],
+      ownFiles: ['index.js', 'provenant.js', 'register.js'],
+    });
+    expect(existsSync(join(dir, 'public.txt'))).toBe(false);
   });
 });
