@@ -3,7 +3,7 @@
  * variables ask for, the worker that does the export, and a bounded synchronous flush for exit
  * paths. What the flush cannot send in time stays in the journal and goes with the next run.
  */
-import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import { diag, type DiagLogLevel } from '@opentelemetry/api';
 import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
 import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
@@ -46,7 +46,7 @@ export class LogExport {
       logLevel,
     };
     this.worker = new FlushableWorker(
-      join(__dirname, 'log-export-worker.js'),
+      ownFile('export', 'log-export-worker.js'),
       workerData,
       () => undefined,
       (error) => diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error),

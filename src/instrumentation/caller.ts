@@ -4,10 +4,10 @@
  * OpenTelemetry exporter and resource detectors), never on a hot path: a stack capture costs
  * microseconds, so callers check cheap conditions (the destination) first.
  */
-import { resolve, sep } from 'node:path';
+import { OWN_DIR } from '../support/own-files.js';
 
 /** provenant's built output (dist/): its own frames are skipped. */
-const PROVENANT_DIR = resolve(__dirname, '..') + sep;
+const PROVENANT_DIR = OWN_DIR;
 
 export function callerFile(): string | undefined {
   const prepare = Error.prepareStackTrace;

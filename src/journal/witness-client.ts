@@ -5,6 +5,7 @@
  * checkpoint written at exit is submitted too.
  */
 import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import { diag } from '@opentelemetry/api';
 import type { WitnessConfig } from '../config/types.js';
 import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
@@ -20,7 +21,7 @@ export class WitnessClient {
       journalDir: join(stateDir, 'journal'),
     };
     this.worker = new FlushableWorker(
-      join(__dirname, 'witness-worker.js'),
+      ownFile('journal', 'witness-worker.js'),
       data,
       (message: FromWitnessWorker) => {
         if (message.type === 'problem') {

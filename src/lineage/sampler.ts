@@ -5,24 +5,28 @@
  * says: behind a gateway sampling 1 %, a denial must still reach a "keep every denial" policy.
  */
 import { diag, type Attributes, type Context, type Link, type SpanKind } from '@opentelemetry/api';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  SamplingDecision,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SamplingResult,
-} from '@opentelemetry/sdk-trace';
+import type { Sampler, SamplingResult } from '@opentelemetry/sdk-trace';
 import type { LineageSpanName } from '../engine/sinks.js';
+import { otelSdkTrace } from '../support/otel-sdk.js';
 
 const EVIDENCE: ReadonlySet<string> = new Set<LineageSpanName>(['provenant.deny', 'provenant.checkpoint']);
+
+/** Denials and checkpoints: kept whatever the sampler says. */
+export function isEvidence(name: LineageSpanName): boolean {
+  return EVIDENCE.has(name);
+}
+
+/** Whether OTEL_TRACES_SAMPLER names the spec's default, parentbased_always_on (unset included). */
+export function defaultSampling(env: NodeJS.ProcessEnv): boolean {
+  const name = (env['OTEL_TRACES_SAMPLER'] ?? '').trim().toLowerCase();
+  return name === '' || name === 'parentbased_always_on';
+}
 
 export class EvidenceSampler implements Sampler {
   constructor(private readonly flows: Sampler) {}
 
   shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    if (EVIDENCE.has(name)) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    if (EVIDENCE.has(name)) return { decision: otelSdkTrace().SamplingDecision.RECORD_AND_SAMPLED };
     return this.flows.shouldSample(context, traceId, name, kind, attributes, links);
   }
 
@@ -33,6 +37,7 @@ export class EvidenceSampler implements Sampler {
 
 /** The sampler OTEL_TRACES_SAMPLER names; the spec's default (parentbased_always_on) otherwise. */
 export function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler {
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = otelSdkTrace();
   const name = (env['OTEL_TRACES_SAMPLER'] ?? '').trim().toLowerCase();
   const ratio = (): Sampler => new TraceIdRatioBasedSampler(ratioArg(env['OTEL_TRACES_SAMPLER_ARG']));
   switch (name) {

@@ -3,7 +3,7 @@
  * wired to OTLP per the standard OTEL_* variables. With no endpoint nothing is exported and no
  * connection is ever attempted; span ids are still made so the journal can name them.
  */
-import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import {
   diag,
   DiagLogLevel,
@@ -17,12 +17,13 @@ import {
   type Tracer,
   type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
-import { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { otelResources, otelSdkTrace } from '../support/otel-sdk.js';
 import type { ExportProtocol } from './export-worker.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
 import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
-import { EvidenceSampler, samplerFromEnv } from './sampler.js';
+import { defaultSampling, EvidenceSampler, isEvidence, samplerFromEnv } from './sampler.js';
+import { unexportedSpan } from './unexported-span.js';
 
 export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
 
@@ -56,33 +57,55 @@ function otlpChoice(env: NodeJS.ProcessEnv): ExporterChoice | undefined {
 }
 
 export class LineageTracing implements LineageSink {
-  private readonly provider: TracerProvider;
+  private built: TracerProvider | undefined;
   private readonly version: string;
-  private tracer: Tracer;
+  private tracer: Tracer | undefined;
   /** Set once the app's own TracerProvider carries the lineage spans (its Resource, processors, exporters). */
   private adopted = false;
-  private readonly workerProcessor: WorkerSpanProcessor | undefined;
+  private workerProcessor: WorkerSpanProcessor | undefined;
+  private readonly defaultSampling = defaultSampling(process.env);
 
-  constructor(resourceAttributes: Attributes, choices: readonly ExporterChoice[], version: string, logLevel: DiagLogLevel) {
+  /**
+   * With export on, the provider (and its export worker) is built at once; with export off, on the
+   * first span, so a process that makes none never loads the SDK (support/otel-sdk.ts).
+   */
+  constructor(
+    private readonly resourceAttributes: () => Attributes,
+    private readonly choices: readonly ExporterChoice[],
+    version: string,
+    private readonly logLevel: DiagLogLevel,
+  ) {
+    this.version = version;
+    if (choices.length > 0) this.provider();
+  }
+
+  /** Whether a span emitted now can reach anyone: an exporter of provenant's, or the app's adopted provider. */
+  private get exporting(): boolean {
+    return this.adopted || this.choices.length > 0;
+  }
+
+  private provider(): TracerProvider {
+    if (this.built) return this.built;
+    const { ConsoleSpanExporter, SimpleSpanProcessor, TracerProvider } = otelSdkTrace();
+    const resource = this.resourceAttributes();
     const processors: SpanProcessor[] = [];
-    for (const choice of choices) {
+    for (const choice of this.choices) {
       if (choice.kind === 'otlp') {
-        this.workerProcessor = new WorkerSpanProcessor(join(__dirname, 'export-worker.js'), {
+        this.workerProcessor = new WorkerSpanProcessor(ownFile('lineage', 'export-worker.js'), {
           provenantExportWorker: true,
           protocol: choice.protocol,
-          resource: resourceAttributes,
-          logLevel,
+          resource,
+          logLevel: this.logLevel,
         });
         processors.push(this.workerProcessor);
       } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
     }
-    this.provider = new TracerProvider({
-      resource: resourceFromAttributes(resourceAttributes),
+    this.built = new TracerProvider({
+      resource: otelResources().resourceFromAttributes(resource),
       spanProcessors: processors,
       sampler: new EvidenceSampler(samplerFromEnv(process.env)),
     });
-    this.version = version;
-    this.tracer = this.provider.getTracer('provenant', version);
+    return this.built;
   }
 
   /**
@@ -90,7 +113,7 @@ export class LineageTracing implements LineageSink {
    * sampler and exporters (exported once, by the app's pipeline), and its shutdown flushes them.
    */
   adopt(provider: ApiTracerProvider | undefined): void {
-    this.tracer = (provider ?? this.provider).getTracer('provenant', this.version);
+    this.tracer = (provider ?? this.provider()).getTracer('provenant', this.version);
     this.adopted = provider !== undefined;
   }
 
@@ -98,10 +121,13 @@ export class LineageTracing implements LineageSink {
     // From ROOT_CONTEXT, never the active context: an app's (or its exporter's) suppressTracing
     // would make this an invalid all-zero span, and evidence must not depend on it. All-zero
     // parents and links (a peer's claim, a stored write span) name nothing: left out.
-    const parentContext = parent && isSpanContextValid(parent) ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+    const validParent = parent && isSpanContextValid(parent) ? parent : undefined;
+    if (!this.exporting && this.defaultSampling) return unexportedSpan(validParent, isEvidence(name));
+    const parentContext = validParent ? trace.setSpanContext(ROOT_CONTEXT, validParent) : ROOT_CONTEXT;
     const validLinks = links.every((link) => isSpanContextValid(link.context))
       ? links
       : links.filter((link) => isSpanContextValid(link.context));
+    this.tracer ??= this.provider().getTracer('provenant', this.version);
     const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: validLinks }, parentContext);
     span.end();
     return span.spanContext();
@@ -113,7 +139,7 @@ export class LineageTracing implements LineageSink {
   }
 
   async shutdown(): Promise<void> {
-    await this.provider.shutdown();
+    await this.built?.shutdown();
   }
 
   /** How many spans never reached the collector and why (one sentence); undefined when none. */

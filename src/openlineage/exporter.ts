@@ -4,7 +4,7 @@
  * bounded, until the worker tried to send what was submitted, so the final checkpoint's records
  * leave at exit when the receiver is up; whatever is left stays behind the cursor for the next start.
  */
-import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import { diag } from '@opentelemetry/api';
 import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
 import type { OpenLineageWorkerData, FromOpenLineageWorker, ToOpenLineageWorker } from './export-worker.js';
@@ -19,7 +19,7 @@ export class OpenLineageExport {
 
   constructor(data: OpenLineageWorkerData) {
     this.worker = new FlushableWorker(
-      join(__dirname, 'export-worker.js'),
+      ownFile('openlineage', 'export-worker.js'),
       data,
       (message: FromOpenLineageWorker) => diag.warn(`provenant: ${message.message}`),
       (error) => diag.warn('provenant: OpenLineage export worker failed; runs are no longer exported', error),

@@ -47,7 +47,12 @@ export class RecordOutputs {
   constructor(options: RecordOutputsOptions) {
     const { config, env, service, stateDir, logLevel } = options;
     this.exitBudget = options.exitBudget;
-    this.tracing = new LineageTracing(resourceAttributes(service, config.node, env), chooseExporters(env), packageVersion(), logLevel);
+    this.tracing = new LineageTracing(
+      () => resourceAttributes(service, config.node, env),
+      chooseExporters(env),
+      packageVersion(),
+      logLevel,
+    );
     if (!config.journal.enabled) return;
     const logProtocol = chooseLogExport(env);
     this.logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
-import { defaultResource } from '@opentelemetry/resources';
+import { otelResources } from '../support/otel-sdk.js';
 import { internally } from '../support/reentrancy.js';
 
 /** service.name: OTEL_SERVICE_NAME, else config `service`, else the app's package name, else the script name. */
@@ -23,7 +23,7 @@ export function resolveServiceName(env: NodeJS.ProcessEnv, configured: string | 
 const SERVICE_INSTANCE_ID = randomUUID();
 
 export function resourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
-  const { ['service.name']: _defaultName, ...sdk } = defaultResource().attributes;
+  const { ['service.name']: _defaultName, ...sdk } = otelResources().defaultResource().attributes;
   const version = appPackage()?.version;
   return {
     ...sdk,

@@ -7,7 +7,7 @@
  * the exports that flush at exit), exit-hooks.ts, child-claims.ts, resource-attributes.ts.
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { ownFile } from '../support/own-files.js';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
 import { applyEnvironment, configFilePath, loadConfig } from '../config/load.js';
@@ -202,7 +202,7 @@ function createRuntime(
     peers,
     protectedPaths: protectedPaths(config, env, stateDir),
     childClaims: createChildClaims(peers, config, env, stateDir),
-    registerModule: internally(() => realPath(join(__dirname, '..', 'register.js'))),
+    registerModule: internally(() => realPath(ownFile('register.js'))),
     childOfProvenant,
     telemetry: telemetryEnvironment(env),
     grpcTelemetry: new GrpcTelemetry(namedOtlpEndpoints(env), env),

@@ -1,9 +1,10 @@
 // The transparency suite: small faithful apps in the shapes real tools use, each run plain and
 // under the preload (enforce and audit mode, default config), must print exactly what they print
-// plain. Only packages already in node_modules: express, import-in-the-middle (via OpenTelemetry).
+// plain. Only packages already in node_modules: express, import-in-the-middle (via OpenTelemetry),
+// tsx (a devDependency for this suite).
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runNode, stopAll, type Preload } from '../helpers/spawn.js';
+import { repoRoot, runNode, stopAll, type Preload } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 afterAll(async () => {
@@ -27,6 +28,10 @@ const APPS: Record<string, App> = {
   },
   'require(esm) chain: ESM → CJS → ESM → CJS': {
     args: [path.join(__dirname, '..', 'loader', 'apps', 'chain', 'app.mjs')],
+    preload: 'import',
+  },
+  'TypeScript app started with tsx (async module.register hooks)': {
+    args: ['--import', path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs'), path.join(apps, 'tsx', 'app.mts'), '{dir}'],
     preload: 'import',
   },
   'worker pool with MessageChannels and files written by threads': {

@@ -1,0 +1,66 @@
+// Bundles the preload and the API (src/bundle.ts) into dist/provenant.js, after tsc, then points
+// dist/index.js and dist/register.js at it: resolving, reading and wrapping ~230 modules one by one
+// was most of what the preload added to a process's (and each worker thread's) start-up. Both
+// entries load the same file, so a process has one copy of provenant's module state. Packages
+// provenant requires only on first use stay outside the bundle, so they stay unloaded until then;
+// provenant's background threads (OTLP span and log export, OpenLineage, witnesses) are each
+// bundled in place the same way, with their exporters: a thread with the OTLP exporter loaded
+// module by module cost about as much CPU again as the whole preload. The CLI stays unbundled.
+import { build } from 'esbuild';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+await build({
+  // From the sources: ES modules bundled as such keep their export names visible to Node's ESM
+  // loader (`import { run } from 'provenant'`), which tsc's CommonJS output would hide here.
+  entryPoints: [join(root, 'src', 'bundle.ts')],
+  tsconfig: join(root, 'tsconfig.json'),
+  outfile: join(dist, 'provenant.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  // Required on first use (support/otel-sdk.ts, config/yaml-lib.ts).
+  external: ['@opentelemetry/sdk-trace', '@opentelemetry/resources', '@opentelemetry/core', 'yaml'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+// Each thread has its own module state anyway; its exporter packages stay lazy inside the bundle.
+for (const worker of ['lineage/export-worker', 'export/log-export-worker', 'openlineage/export-worker', 'journal/witness-worker']) {
+  await build({
+    entryPoints: [join(root, 'src', `${worker}.ts`)],
+    outfile: join(dist, `${worker}.js`),
+    tsconfig: join(root, 'tsconfig.json'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    // The gRPC exporters find files relative to their own ES module (import.meta.url): loaded from
+    // node_modules as they are, on first use.
+    external: [
+      '@opentelemetry/exporter-trace-otlp-grpc',
+      '@opentelemetry/exporter-logs-otlp-grpc',
+      '@opentelemetry/otlp-grpc-exporter-base',
+      '@grpc/grpc-js',
+    ],
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  });
+}
+const entry = (comment, body) => `'use strict';\n// ${comment}\n${body}\n`;
+writeFileSync(
+  join(dist, 'index.js'),
+  entry('The API, from the one bundled copy of provenant (scripts/bundle.mjs).', "module.exports = require('./provenant.js');"),
+);
+writeFileSync(
+  join(dist, 'register.js'),
+  entry(
+    'Preload entry (src/register.ts), run from the one bundled copy of provenant (scripts/bundle.mjs).',
+    "require('./provenant.js').__provenantPreload();",
+  ),
+);
+for (const stale of ['index.js.map', 'register.js.map', 'bundle.js', 'bundle.js.map', 'bundle.d.ts'])
+  rmSync(join(dist, stale), { force: true });
