@@ -16,7 +16,15 @@ import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { checkpointText } from './checkpoint.js';
-import { checkpointLine, definitionCanonical, fileService, FORMAT_VERSION, recordLine, type CheckpointEnd, type SegmentHeader } from './format.js';
+import {
+  checkpointLine,
+  definitionCanonical,
+  fileService,
+  FORMAT_VERSION,
+  recordLine,
+  type CheckpointEnd,
+  type SegmentHeader,
+} from './format.js';
 import { logKeyName, logVkey, type SigningKey } from './keys.js';
 import { MerkleAccumulator, leafHash, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
