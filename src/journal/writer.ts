@@ -290,6 +290,9 @@ class Writer implements JournalWriter {
     // A checkpoint of a segment that cannot be written is not evidence of anything: not shared.
     if (!this.segment.file || this.closed) return checkpoint;
     this.buffer(checkpointLine({ time: new Date().toISOString(), closes, note }) + '\n', 0);
+    // Listeners (OpenLineage, witnesses) read the checkpoint's records from the file in other
+    // threads: what they read must be on it, or they would skip those records until the next one.
+    this.flushSync();
     try {
       this.options.onCheckpoint?.(checkpoint);
     } catch (error) {
