@@ -2,8 +2,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { expect } from 'vitest';
 import type { JournalConfig } from '../../src/config/types.js';
 import type { FlowRecord } from '../../src/engine/flow-record.js';
+import { recordLine, splitRecordLine } from '../../src/journal/format.js';
+import { leafHash } from '../../src/journal/merkle.js';
+import type { VerifyReport } from '../../src/journal/verify.js';
 
 export const fixtures = path.join(__dirname, 'fixtures');
 
@@ -72,4 +76,23 @@ export function lineOfSeq(lines: string[], seq: number): number {
   const at = lines.findIndex((line) => line.startsWith(`{"seq":${seq},`));
   if (at < 0) throw new Error(`no record ${seq}`);
   return at;
+}
+
+/** The first failure of a report that must have failed. */
+export function failure(report: VerifyReport): { file: string; seq: number | null; message: string } {
+  expect(report.ok).toBe(false);
+  return report.failures[0];
+}
+
+/** Rewrites a segment's lines in place. */
+export function edit(file: string, change: (lines: string[]) => void): void {
+  const lines = readLines(file);
+  change(lines);
+  writeLines(file, lines);
+}
+
+/** Re-hashes a changed line so only the Merkle root and checkpoints can tell. */
+export function rehash(line: string): string {
+  const canonical = splitRecordLine(line)!.canonical;
+  return recordLine(canonical, leafHash(canonical).toString('hex'));
 }

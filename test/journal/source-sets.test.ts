@@ -7,16 +7,15 @@ import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forEachRecord, forEachSegmentRecord } from '../../src/journal/decode.js';
-import { recordLine, splitRecordLine, type JournalRecord } from '../../src/journal/format.js';
-import { leafHash } from '../../src/journal/merkle.js';
-import { verifyJournal, type VerifyReport } from '../../src/journal/verify.js';
+import type { JournalRecord } from '../../src/journal/format.js';
+import { verifyJournal } from '../../src/journal/verify.js';
 import { openJournal } from '../../src/journal/writer.js';
 import { RunCollector } from '../../src/openlineage/events.js';
 import { fromRecord, EXPORTED_SOURCES } from '../../src/export/log-records.js';
 import { sourcesDigest } from '../../src/provenance/sources-digest.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { fixtures, flowEvent, journalConfig, lineOfSeq, readLines, segmentFiles, writeLines } from './helpers.js';
+import { edit, failure, fixtures, flowEvent, journalConfig, lineOfSeq, readLines, rehash, segmentFiles } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -120,22 +119,6 @@ function smallJournal(): { dir: string; file: string } {
   for (let i = 1; i <= 3; i++) writer.append(flowEvent(i, { sources: Array.from({ length: i }, (_, k) => source(k + 1)) }));
   writer.close();
   return { dir, file: segmentFiles(dir)[0] };
-}
-
-function failure(report: VerifyReport): { file: string; seq: number | null; message: string } {
-  expect(report.ok).toBe(false);
-  return report.failures[0];
-}
-
-function edit(file: string, change: (lines: string[]) => void): void {
-  const lines = readLines(file);
-  change(lines);
-  writeLines(file, lines);
-}
-
-function rehash(line: string): string {
-  const canonical = splitRecordLine(line)!.canonical;
-  return recordLine(canonical, leafHash(canonical).toString('hex'));
 }
 
 const withoutCheckpoints = (lines: string[]): void =>

@@ -6,16 +6,28 @@ import path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointText, parseCheckpointText } from '../../src/journal/checkpoint.js';
-import { checkpointLine, recordLine, splitRecordLine, type CheckpointLine, type SegmentHeader } from '../../src/journal/format.js';
+import { checkpointLine, splitRecordLine, type CheckpointLine, type SegmentHeader } from '../../src/journal/format.js';
 import { parseHeldCheckpoints } from '../../src/journal/held.js';
 import { loadPublicKey, loadSigningKey, logVkey } from '../../src/journal/keys.js';
 import { leafHash, rootOf } from '../../src/journal/merkle.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
-import { verifyJournal, type HeldCheckpoint, type VerifyReport } from '../../src/journal/verify.js';
+import { verifyJournal, type HeldCheckpoint } from '../../src/journal/verify.js';
 import { openJournal } from '../../src/journal/writer.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { ed25519, flowEvent, journalConfig, lineOfSeq, readLines, segmentFiles, writeLines, type KeyPair } from './helpers.js';
+import {
+  ed25519,
+  edit,
+  failure,
+  flowEvent,
+  journalConfig,
+  lineOfSeq,
+  readLines,
+  rehash,
+  segmentFiles,
+  writeLines,
+  type KeyPair,
+} from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -50,23 +62,6 @@ function journal(options: { key?: KeyPair; segmentMaxBytes?: number; records?: n
   expect(writer.lostRecords).toBe(0);
   const files = segmentFiles(dir);
   return { dir, file: files[0], files, held };
-}
-
-function failure(report: VerifyReport): { file: string; seq: number | null; message: string } {
-  expect(report.ok).toBe(false);
-  return report.failures[0];
-}
-
-function edit(file: string, change: (lines: string[]) => void): void {
-  const lines = readLines(file);
-  change(lines);
-  writeLines(file, lines);
-}
-
-/** Re-hashes a changed record so only the Merkle root and checkpoints can tell. */
-function rehash(line: string): string {
-  const canonical = splitRecordLine(line)!.canonical;
-  return recordLine(canonical, leafHash(canonical).toString('hex'));
 }
 
 const isCheckpoint = (line: string): boolean => line.startsWith('{"type":"checkpoint"');
