@@ -4,8 +4,8 @@
  * starts with the creating context's labels, passed as environment data, which Node clones into
  * the new thread; any other worker is a destination decided before it is created (a denial is
  * thrown by the constructor). Every worker is also handed this thread's service name
- * and, when it runs provenant, this thread's current config (creator.ts). Only provenant may set
- * that environment data.
+ * and, when it runs provenant, this thread's current config (creator.ts) and the compiled code of
+ * the bundle its preload loads (support/bundle-code.ts). Only provenant may set that environment data.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
@@ -14,9 +14,10 @@ import { startsProvenant, type PolicyIdentity } from '../process/node-child.js';
 import type { ThreadFlows } from './thread-flows.js';
 import type { ProvenantConfig } from '../../config/types.js';
 import { WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
+import { BUNDLE_CODE_KEY, bundleCodeForWorker } from '../../support/bundle-code.js';
 
 export const WORKER_SEED_KEY = 'provenant.worker-seed';
-const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY]);
+const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY, BUNDLE_CODE_KEY]);
 
 /** What every worker this thread creates is handed. */
 export interface Handover {
@@ -48,6 +49,9 @@ export function patchWorkerClass(
       }
       const handed: [string, WorkerThreads.Serializable][] = [[WORKER_SERVICE_KEY, handover.service]];
       if (seed) handed.push([WORKER_SEED_KEY, seed], [WORKER_CONFIG_KEY, handover.config()]);
+      // The compiled bundle, so the worker's preload does not parse and compile it again.
+      const code = seed ? bundleCodeForWorker() : undefined;
+      if (code) handed.push([BUNDLE_CODE_KEY, code]);
       internally(() => {
         for (const [key, value] of handed) setEnvironmentData(key, value);
       });
