@@ -5,7 +5,7 @@
  * so stale code of an equally long file would run: the "same length" cases below fail without the
  * file identity check.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
@@ -66,7 +66,10 @@ describe('the bundle code handed to workers', () => {
     });
   });
 
-  it('a worker under the preload runs the code its creator compiled, and stays mediated', async () => {
+  it.each([
+    ['with a config file', true, 'ERR_PROVENANCE_DENIED'],
+    ['under the built-in defaults', false, 'written'],
+  ])('a worker under the preload %s runs the code its creator compiled, and stays mediated', async (_name, configured, write) => {
     const dir = appDir({
       'app.cjs': `const { Worker } = require('node:worker_threads');
 const worker = new Worker(\`const fs = require('node:fs');
@@ -76,7 +79,9 @@ require('node:worker_threads').parentPort.postMessage({ usedHandedCode: ${LOADED
 worker.once('message', (result) => worker.terminate().then(() => console.log(JSON.stringify(result))));
 `,
       'secret.txt': 'patient 7\n',
-      'provenant.yaml': 'mode: enforce\nresources:\n  - match: { path: "secret.txt" }\n    labels: { confidentiality: secret }\n',
+      ...(configured
+        ? { 'provenant.yaml': 'mode: enforce\nresources:\n  - match: { path: "secret.txt" }\n    labels: { confidentiality: secret }\n' }
+        : {}),
     });
     const result = await runNode({
       args: ['app.cjs'],
@@ -85,6 +90,7 @@ worker.once('message', (result) => worker.terminate().then(() => console.log(JSO
       env: { PROVENANT_STATE_DIR: tempDir('provenant-state-') },
     });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout.trim())).toEqual({ usedHandedCode: true, write: 'ERR_PROVENANCE_DENIED' });
+    expect(JSON.parse(result.stdout.trim())).toEqual({ usedHandedCode: true, write });
+    expect(existsSync(join(dir, 'public.txt'))).toBe(write === 'written');
   });
 });
