@@ -4,7 +4,7 @@
 // does not), via ('fetch' | 'websocket'), target (http://host:port/). The main thread hands the
 // data to a worker as workerData; the worker touches an undici global other than fetch first
 // (Headers, which loads the bundle), then, in a later turn, sends the data by `via`. Prints one
-// JSON line: how the send ended in the worker, and whether undici was loaded before the app's code ran.
+// JSON line: how the send ended in the worker, and whether undici and SQLite were loaded before the app's code ran.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
@@ -16,13 +16,17 @@ if (isMainThread) {
   worker.once('message', (result) => worker.terminate().then(() => console.log(JSON.stringify(result))));
 } else {
   const { data, via, target } = workerData;
+  // What the preload left unloaded: undici until the app uses it, SQLite until a file flow needs the store.
   const undiciAtStart = process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
+  const sqliteAtStart = process.moduleLoadList.includes('NativeModule sqlite');
   void new Headers();
   setImmediate(() => {
     if (via === 'fetch') {
       fetch(target, { method: 'POST', body: data })
-        .then((response) => parentPort.postMessage({ undiciAtStart, fetch: response.status }))
-        .catch((error) => parentPort.postMessage({ undiciAtStart, fetch: { code: error.cause?.code ?? error.code ?? null } }));
+        .then((response) => parentPort.postMessage({ undiciAtStart, sqliteAtStart, fetch: response.status }))
+        .catch((error) =>
+          parentPort.postMessage({ undiciAtStart, sqliteAtStart, fetch: { code: error.cause?.code ?? error.code ?? null } }),
+        );
     } else {
       const socket = new WebSocket(target.replace('http:', 'ws:'));
       socket.onopen = () => {
@@ -32,7 +36,7 @@ if (isMainThread) {
       // Node 22's undici reports a failed handshake with 'error' and no 'close'.
       let ended = false;
       socket.onerror = socket.onclose = () => {
-        if (!ended) parentPort.postMessage({ undiciAtStart, websocket: 'closed' });
+        if (!ended) parentPort.postMessage({ undiciAtStart, sqliteAtStart, websocket: 'closed' });
         ended = true;
       };
     }
