@@ -1,7 +1,7 @@
 /**
  * Loading dist/provenant.js (the one bundle, scripts/bundle.mjs) with V8's code cache: a thread
  * under provenant hands the workers it creates the compiled code of the bundle it runs, so a worker
- * neither parses nor compiles the half-megabyte again (~8 ms of every worker's CPU at start). The
+ * neither reads, parses nor compiles the half-megabyte again (~10 ms of every worker's CPU at start). The
  * bundle is compiled as Node's CommonJS loader would and registered in `require.cache`, so the API
  * (dist/index.js) and the preload still share one copy. dist/register.js runs `loadBundle`; the
  * worker instrumentation asks `bundleCodeForWorker` what to hand over. Both are built from this
@@ -21,16 +21,18 @@ import vm from 'node:vm';
 /** Environment data key of the code handed to a worker (reserved for provenant, worker-class.ts). */
 export const BUNDLE_CODE_KEY = 'provenant.bundle-code';
 
-/** What a thread hands a worker: the code cache and the identity of the file it was made from. */
+/** What a thread hands a worker: the source, its code cache, and the identity of the file they came from. */
 export interface BundleCode {
   readonly file: string;
   readonly identity: string;
+  readonly source: string;
   readonly data: Uint8Array;
 }
 
 interface Loaded {
   readonly file: string;
   readonly identity: string;
+  readonly source: string;
   readonly script: vm.Script;
   /** The cache this thread was handed and V8 accepted, handed on as is; else made on first use. */
   code: BundleCode | undefined;
@@ -59,7 +61,8 @@ function handedCode(file: string, identity: string): BundleCode | undefined {
   const value: unknown = process.getBuiltinModule('node:worker_threads').getEnvironmentData(BUNDLE_CODE_KEY);
   if (typeof value !== 'object' || value === null) return undefined;
   const code = value as Partial<BundleCode>;
-  return code.file === file && code.identity === identity && code.data instanceof Uint8Array ? (code as BundleCode) : undefined;
+  const usable = code.file === file && code.identity === identity && typeof code.source === 'string' && code.data instanceof Uint8Array;
+  return usable ? (code as BundleCode) : undefined;
 }
 
 /** Load the bundle at `file` once per thread, as `require(file)` would; returns its exports. */
@@ -70,7 +73,8 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
   const identity = identityOf(file);
   const handed = handedCode(file, identity);
   const Module = nodeModule as unknown as ModuleClass;
-  const script = new vm.Script(Module.wrap(readFileSync(file, 'utf8')), {
+  const source = handed?.source ?? readFileSync(file, 'utf8');
+  const script = new vm.Script(Module.wrap(source), {
     filename: file,
     ...(handed ? { cachedData: handed.data } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
@@ -89,6 +93,7 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
   (globalThis as LoadedGlobal)[LOADED] = {
     file,
     identity,
+    source,
     script,
     code: handed && script.cachedDataRejected !== true ? handed : undefined,
   };
@@ -103,6 +108,6 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
 export function bundleCodeForWorker(): BundleCode | undefined {
   const loaded = (globalThis as LoadedGlobal)[LOADED];
   if (loaded === undefined) return undefined;
-  loaded.code ??= { file: loaded.file, identity: loaded.identity, data: loaded.script.createCachedData() };
+  loaded.code ??= { file: loaded.file, identity: loaded.identity, source: loaded.source, data: loaded.script.createCachedData() };
   return loaded.code;
 }
