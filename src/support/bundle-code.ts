@@ -10,6 +10,8 @@
  * A cache is used only for the very file it was made from (path, size, mtime and inode as the
  * creator saw them): V8 checks only the source's length, and code compiled from other source must
  * never run. One V8 rejects (other flags or version) is dropped and the source compiled as usual.
+ * With `--enable-source-maps` the bundle is left to Node's loader, which alone applies its source
+ * map to stack traces: nothing is handed to workers then.
  */
 import { readFileSync, statSync } from 'node:fs';
 // The module object itself: Module.wrap, Module._nodeModulePaths, the Module class.
@@ -70,6 +72,8 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
   const require = nodeModule.createRequire(file);
   const existing = require.cache[file];
   if (existing) return existing.exports;
+  // Node maps stack traces through the bundle's source map only for code its own loader compiled.
+  if (process.sourceMapsEnabled) return require(file);
   const identity = identityOf(file);
   const handed = handedCode(file, identity);
   const Module = nodeModule as unknown as ModuleClass;

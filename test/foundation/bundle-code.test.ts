@@ -93,4 +93,25 @@ worker.once('message', (result) => worker.terminate().then(() => console.log(JSO
     expect(JSON.parse(result.stdout.trim())).toEqual({ usedHandedCode: true, write });
     expect(existsSync(join(dir, 'public.txt'))).toBe(write === 'written');
   });
+
+  it('with --enable-source-maps the bundle is left to Node’s loader: stack traces still name provenant’s sources', async () => {
+    const dir = appDir({
+      'app.cjs': `try { require('node:fs').writeFileSync(); } catch (error) { console.log(JSON.stringify(error.stack.split('\\n')[2])); }
+console.log(JSON.stringify(${LOADED} === undefined));
+`,
+    });
+    const result = await runNode({
+      args: ['--enable-source-maps', 'app.cjs'],
+      cwd: dir,
+      preload: 'require',
+      env: { PROVENANT_STATE_DIR: tempDir('provenant-state-') },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const [frame, notCompiledHere] = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as unknown);
+    expect(frame).toMatch(/src\/instrumentation\/fs\/sync-api\.ts:\d+:\d+\)$/);
+    expect(notCompiledHere).toBe(true);
+  });
 });
