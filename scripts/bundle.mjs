@@ -67,5 +67,15 @@ await build({
   target: 'node22',
   logLevel: 'warning',
 });
-for (const stale of ['index.js.map', 'register.js.map', 'bundle.js', 'bundle.js.map', 'bundle.d.ts'])
-  rmSync(join(dist, stale), { force: true });
+// Besides old outputs, tsc's copy of the preload's entry: dist/register.js is its bundled form.
+const stale = [
+  'index.js.map',
+  'register.js.map',
+  'bundle.js',
+  'bundle.js.map',
+  'bundle.d.ts',
+  'preload-entry.js',
+  'preload-entry.js.map',
+  'preload-entry.d.ts',
+];
+for (const file of stale) rmSync(join(dist, file), { force: true });
