@@ -55,12 +55,27 @@ writeFileSync(
   join(dist, 'index.js'),
   entry('The API, from the one bundled copy of provenant (scripts/bundle.mjs).', "module.exports = require('./provenant.js');"),
 );
-writeFileSync(
-  join(dist, 'register.js'),
-  entry(
-    'Preload entry (src/register.ts), run from the one bundled copy of provenant (scripts/bundle.mjs).',
-    "require('./provenant.js').__provenantPreload();",
-  ),
-);
-for (const stale of ['index.js.map', 'register.js.map', 'bundle.js', 'bundle.js.map', 'bundle.d.ts'])
-  rmSync(join(dist, stale), { force: true });
+// The preload loads that same copy, compiled with the code cache its creating thread hands a
+// worker (src/support/bundle-code.ts): a small file of its own, outside the bundle it loads.
+await build({
+  entryPoints: [join(root, 'src', 'preload-entry.ts')],
+  tsconfig: join(root, 'tsconfig.json'),
+  outfile: join(dist, 'register.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  logLevel: 'warning',
+});
+// Besides old outputs, tsc's copy of the preload's entry: dist/register.js is its bundled form.
+const stale = [
+  'index.js.map',
+  'register.js.map',
+  'bundle.js',
+  'bundle.js.map',
+  'bundle.d.ts',
+  'preload-entry.js',
+  'preload-entry.js.map',
+  'preload-entry.d.ts',
+];
+for (const file of stale) rmSync(join(dist, file), { force: true });

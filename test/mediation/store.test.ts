@@ -207,3 +207,15 @@ it('provenant verify passes a 0-byte segment with a warning', async () => {
   expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   expect(verify.stdout + verify.stderr).toContain('empty segment (0 bytes)');
 });
+
+describe('worker threads and the store', () => {
+  it('a worker opens the store on its first file flow: a file it wrote keeps its pii for the next worker that reads it', async () => {
+    const ws = createWorkspace();
+    const result = await ws.run([path.join(__dirname, 'apps', 'worker-store.cjs'), ws.root]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ a: 'written', b: { shared: denied('no-pii-in-shared'), twin: 'written' } });
+    expect(ws.stored('out/secret/w.txt')?.labels.tags).toEqual(['pii']);
+    expect(existsSync(ws.abs('out/shared/w.txt'))).toBe(false);
+    expect(ws.read('out/secret/twin.txt')).toBe(ws.read('secret/a.txt'));
+  });
+});

@@ -199,12 +199,27 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     );
   };
 
-  // Server streams: one flow context each, seeded by reading from the caller.
+  // Server streams: one flow context each, seeded by reading from the caller. Node does not export
+  // the server classes: each prototype is patched as its first server is made, before the app gets
+  // it (making one of each at start, a TLS context and all, cost every thread ~5 ms).
   const serverEmit = serverStreamEmit(gate, patchStreams);
   for (const create of ['createServer', 'createSecureServer'] as const) {
-    const proto = Object.getPrototypeOf(http2[create]()) as { emit: Emit } & Record<symbol, unknown>;
-    patcher.wrap(proto, 'emit', serverEmit);
-    patcher.define(proto, HTTP_SERVER, true);
+    let patched = false;
+    patcher.wrapMethod(
+      http2,
+      create,
+      (original) =>
+        function (this: unknown): unknown {
+          const server: unknown = Reflect.apply(original, this, arguments);
+          if (!patched && typeof server === 'object' && server !== null) {
+            patched = true;
+            const proto = Object.getPrototypeOf(server) as { emit: Emit } & Record<symbol, unknown>;
+            patcher.wrap(proto, 'emit', serverEmit);
+            patcher.define(proto, HTTP_SERVER, true);
+          }
+          return server;
+        },
+    );
   }
 }
 

@@ -50,7 +50,17 @@ export function startsProvenant(
   if (config !== undefined && config !== '' && resolve(cwd, config) !== identity.configFile) return false;
   const mode = env['PROVENANT_MODE'];
   if (mode !== undefined && mode !== '' && mode !== identity.mode) return false;
-  return preloads(args, cwd, identity.registerModule) || preloads(splitNodeOptions(env['NODE_OPTIONS']), cwd, identity.registerModule);
+  return loadsPreload(args, env, cwd, identity.registerModule);
+}
+
+/** Node started with these options and environment loads provenant's preload, whatever its config. */
+export function loadsPreload(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  registerModule: string,
+): boolean {
+  return preloads(args, cwd, registerModule) || preloads(splitNodeOptions(env['NODE_OPTIONS']), cwd, registerModule);
 }
 
 /** True when the executable resolves (through PATH) to the binary running this process. */

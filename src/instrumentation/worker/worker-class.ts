@@ -4,19 +4,20 @@
  * starts with the creating context's labels, passed as environment data, which Node clones into
  * the new thread; any other worker is a destination decided before it is created (a denial is
  * thrown by the constructor). Every worker is also handed this thread's service name
- * and, when it runs provenant, this thread's current config (creator.ts). Only provenant may set
- * that environment data.
+ * and, when it runs provenant, this thread's current config (creator.ts) and the compiled code of
+ * the bundle its preload loads (support/bundle-code.ts). Only provenant may set that environment data.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
-import { startsProvenant, type PolicyIdentity } from '../process/node-child.js';
+import { loadsPreload, startsProvenant, type PolicyIdentity } from '../process/node-child.js';
 import type { ThreadFlows } from './thread-flows.js';
 import type { ProvenantConfig } from '../../config/types.js';
 import { WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
+import { BUNDLE_CODE_KEY, bundleCodeForWorker } from '../../support/bundle-code.js';
 
 export const WORKER_SEED_KEY = 'provenant.worker-seed';
-const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY]);
+const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY, BUNDLE_CODE_KEY]);
 
 /** What every worker this thread creates is handed. */
 export interface Handover {
@@ -40,7 +41,8 @@ export function patchWorkerClass(
     constructor(filename: string | URL, options?: WorkerThreads.WorkerOptions) {
       // A thread marked as one of provenant's export workers skips the preload (register.ts): an app
       // that sets the mark gets a thread without provenant, decided like any other.
-      const underProvenant = !isInternal() && !marksExportWorker(options) && runsProvenant(options, identity);
+      const preloaded = !isInternal() && !marksExportWorker(options) && preloadsProvenant(options, identity);
+      const underProvenant = preloaded && runsProvenant(options, identity);
       const seed = underProvenant ? flows.handOver() : undefined;
       if (!underProvenant && !isInternal()) {
         const denied = flows.toUnknown();
@@ -48,6 +50,10 @@ export function patchWorkerClass(
       }
       const handed: [string, WorkerThreads.Serializable][] = [[WORKER_SERVICE_KEY, handover.service]];
       if (seed) handed.push([WORKER_SEED_KEY, seed], [WORKER_CONFIG_KEY, handover.config()]);
+      // The compiled bundle, so the worker's preload does not parse and compile it again (whatever
+      // config the worker runs: this is code, not policy).
+      const code = preloaded ? bundleCodeForWorker() : undefined;
+      if (code) handed.push([BUNDLE_CODE_KEY, code]);
       internally(() => {
         for (const [key, value] of handed) setEnvironmentData(key, value);
       });
@@ -83,9 +89,18 @@ export function patchWorkerClass(
   );
 }
 
+function workerEnv(options: WorkerThreads.WorkerOptions | undefined): Record<string, string | undefined> {
+  return typeof options?.env === 'object' && options.env !== null ? options.env : process.env;
+}
+
+/** The worker loads provenant's preload (its config may differ). */
+function preloadsProvenant(options: WorkerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
+  return loadsPreload(options?.execArgv ?? process.execArgv, workerEnv(options), process.cwd(), identity.registerModule);
+}
+
+/** The worker runs provenant with this thread's config and mode. */
 function runsProvenant(options: WorkerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
-  const env = typeof options?.env === 'object' && options.env !== null ? (options.env as Record<string, string | undefined>) : process.env;
-  return startsProvenant(options?.execArgv ?? process.execArgv, env, process.cwd(), identity);
+  return startsProvenant(options?.execArgv ?? process.execArgv, workerEnv(options), process.cwd(), identity);
 }
 
 /** The workerData marks of provenant's own export threads, which start without provenant. */

@@ -15,7 +15,9 @@ if (!isMainThread) {
     const child = new Worker(__filename, { workerData: { root, name: `${name}-nested` } });
     child.once('message', () => child.terminate().then(() => parentPort.postMessage('written')));
   } else {
-    parentPort.postMessage('written');
+    // 'written (compiled)': this worker ran the bundle its creator compiled (support/bundle-code.ts).
+    const compiled = globalThis[Symbol.for('provenant.bundle-script')]?.code !== undefined;
+    parentPort.postMessage(compiled ? 'written (compiled)' : 'written');
     // Keeps running until terminated.
     setInterval(() => {}, 1 << 30);
   }
