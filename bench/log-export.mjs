@@ -79,8 +79,8 @@ async function exportCost(protocol, sink) {
   process.env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT = `http://127.0.0.1:${sink.port}/v1/logs`;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const worker = new Worker(join(here, '..', 'dist', 'export', 'log-export-worker.js'), {
-    workerData: { provenantLogExportWorker: true, stateDir, protocol, version: 'bench', maxLagBytes: 2 ** 40 },
+  const worker = new Worker(join(here, '..', 'dist', 'export', 'export-worker.js'), {
+    workerData: { provenantExportWorker: true, logs: { stateDir, protocol, version: 'bench', maxLagBytes: 2 ** 40 } },
   });
   const statePath = join(stateDir, 'export', 'otlp-logs.json');
   for (;;) {
