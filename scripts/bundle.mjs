@@ -51,6 +51,10 @@ for (const worker of ['export/export-worker', 'openlineage/export-worker', 'jour
     ],
     sourcemap: 'linked',
     minifyWhitespace: true,
+    // `import()` becomes `require()`: the exporters' transports load `http`/`https` with a dynamic
+    // import, which started Node's ES module loader in the thread (undici and http2 with it) for
+    // two built-ins `require` returns at once.
+    supported: { 'dynamic-import': false },
     logLevel: 'warning',
   });
 }
