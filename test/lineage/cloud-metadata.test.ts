@@ -81,11 +81,17 @@ interface Outcome {
   requests: string[];
 }
 
-async function inNamespace(action: string): Promise<{ outcome: Outcome; state: string }> {
-  const { dir } = confidentialApp('provenant-imds-', "const http = require('node:http');", action);
-  writeFileSync(join(dir, 'runner.js'), RUNNER);
+/** Runs `runner` (which starts the app) in new namespaces (`unshare` flags); `env`: the runner's extra variables. */
+async function inNamespaces(
+  flags: readonly string[],
+  runner: string,
+  app: { prefix: string; requires: string; action: string },
+  env: Record<string, string> = {},
+): Promise<{ outcome: Outcome; state: string }> {
+  const { dir } = confidentialApp(app.prefix, app.requires, app.action);
+  writeFileSync(join(dir, 'runner.js'), runner);
   const state = join(dir, 'state');
-  const { stdout } = await promisify(execFile)('unshare', ['--net', '--', nodeBin, join(dir, 'runner.js')], {
+  const { stdout } = await promisify(execFile)('unshare', [...flags, '--', nodeBin, join(dir, 'runner.js')], {
     env: cleanEnv({
       REGISTER: distRegister,
       APP_DIR: dir,
@@ -93,10 +99,15 @@ async function inNamespace(action: string): Promise<{ outcome: Outcome; state: s
       PROVENANT_MODE: 'enforce',
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
+      ...env,
     }),
     timeout: 30_000,
   });
   return { outcome: JSON.parse(stdout.trim()) as Outcome, state };
+}
+
+function inNamespace(action: string): Promise<{ outcome: Outcome; state: string }> {
+  return inNamespaces(['--net'], RUNNER, { prefix: 'provenant-imds-', requires: "const http = require('node:http');", action });
 }
 
 it("the EC2 detector's metadata requests are not flows after a confidential read; none is journaled", async () => {
@@ -292,5 +303,90 @@ resource.waitForAsyncAttributes().then(() => {
     expect(requests.every((request) => request.startsWith('GET ') && !request.includes('guest-attributes'))).toBe(true);
     expect(requests.filter((request) => request === 'GET /computeMetadata/v1/instance/id')).toHaveLength(1);
     expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://${host}`)).toBe(true);
+  });
+});
+
+/**
+ * Inside a network and mount namespace: the service-account files at their fixed paths (a tmpfs
+ * over /run, so nothing lands on the host), `kubernetes.default.svc` in a bind-mounted /etc/hosts,
+ * and a stand-in API server on 127.0.0.1:443 with a certificate for that name, then the app.
+ */
+const EKS_RUNNER = `
+const { execFileSync, execFile } = require('node:child_process');
+const fs = require('node:fs');
+const https = require('node:https');
+const dir = process.env.APP_DIR;
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run']);
+const account = '/var/run/secrets/kubernetes.io/serviceaccount';
+fs.mkdirSync(account, { recursive: true });
+fs.writeFileSync(account + '/token', 'standin-token');
+fs.copyFileSync(process.env.EKS_CERT, account + '/ca.crt');
+fs.writeFileSync(dir + '/hosts', '127.0.0.1 localhost kubernetes.default.svc\\n');
+execFileSync('mount', ['--bind', dir + '/hosts', '/etc/hosts']);
+const seen = { connections: 0, requests: [] };
+const server = https.createServer({ cert: fs.readFileSync(process.env.EKS_CERT), key: fs.readFileSync(process.env.EKS_KEY) }, (req, res) => {
+  seen.requests.push(req.method + ' ' + req.url);
+  req.resume().on('end', () => {
+    if (req.headers.authorization !== 'Bearer standin-token') return res.writeHead(401).end();
+    if (req.url === '/api/v1/namespaces/kube-system/configmaps/aws-auth') return res.end('{}');
+    if (req.url === '/api/v1/namespaces/amazon-cloudwatch/configmaps/cluster-info') return res.end(JSON.stringify({ data: { 'cluster.name': 'standin-cluster' } }));
+    res.writeHead(404).end();
+  });
+});
+server.on('secureConnection', () => seen.connections++);
+server.listen(443, '127.0.0.1', () => {
+  execFile(process.execPath, ['-r', process.env.REGISTER, 'app.js'], { cwd: dir }, (error, stdout, stderr) => {
+    server.close();
+    console.log(JSON.stringify({ code: error ? error.code : 0, stderr, app: stdout.trim(), ...seen }));
+  });
+});
+`;
+
+function inKubernetes(action: string): Promise<{ outcome: Outcome; state: string }> {
+  const fixtures = join(repoRoot, 'test', 'lineage', 'fixtures', 'eks');
+  return inNamespaces(
+    ['--net', '--mount'],
+    EKS_RUNNER,
+    { prefix: 'provenant-eks-', requires: "const https = require('node:https');", action },
+    { EKS_CERT: join(fixtures, 'cert.pem'), EKS_KEY: join(fixtures, 'key.pem') },
+  );
+}
+
+const EKS_FILES = /serviceaccount\/(token|ca\.crt)$|\/proc\/self\/cgroup$|kubernetes\.default\.svc/;
+
+describe('AWS EKS: the service-account files and the in-cluster API server, at their fixed paths and name', () => {
+  it("the EKS detector's reads and API requests are not flows after a confidential read; none is journaled", async () => {
+    const { outcome, state } = await inKubernetes(`
+const { detectResources } = require(${otel('resources')});
+const { awsEksDetector } = require(${otel('resource-detector-aws')});
+const resource = detectResources({ detectors: [awsEksDetector] });
+resource.waitForAsyncAttributes().then(() => report({ platform: resource.attributes['cloud.platform'], cluster: resource.attributes['k8s.cluster.name'] }));
+`);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(JSON.parse(outcome.app)).toEqual({ platform: 'aws_eks', cluster: 'standin-cluster' });
+    expect(outcome.requests).toEqual([
+      'GET /api/v1/namespaces/kube-system/configmaps/aws-auth',
+      'GET /api/v1/namespaces/amazon-cloudwatch/configmaps/cluster-info',
+    ]);
+    const records = journalRecords(state);
+    expect(records.some((record) => record.resource.endsWith('/secret/record.txt'))).toBe(true);
+    expect(records.filter((record) => EKS_FILES.test(record.resource))).toEqual([]);
+  });
+
+  it('the app itself reading the token and sending data to the API server: journaled and denied, nothing reaches it', async () => {
+    const { outcome, state } = await inKubernetes(`
+const token = fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/token', 'utf8');
+const req = https.request({ host: 'kubernetes.default.svc', method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: { authorization: 'Bearer ' + token }, ca: fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt') });
+req.on('error', (error) => report({ error: error.code }));
+req.end(secret);
+`);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(JSON.parse(outcome.app)).toEqual({ error: 'ERR_PROVENANCE_DENIED' });
+    expect(outcome.connections).toBe(0);
+    expect(outcome.requests).toEqual([]);
+    const records = journalRecords(state);
+    expect(records.some((record) => record.resource.endsWith('/serviceaccount/token'))).toBe(true);
+    expect(records.some((record) => record.decision === 'deny' && record.resource === 'https://kubernetes.default.svc:443')).toBe(true);
   });
 });

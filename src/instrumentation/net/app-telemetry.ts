@@ -43,13 +43,21 @@ const SDK_DEFAULT_ENDPOINT = 'http://localhost:4318';
 const DETECTOR = (pkg: string, file: string): RegExp =>
   new RegExp(`[\\\\/]node_modules[\\\\/]@opentelemetry[\\\\/]${pkg}[\\\\/]dist[\\\\/]detectors[\\\\/]${file}\\.(c|m)?js$`);
 /** Metadata services at fixed addresses, each with the only modules whose requests there are the SDK's. */
-const METADATA_QUERIES: readonly { host: string; port: number; callers: readonly RegExp[] }[] = [
+const METADATA_QUERIES: readonly { protocol: 'http' | 'https'; host: string; port: number; callers: readonly RegExp[] }[] = [
   {
+    protocol: 'http',
     host: '169.254.169.254',
     port: 80,
     callers: [DETECTOR('resource-detector-aws', 'AwsEc2Detector'), DETECTOR('resource-detector-azure', 'AzureVmDetector')],
   },
-  { host: '100.100.100.200', port: 80, callers: [DETECTOR('resource-detector-alibaba-cloud', 'AlibabaCloudEcsDetector')] },
+  {
+    protocol: 'http',
+    host: '100.100.100.200',
+    port: 80,
+    callers: [DETECTOR('resource-detector-alibaba-cloud', 'AlibabaCloudEcsDetector')],
+  },
+  // The EKS detector asks the cluster's API server (in-cluster name, fixed in its code) for two config maps.
+  { protocol: 'https', host: 'kubernetes.default.svc', port: 443, callers: [DETECTOR('resource-detector-aws', 'AwsEksDetector')] },
 ];
 /**
  * The GCP detector (gcp-metadata) queries GCE_METADATA_IP, else GCE_METADATA_HOST (read at start),
@@ -125,7 +133,7 @@ export class AppTelemetry {
     const add = (uri: string | undefined, callers: readonly RegExp[]): void => {
       if (uri !== undefined) this.metadata.set(uri, [...(this.metadata.get(uri) ?? []), ...callers]);
     };
-    for (const query of METADATA_QUERIES) add(origin('http', query.host, query.port).uri, query.callers);
+    for (const query of METADATA_QUERIES) add(origin(query.protocol, query.host, query.port).uri, query.callers);
     if (environment.ecsMetadata !== undefined) add(originUri(environment.ecsMetadata, origin), [ECS_DETECTOR]);
     for (const url of environment.gcpMetadata) {
       const uri = originUri(url, origin);
