@@ -3,7 +3,7 @@
 // was most of what the preload added to a process's (and each worker thread's) start-up. Both
 // entries load the same file, so a process has one copy of provenant's module state. Packages
 // provenant requires only on first use stay outside the bundle, so they stay unloaded until then;
-// provenant's background threads (OTLP span and log export, OpenLineage, witnesses) are each
+// provenant's background threads (the OTLP export of spans and logs, OpenLineage, witnesses) are each
 // bundled in place the same way, with their exporters: a thread with the OTLP exporter loaded
 // module by module cost about as much CPU again as the whole preload. The CLI stays unbundled.
 import { build } from 'esbuild';
@@ -26,10 +26,13 @@ await build({
   // Required on first use (support/otel-sdk.ts, config/yaml-lib.ts).
   external: ['@opentelemetry/sdk-trace', '@opentelemetry/resources', '@opentelemetry/core', 'yaml'],
   sourcemap: 'linked',
+  // Whitespace and comments only (names stay, for stack traces and the caller checks): a third
+  // less source for V8 to hold and scan in every thread; the linked map restores the lines.
+  minifyWhitespace: true,
   logLevel: 'warning',
 });
 // Each thread has its own module state anyway; its exporter packages stay lazy inside the bundle.
-for (const worker of ['lineage/export-worker', 'export/log-export-worker', 'openlineage/export-worker', 'journal/witness-worker']) {
+for (const worker of ['export/export-worker', 'openlineage/export-worker', 'journal/witness-worker']) {
   await build({
     entryPoints: [join(root, 'src', `${worker}.ts`)],
     outfile: join(dist, `${worker}.js`),
@@ -47,6 +50,11 @@ for (const worker of ['lineage/export-worker', 'export/log-export-worker', 'open
       '@grpc/grpc-js',
     ],
     sourcemap: 'linked',
+    minifyWhitespace: true,
+    // `import()` becomes `require()`: the exporters' transports load `http`/`https` with a dynamic
+    // import, which started Node's ES module loader in the thread (undici and http2 with it) for
+    // two built-ins `require` returns at once.
+    supported: { 'dynamic-import': false },
     logLevel: 'warning',
   });
 }

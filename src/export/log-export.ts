@@ -1,12 +1,10 @@
 /**
- * The app-thread side of the journal's OTLP log export: which exporter the standard OTEL_*
- * variables ask for, the worker that does the export, and a bounded synchronous flush for exit
- * paths. What the flush cannot send in time stays in the journal and goes with the next run.
+ * Which journal log export the standard OTEL_* variables ask for, as the export thread's setup
+ * (export-thread.ts runs it). What an exit flush cannot send in time stays in the journal and
+ * goes with the next run.
  */
-import { ownFile } from '../support/own-files.js';
-import { diag, type DiagLogLevel } from '@opentelemetry/api';
-import { FlushableWorker, type PendingFlush } from '../support/flushable-worker.js';
-import type { LogExportProtocol, LogExportWorkerData, ToLogExportWorker } from './log-export-worker.js';
+import { diag } from '@opentelemetry/api';
+import type { LogExportData, LogExportProtocol } from './log-delivery.js';
 
 /** 256 MiB of unacknowledged journal (about 600k records) before the oldest segments are skipped. */
 const DEFAULT_MAX_LAG_BYTES = 256 * 1024 * 1024;
@@ -24,6 +22,11 @@ export function chooseLogExport(env: NodeJS.ProcessEnv): LogExportProtocol | und
   return 'grpc';
 }
 
+/** The log export's part of the export thread's data. */
+export function logExportData(stateDir: string, protocol: LogExportProtocol, env: NodeJS.ProcessEnv, version: string): LogExportData {
+  return { stateDir, protocol, version, maxLagBytes: maxLagBytes(env) };
+}
+
 function maxLagBytes(env: NodeJS.ProcessEnv): number {
   const raw = env['PROVENANT_EXPORT_MAX_LAG_BYTES'];
   const value = raw === undefined ? NaN : Number(raw);
@@ -31,34 +34,4 @@ function maxLagBytes(env: NodeJS.ProcessEnv): number {
   if (raw !== undefined)
     diag.warn(`provenant: PROVENANT_EXPORT_MAX_LAG_BYTES "${raw}" is not a positive integer, using ${DEFAULT_MAX_LAG_BYTES}`);
   return DEFAULT_MAX_LAG_BYTES;
-}
-
-export class LogExport {
-  private readonly worker: FlushableWorker<ToLogExportWorker, never>;
-
-  constructor(stateDir: string, protocol: LogExportProtocol, env: NodeJS.ProcessEnv, version: string, logLevel: DiagLogLevel) {
-    const workerData: LogExportWorkerData = {
-      provenantLogExportWorker: true,
-      stateDir,
-      protocol,
-      version,
-      maxLagBytes: maxLagBytes(env),
-      logLevel,
-    };
-    this.worker = new FlushableWorker(
-      ownFile('export', 'log-export-worker.js'),
-      workerData,
-      () => undefined,
-      (error) => diag.warn('provenant: journal log export worker failed; the journal keeps every record for the next run', error),
-    );
-  }
-
-  /** Asks for a flush (settled once everything journalled so far was tried (sent, or the collector found down)); `waitForFlushes` waits for it. */
-  requestFlush(): PendingFlush | undefined {
-    return this.worker.requestFlush();
-  }
-
-  async close(): Promise<void> {
-    await this.worker.close();
-  }
 }

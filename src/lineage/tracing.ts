@@ -3,14 +3,13 @@
  * wired to OTLP per the standard OTEL_* variables. With no endpoint nothing is exported and no
  * connection is ever attempted; span ids are still made so the journal can name them.
  */
-import { ownFile } from '../support/own-files.js';
 import {
   diag,
-  DiagLogLevel,
   isSpanContextValid,
   ROOT_CONTEXT,
   SpanKind,
   trace,
+  TraceFlags,
   type Attributes,
   type Link,
   type SpanContext,
@@ -19,13 +18,21 @@ import {
 } from '@opentelemetry/api';
 import type { SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { otelResources, otelSdkTrace } from '../support/otel-sdk.js';
-import type { ExportProtocol } from './export-worker.js';
+import type { ExportProtocol } from './span-export.js';
 import type { LineageSink, LineageSpanName } from '../engine/sinks.js';
-import { WorkerSpanProcessor, type ExitFlushBudget } from './worker-span-processor.js';
+import type { ExportStatus } from './export-status.js';
+import { WorkerSpanProcessor, type ExitFlushBudget, type SpanExportPort } from './worker-span-processor.js';
 import { defaultSampling, EvidenceSampler, isEvidence, samplerFromEnv } from './sampler.js';
 import { unexportedSpan } from './unexported-span.js';
+import { finishedSpan } from './wire-span.js';
 
 export type ExporterChoice = { kind: 'console' } | { kind: 'otlp'; protocol: ExportProtocol };
+
+/** Where OTLP spans go: the export thread's port and the status cells its span export was given. */
+export interface OtlpSpanExport {
+  port: SpanExportPort;
+  status: ExportStatus;
+}
 
 /**
  * Reads the standard OTEL_* variables the way the OpenTelemetry SDK documents them:
@@ -62,21 +69,28 @@ export class LineageTracing implements LineageSink {
   private tracer: Tracer | undefined;
   /** Set once the app's own TracerProvider carries the lineage spans (its Resource, processors, exporters). */
   private adopted = false;
-  private workerProcessor: WorkerSpanProcessor | undefined;
+  private readonly workerProcessor: WorkerSpanProcessor | undefined;
   private readonly defaultSampling = defaultSampling(process.env);
+  /**
+   * Spans go to the export thread only, under the default sampler: they are made here without the
+   * SDK, as the SDK would make them, so the app's thread never loads it (support/otel-sdk.ts).
+   */
+  private readonly withoutSdk: boolean;
 
   /**
-   * With export on, the provider (and its export worker) is built at once; with export off, on the
-   * first span, so a process that makes none never loads the SDK (support/otel-sdk.ts).
+   * The provider is built on the first span that needs the SDK (a console exporter, another
+   * sampler, no OTLP export), so a process that makes none never loads it. `otlp`: present
+   * when `choices` has an OTLP exporter.
    */
   constructor(
     private readonly resourceAttributes: () => Attributes,
     private readonly choices: readonly ExporterChoice[],
     version: string,
-    private readonly logLevel: DiagLogLevel,
+    otlp: OtlpSpanExport | undefined,
   ) {
     this.version = version;
-    if (choices.length > 0) this.provider();
+    this.workerProcessor = otlp ? new WorkerSpanProcessor(otlp.port, otlp.status) : undefined;
+    this.withoutSdk = this.workerProcessor !== undefined && choices.length === 1 && this.defaultSampling;
   }
 
   /** Whether a span emitted now can reach anyone: an exporter of provenant's, or the app's adopted provider. */
@@ -90,15 +104,8 @@ export class LineageTracing implements LineageSink {
     const resource = this.resourceAttributes();
     const processors: SpanProcessor[] = [];
     for (const choice of this.choices) {
-      if (choice.kind === 'otlp') {
-        this.workerProcessor = new WorkerSpanProcessor(ownFile('lineage', 'export-worker.js'), {
-          provenantExportWorker: true,
-          protocol: choice.protocol,
-          resource,
-          logLevel: this.logLevel,
-        });
-        processors.push(this.workerProcessor);
-      } else processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+      if (choice.kind === 'console') processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+      else if (this.workerProcessor) processors.push(this.workerProcessor);
     }
     this.built = new TracerProvider({
       resource: otelResources().resourceFromAttributes(resource),
@@ -127,6 +134,12 @@ export class LineageTracing implements LineageSink {
     const validLinks = links.every((link) => isSpanContextValid(link.context))
       ? links
       : links.filter((link) => isSpanContextValid(link.context));
+    if (this.withoutSdk && !this.adopted && this.workerProcessor) {
+      const context = unexportedSpan(validParent, isEvidence(name));
+      if ((context.traceFlags & TraceFlags.SAMPLED) !== 0)
+        this.workerProcessor.add(finishedSpan(name, context, validParent, attributes, validLinks, this.version));
+      return context;
+    }
     this.tracer ??= this.provider().getTracer('provenant', this.version);
     const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: validLinks }, parentContext);
     span.end();
@@ -139,7 +152,8 @@ export class LineageTracing implements LineageSink {
   }
 
   async shutdown(): Promise<void> {
-    await this.built?.shutdown();
+    if (this.built) await this.built.shutdown();
+    else await this.workerProcessor?.shutdown();
   }
 
   /** How many spans never reached the collector and why (one sentence); undefined when none. */

@@ -1,8 +1,9 @@
 /**
- * The span context of a lineage span nobody receives (no exporter, no adopted TracerProvider):
- * the journal and the store name a flow by its trace and span ids, and that is all such a span
- * is, so it is made without the SDK (which would be loaded for it: support/otel-sdk.ts). Flagged
- * as the default sampler (parentbased_always_on) and the evidence rule (sampler.ts) would flag it;
+ * The span context of a lineage span made without the SDK: one nobody receives (no exporter, no
+ * adopted TracerProvider), where the journal and the store name a flow by its trace and span ids
+ * and that is all such a span is, and one for the export thread alone (tracing.ts), which gets it
+ * whole from wire-span.ts. The SDK would be loaded for either (support/otel-sdk.ts). Flagged as
+ * the default sampler (parentbased_always_on) and the evidence rule (sampler.ts) would flag it;
  * any other OTEL_TRACES_SAMPLER goes through the SDK.
  */
 import { randomFillSync } from 'node:crypto';

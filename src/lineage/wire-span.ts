@@ -2,7 +2,7 @@
  * A finished span in a structured-clone-safe form, for handing spans from the app's thread to
  * the export worker. Only what OTLP carries is kept.
  */
-import type { Attributes, HrTime, Link, SpanContext, SpanStatus } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes, type HrTime, type Link, type SpanContext, type SpanStatus } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 export interface WireSpan {
@@ -55,6 +55,50 @@ export function toWireSpan(span: ReadableSpan): WireSpan {
     };
   }
   return wire;
+}
+
+/**
+ * A lineage span made and ended now, as the SDK's tracer would export it (kind INTERNAL, status
+ * unset, attributes without empty values), for the export thread when the SDK is not loaded.
+ */
+export function finishedSpan(
+  name: string,
+  context: SpanContext,
+  parent: SpanContext | undefined,
+  attributes: Attributes,
+  links: Link[],
+  version: string,
+): WireSpan {
+  const time = now();
+  const kept: Attributes = {};
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined && value !== null) kept[key] = value;
+  }
+  return {
+    name,
+    kind: SpanKind.INTERNAL,
+    context,
+    ...(parent ? { parent } : {}),
+    start: time,
+    end: time,
+    duration: [0, 0],
+    attributes: kept,
+    links: links.map((link) => ({
+      context: { traceId: link.context.traceId, spanId: link.context.spanId, traceFlags: link.context.traceFlags },
+      ...(link.attributes ? { attributes: link.attributes } : {}),
+    })),
+    events: [],
+    status: { code: SpanStatusCode.UNSET },
+    scope: { name: 'provenant', version },
+  };
+}
+
+/** Wall-clock time as the SDK takes it: the time origin plus the monotonic clock. */
+function now(): HrTime {
+  const ms = performance.timeOrigin + performance.now();
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.min(999_999_999, Math.round((ms - seconds * 1000) * 1e6))];
 }
 
 export type ToWorker =

@@ -1,41 +1,45 @@
 /**
- * Span processor that batches finished spans to the export worker. `flushSync` blocks the
- * calling thread (bounded) until the worker has exported everything: usable from process
+ * Span processor that batches finished spans to provenant's export thread. `flushSync` blocks the
+ * calling thread (bounded) until the thread has exported everything: usable from process
  * 'exit', where no asynchronous work can run. It counts what never reached the collector, so
- * a lost export can be reported.
+ * a lost export can be reported. Spans come from the SDK (`onEnd`) or, when provenant makes them
+ * without it, ready in their wire form (`add`).
  */
-import type { Worker } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { internally } from '../support/reentrancy.js';
-import { ExportStatus } from './export-status.js';
-import type { ExportWorkerData } from './export-worker.js';
-import { toWireSpan, type FromWorker, type ToWorker, type WireSpan } from './wire-span.js';
+import type { ExportStatus } from './export-status.js';
+import { toWireSpan, type ToWorker, type WireSpan } from './wire-span.js';
 
 const BATCH_DELAY_MS = 200;
 const MAX_BATCH = 512;
 /** Spans not yet confirmed (batched here or exporting); beyond this a slow collector costs spans, not memory. */
 const MAX_QUEUED = 8192;
-/** How long `forceFlush` (the API's shutdown) waits for the worker, start-up included. */
+/** How long `forceFlush` (the API's shutdown) waits for the thread, start-up included. */
 const FORCE_FLUSH_TIMEOUT_MS = 10_000;
 
 /**
- * What an exit may cost: the worker's start-up (only when the app exits before the worker has
- * loaded its exporter) and the export itself are bounded separately, so a slow start-up on a
- * busy machine does not eat the time the export needs.
+ * What an exit may cost: the exporter's start-up (only when the app exits before the thread has
+ * loaded it) and the export itself are bounded separately, so a slow start-up on a busy machine
+ * does not eat the time the export needs.
  */
 export interface ExitFlushBudget {
   startMs: number;
   exportMs: number;
 }
 
+/** The export thread as this processor sees it (export/export-thread.ts). */
+export interface SpanExportPort {
+  /** Throws when the message cannot be handed over. */
+  post(message: ToWorker): void;
+  /** `listener` hears why spans can no longer be exported (the thread died, no exporter loads). */
+  onBroken(listener: (reason: string) => void): void;
+}
+
 export class WorkerSpanProcessor implements SpanProcessor {
-  private readonly worker: Worker;
-  private readonly status = new ExportStatus();
   private pending: WireSpan[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Spans posted to the worker. */
+  /** Spans posted to the thread. */
   private handed = 0;
   /** Spans dropped because MAX_QUEUED were already waiting. */
   private dropped = 0;
@@ -43,37 +47,28 @@ export class WorkerSpanProcessor implements SpanProcessor {
   /** Why the last flush ended before the collector confirmed everything. */
   private unconfirmedReason: string | undefined;
 
-  constructor(workerFile: string, data: Omit<ExportWorkerData, 'status'>) {
-    const workerData: ExportWorkerData = { ...data, status: this.status.cells };
-    // execArgv: [] so the worker never loads the preload (-r/--import) itself.
-    this.worker = new (process.getBuiltinModule('node:worker_threads').Worker)(workerFile, {
-      workerData,
-      execArgv: [],
-      stdout: false,
-      stderr: false,
-    });
-    this.worker.on('message', (message: FromWorker) => (this.brokenReason = message.reason));
-    this.worker.on('error', (error: unknown) => {
-      this.brokenReason = error instanceof Error ? error.message : String(error);
-      diag.warn('provenant: span export worker failed; spans are no longer exported', error);
-    });
-    this.worker.on('exit', () => {
-      if (!this.closed) this.brokenReason ??= 'the export worker stopped';
-    });
-    // After the listeners: adding a 'message' listener refs the worker again, and the app must
-    // be free to exit while the worker lives.
-    this.worker.unref();
+  /** `status`: the cells the thread's span export was given. */
+  constructor(
+    private readonly port: SpanExportPort,
+    private readonly status: ExportStatus,
+  ) {
+    port.onBroken((reason) => (this.brokenReason ??= reason));
   }
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
+    this.add(toWireSpan(span));
+  }
+
+  /** A finished, sampled span in its wire form. */
+  add(span: WireSpan): void {
     if (this.closed) return;
     if (this.pending.length + this.unsettled() >= MAX_QUEUED) {
       this.dropped++;
       return;
     }
-    this.pending.push(toWireSpan(span));
+    this.pending.push(span);
     if (this.pending.length >= MAX_BATCH) this.send();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.send(), BATCH_DELAY_MS);
@@ -81,13 +76,13 @@ export class WorkerSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Block until the worker has exported everything sent so far, within `budget`. */
+  /** Block until the thread has exported everything sent so far, within `budget`. */
   flushSync(budget: ExitFlushBudget): void {
     this.send();
     if (this.unsettled() === 0 || this.brokenReason !== undefined) return;
     const state = this.status.waitWhileStarting(budget.startMs);
     if (state === 'starting') {
-      this.unconfirmedReason = `the export worker had not started within ${budget.startMs} ms of exit`;
+      this.unconfirmedReason = `the span exporter had not started within ${budget.startMs} ms of exit`;
       return;
     }
     if (state === 'broken') return;
@@ -100,6 +95,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   async forceFlush(): Promise<void> {
     this.send();
+    if (this.unsettled() === 0) return;
     const flag = new Int32Array(new SharedArrayBuffer(4));
     this.post({ type: 'flush', flag });
     const { async, value } = Atomics.waitAsync(flag, 0, 0, FORCE_FLUSH_TIMEOUT_MS);
@@ -108,10 +104,10 @@ export class WorkerSpanProcessor implements SpanProcessor {
     }
   }
 
+  /** Flushes and takes no more spans; the thread itself is closed by its owner. */
   async shutdown(): Promise<void> {
     await this.forceFlush();
     this.closed = true;
-    await this.worker.terminate();
   }
 
   /** How many spans never reached the collector and why, as one sentence; undefined when none. */
@@ -133,7 +129,7 @@ export class WorkerSpanProcessor implements SpanProcessor {
     return `${lost} of ${lost + exported} spans were not exported: ${reasons.join('; ')}`;
   }
 
-  /** Spans handed to the worker that the collector has neither confirmed nor refused yet. */
+  /** Spans handed to the thread that the collector has neither confirmed nor refused yet. */
   private unsettled(): number {
     return this.handed - this.status.exported - this.status.failed;
   }
@@ -152,11 +148,10 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   private post(message: ToWorker): void {
     try {
-      // provenant's own message, not an app flow to a worker thread.
-      internally(() => this.worker.postMessage(message));
+      this.port.post(message);
     } catch (error) {
       this.brokenReason ??= `could not hand spans to it: ${error instanceof Error ? error.message : String(error)}`;
-      diag.warn('provenant: could not hand spans to the export worker', error);
+      diag.warn('provenant: could not hand spans to the export thread', error);
     }
   }
 }

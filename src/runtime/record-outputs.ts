@@ -6,7 +6,9 @@
 import { writeSync } from 'node:fs';
 import type { DiagLogLevel } from '@opentelemetry/api';
 import type { ProvenantConfig } from '../config/types.js';
-import { chooseLogExport, LogExport } from '../export/log-export.js';
+import { ExportThread } from '../export/export-thread.js';
+import { chooseLogExport, logExportData } from '../export/log-export.js';
+import { ExportStatus } from '../lineage/export-status.js';
 import { fileService } from '../journal/format.js';
 import { NOTE_ATTRIBUTE } from '../journal/held.js';
 import type { SigningKey } from '../journal/keys.js';
@@ -21,7 +23,7 @@ import { packageVersion } from '../support/package-version.js';
 import { waitForFlushes, type PendingFlush } from '../support/flushable-worker.js';
 import { isMainThread } from '../support/main-thread.js';
 import { internally } from '../support/reentrancy.js';
-import { resourceAttributes } from './resource-attributes.js';
+import { processResourceAttributes, resourceAttributes } from './resource-attributes.js';
 import { JournalRetention } from '../retention/schedule.js';
 import { prunedRecord } from '../retention/evidence.js';
 
@@ -38,7 +40,8 @@ export interface RecordOutputsOptions {
 export class RecordOutputs {
   readonly tracing: LineageTracing;
   readonly journal: JournalWriter | undefined;
-  private readonly logExport: LogExport | undefined;
+  /** The OTLP span and journal log exports' one thread, when either is on. */
+  private readonly exportThread: ExportThread | undefined;
   private readonly witnesses: WitnessClient | undefined;
   private readonly openlineage: OpenLineageExport | undefined;
   private readonly retention: JournalRetention | undefined;
@@ -47,15 +50,36 @@ export class RecordOutputs {
   constructor(options: RecordOutputsOptions) {
     const { config, env, service, stateDir, logLevel } = options;
     this.exitBudget = options.exitBudget;
+    const choices = chooseExporters(env);
+    const otlp = choices.find((choice) => choice.kind === 'otlp');
+    const spanStatus = otlp ? new ExportStatus() : undefined;
+    const logProtocol = config.journal.enabled ? chooseLogExport(env) : undefined;
+    // Started at once: the log export sends what earlier runs left in the journal, and a span
+    // export is at least the exit's checkpoint span, so the thread's start-up overlaps the app.
+    this.exportThread =
+      otlp || logProtocol
+        ? new ExportThread({
+            provenantExportWorker: true,
+            logLevel,
+            ...(otlp && spanStatus
+              ? {
+                  spans: {
+                    protocol: otlp.protocol,
+                    resource: processResourceAttributes(service, config.node, env),
+                    status: spanStatus.cells,
+                  },
+                }
+              : {}),
+            ...(logProtocol ? { logs: logExportData(stateDir, logProtocol, env, packageVersion()) } : {}),
+          })
+        : undefined;
     this.tracing = new LineageTracing(
       () => resourceAttributes(service, config.node, env),
-      chooseExporters(env),
+      choices,
       packageVersion(),
-      logLevel,
+      this.exportThread && spanStatus ? { port: this.exportThread, status: spanStatus } : undefined,
     );
     if (!config.journal.enabled) return;
-    const logProtocol = chooseLogExport(env);
-    this.logExport = logProtocol ? new LogExport(stateDir, logProtocol, env, packageVersion(), logLevel) : undefined;
     this.witnesses = config.journal.witnesses.length > 0 ? new WitnessClient(config.journal.witnesses, stateDir) : undefined;
     this.openlineage = config.journal.openlineage
       ? new OpenLineageExport({ ...config.journal.openlineage, producer: producerUri(packageVersion()), stateDir, service })
@@ -127,13 +151,15 @@ export class RecordOutputs {
   /** `shutdown()`: as at exit, then the workers end. */
   async close(): Promise<void> {
     waitForFlushes(this.requestFlushes(), this.exitBudget.exportMs);
-    await Promise.all([this.witnesses?.close(), this.openlineage?.close(), this.logExport?.close()]);
+    await Promise.all([this.witnesses?.close(), this.openlineage?.close()]);
+    // Spans first: the thread they go to closes after.
     await this.tracing.shutdown();
+    await this.exportThread?.close();
     this.reportLostSpans();
   }
 
   private requestFlushes(): (PendingFlush | undefined)[] {
-    return [this.witnesses?.requestFlush(), this.openlineage?.requestFlush(), this.logExport?.requestFlush()];
+    return [this.witnesses?.requestFlush(), this.openlineage?.requestFlush(), this.exportThread?.requestFlush()];
   }
 
   /**

@@ -24,9 +24,16 @@ const SERVICE_INSTANCE_ID = randomUUID();
 
 export function resourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
   const { ['service.name']: _defaultName, ...sdk } = otelResources().defaultResource().attributes;
+  return { ...sdk, ...processResourceAttributes(service, node, env) };
+}
+
+/**
+ * The same but the SDK's own `telemetry.sdk.*`, without loading the SDK: for the export thread,
+ * which adds them (lineage/span-export.ts).
+ */
+export function processResourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
   const version = appPackage()?.version;
   return {
-    ...sdk,
     'service.instance.id': SERVICE_INSTANCE_ID,
     ...(version !== undefined ? { 'service.version': version } : {}),
     ...parseResourceAttributesEnv(env['OTEL_RESOURCE_ATTRIBUTES']),

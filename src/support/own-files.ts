@@ -17,7 +17,7 @@ function ownDir(): string {
 /** provenant's built output (dist/; src/ under the tests), with a trailing separator. */
 export const OWN_DIR = ownDir() + sep;
 
-/** A file of provenant's own output, e.g. `ownFile('lineage', 'export-worker.js')`. */
+/** A file of provenant's own output, e.g. `ownFile('export', 'export-worker.js')`. */
 export function ownFile(...parts: string[]): string {
   return join(OWN_DIR, ...parts);
 }

@@ -1,18 +1,21 @@
 /**
  * Start-up loads only what a process uses: with export off, OpenTelemetry's SDK is never loaded
  * (lineage spans nobody receives are made as ids alone), in the main thread or in a worker, and
- * every journal record still names its trace and span; flows are decided as before. The preload
- * and the API are one bundled file: one copy of provenant's state, whichever way it is reached.
+ * every journal record still names its trace and span; flows are decided as before. With OTLP
+ * export on and the default sampler, the app's threads still never load it: spans are made as the
+ * SDK would make them and exported by provenant's export thread, which adds the SDK's resource.
+ * The preload and the API are one bundled file: one copy of provenant's state, whichever way it is reached.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
+import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { runNode, stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { appDir } from './apps.js';
 
-afterAll(async () => {
+const receiverOf = useOtlpReceiver({ beforeAll, afterAll }, async () => {
   await stopAll();
   await cleanupTempDirs();
 });
@@ -74,6 +77,41 @@ describe('start-up loading', () => {
       expect(record.traceId).not.toMatch(/^0+$/);
     }
     expect(new Set(records.map((record) => record.spanId)).size).toBe(records.length);
+  });
+
+  it('OTLP export on: no app thread loads the SDK; the spans arrive as the SDK would make them', async () => {
+    receiverOf().reset();
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const { stateDir, outcome } = await run({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+      OTEL_RESOURCE_ATTRIBUTES: 'team=records',
+    });
+    expect(outcome).toEqual({
+      main: { toSecret: 'written', toPublic: 'ERR_PROVENANCE_DENIED', sdkModules: 0 },
+      worker: { toPublic: 'ERR_PROVENANCE_DENIED', toSecret: 'written', sdkModules: 0 },
+    });
+    const after = BigInt(Date.now()) * 1_000_000n;
+    // The main thread's spans (a terminated worker thread has no exit to flush its own from).
+    const spans = await receiverOf().waitForSpans((all) =>
+      ['provenant.deny', 'provenant.checkpoint'].every((name) => all.some((span) => span.name === name)),
+    );
+    const read = spans.find((span) => span.name === 'provenant.read' && String(span.attributes['provenant.resource']).endsWith('/a.txt'));
+    const copy = spans.find(
+      (span) => span.name === 'provenant.write' && String(span.attributes['provenant.resource']).endsWith('/copy.txt'),
+    );
+    expect(read).toBeDefined();
+    expect(copy?.links.map((link) => link.spanId)).toContain(read?.spanId);
+    for (const span of spans) {
+      expect(span.kind).toBe(1);
+      expect(span.status.code).toBe(0);
+      expect(span.scope.name).toBe('provenant');
+      expect(span.startTimeUnixNano >= before && span.endTimeUnixNano <= after).toBe(true);
+      expect(span.resource).toMatchObject({ 'telemetry.sdk.name': 'opentelemetry', 'telemetry.sdk.language': 'nodejs', team: 'records' });
+      expect(span.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // The journal names the exported denial span.
+    const denial = journalRecords(stateDir).find((record) => record.decision === 'deny' && record.resource.endsWith('/public.txt'));
+    expect(spans.find((span) => span.name === 'provenant.deny')?.spanId).toBe(denial?.spanId);
   });
 
   it('a sampler other than the default goes through the SDK, with the same decisions', async () => {

@@ -2,13 +2,15 @@
  * Cloud resource detectors' requests to their metadata services are the SDK's, not flows, even
  * after the app read confidential data: AWS EC2 and Azure VM (169.254.169.254), Alibaba Cloud ECS
  * (100.100.100.200), all fixed in the detectors, and AWS ECS (the task metadata endpoint ECS names
- * in ECS_CONTAINER_METADATA_URI_V4, with the ECS detector's read of /proc/self/cgroup). The app's
- * own requests to the same addresses with that data are denied and nothing reaches the service.
+ * in ECS_CONTAINER_METADATA_URI_V4, with the ECS detector's read of /proc/self/cgroup), and GCP
+ * (the server gcp-metadata queries, named in GCE_METADATA_HOST: the detector is known by its own
+ * async scope, not its callers). The app's own requests to the same addresses with that data
+ * are denied and nothing reaches the service, the GCP ones made through the detector's own library.
  *
  * The fixed-address detectors cannot be pointed anywhere else, so the stand-ins are at the real
  * addresses: the stand-in services and the app run in a network namespace of their own
  * (`unshare --net`, root, as the tests and CI run), where those addresses are on that namespace's
- * loopback and reach nothing outside. The ECS endpoint is a loopback port named in the variable.
+ * loopback and reach nothing outside. The ECS and GCP endpoints are loopback ports named in the variables.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -79,11 +81,17 @@ interface Outcome {
   requests: string[];
 }
 
-async function inNamespace(action: string): Promise<{ outcome: Outcome; state: string }> {
-  const { dir } = confidentialApp('provenant-imds-', "const http = require('node:http');", action);
-  writeFileSync(join(dir, 'runner.js'), RUNNER);
+/** Runs `runner` (which starts the app) in new namespaces (`unshare` flags); `env`: the runner's extra variables. */
+async function inNamespaces(
+  flags: readonly string[],
+  runner: string,
+  app: { prefix: string; requires: string; action: string },
+  env: Record<string, string> = {},
+): Promise<{ outcome: Outcome; state: string }> {
+  const { dir } = confidentialApp(app.prefix, app.requires, app.action);
+  writeFileSync(join(dir, 'runner.js'), runner);
   const state = join(dir, 'state');
-  const { stdout } = await promisify(execFile)('unshare', ['--net', '--', nodeBin, join(dir, 'runner.js')], {
+  const { stdout } = await promisify(execFile)('unshare', [...flags, '--', nodeBin, join(dir, 'runner.js')], {
     env: cleanEnv({
       REGISTER: distRegister,
       APP_DIR: dir,
@@ -91,10 +99,15 @@ async function inNamespace(action: string): Promise<{ outcome: Outcome; state: s
       PROVENANT_MODE: 'enforce',
       OTEL_TRACES_EXPORTER: 'none',
       OTEL_LOGS_EXPORTER: 'none',
+      ...env,
     }),
     timeout: 30_000,
   });
   return { outcome: JSON.parse(stdout.trim()) as Outcome, state };
+}
+
+function inNamespace(action: string): Promise<{ outcome: Outcome; state: string }> {
+  return inNamespaces(['--net'], RUNNER, { prefix: 'provenant-imds-', requires: "const http = require('node:http');", action });
 }
 
 it("the EC2 detector's metadata requests are not flows after a confidential read; none is journaled", async () => {
@@ -217,5 +230,163 @@ req.end(secret);
     expect(requests).toEqual([]);
     const { port } = ecs.address() as net.AddressInfo;
     expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://127.0.0.1:${port}`)).toBe(true);
+  });
+});
+
+describe('GCP: the metadata server gcp-metadata queries (GCE_METADATA_HOST at start)', () => {
+  const requests: string[] = [];
+  // A GCE metadata server: answers with the Metadata-Flavor header gcp-metadata insists on; a GKE
+  // cluster name it does not have (so the detector goes on to GCE).
+  const answers: Record<string, string> = {
+    '/computeMetadata/v1/instance': '{}',
+    '/computeMetadata/v1/instance/machine-type': 'projects/123/machineTypes/e2-small',
+    '/computeMetadata/v1/instance/id': '4520031799277581759',
+    '/computeMetadata/v1/instance/name': 'standin-vm',
+    '/computeMetadata/v1/instance/zone': 'projects/123/zones/europe-west1-b',
+    '/computeMetadata/v1/project/project-id': 'standin-project',
+  };
+  const gce = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume().on('end', () => {
+      const answer = req.headers['metadata-flavor'] === 'Google' ? answers[(req.url ?? '').replace(/\?.*/, '')] : undefined;
+      if (answer === undefined) return res.writeHead(404, { 'metadata-flavor': 'Google' }).end();
+      res.writeHead(200, { 'metadata-flavor': 'Google', 'content-type': 'application/text' }).end(answer);
+    });
+  });
+  beforeAll(() => new Promise<void>((resolve) => gce.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => new Promise<void>((resolve) => gce.close(() => resolve())));
+
+  async function run(action: string): Promise<{ app: unknown; state: string; host: string }> {
+    const { port } = gce.address() as net.AddressInfo;
+    const { dir, state } = confidentialApp('provenant-gcp-', "const http = require('node:http');", action);
+    const host = `127.0.0.1:${port}`;
+    const app = await runConfidentialApp(dir, state, { GCE_METADATA_HOST: host });
+    return { app, state, host };
+  }
+
+  it("the GCP detector's metadata queries are not flows after a confidential read; none is journaled", async () => {
+    requests.length = 0;
+    const { app, state, host } = await run(`
+const { detectResources } = require(${otel('resources')});
+const { gcpDetector } = require(${otel('resource-detector-gcp')});
+const resource = detectResources({ detectors: [gcpDetector] });
+resource.waitForAsyncAttributes().then(() => report({ provider: resource.attributes['cloud.provider'], host: resource.attributes['host.name'], zone: resource.attributes['cloud.availability_zone'] }));
+`);
+    expect(app).toEqual({ provider: 'gcp', host: 'standin-vm', zone: 'europe-west1-b' });
+    expect(requests).toContain('GET /computeMetadata/v1/project/project-id');
+    const records = journalRecords(state);
+    expect(records.some((record) => record.resource.endsWith('/secret/record.txt'))).toBe(true);
+    expect(records.filter((record) => record.resource.includes(host))).toEqual([]);
+  });
+
+  it('the app querying the same server through the same gcp-metadata after the detector, and posting to it: denied, nothing of it reaches it', async () => {
+    requests.length = 0;
+    const { app, state, host } = await run(`
+const gcpMetadata = require(${JSON.stringify(join(repoRoot, 'node_modules', 'gcp-metadata'))});
+// The detector runs first, and the app continues from its result: the detector's scope must not
+// cover the app's own queries.
+const { detectResources } = require(${otel('resources')});
+const { gcpDetector } = require(${otel('resource-detector-gcp')});
+const resource = detectResources({ detectors: [gcpDetector] });
+const outcomes = {};
+resource.waitForAsyncAttributes().then(() => {
+  outcomes.detected = resource.attributes['host.name'];
+  return gcpMetadata.instance('id');
+}).then(() => (outcomes.query = 'answered'), (error) => (outcomes.query = error.cause?.code ?? error.code ?? String(error))).then(() => {
+  const req = http.request('http://' + process.env.GCE_METADATA_HOST + '/computeMetadata/v1/instance/guest-attributes/x', { method: 'PUT', headers: { 'metadata-flavor': 'Google' } });
+  req.on('error', (error) => report({ ...outcomes, put: error.code }));
+  req.end(secret);
+});
+`);
+    expect(app).toEqual({ detected: 'standin-vm', query: 'ERR_PROVENANCE_DENIED', put: 'ERR_PROVENANCE_DENIED' });
+    // Only the detector's queries reached the server; the app's query and PUT never connected.
+    expect(requests.every((request) => request.startsWith('GET ') && !request.includes('guest-attributes'))).toBe(true);
+    expect(requests.filter((request) => request === 'GET /computeMetadata/v1/instance/id')).toHaveLength(1);
+    expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://${host}`)).toBe(true);
+  });
+});
+
+/**
+ * Inside a network and mount namespace: the service-account files at their fixed paths (a tmpfs
+ * over /run, so nothing lands on the host), `kubernetes.default.svc` in a bind-mounted /etc/hosts,
+ * and a stand-in API server on 127.0.0.1:443 with a certificate for that name, then the app.
+ */
+const EKS_RUNNER = `
+const { execFileSync, execFile } = require('node:child_process');
+const fs = require('node:fs');
+const https = require('node:https');
+const dir = process.env.APP_DIR;
+execFileSync('ip', ['link', 'set', 'lo', 'up']);
+execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', '/run']);
+const account = '/var/run/secrets/kubernetes.io/serviceaccount';
+fs.mkdirSync(account, { recursive: true });
+fs.writeFileSync(account + '/token', 'standin-token');
+fs.copyFileSync(process.env.EKS_CERT, account + '/ca.crt');
+fs.writeFileSync(dir + '/hosts', '127.0.0.1 localhost kubernetes.default.svc\\n');
+execFileSync('mount', ['--bind', dir + '/hosts', '/etc/hosts']);
+const seen = { connections: 0, requests: [] };
+const server = https.createServer({ cert: fs.readFileSync(process.env.EKS_CERT), key: fs.readFileSync(process.env.EKS_KEY) }, (req, res) => {
+  seen.requests.push(req.method + ' ' + req.url);
+  req.resume().on('end', () => {
+    if (req.headers.authorization !== 'Bearer standin-token') return res.writeHead(401).end();
+    if (req.url === '/api/v1/namespaces/kube-system/configmaps/aws-auth') return res.end('{}');
+    if (req.url === '/api/v1/namespaces/amazon-cloudwatch/configmaps/cluster-info') return res.end(JSON.stringify({ data: { 'cluster.name': 'standin-cluster' } }));
+    res.writeHead(404).end();
+  });
+});
+server.on('secureConnection', () => seen.connections++);
+server.listen(443, '127.0.0.1', () => {
+  execFile(process.execPath, ['-r', process.env.REGISTER, 'app.js'], { cwd: dir }, (error, stdout, stderr) => {
+    server.close();
+    console.log(JSON.stringify({ code: error ? error.code : 0, stderr, app: stdout.trim(), ...seen }));
+  });
+});
+`;
+
+function inKubernetes(action: string): Promise<{ outcome: Outcome; state: string }> {
+  const fixtures = join(repoRoot, 'test', 'lineage', 'fixtures', 'eks');
+  return inNamespaces(
+    ['--net', '--mount'],
+    EKS_RUNNER,
+    { prefix: 'provenant-eks-', requires: "const https = require('node:https');", action },
+    { EKS_CERT: join(fixtures, 'cert.pem'), EKS_KEY: join(fixtures, 'key.pem') },
+  );
+}
+
+const EKS_FILES = /serviceaccount\/(token|ca\.crt)$|\/proc\/self\/cgroup$|kubernetes\.default\.svc/;
+
+describe('AWS EKS: the service-account files and the in-cluster API server, at their fixed paths and name', () => {
+  it("the EKS detector's reads and API requests are not flows after a confidential read; none is journaled", async () => {
+    const { outcome, state } = await inKubernetes(`
+const { detectResources } = require(${otel('resources')});
+const { awsEksDetector } = require(${otel('resource-detector-aws')});
+const resource = detectResources({ detectors: [awsEksDetector] });
+resource.waitForAsyncAttributes().then(() => report({ platform: resource.attributes['cloud.platform'], cluster: resource.attributes['k8s.cluster.name'] }));
+`);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(JSON.parse(outcome.app)).toEqual({ platform: 'aws_eks', cluster: 'standin-cluster' });
+    expect(outcome.requests).toEqual([
+      'GET /api/v1/namespaces/kube-system/configmaps/aws-auth',
+      'GET /api/v1/namespaces/amazon-cloudwatch/configmaps/cluster-info',
+    ]);
+    const records = journalRecords(state);
+    expect(records.some((record) => record.resource.endsWith('/secret/record.txt'))).toBe(true);
+    expect(records.filter((record) => EKS_FILES.test(record.resource))).toEqual([]);
+  });
+
+  it('the app itself reading the token and sending data to the API server: journaled and denied, nothing reaches it', async () => {
+    const { outcome, state } = await inKubernetes(`
+const token = fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/token', 'utf8');
+const req = https.request({ host: 'kubernetes.default.svc', method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: { authorization: 'Bearer ' + token }, ca: fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/ca.crt') });
+req.on('error', (error) => report({ error: error.code }));
+req.end(secret);
+`);
+    expect(outcome.code, outcome.stderr).toBe(0);
+    expect(JSON.parse(outcome.app)).toEqual({ error: 'ERR_PROVENANCE_DENIED' });
+    expect(outcome.connections).toBe(0);
+    expect(outcome.requests).toEqual([]);
+    const records = journalRecords(state);
+    expect(records.some((record) => record.resource.endsWith('/serviceaccount/token'))).toBe(true);
+    expect(records.some((record) => record.decision === 'deny' && record.resource === 'https://kubernetes.default.svc:443')).toBe(true);
   });
 });

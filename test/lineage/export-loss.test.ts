@@ -1,12 +1,14 @@
 /**
  * Lost exports are counted and explained. A collector that accepts connections but never answers
  * leaves every span unconfirmed: the bounded queue drops what comes beyond it, and a bounded flush
- * reports both. Real export worker (from dist/), real gRPC exporter, real sockets on loopback.
+ * reports both. Real export thread (from dist/), real gRPC exporter, real sockets on loopback.
  */
 import net from 'node:net';
 import path from 'node:path';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { ExportThread } from '../../src/export/export-thread.js';
+import { ExportStatus } from '../../src/lineage/export-status.js';
 import { WorkerSpanProcessor } from '../../src/lineage/worker-span-processor.js';
 import { repoRoot } from '../helpers/spawn.js';
 
@@ -31,11 +33,12 @@ it('a collector that never answers: the excess is dropped, the rest unconfirmed,
   // than making the spans takes) ends the exports, so shutdown ends soon after the assertions.
   process.env['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${(mute.address() as net.AddressInfo).port}`;
   process.env['OTEL_EXPORTER_OTLP_TIMEOUT'] = '3000';
-  const processor = new WorkerSpanProcessor(path.join(repoRoot, 'dist', 'lineage', 'export-worker.js'), {
-    provenantExportWorker: true,
-    protocol: 'grpc',
-    resource: { 'service.name': 'loss-test' },
-  });
+  const status = new ExportStatus();
+  const thread = new ExportThread(
+    { provenantExportWorker: true, spans: { protocol: 'grpc', resource: { 'service.name': 'loss-test' }, status: status.cells } },
+    path.join(repoRoot, 'dist', 'export', 'export-worker.js'),
+  );
+  const processor = new WorkerSpanProcessor(thread, status);
   process.env = saved;
   const provider = new TracerProvider({ spanProcessors: [processor] });
   const tracer = provider.getTracer('loss-test');
@@ -50,14 +53,16 @@ it('a collector that never answers: the excess is dropped, the rest unconfirmed,
     ),
   );
   await provider.shutdown();
+  await thread.close();
 }, 30_000);
 
 it('an export worker that fails to start: its spans are reported lost with the reason', async () => {
-  const processor = new WorkerSpanProcessor(path.join(repoRoot, 'dist', 'lineage', 'no-such-worker.js'), {
-    provenantExportWorker: true,
-    protocol: 'grpc',
-    resource: {},
-  });
+  const status = new ExportStatus();
+  const thread = new ExportThread(
+    { provenantExportWorker: true, spans: { protocol: 'grpc', resource: {}, status: status.cells } },
+    path.join(repoRoot, 'dist', 'export', 'no-such-worker.js'),
+  );
+  const processor = new WorkerSpanProcessor(thread, status);
   const provider = new TracerProvider({ spanProcessors: [processor] });
   provider.getTracer('loss-test').startSpan('lost').end();
   // The batch timer hands the span over; the worker's failure arrives as an event on this thread,

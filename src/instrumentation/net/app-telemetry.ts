@@ -18,11 +18,16 @@
  * environment at start), called from that detector's module. Several detectors share an address
  * (AWS EC2 and Azure VM: 169.254.169.254), so an origin keeps a list of callers.
  *
+ * The GCP detector cannot be told by its caller (detector-scope.ts): its queries of the metadata
+ * server gcp-metadata would use (named in the environment at start, or the fixed defaults) are the
+ * SDK's when they run in the detector's own async scope.
+ *
  * grpc-js's CONNECT request to the proxy the environment named at start, for a named collector,
  * is the exporter's too (GrpcTelemetry.isProxyConnect): the tunnel it opens is unmediated.
  */
 import type { Resource } from '../../provenance/resource.js';
 import { calledFrom, calledFromAny } from '../caller.js';
+import { detectorScope, type DetectorScope } from './detector-scope.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
 
 /** The module whose `request()` call is an OTLP/HTTP export (CJS and ESM builds). */
@@ -38,14 +43,28 @@ const SDK_DEFAULT_ENDPOINT = 'http://localhost:4318';
 const DETECTOR = (pkg: string, file: string): RegExp =>
   new RegExp(`[\\\\/]node_modules[\\\\/]@opentelemetry[\\\\/]${pkg}[\\\\/]dist[\\\\/]detectors[\\\\/]${file}\\.(c|m)?js$`);
 /** Metadata services at fixed addresses, each with the only modules whose requests there are the SDK's. */
-const METADATA_QUERIES: readonly { host: string; port: number; callers: readonly RegExp[] }[] = [
+const METADATA_QUERIES: readonly { protocol: 'http' | 'https'; host: string; port: number; callers: readonly RegExp[] }[] = [
   {
+    protocol: 'http',
     host: '169.254.169.254',
     port: 80,
     callers: [DETECTOR('resource-detector-aws', 'AwsEc2Detector'), DETECTOR('resource-detector-azure', 'AzureVmDetector')],
   },
-  { host: '100.100.100.200', port: 80, callers: [DETECTOR('resource-detector-alibaba-cloud', 'AlibabaCloudEcsDetector')] },
+  {
+    protocol: 'http',
+    host: '100.100.100.200',
+    port: 80,
+    callers: [DETECTOR('resource-detector-alibaba-cloud', 'AlibabaCloudEcsDetector')],
+  },
+  // The EKS detector asks the cluster's API server (in-cluster name, fixed in its code) for two config maps.
+  { protocol: 'https', host: 'kubernetes.default.svc', port: 443, callers: [DETECTOR('resource-detector-aws', 'AwsEksDetector')] },
 ];
+/**
+ * The GCP detector (gcp-metadata) queries GCE_METADATA_IP, else GCE_METADATA_HOST (read at start),
+ * else 169.254.169.254 and, to fail fast, metadata.google.internal.
+ */
+const GCP_METADATA_VARIABLES = ['GCE_METADATA_IP', 'GCE_METADATA_HOST'];
+const GCP_METADATA_DEFAULTS = ['169.254.169.254', 'metadata.google.internal.', 'metadata.google.internal'];
 /** The ECS detector queries the task metadata endpoint ECS names in this variable (read at start). */
 const ECS_METADATA_VARIABLE = 'ECS_CONTAINER_METADATA_URI_V4';
 const ECS_DETECTOR = DETECTOR('resource-detector-aws', 'AwsEcsDetector');
@@ -56,11 +75,19 @@ export interface TelemetryEnvironment {
   otlpEndpoints: readonly string[];
   /** The ECS task metadata endpoint, when ECS set one. */
   ecsMetadata: string | undefined;
+  /** The GCP metadata server's URLs (`http://host[:port]`), as gcp-metadata would query them. */
+  gcpMetadata: readonly string[];
 }
 
 export function telemetryEnvironment(env: NodeJS.ProcessEnv): TelemetryEnvironment {
   const ecs = env[ECS_METADATA_VARIABLE]?.trim();
-  return { otlpEndpoints: otlpEndpoints(env), ecsMetadata: ecs === '' ? undefined : ecs };
+  const gcp = GCP_METADATA_VARIABLES.map((name) => env[name]?.trim() ?? '').find((value) => value !== '');
+  const gcpHosts = gcp === undefined ? GCP_METADATA_DEFAULTS : [gcp];
+  return {
+    otlpEndpoints: otlpEndpoints(env),
+    ecsMetadata: ecs === '' ? undefined : ecs,
+    gcpMetadata: gcpHosts.map((host) => (/^https?:\/\//.test(host) ? host : `http://${host}`)),
+  };
 }
 
 /** The OTLP endpoints the environment names, as written. */
@@ -94,6 +121,8 @@ export class AppTelemetry {
   private readonly origins: ReadonlySet<string>;
   /** Metadata origins as resource URIs → their detectors' modules. */
   private readonly metadata = new Map<string, RegExp[]>();
+  /** Metadata origins as resource URIs → the detectors whose async scope (detector-scope.ts) may query them. */
+  private readonly scoped = new Map<string, DetectorScope>();
 
   constructor(
     environment: TelemetryEnvironment,
@@ -104,8 +133,12 @@ export class AppTelemetry {
     const add = (uri: string | undefined, callers: readonly RegExp[]): void => {
       if (uri !== undefined) this.metadata.set(uri, [...(this.metadata.get(uri) ?? []), ...callers]);
     };
-    for (const query of METADATA_QUERIES) add(origin('http', query.host, query.port).uri, query.callers);
+    for (const query of METADATA_QUERIES) add(origin(query.protocol, query.host, query.port).uri, query.callers);
     if (environment.ecsMetadata !== undefined) add(originUri(environment.ecsMetadata, origin), [ECS_DETECTOR]);
+    for (const url of environment.gcpMetadata) {
+      const uri = originUri(url, origin);
+      if (uri !== undefined) this.scoped.set(uri, 'gcp');
+    }
   }
 
   /**
@@ -114,6 +147,8 @@ export class AppTelemetry {
    */
   isExport(resource: Resource, host: string, port: number, options: { method?: string; path?: string | null }): boolean {
     if (this.origins.has(resource.uri)) return calledFrom(EXPORTER_TRANSPORT);
+    const scoped = this.scoped.get(resource.uri);
+    if (scoped !== undefined && detectorScope() === scoped) return true;
     const detectors = this.metadata.get(resource.uri);
     if (detectors !== undefined) return calledFromAny(detectors);
     return this.grpc.isProxyConnect(host, port, options.method, options.path);

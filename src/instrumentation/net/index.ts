@@ -4,6 +4,7 @@
  */
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { AppTelemetry } from './app-telemetry.js';
+import { scopeDetectors } from './detector-scope.js';
 import { enableClientFlows } from './http-client.js';
 import { enableFetchFlows } from './fetch.js';
 import { enableServerFlows } from './http-server.js';
@@ -26,6 +27,7 @@ export class NetworkInstrumentation implements Instrumentation {
     const telemetry = new AppTelemetry(context.telemetry, context.grpcTelemetry, (protocol, host, port) =>
       engine.resources.http(protocol, host, port),
     );
+    scopeDetectors(this.patcher);
     enableClientFlows(engine, flows, this.patcher, telemetry);
     enableFetchFlows(engine, flows, this.patcher);
   }

@@ -104,7 +104,7 @@ function runsProvenant(options: WorkerThreads.WorkerOptions | undefined, identit
 }
 
 /** The workerData marks of provenant's own export threads, which start without provenant. */
-const EXPORT_WORKER_MARKS = ['provenantExportWorker', 'provenantLogExportWorker'];
+const EXPORT_WORKER_MARKS = ['provenantExportWorker'];
 
 function marksExportWorker(options: WorkerThreads.WorkerOptions | undefined): boolean {
   const data: unknown = options?.workerData;
