@@ -12,13 +12,14 @@
  * - **Server**: see server-streams.ts; a denial before the headers answers 403 problem+json,
  *   after them resets the stream.
  */
+import type { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
+import { bindEmitsToContext, FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
 import { receiveEvidence } from '../net/monitor-gate.js';
@@ -26,7 +27,7 @@ import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
-import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
+import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
 import { patchSessionFrames } from './session-frames.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
@@ -87,6 +88,9 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       base = Object.getPrototypeOf(base) as object | null;
     if (base === null) return;
     const streamProto = base as Record<'write' | 'end' | 'sendTrailers', Method>;
+    // A stream's events ('data', 'end', 'trailers', 'response'...) come from the session's socket:
+    // without this they would run in whatever context that socket was opened in, shared by every stream.
+    bindEmitsToContext(patcher, base as EventEmitter, contexts);
     const endOriginal = streamProto.end;
     gate.end = endOriginal;
     patcher.wrap(
@@ -199,13 +203,16 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     );
   };
 
-  // Server streams: one flow context each, seeded by reading from the caller.
-  const serverEmit = serverStreamEmit(gate, patchStreams);
+  // Server streams: one flow context each, seeded by reading from the caller; their events, and
+  // those of the compatibility API's request and response, run in it.
+  const emitWrapper = serverEmit(serverStreamEmit(gate, patchStreams), patcher, contexts);
   for (const create of ['createServer', 'createSecureServer'] as const) {
     const proto = Object.getPrototypeOf(http2[create]()) as { emit: Emit } & Record<symbol, unknown>;
-    patcher.wrap(proto, 'emit', serverEmit);
+    patcher.wrap(proto, 'emit', emitWrapper);
     patcher.define(proto, HTTP_SERVER, true);
   }
+  bindEmitsToContext(patcher, http2.Http2ServerRequest.prototype, contexts);
+  bindEmitsToContext(patcher, http2.Http2ServerResponse.prototype, contexts);
 }
 
 function originOf(authority: unknown): { protocol: 'http' | 'https'; host: string; port: number } | undefined {
