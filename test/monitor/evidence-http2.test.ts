@@ -35,7 +35,7 @@ function evidenceFor(path: string): { status: number; body: string } {
     identityKey: attesterKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     trusted: [],
   });
-  return { status: 200, body: encodeEvidence([makeFact(principal, 'booked', [BOOKED], Date.now(), signer)]) };
+  return { status: 200, body: encodeEvidence([makeFact(principal, 'booked', [BOOKED], Date.now(), signer)]) ?? '' };
 }
 
 interface Attester {
