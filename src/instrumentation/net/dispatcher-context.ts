@@ -15,7 +15,8 @@
  * The classes are found as undici loads: npm undici through `require` or an ESM `import` of it
  * (Module._load), Node's bundled undici through its global dispatcher (fetch.ts). A dispatcher
  * class provenant never saw (another copy of undici imported by a path of its own) is decided at
- * `undici:request:create` with the context current then, as before.
+ * `undici:request:create` in the scope of the request's API handler, created in the app's call
+ * (dispatcher-requests.ts), else with the context current then.
  */
 import type { FlowContext, FlowContexts } from '../../provenance/context.js';
 import { aroundRequire } from '../lazy-builtins.js';
