@@ -28,6 +28,15 @@ const MADE_IN = Symbol('provenant.requestContext');
 type Marked = { [MADE_IN]?: FlowContext };
 type Dispatch = (this: unknown, options: unknown, handler: unknown) => unknown;
 
+/**
+ * Marks options provenant just copied (fetch's interceptor) as made in `ctx`, sparing the
+ * dispatch wrapper a second copy; a mark the copy carried over stays.
+ */
+export function markRequestContext<T extends object>(options: T, ctx: FlowContext): T {
+  (options as Marked)[MADE_IN] ??= ctx;
+  return options;
+}
+
 /** npm undici by name (`require`) or by its entry file (an ESM `import` reaches Module._load with the path). */
 export const isNpmUndici = (id: string): boolean => id === 'undici' || /[\\/]node_modules[\\/]undici[\\/]index\.js$/.test(id);
 
