@@ -1,6 +1,7 @@
 // HTTP/2 server streams run their events in their request's context, as HTTP/1 requests do: two
 // concurrent streams on one session, one reading the secret in its 'data', 'end' or 'trailers'
-// event (through the server's 'stream' event, the session's, or the compatibility API). The one
+// event (through the server's 'stream' event, the session's, the compatibility API, or a session
+// http2.performServerHandshake made of a raw socket, with no server). The one
 // that read it may not write it to a public file nor answer it to an unlabelled caller (the file
 // is never created, the answer is a 403); its twin, clean, writes and answers.
 import { existsSync, readFileSync } from 'node:fs';
@@ -60,6 +61,8 @@ const cases: [shape: string, event: string][] = [
   ['session', 'trailers'],
   ['compat', 'data'],
   ['compat', 'end'],
+  ['handshake', 'data'],
+  ['handshake', 'end'],
 ];
 
 describe('HTTP/2 server stream events run in their request context', () => {

@@ -205,7 +205,26 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
 
   // Server streams: one flow context each, seeded by reading from the caller; their events, and
   // those of the compatibility API's request and response, run in it.
-  const emitWrapper = serverEmit(serverStreamEmit(gate, patchStreams), patcher, contexts);
+  const streamEmit = serverStreamEmit(gate, patchStreams);
+  // Server sessions (of any server, or of http2.performServerHandshake, which has none) share one
+  // prototype, patched from the first seen: before any of its streams exists.
+  let sessionsPatched = false;
+  const patchSessions = (session: unknown): void => {
+    if (sessionsPatched || typeof session !== 'object' || session === null) return;
+    sessionsPatched = true;
+    patcher.wrap(Object.getPrototypeOf(session) as { emit: Emit }, 'emit', streamEmit);
+  };
+  patcher.wrap(
+    http2 as unknown as { performServerHandshake: (...args: unknown[]) => unknown },
+    'performServerHandshake',
+    (handshake) =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        const session = handshake.apply(this, args);
+        patchSessions(session);
+        return session;
+      },
+  );
+  const emitWrapper = serverEmit(streamEmit, patchSessions, contexts);
   for (const create of ['createServer', 'createSecureServer'] as const) {
     const proto = Object.getPrototypeOf(http2[create]()) as { emit: Emit } & Record<symbol, unknown>;
     patcher.wrap(proto, 'emit', emitWrapper);

@@ -89,21 +89,21 @@ const COMPAT_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkCo
 type CompatMessage = ContextBound & { readonly stream?: FlowStream };
 
 /**
- * The `emit` of HTTP/2 servers: besides 'stream' (serverStreamEmit), the first 'session' patches
- * the server session prototype's emit with `sessionEmit` (its 'stream' listeners run before the
- * server's), and the compatibility API's request and response take their stream's context, so
- * their own events run in it too.
+ * The `emit` of HTTP/2 servers: besides 'stream' (serverStreamEmit), a 'session' has its
+ * prototype's emit patched (`patchSession`: its 'stream' listeners run before the server's), and
+ * the compatibility API's request and response take their stream's context, so their own events
+ * run in it too.
  */
-export function serverEmit(streamEmit: (emit: Emit) => Emit, patcher: Patcher, contexts: FlowContexts): (emit: Emit) => Emit {
-  let sessionsPatched = false;
+export function serverEmit(
+  streamEmit: (emit: Emit) => Emit,
+  patchSession: (session: unknown) => void,
+  contexts: FlowContexts,
+): (emit: Emit) => Emit {
   return (emit) => {
     const streams = streamEmit(emit);
     return function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
       const event = args[0];
-      if (event === 'session' && !sessionsPatched && typeof args[1] === 'object' && args[1] !== null) {
-        sessionsPatched = true;
-        patcher.wrap(Object.getPrototypeOf(args[1]) as { emit: Emit }, 'emit', streamEmit);
-      }
+      if (event === 'session') patchSession(args[1]);
       if (!COMPAT_EVENTS.has(event)) return streams.apply(this, args);
       const request = args[1] as CompatMessage;
       const ctx = request.stream?.[FLOW_CONTEXT];
