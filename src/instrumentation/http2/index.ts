@@ -28,18 +28,13 @@ import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
+import { readPushedStreams, type PushOrigin } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
 
-interface Origin {
-  readonly resource: Resource;
-  readonly host: string;
-  readonly attributes: Attributes;
-}
-
-type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: Origin };
+type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: PushOrigin };
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
 export class Http2Instrumentation implements Instrumentation {
@@ -160,6 +155,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     if (sessionPatched) return;
     sessionPatched = true;
     const proto = Object.getPrototypeOf(session) as Record<'request', Method>;
+    readPushedStreams(patcher, proto, contexts, flows, (pushing) => (pushing as Session)[SESSION_ORIGIN], patchStreams);
     patcher.wrap(
       proto,
       'request',
