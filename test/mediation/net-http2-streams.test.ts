@@ -1,11 +1,13 @@
 // HTTP/2 server streams run their events in their request's context, as HTTP/1 requests do: two
-// concurrent streams on one session, one reading the secret in its 'data', 'end' or 'trailers'
-// event (through the server's 'stream' event, the session's, the compatibility API, or a session
-// http2.performServerHandshake made of a raw socket, with no server). The one
-// that read it may not write it to a public file nor answer it to an unlabelled caller (the file
-// is never created, the answer is a 403); its twin, clean, writes and answers.
+// concurrent streams on one session, one reading the secret in its handler or its 'data', 'end' or
+// 'trailers' event (through the server's 'stream' event, the session's, the compatibility API, a
+// session http2.performServerHandshake made of a raw socket, or a TLS server that also answers
+// HTTP/1.1). The one that read it may not write it to a public file nor answer it to an
+// unlabelled caller (the file is never created, the answer is a 403); its twin, clean, writes and
+// answers.
 import { existsSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
+import https from 'node:https';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, stopAll, type NodeProcess } from '../helpers/spawn';
@@ -59,11 +61,16 @@ const cases: [shape: string, event: string][] = [
   ['session', 'data'],
   ['session', 'end'],
   ['session', 'trailers'],
+  ['session', 'handler'],
   ['compat', 'data'],
   ['compat', 'end'],
+  ['compat', 'handler'],
   ['handshake', 'data'],
   ['handshake', 'end'],
+  ['compat-tls', 'data'],
 ];
+
+const ca = readFileSync(path.join(__dirname, '..', 'net', 'fixtures', 'tls', 'cert.pem'));
 
 describe('HTTP/2 server stream events run in their request context', () => {
   const servers = new Map<string, NodeProcess>();
@@ -78,7 +85,7 @@ describe('HTTP/2 server stream events run in their request context', () => {
 
   it.each(cases)('%s API, secret read in %s: that stream is refused, its concurrent twin is not', async (shape, event) => {
     const port = await portOf(shape);
-    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const session = shape === 'compat-tls' ? http2.connect(`https://127.0.0.1:${port}`, { ca }) : http2.connect(`http://127.0.0.1:${port}`);
     try {
       const tag = `${shape}-${event}`;
       let release = (): void => undefined;
@@ -99,5 +106,31 @@ describe('HTTP/2 server stream events run in their request context', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('an HTTP/1.1 request on that TLS server (allowHTTP1) gets its own context as on any HTTP/1 server: the secret one is refused, its concurrent twin is not', async () => {
+    const port = await portOf('compat-tls');
+    let release = (): void => undefined;
+    const bothOpen = new Promise<void>((resolve) => (release = resolve));
+    const post = (urlPath: string, body: string): Promise<Answer> =>
+      new Promise((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', ca, agent: false }, (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.write(body);
+        void bothOpen.then(() => req.end());
+      });
+    const secret = post('/secret/h1-s?at=handler', 'from-secret-request');
+    const clean = post('/public/h1-p?at=handler', 'from-clean-request');
+    release();
+    const [refused, served] = await Promise.all([secret, clean]);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({ rule: 'confidentiality', destination: 'tcp://127.0.0.1' });
+    expect(existsSync(path.join(dir, 'out-h1-s.txt'))).toBe(false);
+    expect(served).toEqual({ status: 200, body: 'wrote from-clean-request' });
+    expect(readFileSync(path.join(dir, 'out-h1-p.txt'), 'utf8')).toBe('from-clean-request');
   });
 });

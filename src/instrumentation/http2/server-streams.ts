@@ -9,6 +9,7 @@
  * monitors gate each stream before the app sees it, and its response carries their evidence, as
  * over HTTP/1.
  */
+import http from 'node:http';
 import type http2 from 'node:http2';
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
@@ -92,7 +93,7 @@ type CompatMessage = ContextBound & { readonly stream?: FlowStream };
  * The `emit` of HTTP/2 servers: besides 'stream' (serverStreamEmit), a 'session' has its
  * prototype's emit patched (`patchSession`: its 'stream' listeners run before the server's), and
  * the compatibility API's request and response take their stream's context, so their own events
- * run in it too.
+ * run in it too (an HTTP/1 request of an `allowHTTP1` server gets what HTTP/1 servers give).
  */
 export function serverEmit(
   streamEmit: (emit: Emit) => Emit,
@@ -106,6 +107,9 @@ export function serverEmit(
       if (event === 'session') patchSession(args[1]);
       if (!COMPAT_EVENTS.has(event)) return streams.apply(this, args);
       const request = args[1] as CompatMessage;
+      // An HTTP/1 request on an `allowHTTP1` server: handled as on any HTTP/1 server (http.Server's
+      // emit, wrapped by http-server.ts: its context, the caller's read, the monitors).
+      if (request instanceof http.IncomingMessage) return (http.Server.prototype.emit as Emit).apply(this, args);
       const ctx = request.stream?.[FLOW_CONTEXT];
       if (ctx === undefined) return emit.apply(this, args);
       request[FLOW_CONTEXT] = ctx;
