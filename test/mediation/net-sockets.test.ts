@@ -151,7 +151,7 @@ describe('a socket connected while the context was clean carries no later secret
     },
   );
 
-  it.each(['pool', 'agent', 'request'])(
+  it.each(['pool', 'agent', 'request', 'fetch-pool', 'own-fetch'])(
     "one connection (%s) of an undici copy provenant's require hook never saw (a second version under node_modules/x, loaded by its directory): the queued secret request is decided with the context that made it",
     async (via) => {
       const copy = path.join(dir, 'node_modules', 'x', 'node_modules', 'undici');
