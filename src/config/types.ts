@@ -104,6 +104,8 @@ export interface TrustedIdentity {
   publicKey: string;
   /** Origin (`http://host:port`) of the service whose evidence endpoint a monitor may ask for missing facts. */
   evidence?: string;
+  /** `h2c`: the (http:) evidence endpoint speaks only cleartext HTTP/2, asked with prior knowledge. https: negotiates by ALPN. */
+  evidenceProtocol?: 'h2c';
 }
 
 export interface TrustConfig {

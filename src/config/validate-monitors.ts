@@ -68,7 +68,7 @@ export class MonitorValidator {
   readIdentities(value: Located): TrustedIdentity[] {
     const seen = new Set<string>();
     return this.r.list(value).map((entry) => {
-      const m = this.r.map(entry, ['service', 'publicKey', 'vkey', 'evidence']);
+      const m = this.r.map(entry, ['service', 'publicKey', 'vkey', 'evidence', 'evidenceProtocol']);
       const service = this.r.string(this.required(m, entry, 'service'));
       if (seen.has(service)) this.r.fail(entry.node, `${entry.where}: service "${service}" is listed twice`);
       seen.add(service);
@@ -80,6 +80,13 @@ export class MonitorValidator {
       const identity: TrustedIdentity = { service, publicKey: key.export({ type: 'spki', format: 'pem' }).toString() };
       const evidence = m.get('evidence');
       if (evidence) identity.evidence = this.origin(evidence);
+      const protocol = m.get('evidenceProtocol');
+      if (protocol && this.r.oneOf(protocol, ['http/1.1', 'h2c']) === 'h2c') {
+        // Over TLS the endpoint's protocol is negotiated (ALPN); only cleartext needs to be told.
+        if (!identity.evidence?.startsWith('http:'))
+          this.r.fail(protocol.node, `${protocol.where}: h2c needs an http:// evidence URL (https:// negotiates HTTP/2 by itself)`);
+        identity.evidenceProtocol = 'h2c';
+      }
       return identity;
     });
   }

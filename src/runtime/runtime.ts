@@ -158,6 +158,7 @@ function createRuntime(
   const journal = outputs?.journal;
   const tracing = outputs?.tracing;
   const pseudonymKey = env['PROVENANT_KEY'];
+  const h2cAttesters = new Set(config.trust.identities.flatMap((peer) => (peer.evidenceProtocol === 'h2c' ? [peer.service] : [])));
   const engine = new FlowEngine({
     schema,
     resources,
@@ -179,7 +180,7 @@ function createRuntime(
       signer: identity,
       verifier: identity,
       evidenceOrigins: new Map(config.trust.identities.flatMap((peer) => (peer.evidence ? [[peer.service, peer.evidence] as const] : []))),
-      fetchEvidence,
+      fetchEvidence: (origin, principal, name) => fetchEvidence({ origin, h2c: h2cAttesters.has(principal) }, principal, name),
       clock: Date.now,
     },
     runtimeLabels: config.api.label,

@@ -1,6 +1,7 @@
 // HTTP/2 with HTTP/1's semantics: a session opened while the context was clean carries no later
 // secret (each request and body write is decided), a connect from a secret context opens no
 // connection, and a server's response is decided against its caller (403 problem+json).
+import { existsSync, readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -120,6 +121,39 @@ describe('HTTP/2 client', () => {
       await expect.poll(() => allowed.received).toBe(SECRET.slice(0, 8));
     } finally {
       await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+
+  it("a stream the server pushes is read from its origin into the session's context: pushed secret data cannot be written to a public file", async () => {
+    // Uninstrumented servers in regions 2 (secret) and 3 (public), each pushing /pushed with every response.
+    const pushing = async (host: string): Promise<{ port: number; close: () => Promise<void> }> => {
+      const server = http2.createServer();
+      server.on('stream', (stream) => {
+        stream.pushStream({ ':path': '/pushed' }, (error, pushed) => {
+          if (error) return;
+          pushed.respond({ ':status': 200 });
+          pushed.end('pushed-data');
+        });
+        stream.respond({ ':status': 200 });
+        stream.end('main');
+      });
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+    };
+    const [secretRegion, publicRegion] = await Promise.all([pushing('127.0.0.2'), pushing('127.0.0.3')]);
+    const provenant = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+    try {
+      expect(await run('h2-push', { host: '127.0.0.2', port: secretRegion.port, provenant, out: 'pushed-2.txt' })).toEqual({
+        outcome: 'denied',
+        rule: 'confidentiality',
+      });
+      expect(existsSync(path.join(dir, 'pushed-2.txt'))).toBe(false);
+      expect(await run('h2-push', { host: '127.0.0.3', port: publicRegion.port, provenant, out: 'pushed-3.txt' })).toEqual({
+        outcome: 'sent',
+      });
+      expect(readFileSync(path.join(dir, 'pushed-3.txt'), 'utf8')).toBe('pushed-data');
+    } finally {
+      await Promise.all([secretRegion.close(), publicRegion.close()]);
     }
   });
 

@@ -5,9 +5,10 @@
 // socket under its response. Listeners on 127.0.0.2-4 and ::1 stand in for regions; each denial
 // is proven at the listener (zero connections, or zero bytes of the secret), and each has an
 // allowed twin that works.
+import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runNode, startNode, stopAll } from '../helpers/spawn';
+import { repoRoot, runNode, startNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs } from '../helpers/tmp';
 import { journal } from '../net/helpers';
 import { ask, httpOk, listen, redirectingUp, websocketAccept, type Listener } from './listeners';
@@ -145,6 +146,23 @@ describe('a socket connected while the context was clean carries no later secret
       expect(denied.received).not.toContain('/up');
       expect(denied.received).not.toContain(SECRET);
       const allowed = await against(http2, 'queued-pool', { provenant, via });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
+      expect(allowed.received).toContain(SECRET);
+    },
+  );
+
+  it.each(['pool', 'agent', 'request', 'fetch-pool', 'own-fetch'])(
+    "one connection (%s) of an undici copy provenant's require hook never saw (a second version under node_modules/x, loaded by its directory): the queued secret request is decided with the context that made it",
+    async (via) => {
+      const copy = path.join(dir, 'node_modules', 'x', 'node_modules', 'undici');
+      cpSync(path.join(repoRoot, 'node_modules', 'undici'), copy, { recursive: true });
+      const provenant = path.join(repoRoot, 'dist', 'index.js');
+      const denied = await against(http3, 'queued-pool', { provenant, via, undici: copy });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1 });
+      expect(denied.received).toContain(PUBLIC);
+      expect(denied.received).not.toContain('/up');
+      expect(denied.received).not.toContain(SECRET);
+      const allowed = await against(http2, 'queued-pool', { provenant, via, undici: copy });
       expect(allowed).toMatchObject({ outcome: 'sent', connections: 1 });
       expect(allowed.received).toContain(SECRET);
     },

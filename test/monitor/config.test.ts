@@ -93,6 +93,15 @@ describe('trust.identities', () => {
     expect(() => configFrom('trust:\n  identities:\n    - { service: a, vkey: "a+b+AAAA" }\n')).toThrow(
       at('3:27', 'trust.identities[0].vkey is not an Ed25519 verifier key (name+hash+base64 of 0x01 and 32 key bytes)'),
     );
+    const h2c = configFrom(
+      `trust:\n  identities:\n    - { service: b, vkey: "${vkey}", evidence: "http://127.0.0.1:9", evidenceProtocol: h2c }\n`,
+    );
+    expect(h2c.trust.identities[0]).toMatchObject({ evidence: 'http://127.0.0.1:9', evidenceProtocol: 'h2c' });
+    // Over TLS the protocol is negotiated: h2c there is a mistake, named at the value.
+    const tlsLine = `    - { service: b, vkey: "${vkey}", evidence: "https://127.0.0.1:9", evidenceProtocol: h2c }`;
+    expect(() => configFrom(`trust:\n  identities:\n${tlsLine}\n`)).toThrow(
+      at(`3:${tlsLine.indexOf('h2c }') + 1}`, 'trust.identities[0].evidenceProtocol: h2c needs an http:// evidence URL'),
+    );
     expect(() => configFrom('trust:\n  identities:\n    - { service: a }\n')).toThrow(
       at('3:7', 'trust.identities[0] needs exactly one of publicKey (PEM text or file) and vkey'),
     );

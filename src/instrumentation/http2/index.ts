@@ -12,13 +12,14 @@
  * - **Server**: see server-streams.ts; a denial before the headers answers 403 problem+json,
  *   after them resets the stream.
  */
+import type { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
+import { bindEmitsToContext, FLOW_CONTEXT, inContext } from '../net/context-binding.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
 import { PeerFlows, RESPONSE_CLAIM_HEADER } from '../net/peer-flows.js';
 import { receiveEvidence } from '../net/monitor-gate.js';
@@ -26,19 +27,14 @@ import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
-import { patchServerStreams, serverStreamEmit, type Emit } from './server-streams.js';
+import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
+import { readPushedStreams, type PushOrigin } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
 const SESSION_ORIGIN = Symbol('provenant.http2Origin');
 
-interface Origin {
-  readonly resource: Resource;
-  readonly host: string;
-  readonly attributes: Attributes;
-}
-
-type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: Origin };
+type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: PushOrigin };
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
 export class Http2Instrumentation implements Instrumentation {
@@ -87,6 +83,9 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       base = Object.getPrototypeOf(base) as object | null;
     if (base === null) return;
     const streamProto = base as Record<'write' | 'end' | 'sendTrailers', Method>;
+    // A stream's events ('data', 'end', 'trailers', 'response'...) come from the session's socket:
+    // without this they would run in whatever context that socket was opened in, shared by every stream.
+    bindEmitsToContext(patcher, base as EventEmitter, contexts);
     const endOriginal = streamProto.end;
     gate.end = endOriginal;
     patcher.wrap(
@@ -156,6 +155,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     if (sessionPatched) return;
     sessionPatched = true;
     const proto = Object.getPrototypeOf(session) as Record<'request', Method>;
+    readPushedStreams(patcher, proto, contexts, flows, (pushing) => (pushing as Session)[SESSION_ORIGIN], patchStreams);
     patcher.wrap(
       proto,
       'request',
@@ -199,10 +199,30 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
     );
   };
 
-  // Server streams: one flow context each, seeded by reading from the caller. Node does not export
-  // the server classes: each prototype is patched as its first server is made, before the app gets
-  // it (making one of each at start, a TLS context and all, cost every thread ~5 ms).
-  const serverEmit = serverStreamEmit(gate, patchStreams);
+  // Server streams: one flow context each, seeded by reading from the caller; their events, and
+  // those of the compatibility API's request and response, run in it.
+  const streamEmit = serverStreamEmit(gate, patchStreams);
+  // Server sessions (of any server, or of http2.performServerHandshake, which has none) share one
+  // prototype, patched from the first seen: before any of its streams exists.
+  let sessionsPatched = false;
+  const patchSessions = (session: unknown): void => {
+    if (sessionsPatched || typeof session !== 'object' || session === null) return;
+    sessionsPatched = true;
+    patcher.wrap(Object.getPrototypeOf(session) as { emit: Emit }, 'emit', streamEmit);
+  };
+  patcher.wrap(
+    http2 as unknown as { performServerHandshake: (...args: unknown[]) => unknown },
+    'performServerHandshake',
+    (handshake) =>
+      function (this: unknown, ...args: unknown[]): unknown {
+        const session = handshake.apply(this, args);
+        patchSessions(session);
+        return session;
+      },
+  );
+  // Node does not export the server classes: each prototype is patched as its first server is made,
+  // before the app gets it (making one of each at start, a TLS context and all, cost every thread ~5 ms).
+  const emitWrapper = serverEmit(streamEmit, patchSessions, contexts);
   for (const create of ['createServer', 'createSecureServer'] as const) {
     let patched = false;
     patcher.wrapMethod(
@@ -214,13 +234,15 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
           if (!patched && typeof server === 'object' && server !== null) {
             patched = true;
             const proto = Object.getPrototypeOf(server) as { emit: Emit } & Record<symbol, unknown>;
-            patcher.wrap(proto, 'emit', serverEmit);
+            patcher.wrap(proto, 'emit', emitWrapper);
             patcher.define(proto, HTTP_SERVER, true);
           }
           return server;
         },
     );
   }
+  bindEmitsToContext(patcher, http2.Http2ServerRequest.prototype, contexts);
+  bindEmitsToContext(patcher, http2.Http2ServerResponse.prototype, contexts);
 }
 
 function originOf(authority: unknown): { protocol: 'http' | 'https'; host: string; port: number } | undefined {

@@ -9,11 +9,13 @@
  * monitors gate each stream before the app sees it, and its response carries their evidence, as
  * over HTTP/1.
  */
+import http from 'node:http';
 import type http2 from 'node:http2';
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import { normaliseHost } from '../../provenance/host.js';
-import { FLOW_CONTEXT, inContext } from '../net/context-binding.js';
+import type { FlowContexts } from '../../provenance/context.js';
+import { FLOW_CONTEXT, inContext, type ContextBound } from '../net/context-binding.js';
 import { localEndpoint } from '../net/http-server.js';
 import { ResponseClaim } from '../net/response-claim.js';
 import type { Patcher } from '../patcher.js';
@@ -33,13 +35,20 @@ function serverFlow(gate: StreamGate, base: Pick<StreamFlow, 'ctx' | 'destinatio
   return { ...base, server: true, claim, denied: false };
 }
 
-/** The `emit` of HTTP/2 servers: a 'stream' event runs in a new flow context seeded from its caller. */
+/**
+ * The `emit` of HTTP/2 server sessions and servers: a 'stream' event runs in a new flow context
+ * seeded from its caller. The session emits it first (its own listeners, then the server's
+ * 'stream' event from Node's listener): whichever sees a stream first enters it, and the server's
+ * emit then runs in the context the session's created.
+ */
 export function serverStreamEmit(gate: StreamGate, patchStreams: (stream: FlowStream) => void): (emit: Emit) => Emit {
   const { engine, flows } = gate;
   return (emit) =>
     function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
       if (args[0] !== 'stream') return emit.apply(this, args);
       const stream = args[1] as FlowStream;
+      const entered = stream[FLOW_CONTEXT];
+      if (entered !== undefined) return inContext(engine.contexts, entered, () => emit.apply(this, args));
       const headers = (args[2] ?? {}) as http2.IncomingHttpHeaders;
       const socket = stream.session?.socket;
       const remote = socket?.remoteAddress === undefined ? undefined : normaliseHost(socket.remoteAddress);
@@ -75,6 +84,39 @@ export function serverStreamEmit(gate: StreamGate, patchStreams: (stream: FlowSt
         return admit(engine, request, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
       });
     };
+}
+
+const COMPAT_EVENTS: ReadonlySet<string | symbol> = new Set(['request', 'checkContinue', 'checkExpectation']);
+type CompatMessage = ContextBound & { readonly stream?: FlowStream };
+
+/**
+ * The `emit` of HTTP/2 servers: besides 'stream' (serverStreamEmit), a 'session' has its
+ * prototype's emit patched (`patchSession`: its 'stream' listeners run before the server's), and
+ * the compatibility API's request and response take their stream's context, so their own events
+ * run in it too (an HTTP/1 request of an `allowHTTP1` server gets what HTTP/1 servers give).
+ */
+export function serverEmit(
+  streamEmit: (emit: Emit) => Emit,
+  patchSession: (session: unknown) => void,
+  contexts: FlowContexts,
+): (emit: Emit) => Emit {
+  return (emit) => {
+    const streams = streamEmit(emit);
+    return function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      const event = args[0];
+      if (event === 'session') patchSession(args[1]);
+      if (!COMPAT_EVENTS.has(event)) return streams.apply(this, args);
+      const request = args[1] as CompatMessage;
+      // An HTTP/1 request on an `allowHTTP1` server: handled as on any HTTP/1 server (http.Server's
+      // emit, wrapped by http-server.ts: its context, the caller's read, the monitors).
+      if (request instanceof http.IncomingMessage) return (http.Server.prototype.emit as Emit).apply(this, args);
+      const ctx = request.stream?.[FLOW_CONTEXT];
+      if (ctx === undefined) return emit.apply(this, args);
+      request[FLOW_CONTEXT] = ctx;
+      (args[2] as CompatMessage)[FLOW_CONTEXT] = ctx;
+      return inContext(contexts, ctx, () => emit.apply(this, args));
+    };
+  };
 }
 
 /** Patch the server stream prototype (internal to Node: found from the first server stream). */

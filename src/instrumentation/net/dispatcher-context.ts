@@ -14,9 +14,14 @@
  *
  * The classes are found as undici loads: npm undici through `require` or an ESM `import` of it
  * (Module._load), Node's bundled undici through its global dispatcher (fetch.ts). A dispatcher
- * class provenant never saw (another copy of undici imported by a path of its own) is decided at
- * `undici:request:create` with the context current then, as before.
+ * class of a copy provenant never saw load (imported by a path of its own) is adopted at that
+ * copy's first request, from the CommonJS module cache; a copy not loaded from files (a bundle)
+ * is decided at `undici:request:create` in the scope of the request's API handler, created in the
+ * app's call (dispatcher-requests.ts), else with the context current then.
  */
+import dc from 'node:diagnostics_channel';
+import path from 'node:path';
+import { diag } from '@opentelemetry/api';
 import type { FlowContext, FlowContexts } from '../../provenance/context.js';
 import { aroundRequire } from '../lazy-builtins.js';
 import type { Patcher } from '../patcher.js';
@@ -26,6 +31,15 @@ const MADE_IN = Symbol('provenant.requestContext');
 
 type Marked = { [MADE_IN]?: FlowContext };
 type Dispatch = (this: unknown, options: unknown, handler: unknown) => unknown;
+
+/**
+ * Marks options provenant just copied (fetch's interceptor) as made in `ctx`, sparing the
+ * dispatch wrapper a second copy; a mark the copy carried over stays.
+ */
+export function markRequestContext<T extends object>(options: T, ctx: FlowContext): T {
+  (options as Marked)[MADE_IN] ??= ctx;
+  return options;
+}
 
 /** npm undici by name (`require`) or by its entry file (an ESM `import` reaches Module._load with the path). */
 export const isNpmUndici = (id: string): boolean => id === 'undici' || /[\\/]node_modules[\\/]undici[\\/]index\.js$/.test(id);
@@ -63,19 +77,53 @@ export function keepRequestContexts(contexts: FlowContexts, patcher: Patcher): (
     else if (typeof dispatcher === 'object' && dispatcher !== null) adoptPrototype(Object.getPrototypeOf(dispatcher) as object);
   };
 
+  // A copy of undici the hook below never saw load (required by its directory, a second version
+  // deeper in node_modules) shows itself with its first request: adopted then, from the module
+  // cache, before any of its dispatchers can hold a request in a queue (a queue forms only once
+  // every connection carries a request already created).
+  const seenCopies = new WeakSet<object>();
+  const discover = (message: unknown): void => {
+    try {
+      const RequestClass = (message as { request?: { constructor?: unknown } }).request?.constructor;
+      if (typeof RequestClass !== 'function' || seenCopies.has(RequestClass)) return;
+      seenCopies.add(RequestClass);
+      const exports = undiciExports(RequestClass);
+      if (exports !== undefined) adoptExports(exports);
+    } catch (error) {
+      diag.warn('provenant: adopting a copy of undici failed', error);
+    }
+  };
+  dc.subscribe('undici:request:create', discover);
+  patcher.onRestore(() => dc.unsubscribe('undici:request:create', discover));
+
   aroundRequire(
     patcher,
     isNpmUndici,
     () => true,
     () => undefined,
-    (_state, exports) => {
-      if (typeof exports !== 'object' || exports === null) return;
-      // Every exported class with a dispatch (Client, Pool, Agent, RetryAgent, ProxyAgent, ...); data properties only.
-      for (const { value } of Object.values(Object.getOwnPropertyDescriptors(exports))) {
-        const proto: unknown = typeof value === 'function' ? (value as { prototype?: unknown }).prototype : undefined;
-        if (typeof proto === 'object' && proto !== null && 'dispatch' in proto) adopt(value);
-      }
-    },
+    (_state, exports) => adoptExports(exports),
   );
+
+  /** Every exported class with a dispatch (Client, Pool, Agent, RetryAgent, ProxyAgent, ...); data properties only. */
+  function adoptExports(exports: unknown): void {
+    if (typeof exports !== 'object' || exports === null) return;
+    for (const { value } of Object.values(Object.getOwnPropertyDescriptors(exports))) {
+      const proto: unknown = typeof value === 'function' ? (value as { prototype?: unknown }).prototype : undefined;
+      if (typeof proto === 'object' && proto !== null && 'dispatch' in proto) adopt(value);
+    }
+  }
   return adopt;
+}
+
+/**
+ * The exports of the undici package whose `lib/core/request.js` exports `RequestClass`, from the
+ * CommonJS module cache; undefined for a copy not loaded from files (Node's bundled one, a bundle).
+ */
+function undiciExports(RequestClass: object): unknown {
+  const cache = require.cache;
+  for (const [file, loaded] of Object.entries(cache)) {
+    if (loaded?.exports !== RequestClass || !file.endsWith(path.join('lib', 'core', 'request.js'))) continue;
+    return cache[path.resolve(file, '..', '..', '..', 'index.js')]?.exports;
+  }
+  return undefined;
 }

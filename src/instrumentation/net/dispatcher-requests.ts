@@ -13,6 +13,7 @@
  * app's handler sees them), with the server's signed claim when it is a trusted peer; the
  * socket-level read of the same bytes knows only the address's configured labels.
  */
+import { AsyncResource } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
 import { diag, type Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
@@ -96,12 +97,36 @@ export function decideDispatcherRequests(engine: FlowEngine, flows: PeerFlows, p
   // fails the request, since letting it through unchecked could be a false allow.
   return (request) => {
     try {
-      return decide(request);
+      const creator = creatorOf(request);
+      return creator === undefined ? decide(request) : creator.runInAsyncScope(decide, undefined, request);
     } catch (error) {
       request.onError?.(error instanceof Error ? error : new Error(String(error)));
       return undefined;
     }
   };
+}
+
+/** Per undici copy (its Request prototype): the symbol its requests keep their handler under, or null. */
+const handlerKeys = new WeakMap<object, symbol | null>();
+
+/**
+ * The handler of undici's `request`/`stream`/`pipeline`/`upgrade`/`connect` API an undici request
+ * was made with: an AsyncResource created, in the app's call, in the context that made the
+ * request. A dispatcher provenant never saw (a copy of undici its require hook missed) holds a
+ * queued request and creates it when a connection frees up, in that moment's context; running the
+ * decision in the handler's scope judges it by the context that made it. The key is undici's
+ * private `Symbol('handler')`, found once per copy.
+ */
+function creatorOf(request: UndiciRequest): AsyncResource | undefined {
+  const proto = Object.getPrototypeOf(request) as object | null;
+  if (proto === null) return undefined;
+  let key = handlerKeys.get(proto);
+  if (key === undefined) {
+    key = Object.getOwnPropertySymbols(request).find((symbol) => symbol.description === 'handler') ?? null;
+    handlerKeys.set(proto, key);
+  }
+  const handler = key === null ? undefined : (request as unknown as Record<symbol, unknown>)[key];
+  return handler instanceof AsyncResource ? handler : undefined;
 }
 
 /** The value of header `name` in undici's raw response headers ([name, value, ...] as Buffers or strings). */

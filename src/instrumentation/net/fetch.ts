@@ -24,7 +24,7 @@ import { handOverUpgraded, HTTP_SOCKET } from './socket.js';
 import { mergeInjectedHeaders, type PreparedRequest } from './undici-request.js';
 import { originOf, type Origin } from './undici-origin.js';
 import { decideDispatcherRequests } from './dispatcher-requests.js';
-import { keepRequestContexts } from './dispatcher-context.js';
+import { keepRequestContexts, markRequestContext } from './dispatcher-context.js';
 import { redactUrl } from '../../provenance/url-redaction.js';
 import { GLOBAL_DISPATCHER, whenUndiciLoads } from './undici-loading.js';
 import { isLegacyHandler, LegacyResponseReader, type Headers, type LegacyHandler } from './undici-legacy-handler.js';
@@ -88,7 +88,8 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const reader = isLegacyHandler(handler) ? new LegacyResponseReader(handler, onStart) : new ResponseReader(handler, onStart);
       const claimed = prepared.data === undefined ? undefined : ctx.provenance;
       const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
-      return dispatchPrepared(prepared, () => dispatch({ ...options, headers, body }, reader));
+      // The copy is provenant's own: marked with its context here, the dispatcher does not copy it again.
+      return dispatchPrepared(prepared, () => dispatch(markRequestContext({ ...options, headers, body }, ctx), reader));
     };
 
   /** Why the next body chunk must not leave: the flow is denied now, or the context outgrew the claim sent. */
