@@ -40,8 +40,8 @@ interface KnownFlow {
   readonly weight: number;
 }
 
-/** Flows kept for lookup, in UTF-16 units of their keys: a few MiB per segment. */
-const KNOWN_WEIGHT = 1 << 21;
+/** Flows kept for lookup, weighed in characters of their keys (~400 each): about 1 MiB. */
+const KNOWN_WEIGHT = 1 << 19;
 
 /** How the writer writes a record: whole, as a new definition and an occurrence, or as an occurrence of `seq`. */
 export type FlowPlan = { whole: true; key?: string } | { define: string } | { seq: number; attributes: Attributes | undefined };
