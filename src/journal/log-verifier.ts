@@ -281,7 +281,7 @@ export class LogVerifier {
         return true;
       }
       if (flows !== undefined && isFlowReference(line)) {
-        flows.resolve(parseLeaf(line));
+        flows.check(parseLeaf(line));
         return false;
       }
       return sets.checkLine(line, seq);

@@ -12,6 +12,7 @@ import type { SegmentSets } from './segment-sets.js';
 const FIELD_PREFIXES = FLOW_RECORD_FIELDS.map((field) => `,"${field}":`);
 const SOURCES = FLOW_RECORD_FIELDS.indexOf('sources');
 const ATTRIBUTES = FLOW_RECORD_FIELDS.indexOf('attributes');
+const LABELS = FLOW_RECORD_FIELDS.indexOf('labels');
 const FLOW_INDICES = FLOW_FIELDS.map((field) => FLOW_RECORD_FIELDS.indexOf(field));
 const OCCURRENCE_INDICES = OCCURRENCE_FIELDS.map((field) => FLOW_RECORD_FIELDS.indexOf(field));
 
@@ -28,8 +29,8 @@ export interface Lines {
   bytes: number;
   setRef?: number;
   digest?: string;
-  /** The record's flow: seen for the first time (no seq), or defined at seq by these lines. */
-  flow?: { key: string; seq?: number };
+  /** The record's flow: seen for the first time (no seq), or defined at seq by these lines; its labels as written. */
+  flow?: { key: string; labels: string; seq?: number };
 }
 
 /**
@@ -37,17 +38,26 @@ export interface Lines {
  * FLOW_RECORD_FIELDS: the bytes JSON.stringify would give, built field by field with no
  * intermediate object. Sources by reference. Service, node and pid are the header's.
  */
-function fieldTexts(record: FlowRecord, setRef: number | undefined): string[] {
+function fieldTexts(record: FlowRecord, setRef: number | undefined, labels: string): string[] {
   const texts: string[] = new Array<string>(FLOW_RECORD_FIELDS.length);
   for (let i = 0; i < FLOW_RECORD_FIELDS.length; i++) {
     if (i === SOURCES) {
       texts[i] = FIELD_PREFIXES[i] + (setRef === undefined ? '[]' : String(setRef));
       continue;
     }
-    const value = record[FLOW_RECORD_FIELDS[i]];
-    texts[i] = value === undefined ? '' : FIELD_PREFIXES[i] + JSON.stringify(value);
+    const value = i === LABELS ? labels : record[FLOW_RECORD_FIELDS[i]];
+    texts[i] = value === undefined ? '' : FIELD_PREFIXES[i] + (i === LABELS ? labels : JSON.stringify(value));
   }
   return texts;
+}
+
+/**
+ * What identifies a record's flow in its segment, short: labels and policy (the long parts) are
+ * compared, not hashed (see SegmentFlows). Values are JSON so no separator can be forged.
+ */
+function flowKey(record: FlowRecord, setRef: number | undefined): string {
+  const { op, resource, decision, rule, reason, action, attributes } = record;
+  return `${op}\n${JSON.stringify(resource)}\n${setRef ?? ''}\n${decision ?? ''}\n${JSON.stringify(rule) ?? ''}\n${JSON.stringify(reason) ?? ''}\n${JSON.stringify(action) ?? ''}\n${attributeNames(attributes)}`;
 }
 
 /**
@@ -76,21 +86,22 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
       setRef = seq++;
     }
   }
-  const fields = fieldTexts(record, setRef);
-  let flowPart = '';
-  for (const i of FLOW_INDICES) flowPart += fields[i];
-  const key = `${flowPart}\n\n${attributeNames(record.attributes)}`;
-  const plan = segment.flows.plan(record, key);
+  const labels = JSON.stringify(record.labels);
+  const key = flowKey(record, setRef);
+  const plan = segment.flows.plan(record, key, labels);
   let flow: Lines['flow'];
   if ('whole' in plan) {
-    leaf(`{"seq":${seq},"time":"${new Date(record.time).toISOString()}"${fields.join('')}}`);
-    if (plan.key !== undefined) flow = { key };
+    leaf(`{"seq":${seq},"time":"${new Date(record.time).toISOString()}"${fieldTexts(record, setRef, labels).join('')}}`);
+    if (plan.key !== undefined) flow = { key, labels };
   } else {
     let flowSeq: number;
     let defined: FlowRecord['attributes'];
     if ('define' in plan) {
+      const fields = fieldTexts(record, setRef, labels);
+      let flowPart = '';
+      for (const i of FLOW_INDICES) flowPart += fields[i];
       leaf(`{"seq":${seq}${FLOW_MARK}${flowPart}${fields[ATTRIBUTES]}}`);
-      flow = { key, seq };
+      flow = { key, labels, seq };
       flowSeq = seq++;
       defined = record.attributes;
     } else {
@@ -98,7 +109,10 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
       defined = plan.attributes;
     }
     let line = `{"seq":${seq},"flow":${flowSeq},"time":"${new Date(record.time).toISOString()}"`;
-    for (const i of OCCURRENCE_INDICES) line += fields[i];
+    for (const i of OCCURRENCE_INDICES) {
+      const value = record[FLOW_RECORD_FIELDS[i]];
+      if (value !== undefined) line += FIELD_PREFIXES[i] + JSON.stringify(value);
+    }
     const overrides = attributeOverrides(record.attributes, defined);
     if (overrides !== undefined) line += FIELD_PREFIXES[ATTRIBUTES] + JSON.stringify(overrides);
     leaf(line + '}');

@@ -37,11 +37,14 @@ const IS_OCCURRENCE_FIELD = new Set<string>(OCCURRENCE_FIELDS);
 interface KnownFlow {
   readonly seq: number | undefined;
   readonly attributes: Attributes | undefined;
+  /** The flow's labels as written and its policy digest: compared on lookup (long, so not part of the key). */
+  readonly labels: string;
+  readonly policy: string | undefined;
   readonly weight: number;
 }
 
-/** Flows kept for lookup, weighed in characters of their keys (~400 each): about 1 MiB. */
-const KNOWN_WEIGHT = 1 << 19;
+/** Flows kept for lookup, weighed in characters of their keys and labels (~200 each): ~5,000 flows, about 2 MiB. */
+const KNOWN_WEIGHT = 1 << 20;
 
 /** How the writer writes a record: whole, as a new definition and an occurrence, or as an occurrence of `seq`. */
 export type FlowPlan = { whole: true; key?: string } | { define: string } | { seq: number; attributes: Attributes | undefined };
@@ -49,22 +52,26 @@ export type FlowPlan = { whole: true; key?: string } | { define: string } | { se
 export class SegmentFlows {
   private readonly known = new BoundedCache<string, KnownFlow>(KNOWN_WEIGHT, (flow) => flow.weight);
 
-  /** `key` is the flow's definition fields as serialised plus its attribute names (see `flowKey`). */
-  plan(record: FlowRecord, key: string): FlowPlan {
+  /**
+   * `key` names the flow's op, resource, set, decision, rule, reason, action and attribute names
+   * exactly; `labels` is its labels as written. A flow whose labels or policy changed under the
+   * same key is a new flow (written whole, then defined again).
+   */
+  plan(record: FlowRecord, key: string, labels: string): FlowPlan {
     for (const field of WHOLE_ONLY) if (record[field] !== undefined) return { whole: true };
     const known = this.known.get(key);
-    if (known === undefined) return { whole: true, key };
+    if (known === undefined || known.labels !== labels || known.policy !== record.policy) return { whole: true, key };
     if (known.seq === undefined) return { define: key };
     return { seq: known.seq, attributes: known.attributes };
   }
 
   /** Marks the flow seen once (no definition yet). */
-  seen(key: string): void {
-    this.known.set(key, { seq: undefined, attributes: undefined, weight: key.length });
+  seen(key: string, labels: string, policy: string | undefined): void {
+    this.known.set(key, { seq: undefined, attributes: undefined, labels, policy, weight: key.length + labels.length });
   }
 
-  defined(key: string, seq: number, attributes: Attributes | undefined): void {
-    this.known.set(key, { seq, attributes, weight: key.length });
+  defined(key: string, labels: string, policy: string | undefined, seq: number, attributes: Attributes | undefined): void {
+    this.known.set(key, { seq, attributes, labels, policy, weight: key.length + labels.length });
   }
 }
 
@@ -121,11 +128,11 @@ export class FlowResolver {
   }
 
   /**
-   * The record an occurrence stands for: its own fields and its flow's, in record order (sources
-   * still by reference). Throws when the flow is not defined before it in this segment, or the
-   * occurrence states a field of the flow or an attribute the flow does not have.
+   * Checks an occurrence (what `verify` does of each): throws when its flow is not defined before
+   * it in this segment, or it states a field of the flow or an attribute the flow does not have.
+   * Returns the flow's definition.
    */
-  resolve(stored: Record<string, unknown>): Record<string, unknown> {
+  check(stored: Record<string, unknown>): FlowDefinition {
     const flow = String(stored.flow);
     const definition = typeof stored.flow === 'number' ? this.definitions.get(stored.flow) : undefined;
     if (definition === undefined) throw new DefinitionError(`record names flow ${flow}, which is not defined before it in this segment`);
@@ -140,11 +147,17 @@ export class FlowResolver {
       !(isAttributes(overrides) && defined !== undefined && Object.keys(overrides).every((name) => name in defined))
     )
       throw new DefinitionError(`record names flow ${flow} but has attributes the flow does not`);
+    return definition;
+  }
+
+  /** The record an occurrence stands for: its own fields and its flow's, in record order (sources still by reference). Throws as `check`. */
+  resolve(stored: Record<string, unknown>): Record<string, unknown> {
+    const definition = this.check(stored);
     const record: Record<string, unknown> = {};
     for (const field of FLOW_RECORD_FIELDS) {
       const value =
         field === 'attributes'
-          ? definition.attributes && { ...definition.attributes, ...overrides }
+          ? definition.attributes && { ...definition.attributes, ...(stored.attributes as Attributes | undefined) }
           : IS_FLOW_FIELD.has(field)
             ? definition[field as (typeof FLOW_FIELDS)[number]]
             : stored[field];

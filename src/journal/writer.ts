@@ -161,8 +161,9 @@ class Writer implements JournalWriter {
       }
       for (const leaf of lines.leaves) this.log.tree.push(leaf);
       if (lines.setRef !== undefined) this.segment.sets.remember(record.sources, lines.setRef, lines.digest);
-      if (lines.flow?.seq !== undefined) this.segment.flows.defined(lines.flow.key, lines.flow.seq, record.attributes);
-      else if (lines.flow !== undefined) this.segment.flows.seen(lines.flow.key);
+      const flow = lines.flow;
+      if (flow?.seq !== undefined) this.segment.flows.defined(flow.key, flow.labels, record.policy, flow.seq, record.attributes);
+      else if (flow !== undefined) this.segment.flows.seen(flow.key, flow.labels, record.policy);
       this.segment.records += lines.leaves.length;
       this.segment.sinceCheckpoint += lines.leaves.length;
       this.buffer(lines.text, 1, lines.bytes);
