@@ -1,14 +1,22 @@
-// Memory and journal growth under a long realistic load: the small JSON handler of bench/http.mjs
-// answers N requests (default 300,000) with distinct paths and user ids, plain and with provenant
-// (realistic config, signing, journal on). After warm-up and at the end, the server is asked to
-// collect garbage and report RSS and heap; the journal's bytes per request are measured on disk.
+// Memory and journal growth under a long realistic load, plain vs provenant (realistic config:
+// labelled files, a residency rule, a trusted peer, PROVENANT_KEY set, journal on, export off).
 //
-// With --repeat-window-ms 0 every request context journals its flows (no repeat summaries): the
-// journal's worst case per request.
+// Distinct users, as provenant can see them: provenant records no request header (an
+// `x-user-id` header is invisible to it) and names an end user only when the app passes one to
+// `provenant.run(fn, { user })`. What it does see of a user in an unmodified app is the request
+// path (`url.path`, recorded on the server's records) and the data read for that user. So request
+// n asks for `/users/n` and the handler reads that user's own labelled file `users/n.json`: every
+// request is a new path, a new file resource, a new file identity and a new provenance set —
+// every per-resource structure of provenant grows unless it is bounded.
+// RSS and heap (after a full GC) are sampled --samples times along the run.
 //
-//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50] [--repeat-window-ms 0]
+// Then the journal's bytes per request for a request that repeats known flows: the same
+// handler shape, every user reading one shared labelled file (`/users/n`, so the paths still
+// differ), with the default repeatWindowMs and with 0 (every request context journaled).
+//
+//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50] [--samples 10] [--repeat-requests 20000] [--keep]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,15 +27,24 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const register = path.join(root, 'dist', 'register.js');
 
-if (process.argv[2] === 'serve') serve();
+if (process.argv[2] === 'serve') serve(process.argv[3], process.argv[4]);
 else await main();
 
-function serve() {
+function serve(data, workload) {
+  const fs = require('node:fs');
   const http = require('node:http');
-  const body = JSON.stringify({ ok: true, note: 'x'.repeat(200) });
-  const server = http.createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(body);
+  const server = http.createServer((req, res) => {
+    const id = /^\/users\/(\d+)/.exec(req.url)?.[1] ?? '0';
+    const file = workload === 'users' ? path.join(data, 'users', `${id}.json`) : path.join(data, 'shared.json');
+    fs.readFile(file, (error, body) => {
+      if (error) {
+        res.statusCode = 500;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(body);
+    });
   });
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
   process.stdin.setEncoding('utf8').on('data', () => {
@@ -42,65 +59,133 @@ async function main() {
   const option = (name, fallback) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
   const total = option('requests', 300_000);
   const connections = option('connections', 50);
-  const repeatWindowMs = option('repeat-window-ms', undefined);
+  const samples = option('samples', 10);
+  const repeatRequests = option('repeat-requests', 20_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-memory-'));
-  const config = path.join(dir, 'provenant.yaml');
-  const journal = repeatWindowMs === undefined ? '' : `journal: { repeatWindowMs: ${repeatWindowMs} }\n`;
-  writeFileSync(config, `service: bench\nlocation: eu-west-1\ntrust: { peers: ["127.0.0.1"] }\n${journal}`);
+  const data = path.join(dir, 'data');
+  mkdirSync(path.join(data, 'users'), { recursive: true });
+  for (let n = 1; n <= Math.max(total, repeatRequests); n++)
+    writeFileSync(path.join(data, 'users', `${n}.json`), JSON.stringify({ id: n, name: `user ${n}`, plan: 'basic' }));
+  writeFileSync(path.join(data, 'shared.json'), JSON.stringify({ ok: true, note: 'x'.repeat(200) }));
+  const config = (repeatWindowMs) => {
+    const file = path.join(dir, `provenant-${repeatWindowMs ?? 'default'}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'service: bench',
+        'location: eu-west-1',
+        'resources:',
+        `  - match: { path: "${data}/**" }`,
+        '    labels: { confidentiality: confidential, integrity: high, tags: [pii] }',
+        '  - match: { host: "127.0.0.1" }',
+        '    labels: { confidentiality: secret, location: eu-west-1 }',
+        'rules:',
+        '  - id: pii-stays-in-eu',
+        '    deny: { data: { tags: [pii] }, destination: { location: { notIn: [eu-west-1, eu-central-1] } } }',
+        'trust: { peers: ["127.0.0.1"] }',
+        ...(repeatWindowMs === undefined ? [] : [`journal: { repeatWindowMs: ${repeatWindowMs} }`]),
+        '',
+      ].join('\n'),
+    );
+    return file;
+  };
   const results = {};
+  const repeats = {};
   try {
     for (const variant of ['plain', 'provenant']) {
       const state = path.join(dir, `state-${variant}`);
-      results[variant] = await run(variant, { total, connections, config, state });
+      results[variant] = await run(variant, { workload: 'users', total, samples, connections, data, config: config(), state });
       process.stderr.write(`${variant}: ${JSON.stringify(results[variant])}\n`);
     }
+    for (const repeatWindowMs of [undefined, 0]) {
+      const state = path.join(dir, `state-repeat-${repeatWindowMs ?? 'default'}`);
+      const options = { workload: 'repeat', total: repeatRequests, samples: 1, connections, data, config: config(repeatWindowMs), state };
+      repeats[repeatWindowMs ?? 'default'] = await run('provenant', options);
+    }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (args.includes('--keep')) process.stderr.write(`kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
   const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
   console.log(
-    `\nMemory over ${total.toLocaleString('en')} requests (distinct paths and user ids), ${connections} connections${repeatWindowMs === undefined ? '' : `, repeatWindowMs ${repeatWindowMs}`}, Node ${process.version}\n`,
+    `\nMemory over ${total.toLocaleString('en')} requests, each a distinct user (its own path and its own labelled file), ${connections} connections, Node ${process.version}\n`,
   );
-  console.log('| variant | RSS after warm-up MiB | RSS at end MiB | heap after warm-up MiB | heap at end MiB | journal bytes/request |');
-  console.log('|---|---|---|---|---|---|');
-  for (const [variant, r] of Object.entries(results)) {
+  console.log('| requests | plain RSS MiB | plain heap MiB | provenant RSS MiB | provenant heap MiB |');
+  console.log('|---|---|---|---|---|');
+  results.plain.samples.forEach((plain, i) => {
+    const ours = results.provenant.samples[i];
     console.log(
-      `| ${variant} | ${mib(r.warm.rss)} | ${mib(r.end.rss)} | ${mib(r.warm.heap)} | ${mib(r.end.heap)} | ${variant === 'plain' ? '—' : r.journalPerRequest.toFixed(0)} |`,
+      `| ${plain.requests.toLocaleString('en')} | ${mib(plain.rss)} | ${mib(plain.heap)} | ${mib(ours.rss)} | ${mib(ours.heap)} |`,
     );
-  }
+  });
+  const warm = (r) => r.samples[0];
+  const end = (r) => r.samples[r.samples.length - 1];
+  const growth = (r) => end(r).heap - warm(r).heap;
+  console.log(
+    `\nheap growth after the first sample: plain ${mib(growth(results.plain))} MiB, provenant ${mib(growth(results.provenant))} MiB; ` +
+      `journal ${results.provenant.journalPerRequest.toFixed(0)} bytes/request (distinct files: no flow repeats)`,
+  );
+  console.log(
+    `journal for ${repeatRequests.toLocaleString('en')} requests repeating known flows: ${repeats.default.journalPerRequest.toFixed(1)} bytes/request (default repeatWindowMs), ` +
+      `${repeats[0].journalPerRequest.toFixed(0)} bytes/request (repeatWindowMs 0)`,
+  );
   reportRows([
     {
       bench: 'memory',
-      metric: `RSS after ${total} requests`,
+      metric: `RSS after ${total} distinct-user requests`,
       unit: 'MiB',
       better: 'lower',
-      plain: results.plain.end.rss / 2 ** 20,
-      provenant: results.provenant.end.rss / 2 ** 20,
+      plain: end(results.plain).rss / 2 ** 20,
+      provenant: end(results.provenant).rss / 2 ** 20,
       target: '≤ plain + 64 MiB',
     },
     {
       bench: 'memory',
-      metric: `heap after ${total} requests`,
+      metric: `heap after ${total} distinct-user requests`,
       unit: 'MiB',
       better: 'lower',
-      plain: results.plain.end.heap / 2 ** 20,
-      provenant: results.provenant.end.heap / 2 ** 20,
+      plain: end(results.plain).heap / 2 ** 20,
+      provenant: end(results.provenant).heap / 2 ** 20,
     },
     {
       bench: 'memory',
-      metric: 'journal per request',
+      metric: 'heap growth after the first sample',
+      unit: 'MiB',
+      better: 'lower',
+      plain: growth(results.plain) / 2 ** 20,
+      provenant: growth(results.provenant) / 2 ** 20,
+      target: 'flat',
+    },
+    {
+      bench: 'memory',
+      metric: 'journal per distinct-user request',
       unit: 'bytes',
       better: 'lower',
       provenant: results.provenant.journalPerRequest,
+    },
+    {
+      bench: 'memory',
+      metric: 'journal per repeated request (default window)',
+      unit: 'bytes',
+      better: 'lower',
+      provenant: repeats.default.journalPerRequest,
+      target: '≤ 300 bytes',
+    },
+    {
+      bench: 'memory',
+      metric: 'journal per repeated request (repeatWindowMs 0)',
+      unit: 'bytes',
+      better: 'lower',
+      provenant: repeats[0].journalPerRequest,
       target: '≤ 300 bytes',
     },
   ]);
 }
 
-async function run(variant, { total, connections, config, state }) {
+async function run(variant, { workload, total, samples, connections, data, config, state }) {
   const base = withoutTelemetryEnv();
   const preload = variant === 'provenant' ? ['-r', register] : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...preload, fileURLToPath(import.meta.url), 'serve'], {
+  const child = spawn(process.execPath, ['--expose-gc', ...preload, fileURLToPath(import.meta.url), 'serve', data, workload], {
     env: { ...base, PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: state, PROVENANT_KEY: 'bench-key' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -110,41 +195,38 @@ async function run(variant, { total, connections, config, state }) {
     for (const line of text.split('\n').filter(Boolean)) (waiters.shift() ?? ((l) => lines.push(l)))(line);
   });
   const nextLine = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiters.push(resolve)));
-  const memory = async () => {
+  const memory = async (requests) => {
     child.stdin.write('mem\n');
     const [, rss, heap] = /^mem (\d+) (\d+)$/.exec(await nextLine());
-    return { rss: Number(rss), heap: Number(heap) };
+    return { requests, rss: Number(rss), heap: Number(heap) };
   };
   try {
     const port = Number(/^listening (\d+)$/.exec(await nextLine())[1]);
-    const warmup = Math.min(20_000, total / 10);
-    await load(port, connections, warmup, 0);
-    const warm = await memory();
-    await load(port, connections, total - warmup, warmup);
-    const end = await memory();
+    const measured = [];
+    let done = 0;
+    for (let i = 1; i <= samples; i++) {
+      const upTo = Math.round((total * i) / samples);
+      await load(port, connections, upTo - done, done, total);
+      done = upTo;
+      measured.push(await memory(done));
+    }
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    return { warm, end, journalPerRequest: journalBytes(state) / total };
+    return { samples: measured, journalPerRequest: journalBytes(state) / total };
   } finally {
     child.kill('SIGKILL');
   }
 }
 
-async function load(port, connections, amount, offset) {
+/** Requests offset+1 … offset+amount, for users 1 … users (a request autocannon sends again wraps round). */
+async function load(port, connections, amount, offset, users) {
   const autocannon = require('autocannon');
   let n = offset;
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
     amount,
-    requests: [
-      {
-        setupRequest: (request) => {
-          n++;
-          return { ...request, path: `/items/${n}?user=user-${n}`, headers: { ...request.headers, 'x-user-id': `user-${n}` } };
-        },
-      },
-    ],
+    requests: [{ setupRequest: (request) => ({ ...request, path: `/users/${(n++ % users) + 1}` }) }],
   });
   if (result.errors + result.non2xx > 0) throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx responses`);
 }

@@ -7,7 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { ROWS_PREFIX } from './report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const benches = ['policy.mjs', 'fs.mjs', 'http.mjs', 'startup.mjs', 'worker-startup.mjs', 'memory.mjs', 'journal.mjs', 'log-export.mjs'];
+const benches = [
+  'policy.mjs',
+  'fs.mjs',
+  'http.mjs',
+  'startup.mjs',
+  'worker-startup.mjs',
+  'memory.mjs',
+  'journal.mjs',
+  'log-export.mjs',
+  'store-size.mjs',
+];
 const only = process.argv.slice(2);
 const rows = [];
 

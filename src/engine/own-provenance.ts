@@ -12,7 +12,7 @@ import type { CompiledPolicy } from '../policy/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 
 /** Weighed in source references, an entry counting as 16 (see ProvenanceSets' memos). */
-const MEMO_WEIGHT_LIMIT = 16 * 65_536;
+const MEMO_WEIGHT_LIMIT = 16 * 4096;
 
 interface Memo {
   readonly incoming: ProvenanceSet;

@@ -29,7 +29,7 @@ interface RepeatEntry extends FlowIdentity {
 }
 
 /** Bound on distinct flows remembered per window; beyond it flows are simply not aggregated. */
-const MAX_ENTRIES = 16_384;
+const MAX_ENTRIES = 4096;
 
 export class RepeatedFlows {
   /** By resource id: the few distinct flows to that resource in this window. */

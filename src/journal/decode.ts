@@ -1,12 +1,15 @@
 /**
  * Journal lines back to `JournalRecord`s whatever the segment's format: format 2 as written,
  * format 3 with each record's source set resolved from the segment's definitions and its
- * service, node and pid taken from the header. Every reader of records goes through a decoder,
- * so commands print the same records for the same flows in either format.
+ * service, node and pid taken from the header, format 4 also with each occurrence of a defined
+ * flow completed from its definition. Every reader of records goes through a decoder, so
+ * commands print the same records for the same flows in any format.
  */
 import {
   HEADER_PREFIX,
-  isDefinitionLine,
+  isFlowDefinitionLine,
+  isFlowReference,
+  isSetDefinitionLine,
   RECORD_PREFIX,
   READABLE_VERSIONS,
   recordSeq,
@@ -16,14 +19,18 @@ import {
   type StoredRecord,
 } from './format.js';
 import { forEachLine, forEachLineIfPresent, listSegments, type SegmentRef } from './read.js';
+import { FlowResolver } from './segment-flows.js';
 import { SetResolver } from './set-resolver.js';
 
 export class SegmentDecoder {
-  /** Definitions of a format-3 segment; undefined for format 2. */
+  /** Set definitions of a format-3 or 4 segment; undefined for format 2. */
   private readonly sets: SetResolver | undefined;
+  /** Flow definitions of a format-4 segment. */
+  private readonly flows: FlowResolver | undefined;
 
   constructor(readonly header: SegmentHeader) {
     this.sets = header.version >= 3 ? new SetResolver() : undefined;
+    this.flows = header.version >= 4 ? new FlowResolver() : undefined;
   }
 
   /** A decoder for the segment whose first line is `line`; undefined when it is not a header of a readable format. */
@@ -40,21 +47,33 @@ export class SegmentDecoder {
   record(line: string): JournalRecord | undefined {
     if (!line.startsWith(RECORD_PREFIX)) return undefined;
     if (this.pass(line)) return undefined;
-    const stored = JSON.parse(line) as StoredRecord;
-    if (this.sets === undefined) return stored as JournalRecord;
-    const { seq, time, ...rest } = stored;
+    const parsed = JSON.parse(line) as StoredRecord;
+    if (this.sets === undefined) return parsed as JournalRecord;
+    const { seq, time, ...rest } = parsed;
     const { service, node, pid } = this.header;
-    // The order of format 2 (seq, time, service, node, pid, op, …), sources in their place.
-    const record = { seq, time, service, node, pid, ...rest } as JournalRecord;
-    if (typeof stored.sources === 'number') record.sources = [...this.sets.sources(stored.sources)];
+    // The order of format 2 (seq, time, service, node, pid, op, …), sources in their place; an
+    // occurrence's fields and its flow's in the order a whole record has them, then its hash.
+    const record = (
+      this.flows !== undefined && isFlowReference(line)
+        ? { seq, time, service, node, pid, ...this.flows.resolve(parsed), hash: parsed.hash }
+        : { seq, time, service, node, pid, ...rest }
+    ) as JournalRecord & { sources: unknown };
+    if (typeof record.sources === 'number') record.sources = [...this.sets.sources(record.sources)];
     return record;
   }
 
-  /** Registers the line if it defines a set (lines before a reader's cursor); true when it did. */
+  /** Registers the line if it defines a set or a flow (lines before a reader's cursor); true when it did. */
   pass(line: string): boolean {
-    if (this.sets === undefined || !isDefinitionLine(line)) return false;
-    const { seq, ...definition } = JSON.parse(line) as SetDefinition & { seq: number };
-    this.sets.define(seq, definition, false);
+    if (this.sets === undefined) return false;
+    const sets = this.sets;
+    if (isSetDefinitionLine(line)) {
+      const { seq, ...definition } = JSON.parse(line) as SetDefinition & { seq: number };
+      sets.define(seq, definition, false);
+      return true;
+    }
+    if (this.flows === undefined || !isFlowDefinitionLine(line)) return false;
+    const parsed = JSON.parse(line) as Record<string, unknown> & { seq: number };
+    this.flows.define(parsed.seq, parsed, (set) => sets.has(set));
     return true;
   }
 }

@@ -11,14 +11,18 @@
  * writer produced, so any change to a record, even whitespace, changes its leaf.
  * Format 3 adds source-set definitions, leaves like records (`{"seq":N,"define":"sources",…}`):
  * a record names its sources by the seq of a definition earlier in the same segment, and drops
- * the service, node and pid its header states. Readers accept 2 and 3 and resolve both to
- * `JournalRecord` (see decode.ts).
+ * the service, node and pid its header states.
+ * Format 4 adds flow definitions (`{"seq":N,"define":"flow",…}`): what a flow that repeats in a
+ * segment has in common (op, resource, sources, labels, decision, rule, reason, policy, action,
+ * attributes) is written once, and each occurrence is a short record `{"seq":M,"flow":N,…}` with
+ * its own time, ids, user, sizes and the attribute values that differ. Readers accept 2, 3 and 4
+ * and resolve all to `JournalRecord` (see decode.ts).
  */
 import type { FlowRecord } from '../engine/flow-record.js';
 
-export const FORMAT_VERSION = 3;
-/** Formats the readers and `verify` accept: 2 (sources inline, service/node/pid per record) and 3. */
-export const READABLE_VERSIONS: readonly number[] = [2, 3];
+export const FORMAT_VERSION = 4;
+/** Formats the readers and `verify` accept: 2 (sources inline, service/node/pid per record), 3 (source sets) and 4 (flows). */
+export const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 
 export interface SegmentHeader {
   type: 'header';
@@ -102,18 +106,42 @@ export interface SetDefinition {
   digest: string;
 }
 
-export const DEFINITION_MARK = ',"define":"sources"';
+/** A definition that does not hold, or a record naming one its segment does not have (verify names its seq). */
+export class DefinitionError extends Error {}
+
+const DEFINITION_MARK = ',"define":"';
+const SET_MARK = ',"define":"sources"';
+export const FLOW_MARK = ',"define":"flow"';
+const FLOW_REFERENCE = ',"flow":';
 
 /** Canonical bytes of a definition leaf (no hash member), fields in a fixed order. */
 export function definitionCanonical(seq: number, definition: SetDefinition): string {
   const base = definition.base === undefined ? '' : `,"base":${definition.base}`;
-  return `{"seq":${seq}${DEFINITION_MARK}${base},"add":${JSON.stringify(definition.add)},"count":${definition.count},"digest":${JSON.stringify(definition.digest)}}`;
+  return `{"seq":${seq}${SET_MARK}${base},"add":${JSON.stringify(definition.add)},"count":${definition.count},"digest":${JSON.stringify(definition.digest)}}`;
 }
 
-/** True for a definition line (checked on the bytes after the seq: no parse). */
-export function isDefinitionLine(line: string): boolean {
+/** The bytes right after a record line's seq, where format 3 and 4 mark definitions and flow references. */
+function afterSeq(line: string, mark: string): boolean {
   const end = line.indexOf(',', RECORD_PREFIX.length);
-  return end > 0 && line.startsWith(DEFINITION_MARK, end);
+  return end > 0 && line.startsWith(mark, end);
+}
+
+/** True for a definition line of any kind (checked on the bytes after the seq: no parse). */
+export function isDefinitionLine(line: string): boolean {
+  return afterSeq(line, DEFINITION_MARK);
+}
+
+export function isSetDefinitionLine(line: string): boolean {
+  return afterSeq(line, SET_MARK);
+}
+
+export function isFlowDefinitionLine(line: string): boolean {
+  return afterSeq(line, FLOW_MARK);
+}
+
+/** True for a format-4 record that names its flow's definition instead of stating it. */
+export function isFlowReference(line: string): boolean {
+  return afterSeq(line, FLOW_REFERENCE);
 }
 
 /** `,"hash":"` + 64 hex + `"}` */

@@ -6,7 +6,17 @@
  */
 import { statSync } from 'node:fs';
 import { parseCheckpointText, type CheckpointBody } from './checkpoint.js';
-import { HEADER_PREFIX, READABLE_VERSIONS, RECORD_PREFIX, CHECKPOINT_PREFIX, recordSeq, splitRecordLine } from './format.js';
+import {
+  CHECKPOINT_PREFIX,
+  DefinitionError,
+  HEADER_PREFIX,
+  isFlowDefinitionLine,
+  isFlowReference,
+  READABLE_VERSIONS,
+  RECORD_PREFIX,
+  recordSeq,
+  splitRecordLine,
+} from './format.js';
 import type { CheckpointLine, SegmentHeader } from './format.js';
 import { HeldCheckpoints, readCosigned } from './held-checkpoints.js';
 import { logKeyName } from './keys.js';
@@ -14,7 +24,8 @@ import { leafHash, MerkleAccumulator } from './merkle.js';
 import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
-import { SetDefinitionError, SetResolver } from './set-resolver.js';
+import { FlowResolver } from './segment-flows.js';
+import { SetResolver } from './set-resolver.js';
 import {
   emptyReport,
   parseJson,
@@ -43,6 +54,8 @@ export class LogVerifier {
   private held: HeldCheckpoints | undefined;
   /** Source sets of the current segment (format 3; undefined for format 2). */
   private sets: SetResolver | undefined;
+  /** Flows of the current segment (format 4). */
+  private flows: FlowResolver | undefined;
 
   constructor(
     private readonly chain: readonly SegmentRef[],
@@ -210,6 +223,7 @@ export class LogVerifier {
     this.lastEnd = null;
     // Each segment defines its own sets: nothing may refer into another segment.
     this.sets = header.version >= 3 ? new SetResolver() : undefined;
+    this.flows = header.version >= 4 ? new FlowResolver() : undefined;
     return header;
   }
 
@@ -248,19 +262,31 @@ export class LogVerifier {
     if (!parts) throw new SegmentFailure(seq, 'record without a hash');
     const leaf = leafHash(parts.canonical);
     if (leaf.toString('hex') !== parts.hash) throw new SegmentFailure(seq, 'record hash does not match its content (record altered)');
-    const definition = this.sets ? this.sourceSet(line, seq, this.sets) : false;
+    const definition = this.sets ? this.definitions(line, seq, this.sets) : false;
     this.tree.push(leaf);
     this.nextSeq++;
     if (this.held && !this.held.empty) this.held.check(this.tree, this.covered);
     return definition;
   }
 
-  /** Format 3: definitions and set references, checked by the segment's resolver. */
-  private sourceSet(line: string, seq: number, sets: SetResolver): boolean {
+  /**
+   * Format 3 and 4: a definition must hold (a set rebuilds to its count and digest, a flow names a
+   * set defined before it) and a record must name a set or flow defined before it in its segment.
+   */
+  private definitions(line: string, seq: number, sets: SetResolver): boolean {
     try {
+      const flows = this.flows;
+      if (flows !== undefined && isFlowDefinitionLine(line)) {
+        flows.define(seq, parseLeaf(line), (set) => sets.has(set));
+        return true;
+      }
+      if (flows !== undefined && isFlowReference(line)) {
+        flows.check(parseLeaf(line));
+        return false;
+      }
       return sets.checkLine(line, seq);
     } catch (error) {
-      if (error instanceof SetDefinitionError) throw new SegmentFailure(seq, error.message);
+      if (error instanceof DefinitionError) throw new SegmentFailure(seq, error.message);
       throw error;
     }
   }
@@ -320,5 +346,13 @@ export class LogVerifier {
       this.warnings.push({ file, seq: null, message: 'no final checkpoint (process still running or crashed)' });
     const witnesses = this.options.witnesses;
     return witnesses && this.held ? this.held.witnessed(witnesses, this.tree.size, file, this, this.pruned) : null;
+  }
+}
+
+function parseLeaf(line: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    throw new DefinitionError('line is not valid JSON');
   }
 }

@@ -18,9 +18,9 @@ interface Known {
 /** A set to reference: the seq of its definition, or a definition still to be written. */
 export type SetPlan = { seq: number } | { definition: SetDefinition };
 
-/** Sets kept for lookup, in source references (8 bytes each): about 2 MiB per segment. */
-const KNOWN_WEIGHT = 1 << 18;
-const DIGESTS = 16_384;
+/** Sets kept for lookup, in source references (an entry with one source costs ~400 bytes): a few MiB at most. */
+const KNOWN_WEIGHT = 1 << 14;
+const DIGESTS = 4096;
 /** Recently used sets tried as bases for a new definition. */
 const BASES = 4;
 

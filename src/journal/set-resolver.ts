@@ -7,12 +7,10 @@
 import { unionSorted } from '../provenance/labels.js';
 import { sourcesDigest } from '../provenance/sources-digest.js';
 import { BoundedCache } from '../support/bounded-cache.js';
-import { isDefinitionLine, type SetDefinition } from './format.js';
+import { DefinitionError, isSetDefinitionLine, type SetDefinition } from './format.js';
 
 /** Rebuilt sets kept, in source references (8 bytes each): about 8 MiB. */
 const CACHE_WEIGHT = 1 << 20;
-
-export class SetDefinitionError extends Error {}
 
 const SOURCES_FIELD = ',"sources":';
 const SET_REFERENCE = /^(?:\[\]|[1-9][0-9]*)(?=[,}])/;
@@ -27,14 +25,14 @@ export class SetResolver {
    */
   define(seq: number, definition: SetDefinition, check: boolean): void {
     if (!Array.isArray(definition.add) || !definition.add.every((source) => typeof source === 'string'))
-      throw new SetDefinitionError('source set definition without a list of sources');
+      throw new DefinitionError('source set definition without a list of sources');
     if (definition.base !== undefined && !this.definitions.has(definition.base))
-      throw new SetDefinitionError(`source set extends ${definition.base}, not a set defined earlier in this segment`);
+      throw new DefinitionError(`source set extends ${definition.base}, not a set defined earlier in this segment`);
     this.definitions.set(seq, definition);
     if (!check) return;
     const sources = this.sources(seq);
     if (sources.length !== definition.count || sourcesDigest(sources) !== definition.digest)
-      throw new SetDefinitionError('source set does not match its count and digest');
+      throw new DefinitionError('source set does not match its count and digest');
   }
 
   /**
@@ -43,12 +41,12 @@ export class SetResolver {
    * True for a definition.
    */
   checkLine(line: string, seq: number): boolean {
-    if (isDefinitionLine(line)) {
+    if (isSetDefinitionLine(line)) {
       let definition: SetDefinition;
       try {
         definition = JSON.parse(line) as SetDefinition;
       } catch {
-        throw new SetDefinitionError('source set definition is not valid JSON');
+        throw new DefinitionError('source set definition is not valid JSON');
       }
       this.define(seq, definition, true);
       return true;
@@ -58,10 +56,15 @@ export class SetResolver {
     const at = line.indexOf(SOURCES_FIELD);
     const start = at + SOURCES_FIELD.length;
     const value = at < 0 ? null : SET_REFERENCE.exec(line.slice(start, start + 17));
-    if (value === null) throw new SetDefinitionError('record without sources');
+    if (value === null) throw new DefinitionError('record without sources');
     if (value[0] !== '[]' && !this.definitions.has(Number(value[0])))
-      throw new SetDefinitionError(`record names source set ${value[0]}, which is not defined before it in this segment`);
+      throw new DefinitionError(`record names source set ${value[0]}, which is not defined before it in this segment`);
     return false;
+  }
+
+  /** Whether a set is defined at `seq` (so far, in this segment). */
+  has(seq: number): boolean {
+    return this.definitions.has(seq);
   }
 
   /** The sorted sources of the set defined at `seq`. */
@@ -76,7 +79,7 @@ export class SetResolver {
         break;
       }
       const definition = this.definitions.get(at);
-      if (definition === undefined) throw new SetDefinitionError(`no source set ${at} in this segment`);
+      if (definition === undefined) throw new DefinitionError(`no source set ${at} in this segment`);
       chain.push(definition);
       at = definition.base;
     }

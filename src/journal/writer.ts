@@ -14,21 +14,15 @@ import { diag } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { JournalConfig } from '../config/types.js';
-import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
+import type { FlowRecord } from '../engine/flow-record.js';
 import { checkpointText } from './checkpoint.js';
-import {
-  checkpointLine,
-  definitionCanonical,
-  fileService,
-  FORMAT_VERSION,
-  recordLine,
-  type CheckpointEnd,
-  type SegmentHeader,
-} from './format.js';
+import { checkpointLine, fileService, FORMAT_VERSION, type CheckpointEnd, type SegmentHeader } from './format.js';
 import { logKeyName, logVkey, type SigningKey } from './keys.js';
-import { MerkleAccumulator, leafHash, type Hash } from './merkle.js';
+import { MerkleAccumulator, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
 import { SegmentFile } from './segment-file.js';
+import { linesFor } from './record-lines.js';
+import { SegmentFlows } from './segment-flows.js';
 import { SegmentSets } from './segment-sets.js';
 
 export interface JournalOptions {
@@ -77,7 +71,6 @@ export interface JournalWriter {
 
 /** Past this many buffered bytes, append writes at once: memory stays bounded under any load. */
 const MAX_PENDING_BYTES = 1 << 20;
-const FIELD_PREFIXES = FLOW_RECORD_FIELDS.map((field) => `,"${field}":`);
 const RETRY_MS = 1_000;
 /** Room kept for the checkpoint lines (a periodic and the final one) so segments stay under segmentMaxBytes. */
 const CHECKPOINT_RESERVE = 2 * 512;
@@ -96,6 +89,8 @@ interface Segment {
   file: SegmentFile | undefined;
   /** Source sets defined in this segment (a segment is readable alone: nothing refers to another). */
   sets: SegmentSets;
+  /** Flows seen and defined in this segment (the same rule). */
+  flows: SegmentFlows;
   /** Leaves in this segment: records and set definitions. */
   records: number;
   sinceCheckpoint: number;
@@ -154,7 +149,7 @@ class Writer implements JournalWriter {
         this.lostRecords++;
         return;
       }
-      let lines = this.linesFor(record);
+      let lines = linesFor(this.segment, this.log.tree.size + 1, record);
       if (this.segment.records > 0 && this.segmentBytes() + lines.bytes + CHECKPOINT_RESERVE > this.config.segmentMaxBytes) {
         this.rotate();
         if (this.failedAt !== undefined) {
@@ -162,10 +157,13 @@ class Writer implements JournalWriter {
           return;
         }
         // The new segment has defined no set yet.
-        lines = this.linesFor(record);
+        lines = linesFor(this.segment, this.log.tree.size + 1, record);
       }
       for (const leaf of lines.leaves) this.log.tree.push(leaf);
       if (lines.setRef !== undefined) this.segment.sets.remember(record.sources, lines.setRef, lines.digest);
+      const flow = lines.flow;
+      if (flow?.seq !== undefined) this.segment.flows.defined(flow.key, flow.labels, record.policy, flow.seq, record.attributes);
+      else if (flow !== undefined) this.segment.flows.seen(flow.key, flow.labels, record.policy);
       this.segment.records += lines.leaves.length;
       this.segment.sinceCheckpoint += lines.leaves.length;
       this.buffer(lines.text, 1, lines.bytes);
@@ -204,59 +202,6 @@ class Writer implements JournalWriter {
       clearTimeout(this.flushTimer);
       clearTimeout(this.checkpointTimer);
     }
-  }
-
-  /**
-   * The lines one record adds to the current segment: the definition of its source set when the
-   * segment has none yet, then the record naming the set by that definition's seq.
-   */
-  private linesFor(record: FlowRecord): { text: string; leaves: Buffer[]; bytes: number; setRef?: number; digest?: string } {
-    let seq = this.log.tree.size + 1;
-    let text = '';
-    const leaves: Buffer[] = [];
-    let digest: string | undefined;
-    let setRef: number | undefined;
-    if (record.sources.length > 0) {
-      const plan = this.segment.sets.plan(record.sources);
-      if ('seq' in plan) {
-        setRef = plan.seq;
-      } else {
-        const canonical = definitionCanonical(seq, plan.definition);
-        const leaf = leafHash(canonical);
-        text = recordLine(canonical, leaf.toString('hex')) + '\n';
-        leaves.push(leaf);
-        digest = plan.definition.digest;
-        setRef = seq++;
-      }
-    }
-    const canonical = this.serialise(record, seq, setRef);
-    const leaf = leafHash(canonical);
-    leaves.push(leaf);
-    text += recordLine(canonical, leaf.toString('hex')) + '\n';
-    return {
-      text,
-      leaves,
-      bytes: Buffer.byteLength(text),
-      ...(setRef === undefined ? {} : { setRef }),
-      ...(digest === undefined ? {} : { digest }),
-    };
-  }
-
-  /** seq and time as ISO, then the record's own fields in their fixed order; sources by reference. */
-  private serialise(record: FlowRecord, seq: number, setRef: number | undefined): string {
-    // The bytes JSON.stringify would give, built field by field: no intermediate object per record.
-    // Service, node and pid are the header's.
-    let line = `{"seq":${seq},"time":"${new Date(record.time).toISOString()}"`;
-    for (let i = 0; i < FLOW_RECORD_FIELDS.length; i++) {
-      const field = FLOW_RECORD_FIELDS[i];
-      if (field === 'sources') {
-        line += FIELD_PREFIXES[i] + (setRef === undefined ? '[]' : String(setRef));
-        continue;
-      }
-      const value = record[field];
-      if (value !== undefined) line += FIELD_PREFIXES[i] + JSON.stringify(value);
-    }
-    return line + '}';
   }
 
   private buffer(line: string, records: number, bytes = Buffer.byteLength(line)): void {
@@ -354,7 +299,15 @@ class Writer implements JournalWriter {
       vkey: this.key ? logVkey(this.options.node, this.options.service, this.key.publicKey).text : null,
       frontier: log.tree.peaks().map((peak) => peak.toString('hex')),
     };
-    const segment: Segment = { name, index, file: undefined, sets: new SegmentSets(), records: 0, sinceCheckpoint: 0 };
+    const segment: Segment = {
+      name,
+      index,
+      file: undefined,
+      sets: new SegmentSets(),
+      flows: new SegmentFlows(),
+      records: 0,
+      sinceCheckpoint: 0,
+    };
     try {
       segment.file = SegmentFile.create(this.dir, name);
       log.segments.push(segment.file.path);

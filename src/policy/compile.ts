@@ -63,9 +63,12 @@ import { TagBits } from './tag-bits.js';
 import { ALLOW, faultDecision, type CompiledPolicy, type Decision, type DecisionKind } from './types.js';
 import { policyDigest, policySource } from './policy-source.js';
 
-export const DECISION_CACHE_SIZE = 65_536;
+/** Memoised decisions (a few dozen bytes each). */
+export const DECISION_CACHE_SIZE = 16_384;
+/** Per-destination facts keep their resource and label masks alive (~800 bytes each): about 3 MiB. */
+const DESTINATION_FACTS_SIZE = 4096;
 /** Per-set facts keep their set alive: weighed in its source references, an entry counting as 16. */
-const FACTS_WEIGHT_LIMIT = 16 * 16_384;
+const FACTS_WEIGHT_LIMIT = 16 * 4096;
 /** Below these bounds (set id, destination id) packs into one exact number key (< 2^53). */
 const DEST_ID_BITS = 2 ** 21;
 const SET_ID_LIMIT = 2 ** 32;
@@ -114,7 +117,7 @@ class Policy implements CompiledPolicy {
   private readonly revocations: Revocations;
   private readonly decisions = new BoundedCache<number | string, Decision>(DECISION_CACHE_SIZE);
   private readonly setFacts = new BoundedCache<number, SetFactsEntry>(FACTS_WEIGHT_LIMIT, (facts) => 16 + facts.set.sources.length);
-  private readonly destinationFacts = new BoundedCache<number, DestinationFactsEntry>(DECISION_CACHE_SIZE);
+  private readonly destinationFacts = new BoundedCache<number, DestinationFactsEntry>(DESTINATION_FACTS_SIZE);
 
   constructor(
     private readonly config: ProvenantConfig,

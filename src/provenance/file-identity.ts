@@ -24,7 +24,7 @@ export interface FileIdentity {
   readonly key: string;
 }
 
-const CACHE_LIMIT = 16_384;
+const CACHE_LIMIT = 4096;
 /** Linux's own bound on symlinks followed in one lookup (ELOOP beyond). */
 const MAX_SYMLINKS = 40;
 

@@ -28,9 +28,9 @@ export interface ProvenanceSet {
 
 /**
  * Transition memos are weighed in source references (8 bytes each), an entry itself counting as
- * 16: up to 16,384 entries of small sets, far fewer of large ones.
+ * 16: up to 4,096 entries of small sets (about 1.5 MiB each memo), far fewer of large ones.
  */
-const MEMO_WEIGHT_LIMIT = 16 * 16_384;
+const MEMO_WEIGHT_LIMIT = 16 * 4096;
 const memoWeight = (set: ProvenanceSet): number => 16 + set.sources.length;
 
 export class ProvenanceSets {

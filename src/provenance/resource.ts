@@ -36,7 +36,8 @@ export interface Resource {
   readonly console?: boolean;
 }
 
-const DEFAULT_CAPACITY = 65_536;
+/** Resources kept (~400 bytes each with their labels and URI): about 3 MiB. */
+const DEFAULT_CAPACITY = 8192;
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** `host:port` or `[v6 address]:port`, nothing else (a path has a slash or no port-like tail). */
 const HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):([0-9]{1,5})$/i;

@@ -33,8 +33,8 @@ import { joinStored } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
-/** Weighed in source references, an entry counting as 16: 16,384 small answers, fewer large ones. */
-const CACHE_WEIGHT_LIMIT = 16 * 16_384;
+/** Weighed in source references, an entry counting as 16: 4,096 small answers, fewer large ones. */
+const CACHE_WEIGHT_LIMIT = 16 * 4096;
 /** Other processes' commits are looked for at most this often… */
 const FRESHNESS_INTERVAL_MS = 1;
 /** …and, within one long synchronous stretch, every this many `get`s. */

@@ -1,13 +1,16 @@
 // Shared pieces of the journal tests: a config, flow events, keys and segment file access.
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { JournalConfig } from '../../src/config/types.js';
 import type { FlowRecord } from '../../src/engine/flow-record.js';
-import { recordLine, splitRecordLine } from '../../src/journal/format.js';
+import { forEachRecord } from '../../src/journal/decode.js';
+import { recordLine, splitRecordLine, type JournalRecord } from '../../src/journal/format.js';
 import { leafHash } from '../../src/journal/merkle.js';
 import type { VerifyReport } from '../../src/journal/verify.js';
+import { runNode } from '../helpers/spawn.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const fixtures = path.join(__dirname, 'fixtures');
 
@@ -96,3 +99,42 @@ export function rehash(line: string): string {
   const canonical = splitRecordLine(line)!.canonical;
   return recordLine(canonical, leafHash(canonical).toString('hex'));
 }
+
+/** A copy, in a fresh state dir, of a fixture journal an earlier release wrote (its journal and policies dirs). */
+export function fixtureState(fixture: string): string {
+  const state = path.join(tempDir('provenant-fixture-state-'), 'state');
+  for (const dir of ['journal', 'policies']) cpSync(path.join(fixture, dir), path.join(state, dir), { recursive: true });
+  return state;
+}
+
+/**
+ * Runs fixtures/`app` under today's preload in a fresh work dir holding `files` (path → content)
+ * and the provenant.yaml of `fixture`, the way that fixture's journal was written.
+ */
+export async function appState(app: string, fixture: string, files: Record<string, string>): Promise<{ state: string; work: string }> {
+  const work = tempDir('provenant-app-state-');
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(work, name)), { recursive: true });
+    writeFileSync(path.join(work, name), content);
+  }
+  writeFileSync(path.join(work, 'provenant.yaml'), readFileSync(path.join(fixture, 'provenant.yaml')));
+  const state = path.join(work, 'state');
+  const run = await runNode({
+    args: [path.join(fixtures, app)],
+    preload: 'require',
+    env: { WORK_DIR: work, PROVENANT_CONFIG: path.join(work, 'provenant.yaml'), PROVENANT_STATE_DIR: state },
+  });
+  expect(run.code, run.stderr).toBe(0);
+  return { state, work };
+}
+
+/** Every record of the state dirs, resolved, as the CLI reads them. */
+export function readRecords(stateDirs: string[]): JournalRecord[] {
+  const found: JournalRecord[] = [];
+  forEachRecord(stateDirs, (record) => found.push(record));
+  return found;
+}
+
+/** Removes a segment's checkpoint lines: records are then hash-checked only, so definitions are checked on their own. */
+export const withoutCheckpoints = (lines: string[]): void =>
+  void lines.splice(0, lines.length, ...lines.filter((line) => !line.startsWith('{"type":"checkpoint"')));

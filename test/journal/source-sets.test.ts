@@ -3,7 +3,7 @@
 // verify checks (altered, removed, reordered or referenced from elsewhere fails), each segment
 // reads on its own, and format-2 journals written by the previous release still verify and read
 // to the same lineage and OpenLineage inputs and outputs as format 3 for the same flows.
-import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { forEachRecord, forEachSegmentRecord } from '../../src/journal/decode.js';
@@ -15,7 +15,21 @@ import { fromRecord, EXPORTED_SOURCES } from '../../src/export/log-records.js';
 import { sourcesDigest } from '../../src/provenance/sources-digest.js';
 import { repoRoot, runNode } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
-import { edit, failure, fixtures, flowEvent, journalConfig, lineOfSeq, readLines, rehash, segmentFiles } from './helpers.js';
+import {
+  appState,
+  edit,
+  failure,
+  fixtures,
+  fixtureState,
+  flowEvent,
+  journalConfig,
+  lineOfSeq,
+  readLines,
+  readRecords,
+  rehash,
+  segmentFiles,
+  withoutCheckpoints,
+} from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -42,11 +56,7 @@ function growingJournal(n: number, segmentMaxBytes = 64 << 20): { dir: string; f
   return { dir, files: segmentFiles(dir) };
 }
 
-function records(stateDirs: string[]): JournalRecord[] {
-  const found: JournalRecord[] = [];
-  forEachRecord(stateDirs, (record) => found.push(record));
-  return found;
-}
+const records = readRecords;
 
 describe('record size', () => {
   it('is bounded whatever the number of sources, and a growing context writes O(N) bytes', () => {
@@ -120,9 +130,6 @@ function smallJournal(): { dir: string; file: string } {
   writer.close();
   return { dir, file: segmentFiles(dir)[0] };
 }
-
-const withoutCheckpoints = (lines: string[]): void =>
-  void lines.splice(0, lines.length, ...lines.filter((line) => !line.startsWith('{"type":"checkpoint"')));
 
 describe('verify: tampered source set definitions', () => {
   it('the clean log verifies, and its definitions are where the test expects them', () => {
@@ -220,29 +227,11 @@ describe('format 2 journals (written by the previous release)', () => {
   const FIXTURE_WORK = '/tmp/provenant-format2';
   const format2 = path.join(fixtures, 'format-2');
 
-  function format2State(): string {
-    const state = path.join(tempDir('provenant-format2-'), 'state');
-    cpSync(path.join(format2, 'journal'), path.join(state, 'journal'), { recursive: true });
-    cpSync(path.join(format2, 'policies'), path.join(state, 'policies'), { recursive: true });
-    return state;
-  }
+  const format2State = (): string => fixtureState(format2);
 
   /** The same app under today's preload, in a fresh work dir. */
-  async function format3State(): Promise<{ state: string; work: string }> {
-    const work = tempDir('provenant-format3-');
-    mkdirSync(path.join(work, 'in'));
-    mkdirSync(path.join(work, 'out'));
-    for (const name of ['a', 'b', 'c']) writeFileSync(path.join(work, 'in', `${name}.csv`), `${name},1\n`);
-    writeFileSync(path.join(work, 'provenant.yaml'), readFileSync(path.join(format2, 'provenant.yaml')));
-    const state = path.join(work, 'state');
-    const run = await runNode({
-      args: [path.join(fixtures, 'sources-app.cjs')],
-      preload: 'require',
-      env: { WORK_DIR: work, PROVENANT_CONFIG: path.join(work, 'provenant.yaml'), PROVENANT_STATE_DIR: state },
-    });
-    expect(run.code, run.stderr).toBe(0);
-    return { state, work };
-  }
+  const format3State = (): Promise<{ state: string; work: string }> =>
+    appState('sources-app.cjs', format2, { 'in/a.csv': 'a,1\n', 'in/b.csv': 'b,1\n', 'in/c.csv': 'c,1\n', 'out/.keep': '' });
 
   /** Output text with the work dir, times, trace and run ids, hashes, policy digests (the policy names the work dir), pids and log ids made comparable. */
   function comparable(text: string, work: string): unknown {

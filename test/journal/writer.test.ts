@@ -68,7 +68,7 @@ describe('journal writer', () => {
     const header = JSON.parse(lines[0]) as SegmentHeader;
     expect(header).toMatchObject({
       type: 'header',
-      version: 3,
+      version: 4,
       segment: path.basename(file),
       log: expect.stringMatching(/^provenant\/n1\/patients_api\/77-\d+-[0-9a-f]{6}$/),
       service: 'patients api',
