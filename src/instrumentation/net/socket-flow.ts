@@ -9,6 +9,7 @@ import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
+import { AdmittedChunks } from './admitted-chunks.js';
 import type { ContextBound } from './context-binding.js';
 import { isMediatedWrite } from './mediated-writes.js';
 
@@ -33,13 +34,11 @@ export interface SocketFlow {
   data: ProvenanceSet | undefined;
   epoch: number;
   /**
-   * Chunks allowed where they entered (`write`/`end`, with the writer's context) that Node has not
-   * handed to the socket's `_writeGeneric` yet, oldest first from `admittedHead`: Node flushes
-   * buffered chunks later, in whatever context completes the previous write, so they are let
-   * through by identity instead of being decided again there.
+   * Chunks allowed where they entered that Node has not written yet: it flushes buffered chunks
+   * later, in whatever context completes the previous write, so they are let through by identity
+   * instead of being decided again there.
    */
-  admitted: unknown[];
-  admittedHead: number;
+  admitted: AdmittedChunks;
 }
 
 export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow };
@@ -48,7 +47,7 @@ type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' |
 
 /** A flow that has decided no write yet. */
 export function newSocketFlow(fields: FlowFields): SocketFlow {
-  return { ...fields, dialled: undefined, ctx: undefined, data: undefined, epoch: -1, admitted: [], admittedHead: 0 };
+  return { ...fields, dialled: undefined, ctx: undefined, data: undefined, epoch: -1, admitted: new AdmittedChunks() };
 }
 
 /** The decisions of socket flows, shared by their connect (socket.ts) and their writes (socket-writes.ts). */

@@ -24,13 +24,14 @@ import net from 'node:net';
 import os from 'node:os';
 import stream from 'node:stream';
 import type { Patcher } from '../patcher.js';
-import { SOCKET_FLOW, type FlowSocket, type SocketDecisions, type SocketFlow } from './socket-flow.js';
+import { SOCKET_FLOW, type FlowSocket, type SocketDecisions } from './socket-flow.js';
 import { endsWithChunk, failCallback } from './write-args.js';
 
-type Method = (this: unknown, ...args: unknown[]) => unknown;
+type StreamWrite = (this: unknown, chunk: unknown, encoding: unknown, callback: unknown) => unknown;
 type WriteCallback = (error?: Error | null) => void;
 type WriteGeneric = (this: FlowSocket, writev: boolean, data: unknown, encoding: unknown, cb: WriteCallback) => unknown;
-type HandleWrite = (this: object, req: unknown, payload: unknown, ...rest: unknown[]) => number;
+/** (req, data, send handle) or writev's (req, chunks, all buffers). */
+type HandleWrite = (this: object, req: unknown, payload: unknown, extra: unknown) => number;
 type Bindings = { binding?: (name: string) => Record<string, { prototype: object } | undefined> };
 
 const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
@@ -60,7 +61,7 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
   patcher.onRestore(() => (live = undefined));
   if (locked) return;
   locked = true;
-  for (const proto of [stream.Writable.prototype, stream.Duplex.prototype] as unknown as Record<'write' | 'end', Method>[]) {
+  for (const proto of [stream.Writable.prototype, stream.Duplex.prototype] as unknown as Record<'write' | 'end', StreamWrite>[]) {
     patcher.lock(
       proto,
       'write',
@@ -73,7 +74,11 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
     patcher.lock(
       proto,
       'end',
-      entry(proto.end, endsWithChunk, (socket) => socket),
+      entry(
+        proto.end,
+        (chunk) => endsWithChunk([chunk]),
+        (socket) => socket,
+      ),
     );
   }
   const socketProto = net.Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
@@ -94,52 +99,56 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
   }
 }
 
-/** `write`/`end` of every Writable: on a mediated socket, decided with the writer's context; the chunk admitted. */
+/**
+ * `write`/`end` of every Writable: on a mediated socket, decided with the writer's context; the
+ * chunk admitted. Both take at most (chunk, encoding, callback): named, not spread, since this
+ * runs on every write of every stream.
+ */
 function entry(
-  original: Method,
-  carriesChunk: (args: readonly unknown[]) => boolean,
+  original: StreamWrite,
+  carriesChunk: (chunk: unknown) => boolean,
   deniedResult: (socket: FlowSocket) => unknown,
-): Method {
-  return function (this: unknown, ...args: unknown[]): unknown {
+): StreamWrite {
+  return function (this: unknown, chunk, encoding, callback) {
     const flow = live === undefined ? undefined : (this as FlowSocket | null | undefined)?.[SOCKET_FLOW];
-    if (flow === undefined || live === undefined || !carriesChunk(args)) return Reflect.apply(original, this, args);
+    if (flow === undefined || live === undefined || !carriesChunk(chunk)) return original.call(this, chunk, encoding, callback);
     const socket = this as FlowSocket;
     const error = live.writeError(flow);
     if (error !== undefined) {
       live.destroyWithDenial(socket, error);
-      failCallback(args, error);
+      failCallback([chunk, encoding, callback], error);
       return deniedResult(socket);
     }
     // Node turns a Uint8Array into a Buffer before buffering it: done here, so the chunk flushed is the one admitted.
-    const chunk = args[0];
-    if (chunk instanceof Uint8Array && !Buffer.isBuffer(chunk)) args[0] = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const admitted =
+      chunk instanceof Uint8Array && !Buffer.isBuffer(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
     // A chunk written to a destroyed or ended socket is refused by Node, never flushed: nothing to admit.
-    if (!socket.destroyed && !socket.writableEnded) admit(flow, args[0]);
-    return Reflect.apply(original, this, args);
+    if (!socket.destroyed && !socket.writableEnded) flow.admitted.add(admitted);
+    return original.call(this, admitted, encoding, callback);
   };
 }
 
 function writeGeneric(original: WriteGeneric): WriteGeneric {
   return function (this: FlowSocket, writev, data, encoding, cb) {
     const flow = live === undefined ? undefined : this[SOCKET_FLOW];
-    if (flow === undefined || live === undefined) return Reflect.apply(original, this, [writev, data, encoding, cb]);
+    if (flow === undefined || live === undefined) return original.call(this, writev, data, encoding, cb);
     // While connecting, Node calls this again on 'connect' with the same data: admitted until then.
     const connecting = this.connecting;
-    if (!takeAdmitted(flow, writev, data, !connecting)) {
+    if (!flow.admitted.take(writev, data, !connecting)) {
       const error = live.writeError(flow);
       if (error !== undefined) {
         live.destroyWithDenial(this, error);
         process.nextTick(cb, error);
         return undefined;
       }
-      if (connecting) for (let i = 0; i < chunkCount(writev, data); i++) admit(flow, chunkAt(writev, data, i));
+      if (connecting) flow.admitted.addAll(writev, data);
     }
     const { socket: outerSocket, data: outerData, encoding: outerEncoding } = pass;
     pass.socket = this;
     pass.data = data;
     pass.encoding = encoding;
     try {
-      return Reflect.apply(original, this, [writev, data, encoding, cb]);
+      return original.call(this, writev, data, encoding, cb);
     } finally {
       pass.socket = outerSocket;
       pass.data = outerData;
@@ -149,33 +158,45 @@ function writeGeneric(original: WriteGeneric): WriteGeneric {
 }
 
 function handleWrite(original: HandleWrite, vector: boolean): HandleWrite {
-  return function (this: object, ...args: [req: unknown, payload: unknown, ...rest: unknown[]]): number {
-    if (live === undefined) return Reflect.apply(original, this, args);
-    const owner = ownerOf(this);
-    if (pass.socket !== undefined && owner === pass.socket && passes(args[1], vector)) {
+  return function (this: object, req, payload, extra) {
+    // The write `_writeGeneric` just let through (set only while provenant is on): checked first, it is nearly every write.
+    const socket = pass.socket;
+    if (socket !== undefined && (payload === pass.data || passes(payload, vector)) && ownerOf(this) === socket) {
       pass.socket = undefined;
-      return Reflect.apply(original, this, args);
+      return original.call(this, req, payload, extra);
     }
-    if (owner !== undefined) {
-      const flow = (owner as FlowSocket)[SOCKET_FLOW];
-      // A socket provenant does not mediate as a flow (stdio, a child's pipes) is decided where its stream is.
-      const error = flow === undefined ? undefined : live.writeError(flow);
-      if (error === undefined) return Reflect.apply(original, this, args);
-      live.destroyWithDenial(owner as FlowSocket, error);
-      return DENIED;
-    }
-    if (TcpHandle === undefined || !(this instanceof (TcpHandle as unknown as new () => object)))
-      return Reflect.apply(original, this, args);
-    const resource = live.engine.resources.descriptor((this as { fd?: number }).fd ?? -1);
-    const decision = live.engine.authorizeWrite(resource, undefined, { attributes: { 'network.transport': 'tcp' } });
-    return decision.kind === 'deny' ? DENIED : Reflect.apply(original, this, args);
+    return live === undefined ? original.call(this, req, payload, extra) : decideHandleWrite(live, this, original, req, payload, extra);
   };
 }
 
-/** Whether a handle write carries exactly the data `_writeGeneric` let through. */
+/** A handle write nothing above decided: for the socket owning the handle, or, for a TCP handle no socket owns, its descriptor. */
+function decideHandleWrite(
+  decisions: SocketDecisions,
+  handle: object,
+  original: HandleWrite,
+  req: unknown,
+  payload: unknown,
+  extra: unknown,
+): number {
+  const owner = ownerOf(handle);
+  if (owner !== undefined) {
+    const flow = (owner as FlowSocket)[SOCKET_FLOW];
+    // A socket provenant does not mediate as a flow (stdio, a child's pipes) is decided where its stream is.
+    const error = flow === undefined ? undefined : decisions.writeError(flow);
+    if (error === undefined) return original.call(handle, req, payload, extra);
+    decisions.destroyWithDenial(owner as FlowSocket, error);
+    return DENIED;
+  }
+  if (TcpHandle === undefined || !(handle instanceof (TcpHandle as unknown as new () => object)))
+    return original.call(handle, req, payload, extra);
+  const resource = decisions.engine.resources.descriptor((handle as { fd?: number }).fd ?? -1);
+  const decision = decisions.engine.authorizeWrite(resource, undefined, { attributes: { 'network.transport': 'tcp' } });
+  return decision.kind === 'deny' ? DENIED : original.call(handle, req, payload, extra);
+}
+
+/** Whether a handle write carries the data `_writeGeneric` let through, when it is not the same value (writev, a converted string). */
 function passes(payload: unknown, vector: boolean): boolean {
   const data = pass.data;
-  if (payload === data) return true;
   if (vector) {
     // writevGeneric flattens the entries to [chunk, encoding, ...] (all Buffers: rewrites them in place, same array).
     if (!Array.isArray(payload) || !Array.isArray(data) || payload.length !== data.length * 2) return false;
@@ -192,47 +213,8 @@ function passes(payload: unknown, vector: boolean): boolean {
 }
 
 function ownerOf(handle: object): object | undefined {
-  if (ownerSymbol === undefined) {
-    ownerSymbol = Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
-    if (ownerSymbol === undefined) return undefined;
-  }
+  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
+  if (ownerSymbol === undefined) return undefined;
   const owner = (handle as Record<symbol, unknown>)[ownerSymbol];
   return typeof owner === 'object' && owner !== null ? owner : undefined;
-}
-
-/** The chunks `_writeGeneric` is given: one, or `_writev`'s entries. */
-function chunkCount(writev: boolean, data: unknown): number {
-  return writev && Array.isArray(data) ? data.length : 1;
-}
-
-function chunkAt(writev: boolean, data: unknown, i: number): unknown {
-  return writev && Array.isArray(data) ? (data[i] as { chunk?: unknown } | null)?.chunk : data;
-}
-
-function admit(flow: SocketFlow, chunk: unknown): void {
-  flow.admitted.push(chunk);
-}
-
-/**
- * Whether every chunk was admitted, in order; taken off the queue when `take`. Chunks ahead of a
- * match were dropped by Node (the socket failed before flushing them) and are forgotten.
- */
-function takeAdmitted(flow: SocketFlow, writev: boolean, data: unknown, take: boolean): boolean {
-  const queue = flow.admitted;
-  let at = flow.admittedHead;
-  for (let i = 0; i < chunkCount(writev, data); i++) {
-    const found = queue.indexOf(chunkAt(writev, data, i), at);
-    if (found === -1) return false;
-    at = found + 1;
-  }
-  if (!take) return true;
-  if (at === queue.length) {
-    queue.length = 0;
-    flow.admittedHead = 0;
-  } else if (at > 1024 && at * 2 > queue.length) {
-    // Compacted now and then, not on every flush: a long-lived socket's queue stays short.
-    queue.splice(0, at);
-    flow.admittedHead = 0;
-  } else flow.admittedHead = at;
-  return true;
 }

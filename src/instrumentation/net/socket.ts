@@ -38,6 +38,7 @@ import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
+import { AdmittedChunks } from './admitted-chunks.js';
 import { FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
 import { newSocketFlow, SOCKET_FLOW, SocketDecisions, type FlowSocket, type SocketFlow } from './socket-flow.js';
@@ -231,7 +232,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         // TLS over a socket the app connected: plaintext writes go through the TLS socket.
         const under = options?.socket as FlowSocket | undefined;
         if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined)
-          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined, admitted: [], admittedHead: 0 };
+          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined, admitted: new AdmittedChunks() };
         return socket;
       },
   );
