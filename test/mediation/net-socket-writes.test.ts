@@ -95,6 +95,11 @@ async function attack(target: Record<string, unknown>): Promise<Record<string, s
   return JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, string>;
 }
 
+/**
+ * Denied like the others; allowed, it cannot send either: with Duplex.prototype in place of
+ * net.Socket's, Node has no `_write` to send with (the twin shows provenant did not stop it).
+ */
+const BARE_DUPLEX = 'setPrototypeOf(socket, Duplex.prototype)';
 const ATTACKS = [
   'Writable.prototype.write.call',
   'Duplex.prototype.write.call',
@@ -112,6 +117,7 @@ const ATTACKS = [
   'restored prototypes',
   'a prototype put in between',
   'socket.write = Writable.prototype.write',
+  BARE_DUPLEX,
 ];
 const WHILE_CONNECTING = ['still connecting: _write', 'still connecting: write'];
 
@@ -136,10 +142,15 @@ async function deniedThenAllowed(
   expect(after.received.slice(before.received.length)).toBe('');
 
   const start = allowed.counts().received.length;
-  expect(await attack(allowed.run)).toEqual(every(names, 'sent'));
+  const sending = names.filter((name) => name !== BARE_DUPLEX);
+  const twins = {
+    ...every(sending, 'sent'),
+    ...(names.includes(BARE_DUPLEX) ? { [BARE_DUPLEX]: 'failed:ERR_METHOD_NOT_IMPLEMENTED' } : {}),
+  };
+  expect(await attack(allowed.run)).toEqual(twins);
   await allowed.settle();
   const got = allowed.counts().received.slice(start);
-  expect(occurrences(got, SECRET)).toBe(names.length);
+  expect(occurrences(got, SECRET)).toBe(sending.length);
   expect(got).toContain(`x-${SECRET}-y`);
 }
 
