@@ -15,9 +15,11 @@
  *    TCP handle no socket owns (made through `process.binding('tcp_wrap')`) is an unlabelled
  *    destination named by its descriptor, so labelled data never leaves through it.
  *
- * Each is locked (Patcher.lock): it can be neither reassigned nor redefined, and the originals are
- * reachable only from here. Locked properties outlive `disable`, so the wrappers read the live
- * decisions from this module and only call through while provenant is off.
+ * Each is locked (Patcher.lock): it can be neither redefined nor deleted, assigning it on the
+ * prototype has no effect, and the originals are reachable only from here. Locked properties
+ * outlive `disable`, so the wrappers read the live decisions from this module and only call
+ * through while provenant is off. They are locked once per realm, by the one bundled copy of
+ * provenant; another copy would fail to start here rather than run without them.
  */
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
