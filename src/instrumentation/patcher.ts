@@ -43,6 +43,28 @@ export class Patcher {
     });
   }
 
+  /**
+   * Replace `target[name]` with `wrapper` for the life of the process: the property becomes a
+   * non-configurable accessor, so it can be neither redefined nor deleted, and assigning it on
+   * `target` itself has no effect; assigning it on an object that inherits it (`socket.write =
+   * ...`, which Node's own net.js does) defines an own property there, as a writable property
+   * would. `restoreAll` cannot undo this: the wrapper must turn inert on disable by itself.
+   */
+  lock<T extends object, K extends keyof T & string>(target: T, name: K, wrapper: T[K]): void {
+    const original = target[name];
+    if (typeof original === 'function' && typeof wrapper === 'function') copyFunctionIdentity(original, wrapper);
+    const enumerable = Object.getOwnPropertyDescriptor(target, name)?.enumerable ?? false;
+    Object.defineProperty(target, name, {
+      configurable: false,
+      enumerable,
+      get: () => wrapper,
+      set(this: unknown, value: unknown) {
+        if (this === target || typeof this !== 'object' || this === null) return;
+        Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+  }
+
   /** Run `restore` on disable (for state that is not a plain property, e.g. a channel subscription). */
   onRestore(restore: () => void): void {
     this.restores.push(restore);

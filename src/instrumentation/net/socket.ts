@@ -1,7 +1,7 @@
 /**
  * Every socket, at the prototype (README "What is covered", network): `net.Socket.prototype`'s
- * `connect`, `write`, `end` and `emit`, so nothing per instance can be reset or forgotten (Node's
- * own `connect` resets `this.write`).
+ * `connect` and `emit`, so nothing per instance can be reset or forgotten; its writes are decided
+ * by socket-writes.ts, at the prototypes every write path crosses.
  *
  * - **Connect** is a write flow decided before the connection opens: to `tcp://host:port` (or
  *   `unix://path`), and again to the address actually dialled when the lookup Node calls (the
@@ -9,8 +9,8 @@
  *   address matches. A reconnect is decided again. An HTTP client's socket is named by the origin the
  *   HTTP layer already decided (`http(s)://host:port`), so only a different target (a
  *   `createConnection` or `lookup` going elsewhere) is a second decision.
- * - **Every write** (`write`, `end(data)`) is decided with the writing context before the bytes
- *   are queued, on every socket: raw clients, pooled keep-alive connections, sockets of
+ * - **Every write** is decided with the writing context before the bytes are queued (socket-writes.ts),
+ *   on every socket: raw clients, pooled keep-alive connections, sockets of
  *   app-provided dispatchers, `'upgrade'`/`'connect'` sockets, and accepted server sockets (to
  *   the caller by address). Bytes the HTTP layer writes for a message it already decided are not
  *   decided twice (mediated-writes.ts). A decision is memoised per socket for its context,
@@ -21,9 +21,9 @@
  *   ephemeral port. HTTP servers' connections are left to the HTTP instrumentation, except that
  *   raw writes to their sockets are decided too.
  *
- * Over 250 lines because connect, write, end and emit are patched on one prototype around one
- * per-socket state (the decided destination, the dialled address, the owning HTTP layer); split
- * apart, each part would need that state exported.
+ * Over 250 lines because connect and emit are patched on one prototype around one per-socket
+ * state (the decided destination, the dialled address, the owning HTTP layer), set up here for
+ * client and accepted sockets alike; socket-flow.ts holds that state and its write decision.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -33,23 +33,22 @@ import tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
-import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
-import { FLOW_CONTEXT, type ContextBound } from './context-binding.js';
-import { endsWithChunk, failCallback } from './write-args.js';
-import { isMediatedWrite } from './mediated-writes.js';
+import { AdmittedChunks } from './admitted-chunks.js';
+import { FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
+import { newSocketFlow, SOCKET_FLOW, SocketDecisions, type FlowSocket, type SocketFlow } from './socket-flow.js';
+import { enableSocketWrites } from './socket-writes.js';
 
 /**
  * Connect option marking a socket of provenant's own fetch dispatcher, whose requests the
  * interceptor decides. A private symbol: an app cannot set it to skip a check.
  */
 export const HTTP_SOCKET = Symbol('provenant.httpSocket');
-const SOCKET_FLOW = Symbol('provenant.socketFlow');
 /** On a server prototype whose connections an HTTP instrumentation handles (http2's servers). */
 export const HTTP_SERVER = Symbol('provenant.httpServer');
 
@@ -96,27 +95,6 @@ export function socketDestinations(socket: unknown): readonly Resource[] {
   return flow.dialled === undefined ? [flow.named] : [flow.named, flow.dialled];
 }
 
-interface SocketFlow {
-  /** The destination as named: the dialled name, the HTTP origin, or the caller by address. */
-  readonly named: Resource;
-  /** The address a lookup resolved the name to, when it is another resource. */
-  dialled: Resource | undefined;
-  /** Names a resolved address the way `named` is named (tcp, http or https). */
-  readonly addressed: ((address: string) => Resource) | undefined;
-  readonly options: { attributes: Attributes };
-  /** 'data' events are reads (raw sockets; HTTP reads are the HTTP instrumentation's). */
-  readonly reads: boolean;
-  /** provenant's fetch dispatcher: undici's writes carry requests the interceptor decided. */
-  dispatcher: boolean;
-  /** Set when the connect was denied: every write fails with it. */
-  denial?: Error;
-  /** The last allowed write: context, its provenance then, policy epoch. */
-  ctx: FlowContext | undefined;
-  data: ProvenanceSet | undefined;
-  epoch: number;
-}
-
-type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; _parent?: unknown };
 type ConnectOptions = { host?: unknown; port?: unknown; path?: unknown; socket?: unknown; lookup?: unknown; [HTTP_SOCKET]?: unknown };
 type LookupCallback = (error: Error | null, address: unknown, family?: unknown) => void;
 type Lookup = (hostname: string, options: unknown, callback: LookupCallback) => void;
@@ -128,64 +106,10 @@ type ServerEmit = (this: unknown, event: string | symbol, ...args: unknown[]) =>
 export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
   const resources = engine.resources;
-  const proto = net.Socket.prototype as unknown as Record<'connect' | 'write' | 'end' | 'emit', Method>;
-
-  const denied = (flow: SocketFlow, resource: Resource): Error | undefined => {
-    const decision = engine.authorizeWrite(resource, undefined, flow.options);
-    return decision.kind === 'deny' ? engine.deniedError(decision, resource) : undefined;
-  };
-
-  /** Why this write must not leave, or undefined; memoised per socket (context, provenance, epoch). */
-  const writeError = (socket: FlowSocket): Error | undefined => {
-    const flow = socket[SOCKET_FLOW];
-    if (flow === undefined) return undefined;
-    if (flow.denial !== undefined) return flow.denial;
-    if (flow.dispatcher || isMediatedWrite()) return undefined;
-    const ctx = contexts.current();
-    const epoch = engine.policyEpoch;
-    if (flow.ctx === ctx && flow.data === ctx.provenance && flow.epoch === epoch) return undefined;
-    const error = denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : denied(flow, flow.dialled));
-    if (error === undefined) {
-      flow.ctx = ctx;
-      flow.data = ctx.provenance;
-      flow.epoch = epoch;
-    }
-    return error;
-  };
-
-  /** Sockets already destroyed with their denial: 'error' is emitted once, never twice. */
-  const reportedDenials = new WeakSet<FlowSocket>();
-  const destroyWithDenial = (socket: FlowSocket, error: Error): void => {
-    if (reportedDenials.has(socket)) return;
-    reportedDenials.add(socket);
-    socket.destroy(error);
-  };
-
-  patcher.wrap(
-    proto,
-    'write',
-    (write) =>
-      function (this: FlowSocket, ...args: unknown[]): boolean {
-        const error = writeError(this);
-        if (error === undefined) return write.apply(this, args) as boolean;
-        destroyWithDenial(this, error);
-        failCallback(args, error);
-        return false;
-      },
-  );
-
-  patcher.wrap(
-    proto,
-    'end',
-    (end) =>
-      function (this: FlowSocket, ...args: unknown[]): unknown {
-        const error = endsWithChunk(args) ? writeError(this) : undefined;
-        if (error === undefined) return end.apply(this, args);
-        destroyWithDenial(this, error);
-        failCallback(args, error);
-        return this;
-      },
-  );
+  const proto = net.Socket.prototype as unknown as Record<'connect' | 'emit', Method>;
+  const decisions = new SocketDecisions(engine);
+  const denied = (flow: SocketFlow, resource: Resource): Error | undefined => decisions.denied(flow, resource);
+  enableSocketWrites(decisions, patcher);
 
   /**
    * `lookup` (the app's or dns.lookup) with every address it resolves decided before Node
@@ -257,17 +181,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
       attributes['server.address'] = host;
       attributes['server.port'] = port;
     }
-    return {
-      named,
-      dialled: undefined,
-      addressed,
-      options: { attributes },
-      reads: origin === undefined && !dispatcher,
-      dispatcher,
-      ctx: undefined,
-      data: undefined,
-      epoch: -1,
-    };
+    return newSocketFlow({ named, addressed, options: { attributes }, reads: origin === undefined && !dispatcher, dispatcher });
   };
 
   patcher.wrap(
@@ -296,7 +210,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
           process.nextTick(() => {
             if (!this.destroyed) this.destroy(error);
             // Reported once: a write after the denied connect may already have destroyed it with it.
-            else if (!reportedDenials.has(this)) this.emit('error', error);
+            else if (!decisions.wasReported(this)) this.emit('error', error);
           });
           return this;
         }
@@ -318,7 +232,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         // TLS over a socket the app connected: plaintext writes go through the TLS socket.
         const under = options?.socket as FlowSocket | undefined;
         if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined)
-          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined };
+          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined, admitted: new AdmittedChunks() };
         return socket;
       },
   );
@@ -335,17 +249,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         : { 'network.peer.address': remote, 'network.peer.port': socket.remotePort ?? 0 };
     const viaHttp =
       server instanceof http.Server || server instanceof https.Server || (server as { [HTTP_SERVER]?: boolean })[HTTP_SERVER] === true;
-    socket[SOCKET_FLOW] = {
-      named,
-      dialled: undefined,
-      addressed: undefined,
-      options: { attributes },
-      reads: !viaHttp,
-      dispatcher: false,
-      ctx: undefined,
-      data: undefined,
-      epoch: -1,
-    };
+    socket[SOCKET_FLOW] = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: !viaHttp, dispatcher: false });
     if (viaHttp) return undefined;
     const ctx = contexts.create('request');
     socket[FLOW_CONTEXT] = ctx;
@@ -376,17 +280,13 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
       const socket = Reflect.construct(target, args, newTarget === mediatedSocket ? target : newTarget) as FlowSocket;
       const fd = (args[0] as { fd?: unknown } | null | undefined)?.fd;
       if (typeof fd === 'number' && fd > 2 && socket[SOCKET_FLOW] === undefined)
-        socket[SOCKET_FLOW] = {
+        socket[SOCKET_FLOW] = newSocketFlow({
           named: resources.descriptor(fd),
-          dialled: undefined,
           addressed: undefined,
           options: { attributes: { 'network.transport': 'fd' } },
           reads: true,
           dispatcher: false,
-          ctx: undefined,
-          data: undefined,
-          epoch: -1,
-        };
+        });
       return socket;
     },
   });
