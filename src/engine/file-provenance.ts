@@ -117,6 +117,10 @@ export class FileProvenance {
     return this.store?.durable();
   }
 
+  durableNow(): void {
+    this.store?.durableNow();
+  }
+
   /** Once a merge has succeeded after failures: how many writes the store could not persist before it (then 0). */
   takeUnreported(): number {
     if (!this.storeWorkedAgain) return 0;

@@ -185,6 +185,11 @@ export class FlowEngine {
     return this.files.durable();
   }
 
+  /** The provenance committed so far on disk now, on this thread (throws when it cannot be). */
+  durableNow(): void {
+    this.files.durableNow();
+  }
+
   /**
    * A flow the policy does not decide: `inherited` (data handed to a child that carries its labels
    * on, recorded and allowed) or a fixed denial (`self-protection`: writes to provenant's own

@@ -20,6 +20,7 @@ import { patchWriteStream } from './fs/write-stream.js';
 import { mediateArmedDumps } from './fs/armed-dumps.js';
 import { patchProcessDumps } from './fs/dumps.js';
 import { SelfProtection } from './fs/self-protection.js';
+import { WaitingWrites } from './fs/waiting-writes.js';
 
 export class FsInstrumentation implements Instrumentation {
   readonly name = 'fs';
@@ -31,8 +32,10 @@ export class FsInstrumentation implements Instrumentation {
     const flows = new FsFlows(context.engine, protection, context.stdio, context.config.journal.contentHash !== 'none');
     const patcher = new Patcher();
     this.patcher = patcher;
-    patchSyncApi(fs, flows, patcher);
-    patchCallbackApi(fs, flows, patcher);
+    const waiting = new WaitingWrites(flows);
+    const syncTwins = { write: fs.writeSync, writev: fs.writevSync };
+    patchSyncApi(fs, flows, patcher, waiting);
+    patchCallbackApi(fs, flows, patcher, waiting, syncTwins);
     // fs.promises is the very object `fs/promises` exports.
     context.transfers.onFileHandle(patchPromiseApi(fs.promises, flows, patcher));
     patchWriteStream(fs, flows, patcher);

@@ -8,7 +8,7 @@
  * is synced before it returns, as `synchronous = FULL` would do: synchronous APIs keep their
  * semantics.
  */
-import { fdatasync } from 'node:fs';
+import { fdatasync, fdatasyncSync } from 'node:fs';
 import { ReentrancyGuard } from '../support/reentrancy.js';
 
 export class DeferredSync {
@@ -48,6 +48,17 @@ export class DeferredSync {
     );
     this.queued = queued;
     return queued;
+  }
+
+  /**
+   * Every commit made so far on disk now, on this thread (throws when it cannot be): for a
+   * synchronous call that must not overtake asynchronous writes still waiting for `durable()`.
+   */
+  settleNow(): void {
+    if (!this.dirty && this.queued === undefined && this.inFlight === undefined) return;
+    const fd = this.target();
+    if (fd !== undefined) fdatasyncSync(fd);
+    this.dirty = false;
   }
 
   private start(): Promise<void> {

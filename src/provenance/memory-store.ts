@@ -51,6 +51,8 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     return undefined;
   }
 
+  durableNow(): void {}
+
   close(): void {}
 
   private take(path: string): [string, StoredProvenance][] {

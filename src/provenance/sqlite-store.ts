@@ -147,6 +147,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     return this.syncs.durable();
   }
 
+  durableNow(): void {
+    this.syncs.settleNow();
+  }
+
   close(): void {
     this.cache.clear();
     const conn = this.connection;

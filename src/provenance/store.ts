@@ -46,6 +46,8 @@ export interface ProvenanceStore {
   deferDurability<T>(fn: () => T): T;
   /** Settles once every commit so far is on disk (rejects when it cannot be); undefined when none waits. */
   durable(): Promise<void> | undefined;
+  /** Every commit so far on disk now, on this thread (throws when it cannot be). */
+  durableNow(): void;
   close(): void;
 }
 

@@ -71,4 +71,19 @@ describe('dumps written natively when JS cannot run', () => {
     expect(audit.code, audit.stderr).toBe(0);
     expect(outcome(audit)).toMatchObject({ fatal: 'armed' });
   });
+
+  it('--heapsnapshot-near-heap-limit=0 (the default, which node --test passes to every test file) arms nothing and starts', async () => {
+    const ws = workspace();
+    const result = await ws.run('armed-dumps.cjs', {
+      args: ['native', 'public', ws.abs('out/public')],
+      env: { NODE_OPTIONS: '--heapsnapshot-near-heap-limit=0' },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(outcome(result)).toEqual({
+      fatal: { code: 'ERR_PROVENANCE_DENIED', rule: 'native-dump' },
+      fatalNow: false,
+      nearLimit: { code: 'ERR_PROVENANCE_DENIED', rule: 'native-dump' },
+    });
+  });
 });

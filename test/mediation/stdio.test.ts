@@ -25,7 +25,7 @@ describe('stdout and stderr', () => {
     const ws = workspace(US_LOG_SHIPPER);
     const result = await ws.run('stdio.cjs');
     expect(result.code, result.stderr).toBe(0);
-    expect(outcome(result)).toEqual({ writeCallback: { code: 'ERR_PROVENANCE_DENIED', rule: 'pii-stays-in-eu' } });
+    expect(outcome(result)).toEqual({ writeCallback: { code: 'ERR_PROVENANCE_DENIED', rule: 'pii-stays-in-eu' }, untouched: true });
     expect(result.stdout).not.toContain(SECRET_TEXT.trim());
     expect(result.stdout).toContain('public line\n');
     // stderr has no entry: the operator's console takes any data.
@@ -36,7 +36,7 @@ describe('stdout and stderr', () => {
     const ws = workspace();
     const result = await ws.run('stdio.cjs');
     expect(result.code, result.stderr).toBe(0);
-    expect(outcome(result)).toEqual({ writeCallback: 'written' });
+    expect(outcome(result)).toEqual({ writeCallback: 'written', untouched: true });
     expect(result.stdout).toContain(`console.log: ${SECRET_TEXT}`);
     expect(result.stdout).toContain(`stdout.write: ${SECRET_TEXT}`);
   });

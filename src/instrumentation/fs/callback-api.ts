@@ -7,12 +7,20 @@
  * is never created.
  */
 import type * as Fs from 'node:fs';
-import { failCallback, hookCallback, whenDurable } from './callbacks.js';
+import { failCallback, hookCallback, whenDurable, writeNow } from './callbacks.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
-import type { Patcher } from '../patcher.js';
+import type { NativeFunction, Patcher } from '../patcher.js';
+import type { WaitingWrites } from './waiting-writes.js';
 
-export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
+/** `syncTwins`: the unpatched fs.writeSync and fs.writevSync, to run a waiting fd write now. */
+export function patchCallbackApi(
+  fs: typeof Fs,
+  flows: FsFlows,
+  patcher: Patcher,
+  waiting: WaitingWrites,
+  syncTwins: { write: NativeFunction; writev: NativeFunction },
+): void {
   const namesChanged = (): void => flows.namesChanged();
   patcher.wrapMethod(
     fs,
@@ -35,7 +43,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
           const denied = target && flows.deferred(() => flows.authorizePath(target, sizeOf(data), data));
           if (denied) return failCallback(arguments, denied);
           if (target === undefined) return Reflect.apply(original, this, arguments);
-          return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
+          return whenDurable(arguments, flows.whenDurable(), waiting, () => Reflect.apply(original, this, arguments));
         },
     );
   }
@@ -65,7 +73,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         const denied = target && flows.deferred(() => flows.authorizePath(target, undefined));
         if (denied) return failCallback(arguments, denied);
         if (target === undefined) return Reflect.apply(original, this, arguments);
-        return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
+        return whenDurable(arguments, flows.whenDurable(), waiting, () => Reflect.apply(original, this, arguments));
       },
   );
 
@@ -88,10 +96,24 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     'close',
     (original) =>
       function close(this: unknown, fd: unknown): unknown {
+        waiting.settleAll();
         flows.closed(fd);
         return Reflect.apply(original, this, arguments);
       },
   );
+
+  // A sync of an fd must cover the writes made before it, as plain.
+  for (const name of ['fsync', 'fdatasync'] as const) {
+    patcher.wrapMethod(
+      fs,
+      name,
+      (original) =>
+        function syncFd(this: unknown): unknown {
+          waiting.settleAll();
+          return Reflect.apply(original, this, arguments);
+        },
+    );
+  }
 
   for (const name of ['read', 'readv'] as const) {
     patcher.wrapMethod(
@@ -122,7 +144,10 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
           if (!flows.recording) return Reflect.apply(original, this, arguments);
           const denied = flows.deferred(() => flows.authorizeFd(fd, size(data), name === 'write' ? data : undefined));
           if (denied) return failCallback(arguments, denied);
-          return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
+          const durable = flows.whenDurable();
+          if (durable === undefined) return Reflect.apply(original, this, arguments);
+          const now = writeNow(syncTwins[name], fs, arguments);
+          return whenDurable(arguments, durable, waiting, () => Reflect.apply(original, this, arguments), now);
         },
     );
   }
@@ -136,7 +161,7 @@ export function patchCallbackApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher
         const denied = target && flows.deferred(() => flows.authorize(target, undefined));
         if (denied) return failCallback(arguments, denied);
         if (target === undefined) return Reflect.apply(original, this, arguments);
-        return whenDurable(arguments, flows.whenDurable(), () => Reflect.apply(original, this, arguments));
+        return whenDurable(arguments, flows.whenDurable(), waiting, () => Reflect.apply(original, this, arguments));
       },
   );
 

@@ -3,6 +3,8 @@
  * as fs reports its own errors) and hooking the callback to record what completed.
  */
 import { diag } from '@opentelemetry/api';
+import type { NativeFunction } from '../patcher.js';
+import type { WaitingWrites } from './waiting-writes.js';
 
 type Callback = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -50,12 +52,40 @@ export function hookCallback(
  * Call an allowed write's original once `durable` (the provenance its decision committed, being
  * synced) settles, or at once when nothing waits; when it cannot be synced the callback gets the
  * error and the original never runs. Without a callback the original runs at once (and throws,
- * as Node does).
+ * as Node does). A synchronous fd call made meanwhile runs it first (waiting-writes.ts), with
+ * `runNow` when given.
  */
-export function whenDurable(args: IArguments, durable: Promise<void> | undefined, run: () => unknown): unknown {
+export function whenDurable(
+  args: IArguments,
+  durable: Promise<void> | undefined,
+  waiting: WaitingWrites,
+  run: () => unknown,
+  runNow?: () => void,
+): unknown {
   const index = callbackIndex(args);
   if (durable === undefined || index < 0) return run();
   const callback = args[index] as Callback;
-  durable.then(run).catch((error: unknown) => callback(error));
+  waiting.add(durable, run, (error) => callback(error), runNow);
   return undefined;
+}
+
+/**
+ * fs.write / fs.writev done now through their synchronous twin (same arguments but the
+ * callback), the callback called on the next tick with what Node would pass: the error, or the
+ * bytes written and the data.
+ */
+export function writeNow(writeSync: NativeFunction, receiver: unknown, args: IArguments): () => void {
+  return () => {
+    const index = callbackIndex(args);
+    const callback = args[index] as Callback;
+    const rest = Array.prototype.slice.call(args, 0, index) as unknown[];
+    let written: unknown;
+    try {
+      written = Reflect.apply(writeSync, receiver, rest);
+    } catch (error) {
+      process.nextTick(callback, error);
+      return;
+    }
+    process.nextTick(callback, null, written, rest[1]);
+  };
 }

@@ -113,6 +113,11 @@ export class FsFlows {
     return this.engine.durable();
   }
 
+  /** The provenance decided so far on disk now, on this thread (throws when it cannot be). */
+  durableNow(): void {
+    this.engine.durableNow();
+  }
+
   /**
    * An fd-level write (`write`, `writeSync`, `writev`…). An fd opened through the patched API is
    * its file; fd 1 and 2 are stdout and stderr (one decision with process.stdout/stderr); any

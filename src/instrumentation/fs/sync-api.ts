@@ -8,8 +8,10 @@ import { opensForWrite } from './flags.js';
 import { loaderOpen, loaderReadFile } from './module-loading.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { Patcher } from '../patcher.js';
+import type { WaitingWrites } from './waiting-writes.js';
 
-export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): void {
+/** `waiting`: asynchronous writes still waiting for the disk, run before an fd call here overtakes them. */
+export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher, waiting: WaitingWrites): void {
   patcher.wrapMethod(
     fs,
     'readFileSync',
@@ -82,10 +84,23 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     'closeSync',
     (original) =>
       function closeSync(this: unknown, fd: unknown): unknown {
+        waiting.settleAll();
         flows.closed(fd);
         return Reflect.apply(original, this, arguments);
       },
   );
+
+  for (const name of ['fsyncSync', 'fdatasyncSync'] as const) {
+    patcher.wrapMethod(
+      fs,
+      name,
+      (original) =>
+        function syncFdSync(this: unknown): unknown {
+          waiting.settleAll();
+          return Reflect.apply(original, this, arguments);
+        },
+    );
+  }
 
   for (const name of ['readSync', 'readvSync'] as const) {
     patcher.wrapMethod(
@@ -110,6 +125,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
       name,
       (original) =>
         function writeToFdSync(this: unknown, fd: unknown, data: unknown): unknown {
+          waiting.settleAll();
           if (!flows.nested.active && !isInternal()) {
             const denied = flows.authorizeFd(fd, size(data), name === 'writeSync' ? data : undefined);
             if (denied !== undefined) throw denied;
@@ -124,6 +140,7 @@ export function patchSyncApi(fs: typeof Fs, flows: FsFlows, patcher: Patcher): v
     'ftruncateSync',
     (original) =>
       function ftruncateSync(this: unknown, fd: unknown): unknown {
+        waiting.settleAll();
         const target = !flows.nested.active ? flows.fds[fd as number] : undefined;
         if (target !== undefined && !isInternal()) {
           const denied = flows.authorize(target, undefined);

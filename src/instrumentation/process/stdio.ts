@@ -21,17 +21,21 @@ import type { StdioGate } from '../stdio-gate.js';
 type Callback = (error?: Error | null) => void;
 
 export function patchStdio(gate: StdioGate, patcher: Patcher): void {
-  const streams: [StdioStream, Writable][] = [
-    ['stdout', process.stdout],
-    ['stderr', process.stderr],
-  ];
-  for (const [name, stream] of streams) {
+  const { stdout, stderr } = process;
+  // The gate sits on the write of the stream's class (tty.WriteStream, net.Socket for a pipe, the
+  // file writer), for these two streams only: an own `write` on process.stdout reads as "someone
+  // replaced stdout" to loggers that check (pino then writes through process.stdout instead of
+  // straight to fd 1, and crashes on a broken pipe it handles plain).
+  const protos = new Set([stdout, stderr].map((stream) => stream.constructor.prototype as Writable));
+  for (const proto of protos) {
     patcher.wrap(
-      stream,
+      proto,
       'write',
       (write) =>
         function (this: Writable, ...args: unknown[]): boolean {
-          if (gate.deciding.active || gate.passing.active || isInternal()) return Reflect.apply(write, this, args) as boolean;
+          const name: StdioStream | undefined = this === stdout ? 'stdout' : this === stderr ? 'stderr' : undefined;
+          if (name === undefined || gate.deciding.active || gate.passing.active || isInternal())
+            return Reflect.apply(write, this, args) as boolean;
           const denied = gate.authorize(name, sizeOf(args[0]));
           if (!denied) return gate.passing.run(() => Reflect.apply(write, this, args) as boolean);
           const callback = args.find((arg): arg is Callback => typeof arg === 'function');

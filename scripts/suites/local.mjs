@@ -1,0 +1,75 @@
+// A project's own test suite from a local checkout (a GitHub snapshot: express, fs-extra,
+// node-fetch… whose npm tarballs ship no tests), run plain and under the preload like
+// `npm run test:transparency`, per test from the TAP its runner prints. Not run by CI (no GitHub
+// at CI time): README lists the figures measured with it. The checkout needs its test
+// dependencies installed; the command must print TAP on stdout (mocha: --reporter tap).
+//
+//   node scripts/suites/local.mjs <checkout> <name> -- <command> [args…]
+//   e.g. node scripts/suites/local.mjs ../fs-extra fs-extra -- node test.js --reporter tap
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MODES, modeEnv } from './modes.mjs';
+import { bytesUnder, lostTests, printTable, verify } from './state.mjs';
+
+const separator = process.argv.indexOf('--');
+const [checkout, name] = process.argv.slice(2, separator);
+const [command, ...args] = process.argv.slice(separator + 1);
+if (separator < 0 || !checkout || !name || !command) {
+  console.error('usage: node scripts/suites/local.mjs <checkout> <name> -- <command> [args…]');
+  process.exit(2);
+}
+
+/**
+ * TAP results: "ok/not ok N - name [# SKIP|TODO]", nested ones keyed under their indentation;
+ * the run's own folder in a name (a temp path) reads `<run>`, so names match across runs.
+ */
+function parseTap(text, dir) {
+  const results = new Map();
+  for (const line of text.replaceAll(dir, '<run>').split('\n')) {
+    const match = /^(\s*)(not ok|ok)\b\s*\d*\s*(?:- )?(.*?)(?:\s+# (SKIP|TODO)\b.*)?$/i.exec(line);
+    if (!match) continue;
+    const [, indent, ok, title, directive] = match;
+    const status = directive ? 'skip' : ok === 'ok' ? 'pass' : 'fail';
+    let key = `${indent.length}: ${title}`;
+    for (let n = 2; results.has(key); n++) key = `${indent.length}: ${title} #${n}`;
+    results.set(key, { status });
+  }
+  return results;
+}
+
+async function runLocal(mode) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `provenant-local-${name}-${mode}-`));
+  mkdirSync(path.join(dir, 'tmp'));
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: path.resolve(checkout), env: modeEnv(mode, dir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  return { mode, code, ms: performance.now() - started, results: parseTap(stdout, dir), stderr, dir };
+}
+
+const rows = [];
+let failed = false;
+const plain = await runLocal('plain');
+rows.push({ name, run: plain, plain });
+if (![...plain.results.values()].some((r) => r.status === 'pass')) {
+  console.error(`${name}: no test passes plain (exit ${plain.code}): is the command printing TAP?\n${plain.stderr.slice(-2000)}`);
+  process.exit(1);
+}
+for (const mode of MODES.slice(1)) {
+  const run = await runLocal(mode);
+  const lost = lostTests(plain, run);
+  const state = path.join(run.dir, 'state');
+  const verified = verify(state);
+  rows.push({ name, run, plain, size: bytesUnder(state), verified, lost });
+  if (lost.length > 0 || !verified.ok) failed = true;
+  for (const key of lost) console.error(`${name} [${mode}] passes plain, not under the preload: ${key}`);
+  if (lost.length > 0) console.error(run.stderr.slice(-3000));
+}
+for (const row of rows) rmSync(row.run.dir, { recursive: true, force: true });
+printTable(`${name} from ${checkout}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`, rows);
+process.exitCode = failed ? 1 : 0;
