@@ -42,6 +42,10 @@ export class LazyProvenanceStore implements ProvenanceStore {
     return this.store?.durable();
   }
 
+  durableNow(): void {
+    this.store?.durableNow();
+  }
+
   close(): void {
     this.store?.close();
   }
