@@ -238,12 +238,15 @@ describe('a socket connected while the context was clean carries no later secret
     expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: 'ok' });
   });
 
-  it('a new net.Socket around the descriptor of a socket connected while clean: the secret is denied, the listener gets zero bytes; public data goes', async () => {
-    const denied = await against(region2, 'fd-socket', { data: 'secret' });
-    expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1, received: '' });
-    const allowed = await against(region2, 'fd-socket', { data: 'public' });
-    expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: PUBLIC });
-  });
+  it.each(['net', 'tls-parent'])(
+    'a new net.Socket (class reached through %s) around the descriptor of a socket connected while clean: the secret is denied, the listener gets zero bytes; public data goes',
+    async (via) => {
+      const denied = await against(region2, 'fd-socket', { data: 'secret', via });
+      expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1, received: '' });
+      const allowed = await against(region2, 'fd-socket', { data: 'public', via });
+      expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: PUBLIC });
+    },
+  );
 
   it("a WebSocket (fetch's dispatcher, upgraded) opened while clean: the secret message is never sent", async () => {
     const [denied, allowed] = await Promise.all([listen('127.0.0.3', websocketAccept), listen('127.0.0.2', websocketAccept)]);

@@ -50,6 +50,34 @@ export function newSocketFlow(fields: FlowFields): SocketFlow {
   return { ...fields, dialled: undefined, ctx: undefined, data: undefined, epoch: -1, admitted: new AdmittedChunks() };
 }
 
+/**
+ * Stream handles Node opened around a descriptor (`new net.Socket({ fd })`, however the app reached
+ * the class), with the resource the descriptor is, until their socket first writes or reads.
+ */
+const descriptorHandles = new WeakMap<object, Resource>();
+let descriptorHandlesNoted = false;
+
+export function noteDescriptorHandle(handle: object, named: Resource): void {
+  descriptorHandles.set(handle, named);
+  descriptorHandlesNoted = true;
+}
+
+/**
+ * A socket's flow. A socket around a descriptor connects nothing, so it gets one on first use: its
+ * writes go to `process://<node>/<pid>/fd/<n>`, an unlabelled destination, as `fs.write` on that
+ * fd does, and its reads are reads of it.
+ */
+export function flowOf(socket: FlowSocket): SocketFlow | undefined {
+  const flow = socket[SOCKET_FLOW];
+  if (flow !== undefined || !descriptorHandlesNoted) return flow;
+  const handle: unknown = (socket as { _handle?: unknown })._handle;
+  const named = typeof handle === 'object' && handle !== null ? descriptorHandles.get(handle) : undefined;
+  if (named === undefined) return undefined;
+  descriptorHandles.delete(handle as object);
+  const attributes = { 'network.transport': 'fd' };
+  return (socket[SOCKET_FLOW] = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: true, dispatcher: false }));
+}
+
 /** The decisions of socket flows, shared by their connect (socket.ts) and their writes (socket-writes.ts). */
 export class SocketDecisions {
   /** Sockets already destroyed with their denial: 'error' is emitted once, never twice. */

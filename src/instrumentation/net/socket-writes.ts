@@ -26,7 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import stream from 'node:stream';
 import type { Patcher } from '../patcher.js';
-import { SOCKET_FLOW, type FlowSocket, type SocketDecisions } from './socket-flow.js';
+import { flowOf, noteDescriptorHandle, type FlowSocket, type SocketDecisions } from './socket-flow.js';
 import { endsWithChunk, failCallback } from './write-args.js';
 
 type StreamWrite = (this: unknown, chunk: unknown, encoding: unknown, callback: unknown) => unknown;
@@ -34,6 +34,7 @@ type WriteCallback = (error?: Error | null) => void;
 type WriteGeneric = (this: FlowSocket, writev: boolean, data: unknown, encoding: unknown, cb: WriteCallback) => unknown;
 /** (req, data, send handle) or writev's (req, chunks, all buffers). */
 type HandleWrite = (this: object, req: unknown, payload: unknown, extra: unknown) => number;
+type HandleOpen = (this: object, fd: unknown) => unknown;
 type Bindings = { binding?: (name: string) => Record<string, { prototype: object } | undefined> };
 
 const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
@@ -91,6 +92,11 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
   TcpHandle = bindings?.('tcp_wrap')['TCP'];
   const streamProto = TcpHandle === undefined ? undefined : (Object.getPrototypeOf(TcpHandle.prototype) as object | null);
   const tlsProto = bindings?.('tls_wrap')['TLSWrap']?.prototype;
+  // `open(fd)` is how Node wraps a descriptor in a TCP or Pipe handle (`new net.Socket({ fd })`).
+  for (const Handle of [TcpHandle, bindings?.('pipe_wrap')['Pipe']]) {
+    const proto = Handle?.prototype as Record<'open', HandleOpen> | undefined;
+    if (proto !== undefined && Object.hasOwn(proto, 'open')) patcher.lock(proto, 'open', descriptorOpen(proto.open));
+  }
   for (const proto of [streamProto, tlsProto]) {
     if (proto === undefined || proto === null) continue;
     const methods = proto as Record<string, HandleWrite>;
@@ -112,7 +118,8 @@ function entry(
   deniedResult: (socket: FlowSocket) => unknown,
 ): StreamWrite {
   return function (this: unknown, chunk, encoding, callback) {
-    const flow = live === undefined ? undefined : (this as FlowSocket | null | undefined)?.[SOCKET_FLOW];
+    const self = this as FlowSocket | null | undefined;
+    const flow = live === undefined || self === null || self === undefined ? undefined : flowOf(self);
     if (flow === undefined || live === undefined || !carriesChunk(chunk)) return original.call(this, chunk, encoding, callback);
     const socket = this as FlowSocket;
     const error = live.writeError(flow);
@@ -132,7 +139,7 @@ function entry(
 
 function writeGeneric(original: WriteGeneric): WriteGeneric {
   return function (this: FlowSocket, writev, data, encoding, cb) {
-    const flow = live === undefined ? undefined : this[SOCKET_FLOW];
+    const flow = live === undefined ? undefined : flowOf(this);
     if (flow === undefined || live === undefined) return original.call(this, writev, data, encoding, cb);
     // While connecting, Node calls this again on 'connect' with the same data: admitted until then.
     const connecting = this.connecting;
@@ -171,6 +178,16 @@ function handleWrite(original: HandleWrite, vector: boolean): HandleWrite {
   };
 }
 
+/** Notes a handle opened around a descriptor the app holds (stdio, 0-2, stays with the stdio gate). */
+function descriptorOpen(original: HandleOpen): HandleOpen {
+  return function (this: object, fd) {
+    const result = original.call(this, fd);
+    if (live !== undefined && result === 0 && typeof fd === 'number' && fd > 2)
+      noteDescriptorHandle(this, live.engine.resources.descriptor(fd));
+    return result;
+  };
+}
+
 /** A handle write nothing above decided: for the socket owning the handle, or, for a TCP handle no socket owns, its descriptor. */
 function decideHandleWrite(
   decisions: SocketDecisions,
@@ -182,7 +199,7 @@ function decideHandleWrite(
 ): number {
   const owner = ownerOf(handle);
   if (owner !== undefined) {
-    const flow = (owner as FlowSocket)[SOCKET_FLOW];
+    const flow = flowOf(owner as FlowSocket);
     // A socket provenant does not mediate as a flow (stdio, a child's pipes) is decided where its stream is.
     const error = flow === undefined ? undefined : decisions.writeError(flow);
     if (error === undefined) return original.call(handle, req, payload, extra);

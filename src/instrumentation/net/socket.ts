@@ -41,7 +41,7 @@ import type { Patcher } from '../patcher.js';
 import { AdmittedChunks } from './admitted-chunks.js';
 import { FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
-import { newSocketFlow, SOCKET_FLOW, SocketDecisions, type FlowSocket, type SocketFlow } from './socket-flow.js';
+import { flowOf, newSocketFlow, SOCKET_FLOW, SocketDecisions, type FlowSocket, type SocketFlow } from './socket-flow.js';
 import { enableSocketWrites } from './socket-writes.js';
 
 /**
@@ -90,7 +90,7 @@ export function handOverUpgraded(socket: net.Socket): void {
  * write below `socket.write` (HTTP/2's native session), to decide each request against them too.
  */
 export function socketDestinations(socket: unknown): readonly Resource[] {
-  const flow = typeof socket === 'object' && socket !== null ? (socket as FlowSocket)[SOCKET_FLOW] : undefined;
+  const flow = typeof socket === 'object' && socket !== null ? flowOf(socket as FlowSocket) : undefined;
   if (flow === undefined) return [];
   return flow.dialled === undefined ? [flow.named] : [flow.named, flow.dialled];
 }
@@ -139,7 +139,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     'emit',
     (emit) =>
       function (this: FlowSocket, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
-        const flow = this[SOCKET_FLOW];
+        const flow = flowOf(this);
         if (flow === undefined) return emit.apply(this, args);
         const event = args[0];
         const ctx = this[FLOW_CONTEXT];
@@ -268,30 +268,6 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     };
   const serverProto: { emit: ServerEmit } = net.Server.prototype;
   patcher.wrap(serverProto, 'emit', serverEmit);
-
-  /**
-   * `new net.Socket({ fd })` around a descriptor the app holds (another socket's, an inherited
-   * one) connects nothing, so it would carry no flow: its writes go to `process://<node>/<pid>/fd/<n>`,
-   * an unlabelled destination, as `fs.write` on that fd does. Stdio (0-2) stays with the stdio gate.
-   */
-  const Socket = net.Socket;
-  const mediatedSocket: typeof net.Socket = new Proxy(Socket, {
-    construct: (target, args: unknown[], newTarget: new (...a: unknown[]) => object) => {
-      const socket = Reflect.construct(target, args, newTarget === mediatedSocket ? target : newTarget) as FlowSocket;
-      const fd = (args[0] as { fd?: unknown } | null | undefined)?.fd;
-      if (typeof fd === 'number' && fd > 2 && socket[SOCKET_FLOW] === undefined)
-        socket[SOCKET_FLOW] = newSocketFlow({
-          named: resources.descriptor(fd),
-          addressed: undefined,
-          options: { attributes: { 'network.transport': 'fd' } },
-          reads: true,
-          dispatcher: false,
-        });
-      return socket;
-    },
-  });
-  patcher.define(net, 'Socket', mediatedSocket);
-  patcher.define(net as unknown as { Stream: typeof net.Socket }, 'Stream', mediatedSocket);
 }
 
 /** The options of a connect call in any of its forms; undefined when unparsable (Node throws). */
