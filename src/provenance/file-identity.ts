@@ -44,13 +44,25 @@ export class FileIdentities {
     return real;
   };
 
+  /**
+   * Files that did not exist, for the rest of the synchronous run: one write asks for its new
+   * file's identity several times. Should this process create the file meanwhile, its records
+   * are still found under the path until the run ends.
+   */
+  private readonly missing = new Map<string, FileIdentity>();
+  private readonly endOfRun = (): void => this.missing.clear();
+
   /** The identity of an absolute path (it need not exist: a file about to be created has its would-be real path). */
   of(absolute: string): FileIdentity {
-    const cached = this.cache.get(absolute);
+    const cached = this.cache.get(absolute) ?? this.missing.get(absolute);
     if (cached !== undefined) return cached;
     const identity = internally(() => resolveIdentity(absolute, this.folderOf));
-    // A file that does not exist yet gets its inode when it is created: only existing files are cached.
+    // A file that does not exist yet gets its inode when it is created: it is not cached beyond the run.
     if (identity.inode !== undefined) this.cache.set(absolute, identity);
+    else {
+      if (this.missing.size === 0) queueMicrotask(this.endOfRun);
+      this.missing.set(absolute, identity);
+    }
     return identity;
   }
 
@@ -58,6 +70,7 @@ export class FileIdentities {
   forgetAll(): void {
     this.cache.clear();
     this.folders.clear();
+    this.missing.clear();
   }
 }
 

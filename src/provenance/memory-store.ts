@@ -51,6 +51,10 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     return undefined;
   }
 
+  readonly uncommitted = false;
+
+  flush(): void {}
+
   close(): void {}
 
   private take(path: string): [string, StoredProvenance][] {

@@ -9,9 +9,12 @@
  *   sees another process's commit from about a millisecond after it on (a process learns of
  *   another's write through some I/O, which arrives in a new macrotask).
  * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed and
- *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where the
- *   fsync is left to `durable()` on libuv's pool (deferred-sync.ts); concurrent writers serialise
- *   on SQLite's write lock and lose nothing. A merge that adds nothing writes nothing.
+ *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where it
+ *   waits in memory (pending-merges.ts, joined into every `get`) for `durable()`, which commits
+ *   every pending merge in one transaction after the caller's synchronous run and fsyncs on
+ *   libuv's pool (deferred-sync.ts). Any other change commits what is pending first, so nothing
+ *   this process decided is overtaken. Concurrent writers serialise on SQLite's write lock and
+ *   lose nothing. A merge that adds nothing writes nothing.
  * - A record names an interned set (stored-sets.ts), kept as a delta from a set it contains:
  *   the file's previous set, or the last set this store wrote.
  * - A corrupt database is moved aside and rebuilt with a warning; if SQLite is unusable the
@@ -29,6 +32,7 @@ import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.
 import { Connection, isCorruption, loadSqlite, type Sqlite } from './sqlite-connection.js';
 import { DeferredSync } from './deferred-sync.js';
 import { FileRecords } from './file-records.js';
+import { PendingMerges, type PendingMerge } from './pending-merges.js';
 import { joinStored } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
@@ -65,7 +69,11 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     (answer) => 16 + (answer?.sources.length ?? 0),
   );
   private readonly records = new FileRecords(CACHE_WEIGHT_LIMIT);
-  private readonly syncs = new DeferredSync(() => this.conn().syncTarget());
+  private readonly syncs = new DeferredSync(
+    () => this.conn().syncTarget(),
+    () => this.commitPending(),
+  );
+  private readonly pending: PendingMerges;
   /** Answers that include a path record still to be folded into the inode's. */
   private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
@@ -84,41 +92,37 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     readonly file: string,
     private readonly schema: LabelSchema,
   ) {
+    this.pending = new PendingMerges(schema);
     this.connection = this.open();
   }
 
   get(file: FileIdentity): StoredProvenance | undefined {
-    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
-    let cached = this.cache.get(file.key);
-    if (cached === undefined) {
-      cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
-      this.cache.set(file.key, cached);
-    }
-    return cached ?? undefined;
+    const stored = this.committed(file);
+    return this.pending.size === 0 ? stored : this.pending.over(file, stored);
   }
 
   merge(file: FileIdentity, added: StoredProvenance): void {
+    if (this.syncs.deferring) {
+      // Not compared with the cache, which may miss another process's removal: the commit re-reads.
+      this.pending.add(file, added);
+      this.syncs.pending();
+      return;
+    }
     this.noticeOtherWriters();
     const current = this.get(file);
     if (current !== undefined && !this.pathPending.has(current) && joinStored(this.schema, current, added) === current) return;
-    const key = recordKey(file);
-    this.recover(() => {
-      const conn = this.conn();
-      let result: StoredProvenance | undefined;
-      const changed = this.records.write(conn, () => {
-        // Re-read under the write lock: another process may have merged since.
-        const stored = this.records.load(conn, key);
-        const waiting = file.inode === undefined ? undefined : this.records.load(conn, file.path);
-        const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
-        result = joinStored(this.schema, base, added);
-        if (result !== stored) this.records.save(conn, key, result, [stored, waiting]);
-        if (waiting !== undefined) conn.deleteOne.run(file.path);
-      });
-      if (changed) this.syncs.committed(() => conn.sync());
-      // Another name of the same inode has its own cached answer.
-      if (file.links > 1) this.cache.clear();
-      else this.cache.set(file.key, result ?? null);
-    });
+    this.commitPending();
+    this.commitMerges([{ file, added }]);
+  }
+
+  get uncommitted(): boolean {
+    return this.pending.size > 0;
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    if (this.syncs.deferring) this.syncs.pending();
+    else this.commitPending();
   }
 
   move(from: string, to: string, replaced?: FileIdentity): void {
@@ -154,7 +158,55 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     conn?.close();
   }
 
+  /** What the database holds for the file (cached), without what is pending. */
+  private committed(file: FileIdentity): StoredProvenance | undefined {
+    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
+    let cached = this.cache.get(file.key);
+    if (cached === undefined) {
+      cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
+      this.cache.set(file.key, cached);
+    }
+    return cached ?? undefined;
+  }
+
+  /** Commit the pending merges (throws, and keeps them pending, when that fails). */
+  private commitPending(): void {
+    if (this.pending.size === 0) return;
+    const merges = this.pending.all();
+    this.commitMerges(merges);
+    this.pending.committed(merges);
+  }
+
+  /** The merges, in one transaction: each re-read under the write lock (another process may have merged since). */
+  private commitMerges(merges: readonly PendingMerge[]): void {
+    this.noticeOtherWriters();
+    this.recover(() => {
+      const conn = this.conn();
+      const results: (StoredProvenance | undefined)[] = [];
+      const changed = this.records.write(conn, () => {
+        results.length = 0;
+        for (const { file, added } of merges) {
+          const key = recordKey(file);
+          const stored = this.records.load(conn, key);
+          const waiting = file.inode === undefined ? undefined : this.records.load(conn, file.path);
+          const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
+          const result = joinStored(this.schema, base, added);
+          if (result !== stored) this.records.save(conn, key, result, [stored, waiting]);
+          if (waiting !== undefined) conn.deleteOne.run(file.path);
+          results.push(result);
+        }
+      });
+      if (changed) this.syncs.committed(() => conn.sync());
+      merges.forEach(({ file }, i) => {
+        // Another name of the same inode has its own cached answer.
+        if (file.links > 1) this.cache.clear();
+        else this.cache.set(file.key, results[i] ?? null);
+      });
+    });
+  }
+
   private changeTree(change: (conn: Connection) => void): void {
+    this.commitPending();
     this.recover(() => {
       const conn = this.conn();
       if (conn.write(() => change(conn))) this.syncs.committed(() => conn.sync());
