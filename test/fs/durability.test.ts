@@ -91,3 +91,18 @@ it('an asynchronous write commits nothing inside the call: its provenance is com
     await ws.close();
   }
 }, 60_000);
+
+it('a file whose asynchronous write is not committed yet is read with the labels that write gave it', async () => {
+  const ws = await createWorkspace();
+  try {
+    const result = await ws.run('pending-copy.cjs');
+    expect(result.stdout.trim(), result.stderr).toBe('done, leak ERR_PROVENANCE_DENIED');
+    expect(readdirSync(ws.abs('out/public'))).toEqual([]);
+    // y.txt's config labels are only `secret`: pii and the source come from x.txt's pending provenance.
+    const copy = ws.stored('out/secret/y.txt');
+    expect(copy?.sources).toContain(ws.uri('secret/a.txt'));
+    expect(copy?.labels.tags).toEqual(['pii']);
+  } finally {
+    await ws.close();
+  }
+}, 60_000);
