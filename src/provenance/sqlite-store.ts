@@ -2,12 +2,8 @@
  * The node-local provenance store: `<stateDir>/provenance.db`, SQLite through `node:sqlite` in
  * WAL mode, shared by every instrumented process on the node and kept across restarts.
  *
- * - `get` is on the read hot path: answers come from a per-identity cache. Another process's
- *   commit is noticed through `PRAGMA data_version`, which costs 2–8 µs (it takes SQLite's
- *   read lock), so it is not asked per call: at most once per millisecond, looked at on the
- *   first `get` of each macrotask and every few hundred `get`s within one. A reader therefore
- *   sees another process's commit from about a millisecond after it on (a process learns of
- *   another's write through some I/O, which arrives in a new macrotask).
+ * - `get` is on the read hot path: answers come from a per-identity cache, which other
+ *   processes' commits invalidate (other-writers.ts).
  * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed and
  *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where it
  *   waits in memory (pending-merges.ts, joined into every `get`) for `durable()`, which commits
@@ -32,6 +28,7 @@ import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.
 import { Connection, isCorruption, loadSqlite, type Sqlite } from './sqlite-connection.js';
 import { DeferredSync } from './deferred-sync.js';
 import { FileRecords } from './file-records.js';
+import { OtherWriters } from './other-writers.js';
 import { PendingMerges, type PendingMerge } from './pending-merges.js';
 import { joinStored } from './stored-provenance.js';
 
@@ -39,10 +36,6 @@ export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
 /** Weighed in source references, an entry counting as 16: 16,384 small answers, fewer large ones. */
 const CACHE_WEIGHT_LIMIT = 16 * 16_384;
-/** Other processes' commits are looked for at most this often… */
-const FRESHNESS_INTERVAL_MS = 1;
-/** …and, within one long synchronous stretch, every this many `get`s. */
-const GETS_PER_FRESHNESS_CHECK = 256;
 
 export function openProvenanceStore(stateDir: string, schema: LabelSchema = new LabelSchema()): ProvenanceStore {
   const sqlite = loadSqlite();
@@ -77,15 +70,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   /** Answers that include a path record still to be folded into the inode's. */
   private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
-  private dataVersion = -1;
+  private readonly otherWriters = new OtherWriters(
+    () => this.recover(() => (this.conn().dataVersion.get() as unknown as [number])[0]),
+    () => this.cache.clear(),
+  );
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
   private openedInode: number | undefined;
-  private checkedThisTask = false;
-  private getsUntilCheck = 0;
-  private nextFreshnessCheck = 0;
-  private readonly endOfTask = (): void => {
-    this.checkedThisTask = false;
-  };
 
   constructor(
     private readonly sqlite: Sqlite,
@@ -108,7 +98,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       this.syncs.pending();
       return;
     }
-    this.noticeOtherWriters();
+    this.otherWriters.notice();
     const current = this.get(file);
     if (current !== undefined && !this.pathPending.has(current) && joinStored(this.schema, current, added) === current) return;
     this.commitPending();
@@ -160,8 +150,12 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   /** What the database holds for the file (cached), without what is pending. */
   private committed(file: FileIdentity): StoredProvenance | undefined {
-    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
     let cached = this.cache.get(file.key);
+    // Only a cached answer can be stale: a file met for the first time (every new file) is read fresh.
+    if (cached !== undefined) {
+      this.otherWriters.beforeCachedAnswer();
+      cached = this.cache.get(file.key);
+    }
     if (cached === undefined) {
       cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
       this.cache.set(file.key, cached);
@@ -179,23 +173,10 @@ export class SqliteProvenanceStore implements ProvenanceStore {
 
   /** The merges, in one transaction: each re-read under the write lock (another process may have merged since). */
   private commitMerges(merges: readonly PendingMerge[]): void {
-    this.noticeOtherWriters();
+    this.otherWriters.notice();
     this.recover(() => {
       const conn = this.conn();
-      const results: (StoredProvenance | undefined)[] = [];
-      const changed = this.records.write(conn, () => {
-        results.length = 0;
-        for (const { file, added } of merges) {
-          const key = recordKey(file);
-          const stored = this.records.load(conn, key);
-          const waiting = file.inode === undefined ? undefined : this.records.load(conn, file.path);
-          const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
-          const result = joinStored(this.schema, base, added);
-          if (result !== stored) this.records.save(conn, key, result, [stored, waiting]);
-          if (waiting !== undefined) conn.deleteOne.run(file.path);
-          results.push(result);
-        }
-      });
+      const { changed, results } = this.records.merge(conn, this.schema, merges);
       if (changed) this.syncs.committed(() => conn.sync());
       merges.forEach(({ file }, i) => {
         // Another name of the same inode has its own cached answer.
@@ -212,27 +193,6 @@ export class SqliteProvenanceStore implements ProvenanceStore {
       if (conn.write(() => change(conn))) this.syncs.committed(() => conn.sync());
     });
     this.cache.clear();
-  }
-
-  private noticeOtherWritersNowAndThen(): void {
-    if (!this.checkedThisTask) {
-      this.checkedThisTask = true;
-      queueMicrotask(this.endOfTask);
-    }
-    this.getsUntilCheck = GETS_PER_FRESHNESS_CHECK;
-    const now = performance.now();
-    if (now < this.nextFreshnessCheck) return;
-    this.nextFreshnessCheck = now + FRESHNESS_INTERVAL_MS;
-    this.noticeOtherWriters();
-  }
-
-  /** Forget cached answers when another connection has committed since the last look. */
-  private noticeOtherWriters(): void {
-    const version = this.recover(() => (this.conn().dataVersion.get() as unknown as [number])[0]);
-    if (version !== this.dataVersion) {
-      this.dataVersion = version;
-      this.cache.clear();
-    }
   }
 
   /**
@@ -278,7 +238,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   private openFresh(): Connection {
-    this.dataVersion = -1;
+    this.otherWriters.reset();
     this.records.forgetSets();
     const db = new this.sqlite.DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
     this.openedInode = internally(() => statSync(this.file, { throwIfNoEntry: false })?.ino);
