@@ -81,7 +81,8 @@ export class FileProvenance {
   /** True when `data` is already recorded for the file by this process (nothing to persist). */
   isPersisted(resource: Resource, data: ProvenanceSet): boolean {
     if (!this.store || resource.kind !== 'file' || data.id === 0) return true;
-    return !this.store.uncommitted && this.merged.get(this.identities.of(resource.path as string)) === data.id;
+    const file = this.identities.of(resource.path as string);
+    return this.merged.get(file) === data.id && !this.store.uncommitted(file);
   }
 
   /**
@@ -96,8 +97,9 @@ export class FileProvenance {
     const added = this.merged.get(file) === data.id ? undefined : this.toStored(data, writeSpan);
     try {
       // Already merged: it may still wait for a commit this write must not overtake.
-      if (added === undefined) store.flush();
-      else store.merge(file, added);
+      if (added === undefined) {
+        if (store.uncommitted(file)) store.flush();
+      } else store.merge(file, added);
     } catch (error) {
       if (added !== undefined) {
         this.unpersisted.merge(file, added);

@@ -51,7 +51,9 @@ export class MemoryProvenanceStore implements ProvenanceStore {
     return undefined;
   }
 
-  readonly uncommitted = false;
+  uncommitted(): boolean {
+    return false;
+  }
 
   flush(): void {}
 

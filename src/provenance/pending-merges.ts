@@ -31,6 +31,11 @@ export class PendingMerges {
     this.merges.set(key, { file: waiting?.file ?? file, added: joinStored(this.schema, waiting?.added, added) });
   }
 
+  /** Something waits for the file, under its path or its inode. */
+  has(file: FileIdentity): boolean {
+    return this.merges.has(file.path) || (file.inode !== undefined && this.merges.has(recordKey(file)));
+  }
+
   /** `stored` with what waits for the file: under its path (written before it existed) and under its inode. */
   over(file: FileIdentity, stored: StoredProvenance | undefined): StoredProvenance | undefined {
     let result = stored;

@@ -105,8 +105,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     this.commitMerges([{ file, added }]);
   }
 
-  get uncommitted(): boolean {
-    return this.pending.size > 0;
+  uncommitted(file: FileIdentity): boolean {
+    return this.pending.size > 0 && this.pending.has(file);
   }
 
   flush(): void {

@@ -50,8 +50,8 @@ export interface ProvenanceStore {
    * undefined when none waits.
    */
   durable(): Promise<void> | undefined;
-  /** True while merges made inside `deferDurability` wait for `durable()` to commit them. */
-  readonly uncommitted: boolean;
+  /** True while a merge into `file` made inside `deferDurability` waits for `durable()` to commit it. */
+  uncommitted(file: FileIdentity): boolean;
   /** Commit what waits now (synced, outside `deferDurability`), or have the next `durable()` do it (inside). */
   flush(): void;
   close(): void;

@@ -136,7 +136,8 @@ describe('durability', () => {
       store.merge(at('/two'), from(['file://n/c'], 'secret', 'low'));
     });
     // This process reads them at once; another sees them once they are committed, not before.
-    expect(store.uncommitted).toBe(true);
+    expect(store.uncommitted(at('/two'))).toBe(true);
+    expect(store.uncommitted(at('/sync'))).toBe(false);
     expect(store.get(at('/two'))).toEqual(from(['file://n/c'], 'secret', 'low'));
     expect(other.get(at('/two'))).toBeUndefined();
     const durable = store.durable();
@@ -144,7 +145,7 @@ describe('durability', () => {
     // Asked again before the sync settles: the same wait (one commit and one sync for both).
     expect(store.durable()).toBe(durable);
     await durable;
-    expect(store.uncommitted).toBe(false);
+    expect(store.uncommitted(at('/two'))).toBe(false);
     expect(store.durable()).toBeUndefined();
     await nextTask();
     expect(other.get(at('/one'))?.sources).toEqual(['file://n/b']);
@@ -157,7 +158,7 @@ describe('durability', () => {
     const other = open(stateDir);
     store.deferDurability(() => store.merge(at('/a'), from(['file://n/a'], 'secret', 'low')));
     store.merge(at('/b'), from(['file://n/b'], 'public', 'high'));
-    expect(store.uncommitted).toBe(false);
+    expect(store.uncommitted(at('/a'))).toBe(false);
     expect(other.get(at('/a'))?.sources).toEqual(['file://n/a']);
     // Moved after the pending merge is committed: the record follows the file to its new name.
     store.deferDurability(() => store.merge(at('/c'), from(['file://n/c'], 'secret', 'low')));
