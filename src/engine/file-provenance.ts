@@ -81,25 +81,31 @@ export class FileProvenance {
   /** True when `data` is already recorded for the file by this process (nothing to persist). */
   isPersisted(resource: Resource, data: ProvenanceSet): boolean {
     if (!this.store || resource.kind !== 'file' || data.id === 0) return true;
-    return this.merged.get(this.identities.of(resource.path as string)) === data.id;
+    const file = this.identities.of(resource.path as string);
+    return this.merged.get(file) === data.id && !this.store.uncommitted(file);
   }
 
   /**
-   * An allowed write: the file's provenance gains `data`, durable before this returns. False when
-   * the store could not persist it: it is then kept in memory for this process only.
+   * An allowed write: the file's provenance gains `data`, durable before this returns (inside
+   * `deferDurability`: once `durable()` settles). False when the store could not persist it: it
+   * is then kept in memory for this process only.
    */
   persist(resource: Resource, data: ProvenanceSet, writeSpan: SpanContext | undefined): boolean {
     const store = this.store;
     if (!store || resource.kind !== 'file' || data.id === 0) return true;
     const file = this.identities.of(resource.path as string);
-    if (this.merged.get(file) === data.id) return true;
-    const added = this.toStored(data, writeSpan);
+    const added = this.merged.get(file) === data.id ? undefined : this.toStored(data, writeSpan);
     try {
-      store.merge(file, added);
+      // Already merged: it may still wait for a commit this write must not overtake.
+      if (added === undefined) {
+        if (store.uncommitted(file)) store.flush();
+      } else store.merge(file, added);
     } catch (error) {
-      this.unpersisted.merge(file, added);
-      this.unpersistedWrites++;
-      this.unreported++;
+      if (added !== undefined) {
+        this.unpersisted.merge(file, added);
+        this.unpersistedWrites++;
+        this.unreported++;
+      }
       diag.warn(`provenant: the provenance of ${file.path} could not be saved in the node-local store; only this process knows it`, error);
       return false;
     }

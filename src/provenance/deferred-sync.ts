@@ -1,35 +1,57 @@
 /**
- * Commits that do not wait for the disk. An asynchronous fs API (a promise or callback) must not
- * block the event loop on an fsync, yet its file's provenance must be durable before the call
- * completes. Inside `defer`, the store commits without syncing (the commit is in SQLite's WAL
- * already: it survives the process being killed, and every other process sees it); `durable()`
- * is the fsync of the WAL on libuv's pool that the call waits for before it moves a byte. Calls
- * made in one synchronous run, or while a sync is in flight, share the next one (group commit). Outside `defer` every commit
- * is synced before it returns, as `synchronous = FULL` would do: synchronous APIs keep their
- * semantics.
+ * Commits that do not wait for the disk, nor happen on the caller's thread. An asynchronous fs
+ * API (a promise or callback) must not block the caller on SQLite or an fsync, yet its file's
+ * provenance must be durable before the call moves a byte. Inside `defer`, the store leaves its
+ * merges pending (pending-merges.ts) and says so (`pending`); `durable()` then commits them all
+ * in one transaction once the caller's synchronous run is over (`commitPending`, in the WAL: it
+ * survives the process being killed, and every other process sees it) and fsyncs the WAL on
+ * libuv's pool; the call waits for both. Calls made in one synchronous run, or while a sync is in
+ * flight, share the next commit and sync (group commit). Outside `defer` every commit is synced
+ * before it returns, as `synchronous = FULL` would do: synchronous APIs keep their semantics.
  */
 import { fdatasync, fdatasyncSync } from 'node:fs';
 import { ReentrancyGuard } from '../support/reentrancy.js';
 
 export class DeferredSync {
-  private readonly deferring = new ReentrancyGuard();
-  /** Commits made since the last sync started. */
+  private readonly guard = new ReentrancyGuard();
+  /** Commits made, or merges left pending, since the last sync started. */
   private dirty = false;
   private inFlight: Promise<void> | undefined;
   /** The sync that starts once `inFlight` ends, covering every commit made before it starts. */
   private queued: Promise<void> | undefined;
 
-  /** `target()`: the descriptor to fsync (the WAL), or undefined when commits are synced by SQLite itself. */
-  constructor(private readonly target: () => number | undefined) {}
+  /**
+   * `target()`: the descriptor to fsync (the WAL), or undefined when commits are synced by SQLite
+   * itself. `commitPending()`: commits what `defer` left pending (throws when it cannot).
+   */
+  constructor(
+    private readonly target: () => number | undefined,
+    private readonly commitPending: () => void,
+  ) {}
+
+  /** True inside `defer`. */
+  get deferring(): boolean {
+    return this.guard.active;
+  }
 
   defer<T>(fn: () => T): T {
-    return this.deferring.run(fn);
+    return this.guard.run(fn);
+  }
+
+  /** Inside `defer`: a change waits for `commitPending`, which the next `durable()` makes. */
+  pending(): void {
+    this.dirty = true;
   }
 
   /** A commit changed the database: sync it now (`syncNow`), or leave it to `durable()` inside `defer`. */
   committed(syncNow: () => void): void {
-    if (this.deferring.active) this.dirty = true;
-    else syncNow();
+    if (this.guard.active) {
+      this.dirty = true;
+      return;
+    }
+    syncNow();
+    // Every commit so far is on disk now (the store commits what is pending before it changes anything).
+    this.dirty = false;
   }
 
   /**
@@ -63,9 +85,11 @@ export class DeferredSync {
 
   private start(): Promise<void> {
     this.queued = undefined;
-    this.dirty = false;
     let sync: Promise<void>;
     try {
+      // Unsynced: the fsync below covers them. When it throws, `dirty` stays set for the next try.
+      this.guard.run(this.commitPending);
+      this.dirty = false;
       const fd = this.target();
       sync =
         fd === undefined

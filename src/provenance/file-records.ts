@@ -7,8 +7,10 @@
 import { diag } from '@opentelemetry/api';
 import { BoundedCache } from '../support/bounded-cache.js';
 import type { Connection, FileRow } from './sqlite-connection.js';
-import type { StoredProvenance } from './store.js';
-import { decodeSpan, encodeSpan, isStringArray, UNREADABLE_LABELS } from './stored-provenance.js';
+import type { LabelSchema } from './labels.js';
+import type { PendingMerge } from './pending-merges.js';
+import { recordKey, type StoredProvenance } from './store.js';
+import { decodeSpan, encodeSpan, isStringArray, joinStored, UNREADABLE_LABELS } from './stored-provenance.js';
 import type { KnownSet, StoredSet } from './stored-sets.js';
 
 export class FileRecords {
@@ -41,6 +43,33 @@ export class FileRecords {
     } finally {
       this.inserted.length = 0;
     }
+  }
+
+  /**
+   * Union each merge into its file's record, in one write transaction, each re-read under the
+   * write lock (another process may have merged since); a record waiting under the path of a file
+   * that exists now is folded into its inode's. `results`: each file's record now.
+   */
+  merge(
+    conn: Connection,
+    schema: LabelSchema,
+    merges: readonly PendingMerge[],
+  ): { changed: boolean; results: (StoredProvenance | undefined)[] } {
+    const results: (StoredProvenance | undefined)[] = [];
+    const changed = this.write(conn, () => {
+      results.length = 0;
+      for (const { file, added } of merges) {
+        const key = recordKey(file);
+        const stored = this.load(conn, key);
+        const waiting = file.inode === undefined ? undefined : this.load(conn, file.path);
+        const base = waiting === undefined ? stored : joinStored(schema, stored, waiting);
+        const result = joinStored(schema, base, added);
+        if (result !== stored) this.save(conn, key, result, [stored, waiting]);
+        if (waiting !== undefined) conn.deleteOne.run(file.path);
+        results.push(result);
+      }
+    });
+    return { changed, results };
   }
 
   /** The record under `key`, or undefined; a malformed row reads as the most restrictive labels. */

@@ -46,6 +46,15 @@ export class LazyProvenanceStore implements ProvenanceStore {
     this.store?.durableNow();
   }
 
+  /** Nothing waits in a store not yet opened. */
+  uncommitted(file: FileIdentity): boolean {
+    return this.store?.uncommitted(file) ?? false;
+  }
+
+  flush(): void {
+    this.store?.flush();
+  }
+
   close(): void {
     this.store?.close();
   }

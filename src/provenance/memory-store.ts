@@ -53,6 +53,12 @@ export class MemoryProvenanceStore implements ProvenanceStore {
 
   durableNow(): void {}
 
+  uncommitted(): boolean {
+    return false;
+  }
+
+  flush(): void {}
+
   close(): void {}
 
   private take(path: string): [string, StoredProvenance][] {

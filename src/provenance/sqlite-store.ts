@@ -2,16 +2,15 @@
  * The node-local provenance store: `<stateDir>/provenance.db`, SQLite through `node:sqlite` in
  * WAL mode, shared by every instrumented process on the node and kept across restarts.
  *
- * - `get` is on the read hot path: answers come from a per-identity cache. Another process's
- *   commit is noticed through `PRAGMA data_version`, which costs 2–8 µs (it takes SQLite's
- *   read lock), so it is not asked per call: at most once per millisecond, looked at on the
- *   first `get` of each macrotask and every few hundred `get`s within one. A reader therefore
- *   sees another process's commit from about a millisecond after it on (a process learns of
- *   another's write through some I/O, which arrives in a new macrotask).
+ * - `get` is on the read hot path: answers come from a per-identity cache, which other
+ *   processes' commits invalidate (other-writers.ts).
  * - `merge` is one short `BEGIN IMMEDIATE` transaction (read, union, write), committed and
- *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where the
- *   fsync is left to `durable()` on libuv's pool (deferred-sync.ts); concurrent writers serialise
- *   on SQLite's write lock and lose nothing. A merge that adds nothing writes nothing.
+ *   synced before it returns, except inside `deferDurability` (an asynchronous fs API), where it
+ *   waits in memory (pending-merges.ts, joined into every `get`) for `durable()`, which commits
+ *   every pending merge in one transaction after the caller's synchronous run and fsyncs on
+ *   libuv's pool (deferred-sync.ts). Any other change commits what is pending first, so nothing
+ *   this process decided is overtaken. Concurrent writers serialise on SQLite's write lock and
+ *   lose nothing. A merge that adds nothing writes nothing.
  * - A record names an interned set (stored-sets.ts), kept as a delta from a set it contains:
  *   the file's previous set, or the last set this store wrote.
  * - A corrupt database is moved aside and rebuilt with a warning; if SQLite is unusable the
@@ -29,16 +28,14 @@ import { recordKey, type ProvenanceStore, type StoredProvenance } from './store.
 import { Connection, isCorruption, loadSqlite, type Sqlite } from './sqlite-connection.js';
 import { DeferredSync } from './deferred-sync.js';
 import { FileRecords } from './file-records.js';
+import { OtherWriters } from './other-writers.js';
+import { PendingMerges, type PendingMerge } from './pending-merges.js';
 import { joinStored } from './stored-provenance.js';
 
 export const PROVENANCE_DB_FILE = 'provenance.db';
 const BUSY_TIMEOUT_MS = 10_000;
 /** Weighed in source references, an entry counting as 16: 4,096 small answers, fewer large ones. */
 const CACHE_WEIGHT_LIMIT = 16 * 4096;
-/** Other processes' commits are looked for at most this often… */
-const FRESHNESS_INTERVAL_MS = 1;
-/** …and, within one long synchronous stretch, every this many `get`s. */
-const GETS_PER_FRESHNESS_CHECK = 256;
 
 export function openProvenanceStore(stateDir: string, schema: LabelSchema = new LabelSchema()): ProvenanceStore {
   const sqlite = loadSqlite();
@@ -65,60 +62,57 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     (answer) => 16 + (answer?.sources.length ?? 0),
   );
   private readonly records = new FileRecords(CACHE_WEIGHT_LIMIT);
-  private readonly syncs = new DeferredSync(() => this.conn().syncTarget());
+  private readonly syncs = new DeferredSync(
+    () => this.conn().syncTarget(),
+    () => this.commitPending(),
+  );
+  private readonly pending: PendingMerges;
   /** Answers that include a path record still to be folded into the inode's. */
   private readonly pathPending = new WeakSet<StoredProvenance>();
   private connection: Connection | undefined;
-  private dataVersion = -1;
+  private readonly otherWriters = new OtherWriters(
+    () => this.recover(() => (this.conn().dataVersion.get() as unknown as [number])[0]),
+    () => this.cache.clear(),
+  );
   /** Inode of the database file this store opened, so a rebuild never moves another process's fresh one. */
   private openedInode: number | undefined;
-  private checkedThisTask = false;
-  private getsUntilCheck = 0;
-  private nextFreshnessCheck = 0;
-  private readonly endOfTask = (): void => {
-    this.checkedThisTask = false;
-  };
 
   constructor(
     private readonly sqlite: Sqlite,
     readonly file: string,
     private readonly schema: LabelSchema,
   ) {
+    this.pending = new PendingMerges(schema);
     this.connection = this.open();
   }
 
   get(file: FileIdentity): StoredProvenance | undefined {
-    if (!this.checkedThisTask || --this.getsUntilCheck < 0) this.noticeOtherWritersNowAndThen();
-    let cached = this.cache.get(file.key);
-    if (cached === undefined) {
-      cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
-      this.cache.set(file.key, cached);
-    }
-    return cached ?? undefined;
+    const stored = this.committed(file);
+    return this.pending.size === 0 ? stored : this.pending.over(file, stored);
   }
 
   merge(file: FileIdentity, added: StoredProvenance): void {
-    this.noticeOtherWriters();
+    if (this.syncs.deferring) {
+      // Not compared with the cache, which may miss another process's removal: the commit re-reads.
+      this.pending.add(file, added);
+      this.syncs.pending();
+      return;
+    }
+    this.otherWriters.notice();
     const current = this.get(file);
     if (current !== undefined && !this.pathPending.has(current) && joinStored(this.schema, current, added) === current) return;
-    const key = recordKey(file);
-    this.recover(() => {
-      const conn = this.conn();
-      let result: StoredProvenance | undefined;
-      const changed = this.records.write(conn, () => {
-        // Re-read under the write lock: another process may have merged since.
-        const stored = this.records.load(conn, key);
-        const waiting = file.inode === undefined ? undefined : this.records.load(conn, file.path);
-        const base = waiting === undefined ? stored : joinStored(this.schema, stored, waiting);
-        result = joinStored(this.schema, base, added);
-        if (result !== stored) this.records.save(conn, key, result, [stored, waiting]);
-        if (waiting !== undefined) conn.deleteOne.run(file.path);
-      });
-      if (changed) this.syncs.committed(() => conn.sync());
-      // Another name of the same inode has its own cached answer.
-      if (file.links > 1) this.cache.clear();
-      else this.cache.set(file.key, result ?? null);
-    });
+    this.commitPending();
+    this.commitMerges([{ file, added }]);
+  }
+
+  uncommitted(file: FileIdentity): boolean {
+    return this.pending.size > 0 && this.pending.has(file);
+  }
+
+  flush(): void {
+    if (this.pending.size === 0) return;
+    if (this.syncs.deferring) this.syncs.pending();
+    else this.commitPending();
   }
 
   move(from: string, to: string, replaced?: FileIdentity): void {
@@ -148,6 +142,8 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   durableNow(): void {
+    // Merges an asynchronous call left pending first: they are part of "every commit so far".
+    this.commitPending();
     this.syncs.settleNow();
   }
 
@@ -158,33 +154,51 @@ export class SqliteProvenanceStore implements ProvenanceStore {
     conn?.close();
   }
 
+  /** What the database holds for the file (cached), without what is pending. */
+  private committed(file: FileIdentity): StoredProvenance | undefined {
+    let cached = this.cache.get(file.key);
+    // Only a cached answer can be stale: a file met for the first time (every new file) is read fresh.
+    if (cached !== undefined) {
+      this.otherWriters.beforeCachedAnswer();
+      cached = this.cache.get(file.key);
+    }
+    if (cached === undefined) {
+      cached = this.recover(() => this.loadFile(this.conn(), file)) ?? null;
+      this.cache.set(file.key, cached);
+    }
+    return cached ?? undefined;
+  }
+
+  /** Commit the pending merges (throws, and keeps them pending, when that fails). */
+  private commitPending(): void {
+    if (this.pending.size === 0) return;
+    const merges = this.pending.all();
+    this.commitMerges(merges);
+    this.pending.committed(merges);
+  }
+
+  /** The merges, in one transaction: each re-read under the write lock (another process may have merged since). */
+  private commitMerges(merges: readonly PendingMerge[]): void {
+    this.otherWriters.notice();
+    this.recover(() => {
+      const conn = this.conn();
+      const { changed, results } = this.records.merge(conn, this.schema, merges);
+      if (changed) this.syncs.committed(() => conn.sync());
+      merges.forEach(({ file }, i) => {
+        // Another name of the same inode has its own cached answer.
+        if (file.links > 1) this.cache.clear();
+        else this.cache.set(file.key, results[i] ?? null);
+      });
+    });
+  }
+
   private changeTree(change: (conn: Connection) => void): void {
+    this.commitPending();
     this.recover(() => {
       const conn = this.conn();
       if (conn.write(() => change(conn))) this.syncs.committed(() => conn.sync());
     });
     this.cache.clear();
-  }
-
-  private noticeOtherWritersNowAndThen(): void {
-    if (!this.checkedThisTask) {
-      this.checkedThisTask = true;
-      queueMicrotask(this.endOfTask);
-    }
-    this.getsUntilCheck = GETS_PER_FRESHNESS_CHECK;
-    const now = performance.now();
-    if (now < this.nextFreshnessCheck) return;
-    this.nextFreshnessCheck = now + FRESHNESS_INTERVAL_MS;
-    this.noticeOtherWriters();
-  }
-
-  /** Forget cached answers when another connection has committed since the last look. */
-  private noticeOtherWriters(): void {
-    const version = this.recover(() => (this.conn().dataVersion.get() as unknown as [number])[0]);
-    if (version !== this.dataVersion) {
-      this.dataVersion = version;
-      this.cache.clear();
-    }
   }
 
   /**
@@ -230,7 +244,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   }
 
   private openFresh(): Connection {
-    this.dataVersion = -1;
+    this.otherWriters.reset();
     this.records.forgetSets();
     const db = new this.sqlite.DatabaseSync(this.file, { timeout: BUSY_TIMEOUT_MS });
     this.openedInode = internally(() => statSync(this.file, { throwIfNoEntry: false })?.ino);

@@ -28,8 +28,9 @@ export interface ProvenanceStore {
   /** Current provenance of a file, or undefined when none is recorded. */
   get(file: FileIdentity): StoredProvenance | undefined;
   /**
-   * Union `added` into the file's provenance; committed before it returns (throws when it cannot
-   * be), and durable too unless inside `deferDurability`.
+   * Union `added` into the file's provenance; committed and durable before it returns (throws
+   * when it cannot be), except inside `deferDurability`: then `get` answers with it at once and
+   * `durable()` commits it.
    */
   merge(file: FileIdentity, added: StoredProvenance): void;
   /**
@@ -40,14 +41,21 @@ export interface ProvenanceStore {
   /** unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other names remain). */
   retire(file: FileIdentity): void;
   /**
-   * Run `fn` (an asynchronous API's decision) with its commits left unsynced: they are visible to
-   * every process and survive this one being killed, and `durable()` is the wait for the disk.
+   * Run `fn` (an asynchronous API's decision) without waiting for SQLite or the disk: its merges
+   * are committed and synced by `durable()`, which the API waits for before it moves a byte.
    */
   deferDurability<T>(fn: () => T): T;
-  /** Settles once every commit so far is on disk (rejects when it cannot be); undefined when none waits. */
+  /**
+   * Settles once every merge so far is committed and on disk (rejects when it cannot be);
+   * undefined when none waits.
+   */
   durable(): Promise<void> | undefined;
   /** Every commit so far on disk now, on this thread (throws when it cannot be). */
   durableNow(): void;
+  /** True while a merge into `file` made inside `deferDurability` waits for `durable()` to commit it. */
+  uncommitted(file: FileIdentity): boolean;
+  /** Commit what waits now (synced, outside `deferDurability`), or have the next `durable()` do it (inside). */
+  flush(): void;
   close(): void;
 }
 

@@ -124,26 +124,53 @@ describe('interned sets', () => {
 });
 
 describe('durability', () => {
-  it('syncs each commit before merge returns, unless deferred: then durable() settles once the WAL is synced', async () => {
+  it('commits and syncs each merge before it returns, unless deferred: then get() answers with it at once and durable() commits and syncs it', async () => {
     const stateDir = tempDir();
     const store = open(stateDir);
+    const other = open(stateDir);
     store.merge(at('/sync'), from(['file://n/a'], 'secret', 'low'));
     expect(store.durable()).toBeUndefined();
+    expect(other.get(at('/sync'))?.sources).toEqual(['file://n/a']);
     store.deferDurability(() => {
       store.merge(at('/one'), from(['file://n/b'], 'secret', 'low'));
       store.merge(at('/two'), from(['file://n/c'], 'secret', 'low'));
     });
+    // This process reads them at once; another sees them once they are committed, not before.
+    expect(store.uncommitted(at('/two'))).toBe(true);
+    expect(store.uncommitted(at('/sync'))).toBe(false);
+    expect(store.get(at('/two'))).toEqual(from(['file://n/c'], 'secret', 'low'));
+    expect(other.get(at('/two'))).toBeUndefined();
     const durable = store.durable();
     expect(durable).toBeInstanceOf(Promise);
-    // Committed already: another connection sees both before the sync completes.
-    const other = open(stateDir);
-    expect(other.get(at('/two'))?.sources).toEqual(['file://n/c']);
-    // Asked again before the sync settles: the same wait (one sync for both commits).
+    // Asked again before the sync settles: the same wait (one commit and one sync for both).
     expect(store.durable()).toBe(durable);
     await durable;
+    expect(store.uncommitted(at('/two'))).toBe(false);
     expect(store.durable()).toBeUndefined();
-    // A merge that adds nothing commits nothing: nothing to wait for.
-    store.deferDurability(() => store.merge(at('/two'), from(['file://n/c'], 'secret', 'low')));
+    await nextTask();
+    expect(other.get(at('/one'))?.sources).toEqual(['file://n/b']);
+    expect(other.get(at('/two'))?.sources).toEqual(['file://n/c']);
+  });
+
+  it('a synchronous merge, move or retire commits what deferred merges left pending before it changes anything', async () => {
+    const stateDir = tempDir();
+    const store = open(stateDir);
+    const other = open(stateDir);
+    store.deferDurability(() => store.merge(at('/a'), from(['file://n/a'], 'secret', 'low')));
+    store.merge(at('/b'), from(['file://n/b'], 'public', 'high'));
+    expect(store.uncommitted(at('/a'))).toBe(false);
+    expect(other.get(at('/a'))?.sources).toEqual(['file://n/a']);
+    // Moved after the pending merge is committed: the record follows the file to its new name.
+    store.deferDurability(() => store.merge(at('/c'), from(['file://n/c'], 'secret', 'low')));
+    store.move('/c', '/d');
+    await nextTask();
+    expect(other.get(at('/c'))).toBeUndefined();
+    expect(other.get(at('/d'))?.sources).toEqual(['file://n/c']);
+    // Already merged, still pending: flush() commits it now (outside deferDurability).
+    store.deferDurability(() => store.merge(at('/e'), from(['file://n/e'], 'secret', 'low')));
+    store.flush();
+    await nextTask();
+    expect(other.get(at('/e'))?.sources).toEqual(['file://n/e']);
     expect(store.durable()).toBeUndefined();
   });
 });

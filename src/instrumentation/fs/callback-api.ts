@@ -83,11 +83,13 @@ export function patchCallbackApi(
     (original) =>
       function open(this: unknown, path: unknown, flags: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
-        const denied = target && typeof flags !== 'function' && opensForWrite(flags) ? flows.authorizePath(target, undefined) : undefined;
+        const writes = target !== undefined && typeof flags !== 'function' && opensForWrite(flags);
+        const denied = writes ? flows.deferred(() => flows.authorizePath(target, undefined)) : undefined;
         if (denied) return failCallback(arguments, denied);
         // Hooked even for untracked files: a reused fd number must not keep a stale entry.
         const args = hookCallback(arguments, (fd) => flows.opened(fd, target));
-        return Reflect.apply(original, this, args ?? arguments);
+        if (!writes) return Reflect.apply(original, this, args ?? arguments);
+        return whenDurable(arguments, flows.whenDurable(), waiting, () => Reflect.apply(original, this, args ?? arguments));
       },
   );
 
@@ -176,10 +178,10 @@ export function patchCallbackApi(
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
-          const denied = flows.transfer(op, from, to);
+          const denied = flows.deferred(() => flows.transfer(op, from, to));
           if (denied) return failCallback(arguments, denied);
           const args = op === 'copy' ? undefined : hookCallback(arguments, namesChanged, namesChanged);
-          return Reflect.apply(original, this, args ?? arguments);
+          return whenDurable(arguments, flows.whenDurable(), waiting, () => Reflect.apply(original, this, args ?? arguments));
         },
     );
   }

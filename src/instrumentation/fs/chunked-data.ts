@@ -15,11 +15,14 @@ export function isChunked(data: unknown): data is Iterable<unknown> | AsyncItera
 
 /**
  * Pull the first chunk and decide it; on allow, an async iterable that yields it and then the
- * rest, each decided. Rejects with the denial of the first chunk.
+ * rest, each decided. Rejects with the denial of the first chunk. An allowed chunk is yielded
+ * once `durable()` settles (the provenance its decision saved is on disk; undefined: nothing to
+ * wait for), and the write fails with its error when it cannot be.
  */
 export async function decidedChunks(
   data: Iterable<unknown> | AsyncIterable<unknown>,
   decide: (chunk: unknown) => ProvenanceDeniedError | undefined,
+  durable: () => Promise<void> | undefined,
 ): Promise<AsyncIterable<unknown>> {
   const iterator = Symbol.asyncIterator in data ? data[Symbol.asyncIterator]() : data[Symbol.iterator]();
   const first = await iterator.next();
@@ -28,6 +31,7 @@ export async function decidedChunks(
     await iterator.return?.();
     throw denied;
   }
+  await durable();
   return (async function* rest(): AsyncGenerator<unknown> {
     if (first.done === true) return;
     yield first.value;
@@ -39,6 +43,7 @@ export async function decidedChunks(
         await iterator.return?.();
         throw deniedLater;
       }
+      await durable();
       yield next.value;
     }
   })();

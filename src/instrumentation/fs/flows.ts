@@ -363,13 +363,16 @@ export class FsFlows {
   }
 
   /**
-   * `[file, counterpart]` for a file, or for every file under a directory; none when `from` does
-   * not exist. Symlinks count as the files they name unless `symlinks` is false.
+   * `[file, counterpart]` for a file, or for every file under a directory. Symlinks count as the
+   * files they name unless `symlinks` is false (a removal), and then a `from` that does not exist
+   * has no files; for a transfer it is one file: an asynchronous write decided before may create
+   * it before the transfer runs, with the provenance that write gave it.
    */
   private filePairs(from: string, to: string, symlinks = true): [string, string][] {
     return internally(() => {
       const stat = lstatSync(from, { throwIfNoEntry: false });
-      if (stat === undefined || (!symlinks && stat.isSymbolicLink())) return [];
+      if (stat === undefined) return symlinks ? [[from, to]] : [];
+      if (!symlinks && stat.isSymbolicLink()) return [];
       if (!stat.isDirectory()) return [[from, to]];
       const pairs: [string, string][] = [];
       for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {

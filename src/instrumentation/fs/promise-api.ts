@@ -110,9 +110,9 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       (original) =>
         function transfer(this: unknown, from: unknown, to: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
-          const denied = flows.transfer(op, from, to);
+          const denied = flows.deferred(() => flows.transfer(op, from, to));
           if (denied) return Promise.reject(denied);
-          const pending = Reflect.apply(original, this, arguments) as Promise<unknown>;
+          const pending = whenDurable(flows, () => Reflect.apply(original, this, arguments)) as Promise<unknown>;
           return op === 'copy' ? pending : pending.finally(namesChanged);
         },
     );
@@ -240,8 +240,12 @@ async function writeChunks(
   args: IArguments,
   dataIndex = 1,
 ): Promise<unknown> {
-  // Decided chunk by chunk as the original consumes them: each commit is synced when it is made.
-  const chunks = await decidedChunks(args[dataIndex] as AsyncIterable<unknown>, (chunk) => flows.authorize(target, sizeOf(chunk), chunk));
+  // Decided chunk by chunk as the original consumes them, each moving once its provenance is on disk.
+  const chunks = await decidedChunks(
+    args[dataIndex] as AsyncIterable<unknown>,
+    (chunk) => flows.deferred(() => flows.authorize(target, sizeOf(chunk), chunk)),
+    () => flows.whenDurable(),
+  );
   const rest = Array.prototype.slice.call(args) as unknown[];
   rest[dataIndex] = chunks;
   return Reflect.apply(original, self, rest) as unknown;

@@ -7,8 +7,9 @@
  * callback gets the error); the stream and the other contexts' chunks are unaffected.
  *
  * The stream's own I/O underneath (`_write`/`_writev` → fs.write or FileHandle#write) is then not
- * decided again. Opening is still decided in `_construct`'s open, so a denied stream never
- * creates its file.
+ * decided again; it waits until the provenance the decisions saved is on disk (synced on libuv's
+ * pool, not on the writer's thread), and the stream fails with the error when it cannot be.
+ * Opening is still decided in `_construct`'s open, so a denied stream never creates its file.
  */
 import type * as Fs from 'node:fs';
 import { isInternal } from '../../support/reentrancy.js';
@@ -36,7 +37,7 @@ export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher
     (original) =>
       function write(this: StreamFields, chunk: unknown, encoding?: unknown, callback?: unknown): unknown {
         const target = targetOf(this);
-        const denied = target && flows.authorize(target, sizeOf(chunk), chunk);
+        const denied = target && flows.deferred(() => flows.authorize(target, sizeOf(chunk), chunk));
         if (denied === undefined) return Reflect.apply(original, this, arguments);
         const done = typeof encoding === 'function' ? encoding : callback;
         if (typeof done === 'function') process.nextTick(done, denied);
@@ -51,7 +52,7 @@ export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       function end(this: StreamFields, chunk?: unknown, encoding?: unknown, callback?: unknown): unknown {
         if (chunk === undefined || chunk === null || typeof chunk === 'function') return Reflect.apply(original, this, arguments);
         const target = targetOf(this);
-        const denied = target && flows.authorize(target, sizeOf(chunk), chunk);
+        const denied = target && flows.deferred(() => flows.authorize(target, sizeOf(chunk), chunk));
         if (denied === undefined) return Reflect.apply(original, this, arguments);
         // The caller asked to end the stream: it ends, without the denied chunk.
         const done = typeof encoding === 'function' ? encoding : callback;
@@ -67,7 +68,14 @@ export function patchWriteStream(fs: typeof Fs, flows: FsFlows, patcher: Patcher
       (original) =>
         function decidedAlready(this: unknown): unknown {
           if (isInternal()) return Reflect.apply(original, this, arguments);
-          return flows.nested.run(() => Reflect.apply(original, this, arguments) as unknown);
+          const args = arguments;
+          const run = (): unknown => flows.nested.run(() => Reflect.apply(original, this, args) as unknown);
+          const durable = flows.whenDurable();
+          if (durable === undefined) return run();
+          // The stream's own callback (last argument): the chunk failed, the stream errors.
+          const done = args[args.length - 1] as (error: unknown) => void;
+          durable.then(run).catch(done);
+          return undefined;
         },
     );
   }
