@@ -84,7 +84,10 @@ describe('a stored level this process does not know', () => {
 
   it('keeps the file’s config labels, counts as the top level, and warns once', async () => {
     const ws = createWorkspace();
-    expect(await ws.steps([])).toEqual([]); // creates the store
+    // A file flow opens (creates) the store: it is opened on the first one.
+    expect(await ws.steps([{ op: 'read', path: ws.abs('out/public/input.txt') }])).toEqual([
+      { ok: true, bytes: expect.any(Number) as number },
+    ]);
     forgeRecord(ws, 'secret/a.txt', { confidentiality: 'top-secret', integrity: 'high', tags: [], locations: [] });
     forgeRecord(ws, 'out/public/input.txt', { confidentiality: 'top-secret', integrity: 'high', tags: [], locations: [] });
     const secret = await ws.steps(
