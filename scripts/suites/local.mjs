@@ -28,7 +28,8 @@ if (separator < 0 || !checkout || !name || !command) {
 function parseTap(text, dir) {
   const results = new Map();
   for (const line of text.replaceAll(dir, '<run>').split('\n')) {
-    const match = /^(\s*)(not ok|ok)\b\s*\d*\s*(?:- )?(.*?)(?:\s+# (SKIP|TODO)\b.*)?$/i.exec(line);
+    // tap appends "# time=…ms" to a title: a timing, not part of the test's name.
+    const match = /^(\s*)(not ok|ok)\b\s*\d*\s*(?:- )?(.*?)(?:\s+# (SKIP|TODO)\b.*|\s+# time=[\d.]+m?s)?$/i.exec(line);
     if (!match) continue;
     const [, indent, ok, title, directive] = match;
     const status = directive ? 'skip' : ok === 'ok' ? 'pass' : 'fail';
