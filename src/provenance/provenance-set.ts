@@ -79,7 +79,7 @@ export class ProvenanceSets {
         ? a
         : sources === b.sources && joined === b.labels
           ? b
-          : this.intern(sources, joined, unionOrigins(a, b, joined), hashSources(sources));
+          : this.intern(sources, joined, unionOrigins(a, b, joined), this.unionHash(a, b));
     this.unionMemo.set(memoKey, result);
     return result;
   }
@@ -89,6 +89,17 @@ export class ProvenanceSets {
     const sorted = [...new Set(sources)].sort();
     if (sorted.length === 0 && labelsKey(labels) === labelsKey(this.empty.labels)) return this.empty;
     return this.intern(sorted, labels, origins ?? { tags: {}, locations: {} }, hashSources(sorted));
+  }
+
+  /**
+   * The hash of a ∪ b from the larger set's hash and the smaller set's sources it lacks: a context
+   * that reads N files one by one would otherwise hash all its sources again at every read.
+   */
+  private unionHash(a: ProvenanceSet, b: ProvenanceSet): number {
+    const [large, small] = a.sources.length >= b.sources.length ? [a, b] : [b, a];
+    let hash = this.hashOf(large);
+    for (const source of small.sources) if (!includesSorted(large.sources, source)) hash = addHash(hash, source);
+    return hash;
   }
 
   private hashOf(set: ProvenanceSet): number {
@@ -130,6 +141,20 @@ function sourceHash(source: string): number {
     b = Math.imul(b ^ unit, 0x01000193) ^ (b >>> 15);
   }
   return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+}
+
+/** Binary search in a sorted, unique source list. */
+function includesSorted(sources: readonly string[], source: string): boolean {
+  let low = 0;
+  let high = sources.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = sources[middle];
+    if (at === source) return true;
+    if (at < source) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
 }
 
 function sameSources(a: readonly string[], b: readonly string[]): boolean {

@@ -44,3 +44,26 @@ describe('flow contexts', () => {
     expect(schema.toPublic(contexts.current().provenance.labels).confidentiality).toBe('secret');
   });
 });
+
+describe('interned provenance sets', () => {
+  it('a set reached by unions, by added sources or built whole is one object, whatever the order', () => {
+    const sets = new ProvenanceSets(schema.neutral);
+    const uris = Array.from({ length: 40 }, (_, i) => `file://n/data/${String(i).padStart(2, '0')}.json`);
+    // One source at a time in a scattered order, each joined as a one-source set (a read).
+    let byUnion = sets.empty;
+    for (let i = 0; i < uris.length; i++) {
+      const uri = uris[(i * 7) % uris.length];
+      byUnion = sets.union(byUnion, sets.of([uri], schema.neutral));
+    }
+    let byAdding = sets.empty;
+    for (const uri of [...uris].reverse()) byAdding = sets.withSource(byAdding, uri, schema.neutral);
+    // Overlapping halves joined both ways round.
+    const halves = sets.union(sets.of(uris.slice(0, 25), schema.neutral), sets.of(uris.slice(15), schema.neutral));
+    const whole = sets.of(uris, schema.neutral);
+    expect(byUnion.sources).toEqual([...uris].sort());
+    expect(byUnion).toBe(whole);
+    expect(byAdding).toBe(whole);
+    expect(halves).toBe(whole);
+    expect(sets.union(whole, sets.of(uris.slice(3, 9), schema.neutral))).toBe(whole);
+  });
+});
