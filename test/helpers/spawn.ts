@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 // type-check treats these files as CommonJS.
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const distRegister = path.join(repoRoot, 'dist', 'register.js');
+export const distCli = path.join(repoRoot, 'dist', 'cli', 'main.js');
 
 /**
  * Node 24 from the `node` devDependency (the system node may be older than engines.node), or
@@ -235,4 +236,9 @@ export async function stopAll(): Promise<void> {
         }),
     ),
   );
+}
+
+/** The built `provenant` CLI run with `args`, as users run it. */
+export function runCli(...args: string[]): Promise<RunResult> {
+  return runNode({ args: [distCli, ...args] });
 }

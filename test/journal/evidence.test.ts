@@ -12,13 +12,11 @@ import { leafHash, MerkleAccumulator } from '../../src/journal/merkle.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
 import { queryRecords } from '../../src/journal/query.js';
 import { sourcesDigest } from '../../src/provenance/sources-digest.js';
-import { repoRoot, runNode } from '../helpers/spawn.js';
+import { runNode, runCli as cli } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { ed25519, lineOfSeq, readLines, segmentFiles, writeLines } from './helpers.js';
 
 afterAll(cleanupTempDirs);
-
-const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 
 const APP = `
   const fs = require('node:fs');

@@ -12,7 +12,7 @@ import type { JournalRecord } from '../../src/journal/format.js';
 import { loadSigningKey } from '../../src/journal/keys.js';
 import { verifyJournal } from '../../src/journal/verify.js';
 import { openJournal } from '../../src/journal/writer.js';
-import { repoRoot, runNode } from '../helpers/spawn.js';
+import { runCli as cli } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import {
   appState,
@@ -32,8 +32,6 @@ import {
 } from './helpers.js';
 
 afterAll(cleanupTempDirs);
-
-const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 
 /** Request i of a server: a read from the caller and the response to it, each with its own ids, user and path. */
 function requestFlows(i: number): FlowRecord[] {

@@ -7,13 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachRecord } from '../../src/journal/decode.js';
 import type { JournalRecord } from '../../src/journal/format.js';
 import { redactUrl } from '../../src/provenance/url-redaction.js';
-import { repoRoot, runNode, type RunResult } from '../helpers/spawn.js';
+import { repoRoot, runNode, type RunResult, runCli as cli } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { fixtures, segmentFiles } from './helpers.js';
 
 afterAll(cleanupTempDirs);
-
-const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 
 let stateDir: string;
 let app: RunResult;

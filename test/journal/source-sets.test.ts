@@ -13,7 +13,7 @@ import { openJournal } from '../../src/journal/writer.js';
 import { RunCollector } from '../../src/openlineage/events.js';
 import { fromRecord, EXPORTED_SOURCES } from '../../src/export/log-records.js';
 import { sourcesDigest } from '../../src/provenance/sources-digest.js';
-import { repoRoot, runNode } from '../helpers/spawn.js';
+import { runCli as cli } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import {
   appState,
@@ -33,7 +33,6 @@ import {
 
 afterAll(cleanupTempDirs);
 
-const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 const source = (i: number): string => `file://n1/batch/in/${String(i).padStart(6, '0')}.json`;
 
 /** A log whose records' sources grow one at a time: record i derives from sources 1..i. */

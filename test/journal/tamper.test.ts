@@ -13,7 +13,7 @@ import { leafHash, rootOf } from '../../src/journal/merkle.js';
 import { formatNote, parseNote, signNoteText } from '../../src/journal/note.js';
 import { verifyJournal, type HeldCheckpoint } from '../../src/journal/verify.js';
 import { openJournal } from '../../src/journal/writer.js';
-import { repoRoot, runNode } from '../helpers/spawn.js';
+import { runCli as cli } from '../helpers/spawn.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import {
   ed25519,
@@ -75,8 +75,6 @@ function deleteAndRenumber(lines: string[], seq: number): void {
     if (n && Number(n[1]) > seq) lines[i] = rehash(lines[i].replace(/^\{"seq":\d+,/, `{"seq":${Number(n[1]) - 1},`));
   }
 }
-
-const cli = (...args: string[]) => runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), ...args] });
 
 describe('verify: a clean journal', () => {
   it('verifies, signed and closed', () => {
