@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, reportRows, spread, withoutTelemetryEnv } from './report.mjs';
+import { realisticConfig } from './realistic-config.mjs';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -122,26 +123,7 @@ async function main() {
   mkdirSync(data);
   for (let i = 0; i < 100; i++) writeFileSync(path.join(data, `${i}.json`), JSON.stringify({ id: i, name: `patient ${i}`, hba1c: 7.1 }));
   const config = path.join(dir, 'provenant.yaml');
-  writeFileSync(
-    config,
-    [
-      'service: bench',
-      'location: eu-west-1',
-      'resources:',
-      `  - match: { path: "${data}/**" }`,
-      '    labels: { confidentiality: confidential, integrity: high, tags: [pii] }',
-      '  - match: { host: "127.0.0.1" }',
-      '    labels: { confidentiality: secret, location: eu-west-1 }',
-      // the front calls the back as this service: the back answers it as service://bench
-      '  - match: { service: bench }',
-      '    labels: { confidentiality: secret, location: eu-west-1 }',
-      'rules:',
-      '  - id: pii-stays-in-eu',
-      '    deny: { data: { tags: [pii] }, destination: { location: { notIn: [eu-west-1, eu-central-1] } } }',
-      'trust: { peers: ["127.0.0.1"] }',
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(config, realisticConfig(data));
   /** results[workload][variant] = [{ rps, cpuPerRequest }] per round */
   const results = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(variants.map((v) => [v, []]))]));
   try {

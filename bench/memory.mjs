@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportRows, withoutTelemetryEnv } from './report.mjs';
+import { realisticConfig } from './realistic-config.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -69,24 +70,7 @@ async function main() {
   writeFileSync(path.join(data, 'shared.json'), JSON.stringify({ ok: true, note: 'x'.repeat(200) }));
   const config = (repeatWindowMs) => {
     const file = path.join(dir, `provenant-${repeatWindowMs ?? 'default'}.yaml`);
-    writeFileSync(
-      file,
-      [
-        'service: bench',
-        'location: eu-west-1',
-        'resources:',
-        `  - match: { path: "${data}/**" }`,
-        '    labels: { confidentiality: confidential, integrity: high, tags: [pii] }',
-        '  - match: { host: "127.0.0.1" }',
-        '    labels: { confidentiality: secret, location: eu-west-1 }',
-        'rules:',
-        '  - id: pii-stays-in-eu',
-        '    deny: { data: { tags: [pii] }, destination: { location: { notIn: [eu-west-1, eu-central-1] } } }',
-        'trust: { peers: ["127.0.0.1"] }',
-        ...(repeatWindowMs === undefined ? [] : [`journal: { repeatWindowMs: ${repeatWindowMs} }`]),
-        '',
-      ].join('\n'),
-    );
+    writeFileSync(file, realisticConfig(data, repeatWindowMs === undefined ? undefined : `{ repeatWindowMs: ${repeatWindowMs} }`));
     return file;
   };
   const results = {};
