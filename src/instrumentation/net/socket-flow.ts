@@ -41,7 +41,10 @@ export interface SocketFlow {
   admitted: AdmittedChunks;
 }
 
-export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow };
+/** Marks a socket of the app's telemetry (socket.ts): deliberately no flow, and none derived for it. */
+export const TELEMETRY_SOCKET = Symbol('provenant.telemetrySocket');
+
+export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; [TELEMETRY_SOCKET]?: true };
 
 type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' | 'dispatcher'>;
 
@@ -56,24 +59,34 @@ export function newSocketFlow(fields: FlowFields): SocketFlow {
  */
 const descriptorHandles = new WeakMap<object, Resource>();
 let descriptorHandlesNoted = false;
+/** Names a TCP handle by its descriptor (socket-writes.ts, while provenant is on); undefined for other handles. */
+let tcpDescriptor: ((handle: object) => Resource | undefined) | undefined;
 
 export function noteDescriptorHandle(handle: object, named: Resource): void {
   descriptorHandles.set(handle, named);
   descriptorHandlesNoted = true;
 }
 
+export function nameTcpDescriptors(name: ((handle: object) => Resource | undefined) | undefined): void {
+  tcpDescriptor = name;
+}
+
 /**
- * A socket's flow. A socket around a descriptor connects nothing, so it gets one on first use: its
- * writes go to `process://<node>/<pid>/fd/<n>`, an unlabelled destination, as `fs.write` on that
- * fd does, and its reads are reads of it.
+ * A socket's flow. A socket that neither connected nor was accepted gets one on first use: one
+ * around a descriptor (`new net.Socket({ fd })`) or around a TCP handle it did not make (`new
+ * net.Socket({ handle: other._handle })`, a socket handed over from another process) goes to
+ * `process://<node>/<pid>/fd/<n>`, an unlabelled destination, as `fs.write` on that fd does, and
+ * its reads are reads of it. Stdio, a child's pipes and the app's telemetry keep no flow.
  */
 export function flowOf(socket: FlowSocket): SocketFlow | undefined {
   const flow = socket[SOCKET_FLOW];
-  if (flow !== undefined || !descriptorHandlesNoted) return flow;
+  if (flow !== undefined) return flow;
   const handle: unknown = (socket as { _handle?: unknown })._handle;
-  const named = typeof handle === 'object' && handle !== null ? descriptorHandles.get(handle) : undefined;
+  if (typeof handle !== 'object' || handle === null || socket[TELEMETRY_SOCKET] === true) return undefined;
+  let named = descriptorHandlesNoted ? descriptorHandles.get(handle) : undefined;
+  if (named !== undefined) descriptorHandles.delete(handle);
+  else named = tcpDescriptor?.(handle);
   if (named === undefined) return undefined;
-  descriptorHandles.delete(handle as object);
   const attributes = { 'network.transport': 'fd' };
   return (socket[SOCKET_FLOW] = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: true, dispatcher: false }));
 }

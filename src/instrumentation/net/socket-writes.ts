@@ -26,7 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import stream from 'node:stream';
 import type { Patcher } from '../patcher.js';
-import { flowOf, noteDescriptorHandle, type FlowSocket, type SocketDecisions } from './socket-flow.js';
+import { flowOf, nameTcpDescriptors, noteDescriptorHandle, type FlowSocket, type SocketDecisions } from './socket-flow.js';
 import { endsWithChunk, failCallback } from './write-args.js';
 
 type StreamWrite = (this: unknown, chunk: unknown, encoding: unknown, callback: unknown) => unknown;
@@ -61,7 +61,15 @@ let TcpHandle: { prototype: object } | undefined;
 
 export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher): void {
   live = decisions;
-  patcher.onRestore(() => (live = undefined));
+  nameTcpDescriptors((handle) =>
+    TcpHandle !== undefined && handle instanceof (TcpHandle as unknown as new () => object)
+      ? decisions.engine.resources.descriptor((handle as { fd?: number }).fd ?? -1)
+      : undefined,
+  );
+  patcher.onRestore(() => {
+    live = undefined;
+    nameTcpDescriptors(undefined);
+  });
   if (locked) return;
   locked = true;
   for (const proto of [stream.Writable.prototype, stream.Duplex.prototype] as unknown as Record<'write' | 'end', StreamWrite>[]) {

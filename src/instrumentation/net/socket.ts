@@ -41,7 +41,7 @@ import type { Patcher } from '../patcher.js';
 import { AdmittedChunks } from './admitted-chunks.js';
 import { FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
-import { flowOf, newSocketFlow, SOCKET_FLOW, SocketDecisions, type FlowSocket, type SocketFlow } from './socket-flow.js';
+import { flowOf, newSocketFlow, SOCKET_FLOW, SocketDecisions, TELEMETRY_SOCKET, type FlowSocket, type SocketFlow } from './socket-flow.js';
 import { enableSocketWrites } from './socket-writes.js';
 
 /**
@@ -195,7 +195,10 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         if (options === undefined || target === undefined) return connect.apply(this, args);
         // No SOCKET_FLOW: neither its writes nor its reads nor the name lookup are flows.
         const telemetry = telemetryConnect.active || (target.host !== undefined && grpc.isTransport(target.host, target.port));
-        if (telemetry) return withInternalLookups(() => connect.apply(this, args));
+        if (telemetry) {
+          this[TELEMETRY_SOCKET] = true;
+          return withInternalLookups(() => connect.apply(this, args));
+        }
         const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
         const origin = httpOrigin;
         const flow = clientFlow(this, target, origin, dispatcher);
