@@ -94,6 +94,15 @@ describe('a Node child under provenant', () => {
     expect(ws.read('out/secret/child.txt')).toBe(SECRET_TEXT);
   });
 
+  it('is recognised when a Node option before the preload takes its value as the next argument (--title x)', async () => {
+    const ws = workspace();
+    const env = { PROVENANT_KEY: TEST_KEY, NODE_OPTIONS_BEFORE: JSON.stringify(['--title', 'provenant-child']) };
+    const result = await ws.run('node-child.cjs', { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toMatchObject({ child: { labels: { confidentiality: 'secret' }, toSecret: 'written' } });
+    expect(ws.exists('out/public/child.txt')).toBe(false);
+  });
+
   it('without a key it could not verify a claim: it is an unlabelled destination and never starts', async () => {
     const ws = workspace();
     const result = await ws.run('node-child.cjs');

@@ -8,6 +8,7 @@
 import { accessSync, constants, realpathSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitNodeOptions, takesSeparateValue } from '../../support/node-options.js';
 import { internally } from '../../support/reentrancy.js';
 
 /** A child as it is about to be spawned. */
@@ -91,15 +92,19 @@ function resolveExecutable(file: string, path: string | undefined, cwd: string):
   return undefined;
 }
 
-/** Node options (before the script) include a preload of provenant's register module. */
+/**
+ * Node options (before the script) include a preload of provenant's register module. An option
+ * Node reads with a separate value (`--cpu-prof-interval 50`) takes the next argument with it;
+ * any other non-option argument is the script, where Node stops reading options.
+ */
 function preloads(args: readonly string[], cwd: string, registerModule: string): boolean {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--' || !arg.startsWith('-')) return false;
     let value: string | undefined;
-    if (PRELOAD_FLAGS.has(arg)) value = args[++i];
+    if (takesSeparateValue(arg)) value = args[++i];
     else if (arg.startsWith('--require=') || arg.startsWith('--import=')) value = arg.slice(arg.indexOf('=') + 1);
-    if (value !== undefined && isRegisterModule(value, cwd, registerModule)) return true;
+    if (value !== undefined && PRELOAD_FLAGS.has(arg.split('=')[0]) && isRegisterModule(value, cwd, registerModule)) return true;
   }
   return false;
 }
@@ -112,10 +117,4 @@ function isRegisterModule(specifier: string, cwd: string, registerModule: string
   } catch {
     return false;
   }
-}
-
-/** NODE_OPTIONS split as Node splits it: on spaces, with double quotes grouping. */
-function splitNodeOptions(options: string | undefined): string[] {
-  if (options === undefined) return [];
-  return [...options.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]);
 }
