@@ -13,7 +13,7 @@
 // The module object itself (not an ES namespace copy): Module._load is wrapped on it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import nodeModule = require('node:module');
-import type { NativeFunction, Patcher } from './patcher.js';
+import { Patcher, type NativeFunction } from './patcher.js';
 
 /** Whether Node has finished loading one of its own modules (`worker_threads`, `internal/deps/undici/undici`). */
 export function builtinLoaded(id: string): boolean {
@@ -93,10 +93,25 @@ function callers(): string[] {
   }
 }
 
+/** One caller of `aroundRequire`: its ids, its switch and what it runs around a matching load. */
+interface RequireHook {
+  readonly matches: (id: string) => boolean;
+  readonly active: () => boolean;
+  readonly before: () => unknown;
+  readonly after: (state: unknown, exports: unknown) => void;
+}
+
+/** Every instrumentation's hooks, newest first, behind one wrapper of Module._load and getBuiltinModule. */
+const requireHooks: RequireHook[] = [];
+let loadWrapped = false;
+
 /**
  * Calls `before` and `after` (with what the load returned) around every `require` of one of `ids`
- * (and `process.getBuiltinModule` of them), for as long as `active()` says. `ids` may be a test on
- * the id: an ESM `import` of a CommonJS package reaches Module._load with the file's absolute path.
+ * (and `process.getBuiltinModule` of them), for as long as `active()` says, until `patcher`
+ * restores. `ids` may be a test on the id: an ESM `import` of a CommonJS package reaches
+ * Module._load with the file's absolute path. All callers share one wrapper, installed once and
+ * left in place (inert without hooks), so a load runs through one frame, not one per hook; hooks
+ * added later run their `before` first and their `after` last, as nested wrappers would.
  */
 export function aroundRequire(
   patcher: Patcher,
@@ -106,14 +121,28 @@ export function aroundRequire(
   after: (state: unknown, exports: unknown) => void,
 ): void {
   const matches = typeof ids === 'function' ? ids : (id: string): boolean => ids.has(id);
+  const hook: RequireHook = { matches, active, before, after };
+  requireHooks.unshift(hook);
+  patcher.onRestore(() => {
+    const index = requireHooks.indexOf(hook);
+    if (index !== -1) requireHooks.splice(index, 1);
+  });
+  if (loadWrapped) return;
+  loadWrapped = true;
   const around = (original: NativeFunction): NativeFunction =>
     function (this: unknown, id: unknown): unknown {
-      if (!active() || typeof id !== 'string' || !matches(id)) return Reflect.apply(original, this, arguments);
-      const state = before();
+      if (typeof id !== 'string') return Reflect.apply(original, this, arguments);
+      let matching: RequireHook[] | undefined;
+      for (const candidate of requireHooks) {
+        if (candidate.active() && candidate.matches(id)) (matching ??= []).push(candidate);
+      }
+      if (matching === undefined) return Reflect.apply(original, this, arguments);
+      const states = matching.map((candidate) => candidate.before());
       const result: unknown = Reflect.apply(original, this, arguments);
-      after(state, result);
+      for (let i = matching.length - 1; i >= 0; i--) matching[i].after(states[i], result);
       return result;
     };
-  patcher.wrapMethod(nodeModule, '_load', around);
-  patcher.wrapMethod(process, 'getBuiltinModule', around);
+  const wrapper = new Patcher();
+  wrapper.wrapMethod(nodeModule, '_load', around);
+  wrapper.wrapMethod(process, 'getBuiltinModule', around);
 }
