@@ -26,6 +26,8 @@ const contents = (relative) => (fs.existsSync(at(relative)) ? JSON.stringify(fs.
   const clean = fs.promises.writeFile(at('out/public/clean.txt'), 'clean\n');
   const data = fs.readFileSync(at('secret/a.txt'));
   console.log(`called before the read ${await outcome(clean)} ${contents('out/public/clean.txt')}`);
+  const deniedCallback = new Promise((resolve, reject) => fs.writeFile(at(kept), data, (error) => (error ? reject(error) : resolve())));
+  console.log(`fs.writeFile ${await outcome(deniedCallback)}`);
 
   const denied = {
     'fs.promises.writeFile': () => fs.promises.writeFile(at(kept), data),

@@ -1,7 +1,8 @@
 'use strict';
-// Promise fs calls Node refuses (bad arguments, missing files, a closed handle), from a context
-// that read a secret: prints `<call> <how it failed> <code>` for each, to compare with plain Node
-// (argv[2]: the workspace root). Calls to a public file have data Node refuses before any decision.
+// Asynchronous fs calls Node refuses (bad arguments, missing files, a closed handle), from a
+// context that read a secret: prints `<call> <how it failed> <code>` for each, to compare with
+// plain Node (argv[2]: the workspace root). Calls to a public file have data Node refuses before
+// any decision. Promise calls reject; callback calls throw or hand the callback the error.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -48,4 +49,21 @@ const missing = at('out/secret/missing.txt');
     console.log(`${name} rejected ${code}`);
   }
   await handle.close();
+  const callbacks = {
+    'fs.writeFile missing folder': (done) => fs.writeFile(at('out/secret/none/x.txt'), 'x', done),
+    'fs.appendFile missing folder, encoding': (done) => fs.appendFile(at('out/secret/none/x.txt'), 'x', 'utf8', done),
+    'fs.writeFile number data': (done) => fs.writeFile(ok, 42, done),
+    'fs.appendFile number data to a public file': (done) => fs.appendFile(at('out/public/p.txt'), 42, done),
+    'fs.writeFile no callback': () => fs.writeFile(ok, 'x'),
+  };
+  for (const [name, call] of Object.entries(callbacks)) {
+    const code = await new Promise((resolve) => {
+      try {
+        call((error) => resolve(`callback ${error ? error.code : 'none'}`));
+      } catch (error) {
+        resolve(`threw ${error.code}`);
+      }
+    });
+    console.log(`${name} ${code}`);
+  }
 })();
