@@ -27,6 +27,7 @@ import { recordApplicationEvent, type ApplicationEvent } from './application-eve
 import { Attestations, type AttestationParts } from './attestations.js';
 import { memoOf } from './context-memo.js';
 import { decideFlow, deniedError, type PolicySource } from './decisions.js';
+import { DeferredDecisions } from './deferred-decisions.js';
 import { FileOperations, type TransferOp } from './file-operations.js';
 import { FileProvenance, type FileIdentity } from './file-provenance.js';
 import { exceedsDefaults } from './store-unavailable.js';
@@ -73,6 +74,8 @@ export class FlowEngine {
   /** Everything any context of this process has read: what a dump of the whole process holds. */
   private readonly processWide: ProcessWide;
   private readonly runtimeLabels: boolean;
+  /** Decisions asynchronous APIs took out of their call; taken before any other flow (deferred-decisions.ts). */
+  private readonly waiting: DeferredDecisions;
 
   constructor(parts: FlowEngineParts) {
     this.schema = parts.schema;
@@ -130,6 +133,7 @@ export class FlowEngine {
       mode: () => parts.policy.current.mode,
     });
     this.runtimeLabels = parts.runtimeLabels ?? true;
+    this.waiting = new DeferredDecisions(parts.contexts);
   }
 
   /** The policy epoch: a memo of a decision holds while the context's provenance and this are unchanged. */
@@ -140,6 +144,7 @@ export class FlowEngine {
   /** Data flows from `resource` into the current context. */
   read(resource: Resource, bytes?: number, options?: ReadOptions): void {
     if (isInternal()) return;
+    this.waiting.settle();
     try {
       this.reads.into(this.contexts.current(), resource, bytes, options);
     } catch (error) {
@@ -168,6 +173,7 @@ export class FlowEngine {
    */
   authorizeWrite(resource: Resource, bytes?: number, options?: FlowOptions): Decision {
     if (isInternal()) return ALLOW;
+    this.waiting.settle();
     return this.writes.authorize(this.contexts.current(), resource, bytes, options);
   }
 
@@ -178,6 +184,15 @@ export class FlowEngine {
    */
   deferDurability<T>(fn: () => T): T {
     return this.files.deferDurability(fn);
+  }
+
+  /**
+   * For an asynchronous API: `decide` runs after the call has returned, in the caller's context
+   * and in call order, before any later flow is decided or recorded; then `start(outcome)` (which
+   * calls the API's original when `decide` allowed it). The API returns the promise.
+   */
+  decideLater<T>(decide: () => T, start: (outcome: T) => unknown): Promise<unknown> {
+    return this.waiting.add(decide, start);
   }
 
   /** Settles once the provenance committed so far is on disk; undefined when nothing waits for it. */
@@ -197,6 +212,7 @@ export class FlowEngine {
    */
   fixedFlow(resource: Resource, outcome: FixedOutcome, bytes?: number, options?: FlowOptions): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
+    this.waiting.settle();
     const decision = this.writes.fixed(this.contexts.current(), resource, outcome, bytes, options);
     return decision?.kind === 'deny' ? this.deniedError(decision, resource) : undefined;
   }
@@ -204,6 +220,7 @@ export class FlowEngine {
   /** What the policy says about the current context's data going to `resource`, without recording anything. */
   decide(resource: Resource): Decision {
     if (isInternal()) return ALLOW;
+    this.waiting.settle();
     return decideFlow(this.policy.current, this.contexts.current().provenance, resource);
   }
 
@@ -222,6 +239,7 @@ export class FlowEngine {
    */
   transfer(op: TransferOp, from: string, to: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
+    this.waiting.settle();
     return this.fileOperations.transfer(op, from, to);
   }
 
@@ -232,6 +250,7 @@ export class FlowEngine {
    */
   readDataModule(absolutePath: string, bytes: number | undefined): void {
     if (isInternal()) return;
+    this.waiting.settle();
     try {
       const resource = this.file(absolutePath);
       const policy = this.policy.current;
@@ -251,6 +270,7 @@ export class FlowEngine {
    */
   authorizeProcessDump(absolutePath: string, kind: string): ProvenanceDeniedError | undefined {
     if (isInternal()) return undefined;
+    this.waiting.settle();
     return this.fileOperations.authorizeProcessDump(absolutePath, kind);
   }
 
@@ -267,6 +287,7 @@ export class FlowEngine {
   /** unlink / rm, after the fact: each file's provenance is retired (the journal keeps its history). */
   retire(files: readonly FileIdentity[]): void {
     if (isInternal()) return;
+    this.waiting.settle();
     this.fileOperations.retire(files);
   }
 
@@ -282,6 +303,7 @@ export class FlowEngine {
 
   /** Application-level provenance: outputs derive from inputs (and from the current context). */
   recordApplicationEvent(event: ApplicationEvent): void {
+    this.waiting.settle();
     recordApplicationEvent(event, {
       ctx: this.contexts.current(),
       policy: this.policy.current,
@@ -296,6 +318,7 @@ export class FlowEngine {
   /** `provenant.label()`: a run-time label for a path or URI, ahead of the config's entries. */
   labelResource(uriOrPath: string, labels: LabelSpec): void {
     if (!this.runtimeLabels) throw this.apiDenied('label');
+    this.waiting.settle();
     const named = this.resources.parse(uriOrPath);
     // A file is labelled by its real path, the one its flows are matched by.
     const resource = named.kind === 'file' ? this.file(named.path as string) : named;

@@ -64,9 +64,9 @@ export class DeferredSync {
     if (this.queued !== undefined) return this.queued;
     // Started once the caller's synchronous run is over (or the sync in flight ends), so every
     // asynchronous write of that run shares one fsync.
-    const queued = (this.inFlight ?? Promise.resolve()).then(
-      () => this.start(),
-      () => this.start(),
+    const queued: Promise<void> = (this.inFlight ?? Promise.resolve()).then(
+      () => this.start(queued),
+      () => this.start(queued),
     );
     this.queued = queued;
     return queued;
@@ -83,7 +83,11 @@ export class DeferredSync {
     this.dirty = false;
   }
 
-  private start(): Promise<void> {
+  /**
+   * `queued` is the promise callers of `durable()` hold: it stays the one in flight, so a call
+   * made while it syncs waits on that same promise and runs after them, in call order.
+   */
+  private start(queued: Promise<void>): Promise<void> {
     this.queued = undefined;
     let sync: Promise<void>;
     try {
@@ -98,10 +102,11 @@ export class DeferredSync {
     } catch (error) {
       sync = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    this.inFlight = sync;
+    this.inFlight = queued;
     const done = (): void => {
-      if (this.inFlight === sync) this.inFlight = undefined;
+      if (this.inFlight === queued) this.inFlight = undefined;
     };
+    // Cleared when the fsync ends, so whoever awaited `queued` finds nothing in flight.
     sync.then(done, done);
     return sync;
   }

@@ -7,7 +7,7 @@
  * is never created.
  */
 import type * as Fs from 'node:fs';
-import { failCallback, hookCallback, whenDurable, writeNow } from './callbacks.js';
+import { acceptedAsIs, decidedAfterReturn, failCallback, hookCallback, refusedByNode, whenDurable, writeNow } from './callbacks.js';
 import { opensForWrite } from './flags.js';
 import { sizeOf, sizeOfAll, type FsFlows } from './flows.js';
 import type { NativeFunction, Patcher } from '../patcher.js';
@@ -39,7 +39,21 @@ export function patchCallbackApi(
       name,
       (original) =>
         function writeWholeFile(this: unknown, path: unknown, data: unknown): unknown {
-          const target = flows.recording ? flows.targetOf(path) : undefined;
+          if (!flows.recording || refusedByNode(arguments)) return Reflect.apply(original, this, arguments);
+          if (acceptedAsIs(arguments)) {
+            // Decided after it returns, as the promise calls are: nothing here can throw.
+            return decidedAfterReturn(
+              flows,
+              waiting,
+              arguments,
+              () => {
+                const target = flows.targetOf(path);
+                return target && flows.authorizePath(target, sizeOf(data), data);
+              },
+              () => Reflect.apply(original, this, arguments),
+            );
+          }
+          const target = flows.targetOf(path);
           const denied = target && flows.deferred(() => flows.authorizePath(target, sizeOf(data), data));
           if (denied) return failCallback(arguments, denied);
           if (target === undefined) return Reflect.apply(original, this, arguments);

@@ -1,8 +1,11 @@
 /**
  * Callback-style plumbing: surfacing a denial as the callback's first argument (asynchronously,
- * as fs reports its own errors) and hooking the callback to record what completed.
+ * as fs reports its own errors), hooking the callback to record what completed, and deciding a
+ * call Node cannot throw for after it returns.
  */
 import { diag } from '@opentelemetry/api';
+import type { ProvenanceDeniedError } from '../../errors.js';
+import type { FsFlows } from './flows.js';
 import type { NativeFunction } from '../patcher.js';
 import type { WaitingWrites } from './waiting-writes.js';
 
@@ -88,4 +91,47 @@ export function writeNow(writeSync: NativeFunction, receiver: unknown, args: IAr
     }
     process.nextTick(callback, null, written, rest[1]);
   };
+}
+
+/**
+ * `writeFile`/`appendFile` arguments Node throws for before it touches anything: no callback,
+ * data neither a string nor a buffer, a NUL in a string path. The original runs undecided and
+ * throws as plain.
+ */
+export function refusedByNode(args: IArguments): boolean {
+  const [path, data] = args as unknown as unknown[];
+  if (callbackIndex(args) < 0 || (typeof data !== 'string' && !ArrayBuffer.isView(data))) return true;
+  return typeof path === 'string' && path.includes('\0');
+}
+
+/**
+ * Arguments not `refusedByNode` that Node takes as they are: `(path, data, callback)` or
+ * `(path, data, encoding, callback)` with a string path and a known encoding (or none). Node
+ * throws for none of them, so the call may return before it is decided.
+ */
+export function acceptedAsIs(args: IArguments): boolean {
+  if (typeof args[0] !== 'string') return false;
+  if (args.length === 3) return true;
+  const encoding = args[2] as unknown;
+  return args.length === 4 && (encoding == null || (typeof encoding === 'string' && Buffer.isEncoding(encoding)));
+}
+
+/**
+ * A callback write decided after it returns (`FsFlows.later`; the call must be one Node takes as
+ * it is, `acceptedAsIs`): a denial reaches the callback, an allowed call runs its original once
+ * its provenance is on disk. A decision that failed, or an original that threw, hands the callback
+ * its error; nothing was written.
+ */
+export function decidedAfterReturn(
+  flows: FsFlows,
+  waiting: WaitingWrites,
+  args: IArguments,
+  decide: () => ProvenanceDeniedError | undefined,
+  run: () => unknown,
+): undefined {
+  const callback = args[args.length - 1] as Callback;
+  flows
+    .later(decide, (denied) => (denied ? failCallback(args, denied) : whenDurable(args, flows.whenDurable(), waiting, run)))
+    .then(undefined, (error: unknown) => process.nextTick(callback, error));
+  return undefined;
 }

@@ -108,6 +108,14 @@ export class FsFlows {
     return this.engine.deferDurability(check);
   }
 
+  /**
+   * An asynchronous API's decision taken after its call returns (engine `decideLater`): the call
+   * itself only queues it. `decide` runs inside `deferred`; `start(outcome)` calls the original.
+   */
+  later<T>(decide: () => T, start: (outcome: T) => unknown): Promise<unknown> {
+    return this.engine.decideLater(() => this.deferred(decide), start);
+  }
+
   /** Settles once the provenance decided so far is on disk (undefined: nothing to wait for); an API moves no byte before. */
   whenDurable(): Promise<void> | undefined {
     return this.engine.durable();
