@@ -1,8 +1,8 @@
 // A socket write the app cannot undo: a socket connected while the context was clean, then the
 // secret written to it through every path below `socket.write` an attacker might take (the stream
 // prototypes called directly, `_write`/`_writev`/`_writeGeneric`, cork/uncork, pipeline, the
-// handle's own write methods, prototypes "restored" or swapped, a write while still connecting),
-// on TCP, TLS and unix sockets, and through a TCP handle the app makes itself. Each denial is
+// handle's own write methods, prototypes "restored" or swapped, a new socket around the handle, a
+// write while still connecting), on TCP, TLS and unix sockets, and through a TCP or Pipe handle the app makes itself. Each denial is
 // proven at the listener (the connection, made while clean, received zero bytes); each allowed
 // twin delivers the secret once per path.
 import { readFileSync } from 'node:fs';
@@ -117,6 +117,7 @@ const ATTACKS = [
   'restored prototypes',
   'a prototype put in between',
   'socket.write = Writable.prototype.write',
+  'new net.Socket({ handle })',
   BARE_DUPLEX,
 ];
 const WHILE_CONNECTING = ['still connecting: _write', 'still connecting: write'];
@@ -184,13 +185,20 @@ describe('a socket write the app cannot undo', () => {
     );
   });
 
-  it('a TCP handle no socket owns (process.binding) carries no labelled data; clean data still goes', async () => {
-    const before = region2.received.length;
-    expect(await attack({ raw: true, host: region2.host, port: region2.port })).toEqual({ raw: 'refused' });
-    await region2.settle();
-    expect(region2.received.slice(before)).toBe('');
-    expect(await attack({ raw: true, host: region2.host, port: region2.port, read: 'public' })).toEqual({ raw: 'sent' });
-    await region2.settle();
-    expect(region2.received.slice(before)).toBe(PUBLIC);
+  it.each([
+    ['a TCP handle', () => region2, {}],
+    ['a TCP handle re-prototyped as a Pipe', () => region2, { raw: 'tcp-as-pipe' }],
+    ['a Pipe handle, to a unix socket that may hold secrets,', () => vault, {}],
+  ] as const)('%s no socket owns (process.binding) carries no labelled data; clean data still goes', async (_name, listener, variant) => {
+    const target = listener();
+    const before = target.received.length;
+    const to = target.host.startsWith('/') ? { path: target.host } : { host: target.host, port: target.port };
+    const run = { raw: true, ...to, ...variant };
+    expect(await attack(run)).toEqual({ raw: 'refused' });
+    await target.settle();
+    expect(target.received.slice(before)).toBe('');
+    expect(await attack({ ...run, read: 'public' })).toEqual({ raw: 'sent' });
+    await target.settle();
+    expect(target.received.slice(before)).toBe(PUBLIC);
   });
 });

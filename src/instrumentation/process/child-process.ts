@@ -13,8 +13,10 @@ import type { Readable, Writable } from 'node:stream';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { isInternal } from '../../support/reentrancy.js';
 import { sizeOf } from '../fs/flows.js';
+import { decidedElsewhere } from '../net/socket-flow.js';
 import type { Patcher } from '../patcher.js';
 import type { ChildFlow, ChildFlows } from './child-flows.js';
+import { guardChannel } from './ipc-channel.js';
 import type { ChildSpec } from './node-child.js';
 
 /** What `ChildProcess.prototype.spawn` receives from Node's argument normalisation. */
@@ -102,17 +104,10 @@ function failSpawn(child: InternalChild, original: InternalSpawn, options: Inter
 function watchChild(child: InternalChild, flow: ChildFlow, flows: ChildFlows): void {
   if (child.stdin) guardInput(child.stdin, flow, flows);
   for (const output of [child.stdout, child.stderr]) if (output) recordOutput(output, flow, flows);
+  // Decided at the stream by guardInput and the pipes' readers above, not as sockets of their own.
+  for (const pipe of child.stdio) decidedElsewhere(pipe);
   if (typeof child.send === 'function') {
-    const send = child.send;
-    child.send = function (this: InternalChild, ...args: unknown[]): boolean {
-      const denied = flows.input(flow, undefined);
-      if (!denied) return Reflect.apply(send, this, args) as boolean;
-      const callback = args.find((arg): arg is Callback => typeof arg === 'function');
-      // As Node reports a failed send: to the callback, else as the child's 'error'.
-      if (callback) process.nextTick(callback, denied);
-      else process.nextTick(() => this.emit('error', denied));
-      return false;
-    };
+    child.send = guardChannel(child, flow, flows)(child.send) as InternalChild['send'];
     const emit = child.emit;
     child.emit = function (this: InternalChild, event: string | symbol, ...args: unknown[]): boolean {
       if (event === 'message') flows.output(flow, undefined);
