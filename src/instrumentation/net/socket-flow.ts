@@ -41,14 +41,16 @@ export interface SocketFlow {
   admitted: AdmittedChunks;
   /** Found on first use (flowOf), not set by a connect or accept, which replace it. */
   derived: boolean;
+  /** Another instrumentation's decision for writes to `named` (a child's stdio pipes), instead of the policy's alone. */
+  readonly decide?: () => Error | undefined;
 }
 
-/** Marks a socket of the app's telemetry (socket.ts) or a child's stdio pipe: deliberately no flow, and none derived for it. */
+/** Marks a socket of the app's telemetry (socket.ts): deliberately no flow, and none derived for it. */
 export const NO_FLOW = Symbol('provenant.noFlow');
 
 export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; [NO_FLOW]?: true };
 
-type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' | 'dispatcher'>;
+type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' | 'dispatcher' | 'decide'>;
 
 /** A flow that has decided no write yet. */
 export function newSocketFlow(fields: FlowFields): SocketFlow {
@@ -96,9 +98,15 @@ export function noteHandleFlow(socket: FlowSocket, flow: SocketFlow): void {
   if (typeof parent === 'object' && parent !== null && !handleFlows.has(parent)) handleFlows.set(parent, flow);
 }
 
-/** Marks a socket whose writes another instrumentation decides (a child's stdio pipes): no flow is derived for it. */
-export function decidedElsewhere(socket: unknown): void {
-  if (socket instanceof net.Socket) (socket as FlowSocket)[NO_FLOW] = true;
+/**
+ * Makes `socket` (a child's stdio pipe) a flow to `named` decided by `decide`, so that every way
+ * of writing to it (its `write`, the stream prototypes, its handle) gets that decision.
+ */
+export function decideAs(socket: unknown, named: Resource, attributes: Attributes, decide: () => Error | undefined): void {
+  if (!(socket instanceof net.Socket)) return;
+  const flow = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: false, dispatcher: false, decide });
+  (socket as FlowSocket)[SOCKET_FLOW] = flow;
+  noteHandleFlow(socket, flow);
 }
 
 /**
@@ -170,7 +178,10 @@ export class SocketDecisions {
     const ctx = this.engine.contexts.current();
     const epoch = this.engine.policyEpoch;
     if (flow.ctx === ctx && flow.data === ctx.provenance && flow.epoch === epoch) return undefined;
-    const error = this.denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : this.denied(flow, flow.dialled));
+    const error =
+      flow.decide !== undefined
+        ? flow.decide()
+        : (this.denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : this.denied(flow, flow.dialled)));
     if (error === undefined) {
       flow.ctx = ctx;
       flow.data = ctx.provenance;
