@@ -206,6 +206,8 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         const telemetry = telemetryConnect.active || (target.host !== undefined && grpc.isTransport(target.host, target.port));
         if (telemetry) {
           this[NO_FLOW] = true;
+          // A TLS socket may have derived one from its fresh handle, on an event before this connect.
+          if (this[SOCKET_FLOW]?.derived === true) delete this[SOCKET_FLOW];
           return withInternalLookups(() => connect.apply(this, args));
         }
         const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
