@@ -1,10 +1,11 @@
 // A socket write the app cannot undo: a socket connected while the context was clean, then the
 // secret written to it through every path below `socket.write` an attacker might take (the stream
 // prototypes called directly, `_write`/`_writev`/`_writeGeneric`, cork/uncork, pipeline, the
-// handle's own write methods, prototypes "restored" or swapped, a write while still connecting),
-// on TCP, TLS and unix sockets, and through a TCP handle the app makes itself. Each denial is
-// proven at the listener (the connection, made while clean, received zero bytes); each allowed
-// twin delivers the secret once per path.
+// handle's own write methods, prototypes "restored" or swapped, a new socket around the handle or
+// a new TLS socket around a plain one, a write while still connecting), on TCP, TLS and unix
+// sockets, and through a TCP or Pipe handle the app makes itself. Each denial is proven at the
+// listener (the connection, made while clean, received zero bytes); each allowed twin delivers
+// the secret once per path.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -117,9 +118,11 @@ const ATTACKS = [
   'restored prototypes',
   'a prototype put in between',
   'socket.write = Writable.prototype.write',
+  'new net.Socket({ handle })',
   BARE_DUPLEX,
 ];
 const WHILE_CONNECTING = ['still connecting: _write', 'still connecting: write'];
+const TLS_ONLY = ['new tls.TLSSocket(plain socket)'];
 
 const every = (names: readonly string[], outcome: string): Record<string, string> =>
   Object.fromEntries(names.map((name) => [name, outcome]));
@@ -178,19 +181,26 @@ describe('a socket write the app cannot undo', () => {
   it('TLS: the plaintext paths (TLSWrap for the handle) are decided; zero plaintext bytes when denied', async () => {
     const tlsCounts = (listener: TlsListener) => () => ({ connections: listener.connections(), received: listener.received() });
     await deniedThenAllowed(
-      ATTACKS,
+      [...ATTACKS, ...TLS_ONLY],
       { run: { host: tls3.host, port: tls3.port, tls: true }, settle: () => tls3.settle(), counts: tlsCounts(tls3) },
       { run: { host: tls2.host, port: tls2.port, tls: true }, settle: () => tls2.settle(), counts: tlsCounts(tls2) },
     );
   });
 
-  it('a TCP handle no socket owns (process.binding) carries no labelled data; clean data still goes', async () => {
-    const before = region2.received.length;
-    expect(await attack({ raw: true, host: region2.host, port: region2.port })).toEqual({ raw: 'refused' });
-    await region2.settle();
-    expect(region2.received.slice(before)).toBe('');
-    expect(await attack({ raw: true, host: region2.host, port: region2.port, read: 'public' })).toEqual({ raw: 'sent' });
-    await region2.settle();
-    expect(region2.received.slice(before)).toBe(PUBLIC);
+  it.each([
+    ['a TCP handle', () => region2, {}],
+    ['a TCP handle re-prototyped as a Pipe', () => region2, { raw: 'tcp-as-pipe' }],
+    ['a Pipe handle, to a unix socket that may hold secrets,', () => vault, {}],
+  ] as const)('%s no socket owns (process.binding) carries no labelled data; clean data still goes', async (_name, listener, variant) => {
+    const target = listener();
+    const before = target.received.length;
+    const to = target.host.startsWith('/') ? { path: target.host } : { host: target.host, port: target.port };
+    const run = { raw: true, ...to, ...variant };
+    expect(await attack(run)).toEqual({ raw: 'refused' });
+    await target.settle();
+    expect(target.received.slice(before)).toBe('');
+    expect(await attack({ ...run, read: 'public' })).toEqual({ raw: 'sent' });
+    await target.settle();
+    expect(target.received.slice(before)).toBe(PUBLIC);
   });
 });

@@ -238,8 +238,8 @@ describe('a socket connected while the context was clean carries no later secret
     expect(allowed).toMatchObject({ outcome: 'sent', connections: 1, received: 'ok' });
   });
 
-  it.each(['net', 'tls-parent', 'handle'])(
-    'a new net.Socket (via %s) around the descriptor or the handle of a socket connected while clean: the secret is denied, the listener gets zero bytes; public data goes',
+  it.each(['net', 'tls-parent'])(
+    'a new net.Socket (class reached through %s) around the descriptor of a socket connected while clean: the secret is denied, the listener gets zero bytes; public data goes',
     async (via) => {
       const denied = await against(region2, 'fd-socket', { data: 'secret', via });
       expect(denied).toMatchObject({ outcome: 'denied', rule: 'confidentiality', connections: 1, received: '' });

@@ -78,6 +78,25 @@ describe('stdin and IPC of a running child', () => {
   });
 });
 
+describe("a child's stdin, however it is written", () => {
+  it('a secret never reaches an unlabelled child through stdin.write, Writable.prototype.write or the pipe handle; public lines do', async () => {
+    const ws = workspace();
+    const result = await ws.run('stdin-paths.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    const ways = ['write', 'Writable.prototype.write.call', 'handle.writeUtf8String'];
+    expect(outcome(result)).toEqual({
+      public: Object.fromEntries(ways.map((way) => [way, 'sent'])),
+      secret: {
+        write: 'denied:confidentiality',
+        'Writable.prototype.write.call': 'denied:confidentiality',
+        'handle.writeUtf8String': 'refused',
+      },
+      // Each child printed back its public line only.
+      catOutput: Object.fromEntries(ways.map((way) => [way, `public ${way}\n`])),
+    });
+  });
+});
+
 describe('a Node child under provenant', () => {
   it('with a key, starts with its parent context labels (signed claim) and its own writes are decided with them', async () => {
     const ws = workspace();

@@ -3,7 +3,7 @@
  * the one decision every byte written to it gets: socket.ts sets the state up at connect and
  * accept, socket-writes.ts decides each write with it, wherever the write enters.
  */
-import type net from 'node:net';
+import net from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -39,18 +39,27 @@ export interface SocketFlow {
    * instead of being decided again there.
    */
   admitted: AdmittedChunks;
+  /** Found on first use (flowOf), not set by a connect or accept, which replace it. */
+  derived: boolean;
+  /** Another instrumentation's decision for writes to `named` (a child's stdio pipes), instead of the policy's alone. */
+  readonly decide?: () => Error | undefined;
 }
 
 /** Marks a socket of the app's telemetry (socket.ts): deliberately no flow, and none derived for it. */
-export const TELEMETRY_SOCKET = Symbol('provenant.telemetrySocket');
+export const NO_FLOW = Symbol('provenant.noFlow');
 
-export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; [TELEMETRY_SOCKET]?: true };
+export type FlowSocket = net.Socket & ContextBound & { [SOCKET_FLOW]?: SocketFlow; [NO_FLOW]?: true };
 
-type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' | 'dispatcher'>;
+type FlowFields = Pick<SocketFlow, 'named' | 'addressed' | 'options' | 'reads' | 'dispatcher' | 'decide'>;
 
 /** A flow that has decided no write yet. */
 export function newSocketFlow(fields: FlowFields): SocketFlow {
-  return { ...fields, dialled: undefined, ctx: undefined, data: undefined, epoch: -1, admitted: new AdmittedChunks() };
+  return { ...fields, dialled: undefined, ctx: undefined, data: undefined, epoch: -1, admitted: new AdmittedChunks(), derived: false };
+}
+
+/** A flow for another socket on the same connection: the same destination, none of its decisions or chunks. */
+export function sameDestination(flow: SocketFlow): SocketFlow {
+  return { ...flow, ctx: undefined, data: undefined, epoch: -1, admitted: new AdmittedChunks(), derived: false };
 }
 
 /**
@@ -59,36 +68,94 @@ export function newSocketFlow(fields: FlowFields): SocketFlow {
  */
 const descriptorHandles = new WeakMap<object, Resource>();
 let descriptorHandlesNoted = false;
-/** Names a TCP handle by its descriptor (socket-writes.ts, while provenant is on); undefined for other handles. */
-let tcpDescriptor: ((handle: object) => Resource | undefined) | undefined;
+/**
+ * The flow of the socket a handle (and, for a TLSWrap, the handle under it) was connected or
+ * accepted by: Node points the handle at a new owner when another socket is made around it, so
+ * this is what still says where its bytes go.
+ */
+const handleFlows = new WeakMap<object, SocketFlow>();
+/** Names a handle no known socket owns by its descriptor (socket-writes.ts, while provenant is on); undefined for stdio and JS streams. */
+let descriptorOf: ((handle: object) => Resource | undefined) | undefined;
+
+type Handle = { _parent?: unknown; _parentWrap?: unknown };
 
 export function noteDescriptorHandle(handle: object, named: Resource): void {
   descriptorHandles.set(handle, named);
   descriptorHandlesNoted = true;
 }
 
-export function nameTcpDescriptors(name: ((handle: object) => Resource | undefined) | undefined): void {
-  tcpDescriptor = name;
+export function nameDescriptors(name: ((handle: object) => Resource | undefined) | undefined): void {
+  descriptorOf = name;
+}
+
+/** Remembers where `socket`'s handle goes (after its connect or accept made or kept one). */
+export function noteHandleFlow(socket: FlowSocket, flow: SocketFlow): void {
+  const handle = handleOf(socket);
+  if (handle === undefined) return;
+  handleFlows.set(handle, flow);
+  // A TLS socket's TLSWrap writes its records to the TCP or Pipe handle under it, reachable as `_parent`.
+  const parent = (handle as Handle)._parent;
+  if (typeof parent === 'object' && parent !== null && !handleFlows.has(parent)) handleFlows.set(parent, flow);
 }
 
 /**
- * A socket's flow. A socket that neither connected nor was accepted gets one on first use: one
- * around a descriptor (`new net.Socket({ fd })`) or around a TCP handle it did not make (`new
- * net.Socket({ handle: other._handle })`, a socket handed over from another process) goes to
- * `process://<node>/<pid>/fd/<n>`, an unlabelled destination, as `fs.write` on that fd does, and
- * its reads are reads of it. Stdio, a child's pipes and the app's telemetry keep no flow.
+ * Makes `socket` (a child's stdio pipe) a flow to `named` decided by `decide`, so that every way
+ * of writing to it (its `write`, the stream prototypes, its handle) gets that decision.
+ */
+export function decideAs(socket: unknown, named: Resource, attributes: Attributes, decide: () => Error | undefined): void {
+  if (!(socket instanceof net.Socket)) return;
+  const flow = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: false, dispatcher: false, decide });
+  (socket as FlowSocket)[SOCKET_FLOW] = flow;
+  noteHandleFlow(socket, flow);
+}
+
+/**
+ * A socket's flow. A socket that neither connected nor was accepted gets one on first use, from
+ * its handle: around a handle another socket connected or accepted (`new net.Socket({ handle:
+ * other._handle })`, TCP, Pipe or TLSWrap, or a `new tls.TLSSocket(connectedSocket)`), that
+ * socket's destination, where the bytes really go and as its own writes are decided; around a
+ * descriptor (`new net.Socket({ fd })`) or a handle no known socket owns (made through
+ * `process.binding`, handed over from another process), `process://<node>/<pid>/fd/<n>`, an
+ * unlabelled destination, as `fs.write` on that fd is. Its reads are reads of it. Stdio, a
+ * child's pipes, the app's telemetry and a TLS socket over a JS stream (whose records are written
+ * by that stream, decided there) keep no flow.
  */
 export function flowOf(socket: FlowSocket): SocketFlow | undefined {
   const flow = socket[SOCKET_FLOW];
   if (flow !== undefined) return flow;
-  const handle: unknown = (socket as { _handle?: unknown })._handle;
-  if (typeof handle !== 'object' || handle === null || socket[TELEMETRY_SOCKET] === true) return undefined;
+  const handle = handleOf(socket);
+  if (handle === undefined || socket[NO_FLOW] === true) return undefined;
+  const derived = derivedFlow(handle);
+  if (derived === undefined) return undefined;
+  handleFlows.set(handle, derived);
+  return (socket[SOCKET_FLOW] = derived);
+}
+
+function derivedFlow(handle: object): SocketFlow | undefined {
   let named = descriptorHandlesNoted ? descriptorHandles.get(handle) : undefined;
-  if (named !== undefined) descriptorHandles.delete(handle);
-  else named = tcpDescriptor?.(handle);
+  if (named === undefined) {
+    const owned = handleFlows.get(handle) ?? tlsParentFlow(handle);
+    // The app writes on it, not provenant's fetch dispatcher: every write is decided.
+    if (owned !== undefined) return { ...sameDestination(owned), reads: true, dispatcher: false, derived: true };
+    named = descriptorOf?.(handle);
+  }
   if (named === undefined) return undefined;
   const attributes = { 'network.transport': 'fd' };
-  return (socket[SOCKET_FLOW] = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: true, dispatcher: false }));
+  return { ...newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: true, dispatcher: false }), derived: true };
+}
+
+/** A TLSWrap's destination: the socket it was made over (`new tls.TLSSocket(socket)`), else its own handle's. */
+function tlsParentFlow(handle: Handle): SocketFlow | undefined {
+  const { _parent: parent, _parentWrap: wrap } = handle;
+  if (typeof parent !== 'object' || parent === null) return undefined;
+  const flow = wrap instanceof net.Socket ? flowOf(wrap) : undefined;
+  if (flow !== undefined) return flow;
+  return handleFlows.get(parent) ?? derivedFlow(parent);
+}
+
+function handleOf(socket: FlowSocket): object | undefined {
+  const handle: unknown = (socket as { _handle?: unknown })._handle;
+  return typeof handle === 'object' && handle !== null ? handle : undefined;
 }
 
 /** The decisions of socket flows, shared by their connect (socket.ts) and their writes (socket-writes.ts). */
@@ -111,7 +178,10 @@ export class SocketDecisions {
     const ctx = this.engine.contexts.current();
     const epoch = this.engine.policyEpoch;
     if (flow.ctx === ctx && flow.data === ctx.provenance && flow.epoch === epoch) return undefined;
-    const error = this.denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : this.denied(flow, flow.dialled));
+    const error =
+      flow.decide !== undefined
+        ? flow.decide()
+        : (this.denied(flow, flow.named) ?? (flow.dialled === undefined ? undefined : this.denied(flow, flow.dialled)));
     if (error === undefined) {
       flow.ctx = ctx;
       flow.data = ctx.provenance;

@@ -9,11 +9,9 @@
  *    buffered (cork/uncork, a write still in progress) and the write deferred until connect meet.
  *    Admitted chunks pass, whatever context Node flushes them in; any other chunk (the app calling
  *    `_write`, `_writev` or `_writeGeneric` itself) is decided with the calling context.
- * 3. The stream handles' write methods (LibuvStreamWrap for TCP, Pipe and TTY; TLSWrap): the one
- *    call `_writeGeneric` makes for the chunk it let through passes; any other (the app calling
- *    `socket._handle.writeUtf8String` itself) is decided for the socket owning the handle, and a
- *    TCP handle no socket owns (made through `process.binding('tcp_wrap')`) is an unlabelled
- *    destination named by its descriptor, so labelled data never leaves through it.
+ * 3. The stream handles' write methods (handle-writes.ts): the one call `_writeGeneric` makes for
+ *    the chunk it let through passes; any other is decided for the socket owning the handle, or,
+ *    on a handle no socket owns, for the IPC peer or the handle's descriptor.
  *
  * Each is locked (Patcher.lock): it can be neither redefined nor deleted, assigning it on the
  * prototype has no effect, and the originals are reachable only from here. Locked properties
@@ -23,53 +21,26 @@
  */
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
-import os from 'node:os';
 import stream from 'node:stream';
 import type { Patcher } from '../patcher.js';
-import { flowOf, nameTcpDescriptors, noteDescriptorHandle, type FlowSocket, type SocketDecisions } from './socket-flow.js';
+import { enableHandleWrites, pass } from './handle-writes.js';
+import { flowOf, type FlowSocket, type SocketDecisions } from './socket-flow.js';
 import { endsWithChunk, failCallback } from './write-args.js';
 
 type StreamWrite = (this: unknown, chunk: unknown, encoding: unknown, callback: unknown) => unknown;
 type WriteCallback = (error?: Error | null) => void;
 type WriteGeneric = (this: FlowSocket, writev: boolean, data: unknown, encoding: unknown, cb: WriteCallback) => unknown;
-/** (req, data, send handle) or writev's (req, chunks, all buffers). */
-type HandleWrite = (this: object, req: unknown, payload: unknown, extra: unknown) => number;
-type HandleOpen = (this: object, fd: unknown) => unknown;
-type Bindings = { binding?: (name: string) => Record<string, { prototype: object } | undefined> };
-
-const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
-/** What a denied handle write returns: a libuv error code, as a failed write would. */
-const DENIED = -os.constants.errno.EPERM;
 
 /** The live decisions; undefined while provenant is disabled. */
 let live: SocketDecisions | undefined;
 let locked = false;
 
-/**
- * The one handle write the running `_writeGeneric` lets through: its socket and data. Cleared by
- * that write, so app code running in between (an accessor it defined for `_handle`) gets no pass.
- */
-const pass: { socket: FlowSocket | undefined; data: unknown; encoding: unknown } = {
-  socket: undefined,
-  data: undefined,
-  encoding: undefined,
-};
-
-/** The handles' owner_symbol (Node's private link from a handle to its socket), found on the first owned handle. */
-let ownerSymbol: symbol | undefined;
-let TcpHandle: { prototype: object } | undefined;
-
 export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher): void {
   live = decisions;
-  nameTcpDescriptors((handle) =>
-    TcpHandle !== undefined && handle instanceof (TcpHandle as unknown as new () => object)
-      ? decisions.engine.resources.descriptor((handle as { fd?: number }).fd ?? -1)
-      : undefined,
-  );
   patcher.onRestore(() => {
     live = undefined;
-    nameTcpDescriptors(undefined);
   });
+  enableHandleWrites(decisions, patcher);
   if (locked) return;
   locked = true;
   for (const proto of [stream.Writable.prototype, stream.Duplex.prototype] as unknown as Record<'write' | 'end', StreamWrite>[]) {
@@ -94,25 +65,6 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
   }
   const socketProto = net.Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
   patcher.lock(socketProto, '_writeGeneric', writeGeneric(socketProto._writeGeneric));
-  // process.binding is the one public way to the handle classes before any socket exists (it
-  // warns only under --pending-deprecation); the app reaches the same prototypes through it.
-  const bindings = (process as unknown as Bindings).binding;
-  TcpHandle = bindings?.('tcp_wrap')['TCP'];
-  const streamProto = TcpHandle === undefined ? undefined : (Object.getPrototypeOf(TcpHandle.prototype) as object | null);
-  const tlsProto = bindings?.('tls_wrap')['TLSWrap']?.prototype;
-  // `open(fd)` is how Node wraps a descriptor in a TCP or Pipe handle (`new net.Socket({ fd })`).
-  for (const Handle of [TcpHandle, bindings?.('pipe_wrap')['Pipe']]) {
-    const proto = Handle?.prototype as Record<'open', HandleOpen> | undefined;
-    if (proto !== undefined && Object.hasOwn(proto, 'open')) patcher.lock(proto, 'open', descriptorOpen(proto.open));
-  }
-  for (const proto of [streamProto, tlsProto]) {
-    if (proto === undefined || proto === null) continue;
-    const methods = proto as Record<string, HandleWrite>;
-    for (const name of HANDLE_WRITES) {
-      const original = methods[name];
-      if (original !== undefined && Object.hasOwn(methods, name)) patcher.lock(methods, name, handleWrite(original, name === 'writev'));
-    }
-  }
 }
 
 /**
@@ -172,76 +124,4 @@ function writeGeneric(original: WriteGeneric): WriteGeneric {
       pass.encoding = outerEncoding;
     }
   };
-}
-
-function handleWrite(original: HandleWrite, vector: boolean): HandleWrite {
-  return function (this: object, req, payload, extra) {
-    // The write `_writeGeneric` just let through (set only while provenant is on): checked first, it is nearly every write.
-    const socket = pass.socket;
-    if (socket !== undefined && (payload === pass.data || passes(payload, vector)) && ownerOf(this) === socket) {
-      pass.socket = undefined;
-      return original.call(this, req, payload, extra);
-    }
-    return live === undefined ? original.call(this, req, payload, extra) : decideHandleWrite(live, this, original, req, payload, extra);
-  };
-}
-
-/** Notes a handle opened around a descriptor the app holds (stdio, 0-2, stays with the stdio gate). */
-function descriptorOpen(original: HandleOpen): HandleOpen {
-  return function (this: object, fd) {
-    const result = original.call(this, fd);
-    if (live !== undefined && result === 0 && typeof fd === 'number' && fd > 2)
-      noteDescriptorHandle(this, live.engine.resources.descriptor(fd));
-    return result;
-  };
-}
-
-/** A handle write nothing above decided: for the socket owning the handle, or, for a TCP handle no socket owns, its descriptor. */
-function decideHandleWrite(
-  decisions: SocketDecisions,
-  handle: object,
-  original: HandleWrite,
-  req: unknown,
-  payload: unknown,
-  extra: unknown,
-): number {
-  const owner = ownerOf(handle);
-  if (owner !== undefined) {
-    const flow = flowOf(owner as FlowSocket);
-    // A socket provenant does not mediate as a flow (stdio, a child's pipes) is decided where its stream is.
-    const error = flow === undefined ? undefined : decisions.writeError(flow);
-    if (error === undefined) return original.call(handle, req, payload, extra);
-    decisions.destroyWithDenial(owner as FlowSocket, error);
-    return DENIED;
-  }
-  if (TcpHandle === undefined || !(handle instanceof (TcpHandle as unknown as new () => object)))
-    return original.call(handle, req, payload, extra);
-  const resource = decisions.engine.resources.descriptor((handle as { fd?: number }).fd ?? -1);
-  const decision = decisions.engine.authorizeWrite(resource, undefined, { attributes: { 'network.transport': 'tcp' } });
-  return decision.kind === 'deny' ? DENIED : original.call(handle, req, payload, extra);
-}
-
-/** Whether a handle write carries the data `_writeGeneric` let through, when it is not the same value (writev, a converted string). */
-function passes(payload: unknown, vector: boolean): boolean {
-  const data = pass.data;
-  if (vector) {
-    // writevGeneric flattens the entries to [chunk, encoding, ...] (all Buffers: rewrites them in place, same array).
-    if (!Array.isArray(payload) || !Array.isArray(data) || payload.length !== data.length * 2) return false;
-    return (data as readonly ({ chunk?: unknown } | null)[]).every((entry, i) => payload[i * 2] === entry?.chunk);
-  }
-  // A string in an encoding the handle has no method for (hex, base64) reaches it converted.
-  return (
-    typeof data === 'string' &&
-    Buffer.isBuffer(payload) &&
-    typeof pass.encoding === 'string' &&
-    Buffer.isEncoding(pass.encoding) &&
-    payload.equals(Buffer.from(data, pass.encoding))
-  );
-}
-
-function ownerOf(handle: object): object | undefined {
-  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
-  if (ownerSymbol === undefined) return undefined;
-  const owner = (handle as Record<symbol, unknown>)[ownerSymbol];
-  return typeof owner === 'object' && owner !== null ? owner : undefined;
 }

@@ -38,10 +38,19 @@ import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
-import { AdmittedChunks } from './admitted-chunks.js';
 import { FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
-import { flowOf, newSocketFlow, SOCKET_FLOW, SocketDecisions, TELEMETRY_SOCKET, type FlowSocket, type SocketFlow } from './socket-flow.js';
+import {
+  flowOf,
+  newSocketFlow,
+  noteHandleFlow,
+  sameDestination,
+  SOCKET_FLOW,
+  SocketDecisions,
+  NO_FLOW,
+  type FlowSocket,
+  type SocketFlow,
+} from './socket-flow.js';
 import { enableSocketWrites } from './socket-writes.js';
 
 /**
@@ -196,7 +205,9 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         // No SOCKET_FLOW: neither its writes nor its reads nor the name lookup are flows.
         const telemetry = telemetryConnect.active || (target.host !== undefined && grpc.isTransport(target.host, target.port));
         if (telemetry) {
-          this[TELEMETRY_SOCKET] = true;
+          this[NO_FLOW] = true;
+          // A TLS socket may have derived one from its fresh handle, on an event before this connect.
+          if (this[SOCKET_FLOW]?.derived === true) delete this[SOCKET_FLOW];
           return withInternalLookups(() => connect.apply(this, args));
         }
         const dispatcher = options[HTTP_SOCKET] === true || dispatcherConnect.active;
@@ -217,10 +228,16 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
           });
           return this;
         }
-        if (target.path !== undefined || net.isIP(target.host) !== 0) return connect.apply(this, args);
-        const lookup = typeof options.lookup === 'function' ? (options.lookup as Lookup) : (dns.lookup as unknown as Lookup);
-        const callback = (Array.isArray(args[0]) ? (args[0] as unknown[]) : args).find((arg) => typeof arg === 'function');
-        return withInternalLookups(() => connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback));
+        let result: unknown;
+        if (target.path !== undefined || net.isIP(target.host) !== 0) result = connect.apply(this, args);
+        else {
+          const lookup = typeof options.lookup === 'function' ? (options.lookup as Lookup) : (dns.lookup as unknown as Lookup);
+          const callback = (Array.isArray(args[0]) ? (args[0] as unknown[]) : args).find((arg) => typeof arg === 'function');
+          result = withInternalLookups(() => connect.call(this, { ...options, lookup: decidedLookup(flow, lookup) }, callback));
+        }
+        // Node made (or kept) the handle synchronously: another socket made around it goes where this one goes.
+        noteHandleFlow(this, flow);
+        return result;
       },
   );
 
@@ -234,15 +251,18 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
         const socket: tls.TLSSocket & FlowSocket = options?.[HTTP_SOCKET] === true ? dispatcherConnect.run(call) : call();
         // TLS over a socket the app connected: plaintext writes go through the TLS socket.
         const under = options?.socket as FlowSocket | undefined;
-        if (under?.[SOCKET_FLOW] !== undefined && socket[SOCKET_FLOW] === undefined)
-          socket[SOCKET_FLOW] = { ...under[SOCKET_FLOW], ctx: undefined, admitted: new AdmittedChunks() };
+        if (under?.[SOCKET_FLOW] !== undefined && (socket[SOCKET_FLOW] === undefined || socket[SOCKET_FLOW].derived)) {
+          socket[SOCKET_FLOW] = sameDestination(under[SOCKET_FLOW]);
+          noteHandleFlow(socket, socket[SOCKET_FLOW]);
+        }
         return socket;
       },
   );
 
   /** An accepted connection: the caller by address; a raw server's connection gets its own flow context. */
   const accept = (server: net.Server, socket: FlowSocket): FlowContext | undefined => {
-    if (socket[SOCKET_FLOW] !== undefined) return socket[FLOW_CONTEXT];
+    // A flow derived on first use (a TLS socket's before its handshake ended) gives way to the caller's.
+    if (socket[SOCKET_FLOW] !== undefined && !socket[SOCKET_FLOW].derived) return socket[FLOW_CONTEXT];
     const remote = socket.remoteAddress === undefined ? undefined : normaliseHost(socket.remoteAddress);
     const local = server.address();
     const named = remote !== undefined ? resources.peer(remote) : resources.unix(typeof local === 'string' ? local : 'unknown');
@@ -253,6 +273,7 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     const viaHttp =
       server instanceof http.Server || server instanceof https.Server || (server as { [HTTP_SERVER]?: boolean })[HTTP_SERVER] === true;
     socket[SOCKET_FLOW] = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: !viaHttp, dispatcher: false });
+    noteHandleFlow(socket, socket[SOCKET_FLOW]);
     if (viaHttp) return undefined;
     const ctx = contexts.create('request');
     socket[FLOW_CONTEXT] = ctx;

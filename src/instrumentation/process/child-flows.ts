@@ -61,6 +61,15 @@ export class ChildFlows {
     return { flow: { resource, handed: data, attributes }, env };
   }
 
+  /**
+   * The parent at the other end of this process's IPC channel: it reads our messages without
+   * their labels, so what it did not hand over is decided, as `process://<node>/<parent pid>`.
+   */
+  parent(handed: ProvenanceSet | undefined): ChildFlow {
+    const resource = this.engine.resources.process(process.ppid);
+    return { resource, handed: handed ?? this.engine.sets.empty, attributes: { 'process.parent_pid': process.ppid } };
+  }
+
   /** Data written to a running child (stdin, IPC): nothing to decide when the child already holds it. */
   input(flow: ChildFlow, bytes: number | undefined): ProvenanceDeniedError | undefined {
     const data = this.engine.contexts.current().provenance;

@@ -9,12 +9,14 @@
 // The module object itself (not an ES namespace copy), so patches reach every user of child_process.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import childProcess = require('node:child_process');
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { isInternal } from '../../support/reentrancy.js';
 import { sizeOf } from '../fs/flows.js';
+import { decideAs } from '../net/socket-flow.js';
 import type { Patcher } from '../patcher.js';
 import type { ChildFlow, ChildFlows } from './child-flows.js';
+import { guardChannel } from './ipc-channel.js';
 import type { ChildSpec } from './node-child.js';
 
 /** What `ChildProcess.prototype.spawn` receives from Node's argument normalisation. */
@@ -28,7 +30,6 @@ interface InternalSpawnOptions {
 
 type InternalChild = childProcess.ChildProcess;
 type InternalSpawn = (this: InternalChild, options: InternalSpawnOptions) => unknown;
-type Callback = (error?: Error | null) => void;
 
 /** A path no system has: the OS refuses to execute it (ENOENT). */
 const DENIED_EXECUTABLE = '/nonexistent/provenant-denied-spawn';
@@ -100,47 +101,18 @@ function failSpawn(child: InternalChild, original: InternalSpawn, options: Inter
 
 /** stdin and IPC are flows to the child; stdout, stderr and IPC messages from it are reads. */
 function watchChild(child: InternalChild, flow: ChildFlow, flows: ChildFlows): void {
-  if (child.stdin) guardInput(child.stdin, flow, flows);
+  // Every pipe to the child (stdin, extra 'pipe' entries) takes the child's decision at each level
+  // a socket write is decided at; what comes out of stdout and stderr is read at `push`.
+  for (const pipe of child.stdio) decideAs(pipe, flow.resource, flow.attributes, () => flows.input(flow, undefined));
   for (const output of [child.stdout, child.stderr]) if (output) recordOutput(output, flow, flows);
   if (typeof child.send === 'function') {
-    const send = child.send;
-    child.send = function (this: InternalChild, ...args: unknown[]): boolean {
-      const denied = flows.input(flow, undefined);
-      if (!denied) return Reflect.apply(send, this, args) as boolean;
-      const callback = args.find((arg): arg is Callback => typeof arg === 'function');
-      // As Node reports a failed send: to the callback, else as the child's 'error'.
-      if (callback) process.nextTick(callback, denied);
-      else process.nextTick(() => this.emit('error', denied));
-      return false;
-    };
+    child.send = guardChannel(child, flow, flows)(child.send) as InternalChild['send'];
     const emit = child.emit;
     child.emit = function (this: InternalChild, event: string | symbol, ...args: unknown[]): boolean {
       if (event === 'message') flows.output(flow, undefined);
       return Reflect.apply(emit, this, [event, ...args]) as boolean;
     };
   }
-}
-
-function guardInput(stdin: Writable, flow: ChildFlow, flows: ChildFlows): void {
-  const write = stdin.write;
-  const end = stdin.end;
-  const check = (stream: Writable, chunk: unknown, args: unknown[]): boolean => {
-    const denied = flows.input(flow, sizeOf(chunk));
-    if (!denied) return true;
-    const callback = args.find((arg): arg is Callback => typeof arg === 'function');
-    stream.destroy(denied);
-    if (callback) process.nextTick(callback, denied);
-    return false;
-  };
-  stdin.write = function (this: Writable, ...args: unknown[]): boolean {
-    if (!check(this, args[0], args)) return false;
-    return Reflect.apply(write, this, args) as boolean;
-  } as Writable['write'];
-  stdin.end = function (this: Writable, ...args: unknown[]): Writable {
-    const chunk = typeof args[0] === 'function' ? undefined : args[0];
-    if (chunk !== undefined && chunk !== null && !check(this, chunk, args)) return this;
-    return Reflect.apply(end, this, args) as Writable;
-  } as Writable['end'];
 }
 
 /** Every chunk the child's pipe delivers passes through `push`, whether or not the app listens. */

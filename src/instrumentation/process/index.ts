@@ -6,6 +6,7 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { Patcher } from '../patcher.js';
 import { ChildFlows } from './child-flows.js';
 import { patchChildProcess } from './child-process.js';
+import { guardChannel } from './ipc-channel.js';
 import { patchStdio } from './stdio.js';
 
 export class ProcessInstrumentation implements Instrumentation {
@@ -20,6 +21,11 @@ export class ProcessInstrumentation implements Instrumentation {
       registerModule: context.registerModule,
     });
     patchChildProcess(flows, this.patcher);
+    // A forked child: its process.send goes to the parent.
+    if (typeof process.send === 'function') {
+      const parent = flows.parent(context.childOfProvenant ? engine.contexts.process.provenance : undefined);
+      this.patcher.wrapMethod(process, 'send', guardChannel(process, parent, flows));
+    }
     patchStdio(context.stdio, this.patcher);
   }
 

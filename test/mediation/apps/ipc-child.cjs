@@ -1,0 +1,21 @@
+'use strict';
+// A forked child under provenant: sends a public message to its parent through process.send and
+// through the channel's handle, then reads secret/a.txt (argv[2] is the workspace) and tries to
+// send it through process.send, the handle and process._send. Writes its outcomes to
+// out/secret/child.json and disconnects.
+const fs = require('node:fs');
+const path = require('node:path');
+const { rawSend, viaSend } = require('./ipc-handle.cjs');
+
+const root = process.argv[2];
+(async () => {
+  const results = {};
+  results.publicSend = await viaSend(process, 'send', 'public send');
+  results.publicRaw = rawSend(process, 'public raw');
+  const secret = fs.readFileSync(path.join(root, 'secret', 'a.txt'), 'utf8');
+  results.secretSend = await viaSend(process, 'send', secret);
+  results.secretRaw = rawSend(process, secret);
+  results.secretUnderscoreSend = await viaSend(process, '_send', secret);
+  fs.writeFileSync(path.join(root, 'out', 'secret', 'child.json'), JSON.stringify(results));
+  process.disconnect();
+})();

@@ -1,0 +1,43 @@
+// Node's IPC channel, both ends: a message is a flow to the process at the other end, decided
+// however it is written — `send`, Node's `_send`, or the channel's Pipe handle itself (no socket
+// owns it). Each denial is proven at the other process (it received nothing of it), next to the
+// allowed twin through the same path, which it received.
+import { afterAll, describe, expect, it } from 'vitest';
+import { stopAll } from '../helpers/spawn.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { outcome, SECRET_TEXT, workspace } from './fixture.js';
+
+afterAll(async () => {
+  await stopAll();
+  await cleanupTempDirs();
+});
+
+const DENIED = 'denied:confidentiality';
+
+describe("Node's IPC channel", () => {
+  it('a forked child under provenant: a secret it read never reaches its parent, by process.send, process._send or the channel handle; public messages do', async () => {
+    const ws = workspace();
+    const result = await ws.run('ipc-parent.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    const { got, child } = outcome<{ got: string[]; child: Record<string, string> }>(result);
+    expect(child).toEqual({
+      publicSend: 'sent',
+      publicRaw: 'sent',
+      secretSend: DENIED,
+      secretRaw: 'refused',
+      // Node reports the refused handle write as a failed write.
+      secretUnderscoreSend: 'failed:EPERM',
+    });
+    expect(got).toEqual(['public send', 'public raw']);
+    expect(got.join('')).not.toContain(SECRET_TEXT.trim());
+  });
+
+  it("the parent: a secret written to a child's channel handle or through child._send never reaches an unlabelled child; public messages do", async () => {
+    const ws = workspace();
+    const result = await ws.run('ipc-parent-writes.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ publicSend: 'sent', publicRaw: 'sent', secretRaw: 'refused', secretUnderscoreSend: 'failed:EPERM' });
+    // The child appended every message it received: the two public ones only.
+    expect(ws.read('out/public/ipc.txt')).toBe('public message\npublic raw\n');
+  });
+});
