@@ -27,6 +27,9 @@ describe("Node's IPC channel", () => {
       secretRaw: 'refused',
       // Node reports the refused handle write as a failed write.
       secretUnderscoreSend: 'failed:EPERM',
+      // Dressed as Node's own control message, sent by the app: decided like any other.
+      secretControlSend: DENIED,
+      secretControlRaw: 'refused',
     });
     expect(got).toEqual(['public send', 'public raw']);
     expect(got.join('')).not.toContain(SECRET_TEXT.trim());
@@ -39,5 +42,13 @@ describe("Node's IPC channel", () => {
     expect(outcome(result)).toEqual({ publicSend: 'sent', publicRaw: 'sent', secretRaw: 'refused', secretUnderscoreSend: 'failed:EPERM' });
     // The child appended every message it received: the two public ones only.
     expect(ws.read('out/public/ipc.txt')).toBe('public message\npublic raw\n');
+  });
+
+  it("a cluster worker that read a labelled file still listens and is handed connections: Node's own control messages are not the app's data", async () => {
+    const ws = workspace();
+    const result = await ws.run('cluster-worker.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    // The connection reached the worker's handler (its request context holds nothing labelled).
+    expect(outcome(result)).toEqual({ listening: true, status: 200, handled: true });
   });
 });

@@ -123,7 +123,7 @@ function decideHandleWrite(
     if (error !== undefined) decisions.destroyWithDenial(owner as FlowSocket, error);
   } else {
     const channel = channelDecision(handle);
-    if (channel !== undefined) error = channel();
+    if (channel !== undefined) error = channel(payload);
     else {
       const resource = decisions.engine.resources.descriptor(descriptorNumber(handle));
       const decision = decisions.engine.authorizeWrite(resource, undefined, { attributes: { 'network.transport': 'fd' } });
