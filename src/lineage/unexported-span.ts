@@ -6,22 +6,10 @@
  * the default sampler (parentbased_always_on) and the evidence rule (sampler.ts) would flag it;
  * any other OTEL_TRACES_SAMPLER goes through the SDK.
  */
-import { randomFillSync } from 'node:crypto';
 import { TraceFlags, type SpanContext } from '@opentelemetry/api';
+import { randomText } from '../support/random-pool.js';
 
-/** Random bytes drawn in batches: one fill per ~170 spans instead of one per id. */
-const pool = Buffer.allocUnsafe(4096);
-let used = pool.length;
-
-function randomHex(bytes: number): string {
-  if (used + bytes > pool.length) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  const hex = pool.toString('hex', used, used + bytes);
-  used += bytes;
-  return hex;
-}
+const randomHex = (bytes: number): string => randomText(bytes, 'hex');
 
 /** `parent`: a valid parent span context, or undefined for a root span. */
 export function unexportedSpan(parent: SpanContext | undefined, evidence: boolean): SpanContext {

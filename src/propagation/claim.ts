@@ -6,8 +6,8 @@
  */
 import type { PublicLabels } from '../provenance/labels.js';
 import type { ProvenanceClaim } from '../provenance/peer-claim.js';
-import { byteLength, formatMember, memberValue, type BaggageMember } from './baggage.js';
-import { randomBytes } from 'node:crypto';
+import { formatMember, memberValue, type BaggageMember } from './baggage.js';
+import { randomText } from '../support/random-pool.js';
 import { sourcesDigest } from '../provenance/sources-digest.js';
 
 export const CLAIM_PREFIX = 'provenant.';
@@ -32,7 +32,7 @@ export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigning, budget
   fields.set('v', WIRE_VERSION);
   fields.set('dir', direction === 'request' ? 'q' : 's');
   // A fresh nonce per claim: the receiver's replay cache recognises a claim sent twice.
-  fields.set('n', randomBytes(9).toString('base64url'));
+  fields.set('n', randomText(9, 'base64url'));
   if (signer.alg !== undefined) fields.set('alg', signer.alg);
   if (direction === 'request' && claim.audience !== undefined) fields.set('aud', claim.audience);
   fields.set('svc', claim.service);
@@ -44,19 +44,33 @@ export function encodeClaim(claim: ProvenanceClaim, signer: ClaimSigning, budget
   if (claim.writeSpan !== undefined) fields.set('ws', claim.writeSpan);
   fields.set('ts', String(claim.issuedAt));
   fields.set('kid', signer.keyId);
+  // Each member formatted once; formatted members are ASCII, so a length is a byte count.
+  const members: string[] = [];
   // Room for the signature: 43 (HMAC) or 86 (Ed25519) characters of base64url plus its key.
-  const fixed = [...fields].reduce((sum, [key, value]) => sum + byteLength(formatMember(CLAIM_PREFIX + key, value)) + 1, 0) + 110;
+  let fixed = 110;
+  for (const [key, value] of fields) {
+    const member = formatMember(CLAIM_PREFIX + key, value);
+    members.push(member);
+    fixed += member.length + 1;
+  }
   if (claim.sources.length > 0) {
     const full = claim.sources.join('\n');
-    if (fixed + byteLength(formatMember(`${CLAIM_PREFIX}src`, full)) <= budgetBytes) {
+    const member = formatMember(`${CLAIM_PREFIX}src`, full);
+    if (fixed + member.length <= budgetBytes) {
       fields.set('src', full);
+      members.push(member);
     } else {
-      fields.set('srcd', sourcesDigest(claim.sources));
-      fields.set('srcn', String(claim.sources.length));
+      const digest = sourcesDigest(claim.sources);
+      const count = String(claim.sources.length);
+      fields.set('srcd', digest);
+      fields.set('srcn', count);
+      members.push(formatMember(`${CLAIM_PREFIX}srcd`, digest), formatMember(`${CLAIM_PREFIX}srcn`, count));
     }
   }
-  fields.set('sig', signer.sign(canonicalForm(fields)));
-  return [...fields].map(([key, value]) => formatMember(CLAIM_PREFIX + key, value));
+  const signature = signer.sign(canonicalForm(fields));
+  fields.set('sig', signature);
+  members.push(formatMember(`${CLAIM_PREFIX}sig`, signature));
+  return members;
 }
 
 /** The `provenant.*` members of a baggage list, or a reason they cannot be read. */

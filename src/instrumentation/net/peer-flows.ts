@@ -42,7 +42,10 @@ export class PeerFlows {
       dataId: provenance.id,
     };
     const span = this.engine.writeSpan(resource);
-    if (span) data.writeSpan = this.protocol.spanReference(span);
+    // Only a span this process made is its write span: a context that spanned nothing falls back
+    // to the trace parent it joined (the caller's span, remote), which would name the receiver's
+    // own span to it and make every claim distinct (signed and verified per request, not per second).
+    if (span && span.isRemote !== true) data.writeSpan = this.protocol.spanReference(span);
     if (resource.host !== undefined && resource.port !== undefined) data.audience = `${resource.host}:${resource.port}`;
     return data;
   }
