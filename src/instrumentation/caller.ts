@@ -4,7 +4,6 @@
  * OpenTelemetry exporter and resource detectors), never on a hot path: a stack capture costs
  * microseconds, so callers check cheap conditions (the destination) first.
  */
-import { fileURLToPath } from 'node:url';
 import { OWN_DIR } from '../support/own-files.js';
 
 /** provenant's built output (dist/): its own frames are skipped. */
@@ -28,8 +27,7 @@ export function callerFile(): string | undefined {
   for (const site of sites) {
     const file = site.getFileName();
     if (file === null || file.startsWith('node:') || file.startsWith(PROVENANT_DIR)) continue;
-    // An ES module's URL, without the query a loader may add (import-in-the-middle's `?iitm=true`).
-    return file.startsWith('file://') ? fileURLToPath(file) : file;
+    return file.startsWith('file://') ? decodeURIComponent(file.slice('file://'.length)) : file;
   }
   return undefined;
 }
