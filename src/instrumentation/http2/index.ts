@@ -28,15 +28,12 @@ import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
-import { readPushedStreams, type PushOrigin } from './client-pushes.js';
+import { readPushedStreams } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
 import { refusedStream } from './refused-stream.js';
+import { originOf, SESSION_ORIGIN, type Session } from './session-origin.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
-const SESSION_ORIGIN = Symbol('provenant.http2Origin');
-
-/** `collector`: grpc-js's session to a named OTLP collector, whose exporter streams are not flows. */
-type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: PushOrigin & { collector: boolean } };
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
 export class Http2Instrumentation implements Instrumentation {
@@ -252,15 +249,4 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   }
   bindEmitsToContext(patcher, http2.Http2ServerRequest.prototype, contexts);
   bindEmitsToContext(patcher, http2.Http2ServerResponse.prototype, contexts);
-}
-
-function originOf(authority: unknown): { protocol: 'http' | 'https'; host: string; port: number } | undefined {
-  try {
-    const url = authority instanceof URL ? authority : new URL(String(authority));
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    const protocol = url.protocol === 'https:' ? 'https' : 'http';
-    return { protocol, host: normaliseHost(url.hostname), port: Number(url.port) || (protocol === 'https' ? 443 : 80) };
-  } catch {
-    return undefined;
-  }
 }
