@@ -5,15 +5,13 @@
  * target between channels with equal options). After a confidential read they are denied and
  * never reach the collector, while the exporter's spans still arrive.
  *
- * The collector is a real grpc-js server: the OTLP trace Export method and an app method of its
- * own, both taking raw bytes; a server interceptor notes each call as its headers arrive, with the
- * caller's address and port (its connection).
+ * The collector is a real grpc-js server (test/helpers/grpc-server.ts): the OTLP trace Export
+ * method and an app method of its own, noting each call as its headers arrive.
  */
-import { once } from 'node:events';
-import net from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startGrpcServer, type GrpcServer } from '../helpers/grpc-server.js';
 import { journalRecords } from '../helpers/journal.js';
 import { repoRoot } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
@@ -24,53 +22,13 @@ afterAll(cleanupTempDirs);
 const EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 const APP_METHOD = '/app.Notes/Send';
 
-/** A unary method on raw bytes. */
-const method = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: (bytes: Buffer) => bytes,
-  requestDeserialize: (bytes: Buffer) => bytes,
-  responseSerialize: (bytes: Buffer) => bytes,
-  responseDeserialize: (bytes: Buffer) => bytes,
-});
-
-/** Calls whose headers arrived (path and peer), and the bodies received, in order. */
-const started: { path: string; peer: string }[] = [];
-const bodies: { path: string; body: string }[] = [];
-let connections = 0;
-const server = new grpc.Server({
-  interceptors: [
-    (descriptor, call) => {
-      started.push({ path: descriptor.path, peer: call.getPeer() });
-      return new grpc.ServerInterceptingCall(call);
-    },
-  ],
-});
-const answer =
-  (path: string) =>
-  (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
-    bodies.push({ path, body: call.request.toString('latin1') });
-    // An empty ExportTraceServiceResponse.
-    callback(null, Buffer.alloc(0));
-  };
-server.addService({ Export: method(EXPORT) }, { Export: answer(EXPORT) });
-server.addService({ Send: method(APP_METHOD) }, { Send: answer(APP_METHOD) });
-const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-const listener = net.createServer((socket) => {
-  connections++;
-  injector.injectConnection(socket);
-});
+let collector: GrpcServer;
 beforeAll(async () => {
-  listener.listen(0, '127.0.0.1');
-  await once(listener, 'listening');
+  collector = await startGrpcServer([EXPORT, APP_METHOD]);
 });
-afterAll(() => {
-  server.forceShutdown();
-  return new Promise<void>((done) => listener.close(() => done()));
-});
+afterAll(() => collector.close());
 
-const port = (): number => (listener.address() as net.AddressInfo).port;
+const port = (): number => collector.port;
 
 /** The app: a gRPC span exporter and a grpc-js client of its own for `path`, made with `options`. */
 const appWith = (path: string, options: string, action: string): { dir: string; state: string } =>
@@ -99,14 +57,9 @@ const ownCall = (bytes, then) => client.call(bytes, (error) => then(error ? { st
 const run = (dir: string, state: string): Promise<unknown> =>
   runConfidentialApp(dir, state, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port()}` });
 
-const reset = (): void => {
-  started.length = 0;
-  bodies.length = 0;
-  connections = 0;
-};
-
 it("the app's own grpc-js client calling the collector's OTLP Export method with the secret: denied, the call never arrives; the exporter's span does", async () => {
-  reset();
+  collector.reset();
+  const { started, bodies } = collector;
   const { dir, state } = appWith(
     EXPORT,
     '{}',
@@ -125,7 +78,8 @@ it("the app's own grpc-js client calling the collector's OTLP Export method with
 });
 
 it("the app's client on the exporter's own connection (its options and user agent) calling another method: denied, nothing of it arrives; the exporter's spans before and after do", async () => {
-  reset();
+  collector.reset();
+  const { started, bodies } = collector;
   // The exporter's channel options exactly (otlp-grpc-exporter-base), so grpc-js hands both channels one subchannel.
   const options =
     "{ 'grpc.default_compression_algorithm': 0, 'grpc.primary_user_agent': 'OTel-OTLP-Exporter-JavaScript/' + exporterVersion }";
@@ -144,7 +98,7 @@ it("the app's client on the exporter's own connection (its options and user agen
   expect(bodies.some((call) => call.body.includes('SECRET-DIAGNOSIS'))).toBe(false);
   // One connection in all: the app's channel rode the exporter's (a channel of its own would have
   // connected again), and the denial did not cost the exporter its connection.
-  expect(connections).toBe(1);
+  expect(collector.connections).toBe(1);
   expect(started[0]?.peer).toBe(started[1]?.peer);
   expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://127.0.0.1:${port()}`)).toBe(true);
 });

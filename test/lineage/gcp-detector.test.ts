@@ -6,14 +6,15 @@
  * through the same gcp-metadata, and its `PUT` of the secret there, are denied and never reach the
  * server. The server is a stand-in on loopback named in GCE_METADATA_HOST (read at start).
  */
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journalRecords } from '../helpers/journal.js';
 import { repoRoot, runNode, type Preload } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
+import { confidentialDir } from './confidential-app.js';
 
 afterAll(cleanupTempDirs);
 
@@ -59,13 +60,7 @@ const secret = fs.readFileSync(import.meta.dirname + '/secret/record.txt', 'utf8
 
 /** Runs the app (it reads the confidential file, then `action`) loaded as `loading` says; returns what it reported. */
 async function run(loading: Loading, action: string): Promise<{ app: unknown; state: string; host: string }> {
-  const dir = tempDir('provenant-gcp-');
-  mkdirSync(join(dir, 'secret'));
-  writeFileSync(join(dir, 'secret', 'record.txt'), 'SECRET-DIAGNOSIS');
-  writeFileSync(
-    join(dir, 'provenant.yaml'),
-    'resources:\n  - match: { path: "secret/**" }\n    labels: { confidentiality: confidential }\n',
-  );
+  const dir = confidentialDir('provenant-gcp-');
   symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   const esm = loading !== 'require';
   const app = esm ? 'app.mjs' : 'app.js';

@@ -31,6 +31,7 @@ import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './s
 import { readPushedStreams } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
 import { refusedStream } from './refused-stream.js';
+import { keepGrpcCallContexts } from './grpc-calls.js';
 import { originOf, SESSION_ORIGIN, type Session } from './session-origin.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
@@ -52,6 +53,7 @@ export class Http2Instrumentation implements Instrumentation {
 function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
   const gate = new StreamGate(engine, flows);
+  keepGrpcCallContexts(patcher, contexts);
   let streamsPatched = false;
   let serverStreamsPatched = false;
 
@@ -132,13 +134,14 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       // grpc-js's session to a named collector, over the socket it connected (grpc-telemetry.ts):
       // opening it carries nothing of the app's, but every channel to that collector may share it,
       // so its streams are decided one by one (the OTLP exporter's are not flows).
-      const collector = grpc.isTransport(target.host, target.port);
+      const byGrpc = grpc.calledFromTransport();
+      const collector = byGrpc && grpc.isCollector(target.host, target.port);
       if (!collector) {
         const error = gate.denial(resource, attributes);
         if (error) throw error;
       }
       const session: Session = collector ? connect.apply(this, args) : asHttpOwned(resource, () => connect.apply(this, args));
-      session[SESSION_ORIGIN] = { resource, host: target.host, attributes, collector };
+      session[SESSION_ORIGIN] = { resource, host: target.host, attributes, collector, grpc: byGrpc };
       patchSession(session);
       return session;
     };
@@ -174,7 +177,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
             gate.denial(origin.resource, origin.attributes) ??
             gate.dialledDenial({ destination: origin.resource, dialled, attributes: origin.attributes });
           // grpc-js would start the call again at once, forever, after a throw: its stream fails instead.
-          if (error && origin.collector) return refusedStream(error, nodeConnect, request);
+          if (error && origin.grpc) return refusedStream(error, nodeConnect, request);
           if (error) throw error;
           const ctx = contexts.current();
           // The HEADERS frame is built now: the claim describes the requesting context at this point.

@@ -118,9 +118,18 @@ export class GrpcTelemetry {
 
   /** A connection or HTTP/2 session grpc-js's transport opens to the collector: not a flow (its streams are decided). */
   isTransport(host: string, port: number): boolean {
+    return this.isCollector(host, port) && calledFrom(TRANSPORT);
+  }
+
+  /** Whether `host:port` is a named collector (or an address grpc-js's resolver got for one). */
+  isCollector(host: string, port: number): boolean {
     const key = normaliseHost(host);
-    const collector = this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
-    return collector && calledFrom(TRANSPORT);
+    return this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
+  }
+
+  /** Whether grpc-js's transport is what is opening a connection or session now (to any target). */
+  calledFromTransport(): boolean {
+    return calledFrom(TRANSPORT);
   }
 }
 
