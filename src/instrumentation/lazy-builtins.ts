@@ -146,3 +146,27 @@ export function aroundRequire(
   wrapper.wrapMethod(nodeModule, '_load', around);
   wrapper.wrapMethod(process, 'getBuiltinModule', around);
 }
+
+type CompiledModule = { exports: unknown };
+
+/**
+ * Calls `after` with each CommonJS module whose file `matches`, once its code has run and before
+ * anyone holds its exports: `Module.prototype._compile` runs for a `require` and for an ESM `import`
+ * of a CommonJS file alike (which reaches no `Module._load` unless a module hook is registered).
+ */
+export function afterCompile(
+  patcher: Patcher,
+  matches: (file: string) => boolean,
+  after: (module: CompiledModule, file: string) => void,
+): void {
+  patcher.wrapMethod(
+    nodeModule.prototype,
+    '_compile',
+    (original) =>
+      function (this: CompiledModule, _content: unknown, file: unknown): unknown {
+        const result: unknown = Reflect.apply(original, this, arguments);
+        if (typeof file === 'string' && matches(file)) after(this, file);
+        return result;
+      },
+  );
+}

@@ -2,15 +2,14 @@
  * Cloud resource detectors' requests to their metadata services are the SDK's, not flows, even
  * after the app read confidential data: AWS EC2 and Azure VM (169.254.169.254), Alibaba Cloud ECS
  * (100.100.100.200), all fixed in the detectors, and AWS ECS (the task metadata endpoint ECS names
- * in ECS_CONTAINER_METADATA_URI_V4, with the ECS detector's read of /proc/self/cgroup), and GCP
- * (the server gcp-metadata queries, named in GCE_METADATA_HOST: the detector is known by its own
- * async scope, not its callers). The app's own requests to the same addresses with that data
- * are denied and nothing reaches the service, the GCP ones made through the detector's own library.
+ * in ECS_CONTAINER_METADATA_URI_V4, with the ECS detector's read of /proc/self/cgroup) and AWS EKS
+ * (GCP: gcp-detector.test.ts). The app's own requests to the same addresses with that data are
+ * denied and nothing reaches the service.
  *
  * The fixed-address detectors cannot be pointed anywhere else, so the stand-ins are at the real
  * addresses: the stand-in services and the app run in a network namespace of their own
  * (`unshare --net`, root, as the tests and CI run), where those addresses are on that namespace's
- * loopback and reach nothing outside. The ECS and GCP endpoints are loopback ports named in the variables.
+ * loopback and reach nothing outside. The ECS endpoint is a loopback port named in its variable.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -230,79 +229,6 @@ req.end(secret);
     expect(requests).toEqual([]);
     const { port } = ecs.address() as net.AddressInfo;
     expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://127.0.0.1:${port}`)).toBe(true);
-  });
-});
-
-describe('GCP: the metadata server gcp-metadata queries (GCE_METADATA_HOST at start)', () => {
-  const requests: string[] = [];
-  // A GCE metadata server: answers with the Metadata-Flavor header gcp-metadata insists on; a GKE
-  // cluster name it does not have (so the detector goes on to GCE).
-  const answers: Record<string, string> = {
-    '/computeMetadata/v1/instance': '{}',
-    '/computeMetadata/v1/instance/machine-type': 'projects/123/machineTypes/e2-small',
-    '/computeMetadata/v1/instance/id': '4520031799277581759',
-    '/computeMetadata/v1/instance/name': 'standin-vm',
-    '/computeMetadata/v1/instance/zone': 'projects/123/zones/europe-west1-b',
-    '/computeMetadata/v1/project/project-id': 'standin-project',
-  };
-  const gce = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    req.resume().on('end', () => {
-      const answer = req.headers['metadata-flavor'] === 'Google' ? answers[(req.url ?? '').replace(/\?.*/, '')] : undefined;
-      if (answer === undefined) return res.writeHead(404, { 'metadata-flavor': 'Google' }).end();
-      res.writeHead(200, { 'metadata-flavor': 'Google', 'content-type': 'application/text' }).end(answer);
-    });
-  });
-  beforeAll(() => new Promise<void>((resolve) => gce.listen(0, '127.0.0.1', resolve)));
-  afterAll(() => new Promise<void>((resolve) => gce.close(() => resolve())));
-
-  async function run(action: string): Promise<{ app: unknown; state: string; host: string }> {
-    const { port } = gce.address() as net.AddressInfo;
-    const { dir, state } = confidentialApp('provenant-gcp-', "const http = require('node:http');", action);
-    const host = `127.0.0.1:${port}`;
-    const app = await runConfidentialApp(dir, state, { GCE_METADATA_HOST: host });
-    return { app, state, host };
-  }
-
-  it("the GCP detector's metadata queries are not flows after a confidential read; none is journaled", async () => {
-    requests.length = 0;
-    const { app, state, host } = await run(`
-const { detectResources } = require(${otel('resources')});
-const { gcpDetector } = require(${otel('resource-detector-gcp')});
-const resource = detectResources({ detectors: [gcpDetector] });
-resource.waitForAsyncAttributes().then(() => report({ provider: resource.attributes['cloud.provider'], host: resource.attributes['host.name'], zone: resource.attributes['cloud.availability_zone'] }));
-`);
-    expect(app).toEqual({ provider: 'gcp', host: 'standin-vm', zone: 'europe-west1-b' });
-    expect(requests).toContain('GET /computeMetadata/v1/project/project-id');
-    const records = journalRecords(state);
-    expect(records.some((record) => record.resource.endsWith('/secret/record.txt'))).toBe(true);
-    expect(records.filter((record) => record.resource.includes(host))).toEqual([]);
-  });
-
-  it('the app querying the same server through the same gcp-metadata after the detector, and posting to it: denied, nothing of it reaches it', async () => {
-    requests.length = 0;
-    const { app, state, host } = await run(`
-const gcpMetadata = require(${JSON.stringify(join(repoRoot, 'node_modules', 'gcp-metadata'))});
-// The detector runs first, and the app continues from its result: the detector's scope must not
-// cover the app's own queries.
-const { detectResources } = require(${otel('resources')});
-const { gcpDetector } = require(${otel('resource-detector-gcp')});
-const resource = detectResources({ detectors: [gcpDetector] });
-const outcomes = {};
-resource.waitForAsyncAttributes().then(() => {
-  outcomes.detected = resource.attributes['host.name'];
-  return gcpMetadata.instance('id');
-}).then(() => (outcomes.query = 'answered'), (error) => (outcomes.query = error.cause?.code ?? error.code ?? String(error))).then(() => {
-  const req = http.request('http://' + process.env.GCE_METADATA_HOST + '/computeMetadata/v1/instance/guest-attributes/x', { method: 'PUT', headers: { 'metadata-flavor': 'Google' } });
-  req.on('error', (error) => report({ ...outcomes, put: error.code }));
-  req.end(secret);
-});
-`);
-    expect(app).toEqual({ detected: 'standin-vm', query: 'ERR_PROVENANCE_DENIED', put: 'ERR_PROVENANCE_DENIED' });
-    // Only the detector's queries reached the server; the app's query and PUT never connected.
-    expect(requests.every((request) => request.startsWith('GET ') && !request.includes('guest-attributes'))).toBe(true);
-    expect(requests.filter((request) => request === 'GET /computeMetadata/v1/instance/id')).toHaveLength(1);
-    expect(journalRecords(state).some((record) => record.decision === 'deny' && record.resource === `http://${host}`)).toBe(true);
   });
 });
 

@@ -9,8 +9,8 @@ import { tempDir } from '../helpers/tmp.js';
 /** A `require` argument for one of the OpenTelemetry packages installed here. */
 export const otelModule = (name: string): string => JSON.stringify(join(repoRoot, 'node_modules', '@opentelemetry', name));
 
-/** Writes the app (`requires`: its extra `require` lines, `action`: what it does after the read) and its config. */
-export function confidentialApp(prefix: string, requires: string, action: string): { dir: string; state: string } {
+/** A fresh folder with `secret/record.txt` (SECRET-DIAGNOSIS) and a config labelling `secret/**` confidential. */
+export function confidentialDir(prefix: string): string {
   const dir = tempDir(prefix);
   mkdirSync(join(dir, 'secret'));
   writeFileSync(join(dir, 'secret', 'record.txt'), 'SECRET-DIAGNOSIS');
@@ -18,6 +18,12 @@ export function confidentialApp(prefix: string, requires: string, action: string
     join(dir, 'provenant.yaml'),
     'resources:\n  - match: { path: "secret/**" }\n    labels: { confidentiality: confidential }\n',
   );
+  return dir;
+}
+
+/** Writes the app (`requires`: its extra `require` lines, `action`: what it does after the read) and its config. */
+export function confidentialApp(prefix: string, requires: string, action: string): { dir: string; state: string } {
+  const dir = confidentialDir(prefix);
   writeFileSync(
     join(dir, 'app.js'),
     `const fs = require('node:fs');

@@ -28,13 +28,13 @@ import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { headersSent, requestHeaders } from './propagation.js';
 import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
-import { readPushedStreams, type PushOrigin } from './client-pushes.js';
+import { readPushedStreams } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
+import { refusedStream } from './refused-stream.js';
+import { keepGrpcCallContexts } from './grpc-calls.js';
+import { originOf, SESSION_ORIGIN, type Session } from './session-origin.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
 
-const SESSION_ORIGIN = Symbol('provenant.http2Origin');
-
-type Session = http2.ClientHttp2Session & { [SESSION_ORIGIN]?: PushOrigin };
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
 export class Http2Instrumentation implements Instrumentation {
@@ -53,6 +53,7 @@ export class Http2Instrumentation implements Instrumentation {
 function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, grpc: GrpcTelemetry): void {
   const contexts = engine.contexts;
   const gate = new StreamGate(engine, flows);
+  keepGrpcCallContexts(patcher, contexts);
   let streamsPatched = false;
   let serverStreamsPatched = false;
 
@@ -122,8 +123,7 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   const connectWrapper = (connect: Connect): Connect =>
     function (this: unknown, ...args: unknown[]): http2.ClientHttp2Session {
       const target = originOf(args[0]);
-      // The app's OTLP/gRPC exporter over the socket grpc-js connected (grpc-telemetry.ts): no origin, no stream flows.
-      if (target === undefined || grpc.isTransport(target.host, target.port)) return connect.apply(this, args);
+      if (target === undefined) return connect.apply(this, args);
       const resource = engine.resources.http(target.protocol, target.host, target.port);
       const attributes: Attributes = {
         'server.address': target.host,
@@ -131,14 +131,21 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
         'network.protocol.name': 'http',
         'network.protocol.version': '2',
       };
-      const error = gate.denial(resource, attributes);
-      if (error) throw error;
-      const session: Session = asHttpOwned(resource, () => connect.apply(this, args));
-      session[SESSION_ORIGIN] = { resource, host: target.host, attributes };
+      // grpc-js's session to a named collector, over the socket it connected (grpc-telemetry.ts):
+      // opening it carries nothing of the app's, but every channel to that collector may share it,
+      // so its streams are decided one by one (the OTLP exporter's are not flows).
+      const byGrpc = grpc.calledFromTransport();
+      const collector = byGrpc && grpc.isCollector(target.host, target.port);
+      if (!collector) {
+        const error = gate.denial(resource, attributes);
+        if (error) throw error;
+      }
+      const session: Session = collector ? connect.apply(this, args) : asHttpOwned(resource, () => connect.apply(this, args));
+      session[SESSION_ORIGIN] = { resource, host: target.host, attributes, collector, grpc: byGrpc };
       patchSession(session);
       return session;
     };
-  patcher.wrap(http2 as unknown as { connect: Connect }, 'connect', connectWrapper);
+  const nodeConnect = patcher.wrap(http2 as unknown as { connect: Connect }, 'connect', connectWrapper);
 
   // Frames besides streams (PING payloads, GOAWAY data, custom SETTINGS, ALTSVC, ORIGIN): decided as writes to the peer.
   const framesPatched = new WeakSet<object>();
@@ -162,13 +169,15 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
       (request) =>
         function (this: unknown, ...args: unknown[]): unknown {
           const origin = (this as Session)[SESSION_ORIGIN];
-          if (origin === undefined) return request.apply(this as FlowStream, args);
+          if (origin === undefined || (origin.collector && grpc.isExporterStream(args[0]))) return request.apply(this as FlowStream, args);
           // The session's socket may go elsewhere than its authority (createConnection, lookup): decided against that too.
           const session = this as Session;
           const dialled = (): readonly Resource[] => socketDestinations(session.socket);
           const error =
             gate.denial(origin.resource, origin.attributes) ??
             gate.dialledDenial({ destination: origin.resource, dialled, attributes: origin.attributes });
+          // grpc-js would start the call again at once, forever, after a throw: its stream fails instead.
+          if (error && origin.grpc) return refusedStream(error, nodeConnect, request);
           if (error) throw error;
           const ctx = contexts.current();
           // The HEADERS frame is built now: the claim describes the requesting context at this point.
@@ -243,15 +252,4 @@ function enableHttp2Flows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher
   }
   bindEmitsToContext(patcher, http2.Http2ServerRequest.prototype, contexts);
   bindEmitsToContext(patcher, http2.Http2ServerResponse.prototype, contexts);
-}
-
-function originOf(authority: unknown): { protocol: 'http' | 'https'; host: string; port: number } | undefined {
-  try {
-    const url = authority instanceof URL ? authority : new URL(String(authority));
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    const protocol = url.protocol === 'https:' ? 'https' : 'http';
-    return { protocol, host: normaliseHost(url.hostname), port: Number(url.port) || (protocol === 'https' ? 443 : 80) };
-  } catch {
-    return undefined;
-  }
 }

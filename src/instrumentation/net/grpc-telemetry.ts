@@ -9,13 +9,18 @@
  * - the caller is grpc-js's module for that step: its DNS resolver (`dns.promises.lookup`), its
  *   transport (`net.connect`, then `http2.connect` over that socket).
  * The app's own `net.connect`, `http2.connect` or DNS query to the collector stays a decided flow.
+ * grpc-js shares a connection between every channel to a target with equal options and
+ * credentials, so the session is not the exporter's alone: each stream on it is decided, except
+ * those the OTLP exporter's client opens (isExporterStream): an OTLP Export method as `:path`, and
+ * the user agent that exporter gives its channel (grpc-js puts a channel's `grpc.primary_user_agent`
+ * first in every stream's `user-agent`).
  * Through an HTTP proxy (grpc_proxy, else https_proxy, else http_proxy, as grpc-js reads them) the
  * first step is grpc-js's CONNECT request from its proxy module: exempt when the proxy is the one
  * the environment named at start and the tunnel's target is a named collector; the app's own
  * requests to that proxy stay decided flows.
- * What remains (README): any grpc-js channel of the app aimed at that collector is exempt too,
- * since grpc-js shares one connection between channels to one target and a socket cannot be
- * tied to one channel; what it can send there is what the app can already put in span attributes.
+ * What remains (README): the app's own grpc-js channel can name the exporter's user agent and
+ * call an OTLP Export method; what it sends that way is OTLP to the operator's collector, what the
+ * app can already put in span attributes.
  */
 import net from 'node:net';
 import { normaliseHost } from '../../provenance/host.js';
@@ -29,6 +34,14 @@ const PROXY = GRPC_MODULE('http_proxy');
 /** grpc-js's order of preference. */
 const PROXY_VARIABLES = ['grpc_proxy', 'https_proxy', 'http_proxy'];
 const SDK_DEFAULT_ENDPOINT = 'http://localhost:4317';
+/** The methods OTLP/gRPC exporters call (otlp-grpc-exporter-base's grpcPath for each signal). */
+const EXPORT_PATHS: ReadonlySet<string> = new Set(
+  ['trace.v1.TraceService', 'logs.v1.LogsService', 'metrics.v1.MetricsService'].map(
+    (service) => `/opentelemetry.proto.collector.${service}/Export`,
+  ),
+);
+/** otlp-grpc-exporter-base's user agent (after the app's own `userAgent` option, if any), then grpc-js's. */
+const EXPORTER_AGENT = /(^| )OTel-OTLP-Exporter-JavaScript\/[^ ]+ grpc-node-js\//;
 /** grpc-js's port when a target names none. */
 const DEFAULT_PORT = 443;
 
@@ -96,11 +109,27 @@ export class GrpcTelemetry {
     return this.named.get(normaliseHost(split[1] ?? ''))?.has(Number(split[2])) === true && calledFrom(PROXY);
   }
 
-  /** A connection or HTTP/2 session grpc-js's transport opens to the collector: unmediated. */
+  /** Whether the headers of a stream on grpc-js's session to a collector are the OTLP exporter's call. */
+  isExporterStream(headers: unknown): boolean {
+    if (typeof headers !== 'object' || headers === null) return false;
+    const { ':path': path, 'user-agent': agent } = headers as Record<string, unknown>;
+    return typeof path === 'string' && EXPORT_PATHS.has(path) && typeof agent === 'string' && EXPORTER_AGENT.test(agent);
+  }
+
+  /** A connection or HTTP/2 session grpc-js's transport opens to the collector: not a flow (its streams are decided). */
   isTransport(host: string, port: number): boolean {
+    return this.isCollector(host, port) && calledFrom(TRANSPORT);
+  }
+
+  /** Whether `host:port` is a named collector (or an address grpc-js's resolver got for one). */
+  isCollector(host: string, port: number): boolean {
     const key = normaliseHost(host);
-    const collector = this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
-    return collector && calledFrom(TRANSPORT);
+    return this.named.get(key)?.has(port) === true || this.resolved.get(key)?.has(port) === true;
+  }
+
+  /** Whether grpc-js's transport is what is opening a connection or session now (to any target). */
+  calledFromTransport(): boolean {
+    return calledFrom(TRANSPORT);
   }
 }
 
