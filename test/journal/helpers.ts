@@ -97,7 +97,7 @@ export function edit(file: string, change: (lines: string[]) => void): void {
 /** Re-hashes a changed line so only the Merkle root and checkpoints can tell. */
 export function rehash(line: string): string {
   const canonical = splitRecordLine(line)!.canonical;
-  return recordLine(canonical, leafHash(canonical).toString('hex'));
+  return recordLine(canonical, leafHash(canonical));
 }
 
 /** A copy, in a fresh state dir, of a fixture journal an earlier release wrote (its journal and policies dirs). */
