@@ -21,7 +21,7 @@ import {
   type StoredRecord,
 } from './format.js';
 import { leafHash } from './merkle.js';
-import { RecentResolver } from './occurrences.js';
+import { logStart, RecentResolver } from './occurrences.js';
 import { forEachLine, forEachLineIfPresent, listSegments, type SegmentRef } from './read.js';
 import { FlowResolver } from './segment-flows.js';
 import { SetResolver } from './set-resolver.js';
@@ -37,7 +37,7 @@ export class SegmentDecoder {
   constructor(readonly header: SegmentHeader) {
     this.sets = header.version >= 3 ? new SetResolver() : undefined;
     this.flows = header.version >= 4 ? new FlowResolver() : undefined;
-    this.recent = header.version >= 5 ? new RecentResolver() : undefined;
+    this.recent = header.version >= 5 ? new RecentResolver(logStart(header.log)) : undefined;
   }
 
   /** A decoder for the segment whose first line is `line`; undefined when it is not a header of a readable format. */
@@ -84,7 +84,7 @@ export class SegmentDecoder {
     const recent = this.recent;
     if (recent === undefined) return parsed;
     const seq = parsed.seq as number;
-    if (this.flows !== undefined && isFlowReference(line)) return recent.expand(seq, parsed, this.flows.namesOf(parsed.flow));
+    if (this.flows !== undefined && isFlowReference(line)) return recent.expand(seq, parsed, this.flows.namesOf(parsed.f));
     recent.whole(seq, parsed);
     return parsed;
   }

@@ -19,7 +19,7 @@
  * Format 5 makes those occurrences short (see occurrences.ts): time as milliseconds after the
  * previous record, trace and span ids as base64url, a trace or set of attribute values repeated
  * from a record shortly before named by how far back it is, and every leaf line ends in
- * `,"h":"<8 base64url>"}` (the first 6 bytes of its leaf hash) instead of the full hash in hex.
+ * `,"h":"<6 base64url>"}` (the first 36 bits of its leaf hash) instead of the full hash in hex.
  * Readers accept 2 to 5 and resolve all to `JournalRecord` (see decode.ts).
  */
 import type { FlowRecord } from '../engine/flow-record.js';
@@ -117,6 +117,8 @@ const DEFINITION_MARK = ',"define":"';
 const SET_MARK = ',"define":"sources"';
 export const FLOW_MARK = ',"define":"flow"';
 const FLOW_REFERENCE = ',"flow":';
+/** Format 5's occurrences name their flow by `f`. */
+const SHORT_FLOW_REFERENCE = ',"f":';
 
 /** Canonical bytes of a definition leaf (no hash member), fields in a fixed order. */
 export function definitionCanonical(seq: number, definition: SetDefinition): string {
@@ -145,16 +147,20 @@ export function isFlowDefinitionLine(line: string): boolean {
 
 /** True for a format-4 record that names its flow's definition instead of stating it. */
 export function isFlowReference(line: string): boolean {
-  return afterSeq(line, FLOW_REFERENCE);
+  return afterSeq(line, SHORT_FLOW_REFERENCE) || afterSeq(line, FLOW_REFERENCE);
 }
 
 /** Format 2 to 4: `,"hash":"` + 64 hex + `"}` */
 const HASH_SUFFIX_LENGTH = 75;
 const HASH_SUFFIX_PREFIX = ',"hash":"';
-/** Format 5: `,"h":"` + 8 base64url (6 bytes of the leaf hash) + `"}` */
-const CHECK_SUFFIX_LENGTH = 16;
+/** Format 5: `,"h":"` + the first 6 characters of the leaf hash in base64url (36 bits) + `"}` */
+const CHECK_SUFFIX_LENGTH = 14;
 const CHECK_SUFFIX_PREFIX = ',"h":"';
-const CHECK_BYTES = 6;
+const CHECK_CHARS = 6;
+
+function check(leaf: Buffer): string {
+  return leaf.toString('base64url', 0, 6).slice(0, CHECK_CHARS);
+}
 
 export const RECORD_PREFIX = '{"seq":';
 export const HEADER_PREFIX = '{"type":"header"';
@@ -166,12 +172,12 @@ export const CHECKPOINT_PREFIX = '{"type":"checkpoint"';
  * (anyone who alters a line can recompute a stated hash, full or short).
  */
 export function recordLine(canonical: string, leaf: Buffer): string {
-  return canonical.slice(0, -1) + CHECK_SUFFIX_PREFIX + leaf.toString('base64url', 0, CHECK_BYTES) + '"}';
+  return canonical.slice(0, -1) + CHECK_SUFFIX_PREFIX + check(leaf) + '"}';
 }
 
 /**
  * Splits a record line into its canonical bytes and stated hash (64 hex in formats 2 to 4, the
- * 8-character check in 5); undefined when malformed.
+ * 6-character check in 5); undefined when malformed.
  */
 export function splitRecordLine(line: string): { canonical: string; hash: string } | undefined {
   if (!line.endsWith('"}')) return undefined;
@@ -188,7 +194,7 @@ export function splitRecordLine(line: string): { canonical: string; hash: string
 
 /** Whether a line's stated hash (full or short) is that of its leaf. */
 export function statedHashMatches(stated: string, leaf: Buffer): boolean {
-  return stated.length === 64 ? stated === leaf.toString('hex') : stated === leaf.toString('base64url', 0, CHECK_BYTES);
+  return stated.length === 64 ? stated === leaf.toString('hex') : stated === check(leaf);
 }
 
 /** The sequence number at the start of a record line, without parsing the whole line. */

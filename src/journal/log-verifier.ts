@@ -25,7 +25,7 @@ import { leafHash, MerkleAccumulator } from './merkle.js';
 import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
-import { RecentResolver } from './occurrences.js';
+import { logStart, RecentResolver } from './occurrences.js';
 import { FlowResolver } from './segment-flows.js';
 import { SetResolver } from './set-resolver.js';
 import {
@@ -228,7 +228,7 @@ export class LogVerifier {
     // Each segment defines its own sets: nothing may refer into another segment.
     this.sets = header.version >= 3 ? new SetResolver() : undefined;
     this.flows = header.version >= 4 ? new FlowResolver() : undefined;
-    this.recent = header.version >= 5 ? new RecentResolver() : undefined;
+    this.recent = header.version >= 5 ? new RecentResolver(logStart(header.log)) : undefined;
     return header;
   }
 
@@ -289,7 +289,7 @@ export class LogVerifier {
       const recent = this.recent;
       if (flows !== undefined && isFlowReference(line)) {
         const parsed = parseLeaf(line);
-        flows.check(recent === undefined ? parsed : recent.expand(seq, parsed, flows.namesOf(parsed.flow)));
+        flows.check(recent === undefined ? parsed : recent.expand(seq, parsed, flows.namesOf(parsed.f)));
         return false;
       }
       const definition = sets.checkLine(line, seq);

@@ -117,7 +117,7 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
     } else {
       flowSeq = plan.seq;
     }
-    leaf(`{"seq":${seq},"flow":${flowSeq}${occurrence.text}}`);
+    leaf(`{"seq":${seq},"f":${flowSeq}${occurrence.text}}`);
     recent = occurrence.note;
   }
   return {

@@ -309,7 +309,7 @@ class Writer implements JournalWriter {
       file: undefined,
       sets: new SegmentSets(),
       flows: new SegmentFlows(),
-      recent: new RecentRecords(),
+      recent: new RecentRecords(this.startedMs),
       records: 0,
       sinceCheckpoint: 0,
     };
