@@ -2,9 +2,10 @@
  * Journal lines back to `JournalRecord`s whatever the segment's format: format 2 as written,
  * format 3 with each record's source set resolved from the segment's definitions and its
  * service, node and pid taken from the header, format 4 also with each occurrence of a defined
- * flow completed from its definition, format 5 also with each occurrence's short members expanded
- * (see occurrences.ts) and each record's full leaf hash computed. Every reader of records goes through a decoder, so
- * commands print the same records for the same flows in any format.
+ * flow completed from its definition, format 5 also with each occurrence's short members
+ * expanded (see occurrences.ts) and each record's full leaf hash computed. Every reader of
+ * records goes through a decoder, so commands print the same records for the same flows in any
+ * format.
  */
 import {
   HEADER_PREFIX,
@@ -58,7 +59,7 @@ export class SegmentDecoder {
     const stored = this.take(line, parsed);
     const { seq, time, h: _check, hash: _hash, ...rest } = stored as StoredRecord & { h?: string };
     const { service, node, pid } = this.header;
-    const hash = this.recent === undefined ? parsed.hash : leafHash(splitRecordLine(line)?.canonical ?? '').toString('hex');
+    const hash = this.recent === undefined ? parsed.hash : computedHash(line);
     // The order of format 2 (seq, time, service, node, pid, op, …), sources in their place; an
     // occurrence's fields and its flow's in the order a whole record has them, then its hash.
     const record = (
@@ -176,4 +177,11 @@ export function decoderBefore(path: string, header: SegmentHeader, seq: number):
     }
   });
   return decoder;
+}
+
+/** The full leaf hash of a format-5 line, which states only a check of it. */
+function computedHash(line: string): string {
+  const parts = splitRecordLine(line);
+  if (parts === undefined) throw new Error('record line without its check');
+  return leafHash(parts.canonical).toString('hex');
 }
