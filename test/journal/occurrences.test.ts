@@ -5,10 +5,11 @@
 // than the window are stated again; ids that are not hex are kept as they are.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FlowRecord } from '../../src/engine/flow-record.js';
-import { findRecord } from '../../src/journal/decode.js';
+import { decoderBefore, findRecord } from '../../src/journal/decode.js';
+import type { SegmentHeader } from '../../src/journal/format.js';
 import { verifyJournal } from '../../src/journal/verify.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { expectRecordOf, flowEvent, journalOf, readLines, readRecords, requestFlows } from './helpers.js';
+import { expectRecordOf, flowEvent, journalOf, lineOfSeq, readLines, readRecords, requestFlows } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -99,7 +100,13 @@ describe('format 5 occurrences', () => {
   it('a reader starting at any record of the segment resolves it as one reading from the start', () => {
     const { dir, files } = journalOf(interleaved(20));
     const all = readRecords([dir]);
-    for (const record of all) expect(findRecord(files, record.seq)).toEqual(record);
+    const lines = readLines(files[0]);
+    const header = JSON.parse(lines[0]) as SegmentHeader;
+    for (const record of all) {
+      expect(findRecord(files, record.seq)).toEqual(record);
+      // As the OTLP log export resumes at a cursor: the lines before it taken in, then the line.
+      expect(decoderBefore(files[0], header, record.seq).record(lines[lineOfSeq(lines, record.seq)])).toEqual(record);
+    }
   });
 
   it('a trace and values repeated from further back than 1,023 leaves are stated again', () => {
