@@ -15,14 +15,18 @@
  * Format 4 adds flow definitions (`{"seq":N,"define":"flow",…}`): what a flow that repeats in a
  * segment has in common (op, resource, sources, labels, decision, rule, reason, policy, action,
  * attributes) is written once, and each occurrence is a short record `{"seq":M,"flow":N,…}` with
- * its own time, ids, user, sizes and the attribute values that differ. Readers accept 2, 3 and 4
- * and resolve all to `JournalRecord` (see decode.ts).
+ * its own time, ids, user, sizes and the attribute values that differ.
+ * Format 5 makes those occurrences short (see occurrences.ts): time as milliseconds after the
+ * previous record, trace and span ids as base64url, a trace or set of attribute values repeated
+ * from a record shortly before named by how far back it is, and every leaf line ends in
+ * `,"h":"<6 base64url>"}` (the first 36 bits of its leaf hash) instead of the full hash in hex.
+ * Readers accept 2 to 5 and resolve all to `JournalRecord` (see decode.ts).
  */
 import type { FlowRecord } from '../engine/flow-record.js';
 
-export const FORMAT_VERSION = 4;
-/** Formats the readers and `verify` accept: 2 (sources inline, service/node/pid per record), 3 (source sets) and 4 (flows). */
-export const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
+export const FORMAT_VERSION = 5;
+/** Formats the readers and `verify` accept: 2 (sources inline, service/node/pid per record), 3 (source sets), 4 (flows), 5 (short occurrences). */
+export const READABLE_VERSIONS: readonly number[] = [2, 3, 4, 5];
 
 export interface SegmentHeader {
   type: 'header';
@@ -113,6 +117,8 @@ const DEFINITION_MARK = ',"define":"';
 const SET_MARK = ',"define":"sources"';
 export const FLOW_MARK = ',"define":"flow"';
 const FLOW_REFERENCE = ',"flow":';
+/** Format 5's occurrences name their flow by `f`. */
+const SHORT_FLOW_REFERENCE = ',"f":';
 
 /** Canonical bytes of a definition leaf (no hash member), fields in a fixed order. */
 export function definitionCanonical(seq: number, definition: SetDefinition): string {
@@ -141,27 +147,54 @@ export function isFlowDefinitionLine(line: string): boolean {
 
 /** True for a format-4 record that names its flow's definition instead of stating it. */
 export function isFlowReference(line: string): boolean {
-  return afterSeq(line, FLOW_REFERENCE);
+  return afterSeq(line, SHORT_FLOW_REFERENCE) || afterSeq(line, FLOW_REFERENCE);
 }
 
-/** `,"hash":"` + 64 hex + `"}` */
+/** Format 2 to 4: `,"hash":"` + 64 hex + `"}` */
 const HASH_SUFFIX_LENGTH = 75;
 const HASH_SUFFIX_PREFIX = ',"hash":"';
+/** Format 5: `,"h":"` + the first 6 characters of the leaf hash in base64url (36 bits) + `"}` */
+const CHECK_SUFFIX_LENGTH = 14;
+const CHECK_SUFFIX_PREFIX = ',"h":"';
+const CHECK_CHARS = 6;
+
+function check(leaf: Buffer): string {
+  return leaf.toString('base64url', 0, 6).slice(0, CHECK_CHARS);
+}
 
 export const RECORD_PREFIX = '{"seq":';
 export const HEADER_PREFIX = '{"type":"header"';
 export const CHECKPOINT_PREFIX = '{"type":"checkpoint"';
 
-/** Record line from its canonical JSON (no hash member) and its leaf hash. */
-export function recordLine(canonical: string, leafHex: string): string {
-  return canonical.slice(0, -1) + HASH_SUFFIX_PREFIX + leafHex + '"}';
+/**
+ * Record line from its canonical JSON (no hash member) and its leaf hash, as format 5 writes it:
+ * a short check, enough to name the first damaged line; the tree and the checkpoints are the proof
+ * (anyone who alters a line can recompute a stated hash, full or short).
+ */
+export function recordLine(canonical: string, leaf: Buffer): string {
+  return canonical.slice(0, -1) + CHECK_SUFFIX_PREFIX + check(leaf) + '"}';
 }
 
-/** Splits a record line into its canonical bytes and stated hash; undefined when malformed. */
+/**
+ * Splits a record line into its canonical bytes and stated hash (64 hex in formats 2 to 4, the
+ * 6-character check in 5); undefined when malformed.
+ */
 export function splitRecordLine(line: string): { canonical: string; hash: string } | undefined {
-  const at = line.length - HASH_SUFFIX_LENGTH;
-  if (at <= 0 || !line.startsWith(HASH_SUFFIX_PREFIX, at) || !line.endsWith('"}')) return undefined;
-  return { canonical: line.slice(0, at) + '}', hash: line.slice(at + HASH_SUFFIX_PREFIX.length, line.length - 2) };
+  if (!line.endsWith('"}')) return undefined;
+  for (const [length, prefix] of [
+    [CHECK_SUFFIX_LENGTH, CHECK_SUFFIX_PREFIX],
+    [HASH_SUFFIX_LENGTH, HASH_SUFFIX_PREFIX],
+  ] as const) {
+    const at = line.length - length;
+    if (at > 0 && line.startsWith(prefix, at))
+      return { canonical: line.slice(0, at) + '}', hash: line.slice(at + prefix.length, line.length - 2) };
+  }
+  return undefined;
+}
+
+/** Whether a line's stated hash (full or short) is that of its leaf. */
+export function statedHashMatches(stated: string, leaf: Buffer): boolean {
+  return stated.length === 64 ? stated === leaf.toString('hex') : stated === check(leaf);
 }
 
 /** The sequence number at the start of a record line, without parsing the whole line. */

@@ -16,6 +16,7 @@ import {
   RECORD_PREFIX,
   recordSeq,
   splitRecordLine,
+  statedHashMatches,
 } from './format.js';
 import type { CheckpointLine, SegmentHeader } from './format.js';
 import { HeldCheckpoints, readCosigned } from './held-checkpoints.js';
@@ -24,6 +25,7 @@ import { leafHash, MerkleAccumulator } from './merkle.js';
 import { checkPrunedPrefix, treeBefore, type PruneEvidence } from './pruned-prefix.js';
 import { checkNoteSignature, NoteError, parseNote, parseVkey, type Vkey } from './note.js';
 import { forEachLine, type SegmentRef } from './read.js';
+import { logStart, RecentResolver } from './occurrences.js';
 import { FlowResolver } from './segment-flows.js';
 import { SetResolver } from './set-resolver.js';
 import {
@@ -56,6 +58,8 @@ export class LogVerifier {
   private sets: SetResolver | undefined;
   /** Flows of the current segment (format 4). */
   private flows: FlowResolver | undefined;
+  /** The last records of the current segment, which its occurrences build on (format 5). */
+  private recent: RecentResolver | undefined;
 
   constructor(
     private readonly chain: readonly SegmentRef[],
@@ -224,6 +228,7 @@ export class LogVerifier {
     // Each segment defines its own sets: nothing may refer into another segment.
     this.sets = header.version >= 3 ? new SetResolver() : undefined;
     this.flows = header.version >= 4 ? new FlowResolver() : undefined;
+    this.recent = header.version >= 5 ? new RecentResolver(logStart(header.log)) : undefined;
     return header;
   }
 
@@ -261,7 +266,7 @@ export class LogVerifier {
     const parts = splitRecordLine(line);
     if (!parts) throw new SegmentFailure(seq, 'record without a hash');
     const leaf = leafHash(parts.canonical);
-    if (leaf.toString('hex') !== parts.hash) throw new SegmentFailure(seq, 'record hash does not match its content (record altered)');
+    if (!statedHashMatches(parts.hash, leaf)) throw new SegmentFailure(seq, 'record hash does not match its content (record altered)');
     const definition = this.sets ? this.definitions(line, seq, this.sets) : false;
     this.tree.push(leaf);
     this.nextSeq++;
@@ -270,8 +275,9 @@ export class LogVerifier {
   }
 
   /**
-   * Format 3 and 4: a definition must hold (a set rebuilds to its count and digest, a flow names a
-   * set defined before it) and a record must name a set or flow defined before it in its segment.
+   * Format 3 to 5: a definition must hold (a set rebuilds to its count and digest, a flow names a
+   * set defined before it) and a record must name a set or flow defined before it in its segment;
+   * in format 5 an occurrence's time, ids and references to the records before it must resolve.
    */
   private definitions(line: string, seq: number, sets: SetResolver): boolean {
     try {
@@ -280,11 +286,15 @@ export class LogVerifier {
         flows.define(seq, parseLeaf(line), (set) => sets.has(set));
         return true;
       }
+      const recent = this.recent;
       if (flows !== undefined && isFlowReference(line)) {
-        flows.check(parseLeaf(line));
+        const parsed = parseLeaf(line);
+        flows.check(recent === undefined ? parsed : recent.expand(seq, parsed, flows.namesOf(parsed.f)));
         return false;
       }
-      return sets.checkLine(line, seq);
+      const definition = sets.checkLine(line, seq);
+      if (!definition && recent !== undefined) recent.whole(seq, parseLeaf(line));
+      return definition;
     } catch (error) {
       if (error instanceof DefinitionError) throw new SegmentFailure(seq, error.message);
       throw error;

@@ -5,6 +5,7 @@
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_PREFIX, recordSeq, splitRecordLine } from './format.js';
+import { leafHash } from './merkle.js';
 
 export interface SegmentRef {
   stateDir: string;
@@ -75,7 +76,7 @@ export function forEachLineIfPresent(path: string, onLine: (line: string, termin
   }
 }
 
-/** Leaf hashes of records with leaf index in [from, to) of one log's segments (seq = index + 1), as stated in the lines; deleted segments are skipped. */
+/** Leaf hashes of records with leaf index in [from, to) of one log's segments (seq = index + 1), as stated in the lines (computed from format 5's, which state a short check); deleted segments are skipped. */
 export function readLeaves(segments: readonly string[], from: number, to: number): Buffer[] {
   const leaves: Buffer[] = [];
   for (const path of segments) {
@@ -85,7 +86,7 @@ export function readLeaves(segments: readonly string[], from: number, to: number
       if (seq === undefined || seq <= from) return;
       if (seq > to) return false;
       const parts = splitRecordLine(line);
-      if (parts) leaves.push(Buffer.from(parts.hash, 'hex'));
+      if (parts) leaves.push(parts.hash.length === 64 ? Buffer.from(parts.hash, 'hex') : leafHash(parts.canonical));
     });
     if (from + leaves.length >= to) break;
   }

@@ -1,12 +1,13 @@
 /**
- * How one record is written in format 4: the lines it adds to the current segment (a source set
+ * How one record is written in format 5: the lines it adds to the current segment (a source set
  * definition, a flow definition, the record whole or as an occurrence of its flow) with their
  * leaf hashes. The writer owns the segment's state and the tree; this module only encodes.
  */
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { definitionCanonical, FLOW_MARK, recordLine } from './format.js';
 import { leafHash } from './merkle.js';
-import { attributeNames, attributeOverrides, FLOW_FIELDS, OCCURRENCE_FIELDS, type SegmentFlows } from './segment-flows.js';
+import { wholeNote, type RecentNote, type RecentRecords } from './occurrences.js';
+import { attributeNames, FLOW_FIELDS, type SegmentFlows } from './segment-flows.js';
 import type { SegmentSets } from './segment-sets.js';
 
 const FIELD_PREFIXES = FLOW_RECORD_FIELDS.map((field) => `,"${field}":`);
@@ -14,12 +15,12 @@ const SOURCES = FLOW_RECORD_FIELDS.indexOf('sources');
 const ATTRIBUTES = FLOW_RECORD_FIELDS.indexOf('attributes');
 const LABELS = FLOW_RECORD_FIELDS.indexOf('labels');
 const FLOW_INDICES = FLOW_FIELDS.map((field) => FLOW_RECORD_FIELDS.indexOf(field));
-const OCCURRENCE_INDICES = OCCURRENCE_FIELDS.map((field) => FLOW_RECORD_FIELDS.indexOf(field));
 
 /** What the encoder reads of the segment being written (it changes nothing: the writer does, once the lines are written). */
 export interface SegmentState {
   readonly sets: SegmentSets;
   readonly flows: SegmentFlows;
+  readonly recent: RecentRecords;
 }
 
 /** What one append writes, and what the segment learns from it once written. */
@@ -31,6 +32,8 @@ export interface Lines {
   digest?: string;
   /** The record's flow: seen for the first time (no seq), or defined at seq by these lines; its labels as written. */
   flow?: { key: string; labels: string; seq?: number };
+  /** The record's time, trace and pairs, for the occurrences after it. */
+  recent: RecentNote;
 }
 
 /**
@@ -55,9 +58,9 @@ function fieldTexts(record: FlowRecord, setRef: number | undefined, labels: stri
  * What identifies a record's flow in its segment, short: labels and policy (the long parts) are
  * compared, not hashed (see SegmentFlows). Values are JSON so no separator can be forged.
  */
-function flowKey(record: FlowRecord, setRef: number | undefined): string {
-  const { op, resource, decision, rule, reason, action, attributes } = record;
-  return `${op}\n${JSON.stringify(resource)}\n${setRef ?? ''}\n${decision ?? ''}\n${JSON.stringify(rule) ?? ''}\n${JSON.stringify(reason) ?? ''}\n${JSON.stringify(action) ?? ''}\n${attributeNames(attributes)}`;
+function flowKey(record: FlowRecord, setRef: number | undefined, names: string): string {
+  const { op, resource, decision, rule, reason, action } = record;
+  return `${op}\n${JSON.stringify(resource)}\n${setRef ?? ''}\n${decision ?? ''}\n${JSON.stringify(rule) ?? ''}\n${JSON.stringify(reason) ?? ''}\n${JSON.stringify(action) ?? ''}\n${names}`;
 }
 
 /**
@@ -74,7 +77,7 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
   const leaf = (canonical: string): void => {
     const hash = leafHash(canonical);
     leaves.push(hash);
-    text += recordLine(canonical, hash.toString('hex')) + '\n';
+    text += recordLine(canonical, hash) + '\n';
   };
   if (record.sources.length > 0) {
     const plan = segment.sets.plan(record.sources);
@@ -87,15 +90,23 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
     }
   }
   const labels = JSON.stringify(record.labels);
-  const key = flowKey(record, setRef);
+  const names = attributeNames(record.attributes);
+  const key = flowKey(record, setRef, names);
   const plan = segment.flows.plan(record, key, labels);
   let flow: Lines['flow'];
-  if ('whole' in plan) {
+  // An occurrence: its own members, known before a definition is written (a record whose time is
+  // no date is written whole).
+  const occurrence =
+    'whole' in plan
+      ? undefined
+      : segment.recent.encode('define' in plan ? seq + 1 : seq, record, names, 'define' in plan ? record.attributes : plan.attributes);
+  let recent: RecentNote;
+  if (occurrence === undefined || 'whole' in plan) {
     leaf(`{"seq":${seq},"time":"${new Date(record.time).toISOString()}"${fieldTexts(record, setRef, labels).join('')}}`);
-    if (plan.key !== undefined) flow = { key, labels };
+    if ('whole' in plan ? plan.key !== undefined : 'define' in plan) flow = { key, labels };
+    recent = wholeNote(seq, record);
   } else {
     let flowSeq: number;
-    let defined: FlowRecord['attributes'];
     if ('define' in plan) {
       const fields = fieldTexts(record, setRef, labels);
       let flowPart = '';
@@ -103,19 +114,11 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
       leaf(`{"seq":${seq}${FLOW_MARK}${flowPart}${fields[ATTRIBUTES]}}`);
       flow = { key, labels, seq };
       flowSeq = seq++;
-      defined = record.attributes;
     } else {
       flowSeq = plan.seq;
-      defined = plan.attributes;
     }
-    let line = `{"seq":${seq},"flow":${flowSeq},"time":"${new Date(record.time).toISOString()}"`;
-    for (const i of OCCURRENCE_INDICES) {
-      const value = record[FLOW_RECORD_FIELDS[i]];
-      if (value !== undefined) line += FIELD_PREFIXES[i] + JSON.stringify(value);
-    }
-    const overrides = attributeOverrides(record.attributes, defined);
-    if (overrides !== undefined) line += FIELD_PREFIXES[ATTRIBUTES] + JSON.stringify(overrides);
-    leaf(line + '}');
+    leaf(`{"seq":${seq},"f":${flowSeq}${occurrence.text}}`);
+    recent = occurrence.note;
   }
   return {
     text,
@@ -124,5 +127,6 @@ export function linesFor(segment: SegmentState, firstSeq: number, record: FlowRe
     ...(setRef === undefined ? {} : { setRef }),
     ...(digest === undefined ? {} : { digest }),
     ...(flow === undefined ? {} : { flow }),
+    recent,
   };
 }

@@ -18,8 +18,8 @@ type Field = (typeof FLOW_RECORD_FIELDS)[number];
 
 /** What a flow definition states: what the occurrences of one flow share. */
 export const FLOW_FIELDS = ['op', 'resource', 'sources', 'labels', 'decision', 'rule', 'reason', 'policy', 'action'] as const;
-/** What each occurrence states besides seq and time; `attributes` holds only the values that differ from the definition's. */
-export const OCCURRENCE_FIELDS = ['bytes', 'contentDigest', 'user', 'traceId', 'spanId'] as const;
+/** What each occurrence states besides seq and time (format 4; format 5 encodes them, see occurrences.ts); `attributes` holds only the values that differ from the definition's. */
+const OCCURRENCE_FIELDS = ['bytes', 'contentDigest', 'user', 'traceId', 'spanId'] as const;
 /** Records with these are written whole (attestations and verdicts: rare, and read on their own). */
 const WHOLE_ONLY: readonly Field[] = ['fact', 'verdict', 'evidence'];
 
@@ -80,17 +80,6 @@ export function attributeNames(attributes: Attributes | undefined): string {
   return attributes === undefined ? '' : Object.keys(attributes).join('\n');
 }
 
-/** The attributes of an occurrence that differ from its definition's; undefined when none does. */
-export function attributeOverrides(attributes: Attributes | undefined, defined: Attributes | undefined): Attributes | undefined {
-  if (attributes === undefined || defined === undefined) return attributes;
-  let overrides: Attributes | undefined;
-  for (const name in attributes) {
-    const value = attributes[name];
-    if (value !== defined[name]) (overrides ??= {})[name] = value;
-  }
-  return overrides;
-}
-
 /** A flow definition as stored: the flow fields (sources by set reference) and attributes. */
 export type FlowDefinition = Partial<Record<(typeof FLOW_FIELDS)[number], unknown>> & { attributes?: Attributes };
 
@@ -109,7 +98,7 @@ export class FlowResolver {
   define(seq: number, parsed: Record<string, unknown>, hasSet: (seq: number) => boolean): void {
     const definition: FlowDefinition = {};
     for (const [name, value] of Object.entries(parsed)) {
-      if (name === 'seq' || name === 'define' || name === 'hash') continue;
+      if (name === 'seq' || name === 'define' || name === 'hash' || name === 'h') continue;
       if (name === 'attributes') {
         if (!isAttributes(value)) throw new DefinitionError('flow definition with malformed attributes');
         definition.attributes = value;
@@ -125,6 +114,12 @@ export class FlowResolver {
     if (!(Array.isArray(sources) && sources.length === 0) && !(typeof sources === 'number' && hasSet(sources)))
       throw new DefinitionError('flow definition names no source set defined before it in this segment');
     this.definitions.set(seq, definition);
+  }
+
+  /** The attribute names of the flow defined at `flow`, in order; undefined when there is none or it has no attributes. */
+  namesOf(flow: unknown): string[] | undefined {
+    const attributes = typeof flow === 'number' ? this.definitions.get(flow)?.attributes : undefined;
+    return attributes === undefined ? undefined : Object.keys(attributes);
   }
 
   /**

@@ -22,6 +22,7 @@ import { MerkleAccumulator, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
 import { SegmentFile } from './segment-file.js';
 import { linesFor } from './record-lines.js';
+import { RecentRecords } from './occurrences.js';
 import { SegmentFlows } from './segment-flows.js';
 import { SegmentSets } from './segment-sets.js';
 
@@ -91,6 +92,8 @@ interface Segment {
   sets: SegmentSets;
   /** Flows seen and defined in this segment (the same rule). */
   flows: SegmentFlows;
+  /** The last records' time, traces and attribute values, which occurrences repeat by reference (the same rule). */
+  recent: RecentRecords;
   /** Leaves in this segment: records and set definitions. */
   records: number;
   sinceCheckpoint: number;
@@ -164,6 +167,7 @@ class Writer implements JournalWriter {
       const flow = lines.flow;
       if (flow?.seq !== undefined) this.segment.flows.defined(flow.key, flow.labels, record.policy, flow.seq, record.attributes);
       else if (flow !== undefined) this.segment.flows.seen(flow.key, flow.labels, record.policy);
+      this.segment.recent.remember(lines.recent);
       this.segment.records += lines.leaves.length;
       this.segment.sinceCheckpoint += lines.leaves.length;
       this.buffer(lines.text, 1, lines.bytes);
@@ -305,6 +309,7 @@ class Writer implements JournalWriter {
       file: undefined,
       sets: new SegmentSets(),
       flows: new SegmentFlows(),
+      recent: new RecentRecords(this.startedMs),
       records: 0,
       sinceCheckpoint: 0,
     };

@@ -286,7 +286,7 @@ describe('keys, checkpoint, prove and verify-proof on a real process log', () =>
         const canonical = splitRecordLine(i === lineOfSeq(lines, 2) ? line.replace('report-1.txt', 'report-9.txt') : line)!.canonical;
         const leaf = leafHash(canonical);
         tree.push(leaf);
-        return recordLine(canonical, leaf.toString('hex'));
+        return recordLine(canonical, leaf);
       }
       if (!line.startsWith('{"type":"checkpoint"')) return line;
       const cp = JSON.parse(line) as CheckpointLine;

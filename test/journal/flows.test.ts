@@ -1,108 +1,46 @@
-// Flows in the journal (format 4): a flow that repeats in a segment is defined once, at its second
-// occurrence, and every occurrence writes only its own fields; every reader resolves an
-// occurrence to the record it stands for; verify checks flow definitions and the records naming
-// them; a segment reads on its own; format-3 journals of the previous release still verify and
-// read to the same records as format 4 for the same flows.
+// Flows in the journal (format 4, short occurrences of format 5): a flow that repeats in a segment
+// is defined once, at its second occurrence, and every occurrence writes only its own fields, a
+// trace or attribute values repeated from a record just before by reference; every reader
+// resolves an occurrence to the record it stands for; verify checks flow definitions and the
+// records naming them; a segment reads on its own; format-3 and format-4 journals of earlier
+// releases still verify and read to the same records as format 5 for the same flows.
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FLOW_RECORD_FIELDS, type FlowRecord } from '../../src/engine/flow-record.js';
 import { forEachSegmentRecord } from '../../src/journal/decode.js';
 import type { JournalRecord } from '../../src/journal/format.js';
-import { loadSigningKey } from '../../src/journal/keys.js';
 import { verifyJournal } from '../../src/journal/verify.js';
-import { openJournal } from '../../src/journal/writer.js';
 import { runCli as cli } from '../helpers/spawn.js';
-import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { cleanupTempDirs } from '../helpers/tmp.js';
 import {
   appState,
   edit,
+  expectRecordOf,
   ed25519,
   failure,
   fixtures,
   fixtureState,
   flowEvent,
-  journalConfig,
+  journalOf,
   lineOfSeq,
   readLines,
   readRecords,
   rehash,
+  requestFlows,
   segmentFiles,
   withoutCheckpoints,
 } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
-/** Request i of a server: a read from the caller and the response to it, each with its own ids, user and path. */
-function requestFlows(i: number): FlowRecord[] {
-  const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
-  const common = {
-    resource: 'service://frontend',
-    sources: ['service://frontend'],
-    labels: { confidentiality: 'internal' as const, integrity: 'high' as const, tags: [], locations: ['eu-west-1'] },
-    policy: 'sha256:6a00c513fd6cabf1387068c9a65c9fc0f92f02c05b3f991b48d0eb80033007eb',
-    user: `user-${i}`,
-    traceId: hex(i, 32),
-  };
-  const attributes = {
-    'network.peer.address': '127.0.0.1',
-    'network.peer.port': 40_000 + (i % 3),
-    'http.request.method': 'GET',
-    'url.path': `/users/${i}`,
-  };
-  return [
-    flowEvent(i, { ...common, op: 'read', decision: undefined, spanId: hex(2 * i, 16), attributes }),
-    flowEvent(i, { ...common, op: 'write', spanId: hex(2 * i + 1, 16), bytes: 212, attributes }),
-  ];
-}
-
-function journalOf(
-  events: FlowRecord[],
-  overrides: Parameters<typeof journalConfig>[0] = {},
-  signingKey?: string,
-): { dir: string; files: string[] } {
-  const dir = tempDir('provenant-flows-');
-  const writer = openJournal({
-    stateDir: dir,
-    config: journalConfig({ checkpointEvery: 1000, ...overrides }),
-    service: 'frontend',
-    node: 'n1',
-    pid: 9,
-    ...(signingKey === undefined ? {} : { signingKey: loadSigningKey(signingKey) }),
-  });
-  for (const event of events) writer.append(event);
-  writer.close();
-  expect(writer.lostRecords).toBe(0);
-  return { dir, files: segmentFiles(dir) };
-}
-
 const records = readRecords;
-
-/** The record a reader must give for `event`: its fields in record order after the envelope. */
-function expectRecordOf(record: JournalRecord, event: FlowRecord): void {
-  const { seq, time, service, node, pid, hash, ...fields } = record;
-  expect({ time, service, node, pid }).toEqual({ time: new Date(event.time).toISOString(), service: 'frontend', node: 'n1', pid: 9 });
-  expect(seq).toBeGreaterThan(0);
-  expect(hash).toMatch(/^[0-9a-f]{64}$/);
-  const { time: _time, ...eventFields } = event;
-  expect(fields).toEqual(Object.fromEntries(Object.entries(eventFields).filter(([, value]) => value !== undefined)));
-  expect(Object.keys(record)).toEqual([
-    'seq',
-    'time',
-    'service',
-    'node',
-    'pid',
-    ...FLOW_RECORD_FIELDS.filter((field) => event[field] !== undefined),
-    'hash',
-  ]);
-}
 
 const kind = (line: string): string =>
   line.includes('"define":"flow"')
     ? 'flow'
     : line.includes('"define":"sources"')
       ? 'set'
-      : /^\{"seq":\d+,"flow":/.test(line)
+      : /^\{"seq":\d+,"f":/.test(line)
         ? 'occurrence'
         : 'other';
 
@@ -119,10 +57,12 @@ describe('flow records', () => {
     const occurrences = leaves.filter((line) => kind(line) === 'occurrence');
     for (const line of occurrences) {
       expect(line).not.toMatch(/"(op|resource|sources|labels|policy|decision)":/);
-      expect(Buffer.byteLength(line)).toBeLessThan(300);
+      expect(Buffer.byteLength(line)).toBeLessThan(150);
     }
-    // Only the values that differ from the definition's: the path always, the port two times in three.
-    expect(occurrences.some((line) => line.includes('"attributes":{"url.path":'))).toBe(true);
+    // Only the values that differ from the definition's, by index: the path always, the port two
+    // times in three; the response repeats its request's trace and values by reference.
+    expect(occurrences.some((line) => /"a":\[3,"\/users\/\d+"\]/.test(line))).toBe(true);
+    expect(occurrences.filter((line) => line.includes('"tr":-1,') && line.includes('"a":-1,'))).toHaveLength(n - 2);
     expect(occurrences.every((line) => !line.includes('network.peer.address'))).toBe(true);
 
     const report = verifyJournal([dir]);
@@ -175,8 +115,8 @@ describe('verify: tampered flow definitions and occurrences', () => {
     expect(verifyJournal([dir]).failures).toEqual([]);
     const lines = readLines(file);
     expect(JSON.parse(lines[lineOfSeq(lines, 4)])).toMatchObject({ define: 'flow', op: 'read', sources: 1 });
-    expect(JSON.parse(lines[lineOfSeq(lines, 5)])).toMatchObject({ flow: 4, user: 'user-2' });
-    expect(JSON.parse(lines[lineOfSeq(lines, 9)])).toMatchObject({ flow: 6, user: 'user-3', bytes: 212 });
+    expect(JSON.parse(lines[lineOfSeq(lines, 5)])).toMatchObject({ f: 4, user: 'user-2' });
+    expect(JSON.parse(lines[lineOfSeq(lines, 9)])).toMatchObject({ f: 6, user: 'user-3', bytes: 212 });
   });
 
   it('an altered definition fails at its seq; re-hashed, at the checkpoint over it, and a signed log cannot be re-signed', () => {
@@ -203,13 +143,21 @@ describe('verify: tampered flow definitions and occurrences', () => {
   };
 
   it('an occurrence naming a flow not defined before it fails at its seq', () => {
-    tampered(5, (line) => line.replace('"flow":4', '"flow":6'), /names flow 6, which is not defined before it/);
-    tampered(5, (line) => line.replace('"flow":4', '"flow":2'), /names flow 2, which is not defined before it/);
+    tampered(5, (line) => line.replace('"f":4', '"f":6'), /names flow 6, which is not defined before it/);
+    tampered(5, (line) => line.replace('"f":4', '"f":2'), /names flow 2, which is not defined before it/);
   });
 
   it("an occurrence stating one of its flow's fields, or an attribute the flow does not have, fails at its seq", () => {
-    tampered(7, (line) => line.replace('"flow":6,', '"flow":6,"decision":"deny",'), /names flow 6 and also states "decision"/);
-    tampered(9, (line) => line.replace('"url.path":', '"url.full":"http://x/","url.path":'), /attributes the flow does not/);
+    tampered(7, (line) => line.replace('"f":6,', '"f":6,"decision":"deny",'), /names flow 6 and also states "decision"/);
+    tampered(8, (line) => line.replace('"a":[', '"a":[4,"http://x/",'), /attributes the flow does not/);
+  });
+
+  it('an occurrence repeating the trace or values of a record that is not there, or has none, fails at its seq', () => {
+    // 6 is the write flow's definition, 7 the occurrence before it (no values of its own: its flow's).
+    tampered(9, (line) => line.replace('"tr":-1', '"tr":-3'), /refers to -3, no record/);
+    tampered(9, (line) => line.replace('"a":-1', '"a":-2'), /repeats the attributes of a record of a flow with other attributes/);
+    tampered(9, (line) => line.replace('"tr":-1', '"tr":-2000'), /refers to -2000, no record/);
+    tampered(5, (line) => line.replace(/"t":-?\d+/, '"t":"soon"'), /malformed time/);
   });
 
   it('a flow definition naming no set defined before it fails at its seq', () => {
@@ -218,15 +166,18 @@ describe('verify: tampered flow definitions and occurrences', () => {
   });
 });
 
-describe('format 3 journals (written by the previous release)', () => {
-  // test/journal/fixtures/format-3: fixtures/flows-app.cjs run under the format-3 writer in
-  // /tmp/provenant-format3 with its provenant.yaml (node n1, service reports, repeatWindowMs 0).
-  const FIXTURE_WORK = '/tmp/provenant-format3';
-  const format3 = path.join(fixtures, 'format-3');
+// test/journal/fixtures/format-N: fixtures/flows-app.cjs run under the format-N writer in
+// /tmp/provenant-formatN with its provenant.yaml (node n1, service reports, repeatWindowMs 0).
+// `smaller`: what today's journal of the same app weighs at most, as a share of that one.
+describe.each([
+  { format: 3, smaller: 0.6 },
+  { format: 4, smaller: 0.8 },
+])('format $format journals (written by an earlier release)', ({ format, smaller }) => {
+  const FIXTURE_WORK = `/tmp/provenant-format${format}`;
+  const fixture = path.join(fixtures, `format-${format}`);
 
-  const format3State = (): string => fixtureState(format3);
-  const format4State = (): Promise<{ state: string; work: string }> =>
-    appState('flows-app.cjs', format3, { 'data/record.json': readFileSync(path.join(format3, 'record.json'), 'utf8') });
+  const todayState = (): Promise<{ state: string; work: string }> =>
+    appState('flows-app.cjs', fixture, { 'data/record.json': readFileSync(path.join(fixture, 'record.json'), 'utf8') });
 
   /** Output with the work dir, times, ids, hashes, policy digests, ports, pids and seqs made comparable. */
   function comparable(text: string, work: string): unknown {
@@ -241,21 +192,21 @@ describe('format 3 journals (written by the previous release)', () => {
   }
 
   it('verify and query read both; the same app writes the same records in fewer bytes', async () => {
-    const state3 = format3State();
-    const { state: state4, work } = await format4State();
-    for (const state of [state3, state4]) {
+    const old = fixtureState(fixture);
+    const { state: today, work } = await todayState();
+    for (const state of [old, today]) {
       const verify = await cli('verify', '--state', state, '--json');
       expect(verify.code, verify.stdout).toBe(0);
     }
-    const lines4 = segmentFiles(state4).flatMap(readLines);
-    expect(lines4.some((line) => kind(line) === 'flow')).toBe(true);
-    expect(lines4.some((line) => kind(line) === 'occurrence')).toBe(true);
-    const query3 = await cli('query', '--state', state3, '--json', '--limit', '100');
-    const query4 = await cli('query', '--state', state4, '--json', '--limit', '100');
-    expect(query4.code, query4.stderr).toBe(0);
-    expect((JSON.parse(query4.stdout) as { total: number }).total).toBe(18);
-    expect(comparable(query4.stdout, work)).toEqual(comparable(query3.stdout, FIXTURE_WORK));
+    const lines = segmentFiles(today).flatMap(readLines);
+    expect(lines.some((line) => kind(line) === 'flow')).toBe(true);
+    expect(lines.some((line) => kind(line) === 'occurrence')).toBe(true);
+    const queryOld = await cli('query', '--state', old, '--json', '--limit', '100');
+    const queryToday = await cli('query', '--state', today, '--json', '--limit', '100');
+    expect(queryToday.code, queryToday.stderr).toBe(0);
+    expect((JSON.parse(queryToday.stdout) as { total: number }).total).toBe(18);
+    expect(comparable(queryToday.stdout, work)).toEqual(comparable(queryOld.stdout, FIXTURE_WORK));
     const size = (state: string): number => segmentFiles(state).reduce((sum, file) => sum + statSync(file).size, 0);
-    expect(size(state4)).toBeLessThan(size(state3) * 0.8);
+    expect(size(today) / size(old)).toBeLessThan(smaller);
   });
 });

@@ -4,8 +4,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { JournalConfig } from '../../src/config/types.js';
-import type { FlowRecord } from '../../src/engine/flow-record.js';
+import { FLOW_RECORD_FIELDS, type FlowRecord } from '../../src/engine/flow-record.js';
 import { forEachRecord } from '../../src/journal/decode.js';
+import { loadSigningKey } from '../../src/journal/keys.js';
+import { openJournal } from '../../src/journal/writer.js';
 import { recordLine, splitRecordLine, type JournalRecord } from '../../src/journal/format.js';
 import { leafHash } from '../../src/journal/merkle.js';
 import type { VerifyReport } from '../../src/journal/verify.js';
@@ -97,7 +99,7 @@ export function edit(file: string, change: (lines: string[]) => void): void {
 /** Re-hashes a changed line so only the Merkle root and checkpoints can tell. */
 export function rehash(line: string): string {
   const canonical = splitRecordLine(line)!.canonical;
-  return recordLine(canonical, leafHash(canonical).toString('hex'));
+  return recordLine(canonical, leafHash(canonical));
 }
 
 /** A copy, in a fresh state dir, of a fixture journal an earlier release wrote (its journal and policies dirs). */
@@ -138,3 +140,66 @@ export function readRecords(stateDirs: string[]): JournalRecord[] {
 /** Removes a segment's checkpoint lines: records are then hash-checked only, so definitions are checked on their own. */
 export const withoutCheckpoints = (lines: string[]): void =>
   void lines.splice(0, lines.length, ...lines.filter((line) => !line.startsWith('{"type":"checkpoint"')));
+
+/** Request i of a server: a read from the caller and the response to it, each with its own ids, user and path. */
+export function requestFlows(i: number): FlowRecord[] {
+  const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+  const common = {
+    resource: 'service://frontend',
+    sources: ['service://frontend'],
+    labels: { confidentiality: 'internal' as const, integrity: 'high' as const, tags: [], locations: ['eu-west-1'] },
+    policy: 'sha256:6a00c513fd6cabf1387068c9a65c9fc0f92f02c05b3f991b48d0eb80033007eb',
+    user: `user-${i}`,
+    traceId: hex(i, 32),
+  };
+  const attributes = {
+    'network.peer.address': '127.0.0.1',
+    'network.peer.port': 40_000 + (i % 3),
+    'http.request.method': 'GET',
+    'url.path': `/users/${i}`,
+  };
+  return [
+    flowEvent(i, { ...common, op: 'read', decision: undefined, spanId: hex(2 * i, 16), attributes }),
+    flowEvent(i, { ...common, op: 'write', spanId: hex(2 * i + 1, 16), bytes: 212, attributes }),
+  ];
+}
+
+/** A journal of `events` by one writer (service frontend, node n1, pid 9), closed; its dir and segment files. */
+export function journalOf(
+  events: FlowRecord[],
+  overrides: Parameters<typeof journalConfig>[0] = {},
+  signingKey?: string,
+): { dir: string; files: string[] } {
+  const dir = tempDir('provenant-flows-');
+  const writer = openJournal({
+    stateDir: dir,
+    config: journalConfig({ checkpointEvery: 1000, ...overrides }),
+    service: 'frontend',
+    node: 'n1',
+    pid: 9,
+    ...(signingKey === undefined ? {} : { signingKey: loadSigningKey(signingKey) }),
+  });
+  for (const event of events) writer.append(event);
+  writer.close();
+  expect(writer.lostRecords).toBe(0);
+  return { dir, files: segmentFiles(dir) };
+}
+
+/** The record a reader must give for `event`: its fields in record order after the envelope. */
+export function expectRecordOf(record: JournalRecord, event: FlowRecord): void {
+  const { seq, time, service, node, pid, hash, ...fields } = record;
+  expect({ time, service, node, pid }).toEqual({ time: new Date(event.time).toISOString(), service: 'frontend', node: 'n1', pid: 9 });
+  expect(seq).toBeGreaterThan(0);
+  expect(hash).toMatch(/^[0-9a-f]{64}$/);
+  const { time: _time, ...eventFields } = event;
+  expect(fields).toEqual(Object.fromEntries(Object.entries(eventFields).filter(([, value]) => value !== undefined)));
+  expect(Object.keys(record)).toEqual([
+    'seq',
+    'time',
+    'service',
+    'node',
+    'pid',
+    ...FLOW_RECORD_FIELDS.filter((field) => event[field] !== undefined),
+    'hash',
+  ]);
+}

@@ -113,10 +113,10 @@ describe('verify: a clean journal', () => {
 describe('verify: the tamper matrix', () => {
   it('a header of another format version', () => {
     const { dir, file } = journal();
-    edit(file, (lines) => (lines[0] = lines[0].replace('"version":4', '"version":1')));
+    edit(file, (lines) => (lines[0] = lines[0].replace('"version":5', '"version":1')));
     expect(failure(verifyJournal([dir]))).toMatchObject({
       file: path.basename(file),
-      message: expect.stringMatching(/format version 1 is not one this verifier reads \(2, 3, 4\)/),
+      message: expect.stringMatching(/format version 1 is not one this verifier reads \(2, 3, 4, 5\)/),
     });
   });
 

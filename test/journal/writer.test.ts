@@ -4,7 +4,8 @@ import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CheckpointLine, SegmentHeader, StoredRecord } from '../../src/journal/format.js';
+import { splitRecordLine, type CheckpointLine, type SegmentHeader, type StoredRecord } from '../../src/journal/format.js';
+import { leafHash } from '../../src/journal/merkle.js';
 import { sourcesDigest } from '../../src/provenance/sources-digest.js';
 import { loadSigningKey } from '../../src/journal/keys.js';
 import { verifyJournal } from '../../src/journal/verify.js';
@@ -68,7 +69,7 @@ describe('journal writer', () => {
     const header = JSON.parse(lines[0]) as SegmentHeader;
     expect(header).toMatchObject({
       type: 'header',
-      version: 4,
+      version: 5,
       segment: path.basename(file),
       log: expect.stringMatching(/^provenant\/n1\/patients_api\/77-\d+-[0-9a-f]{6}$/),
       service: 'patients api',
@@ -87,7 +88,7 @@ describe('journal writer', () => {
       add: ['file://n1/srv/data/patients/42.json'],
       count: 1,
       digest: sourcesDigest(['file://n1/srv/data/patients/42.json']),
-      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      h: expect.stringMatching(/^[A-Za-z0-9_-]{6}$/),
     });
     // Service, node and pid are the header's; sources name the definition by its seq.
     const record = JSON.parse(lines[2]) as StoredRecord;
@@ -106,7 +107,7 @@ describe('journal writer', () => {
       'user',
       'traceId',
       'spanId',
-      'hash',
+      'h',
     ]);
     expect(record).toMatchObject({
       seq: 2,
@@ -116,7 +117,9 @@ describe('journal writer', () => {
       rule: 'r1',
       user: 'hmac:ab',
     });
-    expect(record.hash).toMatch(/^[0-9a-f]{64}$/);
+    // The line ends in a check: the first 6 characters of its leaf hash (of the line without it) in base64url.
+    const leaf = leafHash(splitRecordLine(lines[2])!.canonical);
+    expect(lines[2].endsWith(`,"h":"${leaf.toString('base64url').slice(0, 6)}"}`)).toBe(true);
     expect(JSON.parse(lines[3])).toMatchObject({ seq: 3, op: 'record', sources: 1, action: 'dataset.created', attributes: { rows: 3 } });
     // Unsigned: the checkpoint is the C2SP note text alone (origin, size, root).
     const checkpoint = JSON.parse(lines[4]) as CheckpointLine;
