@@ -107,7 +107,7 @@ export class ProvenancePropagator {
   /** Incoming claims whose signature verified, by header text: verified once, not per arrival. */
   private readonly checked = new BoundedCache<string, CheckedClaim>(CHECKED_CLAIMS_CACHED);
   /** Our signed members by what they say and the second they were issued in: signing once per second, not per message. */
-  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED, undefined, { admitRepeats: true });
+  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED);
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
