@@ -51,10 +51,13 @@ function serve(data, workload) {
     });
   });
   server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
-  process.stdin.setEncoding('utf8').on('data', () => {
+  const v8 = require('node:v8');
+  process.stdin.setEncoding('utf8').on('data', (line) => {
     globalThis.gc();
-    const { rss, heapUsed } = process.memoryUsage();
-    console.log(`mem ${rss} ${heapUsed}`);
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+    console.log(`mem ${rss} ${heapUsed} ${heapTotal} ${young} ${external}`);
+    if (line.startsWith('snapshot ')) v8.writeHeapSnapshot(line.slice('snapshot '.length).trim());
   });
 }
 
@@ -66,6 +69,19 @@ async function main() {
   const samples = option('samples', 10);
   const repeatRequests = option('repeat-requests', 20_000);
   const repeatOnly = args.includes('--repeat-only');
+  // For iterating: --variants provenant, --repeat-requests 0 (skips the journal runs), --detail
+  // (each sample's heapTotal, young generation and external memory on stderr), --snapshots DIR
+  // (a heap snapshot of provenant's server at each sample), --node-args '...' (e.g. V8 flags),
+  // --compare DIST (adds the variant `compare`: provenant from another build's dist folder).
+  const text = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
+  const compare = text('compare');
+  const variants = text('variants', compare === undefined ? 'plain,provenant' : 'plain,compare,provenant').split(',');
+  const tuning = {
+    detail: args.includes('--detail'),
+    snapshots: text('snapshots'),
+    nodeArgs: text('node-args', '').split(' ').filter(Boolean),
+    compareRegister: compare === undefined ? undefined : path.resolve(compare, 'register.js'),
+  };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-memory-'));
   const data = path.join(dir, 'data');
   mkdirSync(path.join(data, 'users'), { recursive: true });
@@ -74,18 +90,25 @@ async function main() {
   writeFileSync(path.join(data, 'shared.json'), JSON.stringify({ ok: true, note: 'x'.repeat(200) }));
   const config = (repeatWindowMs) => {
     const file = path.join(dir, `provenant-${repeatWindowMs ?? 'default'}.yaml`);
-    writeFileSync(file, realisticConfig(data, repeatWindowMs === undefined ? undefined : `{ repeatWindowMs: ${repeatWindowMs} }`));
+    let text = realisticConfig(data, repeatWindowMs === undefined ? undefined : `{ repeatWindowMs: ${repeatWindowMs} }`);
+    // A heap snapshot holds everything the process read: its folder is labelled to receive it.
+    if (tuning.snapshots !== undefined)
+      text = text.replace(
+        'resources:\n',
+        `resources:\n  - match: { path: "${tuning.snapshots}/**" }\n    labels: { confidentiality: secret, location: eu-west-1 }\n`,
+      );
+    writeFileSync(file, text);
     return file;
   };
   const results = {};
   const repeats = {};
   try {
-    for (const variant of repeatOnly ? [] : ['plain', 'provenant']) {
+    for (const variant of repeatOnly ? [] : variants) {
       const state = path.join(dir, `state-${variant}`);
-      results[variant] = await run(variant, { workload: 'users', total, samples, connections, data, config: config(), state });
+      results[variant] = await run(variant, { workload: 'users', total, samples, connections, data, config: config(), state, ...tuning });
       process.stderr.write(`${variant}: ${JSON.stringify(results[variant])}\n`);
     }
-    for (const repeatWindowMs of [undefined, 0]) {
+    for (const repeatWindowMs of repeatRequests > 0 ? [undefined, 0] : []) {
       const state = path.join(dir, `state-repeat-${repeatWindowMs ?? 'default'}`);
       const options = { workload: 'repeat', total: repeatRequests, samples: 1, connections, data, config: config(repeatWindowMs), state };
       repeats[repeatWindowMs ?? 'default'] = await run('provenant', options);
@@ -94,42 +117,49 @@ async function main() {
     if (args.includes('--keep')) process.stderr.write(`kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
-  const repeatLine = `journal for ${repeatRequests.toLocaleString('en')} requests repeating known flows: ${repeats.default.journalPerRequest.toFixed(1)} bytes/request (default repeatWindowMs), ${repeats[0].journalPerRequest.toFixed(0)} bytes/request (repeatWindowMs 0)`;
-  const repeatRows = [
-    {
-      bench: 'memory',
-      metric: 'journal per repeated request (default window)',
-      unit: 'bytes',
-      better: 'lower',
-      provenant: repeats.default.journalPerRequest,
-      target: '≤ 300 bytes',
-    },
-    {
-      bench: 'memory',
-      metric: 'journal per repeated request (repeatWindowMs 0)',
-      unit: 'bytes',
-      better: 'lower',
-      provenant: repeats[0].journalPerRequest,
-      target: '≤ 300 bytes',
-    },
-  ];
+  const repeatLine =
+    repeatRequests > 0 &&
+    `journal for ${repeatRequests.toLocaleString('en')} requests repeating known flows: ${repeats.default.journalPerRequest.toFixed(1)} bytes/request (default repeatWindowMs), ${repeats[0].journalPerRequest.toFixed(0)} bytes/request (repeatWindowMs 0)`;
+  const repeatRows = !repeatLine
+    ? []
+    : [
+        {
+          bench: 'memory',
+          metric: 'journal per repeated request (default window)',
+          unit: 'bytes',
+          better: 'lower',
+          provenant: repeats.default.journalPerRequest,
+          target: '≤ 300 bytes',
+        },
+        {
+          bench: 'memory',
+          metric: 'journal per repeated request (repeatWindowMs 0)',
+          unit: 'bytes',
+          better: 'lower',
+          provenant: repeats[0].journalPerRequest,
+          target: '≤ 300 bytes',
+        },
+      ];
   if (repeatOnly) {
     console.log(repeatLine);
     reportRows(repeatRows);
     return;
   }
-  const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
   console.log(
     `\nMemory over ${total.toLocaleString('en')} requests, each a distinct user (its own path and its own labelled file), ${connections} connections, Node ${process.version}\n`,
   );
-  console.log('| requests | plain RSS MiB | plain heap MiB | provenant RSS MiB | provenant heap MiB |');
-  console.log('|---|---|---|---|---|');
-  results.plain.samples.forEach((plain, i) => {
-    const ours = results.provenant.samples[i];
-    console.log(
-      `| ${plain.requests.toLocaleString('en')} | ${mib(plain.rss)} | ${mib(plain.heap)} | ${mib(ours.rss)} | ${mib(ours.heap)} |`,
-    );
+  // heap: used after a full GC; committed: V8's heapTotal, of which young: the young generation.
+  console.log(`| requests | ${variants.map((v) => `${v} RSS MiB | ${v} heap MiB | ${v} committed (young) MiB`).join(' | ')} |`);
+  console.log(`|---|${variants.map(() => '---|---|---|').join('')}`);
+  results[variants[0]].samples.forEach((first, i) => {
+    const cells = variants.map((v) => {
+      const at = results[v].samples[i];
+      return `${mib(at.rss)} | ${mib(at.heap)} | ${mib(at.heapTotal)} (${mib(at.young)})`;
+    });
+    console.log(`| ${first.requests.toLocaleString('en')} | ${cells.join(' | ')} |`);
   });
+  console.log(`\nreq/s over the run: ${variants.map((v) => `${v} ${results[v].reqPerSec.toFixed(0)}`).join(', ')}`);
+  if (!variants.includes('plain') || !variants.includes('provenant') || repeatRequests === 0) return;
   const warm = (r) => r.samples[0];
   const end = (r) => r.samples[r.samples.length - 1];
   const growth = (r) => end(r).heap - warm(r).heap;
@@ -176,37 +206,64 @@ async function main() {
   ]);
 }
 
-async function run(variant, { workload, total, samples, connections, data, config, state }) {
+function mib(bytes) {
+  return (bytes / 2 ** 20).toFixed(1);
+}
+
+async function run(
+  variant,
+  { workload, total, samples, connections, data, config, state, detail, snapshots, nodeArgs = [], compareRegister },
+) {
   const base = withoutTelemetryEnv();
-  const preload = variant === 'provenant' ? ['-r', register] : [];
-  const child = spawn(process.execPath, ['--expose-gc', ...preload, fileURLToPath(import.meta.url), 'serve', data, workload], {
+  const preload = variant === 'plain' ? [] : ['-r', variant === 'compare' ? compareRegister : register];
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, ...preload, fileURLToPath(import.meta.url), 'serve', data, workload], {
     env: { ...base, PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: state, PROVENANT_KEY: 'bench-key' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = [];
   const waiters = [];
+  let partial = '';
   child.stdout.setEncoding('utf8').on('data', (text) => {
-    for (const line of text.split('\n').filter(Boolean)) (waiters.shift() ?? ((l) => lines.push(l)))(line);
+    const complete = (partial + text).split('\n');
+    partial = complete.pop();
+    // Only the server's own lines: V8 tracing flags given with --node-args print to stdout too.
+    for (const line of complete.filter((l) => /^(listening|mem) /.test(l))) (waiters.shift() ?? ((l) => lines.push(l)))(line);
   });
   const nextLine = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiters.push(resolve)));
   const memory = async (requests) => {
-    child.stdin.write('mem\n');
-    const [, rss, heap] = /^mem (\d+) (\d+)$/.exec(await nextLine());
-    return { requests, rss: Number(rss), heap: Number(heap) };
+    const snapshot = snapshots !== undefined && variant === 'provenant' ? path.join(snapshots, `${requests}.heapsnapshot`) : undefined;
+    child.stdin.write(snapshot === undefined ? 'mem\n' : `snapshot ${snapshot}\n`);
+    const [, rss, heap, heapTotal, young, external] = /^mem (\d+) (\d+) (\d+) (\d+) (\d+)$/.exec(await nextLine());
+    const sample = {
+      requests,
+      rss: Number(rss),
+      heap: Number(heap),
+      heapTotal: Number(heapTotal),
+      young: Number(young),
+      external: Number(external),
+    };
+    if (detail) {
+      const shown = Object.entries(sample).map(([key, value]) => `${key} ${key === 'requests' ? value : mib(value)}`);
+      process.stderr.write(`${variant}: ${shown.join(', ')}\n`);
+    }
+    return sample;
   };
   try {
     const port = Number(/^listening (\d+)$/.exec(await nextLine())[1]);
     const measured = [];
+    let loadMs = 0;
     let done = 0;
     for (let i = 1; i <= samples; i++) {
       const upTo = Math.round((total * i) / samples);
+      const started = performance.now();
       await load(port, connections, upTo - done, done, total);
+      loadMs += performance.now() - started;
       done = upTo;
       measured.push(await memory(done));
     }
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    return { samples: measured, journalPerRequest: journalBytes(state) / total };
+    return { samples: measured, journalPerRequest: journalBytes(state) / total, reqPerSec: (total * 1000) / loadMs };
   } finally {
     child.kill('SIGKILL');
   }

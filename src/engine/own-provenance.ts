@@ -25,6 +25,7 @@ export class OwnProvenance {
   private readonly memo = new BoundedCache<number, Memo>(
     MEMO_WEIGHT_LIMIT,
     (memo) => 16 + memo.incoming.sources.length + memo.result.sources.length,
+    { admitRepeats: true },
   );
 
   constructor(private readonly sets: ProvenanceSets) {}

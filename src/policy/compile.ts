@@ -115,9 +115,13 @@ class Policy implements CompiledPolicy {
   private readonly consoleLabels: Labels;
   private readonly rules: readonly CompiledRule[];
   private readonly revocations: Revocations;
-  private readonly decisions = new BoundedCache<number | string, Decision>(DECISION_CACHE_SIZE);
-  private readonly setFacts = new BoundedCache<number, SetFactsEntry>(FACTS_WEIGHT_LIMIT, (facts) => 16 + facts.set.sources.length);
-  private readonly destinationFacts = new BoundedCache<number, DestinationFactsEntry>(DESTINATION_FACTS_SIZE);
+  private readonly decisions = new BoundedCache<number | string, Decision>(DECISION_CACHE_SIZE, undefined, { admitRepeats: true });
+  private readonly setFacts = new BoundedCache<number, SetFactsEntry>(FACTS_WEIGHT_LIMIT, (facts) => 16 + facts.set.sources.length, {
+    admitRepeats: true,
+  });
+  private readonly destinationFacts = new BoundedCache<number, DestinationFactsEntry>(DESTINATION_FACTS_SIZE, undefined, {
+    admitRepeats: true,
+  });
 
   constructor(
     private readonly config: ProvenantConfig,

@@ -32,9 +32,9 @@ const CACHE_LIMIT = 4096;
 const MAX_SYMLINKS = 40;
 
 export class FileIdentities {
-  private readonly cache = new BoundedCache<string, FileIdentity>(CACHE_LIMIT);
+  private readonly cache = new BoundedCache<string, FileIdentity>(CACHE_LIMIT, undefined, { admitRepeats: true });
   /** Real paths of folders, by absolute path. */
-  private readonly folders = new BoundedCache<string, string>(CACHE_LIMIT);
+  private readonly folders = new BoundedCache<string, string>(CACHE_LIMIT, undefined, { admitRepeats: true });
   private readonly folderOf = (folder: string): string => {
     let real = this.folders.get(folder);
     if (real === undefined) {

@@ -8,6 +8,7 @@
  * context touches). Transition memos are bounded by the sources they keep alive, not by entries.
  */
 import { BoundedCache } from '../support/bounded-cache.js';
+import { stringHash } from '../support/string-hash.js';
 import { joinLabels, labelsKey, unionSorted, type Labels } from './labels.js';
 
 /** Which source first brought each label, so a denial can name the culprit. */
@@ -38,8 +39,8 @@ export class ProvenanceSets {
   private readonly interned = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
   /** The source hash of every set made here. */
   private readonly hashes = new WeakMap<ProvenanceSet, number>();
-  private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
-  private readonly unionMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
+  private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight, { admitRepeats: true });
+  private readonly unionMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight, { admitRepeats: true });
   private nextId = 1;
 
   constructor(neutral: Labels) {
@@ -128,19 +129,7 @@ function hashSources(sources: readonly string[]): number {
 const HASH_MODULUS = 2 ** 52;
 
 function addHash(hash: number, source: string): number {
-  return (hash + sourceHash(source)) % HASH_MODULUS;
-}
-
-/** Two FNV-1a 32-bit hashes of the UTF-16 code units with different offsets, as one 52-bit number. */
-function sourceHash(source: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < source.length; i++) {
-    const unit = source.charCodeAt(i);
-    a = Math.imul(a ^ unit, 0x01000193);
-    b = Math.imul(b ^ unit, 0x01000193) ^ (b >>> 15);
-  }
-  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+  return (hash + stringHash(source)) % HASH_MODULUS;
 }
 
 /** Binary search in a sorted, unique source list. */

@@ -60,6 +60,7 @@ export class SqliteProvenanceStore implements ProvenanceStore {
   private readonly cache = new BoundedCache<string, StoredProvenance | null>(
     CACHE_WEIGHT_LIMIT,
     (answer) => 16 + (answer?.sources.length ?? 0),
+    { admitRepeats: true },
   );
   private readonly records = new FileRecords(CACHE_WEIGHT_LIMIT);
   private readonly syncs = new DeferredSync(

@@ -47,3 +47,32 @@ it('a weighed cache never holds more than its capacity in weight, and drops an e
   );
   expect(cache.get('huge')).toBeUndefined();
 });
+
+it('a cache admitting repeats stores a key on its second set only, and a refused set drops a stale entry', () => {
+  const cache = new BoundedCache<string | number, string>(1024, undefined, { admitRepeats: true });
+  // A stream of keys that never repeat leaves the cache empty.
+  for (let i = 0; i < 5000; i++) cache.set(`/users/${i}.json`, 'value');
+  expect(cache.size).toBe(0);
+  cache.set('/users/7.json', 'again');
+  expect(cache.get('/users/7.json')).toBeUndefined();
+  // Recent keys are remembered: the second set of each of the last 100 stores it.
+  for (let i = 4900; i < 5000; i++) cache.set(`/users/${i}.json`, `v${i}`);
+  expect(cache.size).toBeGreaterThan(90);
+  expect(cache.get('/users/4999.json')).toBe('v4999');
+  cache.set(42, 'first');
+  cache.set(42, 'second');
+  expect(cache.get(42)).toBe('second');
+  // Once the key's sighting is overwritten by other keys, an update is refused and the old value goes with it.
+  let refused = false;
+  for (let i = 0; i < 100_000 && !refused; i++) {
+    cache.set(i + 1_000_000, 'other');
+    cache.set(42, `updated ${i}`);
+    const now = cache.get(42);
+    if (now === undefined) refused = true;
+    else expect(now).toBe(`updated ${i}`);
+  }
+  expect(refused).toBe(true);
+  const plain = new BoundedCache<string, string>(1024);
+  plain.set('once', 'v');
+  expect(plain.get('once')).toBe('v');
+});

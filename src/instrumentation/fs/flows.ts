@@ -52,8 +52,8 @@ export class FsFlows {
   private readonly linkedFds = new Map<number, { dev: number; ino: number; target: FileTarget | undefined }>();
   /** FileHandles returned by the patched `fs.promises.open`. */
   readonly handles = new WeakMap<object, FileTarget>();
-  private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
-  private readonly relativePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT);
+  private readonly absolutePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT, undefined, { admitRepeats: true });
+  private readonly relativePaths = new BoundedCache<string, FileTarget>(PATH_CACHE_LIMIT, undefined, { admitRepeats: true });
   private relativeBase = '';
   /** Copies already checked by an enclosing cp(), keyed `from\0to`, so Node's per-file copyFile calls are not checked twice. */
   private readonly checkedCopies = new Set<string>();
