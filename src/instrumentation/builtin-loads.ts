@@ -15,8 +15,10 @@
  * A listener may use the module it is called for and modules loaded before it, not one still
  * loading (a module that loads the watched one may be half-way through its own code).
  * Where no load can be seen (no list, or one that takes no prototype), the module is loaded and
- * patched at once, as at preload.
+ * patched at once, as at preload. A listener that throws is reported as an instrumentation that
+ * fails to enable at start is (runtime.ts), and never fails the app's load.
  */
+import { diag } from '@opentelemetry/api';
 import { builtinLoaded } from './lazy-builtins.js';
 import type { Patcher } from './patcher.js';
 
@@ -30,7 +32,7 @@ let trapped: { list: unknown[]; trap: object; prototype: object | null } | undef
 /** Calls `listener` with the module object of built-in `id` (`'http2'`) once it is loaded in this thread. */
 export function whenBuiltinLoaded(patcher: Patcher, id: string, listener: LoadListener): void {
   if (builtinLoaded(id) || !trapLoads()) {
-    listener(process.getBuiltinModule(`node:${id}`));
+    patch(id, listener);
     return;
   }
   const entry = PREFIX + id;
@@ -67,9 +69,16 @@ function loaded(entry: string): void {
   const listeners = waiting.get(entry);
   if (listeners === undefined) return;
   waiting.delete(entry);
-  const exports = process.getBuiltinModule(`node:${entry.slice(PREFIX.length)}`);
-  for (const listener of listeners) listener(exports);
+  for (const listener of listeners) patch(entry.slice(PREFIX.length), listener);
   untrapWhenIdle();
+}
+
+function patch(id: string, listener: LoadListener): void {
+  try {
+    listener(process.getBuiltinModule(`node:${id}`));
+  } catch (error) {
+    diag.error(`provenant: patching node:${id} failed`, error);
+  }
 }
 
 /** With nothing left to wait for, the array gets its own prototype back. */

@@ -17,7 +17,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
-import { diag, type Attributes } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
@@ -46,20 +46,15 @@ export class Http2Instrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
-    whenBuiltinLoaded(this.patcher, 'http2', (loaded) => {
-      try {
-        enableHttp2Flows(
-          loaded as typeof http2,
-          context.engine,
-          new PeerFlows(context.engine, context.peers),
-          this.patcher,
-          context.grpcTelemetry,
-        );
-      } catch (error) {
-        // As an instrumentation that fails to enable at start (runtime.ts).
-        diag.error('provenant: enabling the http2 instrumentation failed', error);
-      }
-    });
+    whenBuiltinLoaded(this.patcher, 'http2', (loaded) =>
+      enableHttp2Flows(
+        loaded as typeof http2,
+        context.engine,
+        new PeerFlows(context.engine, context.peers),
+        this.patcher,
+        context.grpcTelemetry,
+      ),
+    );
   }
 
   disable(): void {
