@@ -25,23 +25,33 @@ import type { Patcher } from './patcher.js';
 export type LoadListener = (exports: unknown) => void;
 
 const PREFIX = 'NativeModule ';
-/** Listeners by the moduleLoadList entry of the built-in they wait for. */
-const waiting = new Map<string, Set<LoadListener>>();
+/** Patches waiting, by the moduleLoadList entry of the built-in they wait for. */
+const waiting = new Map<string, Set<() => void>>();
 let trapped: { list: unknown[]; trap: object; prototype: object | null } | undefined;
 
-/** Calls `listener` with the module object of built-in `id` (`'http2'`) once it is loaded in this thread. */
-export function whenBuiltinLoaded(patcher: Patcher, id: string, listener: LoadListener): void {
+/**
+ * Calls `listener` with the module object of built-in `id` (`'http2'`) once it is loaded in this
+ * thread. For an internal module (`'internal/fs/promises'`, which `fs.promises` loads without the
+ * public `fs/promises`), `exportsOf` says where its public face is.
+ */
+export function whenBuiltinLoaded(
+  patcher: Patcher,
+  id: string,
+  listener: LoadListener,
+  exportsOf: () => unknown = () => process.getBuiltinModule(`node:${id}`),
+): void {
+  const call = (): void => patch(id, () => listener(exportsOf()));
   if (builtinLoaded(id) || !trapLoads()) {
-    patch(id, listener);
+    call();
     return;
   }
   const entry = PREFIX + id;
   let listeners = waiting.get(entry);
   if (listeners === undefined) waiting.set(entry, (listeners = new Set()));
   const added = listeners;
-  added.add(listener);
+  added.add(call);
   patcher.onRestore(() => {
-    added.delete(listener);
+    added.delete(call);
     if (added.size === 0 && waiting.get(entry) === added) waiting.delete(entry);
     untrapWhenIdle();
   });
@@ -69,13 +79,13 @@ function loaded(entry: string): void {
   const listeners = waiting.get(entry);
   if (listeners === undefined) return;
   waiting.delete(entry);
-  for (const listener of listeners) patch(entry.slice(PREFIX.length), listener);
+  for (const call of listeners) call();
   untrapWhenIdle();
 }
 
-function patch(id: string, listener: LoadListener): void {
+function patch(id: string, apply: () => void): void {
   try {
-    listener(process.getBuiltinModule(`node:${id}`));
+    apply();
   } catch (error) {
     diag.error(`provenant: patching node:${id} failed`, error);
   }

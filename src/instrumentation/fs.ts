@@ -35,9 +35,22 @@ export class FsInstrumentation implements Instrumentation {
     const syncTwins = { write: fs.writeSync, writev: fs.writevSync };
     patchSyncApi(fs, flows, patcher, waiting);
     patchCallbackApi(fs, flows, patcher, waiting, syncTwins);
-    // fs.promises is the very object `fs/promises` exports.
-    context.transfers.onFileHandle(patchPromiseApi(fs.promises, flows, patcher));
-    patchWriteStream(fs, flows, patcher);
+    // fs.promises is the very object `fs/promises` exports, patched as its module first loads
+    // (builtin-loads.ts; a FileHandle received from another thread loads it too): reading
+    // `fs.promises` here loaded it, and readline with it, in every thread (~0.8 ms of a worker's start).
+    whenBuiltinLoaded(
+      patcher,
+      'internal/fs/promises',
+      (promises) => context.transfers.onFileHandle(patchPromiseApi(promises as typeof fs.promises, flows, patcher)),
+      () => fs.promises,
+    );
+    // The stream classes' module (which loads the promises one) as it first loads.
+    whenBuiltinLoaded(
+      patcher,
+      'internal/fs/streams',
+      () => patchWriteStream(fs, flows, patcher),
+      () => fs,
+    );
     patchReports(process.report, flows, patcher);
     const armed = { enforce: context.config.mode === 'enforce', refuse: (what: string) => flows.nativeDumpRefused(what) };
     mediateArmedDumps(process.report, patcher, armed);
