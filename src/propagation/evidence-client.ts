@@ -6,7 +6,6 @@
  * the identity says `evidenceProtocol: h2c`. Any failure rejects: the premise stays missing.
  */
 import http from 'node:http';
-import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
@@ -48,6 +47,8 @@ export function fetchEvidence(endpoint: EvidenceEndpoint, principal: string, nam
       req.on('response', (res) => read(res, res.statusCode ?? 0, finish));
     };
     const overHttp2 = (socket?: tls.TLSSocket): void => {
+      // Loaded here, not with this module: most processes never load node:http2 (instrumentation/builtin-loads.ts).
+      const http2 = process.getBuiltinModule('node:http2');
       const session = internally(() => http2.connect(url.origin, socket === undefined ? {} : { createConnection: () => socket }));
       open.push(session);
       session.on('error', finish);

@@ -19,8 +19,11 @@ export function resolveServiceName(env: NodeJS.ProcessEnv, configured: string | 
   return appPackage()?.name ?? 'unknown_service:node';
 }
 
-/** One per process, as the SDK's serviceInstanceIdDetector makes it: spans of two runs never merge. */
-const SERVICE_INSTANCE_ID = randomUUID();
+/**
+ * One per process, as the SDK's serviceInstanceIdDetector makes it: spans of two runs never merge.
+ * Made when first asked (only with export on), not as the bundle loads in every thread.
+ */
+let serviceInstanceId: string | undefined;
 
 export function resourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
   const { ['service.name']: _defaultName, ...sdk } = otelResources().defaultResource().attributes;
@@ -34,7 +37,7 @@ export function resourceAttributes(service: string, node: string, env: NodeJS.Pr
 export function processResourceAttributes(service: string, node: string, env: NodeJS.ProcessEnv): Attributes {
   const version = appPackage()?.version;
   return {
-    'service.instance.id': SERVICE_INSTANCE_ID,
+    'service.instance.id': (serviceInstanceId ??= randomUUID()),
     ...(version !== undefined ? { 'service.version': version } : {}),
     ...parseResourceAttributesEnv(env['OTEL_RESOURCE_ATTRIBUTES']),
     'service.name': service,

@@ -92,6 +92,29 @@ describe('UDP', () => {
   }
 });
 
+describe('UDP from an ES module', () => {
+  it('node:dgram first loaded by a static `import { createSocket }` (not at preload): the secret datagram is denied', async () => {
+    const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);
+    const send = async (port: number, host: string): Promise<unknown> => {
+      const script = path.join(__dirname, 'fixtures', 'udp-first-load.mjs');
+      const result = await runNode({ args: [script, JSON.stringify({ host, port })], preload: 'import', cwd: dir, env });
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout);
+    };
+    try {
+      expect(await send(denied.port, '127.0.0.3')).toEqual({ outcome: 'denied', rule: 'confidentiality' });
+      await denied.settle();
+      expect(denied.datagrams).toEqual([]);
+      expect(await send(allowed.port, '127.0.0.2')).toEqual({ outcome: 'sent' });
+      await allowed.settle();
+      expect(allowed.datagrams).toEqual([SECRET]);
+    } finally {
+      denied.close();
+      allowed.close();
+    }
+  });
+});
+
 describe('UDP to a host name', () => {
   it.each([false, true])(
     'connected: %s — a name the config allows, resolved by the socket lookup to an unlabelled address, sends nothing there',

@@ -259,3 +259,67 @@ describe('HTTP/2 server', () => {
     }
   });
 });
+
+describe('node:http2 patched as it is first loaded, not at preload', () => {
+  const firstLoad = path.join(__dirname, 'fixtures', 'h2-first-load.mjs');
+  const inWorker = path.join(__dirname, 'fixtures', 'h2-first-load-worker.mjs');
+
+  async function runEsm(script: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const result = await runNode({ args: [script, JSON.stringify(args)], preload: 'import', cwd: dir, env });
+    expect(result.stderr).toBe('');
+    return JSON.parse(result.stdout.trim()) as Record<string, unknown>;
+  }
+
+  it('the preload does not load it, in the main thread or in a worker', async () => {
+    const code =
+      "const { Worker } = require('node:worker_threads'); const loaded = () => process.moduleLoadList.includes('NativeModule http2');" +
+      'new Worker(\'require("node:worker_threads").parentPort.postMessage(process.moduleLoadList.includes("NativeModule http2"))\', { eval: true })' +
+      '.once("message", (worker) => { console.log(JSON.stringify({ main: loaded(), worker })); process.exit(0); });';
+    const result = await runNode({ args: ['-e', code], preload: 'require', cwd: dir, env });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ main: false, worker: false });
+  });
+
+  it("an ES module's static `import { connect }` gets the patched function: from a secret context no connection opens", async () => {
+    const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+    try {
+      expect(await runEsm(firstLoad, { host: denied.host, port: denied.port, secret: true })).toEqual({
+        outcome: 'denied',
+        rule: 'confidentiality',
+      });
+      await denied.settle();
+      expect(denied.connections).toBe(0);
+      expect(denied.received).toBe('');
+      expect(await runEsm(firstLoad, { host: allowed.host, port: allowed.port, secret: true })).toEqual({ outcome: 'sent' });
+      expect(allowed.received).toBe(SECRET);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+
+  it('the same in a worker thread, the first thread of the process to load it', async () => {
+    const [denied, allowed] = await Promise.all([h2Listener('127.0.0.3'), h2Listener('127.0.0.2')]);
+    try {
+      expect(await runEsm(inWorker, { host: denied.host, port: denied.port, secret: true })).toEqual({
+        outcome: 'denied',
+        rule: 'confidentiality',
+        creatorLoadedHttp2: false,
+      });
+      await denied.settle();
+      expect(denied.connections).toBe(0);
+      expect(denied.received).toBe('');
+      expect(await runEsm(inWorker, { host: denied.host, port: denied.port, secret: false })).toEqual({
+        outcome: 'sent',
+        creatorLoadedHttp2: false,
+      });
+      expect(denied.received).toBe('clean');
+      expect(await runEsm(inWorker, { host: allowed.host, port: allowed.port, secret: true })).toEqual({
+        outcome: 'sent',
+        creatorLoadedHttp2: false,
+      });
+      expect(allowed.received).toBe(SECRET);
+    } finally {
+      await Promise.all([denied.close(), allowed.close()]);
+    }
+  });
+});

@@ -43,12 +43,13 @@ describe('every child_process form', () => {
   });
 });
 
-it('ESM named imports of child_process and worker_threads see the patched functions (--import)', async () => {
+it('ESM named imports of child_process, worker_threads and v8 see the patched functions (--import)', async () => {
   const ws = workspace();
   const result = await ws.run('esm-imports.mjs', { preload: 'import' });
   expect(result.code, result.stderr).toBe(0);
-  expect(outcome(result)).toEqual({ execSync: 'confidentiality', worker: 'confidentiality' });
+  expect(outcome(result)).toEqual({ execSync: 'confidentiality', worker: 'confidentiality', heapSnapshot: 'confidentiality' });
   expect(ws.exists('out/public/ran-esm')).toBe(false);
+  expect(ws.exists('out/public/esm.heapsnapshot')).toBe(false);
 });
 
 describe('a command labelled in the config', () => {

@@ -57,6 +57,14 @@ describe('worker threads in the journal', () => {
     await verifies(ws);
   });
 
+  it('a worker started from a context that holds nothing, and moving nothing, records nothing (no read of what it was handed)', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-journal.cjs', { args: ['idle'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ worker: 'idle' });
+    expect(journalRecords(ws.stateDir)).toEqual([]);
+  });
+
   it('workers, and the workers they start, record under the creating thread service, not one the app hands them', async () => {
     const ws = workspace();
     const result = await ws.run('worker-journal.cjs', { args: ['service'] });

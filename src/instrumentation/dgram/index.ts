@@ -8,10 +8,11 @@
  * `lookup` the app gave `createSocket`, else `dns.lookup`) and decided again as the address it
  * resolves to — a rule on either matches — and the datagram is handed to dgram with that address,
  * so dgram does not resolve the name again (no second answer can differ from the one decided).
+ * Patched when `node:dgram` is first loaded, not at preload (builtin-loads.ts).
  */
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
@@ -19,6 +20,7 @@ import { normaliseHost } from '../../provenance/host.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import { Patcher } from '../patcher.js';
+import { whenBuiltinLoaded } from '../builtin-loads.js';
 
 const CONNECTED_TO = Symbol('provenant.udpPeer');
 const APP_LOOKUP = Symbol('provenant.udpLookup');
@@ -40,7 +42,7 @@ export class DgramInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
-    enableDatagramFlows(context.engine, this.patcher);
+    whenBuiltinLoaded(this.patcher, 'dgram', (loaded) => enableDatagramFlows(loaded as typeof dgram, context.engine, this.patcher));
   }
 
   disable(): void {
@@ -48,12 +50,12 @@ export class DgramInstrumentation implements Instrumentation {
   }
 }
 
-function enableDatagramFlows(engine: FlowEngine, patcher: Patcher): void {
-  const proto = dgram.Socket.prototype as unknown as Record<'send' | 'connect' | 'disconnect' | 'bind' | 'emit', Method>;
+function enableDatagramFlows(udp: typeof dgram, engine: FlowEngine, patcher: Patcher): void {
+  const proto = udp.Socket.prototype as unknown as Record<'send' | 'connect' | 'disconnect' | 'bind' | 'emit', Method>;
 
   // The app's own lookup is where dgram would resolve names: provenant resolves with it instead.
   patcher.wrap(
-    dgram as unknown as Record<'createSocket', (...args: unknown[]) => FlowSocket>,
+    udp as unknown as Record<'createSocket', (...args: unknown[]) => FlowSocket>,
     'createSocket',
     (createSocket) =>
       function (this: unknown, ...args: unknown[]): FlowSocket {

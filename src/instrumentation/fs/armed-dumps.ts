@@ -34,7 +34,7 @@ export interface ArmedDumpsOptions {
   readonly refuse: (what: string) => ProvenanceDeniedError;
 }
 
-export function mediateArmedDumps(report: Report, v8: { writeHeapSnapshot(): string }, patcher: Patcher, options: ArmedDumpsOptions): void {
+export function mediateArmedDumps(report: Report, patcher: Patcher, options: ArmedDumpsOptions): void {
   const write = (what: string, dump: () => unknown): void => {
     try {
       dump();
@@ -76,7 +76,8 @@ export function mediateArmedDumps(report: Report, v8: { writeHeapSnapshot(): str
   if (heapSignal !== undefined) {
     // Installed by Node before any preload runs: the only listener at this point.
     for (const listener of process.listeners(heapSignal as NodeJS.Signals)) process.off(heapSignal, listener);
-    process.on(heapSignal, () => write('the heap snapshot', () => v8.writeHeapSnapshot()));
+    // node:v8 is patched as it loads (fs.ts): this load, at the signal, is no exception.
+    process.on(heapSignal, () => write('the heap snapshot', () => process.getBuiltinModule('node:v8').writeHeapSnapshot()));
   }
 
   if (!options.enforce) return;
@@ -95,6 +96,11 @@ export function mediateArmedDumps(report: Report, v8: { writeHeapSnapshot(): str
       nativeFatal?.set?.call(report, value);
     },
   );
+}
+
+/** In enforce mode, `v8.setHeapSnapshotNearHeapLimit` is refused: patched as `node:v8` loads (fs.ts). */
+export function refuseNearHeapLimit(v8: object, patcher: Patcher, options: ArmedDumpsOptions): void {
+  if (!options.enforce) return;
   patcher.wrapMethod(
     v8,
     'setHeapSnapshotNearHeapLimit',

@@ -23,22 +23,26 @@ function defaultName(prefix: string, extension: string): string {
   return `${prefix}.${date}.${time}.${process.pid}.0.${pad(++sequence, 3)}.${extension}`;
 }
 
-export function patchProcessDumps(v8: object, report: object | undefined, flows: FsFlows, patcher: Patcher): void {
-  const decide = (file: string, kind: string): ProvenanceDeniedError | undefined =>
-    flows.recording ? flows.processDump(file, kind) : undefined;
+function decide(flows: FsFlows, file: string, kind: string): ProvenanceDeniedError | undefined {
+  return flows.recording ? flows.processDump(file, kind) : undefined;
+}
 
+/** `v8.writeHeapSnapshot`: patched as `node:v8` loads (fs.ts). */
+export function patchHeapSnapshots(v8: object, flows: FsFlows, patcher: Patcher): void {
   patcher.wrapMethod(
     v8,
     'writeHeapSnapshot',
     (original) =>
       function writeHeapSnapshot(this: unknown, filename?: unknown, ...rest: unknown[]): unknown {
         const file = typeof filename === 'string' ? filename : defaultName('Heap', 'heapsnapshot');
-        const denied = decide(resolve(file), 'heap snapshot');
+        const denied = decide(flows, resolve(file), 'heap snapshot');
         if (denied !== undefined) throw denied;
         return Reflect.apply(original, this, [file, ...rest]);
       },
   );
+}
 
+export function patchReports(report: object | undefined, flows: FsFlows, patcher: Patcher): void {
   if (report === undefined) return;
   patcher.wrapMethod(
     report,
@@ -49,7 +53,7 @@ export function patchProcessDumps(v8: object, report: object | undefined, flows:
         const named = typeof filename === 'string' ? filename : this.filename || defaultName('report', 'json');
         if (named === 'stdout' || named === 'stderr') return Reflect.apply(original, this, arguments);
         const args = typeof filename === 'string' ? [named, ...rest] : [named, filename, ...rest];
-        const denied = decide(resolve(this.directory || process.cwd(), named), 'diagnostic report');
+        const denied = decide(flows, resolve(this.directory || process.cwd(), named), 'diagnostic report');
         if (denied !== undefined) throw denied;
         return Reflect.apply(original, this, args);
       },

@@ -9,7 +9,7 @@
  * destroyed with the error before the caller gets it; its 'error' and 'close' come a tick later,
  * after the caller has attached its listeners. One sink session serves every refusal.
  */
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import { Duplex } from 'node:stream';
 
 import type { FlowStream, Method } from './stream-gate.js';
@@ -22,7 +22,7 @@ let sink: http2.ClientHttp2Session | undefined;
 export function refusedStream(error: Error, connect: Connect, request: Method): FlowStream {
   if (sink === undefined || sink.destroyed || sink.closed) {
     const socket = new Duplex({ read: () => undefined, write: (_chunk, _encoding, done) => done() });
-    sink = connect.call(http2, 'http://refused.invalid', { createConnection: () => socket });
+    sink = connect.call(undefined, 'http://refused.invalid', { createConnection: () => socket });
     // Nothing answers the sink: its own errors are nobody's.
     sink.on('error', () => undefined);
   }

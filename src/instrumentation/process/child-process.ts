@@ -6,9 +6,7 @@
  * ('error' on the next tick, the callback of exec/execFile gets it), spawnSync returns it as
  * `error`, execFileSync/execSync throw it.
  */
-// The module object itself (not an ES namespace copy), so patches reach every user of child_process.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import childProcess = require('node:child_process');
+import type childProcessModule from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { isInternal } from '../../support/reentrancy.js';
@@ -28,14 +26,15 @@ interface InternalSpawnOptions {
   cwd?: string;
 }
 
-type InternalChild = childProcess.ChildProcess;
+type InternalChild = childProcessModule.ChildProcess;
 type InternalSpawn = (this: InternalChild, options: InternalSpawnOptions) => unknown;
 
 /** A path no system has: the OS refuses to execute it (ENOENT). */
 const DENIED_EXECUTABLE = '/nonexistent/provenant-denied-spawn';
 const SYNC_FORMS = ['spawnSync', 'execFileSync', 'execSync'] as const;
 
-export function patchChildProcess(flows: ChildFlows, patcher: Patcher): void {
+/** `childProcess`: the module object itself (not an ES namespace copy), so patches reach every user of it. */
+export function patchChildProcess(childProcess: typeof childProcessModule, flows: ChildFlows, patcher: Patcher): void {
   // `spawn` is not in the public typings: Node's own method every async form calls.
   const prototype = childProcess.ChildProcess.prototype as unknown as { spawn: InternalSpawn };
   patcher.wrap(

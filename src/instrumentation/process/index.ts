@@ -1,7 +1,10 @@
 /**
  * Processes: data handed to child processes (`child_process`, every form) and written to this
- * process's stdout and stderr. See child-process.ts and stdio.ts.
+ * process's stdout and stderr. See child-process.ts and stdio.ts. `child_process` is patched as it
+ * is first loaded, not at preload (builtin-loads.ts).
  */
+import type childProcess from 'node:child_process';
+import { whenBuiltinLoaded } from '../builtin-loads.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { Patcher } from '../patcher.js';
 import { ChildFlows } from './child-flows.js';
@@ -20,7 +23,7 @@ export class ProcessInstrumentation implements Instrumentation {
       mode: config.mode,
       registerModule: context.registerModule,
     });
-    patchChildProcess(flows, this.patcher);
+    whenBuiltinLoaded(this.patcher, 'child_process', (loaded) => patchChildProcess(loaded as typeof childProcess, flows, this.patcher));
     // A forked child: its process.send goes to the parent.
     if (typeof process.send === 'function') {
       const parent = flows.parent(context.childOfProvenant ? engine.contexts.process.provenance : undefined);

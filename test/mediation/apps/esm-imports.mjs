@@ -1,7 +1,9 @@
-// ESM named imports of child_process and worker_threads (under --import): after reading
-// secret/a.txt, an unlabelled command and a worker without provenant are both refused.
+// ESM named imports of child_process, worker_threads and v8 (under --import; the preload loads
+// none of the three, each is patched as it loads): after reading secret/a.txt, an unlabelled
+// command, a worker without provenant and a heap snapshot to out/public are all refused.
 import { readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
+import { writeHeapSnapshot } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 
@@ -19,5 +21,6 @@ console.log(
   JSON.stringify({
     execSync: attempt(() => execSync(`touch ${path.join(root, 'out', 'public', 'ran-esm')}`)),
     worker: attempt(() => new Worker('1', { eval: true, execArgv: [] })),
+    heapSnapshot: attempt(() => writeHeapSnapshot(path.join(root, 'out', 'public', 'esm.heapsnapshot'))),
   }),
 );

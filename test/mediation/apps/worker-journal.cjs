@@ -2,13 +2,15 @@
 // A worker thread's journal. argv[3]: 'terminate' — a worker writes out/public/<name>.txt, says so,
 // and is terminated at once; 'exit' — the same, then the process exits while the worker still
 // runs; 'service' — a worker started with OTEL_SERVICE_NAME=forged in its env, which starts a
-// worker of its own, each writing a file; plus an app attempt to set provenant's service key.
-// Prints one JSON line of outcomes.
+// worker of its own, each writing a file; plus an app attempt to set provenant's service key;
+// 'idle' — a worker that moves nothing and answers. Prints one JSON line of outcomes.
 const { Worker, isMainThread, parentPort, workerData, setEnvironmentData } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
 
-if (!isMainThread) {
+if (!isMainThread && workerData.name === 'idle') {
+  parentPort.postMessage('idle');
+} else if (!isMainThread) {
   const { root, name, nested } = workerData;
   fs.writeFileSync(path.join(root, 'out', 'public', `${name}.txt`), `${name}\n`);
   if (nested) {
