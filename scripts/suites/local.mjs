@@ -6,6 +6,7 @@
 //
 //   node scripts/suites/local.mjs <checkout> <name> -- <command> [args…]
 //   e.g. node scripts/suites/local.mjs ../fs-extra fs-extra -- node test.js --reporter tap
+// PROVENANT_SUITES_MODES=enforce,audit runs only those modes after plain (a suite of many minutes).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -61,7 +62,8 @@ if (![...plain.results.values()].some((r) => r.status === 'pass')) {
   console.error(`${name}: no test passes plain (exit ${plain.code}): is the command printing TAP?\n${plain.stderr.slice(-2000)}`);
   process.exit(1);
 }
-for (const mode of MODES.slice(1)) {
+const modes = process.env.PROVENANT_SUITES_MODES?.split(',') ?? MODES.slice(1);
+for (const mode of modes.filter((m) => MODES.slice(1).includes(m))) {
   const run = await runLocal(mode);
   const lost = lostTests(plain, run);
   const state = path.join(run.dir, 'state');

@@ -8,16 +8,17 @@
  * resolves it), and only when that folder exists already: a config that puts the state elsewhere
  * leaves no folder behind at the default place. Its name carries the bundle's identity (size,
  * mtime, inode), Node's version and the architecture; V8 rejects a cache made by other flags or
- * another build, and such a cache is replaced. Only a cache: any failure is ignored.
+ * another build, and such a cache is replaced; writing one removes those of other builds. Only a
+ * cache: any failure is ignored.
  *
  * The fs functions are taken before the preload patches fs: writing provenant's own cache is not
  * the app's flow.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type vm from 'node:vm';
 
-const fs = { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeSync };
+const fs = { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync };
 
 export class BundleDiskCache {
   private consulted = false;
@@ -59,6 +60,10 @@ export class BundleDiskCache {
         fs.closeSync(fd);
       }
       fs.renameSync(partial, file);
+      // The caches of earlier builds of the bundle or of Node are of no more use: one file stays.
+      const prefix = `${path.basename(this.bundle)}-`;
+      for (const name of fs.readdirSync(path.dirname(file)))
+        if (name.startsWith(prefix) && name !== path.basename(file)) fs.rmSync(path.join(path.dirname(file), name), { force: true });
     } catch {
       // Only a cache: the next start compiles the bundle as this one did.
     }

@@ -5,7 +5,7 @@
  * so stale code of an equally long file would run: the "same length" cases below fail without the
  * file identity check.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
@@ -124,9 +124,13 @@ console.log(JSON.stringify(${LOADED} === undefined));
       return result.stdout.trim();
     };
     const cacheDir = join(state, 'code-cache');
+    // Left by an earlier build: removed once this build stores its own.
+    mkdirSync(cacheDir);
+    writeFileSync(join(cacheDir, 'provenant.js-1-2-3-v0.0.0-x64.v8'), 'old');
     // No cache yet: compiled from source, then stored.
     expect(await run()).toBe('undefined');
-    const [file] = readdirSync(cacheDir);
+    const [file, ...others] = readdirSync(cacheDir);
+    expect(others).toEqual([]);
     expect(file).toMatch(new RegExp(`^provenant\\.js-.*-${process.arch}\\.v8$`));
     expect(await run()).toBe('false');
     // Damaged (as long as it was): V8 rejects it, the process starts as usual and stores a good one.
