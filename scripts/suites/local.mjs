@@ -6,6 +6,7 @@
 //
 //   node scripts/suites/local.mjs <checkout> <name> -- <command> [args…]
 //   e.g. node scripts/suites/local.mjs ../fs-extra fs-extra -- node test.js --reporter tap
+// PROVENANT_SUITES_MODES=enforce,audit runs only those modes after plain (a suite of many minutes).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,18 +23,22 @@ if (separator < 0 || !checkout || !name || !command) {
 }
 
 /**
- * TAP results: "ok/not ok N - name [# SKIP|TODO]", nested ones keyed under their indentation;
+ * TAP results: "ok/not ok N - name [# SKIP|TODO]", nested ones keyed under their indentation and
+ * the top-level subtest they are in (a file, for tap and node:test), so a lost test names its file;
  * the run's own folder in a name (a temp path) reads `<run>`, so names match across runs.
  */
 function parseTap(text, dir) {
   const results = new Map();
+  let top = '';
   for (const line of text.replaceAll(dir, '<run>').split('\n')) {
+    const subtest = /^# Subtest: (.*)$/.exec(line);
+    if (subtest) top = `${subtest[1]} › `;
     // tap appends "# time=…ms" to a title: a timing, not part of the test's name.
     const match = /^(\s*)(not ok|ok)\b\s*\d*\s*(?:- )?(.*?)(?:\s+# (SKIP|TODO)\b.*|\s+# time=[\d.]+m?s)?$/i.exec(line);
     if (!match) continue;
     const [, indent, ok, title, directive] = match;
     const status = directive ? 'skip' : ok === 'ok' ? 'pass' : 'fail';
-    let key = `${indent.length}: ${title}`;
+    let key = `${indent.length === 0 ? '' : top}${indent.length}: ${title}`;
     for (let n = 2; results.has(key); n++) key = `${indent.length}: ${title} #${n}`;
     results.set(key, { status });
   }
@@ -61,7 +66,8 @@ if (![...plain.results.values()].some((r) => r.status === 'pass')) {
   console.error(`${name}: no test passes plain (exit ${plain.code}): is the command printing TAP?\n${plain.stderr.slice(-2000)}`);
   process.exit(1);
 }
-for (const mode of MODES.slice(1)) {
+const modes = process.env.PROVENANT_SUITES_MODES?.split(',') ?? MODES.slice(1);
+for (const mode of modes.filter((m) => MODES.slice(1).includes(m))) {
   const run = await runLocal(mode);
   const lost = lostTests(plain, run);
   const state = path.join(run.dir, 'state');

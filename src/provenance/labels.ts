@@ -127,6 +127,10 @@ export function sortedUnique(values: Iterable<string>): string[] {
 export function unionSorted(a: readonly string[], b: readonly string[]): readonly string[] {
   if (b.length === 0 || a === b) return a;
   if (a.length === 0) return b;
+  // A context that reads N files one by one adds one source to a growing set each time: finding
+  // the few places by binary search, not comparing every long URI, keeps each read cheap.
+  if (b.length * SMALL_RATIO <= a.length) return insertSorted(a, b);
+  if (a.length * SMALL_RATIO <= b.length) return insertSorted(b, a);
   const out: string[] = [];
   let i = 0;
   let j = 0;
@@ -149,5 +153,35 @@ export function unionSorted(a: readonly string[], b: readonly string[]): readonl
   while (j < b.length) out.push(b[j++]);
   if (out.length === a.length) return a;
   if (out.length === b.length) return b;
+  return out;
+}
+
+const SMALL_RATIO = 16;
+
+/** `large` ∪ `small` (both sorted, unique, `small` much shorter); `large` itself when it holds `small`. */
+function insertSorted(large: readonly string[], small: readonly string[]): readonly string[] {
+  const positions: number[] = [];
+  const added: string[] = [];
+  let low = 0;
+  for (const value of small) {
+    let high = large.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (large[middle] < value) low = middle + 1;
+      else high = middle;
+    }
+    if (large[low] === value) continue;
+    positions.push(low);
+    added.push(value);
+  }
+  if (added.length === 0) return large;
+  const out = new Array<string>(large.length + added.length);
+  let from = 0;
+  for (let k = 0; k < added.length; k++) {
+    for (let i = from; i < positions[k]; i++) out[i + k] = large[i];
+    out[positions[k] + k] = added[k];
+    from = positions[k];
+  }
+  for (let i = from; i < large.length; i++) out[i + added.length] = large[i];
   return out;
 }

@@ -38,7 +38,10 @@ export interface ProvenanceStore {
    * records move by themselves. `replaced`: the file `to` named before, whose content is gone.
    */
   move(from: string, to: string, replaced?: FileIdentity): void;
-  /** unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other names remain). */
+  /**
+   * unlink/rm, or replaced content: the file's provenance is retired (its inode's too, unless other
+   * names remain); committed, not necessarily synced (taking provenance away fails safe).
+   */
   retire(file: FileIdentity): void;
   /**
    * Run `fn` (an asynchronous API's decision) without waiting for SQLite or the disk: its merges

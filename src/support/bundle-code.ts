@@ -67,8 +67,12 @@ function handedCode(file: string, identity: string): BundleCode | undefined {
   return usable ? (code as BundleCode) : undefined;
 }
 
-/** Load the bundle at `file` once per thread, as `require(file)` would; returns its exports. */
-export function loadBundle(file: string, parent: NodeJS.Module): unknown {
+/**
+ * Load the bundle at `file` once per thread, as `require(file)` would; returns its exports.
+ * `stored`: a code cache kept elsewhere for the file with this identity (bundle-disk-cache.ts),
+ * asked only when no code was handed over.
+ */
+export function loadBundle(file: string, parent: NodeJS.Module, stored?: (identity: string) => Uint8Array | undefined): unknown {
   const require = nodeModule.createRequire(file);
   const existing = require.cache[file];
   if (existing) return existing.exports;
@@ -78,9 +82,10 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
   const handed = handedCode(file, identity);
   const Module = nodeModule as unknown as ModuleClass;
   const source = handed?.source ?? readFileSync(file, 'utf8');
+  const cachedData = handed ? handed.data : stored?.(identity);
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
-    ...(handed ? { cachedData: handed.data } : {}),
+    ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = new Module(file, parent);
@@ -102,6 +107,11 @@ export function loadBundle(file: string, parent: NodeJS.Module): unknown {
     code: handed && script.cachedDataRejected !== true ? handed : undefined,
   };
   return module.exports;
+}
+
+/** This thread's bundle as `loadBundle` compiled it (undefined when it did not). */
+export function compiledBundle(): { readonly identity: string; readonly script: vm.Script } | undefined {
+  return (globalThis as LoadedGlobal)[LOADED];
 }
 
 /**

@@ -2,7 +2,7 @@
 // and `inheritProcessContext` (request and run contexts start with what the process read).
 import { describe, expect, it } from 'vitest';
 import { FlowContexts } from '../../src/provenance/context.js';
-import { LabelSchema } from '../../src/provenance/labels.js';
+import { LabelSchema, unionSorted } from '../../src/provenance/labels.js';
 import { ProvenanceSets } from '../../src/provenance/provenance-set.js';
 
 const schema = new LabelSchema();
@@ -65,5 +65,16 @@ describe('interned provenance sets', () => {
     expect(byAdding).toBe(whole);
     expect(halves).toBe(whole);
     expect(sets.union(whole, sets.of(uris.slice(3, 9), schema.neutral))).toBe(whole);
+  });
+
+  it('a few sources joined to a large set land in order, before, between and after, whichever side they are on', () => {
+    const large = Array.from({ length: 100 }, (_, i) => `file://n/b/${String(i * 2 + 10).padStart(3, '0')}`);
+    const small = ['file://n/a', 'file://n/b/011', 'file://n/b/050', 'file://n/b/051', 'file://n/b/209', 'file://n/c'];
+    const expected = [...new Set([...large, ...small])].sort();
+    expect(unionSorted(large, small)).toEqual(expected);
+    expect(unionSorted(small, large)).toEqual(expected);
+    // Already held: the large array itself comes back, so callers keep its interned set.
+    expect(unionSorted(large, [large[0], large[57], large[99]])).toBe(large);
+    expect(unionSorted([large[57]], large)).toBe(large);
   });
 });

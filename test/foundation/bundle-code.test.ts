@@ -5,7 +5,7 @@
  * so stale code of an equally long file would run: the "same length" cases below fail without the
  * file identity check.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
@@ -113,5 +113,32 @@ console.log(JSON.stringify(${LOADED} === undefined));
       .map((line) => JSON.parse(line) as unknown);
     expect(frame).toMatch(/src\/instrumentation\/fs\/sync-api\.ts:\d+:\d+\)$/);
     expect(notCompiledHere).toBe(true);
+  });
+
+  it('a process under the preload leaves its compiled bundle in the state dir; the next runs it, and one V8 rejects is replaced', async () => {
+    const state = tempDir('provenant-state-');
+    const dir = appDir({ 'app.cjs': `console.log(String(${LOADED}.script.cachedDataRejected));\n` });
+    const run = async (): Promise<string> => {
+      const result = await runNode({ args: ['app.cjs'], cwd: dir, preload: 'require', env: { PROVENANT_STATE_DIR: state } });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout.trim();
+    };
+    const cacheDir = join(state, 'code-cache');
+    // Left by an earlier build: removed once this build stores its own.
+    mkdirSync(cacheDir);
+    writeFileSync(join(cacheDir, 'provenant.js-1-2-3-v0.0.0-x64.v8'), 'old');
+    // No cache yet: compiled from source, then stored.
+    expect(await run()).toBe('undefined');
+    const [file, ...others] = readdirSync(cacheDir);
+    expect(others).toEqual([]);
+    expect(file).toMatch(new RegExp(`^provenant\\.js-.*-${process.arch}\\.v8$`));
+    expect(await run()).toBe('false');
+    // Damaged (as long as it was): V8 rejects it, the process starts as usual and stores a good one.
+    const length = readFileSync(join(cacheDir, file)).length;
+    writeFileSync(join(cacheDir, file), Buffer.alloc(length, 7));
+    expect(await run()).toBe('true');
+    expect(readFileSync(join(cacheDir, file)).equals(Buffer.alloc(length, 7))).toBe(false);
+    expect(await run()).toBe('false');
+    expect(readdirSync(cacheDir)).toEqual([file]);
   });
 });
