@@ -41,6 +41,12 @@ export class StdioGate {
     this.streams = { stdout: stream('stdout'), stderr: stream('stderr') };
   }
 
+  /** The destination a write to the stream is a flow to, and its attributes. */
+  target(name: StdioStream): { readonly resource: Resource; readonly attributes: Record<string, string> } {
+    const { resource, options } = this.streams[name];
+    return { resource, attributes: options.attributes };
+  }
+
   /** The stream fd 1 or 2 is, else undefined. */
   static streamOf(fd: unknown): StdioStream | undefined {
     return fd === 1 ? 'stdout' : fd === 2 ? 'stderr' : undefined;

@@ -32,6 +32,19 @@ describe('stdout and stderr', () => {
     expect(result.stderr).toContain(`console.error: ${SECRET_TEXT}`);
   });
 
+  it.each(['Writable.prototype.write.call', '_write', 'handle.writeUtf8String'])(
+    'a labelled stdout written around its write (%s) gets the same decision: the public line arrives, the secret does not',
+    async (way) => {
+      const ws = workspace(US_LOG_SHIPPER);
+      const result = await ws.run('stdout-paths.cjs', { args: [way] });
+      expect(result.code, result.stderr).toBe(0);
+      const outcomes = JSON.parse(ws.read('out/secret/stdout-paths.json')) as Record<string, string>;
+      expect(outcomes).toEqual({ public: 'sent', secret: way === 'handle.writeUtf8String' ? 'refused' : 'denied:pii-stays-in-eu' });
+      expect(result.stdout).toContain(`public ${way}\n`);
+      expect(result.stdout).not.toContain(SECRET_TEXT.trim());
+    },
+  );
+
   it('the allowed twin: unlabelled, stdout is the operator console and logs anything', async () => {
     const ws = workspace();
     const result = await ws.run('stdio.cjs');

@@ -10,11 +10,17 @@
  * A denied write writes nothing: its callback gets the error, else the stream's 'error' listeners
  * if it has any; `console.log` has neither, so the line is dropped (and the denial journaled)
  * rather than crashing the app.
+ *
+ * When the stream is a socket (a pipe or a terminal), it is also a socket flow decided by the same
+ * gate (net/socket-flow.ts `decideAs`), so the ways around the stream's `write` — the stream
+ * prototypes' `write` called on it, `_write`, its handle's write methods — get the same decision; a
+ * write the wrapper below already decided passes there.
  */
 import type { Writable } from 'node:stream';
 import type { StdioStream } from '../../config/types.js';
 import { isInternal } from '../../support/reentrancy.js';
 import { sizeOf } from '../fs/flows.js';
+import { decideAs } from '../net/socket-flow.js';
 import type { Patcher } from '../patcher.js';
 import type { StdioGate } from '../stdio-gate.js';
 
@@ -26,6 +32,15 @@ export function patchStdio(gate: StdioGate, patcher: Patcher): void {
   // file writer), for these two streams only: an own `write` on process.stdout reads as "someone
   // replaced stdout" to loggers that check (pino then writes through process.stdout instead of
   // straight to fd 1, and crashes on a broken pipe it handles plain).
+  for (const [name, stream] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+  ] as const) {
+    const { resource, attributes } = gate.target(name);
+    decideAs(stream, resource, attributes, () =>
+      gate.deciding.active || gate.passing.active || isInternal() ? undefined : gate.authorize(name, undefined),
+    );
+  }
   const protos = new Set([stdout, stderr].map((stream) => stream.constructor.prototype as Writable));
   for (const proto of protos) {
     patcher.wrap(
