@@ -3,11 +3,12 @@
 // and giving labelled data a new name (link, symlink) is a flow decided like a copy. Each case
 // runs a real process under the preload in enforce mode, proves nothing moved, and runs the
 // allowed twin.
-import { existsSync, linkSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { journalRecords } from '../helpers/journal.js';
 import { stopAll } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { createWorkspace, DENIED, OK, PROTECTED_TEXT, type Workspace } from './files-fixture.js';
+import { createWorkspace, DENIED, OK, PROTECTED_TEXT, PUBLIC_TEXT, type Workspace } from './files-fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -133,6 +134,59 @@ describe('symlinks', () => {
     // The allowed twin: data of high integrity (here: none read) may be written through it.
     expect(await ws.steps([{ op: 'write', path: ws.abs('out/public/plink.txt'), data: 'dose table v2\n' }])).toEqual([OK]);
     expect(ws.read('protected/p.txt')).toBe('dose table v2\n');
+  });
+});
+
+describe('folders holding symlinks (node-tar extracts `a/b/up -> ../..`)', () => {
+  /** tree/f.txt, tree/a/secret-alias -> ../../secret, and two links back up the tree: a cycle that branches. */
+  function treeWithLinkCycle(ws: Workspace): void {
+    mkdirSync(ws.abs('tree/a/b'), { recursive: true });
+    writeFileSync(ws.abs('tree/f.txt'), PUBLIC_TEXT);
+    symlinkSync('../../secret', ws.abs('tree/a/secret-alias'));
+    symlinkSync('../..', ws.abs('tree/a/b/up'));
+    symlinkSync('../../a', ws.abs('tree/a/b/again'));
+  }
+
+  it('a symlink to such a folder decides each file it reaches once: denied into a public folder for the secret file behind a nested link, allowed into a secret one', async () => {
+    const ws = createWorkspace();
+    treeWithLinkCycle(ws);
+    const results = await ws.steps([
+      { op: 'symlink', target: ws.abs('tree'), path: ws.abs('out/public/tree') },
+      { op: 'symlink', target: ws.abs('tree'), path: ws.abs('out/secret/tree') },
+    ]);
+    expect(results).toEqual([denied('confidentiality'), OK]);
+    expect(() => lstatSync(ws.abs('out/public/tree'))).toThrow(/ENOENT/);
+    expect(lstatSync(ws.abs('out/secret/tree')).isSymbolicLink()).toBe(true);
+    // Each real file once, under its shortest name: following the cycle made this walk exponential.
+    const allowed = journalRecords(ws.stateDir).filter(
+      (record) => record.op === 'copy' && record.decision === 'allow' && record.resource.startsWith(ws.uri('out/secret/tree/')),
+    );
+    expect(allowed.map((record) => record.resource).sort()).toEqual([
+      ws.uri('out/secret/tree/a/secret-alias/a.txt'),
+      ws.uri('out/secret/tree/f.txt'),
+    ]);
+  });
+
+  it('removing such a folder keeps the provenance of the files its links name', async () => {
+    const ws = createWorkspace();
+    expect(
+      await ws.steps([
+        { op: 'read', path: ws.abs('secret/a.txt') },
+        { op: 'write', path: ws.abs('out/secret/kept.txt') },
+      ]),
+    ).toEqual([{ ok: true, bytes: 20 }, OK]);
+    mkdirSync(ws.abs('out/gone'));
+    symlinkSync('../secret', ws.abs('out/gone/up'));
+    expect(await ws.steps([{ op: 'rmTree', path: ws.abs('out/gone') }])).toEqual([OK]);
+    expect(existsSync(ws.abs('out/gone'))).toBe(false);
+    expect(ws.stored('out/secret/kept.txt')?.sources).toEqual([ws.uri('secret/a.txt')]);
+    // A later read of the kept file still carries pii: it may not reach a public file.
+    const later = await ws.steps([
+      { op: 'read', path: ws.abs('out/secret/kept.txt') },
+      { op: 'write', path: ws.abs('out/public/leak.txt') },
+    ]);
+    expect(later).toEqual([{ ok: true, bytes: 8 }, denied('confidentiality')]);
+    expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
   });
 });
 

@@ -7,8 +7,8 @@
  * caches, the fd and handle tables and the self-protection checks share that resolution, and
  * every wrapper module (sync, callback, promise, streams, dumps) goes through it.
  */
-import { fstatSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { fstatSync, lstatSync, readlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from '@opentelemetry/api';
 import type { FileIdentity, FlowEngine, FlowOptions } from '../../engine/flow-engine.js';
@@ -16,6 +16,7 @@ import { BoundedCache } from '../../support/bounded-cache.js';
 import { internally, isInternal, ReentrancyGuard } from '../../support/reentrancy.js';
 import type { SelfProtection } from './self-protection.js';
 import { isSdkIdentityRead } from './sdk-reads.js';
+import { filesUnder } from './files-under.js';
 import { StdioGate } from '../stdio-gate.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import type { Resource } from '../../provenance/resource.js';
@@ -382,13 +383,7 @@ export class FsFlows {
       if (stat === undefined) return symlinks ? [[from, to]] : [];
       if (!symlinks && stat.isSymbolicLink()) return [];
       if (!stat.isDirectory()) return [[from, to]];
-      const pairs: [string, string][] = [];
-      for (const entry of readdirSync(from, { withFileTypes: true, recursive: true })) {
-        if (entry.isDirectory() || (!symlinks && entry.isSymbolicLink())) continue;
-        const file = join(entry.parentPath, entry.name);
-        pairs.push([file, to + file.slice(from.length)]);
-      }
-      return pairs;
+      return filesUnder(from, symlinks).map((file): [string, string] => [file, to + file.slice(from.length)]);
     });
   }
 }

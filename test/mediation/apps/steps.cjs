@@ -30,6 +30,7 @@ const operations = {
   symlinkToUrl: ({ target, path }) => fs.symlinkSync(pathToFileURL(target), path),
   rename: ({ from, to }) => fs.renameSync(from, to),
   unlink: ({ path }) => fs.unlinkSync(path),
+  rmTree: ({ path }) => fs.rmSync(path, { recursive: true }),
   openHandle: async ({ path, flags, as }) => void handles.set(as, await fsp.open(path, flags ?? 'r')),
   readHandleFd: ({ as }) => ({ bytes: fs.readSync(handles.get(as).fd, Buffer.alloc(4096)) }),
   writeHandleFd: ({ as, data }) => ({ bytes: fs.writeSync(handles.get(as).fd, data ?? 'derived\n') }),
