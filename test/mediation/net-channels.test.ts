@@ -92,6 +92,25 @@ describe('UDP', () => {
   }
 });
 
+describe('UDP handles below dgram', () => {
+  for (const own of [true, false]) {
+    it(`a ${own ? "dgram socket's own" : 'process.binding'} UDP handle sent the secret straight: refused for an unlabelled address, taken for the labelled one`, async () => {
+      const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);
+      try {
+        expect(await run('udp-handle', { own, host: '127.0.0.3', port: denied.port })).toMatchObject({ outcome: 'refused' });
+        await denied.settle();
+        expect(denied.datagrams).toEqual([]);
+        expect(await run('udp-handle', { own, host: '127.0.0.2', port: allowed.port })).toEqual({ outcome: 'sent' });
+        await allowed.settle();
+        expect(allowed.datagrams).toEqual([SECRET]);
+      } finally {
+        denied.close();
+        allowed.close();
+      }
+    });
+  }
+});
+
 describe('UDP from an ES module', () => {
   it('node:dgram first loaded by a static `import { createSocket }` (not at preload): the secret datagram is denied', async () => {
     const [denied, allowed] = await Promise.all([receiveUdp('127.0.0.3'), receiveUdp('127.0.0.2')]);

@@ -8,7 +8,8 @@
  * `lookup` the app gave `createSocket`, else `dns.lookup`) and decided again as the address it
  * resolves to — a rule on either matches — and the datagram is handed to dgram with that address,
  * so dgram does not resolve the name again (no second answer can differ from the one decided).
- * Patched when `node:dgram` is first loaded, not at preload (builtin-loads.ts).
+ * Patched when `node:dgram` is first loaded, not at preload (builtin-loads.ts); the UDP handle's
+ * own send below it is decided too (handle-sends.ts).
  */
 import dns from 'node:dns';
 import { isIP } from 'node:net';
@@ -21,6 +22,7 @@ import type { Instrumentation, InstrumentationContext } from '../instrumentation
 import { withInternalLookups } from '../internal-lookups.js';
 import { Patcher } from '../patcher.js';
 import { whenBuiltinLoaded } from '../builtin-loads.js';
+import { enableHandleSends, noteAllowedSend } from './handle-sends.js';
 
 const CONNECTED_TO = Symbol('provenant.udpPeer');
 const APP_LOOKUP = Symbol('provenant.udpLookup');
@@ -42,6 +44,7 @@ export class DgramInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
+    enableHandleSends(context.engine, this.patcher);
     whenBuiltinLoaded(this.patcher, 'dgram', (loaded) => enableDatagramFlows(loaded as typeof dgram, context.engine, this.patcher));
   }
 
@@ -116,7 +119,10 @@ function enableDatagramFlows(udp: typeof dgram, engine: FlowEngine, patcher: Pat
         const connected = this[CONNECTED_TO];
         if (connected !== undefined) {
           const error = connected.map(denial).find((denied) => denied !== undefined);
-          if (error === undefined) return send.apply(this, args);
+          if (error === undefined) {
+            noteAllowedSend(engine, handleOf(this), connected);
+            return send.apply(this, args);
+          }
           fail(this, error, callback);
           return undefined;
         }
@@ -130,7 +136,8 @@ function enableDatagramFlows(udp: typeof dgram, engine: FlowEngine, patcher: Pat
         resolved(
           this,
           destination.resource,
-          (address) => {
+          (address, addressed) => {
+            noteAllowedSend(engine, handleOf(this), [addressed ?? destination.resource]);
             const given = [...args];
             if (address !== undefined) given[destination.addressIndex] = address;
             withInternalLookups(() => send.apply(this, given));
@@ -206,6 +213,17 @@ function enableDatagramFlows(udp: typeof dgram, engine: FlowEngine, patcher: Pat
         return emit.apply(this, args);
       },
   );
+}
+
+/** dgram's private state symbol, found on the first socket. */
+let stateSymbol: symbol | undefined;
+
+/** The UDP handle under a dgram socket (in its private state). */
+function handleOf(socket: FlowSocket): object | undefined {
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((key) => key.description === 'state symbol');
+  const state: unknown = stateSymbol === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[stateSymbol];
+  const handle: unknown = typeof state === 'object' && state !== null ? (state as { handle?: unknown }).handle : undefined;
+  return typeof handle === 'object' && handle !== null ? handle : undefined;
 }
 
 /** Where an unconnected send goes, following dgram's argument rules (with or without offset and length). */
