@@ -38,6 +38,7 @@ import { refusedStream } from './refused-stream.js';
 import { keepGrpcCallContexts } from './grpc-calls.js';
 import { originOf, SESSION_ORIGIN, type Session } from './session-origin.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
+import { lockHandle, lockStreamWrites } from './stream-writes.js';
 
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
@@ -89,6 +90,7 @@ function enableHttp2Flows(h2: typeof http2, engine: FlowEngine, flows: PeerFlows
       patchServerStreams(gate, patcher, stream);
       if (stream.session !== undefined) patchSessionFrames(gate, patcher, stream.session, sessionPeers, framesPatched);
     }
+    lockHandle(stream, gate, patcher);
     if (streamsPatched) return;
     streamsPatched = true;
     let base: object | null = Object.getPrototypeOf(stream) as object;
@@ -121,6 +123,7 @@ function enableHttp2Flows(h2: typeof http2, engine: FlowEngine, flows: PeerFlows
           return gate.allowed(this, refuserOf(this, original), true) ? original.apply(this, args) : this;
         },
     );
+    lockStreamWrites(base, gate, patcher, respondFirst);
     patcher.wrap(
       streamProto,
       'sendTrailers',

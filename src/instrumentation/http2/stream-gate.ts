@@ -13,6 +13,7 @@ import type { Resource } from '../../provenance/resource.js';
 import { inContext, type ContextBound } from '../net/context-binding.js';
 import type { PeerFlows } from '../net/peer-flows.js';
 import type { ResponseClaim } from '../net/response-claim.js';
+import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { deniedProblem, PROBLEM_TYPE } from '../problem.js';
 import { claimCovers, headersSent, type Headers, type PendingResponse } from './propagation.js';
 
@@ -44,6 +45,8 @@ export class StreamGate {
   /** Node's own `respond` and stream `end`, captured when the prototypes are patched: a refusal sends through them. */
   respond: Method | undefined;
   end: Method | undefined;
+  /** While a refusal's problem body is being written: provenant's own bytes, not decided again. */
+  readonly refusing = new ReentrancyGuard();
 
   constructor(
     readonly engine: FlowEngine,
@@ -100,7 +103,7 @@ export class StreamGate {
       }
       const body = deniedProblem(error as Refusable);
       respond.call(stream, { ':status': 403, 'content-type': PROBLEM_TYPE, 'content-length': Buffer.byteLength(body) });
-      endStream.call(stream, body);
+      this.refusing.run(() => endStream.call(stream, body));
     };
   }
 

@@ -80,7 +80,15 @@ function entry(
   return function (this: unknown, chunk, encoding, callback) {
     const self = this as FlowSocket | null | undefined;
     const flow = live === undefined || self === null || self === undefined ? undefined : flowOf(self);
-    if (flow === undefined || live === undefined || !carriesChunk(chunk)) return original.call(this, chunk, encoding, callback);
+    if (flow === undefined || live === undefined || !carriesChunk(chunk)) {
+      if (otherStreamCheck === undefined || self === null || self === undefined || !carriesChunk(chunk))
+        return original.call(this, chunk, encoding, callback);
+      const admitted = asBuffered(chunk);
+      const error = otherStreamCheck(self, admitted);
+      if (error === undefined) return original.call(this, admitted, encoding, callback);
+      failCallback([chunk, encoding, callback], error);
+      return deniedResult(self);
+    }
     const socket = this as FlowSocket;
     const error = live.writeError(flow);
     if (error !== undefined) {
@@ -88,13 +96,27 @@ function entry(
       failCallback([chunk, encoding, callback], error);
       return deniedResult(socket);
     }
-    // Node turns a Uint8Array into a Buffer before buffering it: done here, so the chunk flushed is the one admitted.
-    const admitted =
-      chunk instanceof Uint8Array && !Buffer.isBuffer(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
+    const admitted = asBuffered(chunk);
     // A chunk written to a destroyed or ended socket is refused by Node, never flushed: nothing to admit.
     if (!socket.destroyed && !socket.writableEnded) flow.admitted.add(admitted);
     return original.call(this, admitted, encoding, callback);
   };
+}
+
+/** Node turns a Uint8Array into a Buffer before buffering it: done here, so the chunk flushed is the one admitted. */
+function asBuffered(chunk: unknown): unknown {
+  return chunk instanceof Uint8Array && !Buffer.isBuffer(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk;
+}
+
+/**
+ * The check of another instrumentation for writes to streams that are not sockets but carry its
+ * flow (HTTP/2 streams, http2/stream-writes.ts): the error when `chunk` may not enter `stream`;
+ * it admits the chunk otherwise. Undefined while none is registered.
+ */
+let otherStreamCheck: ((stream: object, chunk: unknown) => Error | undefined) | undefined;
+
+export function decideOtherStreamWrites(check: ((stream: object, chunk: unknown) => Error | undefined) | undefined): void {
+  otherStreamCheck = check;
 }
 
 function writeGeneric(original: WriteGeneric): WriteGeneric {

@@ -1,0 +1,111 @@
+/**
+ * Every way a byte enters an HTTP/2 stream is decided, as for a socket (net/socket-writes.ts):
+ * the stream prototypes' `write`/`end` called on a stream (`Writable.prototype.write.call(stream,
+ * …)`, which skips the Http2Stream `write` the gate wraps) decide with the writer's context and
+ * admit the chunk; Http2Stream `_write`/`_writev` let admitted chunks through whatever context
+ * Node flushes them in, and decide any other (the app calling them itself); the stream handle's
+ * write methods (`stream[kHandle].writeUtf8String(…)`) let through the one call `_write` makes
+ * and decide any other for the stream that owns the handle; a refusal's own problem body (the
+ * gate's `refusing`) passes. All locked (Patcher.lock): the
+ * handle's prototype as the first stream gets its handle ('ready') or first writes.
+ */
+import os from 'node:os';
+import { AdmittedChunks } from '../net/admitted-chunks.js';
+import { decideOtherStreamWrites } from '../net/socket-writes.js';
+import type { Patcher } from '../patcher.js';
+import { STREAM_FLOW, type FlowStream, type StreamGate } from './stream-gate.js';
+
+type StreamWrite = (this: FlowStream, ...args: unknown[]) => unknown;
+type HandleWrite = (this: object, ...args: unknown[]) => unknown;
+
+const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
+/** What a denied handle write returns: a libuv error code, as a failed write would. */
+const DENIED = -os.constants.errno.EPERM;
+
+const admitted = new WeakMap<FlowStream, AdmittedChunks>();
+/** The stream whose `_write` is handing its chunk to its handle right now. */
+const pass: { stream: FlowStream | undefined } = { stream: undefined };
+let handleLocked = false;
+let kHandle: symbol | undefined;
+let ownerSymbol: symbol | undefined;
+
+/**
+ * Locks the writes of `base` (Http2Stream.prototype). `before` runs ahead of any decision (the
+ * respond a trusted caller's claim needs first).
+ */
+export function lockStreamWrites(base: object, gate: StreamGate, patcher: Patcher, before: (stream: FlowStream) => void): void {
+  const allowed = (stream: FlowStream): Error | undefined => {
+    before(stream);
+    return gate.allowed(stream, undefined, true) ? undefined : (stream[STREAM_FLOW]?.denial ?? new Error('provenant: write refused'));
+  };
+  decideOtherStreamWrites((writable, chunk) => {
+    const stream = writable as FlowStream;
+    if (stream[STREAM_FLOW] === undefined) return undefined;
+    const error = gate.refusing.active ? undefined : allowed(stream);
+    if (error === undefined) admittedOf(stream).add(chunk);
+    return error;
+  });
+  patcher.onRestore(() => decideOtherStreamWrites(undefined));
+  const methods = base as Record<'_write' | '_writev', StreamWrite>;
+  const lock = (name: '_write' | '_writev', writev: boolean): void => {
+    const original = methods[name];
+    if (typeof original !== 'function') return;
+    patcher.lock(methods, name, function (this: FlowStream, ...args: unknown[]): unknown {
+      if (this[STREAM_FLOW] === undefined) return original.apply(this, args);
+      lockHandle(this, gate, patcher);
+      const cb = args[writev ? 1 : 2];
+      if (!admittedOf(this).take(writev, args[0], true) && !gate.refusing.active) {
+        const error = allowed(this);
+        if (error !== undefined) {
+          if (typeof cb === 'function') process.nextTick(cb, error);
+          return undefined;
+        }
+      }
+      const outer = pass.stream;
+      pass.stream = this;
+      try {
+        return original.apply(this, args);
+      } finally {
+        pass.stream = outer;
+      }
+    });
+  };
+  lock('_write', false);
+  lock('_writev', true);
+}
+
+/** Locks the write methods of the stream handles' prototype, from a stream that has its handle. */
+export function lockHandle(stream: FlowStream, gate: StreamGate, patcher: Patcher): void {
+  if (handleLocked) return;
+  kHandle ??= Object.getOwnPropertySymbols(stream).find((key) => key.description === 'kHandle');
+  const handle: unknown = kHandle === undefined ? undefined : (stream as unknown as Record<symbol, unknown>)[kHandle];
+  if (typeof handle !== 'object' || handle === null) {
+    // A client stream gets its handle once its session is connected: it emits 'ready' then.
+    stream.once('ready', () => lockHandle(stream, gate, patcher));
+    return;
+  }
+  handleLocked = true;
+  const proto = Object.getPrototypeOf(handle) as Record<string, HandleWrite>;
+  for (const name of HANDLE_WRITES) {
+    const original = proto[name];
+    if (typeof original !== 'function' || !Object.hasOwn(proto, name)) continue;
+    patcher.lock(proto, name, function (this: object, ...args: unknown[]): unknown {
+      const owner = ownerOf(this);
+      if (owner !== undefined && owner === pass.stream) return original.apply(this, args);
+      if (owner === undefined || owner[STREAM_FLOW] === undefined) return original.apply(this, args);
+      return gate.allowed(owner, undefined, true) ? original.apply(this, args) : DENIED;
+    });
+  }
+}
+
+function admittedOf(stream: FlowStream): AdmittedChunks {
+  let chunks = admitted.get(stream);
+  if (chunks === undefined) admitted.set(stream, (chunks = new AdmittedChunks()));
+  return chunks;
+}
+
+function ownerOf(handle: object): FlowStream | undefined {
+  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
+  const owner: unknown = ownerSymbol === undefined ? undefined : (handle as Record<symbol, unknown>)[ownerSymbol];
+  return typeof owner === 'object' && owner !== null ? (owner as FlowStream) : undefined;
+}
