@@ -15,7 +15,6 @@
  * Patched when `node:http2` is first loaded, not at preload (builtin-loads.ts): loading it cost
  * every thread ~2 ms of CPU and the process ~7.7 MiB, for apps that mostly never use it.
  */
-import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
@@ -30,7 +29,7 @@ import { EVIDENCE_HEADER } from '../../monitor/evidence.js';
 import { asHttpOwned, HTTP_SERVER, socketDestinations } from '../net/socket.js';
 import { Patcher } from '../patcher.js';
 import { whenBuiltinLoaded } from '../builtin-loads.js';
-import { headersSent, requestHeaders } from './propagation.js';
+import { requestHeaders } from './propagation.js';
 import { patchServerStreams, serverEmit, serverStreamEmit, type Emit } from './server-streams.js';
 import { readPushedStreams } from './client-pushes.js';
 import { patchSessionFrames } from './session-frames.js';
@@ -38,7 +37,7 @@ import { refusedStream } from './refused-stream.js';
 import { keepGrpcCallContexts } from './grpc-calls.js';
 import { originOf, SESSION_ORIGIN, type Session } from './session-origin.js';
 import { STREAM_FLOW, StreamGate, type FlowStream, type Method } from './stream-gate.js';
-import { lockHandle, lockStreamWrites } from './stream-writes.js';
+import { lockHandle, patchStreamWrites } from './stream-writes.js';
 
 type Connect = (this: unknown, ...args: unknown[]) => http2.ClientHttp2Session;
 
@@ -70,19 +69,6 @@ function enableHttp2Flows(h2: typeof http2, engine: FlowEngine, flows: PeerFlows
   let streamsPatched = false;
   let serverStreamsPatched = false;
 
-  /** A server stream's refusal, or undefined (a client stream is destroyed with the error). */
-  const refuserOf = (stream: FlowStream, end: Method): ((error: Error) => void) | undefined =>
-    stream[STREAM_FLOW]?.server === true ? gate.refuser(stream, end) : undefined;
-
-  /**
-   * Body bytes to a trusted caller need the claim in the headers first: Node's implicit respond
-   * (a write before `respond()`) bypasses the prototype, so respond explicitly (decided, claimed).
-   */
-  const respondFirst = (stream: FlowStream): void => {
-    if (stream[STREAM_FLOW]?.claim !== undefined && !headersSent(stream) && !stream.destroyed)
-      (stream as unknown as http2.ServerHttp2Stream).respond();
-  };
-
   /** Stream prototypes are internal: patched from the first stream seen (server ones from the first server stream). */
   const patchStreams = (stream: FlowStream): void => {
     if (stream[STREAM_FLOW]?.server === true && !serverStreamsPatched) {
@@ -93,45 +79,7 @@ function enableHttp2Flows(h2: typeof http2, engine: FlowEngine, flows: PeerFlows
     lockHandle(stream, gate, patcher);
     if (streamsPatched) return;
     streamsPatched = true;
-    let base: object | null = Object.getPrototypeOf(stream) as object;
-    while (base !== null && !Object.prototype.hasOwnProperty.call(base, 'sendTrailers'))
-      base = Object.getPrototypeOf(base) as object | null;
-    if (base === null) return;
-    const streamProto = base as Record<'write' | 'end' | 'sendTrailers', Method>;
-    // A stream's events ('data', 'end', 'trailers', 'response'...) come from the session's socket:
-    // without this they would run in whatever context that socket was opened in, shared by every stream.
-    bindEmitsToContext(patcher, base as EventEmitter, contexts);
-    const endOriginal = streamProto.end;
-    gate.end = endOriginal;
-    patcher.wrap(
-      streamProto,
-      'write',
-      (write) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          respondFirst(this);
-          return gate.allowed(this, refuserOf(this, endOriginal), true) ? write.apply(this, args) : false;
-        },
-    );
-    patcher.wrap(
-      streamProto,
-      'end',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          const sends = args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function';
-          if (!sends) return original.apply(this, args);
-          respondFirst(this);
-          return gate.allowed(this, refuserOf(this, original), true) ? original.apply(this, args) : this;
-        },
-    );
-    lockStreamWrites(base, gate, patcher, respondFirst);
-    patcher.wrap(
-      streamProto,
-      'sendTrailers',
-      (original) =>
-        function (this: FlowStream, ...args: unknown[]): unknown {
-          return gate.allowed(this, undefined, false) ? original.apply(this, args) : undefined;
-        },
-    );
+    patchStreamWrites(stream, gate, patcher, contexts);
   };
 
   // Client sessions.

@@ -1,6 +1,7 @@
 /**
- * Every way a byte enters an HTTP/2 stream is decided, as for a socket (net/socket-writes.ts):
- * the stream prototypes' `write`/`end` called on a stream (`Writable.prototype.write.call(stream,
+ * Every way a byte enters an HTTP/2 stream is decided. Http2Stream `write`/`end` (body bytes, with
+ * the claim a trusted caller needs sent first) and `sendTrailers` ask the gate; and, as for a
+ * socket (net/socket-writes.ts), the stream prototypes' `write`/`end` called on a stream (`Writable.prototype.write.call(stream,
  * …)`, which skips the Http2Stream `write` the gate wraps) decide with the writer's context and
  * admit the chunk; Http2Stream `_write`/`_writev` let admitted chunks through whatever context
  * Node flushes them in, and decide any other (the app calling them itself); the stream handle's
@@ -9,11 +10,16 @@
  * gate's `refusing`) passes. All locked (Patcher.lock): the
  * handle's prototype as the first stream gets its handle ('ready') or first writes.
  */
+import type { EventEmitter } from 'node:events';
+import type http2 from 'node:http2';
 import os from 'node:os';
+import type { FlowContexts } from '../../provenance/context.js';
+import { bindEmitsToContext } from '../net/context-binding.js';
 import { AdmittedChunks } from '../net/admitted-chunks.js';
 import { decideOtherStreamWrites } from '../net/socket-writes.js';
 import type { Patcher } from '../patcher.js';
-import { STREAM_FLOW, type FlowStream, type StreamGate } from './stream-gate.js';
+import { headersSent } from './propagation.js';
+import { STREAM_FLOW, type FlowStream, type Method, type StreamGate } from './stream-gate.js';
 
 type StreamWrite = (this: FlowStream, ...args: unknown[]) => unknown;
 type HandleWrite = (this: object, ...args: unknown[]) => unknown;
@@ -29,11 +35,66 @@ let handleLocked = false;
 let kHandle: symbol | undefined;
 let ownerSymbol: symbol | undefined;
 
+/** Patches the stream prototypes (internal to Node) from the first stream seen. */
+export function patchStreamWrites(stream: FlowStream, gate: StreamGate, patcher: Patcher, contexts: FlowContexts): void {
+  let base: object | null = Object.getPrototypeOf(stream) as object;
+  while (base !== null && !Object.prototype.hasOwnProperty.call(base, 'sendTrailers')) base = Object.getPrototypeOf(base) as object | null;
+  if (base === null) return;
+  const streamProto = base as Record<'write' | 'end' | 'sendTrailers', Method>;
+  // A stream's events ('data', 'end', 'trailers', 'response'...) come from the session's socket:
+  // without this they would run in whatever context that socket was opened in, shared by every stream.
+  bindEmitsToContext(patcher, base as EventEmitter, contexts);
+
+  /** A server stream's refusal, or undefined (a client stream is destroyed with the error). */
+  const refuserOf = (target: FlowStream, end: Method): ((error: Error) => void) | undefined =>
+    target[STREAM_FLOW]?.server === true ? gate.refuser(target, end) : undefined;
+  /**
+   * Body bytes to a trusted caller need the claim in the headers first: Node's implicit respond
+   * (a write before `respond()`) bypasses the prototype, so respond explicitly (decided, claimed).
+   */
+  const respondFirst = (target: FlowStream): void => {
+    if (target[STREAM_FLOW]?.claim !== undefined && !headersSent(target) && !target.destroyed)
+      (target as unknown as http2.ServerHttp2Stream).respond();
+  };
+
+  const endOriginal = streamProto.end;
+  gate.end = endOriginal;
+  patcher.wrap(
+    streamProto,
+    'write',
+    (write) =>
+      function (this: FlowStream, ...args: unknown[]): unknown {
+        respondFirst(this);
+        return gate.allowed(this, refuserOf(this, endOriginal), true) ? write.apply(this, args) : false;
+      },
+  );
+  patcher.wrap(
+    streamProto,
+    'end',
+    (original) =>
+      function (this: FlowStream, ...args: unknown[]): unknown {
+        const sends = args[0] !== undefined && args[0] !== null && typeof args[0] !== 'function';
+        if (!sends) return original.apply(this, args);
+        respondFirst(this);
+        return gate.allowed(this, refuserOf(this, original), true) ? original.apply(this, args) : this;
+      },
+  );
+  lockStreamWrites(base, gate, patcher, respondFirst);
+  patcher.wrap(
+    streamProto,
+    'sendTrailers',
+    (original) =>
+      function (this: FlowStream, ...args: unknown[]): unknown {
+        return gate.allowed(this, undefined, false) ? original.apply(this, args) : undefined;
+      },
+  );
+}
+
 /**
  * Locks the writes of `base` (Http2Stream.prototype). `before` runs ahead of any decision (the
  * respond a trusted caller's claim needs first).
  */
-export function lockStreamWrites(base: object, gate: StreamGate, patcher: Patcher, before: (stream: FlowStream) => void): void {
+function lockStreamWrites(base: object, gate: StreamGate, patcher: Patcher, before: (stream: FlowStream) => void): void {
   const allowed = (stream: FlowStream): Error | undefined => {
     before(stream);
     return gate.allowed(stream, undefined, true) ? undefined : (stream[STREAM_FLOW]?.denial ?? new Error('provenant: write refused'));
