@@ -1,7 +1,7 @@
 /**
  * Who called a patched function: the file of the first stack frame outside provenant and Node's
  * internals. Used only where an exemption must be tied to one library's own call site (the app's
- * OpenTelemetry exporter and resource detectors), never on a hot path: a stack capture costs
+ * OpenTelemetry exporter and resource detectors, Node's own IPC control messages), never on a hot path: a stack capture costs
  * microseconds, so callers check cheap conditions (the destination) first.
  */
 import { OWN_DIR } from '../support/own-files.js';
@@ -10,6 +10,12 @@ import { OWN_DIR } from '../support/own-files.js';
 const PROVENANT_DIR = OWN_DIR;
 
 export function callerFile(): string | undefined {
+  const file = firstFrameFile((frame) => frame.startsWith('node:') || frame.startsWith(PROVENANT_DIR));
+  return file?.startsWith('file://') === true ? decodeURIComponent(file.slice('file://'.length)) : file;
+}
+
+/** The file of the first of the innermost 16 stack frames that `skip` does not pass over. */
+export function firstFrameFile(skip: (file: string) => boolean): string | undefined {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   const holder: { stack?: NodeJS.CallSite[] } = {};
@@ -26,8 +32,7 @@ export function callerFile(): string | undefined {
   }
   for (const site of sites) {
     const file = site.getFileName();
-    if (file === null || file.startsWith('node:') || file.startsWith(PROVENANT_DIR)) continue;
-    return file.startsWith('file://') ? decodeURIComponent(file.slice('file://'.length)) : file;
+    if (file !== null && !skip(file)) return file;
   }
   return undefined;
 }

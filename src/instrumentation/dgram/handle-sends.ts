@@ -9,18 +9,14 @@
  * allow). A connected handle's send names no address: its peer is the destination. Installed at
  * preload, not when `node:dgram` loads: the binding is reachable without it.
  */
-import os from 'node:os';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import { normaliseHost } from '../../provenance/host.js';
 import type { Resource } from '../../provenance/resource.js';
 import { isInternal } from '../../support/reentrancy.js';
+import { bindingClass, HANDLE_DENIED } from '../native-handles.js';
 import type { Patcher } from '../patcher.js';
 
 type HandleSend = (this: object, ...args: unknown[]) => unknown;
-type Bindings = { binding?: (name: string) => Record<string, { prototype: object } | undefined> };
-
-/** What a denied handle send returns: a libuv error code, as a failed send would (dgram reports it to the callback). */
-const DENIED = -os.constants.errno.EPERM;
 
 /** What one context, holding `data`, was allowed to send to on a handle. */
 interface Allowance {
@@ -54,9 +50,7 @@ export function enableHandleSends(engine: FlowEngine, patcher: Patcher): void {
   });
   if (locked) return;
   locked = true;
-  // process.binding is the one public way to the handle class before any socket exists (it warns
-  // only under --pending-deprecation); the app reaches the same prototype through it.
-  const proto = (process as unknown as Bindings).binding?.('udp_wrap')['UDP']?.prototype as Record<string, HandleSend> | undefined;
+  const proto = bindingClass('udp_wrap', 'UDP')?.prototype as Record<string, HandleSend> | undefined;
   if (proto === undefined) return;
   for (const name of ['send', 'send6']) {
     const original = proto[name];
@@ -76,7 +70,7 @@ function handleSend(original: HandleSend): HandleSend {
       return Reflect.apply(original, this, args);
     const attributes = { 'server.address': resource.host ?? '', 'server.port': resource.port ?? 0, 'network.transport': 'udp' };
     const decision = engine.authorizeWrite(resource, undefined, { attributes });
-    return decision.kind === 'deny' ? DENIED : Reflect.apply(original, this, args);
+    return decision.kind === 'deny' ? HANDLE_DENIED : Reflect.apply(original, this, args);
   };
 }
 

@@ -12,11 +12,11 @@
  */
 import type { EventEmitter } from 'node:events';
 import type http2 from 'node:http2';
-import os from 'node:os';
 import type { FlowContexts } from '../../provenance/context.js';
 import { bindEmitsToContext } from '../net/context-binding.js';
 import { AdmittedChunks } from '../net/admitted-chunks.js';
 import { decideOtherStreamWrites } from '../net/socket-writes.js';
+import { HANDLE_DENIED, HANDLE_WRITES, handleOwner } from '../native-handles.js';
 import type { Patcher } from '../patcher.js';
 import { headersSent } from './propagation.js';
 import { STREAM_FLOW, type FlowStream, type Method, type StreamGate } from './stream-gate.js';
@@ -24,16 +24,11 @@ import { STREAM_FLOW, type FlowStream, type Method, type StreamGate } from './st
 type StreamWrite = (this: FlowStream, ...args: unknown[]) => unknown;
 type HandleWrite = (this: object, ...args: unknown[]) => unknown;
 
-const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
-/** What a denied handle write returns: a libuv error code, as a failed write would. */
-const DENIED = -os.constants.errno.EPERM;
-
 const admitted = new WeakMap<FlowStream, AdmittedChunks>();
 /** The stream whose `_write` is handing its chunk to its handle right now. */
 const pass: { stream: FlowStream | undefined } = { stream: undefined };
 let handleLocked = false;
 let kHandle: symbol | undefined;
-let ownerSymbol: symbol | undefined;
 
 /** Patches the stream prototypes (internal to Node) from the first stream seen. */
 export function patchStreamWrites(stream: FlowStream, gate: StreamGate, patcher: Patcher, contexts: FlowContexts): void {
@@ -151,10 +146,10 @@ export function lockHandle(stream: FlowStream, gate: StreamGate, patcher: Patche
     const original = proto[name];
     if (typeof original !== 'function' || !Object.hasOwn(proto, name)) continue;
     patcher.lock(proto, name, function (this: object, ...args: unknown[]): unknown {
-      const owner = ownerOf(this);
+      const owner = handleOwner(this) as FlowStream | undefined;
       if (owner !== undefined && owner === pass.stream) return original.apply(this, args);
       if (owner === undefined || owner[STREAM_FLOW] === undefined) return original.apply(this, args);
-      return gate.allowed(owner, undefined, true) ? original.apply(this, args) : DENIED;
+      return gate.allowed(owner, undefined, true) ? original.apply(this, args) : HANDLE_DENIED;
     });
   }
 }
@@ -163,10 +158,4 @@ function admittedOf(stream: FlowStream): AdmittedChunks {
   let chunks = admitted.get(stream);
   if (chunks === undefined) admitted.set(stream, (chunks = new AdmittedChunks()));
   return chunks;
-}
-
-function ownerOf(handle: object): FlowStream | undefined {
-  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
-  const owner: unknown = ownerSymbol === undefined ? undefined : (handle as Record<symbol, unknown>)[ownerSymbol];
-  return typeof owner === 'object' && owner !== null ? (owner as FlowStream) : undefined;
 }

@@ -10,7 +10,7 @@
  * owns is named (socket-flow.ts).
  */
 import { Buffer } from 'node:buffer';
-import os from 'node:os';
+import { bindingClass, HANDLE_DENIED, HANDLE_WRITES, handleOwner } from '../native-handles.js';
 import type { Patcher } from '../patcher.js';
 import { channelDecision } from '../process/ipc-channel.js';
 import { flowOf, nameDescriptors, noteDescriptorHandle, type FlowSocket, type SocketDecisions } from './socket-flow.js';
@@ -18,20 +18,13 @@ import { flowOf, nameDescriptors, noteDescriptorHandle, type FlowSocket, type So
 /** (req, data, send handle) or writev's (req, chunks, all buffers). */
 type HandleWrite = (this: object, req: unknown, payload: unknown, extra: unknown) => number;
 type HandleOpen = (this: object, fd: unknown) => unknown;
-type Bindings = { binding?: (name: string) => Record<string, { prototype: object } | undefined> };
 type HandleClass = new () => object;
-
-const HANDLE_WRITES = ['writeBuffer', 'writeUtf8String', 'writeAsciiString', 'writeLatin1String', 'writeUcs2String', 'writev'] as const;
-/** What a denied handle write returns: a libuv error code, as a failed write would. */
-const DENIED = -os.constants.errno.EPERM;
 
 /** The live decisions; undefined while provenant is disabled. */
 let live: SocketDecisions | undefined;
 let locked = false;
 let TcpHandle: HandleClass | undefined;
 let PipeHandle: HandleClass | undefined;
-/** The handles' owner_symbol (Node's private link from a handle to its socket), found on the first owned handle. */
-let ownerSymbol: symbol | undefined;
 
 /**
  * The one handle write the running `_writeGeneric` lets through: its socket and data. Cleared by
@@ -57,13 +50,10 @@ export function enableHandleWrites(decisions: SocketDecisions, patcher: Patcher)
   });
   if (locked) return;
   locked = true;
-  // process.binding is the one public way to the handle classes before any socket exists (it
-  // warns only under --pending-deprecation); the app reaches the same prototypes through it.
-  const bindings = (process as unknown as Bindings).binding;
-  TcpHandle = bindings?.('tcp_wrap')['TCP'] as HandleClass | undefined;
-  PipeHandle = bindings?.('pipe_wrap')['Pipe'] as HandleClass | undefined;
+  TcpHandle = bindingClass('tcp_wrap', 'TCP') as HandleClass | undefined;
+  PipeHandle = bindingClass('pipe_wrap', 'Pipe') as HandleClass | undefined;
   const streamProto = TcpHandle === undefined ? undefined : (Object.getPrototypeOf(TcpHandle.prototype) as object | null);
-  const tlsProto = bindings?.('tls_wrap')['TLSWrap']?.prototype;
+  const tlsProto = bindingClass('tls_wrap', 'TLSWrap')?.prototype;
   // `open(fd)` is how Node wraps a descriptor in a TCP or Pipe handle (`new net.Socket({ fd })`).
   for (const Handle of [TcpHandle, PipeHandle]) {
     const proto = Handle?.prototype as Record<'open', HandleOpen> | undefined;
@@ -83,7 +73,7 @@ function handleWrite(original: HandleWrite, vector: boolean): HandleWrite {
   return function (this: object, req, payload, extra) {
     // The write `_writeGeneric` just let through (set only while provenant is on): checked first, it is nearly every write.
     const socket = pass.socket;
-    if (socket !== undefined && (payload === pass.data || passes(payload, vector)) && ownerOf(this) === socket) {
+    if (socket !== undefined && (payload === pass.data || passes(payload, vector)) && handleOwner(this) === socket) {
       pass.socket = undefined;
       return original.call(this, req, payload, extra);
     }
@@ -114,7 +104,7 @@ function decideHandleWrite(
   payload: unknown,
   extra: unknown,
 ): number {
-  const owner = ownerOf(handle);
+  const owner = handleOwner(handle);
   let error: Error | undefined;
   if (owner !== undefined) {
     const flow = flowOf(owner as FlowSocket);
@@ -130,7 +120,7 @@ function decideHandleWrite(
       error = decision.kind === 'deny' ? decisions.engine.deniedError(decision, resource) : undefined;
     }
   }
-  return error === undefined ? original.call(handle, req, payload, extra) : DENIED;
+  return error === undefined ? original.call(handle, req, payload, extra) : HANDLE_DENIED;
 }
 
 function descriptorNumber(handle: object): number {
@@ -158,11 +148,4 @@ function passes(payload: unknown, vector: boolean): boolean {
     Buffer.isEncoding(pass.encoding) &&
     payload.equals(Buffer.from(data, pass.encoding))
   );
-}
-
-function ownerOf(handle: object): object | undefined {
-  ownerSymbol ??= Object.getOwnPropertySymbols(handle).find((key) => key.description === 'owner_symbol');
-  if (ownerSymbol === undefined) return undefined;
-  const owner = (handle as Record<symbol, unknown>)[ownerSymbol];
-  return typeof owner === 'object' && owner !== null ? owner : undefined;
 }

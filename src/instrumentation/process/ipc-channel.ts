@@ -21,6 +21,7 @@
  */
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { OWN_DIR } from '../../support/own-files.js';
+import { firstFrameFile } from '../caller.js';
 import type { NativeFunction } from '../patcher.js';
 import type { ChildFlow, ChildFlows } from './child-flows.js';
 
@@ -95,21 +96,6 @@ const CHANNEL_FILES = 'node:internal/child_process';
  * app's. Taken only for a control message that would otherwise be denied.
  */
 function sentByNode(): boolean {
-  const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  try {
-    Error.prepareStackTrace = (_error, sites) => sites;
-    Error.stackTraceLimit = 16;
-    Error.captureStackTrace(holder);
-    for (const site of holder.stack ?? []) {
-      const file = site.getFileName() ?? '';
-      if (file.startsWith(CHANNEL_FILES) || file.startsWith(OWN_DIR)) continue;
-      return file.startsWith('node:');
-    }
-    return false;
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
+  const file = firstFrameFile((frame) => frame.startsWith(CHANNEL_FILES) || frame.startsWith(OWN_DIR));
+  return file?.startsWith('node:') === true;
 }
