@@ -94,12 +94,14 @@ function lockStreamWrites(base: object, gate: StreamGate, patcher: Patcher, befo
     before(stream);
     return gate.allowed(stream, undefined, true) ? undefined : (stream[STREAM_FLOW]?.denial ?? new Error('provenant: write refused'));
   };
-  decideOtherStreamWrites((writable, chunk) => {
-    const stream = writable as FlowStream;
-    if (stream[STREAM_FLOW] === undefined) return undefined;
-    const error = gate.refusing.active ? undefined : allowed(stream);
-    if (error === undefined) admittedOf(stream).add(chunk);
-    return error;
+  decideOtherStreamWrites({
+    carries: (writable) => (writable as FlowStream)[STREAM_FLOW] !== undefined,
+    decide(writable, chunk) {
+      const stream = writable as FlowStream;
+      const error = gate.refusing.active ? undefined : allowed(stream);
+      if (error === undefined) admittedOf(stream).add(chunk);
+      return error;
+    },
   });
   patcher.onRestore(() => decideOtherStreamWrites(undefined));
   const methods = base as Record<'_write' | '_writev', StreamWrite>;

@@ -81,10 +81,10 @@ function entry(
     const self = this as FlowSocket | null | undefined;
     const flow = live === undefined || self === null || self === undefined ? undefined : flowOf(self);
     if (flow === undefined || live === undefined || !carriesChunk(chunk)) {
-      if (otherStreamCheck === undefined || self === null || self === undefined || !carriesChunk(chunk))
+      if (otherStreams === undefined || self === null || self === undefined || !carriesChunk(chunk) || !otherStreams.carries(self))
         return original.call(this, chunk, encoding, callback);
       const admitted = asBuffered(chunk);
-      const error = otherStreamCheck(self, admitted);
+      const error = otherStreams.decide(self, admitted);
       if (error === undefined) return original.call(this, admitted, encoding, callback);
       failCallback([chunk, encoding, callback], error);
       return deniedResult(self);
@@ -109,14 +109,19 @@ function asBuffered(chunk: unknown): unknown {
 }
 
 /**
- * The check of another instrumentation for writes to streams that are not sockets but carry its
- * flow (HTTP/2 streams, http2/stream-writes.ts): the error when `chunk` may not enter `stream`;
- * it admits the chunk otherwise. Undefined while none is registered.
+ * Another instrumentation's streams that are not sockets but carry its flow (HTTP/2 streams,
+ * http2/stream-writes.ts): which streams, and the error when `chunk` may not enter one (it admits
+ * the chunk otherwise). Undefined while none is registered.
  */
-let otherStreamCheck: ((stream: object, chunk: unknown) => Error | undefined) | undefined;
+export interface OtherStreamWrites {
+  carries(stream: object): boolean;
+  decide(stream: object, chunk: unknown): Error | undefined;
+}
 
-export function decideOtherStreamWrites(check: ((stream: object, chunk: unknown) => Error | undefined) | undefined): void {
-  otherStreamCheck = check;
+let otherStreams: OtherStreamWrites | undefined;
+
+export function decideOtherStreamWrites(streams: OtherStreamWrites | undefined): void {
+  otherStreams = streams;
 }
 
 function writeGeneric(original: WriteGeneric): WriteGeneric {
