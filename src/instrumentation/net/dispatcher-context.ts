@@ -13,11 +13,12 @@
  * second.
  *
  * The classes are found as undici loads: npm undici through `require` or an ESM `import` of it
- * (Module._load), Node's bundled undici through its global dispatcher (fetch.ts). A dispatcher
- * class of a copy provenant never saw load (imported by a path of its own) is adopted at that
- * copy's first request, from the CommonJS module cache; a copy not loaded from files (a bundle)
- * is decided at `undici:request:create` in the scope of the request's API handler, created in the
- * app's call (dispatcher-requests.ts), else with the context current then.
+ * (Module._load), Node's bundled undici through its global dispatcher (fetch.ts), and any copy
+ * (one bundled into the app included) as its first dispatcher is constructed
+ * (dispatcher-construction.ts). A dispatcher class of a copy provenant never saw load (imported by
+ * a path of its own) is also adopted at that copy's first request, from the CommonJS module cache;
+ * and a request any copy creates is decided at `undici:request:create` in the scope of the
+ * request's API handler, created in the app's call (dispatcher-requests.ts).
  */
 import dc from 'node:diagnostics_channel';
 import path from 'node:path';
@@ -26,6 +27,7 @@ import type { FlowContext, FlowContexts } from '../../provenance/context.js';
 import { aroundRequire } from '../lazy-builtins.js';
 import type { Patcher } from '../patcher.js';
 import { inContext } from './context-binding.js';
+import { adoptDispatchersAsConstructed } from './dispatcher-construction.js';
 
 const MADE_IN = Symbol('provenant.requestContext');
 
@@ -70,6 +72,9 @@ export function keepRequestContexts(contexts: FlowContexts, patcher: Patcher): (
       }
     }
   };
+
+  // Every copy, bundled ones included, as its first dispatcher is constructed.
+  adoptDispatchersAsConstructed(patcher, adoptPrototype);
 
   /** A dispatcher instance or class: every `dispatch` of its prototype chain. */
   const adopt = (dispatcher: unknown): void => {
