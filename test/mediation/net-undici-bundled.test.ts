@@ -89,4 +89,17 @@ describe('a copy of undici bundled into the app: a request held in its Pool queu
       expect(allowed.received).toContain(SECRET);
     });
   }
+
+  it('an emitter that only looks like one (a store with `dispatch(action)`, `compose`, `close`, `destroy`) is left alone: its action arrives as given', async () => {
+    const code = [
+      "const { EventEmitter } = require('node:events');",
+      'class Store extends EventEmitter { dispatch(action) { return action; } compose() {} close() {} destroy() {} }',
+      'class Action {}',
+      'const action = new Action();',
+      'console.log(JSON.stringify({ same: new Store().dispatch(action) === action }));',
+    ].join('\n');
+    const result = await runNode({ args: ['-e', code], preload: 'require', cwd: dir, env });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ same: true });
+  });
 });

@@ -53,9 +53,19 @@ export function adoptDispatchersAsConstructed(patcher: Patcher, adopt: (prototyp
   );
 }
 
-/** undici's Dispatcher API on the chain: `dispatch`, `compose`, `close`, `destroy` methods (data properties, no getter runs). */
+/**
+ * undici's Dispatcher API on the chain: `dispatch(opts, handler)` (two parameters, as undici itself
+ * requires of a dispatch), `compose`, `close` and `destroy`, read as data properties (no getter
+ * runs). A store's `dispatch(action)` beside a `compose` is not taken for one: its action must
+ * reach it as the object it is, not as a copy.
+ */
 function isUndiciDispatcher(proto: object): boolean {
-  return ['dispatch', 'compose', 'close', 'destroy'].every((name) => typeof methodOf(proto, name) === 'function');
+  const dispatch = methodOf(proto, 'dispatch');
+  return (
+    typeof dispatch === 'function' &&
+    dispatch.length === 2 &&
+    ['compose', 'close', 'destroy'].every((name) => typeof methodOf(proto, name) === 'function')
+  );
 }
 
 function methodOf(start: object, name: string): unknown {
