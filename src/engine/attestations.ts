@@ -80,12 +80,8 @@ export class Attestations {
   /** A request arrives (in its own context): verified evidence joins the fact base, request-time facts are attested. */
   arrive(method: string, target: string | undefined, evidence: string | undefined): RequestAction {
     const ctx = this.parts.contexts.current();
-    const received = decodeEvidence(evidence, this.parts.verifier, this.parts.clock());
-    for (const fact of received.facts) this.accept(fact, ctx);
-    if (received.rejected > 0)
-      diag.warn(
-        `provenant: ${received.rejected} evidence fact(s) from a request were not accepted (unsigned, unknown signer or bad signature)`,
-      );
+    // Most requests carry none: nothing to decode.
+    if (evidence !== undefined) this.receive(evidence, ctx);
     const path = pathOf(target);
     const action: ActionState = {
       method,
@@ -137,7 +133,8 @@ export class Attestations {
     for (const attestation of this.parts.compiled.attestations) {
       if (attestation.when === 'response' && statusMatches(attestation.status, status)) this.attestFrom(attestation, action, body);
     }
-    return encodeEvidence(this.contextFacts.get(action.ctx) ?? []);
+    const facts = this.contextFacts.get(action.ctx);
+    return facts === undefined ? undefined : encodeEvidence(facts);
   }
 
   /** The evidence header for a request from the current context. */
@@ -156,6 +153,15 @@ export class Attestations {
   /** The evidence endpoint's answer: facts this service attested under `name`. */
   ownFacts(name: string): string | undefined {
     return encodeEvidence(this.parts.facts.attestedBy(this.parts.service, name));
+  }
+
+  private receive(evidence: string, ctx: FlowContext): void {
+    const received = decodeEvidence(evidence, this.parts.verifier, this.parts.clock());
+    for (const fact of received.facts) this.accept(fact, ctx);
+    if (received.rejected > 0)
+      diag.warn(
+        `provenant: ${received.rejected} evidence fact(s) from a request were not accepted (unsigned, unknown signer or bad signature)`,
+      );
   }
 
   private accept(fact: Fact, ctx: FlowContext): void {

@@ -97,6 +97,19 @@ export class BoundedCache<K, V> {
 function keyHash(key: unknown): number {
   let hash = 1;
   if (typeof key === 'string') hash = stringHash(key) % 2 ** 32;
-  else if (typeof key === 'number') hash = Math.imul((key % 2 ** 32) ^ Math.floor(key / 2 ** 32), 0x9e3779b1);
+  else if (typeof key === 'number') hash = mix((key % 2 ** 32) ^ Math.imul(Math.floor(key / 2 ** 32), 0x9e3779b1));
   return hash >>> 0 || 1;
+}
+
+/**
+ * Spreads every input bit over the low bits the table slot is taken from (MurmurHash3's 32-bit
+ * finaliser). A bare multiply leaves the low bits depending on the key's low bits only, and
+ * composite keys (`set * 2^21 + destination`, the policy's decision memo) share those: every set
+ * flowing to one destination fell in one slot, so interleaved sets were never admitted.
+ */
+function mix(value: number): number {
+  let h = value;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

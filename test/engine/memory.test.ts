@@ -72,6 +72,11 @@ it('a cache admitting repeats stores a key on its second set only, and a refused
     else expect(now).toBe(`updated ${i}`);
   }
   expect(refused).toBe(true);
+  // Composite number keys sharing their low bits (the policy's `set * 2^21 + destination`), interleaved, are admitted.
+  const decisions = new BoundedCache<number, string>(16_384, undefined, { admitRepeats: true });
+  const key = (set: number): number => set * 2 ** 21 + 143;
+  for (let round = 0; round < 2; round++) for (let set = 0; set < 100; set++) decisions.set(key(set), `d${set}`);
+  for (let set = 0; set < 100; set++) expect(decisions.get(key(set))).toBe(`d${set}`);
   const plain = new BoundedCache<string, string>(1024);
   plain.set('once', 'v');
   expect(plain.get('once')).toBe('v');

@@ -1,8 +1,8 @@
 // More ways data reaches a file or a context: fs calls inside a cp filter, openAsBlob,
 // writeFile from an async iterable or a stream (decided chunk by chunk, the first before the file
-// is opened), require()/import of a labelled data file, and whole-process dumps (heap snapshot,
-// diagnostic report). Real processes under the preload in enforce mode; nothing moves when
-// denied; each allowed twin works.
+// is opened), require()/import of a labelled data file, the app reading one in a module loader's
+// shape, and whole-process dumps (heap snapshot, diagnostic report). Real processes under the
+// preload in enforce mode; nothing moves when denied; each allowed twin works.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/spawn.js';
@@ -106,6 +106,21 @@ describe('require() and import of a labelled data file taint; unlabelled data mo
     expect(results).toEqual([{ ok: true, bytes: 10 }, OK, { ok: true, bytes: 13 }, denied('confidentiality'), OK]);
     expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
     expect(ws.stored('out/public/hours-copy.txt')).toBeUndefined();
+    expect(ws.stored('out/secret/kept.txt')?.sources).toEqual([ws.uri('secret/record.json')]);
+  });
+});
+
+describe("the app reading a labelled JSON file in a module loader's shape is a read", () => {
+  it.each(['syncUtf8', 'promiseUtf8', 'promiseUrl'])('%s', async (via) => {
+    const ws = createWorkspace();
+    writeFileSync(ws.abs('secret/record.json'), '{"patient":7}');
+    const results = await ws.steps([
+      { op: 'readJsonAs', via, path: ws.abs('secret/record.json') },
+      { op: 'write', path: ws.abs('out/public/leak.txt') },
+      { op: 'write', path: ws.abs('out/secret/kept.txt') },
+    ]);
+    expect(results).toEqual([{ ok: true, bytes: 13 }, denied('confidentiality'), OK]);
+    expect(existsSync(ws.abs('out/public/leak.txt'))).toBe(false);
     expect(ws.stored('out/secret/kept.txt')?.sources).toEqual([ws.uri('secret/record.json')]);
   });
 });

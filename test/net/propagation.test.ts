@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ServiceIdentity } from '../../src/propagation/identity';
 import { ProvenancePropagator } from '../../src/propagation/propagator';
 import { ClaimSigner } from '../../src/propagation/signing';
-import { BAGGAGE_MAX_MEMBER_BYTES, BAGGAGE_MAX_TOTAL_BYTES, splitBaggage } from '../../src/propagation/baggage';
+import { BAGGAGE_MAX_MEMBER_BYTES, BAGGAGE_MAX_TOTAL_BYTES, formatMember, memberValue, splitBaggage } from '../../src/propagation/baggage';
 
 const data = {
   labels: { confidentiality: 'secret', integrity: 'high', tags: ['pii'], locations: ['eu-west-1'] },
@@ -75,6 +75,17 @@ describe('ProvenancePropagator', () => {
       claim: { sources: [], sourceCount: 500, sourcesDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
     });
   });
+});
+
+it('escapes exactly what baggage-octet forbids in a value, as UTF-8 per code point, and decodes back', () => {
+  const sources = 'file://n1/data/a b.json\ntcp://10.0.0.1:443\nfile://n1/x,y;z\\"%é€😀~!*\'()';
+  const member = formatMember('provenant.src', sources);
+  expect(member).toBe(
+    "provenant.src=file://n1/data/a%20b.json%0Atcp://10.0.0.1:443%0Afile://n1/x%2Cy%3Bz%5C%22%25%C3%A9%E2%82%AC%F0%9F%98%80~!*'()",
+  );
+  expect(memberValue(splitBaggage(member)[0])).toBe(sources);
+  // Nothing to escape: the value as it is.
+  expect(formatMember('provenant.c', 'secret')).toBe('provenant.c=secret');
 });
 
 describe('claims bound to their direction and used once', () => {

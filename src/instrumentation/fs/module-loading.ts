@@ -11,7 +11,9 @@
  * `module.register()` hook makes every import throw). Instead, a read in one of the loaders' shapes
  * asks V8 who called: the loader calls fs from `node:internal/modules/*` itself, or through
  * `node:fs`'s readFileSync. The stack is walked only for those shapes (a URL path, or
- * `(path, 'utf8')` on a file named like a module), never on the data hot path.
+ * `(path, 'utf8')` on a file named like a module, the CJS loader's readFileSync), never on the data
+ * hot path: `fs.promises.readFile(path, 'utf8')` of a JSON file per request is an app's, since the
+ * only loader that reads through the promise API (Node 22's ESM loader) passes a file: URL.
  *
  * A module that is data (JSON) is another matter: `require('./patients.json')` reads the file like
  * readFileSync does, so loading a labelled data file is a read that taints (engine.readDataModule).
@@ -41,6 +43,17 @@ export function loaderReadFile(wrapper: object, path: unknown, options: unknown)
     return undefined;
   }
   const kind = kindOf(file);
+  if (kind === undefined || !calledFromLoader(wrapper, false)) return undefined;
+  return kind;
+}
+
+/**
+ * Whether `fs.promises.readFile(path, ...)`, reached through `wrapper`, is Node 22's ESM loader
+ * reading a source: it passes a file: URL and no options (Node 24's loaders read synchronously).
+ */
+export function loaderReadFileAsync(wrapper: object, path: unknown): LoaderRead | undefined {
+  if (!(path instanceof URL) || path.protocol !== 'file:') return undefined;
+  const kind = kindOf(path.pathname);
   if (kind === undefined || !calledFromLoader(wrapper, false)) return undefined;
   return kind;
 }

@@ -13,7 +13,7 @@ import type { FileIdentity } from '../../engine/flow-engine.js';
 import { isChunked } from './chunked-data.js';
 import { patchFileHandle } from './file-handle.js';
 import { opensForWrite } from './flags.js';
-import { loaderReadFile } from './module-loading.js';
+import { loaderReadFileAsync } from './module-loading.js';
 import { sizeOf, type FileTarget, type FsFlows } from './flows.js';
 import { decidedLater, isFileData, recordWholeRead, writeChunks } from './promise-calls.js';
 import type { Patcher } from '../patcher.js';
@@ -33,10 +33,10 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
     promises,
     'readFile',
     (original) =>
-      function readFile(this: unknown, path: unknown, options: unknown): unknown {
+      function readFile(this: unknown, path: unknown): unknown {
         const target = flows.recording ? flows.targetOf(path) : undefined;
         // Node 22's ESM loader reads sources with this readFile (module-loading.ts).
-        const loading = target === undefined ? undefined : loaderReadFile(readFile, path, options);
+        const loading = target === undefined ? undefined : loaderReadFileAsync(readFile, path);
         if (loading === undefined) return recordWholeRead(flows, target, Reflect.apply(original, this, arguments));
         const source = Reflect.apply(original, this, arguments) as Promise<unknown>;
         if (loading === 'code' || target === undefined) return source;

@@ -84,6 +84,15 @@ const operations = {
   importData: async ({ path }) => ({
     bytes: JSON.stringify((await import(pathToFileURL(path).href, { with: { type: 'json' } })).default).length,
   }),
+  // A JSON file read by the app the way Node's module loaders read sources (module-loading.ts).
+  readJsonAs: async ({ path, via }) => {
+    const read = {
+      syncUtf8: () => fs.readFileSync(path, 'utf8'),
+      promiseUtf8: () => fsp.readFile(path, 'utf8'),
+      promiseUrl: () => fsp.readFile(pathToFileURL(path)),
+    }[via];
+    return { bytes: (await read()).length };
+  },
   heapSnapshot: ({ path }) => void v8.writeHeapSnapshot(path),
   writeReport: ({ path }) => void process.report.writeReport(path),
   /**
