@@ -50,6 +50,10 @@ else await main();
 
 /** A server of one workload; prints `listening PORT`, answers `cpu` on stdin with its CPU time in µs. */
 async function serve(variant, workload) {
+  // A preload that fails to start (a build without its node_modules) leaves a plain server: measuring it as provenant would be a false figure.
+  if ((variant === 'provenant' || variant === 'before') && globalThis[Symbol.for('provenant.runtime')] === undefined) {
+    throw new Error(`${variant}: provenant did not start in this server (see its error above)`);
+  }
   if (variant === 'otel') enableOpenTelemetry();
   const fs = require('node:fs');
   const body = JSON.stringify({ ok: true, note: 'x'.repeat(200) });
