@@ -1,6 +1,6 @@
 /**
  * Global `fetch` (Node's bundled undici) and anything else using undici's global dispatcher.
- * An interceptor composed onto the global dispatcher decides each request before undici looks
+ * An interceptor in front of the global dispatcher decides each request before undici looks
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
  * and provenant composes onto it when it is created (undici-loading.ts). Headers other instrumentations inject later are merged
@@ -51,8 +51,10 @@ type Dispatch = (options: DispatchOptions, handler: DispatchHandler | LegacyHand
 
 interface Dispatcher {
   dispatch: Dispatch;
-  compose(interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher;
 }
+
+/** The response headers provenant reads (readResponse). */
+const READ_HEADERS = [EVIDENCE_HEADER, RESPONSE_CLAIM_HEADER];
 
 type DispatcherGlobal = typeof globalThis & { [GLOBAL_DISPATCHER]?: Dispatcher };
 
@@ -85,7 +87,9 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
       const onStart = (responseHeaders: Headers, statusCode: number): void =>
         readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode });
-      const reader = isLegacyHandler(handler) ? new LegacyResponseReader(handler, onStart) : new ResponseReader(handler, onStart);
+      const reader = isLegacyHandler(handler)
+        ? new LegacyResponseReader(handler, onStart, READ_HEADERS)
+        : new ResponseReader(handler, onStart);
       const claimed = prepared.data === undefined ? undefined : ctx.provenance;
       const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
       // The copy is provenant's own: marked with its context here, the dispatcher does not copy it again.
@@ -131,7 +135,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     // The default dispatcher is replaced by an equal one whose sockets are marked as HTTP-owned.
     const AgentClass = current.constructor as new (options: object) => Dispatcher;
     const base = installedDefault && AgentClass.name === 'Agent' ? new AgentClass({ connect: { [HTTP_SOCKET]: true } }) : current;
-    target[GLOBAL_DISPATCHER] = base.compose(interceptor);
+    target[GLOBAL_DISPATCHER] = intercepted(base, interceptor);
     patcher.onRestore(() => {
       target[GLOBAL_DISPATCHER] = previous;
     });
@@ -140,6 +144,18 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   // Composed as soon as undici exists (undici-loading.ts): composing onto a dispatcher created later
   // than Node's default would record its sockets twice, as HTTP and as raw TCP flows.
   whenUndiciLoads(patcher, install);
+}
+
+/**
+ * `base` with `interceptor` in front of its dispatch, as undici's `compose` makes it, less the
+ * adapter `compose` puts around every handler: fetch's handler has the older API (raw header
+ * lists), and through that adapter each response's headers went from raw to a record to raw
+ * again and were parsed once more by fetch (about 4 KB allocated per request). The interceptor
+ * takes either API and hands the dispatcher the handler's own.
+ */
+function intercepted(base: Dispatcher, interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher {
+  const dispatch = interceptor(base.dispatch.bind(base));
+  return new Proxy(base, { get: (target, key) => (key === 'dispatch' ? dispatch : Reflect.get(target, key)) });
 }
 
 /** Forwards every callback, reading the response into the requesting context before the app sees it. */
