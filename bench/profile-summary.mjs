@@ -109,8 +109,7 @@ const rows = [...total.keys()]
   .slice(0, top);
 const pct = (value) => `${((100 * value) / busy).toFixed(1).padStart(5)}%`;
 const perRequest = (value) => (requests > 0 ? ` ${(value / requests).toFixed(0).padStart(6)} B/req` : '');
-if (heap)
-  console.log(`${file}: ${(all / 1024).toFixed(0)} KiB allocated${perRequest(all)}; shares of all bytes (self, then with callees)`);
+if (heap) console.log(`${file}: ${(all / 1024).toFixed(0)} KiB allocated${perRequest(all)}; shares of all bytes (self, then with callees)`);
 else console.log(`${file}: ${(all / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy; shares of busy time`);
 console.log(' self   total  function');
 for (const row of rows) console.log(`${pct(row.self)} ${pct(row.total)}${heap ? perRequest(row.self) : ''}  ${row.name}`);

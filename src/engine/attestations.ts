@@ -87,14 +87,15 @@ export class Attestations {
         `provenant: ${received.rejected} evidence fact(s) from a request were not accepted (unsigned, unknown signer or bad signature)`,
       );
     const path = pathOf(target);
+    const attestations = this.parts.compiled.attestations;
     const action: ActionState = {
       method,
       path,
       ctx,
       time: this.parts.clock(),
-      needsBody: this.parts.compiled.attestations.some(
-        (a) => a.when === 'response' && a.needsBody && a.route.match(method, path) !== undefined,
-      ),
+      needsBody:
+        attestations.length > 0 &&
+        attestations.some((a) => a.when === 'response' && a.needsBody && a.route.match(method, path) !== undefined),
     };
     for (const attestation of this.parts.compiled.attestations)
       if (attestation.when === 'request') this.attestFrom(attestation, action, undefined);
@@ -137,7 +138,8 @@ export class Attestations {
     for (const attestation of this.parts.compiled.attestations) {
       if (attestation.when === 'response' && statusMatches(attestation.status, status)) this.attestFrom(attestation, action, body);
     }
-    return encodeEvidence(this.contextFacts.get(action.ctx) ?? []);
+    const facts = this.contextFacts.get(action.ctx);
+    return facts === undefined ? undefined : encodeEvidence(facts);
   }
 
   /** The evidence header for a request from the current context. */

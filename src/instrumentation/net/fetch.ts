@@ -155,7 +155,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
  */
 function intercepted(base: Dispatcher, interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher {
   const dispatch = interceptor(base.dispatch.bind(base));
-  return new Proxy(base, { get: (target, key) => (key === 'dispatch' ? dispatch : Reflect.get(target, key)) });
+  return new Proxy(base, { get: (target, key) => (key === 'dispatch' ? dispatch : (Reflect.get(target, key) as unknown)) });
 }
 
 /** Forwards every callback, reading the response into the requesting context before the app sees it. */
