@@ -11,6 +11,7 @@
 import { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowOptions } from '../../engine/recorder.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
@@ -53,6 +54,8 @@ interface Dispatcher {
   dispatch: Dispatch;
 }
 
+type LazyAttributes = FlowOptions['attributes'];
+
 /** The response headers provenant reads (readResponse). */
 const READ_HEADERS = [EVIDENCE_HEADER, RESPONSE_CLAIM_HEADER];
 
@@ -70,12 +73,14 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const origin = originOf(options.origin, origins);
       if (origin === undefined) return dispatch(options, handler);
       const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
-      const attributes: Attributes = {
+      const { origin: given, path = '', method = 'GET' } = options;
+      // Made only when the flow is recorded: a request repeating a recorded flow redacts no URL.
+      const attributes = (): Attributes => ({
         'server.address': origin.host,
         'server.port': origin.port,
-        'http.request.method': options.method ?? 'GET',
-        'url.full': redactUrl(`${String(options.origin)}${options.path ?? ''}`),
-      };
+        'http.request.method': method,
+        'url.full': redactUrl(`${String(given)}${path}`),
+      });
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') {
         const denied = engine.deniedError(decision, resource);
@@ -86,7 +91,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const ctx = contexts.current();
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
       const onStart = (responseHeaders: Headers, statusCode: number): void =>
-        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode });
+        readResponse(ctx, resource, origin.host, responseHeaders, () => ({ ...attributes(), 'http.response.status_code': statusCode }));
       const reader = isLegacyHandler(handler)
         ? new LegacyResponseReader(handler, onStart, READ_HEADERS)
         : new ResponseReader(handler, onStart);
@@ -97,7 +102,12 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     };
 
   /** Why the next body chunk must not leave: the flow is denied now, or the context outgrew the claim sent. */
-  const bodyError = (ctx: FlowContext, resource: Resource, attributes: Attributes, claimed: ProvenanceSet | undefined): Error | undefined =>
+  const bodyError = (
+    ctx: FlowContext,
+    resource: Resource,
+    attributes: LazyAttributes,
+    claimed: ProvenanceSet | undefined,
+  ): Error | undefined =>
     inContext(contexts, ctx, () => {
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') return engine.deniedError(decision, resource);
@@ -121,7 +131,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     return { headers, prepared: { host, data, traceparent, baggage } };
   };
 
-  const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
+  const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: LazyAttributes): void => {
     receiveEvidence(engine, ctx, headers[EVIDENCE_HEADER]);
     inContext(contexts, ctx, () => flows.read(resource, flows.protocol.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
   };
@@ -216,8 +226,8 @@ function checkedBody(body: unknown, check: () => Error | undefined): unknown {
 function headerRecord(given: unknown): Headers {
   const headers: Headers = {};
   const add = (name: unknown, value: unknown): void => {
-    const key = String(name).toLowerCase();
-    const text = Array.isArray(value) ? value.map(String) : String(value);
+    const key = lowerCase(String(name));
+    const text = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value : String(value);
     const previous = headers[key];
     headers[key] = previous === undefined ? text : ([] as string[]).concat(previous, text);
   };
@@ -228,7 +238,18 @@ function headerRecord(given: unknown): Headers {
   } else if (typeof (given as Iterable<unknown>)[Symbol.iterator] === 'function') {
     for (const [name, value] of given as Iterable<[unknown, unknown]>) add(name, value);
   } else {
-    for (const [name, value] of Object.entries(given as Record<string, unknown>)) if (value !== undefined) add(name, value);
+    // fetch's own headers: a record of lower-case names, copied without a pair per header
+    const record = given as Record<string, unknown>;
+    for (const name in record) if (Object.hasOwn(record, name) && record[name] !== undefined) add(name, record[name]);
   }
   return headers;
+}
+
+/** `name` in lower case; the same string when it already is (fetch's names are), so nothing is allocated. */
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code >= 65 && code <= 90) return name.toLowerCase();
+  }
+  return name;
 }
