@@ -83,14 +83,15 @@ export class Attestations {
     // Most requests carry none: nothing to decode.
     if (evidence !== undefined) this.receive(evidence, ctx);
     const path = pathOf(target);
+    const attestations = this.parts.compiled.attestations;
     const action: ActionState = {
       method,
       path,
       ctx,
       time: this.parts.clock(),
-      needsBody: this.parts.compiled.attestations.some(
-        (a) => a.when === 'response' && a.needsBody && a.route.match(method, path) !== undefined,
-      ),
+      needsBody:
+        attestations.length > 0 &&
+        attestations.some((a) => a.when === 'response' && a.needsBody && a.route.match(method, path) !== undefined),
     };
     for (const attestation of this.parts.compiled.attestations)
       if (attestation.when === 'request') this.attestFrom(attestation, action, undefined);

@@ -20,8 +20,12 @@ import type { Subscribers } from './subscribers.js';
 const MAX_SPAN_SOURCES = 32;
 
 export interface FlowOptions {
-  /** Semantic-convention attributes of the flow (file.path, server.address, url.full, ...). */
-  attributes?: Attributes;
+  /**
+   * Semantic-convention attributes of the flow (file.path, server.address, url.full, ...); a
+   * function when making them costs (a URL to redact), called only if the flow is recorded, not
+   * for a repeat of a flow already recorded.
+   */
+  attributes?: Attributes | (() => Attributes);
   /** The content, when at hand, for the journal's optional content digest. */
   content?: Uint8Array | string;
 }
@@ -92,7 +96,8 @@ export class FlowRecorder {
       }
     }
     const labels = parts.schema.toPublic(data.labels);
-    const spanContext = parts.lineage ? this.span(parts.lineage, flow, recordedUser) : undefined;
+    const attributes = typeof options?.attributes === 'function' ? options.attributes() : options?.attributes;
+    const spanContext = parts.lineage ? this.span(parts.lineage, flow, recordedUser, attributes) : undefined;
     const record: FlowRecord = { time: now, op, resource: resource.uri, sources: [...data.sources], labels };
     if (decision) record.decision = decision.kind;
     if (decision?.rule) record.rule = decision.rule;
@@ -110,7 +115,7 @@ export class FlowRecorder {
       record.spanId = spanContext.spanId;
     }
     if (flow.action !== undefined) record.action = flow.action;
-    if (options?.attributes) record.attributes = flatAttributes(options.attributes);
+    if (attributes) record.attributes = flatAttributes(attributes);
     if (flow.claims) Object.assign(record, flow.claims);
     parts.journal?.append(record);
     parts.subscribers.publish(record);
@@ -127,8 +132,13 @@ export class FlowRecorder {
     this.repeats?.flush();
   }
 
-  private span(lineage: LineageSink, flow: FlowToRecord, recordedUser: string | undefined): SpanContext {
-    const { ctx, op, resource, data, decision, bytes, options } = flow;
+  private span(
+    lineage: LineageSink,
+    flow: FlowToRecord,
+    recordedUser: string | undefined,
+    flowAttributes: Attributes | undefined,
+  ): SpanContext {
+    const { ctx, op, resource, data, decision, bytes } = flow;
     const labels = this.parts.schema.toPublic(data.labels);
     const attributes: Attributes = {
       'provenant.resource': resource.uri,
@@ -139,7 +149,7 @@ export class FlowRecorder {
       'provenant.tags': labels.tags,
       'provenant.labels': this.parts.schema.format(data.labels),
       'provenant.sources': data.sources.length > MAX_SPAN_SOURCES ? data.sources.slice(0, MAX_SPAN_SOURCES) : [...data.sources],
-      ...options?.attributes,
+      ...flowAttributes,
     };
     if (labels.locations.length > 0) attributes['provenant.locations'] = labels.locations;
     if (decision) attributes['provenant.decision'] = decision.kind;

@@ -50,13 +50,16 @@ export function encodeEvidence(facts: Iterable<Fact>): string | undefined {
 }
 
 export interface ReceivedEvidence {
-  readonly facts: Fact[];
+  readonly facts: readonly Fact[];
   /** Facts dropped: malformed, unsigned, signed by an unknown principal or with a bad signature. */
   readonly rejected: number;
 }
 
+/** Most requests carry no evidence: one answer for all of them. */
+const NO_EVIDENCE: ReceivedEvidence = Object.freeze({ facts: Object.freeze([]), rejected: 0 });
+
 export function decodeEvidence(value: string | undefined, verifier: FactVerifier | undefined, now: number): ReceivedEvidence {
-  if (value === undefined || value === '') return { facts: [], rejected: 0 };
+  if (value === undefined || value === '') return NO_EVIDENCE;
   if (value.length > Math.ceil((MAX_EVIDENCE_BYTES * 4) / 3) + 4) return { facts: [], rejected: 1 };
   let items: unknown;
   try {

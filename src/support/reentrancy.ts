@@ -23,6 +23,19 @@ export class ReentrancyGuard {
     }
   }
 
+  /**
+   * `run` of a saved original on a receiver and its arguments: no closure, for wrappers on every
+   * write (a closure inside the wrapper makes V8 allocate its scope on each call).
+   */
+  apply<T>(fn: (...args: never[]) => unknown, self: unknown, args: ArrayLike<unknown>): T {
+    this.depth++;
+    try {
+      return Reflect.apply(fn, self, args) as T;
+    } finally {
+      this.depth--;
+    }
+  }
+
   /** Run `fn` as if no `run` were on the stack: app code called back from inside a guarded call (a cp `filter`). */
   outside<T>(fn: () => T): T {
     const depth = this.depth;

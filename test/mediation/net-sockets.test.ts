@@ -111,7 +111,7 @@ describe('a socket connected while the context was clean carries no later secret
     expect(allowed.received).toContain(SECRET);
   });
 
-  it.each(['client', 'pool', 'global', 'init'])(
+  it.each(['client', 'pool', 'global', 'init', 'composed'])(
     "an app's own undici dispatcher (%s) is decided at the HTTP level: zero connections when denied",
     async (via) => {
       const denied = await against(http3, 'own-dispatcher', { via });

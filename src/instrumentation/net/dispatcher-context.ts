@@ -26,7 +26,7 @@ import { diag } from '@opentelemetry/api';
 import type { FlowContext, FlowContexts } from '../../provenance/context.js';
 import { aroundRequire } from '../lazy-builtins.js';
 import type { Patcher } from '../patcher.js';
-import { inContext } from './context-binding.js';
+import { applyIn } from './context-binding.js';
 import { adoptDispatchersAsConstructed } from './dispatcher-construction.js';
 
 const MADE_IN = Symbol('provenant.requestContext');
@@ -52,10 +52,12 @@ export function keepRequestContexts(contexts: FlowContexts, patcher: Patcher): (
 
   const dispatchWrapper = (original: Dispatch): Dispatch =>
     function dispatch(this: unknown, options: unknown, handler: unknown): unknown {
-      if (typeof options !== 'object' || options === null) return Reflect.apply(original, this, [options, handler]);
+      // Each request passes here once per dispatcher level (Agent, Pool, Client): no closure or array in this function.
+      if (typeof options !== 'object' || options === null) return original.call(this, options, handler);
       const madeIn = (options as Marked)[MADE_IN];
-      if (madeIn === undefined) return Reflect.apply(original, this, [{ ...options, [MADE_IN]: contexts.current() }, handler]);
-      return inContext(contexts, madeIn, () => Reflect.apply(original, this, [options, handler]));
+      if (madeIn === undefined) return original.call(this, { ...options, [MADE_IN]: contexts.current() }, handler);
+      if (contexts.current() === madeIn) return original.call(this, options, handler);
+      return applyIn(contexts, madeIn, original, this, arguments);
     };
 
   const adoptPrototype = (start: object): void => {

@@ -1,6 +1,6 @@
 /**
  * Global `fetch` (Node's bundled undici) and anything else using undici's global dispatcher.
- * An interceptor composed onto the global dispatcher decides each request before undici looks
+ * An interceptor in front of the global dispatcher decides each request before undici looks
  * for a connection: a denied one fails through the handler (fetch rejects with a TypeError whose
  * `cause` is the ProvenanceDeniedError) and opens nothing. Node creates that dispatcher lazily,
  * and provenant composes onto it when it is created (undici-loading.ts). Headers other instrumentations inject later are merged
@@ -11,6 +11,7 @@
 import { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowOptions } from '../../engine/recorder.js';
 import type { FlowContext } from '../../provenance/context.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
 import type { Resource } from '../../provenance/resource.js';
@@ -51,8 +52,12 @@ type Dispatch = (options: DispatchOptions, handler: DispatchHandler | LegacyHand
 
 interface Dispatcher {
   dispatch: Dispatch;
-  compose(interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher;
 }
+
+type LazyAttributes = FlowOptions['attributes'];
+
+/** The response headers provenant reads (readResponse). */
+const READ_HEADERS = [EVIDENCE_HEADER, RESPONSE_CLAIM_HEADER];
 
 type DispatcherGlobal = typeof globalThis & { [GLOBAL_DISPATCHER]?: Dispatcher };
 
@@ -68,12 +73,14 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const origin = originOf(options.origin, origins);
       if (origin === undefined) return dispatch(options, handler);
       const resource = engine.resources.http(origin.protocol, origin.host, origin.port);
-      const attributes: Attributes = {
+      const { origin: given, path = '', method = 'GET' } = options;
+      // Made only when the flow is recorded: a request repeating a recorded flow redacts no URL.
+      const attributes = (): Attributes => ({
         'server.address': origin.host,
         'server.port': origin.port,
-        'http.request.method': options.method ?? 'GET',
-        'url.full': redactUrl(`${String(options.origin)}${options.path ?? ''}`),
-      };
+        'http.request.method': method,
+        'url.full': redactUrl(`${String(given)}${path}`),
+      });
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') {
         const denied = engine.deniedError(decision, resource);
@@ -84,8 +91,10 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
       const ctx = contexts.current();
       const { headers, prepared } = propagationHeaders(options.headers, origin.host, resource);
       const onStart = (responseHeaders: Headers, statusCode: number): void =>
-        readResponse(ctx, resource, origin.host, responseHeaders, { ...attributes, 'http.response.status_code': statusCode });
-      const reader = isLegacyHandler(handler) ? new LegacyResponseReader(handler, onStart) : new ResponseReader(handler, onStart);
+        readResponse(ctx, resource, origin.host, responseHeaders, () => ({ ...attributes(), 'http.response.status_code': statusCode }));
+      const reader = isLegacyHandler(handler)
+        ? new LegacyResponseReader(handler, onStart, READ_HEADERS)
+        : new ResponseReader(handler, onStart);
       const claimed = prepared.data === undefined ? undefined : ctx.provenance;
       const body = checkedBody(options.body, () => bodyError(ctx, resource, attributes, claimed));
       // The copy is provenant's own: marked with its context here, the dispatcher does not copy it again.
@@ -93,7 +102,12 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     };
 
   /** Why the next body chunk must not leave: the flow is denied now, or the context outgrew the claim sent. */
-  const bodyError = (ctx: FlowContext, resource: Resource, attributes: Attributes, claimed: ProvenanceSet | undefined): Error | undefined =>
+  const bodyError = (
+    ctx: FlowContext,
+    resource: Resource,
+    attributes: LazyAttributes,
+    claimed: ProvenanceSet | undefined,
+  ): Error | undefined =>
     inContext(contexts, ctx, () => {
       const decision = engine.authorizeWrite(resource, undefined, { attributes });
       if (decision.kind === 'deny') return engine.deniedError(decision, resource);
@@ -117,7 +131,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     return { headers, prepared: { host, data, traceparent, baggage } };
   };
 
-  const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: Attributes): void => {
+  const readResponse = (ctx: FlowContext, resource: Resource, host: string, headers: Headers, attributes: LazyAttributes): void => {
     receiveEvidence(engine, ctx, headers[EVIDENCE_HEADER]);
     inContext(contexts, ctx, () => flows.read(resource, flows.protocol.verify(host, headers[RESPONSE_CLAIM_HEADER]), attributes, false));
   };
@@ -131,7 +145,7 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
     // The default dispatcher is replaced by an equal one whose sockets are marked as HTTP-owned.
     const AgentClass = current.constructor as new (options: object) => Dispatcher;
     const base = installedDefault && AgentClass.name === 'Agent' ? new AgentClass({ connect: { [HTTP_SOCKET]: true } }) : current;
-    target[GLOBAL_DISPATCHER] = base.compose(interceptor);
+    target[GLOBAL_DISPATCHER] = intercepted(base, interceptor);
     patcher.onRestore(() => {
       target[GLOBAL_DISPATCHER] = previous;
     });
@@ -140,6 +154,18 @@ export function enableFetchFlows(engine: FlowEngine, flows: PeerFlows, patcher: 
   // Composed as soon as undici exists (undici-loading.ts): composing onto a dispatcher created later
   // than Node's default would record its sockets twice, as HTTP and as raw TCP flows.
   whenUndiciLoads(patcher, install);
+}
+
+/**
+ * `base` with `interceptor` in front of its dispatch, as undici's `compose` makes it, less the
+ * adapter `compose` puts around every handler: fetch's handler has the older API (raw header
+ * lists), and through that adapter each response's headers went from raw to a record to raw
+ * again and were parsed once more by fetch (about 3.5 KB allocated per request). The interceptor
+ * takes either API and hands the dispatcher the handler's own.
+ */
+function intercepted(base: Dispatcher, interceptor: (dispatch: Dispatch) => Dispatch): Dispatcher {
+  const dispatch = interceptor(base.dispatch.bind(base));
+  return new Proxy(base, { get: (target, key) => (key === 'dispatch' ? dispatch : (Reflect.get(target, key) as unknown)) });
 }
 
 /** Forwards every callback, reading the response into the requesting context before the app sees it. */
@@ -200,8 +226,8 @@ function checkedBody(body: unknown, check: () => Error | undefined): unknown {
 function headerRecord(given: unknown): Headers {
   const headers: Headers = {};
   const add = (name: unknown, value: unknown): void => {
-    const key = String(name).toLowerCase();
-    const text = Array.isArray(value) ? value.map(String) : String(value);
+    const key = lowerCase(String(name));
+    const text = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value : String(value);
     const previous = headers[key];
     headers[key] = previous === undefined ? text : ([] as string[]).concat(previous, text);
   };
@@ -212,7 +238,18 @@ function headerRecord(given: unknown): Headers {
   } else if (typeof (given as Iterable<unknown>)[Symbol.iterator] === 'function') {
     for (const [name, value] of given as Iterable<[unknown, unknown]>) add(name, value);
   } else {
-    for (const [name, value] of Object.entries(given as Record<string, unknown>)) if (value !== undefined) add(name, value);
+    // fetch's own headers: a record of lower-case names, copied without a pair per header
+    const record = given as Record<string, unknown>;
+    for (const name in record) if (Object.hasOwn(record, name) && record[name] !== undefined) add(name, record[name]);
   }
   return headers;
+}
+
+/** `name` in lower case; the same string when it already is (fetch's names are), so nothing is allocated. */
+function lowerCase(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code >= 65 && code <= 90) return name.toLowerCase();
+  }
+  return name;
 }

@@ -128,29 +128,30 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
   };
 
   const serverEmit = (emit: Emit): Emit =>
-    function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
-      // Every server event passes here (connections too): forward the rest array as it is.
-      if (!REQUEST_EVENTS.has(args[0])) return emit.apply(this, args);
-      const req = args[1] as FlowRequest;
+    function (this: unknown, event: string | symbol): boolean {
+      // Every server event passes here (connections too): `arguments` forwarded as they are.
+      if (!REQUEST_EVENTS.has(event)) return Reflect.apply(emit, this, arguments) as boolean;
+      const args = arguments as unknown as [event: string, req: FlowRequest, res: FlowResponse];
+      const req = args[1];
       let flow: RequestFlow;
       try {
-        flow = req[REQUEST_FLOW] ?? attach(req, args[2] as FlowResponse);
+        flow = req[REQUEST_FLOW] ?? attach(req, args[2]);
       } catch (error) {
         diag.warn('provenant: reading an incoming request failed', error);
-        return emit.apply(this, args);
+        return Reflect.apply(emit, this, args);
       }
       return contexts.runWith(flow.ctx, () => {
         // The caller's read is recorded from the first listener, inside every emit wrapper: an
         // OpenTelemetry HTTP instrumentation loaded before provenant wraps emit beneath this one,
         // and its server span is active only there; the lineage spans then join its trace.
         const server = this as http.Server;
-        const event = args[0] as string;
         const onEvent = (): void => enter(flow);
-        server.prependOnceListener(event, onEvent);
+        server.prependOnceListener(args[0], onEvent);
         try {
-          return admitRequest(engine, req, args[2] as FlowResponse, () => emit.apply(this, args)) ? emit.apply(this, args) : true;
+          const run = (): boolean => Reflect.apply(emit, this, args);
+          return admitRequest(engine, req, args[2], run) ? run() : true;
         } finally {
-          server.removeListener(event, onEvent);
+          server.removeListener(args[0], onEvent);
           enter(flow);
         }
       });
@@ -203,36 +204,37 @@ export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher:
     proto,
     'writeHead',
     (original) =>
-      function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        noteStatus(this, args[0]);
+      function (this: FlowResponse): FlowResponse {
+        // writeHead, write and end run for every response: `arguments` forwarded, no array per call.
+        noteStatus(this, arguments[0]);
         if (denial(this, false) !== undefined) return this;
-        return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+        return Reflect.apply(original, this, arguments) as FlowResponse;
       } as typeof original,
   );
   patcher.wrap(
     proto,
     'write',
     (original) =>
-      function (this: FlowResponse, ...args: unknown[]): boolean {
+      function (this: FlowResponse): boolean {
         const error = denial(this, true);
         if (error !== undefined) {
-          failCallback(args, error);
+          failCallback(arguments, error);
           return false;
         }
-        return (original as (...a: unknown[]) => boolean).apply(this, args);
+        return Reflect.apply(original, this, arguments) as boolean;
       } as typeof original,
   );
   patcher.wrap(
     proto,
     'end',
     (original) =>
-      function (this: FlowResponse, ...args: unknown[]): FlowResponse {
-        const error = denial(this, endsWithChunk(args));
+      function (this: FlowResponse): FlowResponse {
+        const error = denial(this, endsWithChunk(arguments));
         if (error !== undefined) {
-          failCallback(args, error);
+          failCallback(arguments, error);
           return this;
         }
-        return (original as (...a: unknown[]) => FlowResponse).apply(this, args);
+        return Reflect.apply(original, this, arguments) as FlowResponse;
       } as typeof original,
   );
 

@@ -3,8 +3,9 @@
  * engine (resources, provenance sets, reads): what data from a peer brings into a context, and
  * what a context tells a peer.
  */
-import { diag, type Attributes, type SpanContext } from '@opentelemetry/api';
+import { diag, type SpanContext } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
+import type { FlowOptions } from '../../engine/recorder.js';
 import type { ProvenanceDeniedError } from '../../errors.js';
 import { unverifiedData, verifiedData } from '../../engine/claimed-data.js';
 import type { ProvenanceSet } from '../../provenance/provenance-set.js';
@@ -92,7 +93,7 @@ export class PeerFlows {
    * may receive); an unverified one (or none, when `absentIsUntrusted`) brings the peer's configured
    * labels, the lowest integrity and at least the confidentiality it claimed.
    */
-  read(resource: Resource, verdict: Verdict, attributes: Attributes, absentIsUntrusted: boolean): void {
+  read(resource: Resource, verdict: Verdict, attributes: FlowOptions['attributes'], absentIsUntrusted: boolean): void {
     if (verdict.trusted) {
       const { provenance, linkTo } = this.claimedData(verdict.claim);
       if (provenance) {

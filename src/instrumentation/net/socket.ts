@@ -38,7 +38,7 @@ import { normaliseHost } from '../../provenance/host.js';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import type { Patcher } from '../patcher.js';
-import { FLOW_CONTEXT } from './context-binding.js';
+import { applyIn, FLOW_CONTEXT } from './context-binding.js';
 import type { GrpcTelemetry } from './grpc-telemetry.js';
 import {
   flowOf,
@@ -147,25 +147,29 @@ export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: Gr
     proto as unknown as { emit: Emit },
     'emit',
     (emit) =>
-      function (this: FlowSocket, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
+      function (this: FlowSocket, event: string | symbol): boolean {
+        // Every event of every socket (each chunk read): `arguments` forwarded, no array unless the context switches.
         const flow = flowOf(this);
-        if (flow === undefined) return emit.apply(this, args);
-        const event = args[0];
+        if (flow === undefined) return Reflect.apply(emit, this, arguments) as boolean;
         const ctx = this[FLOW_CONTEXT];
         if (ctx === undefined || contexts.current() === ctx) {
-          if (event === 'data' && flow.reads) readChunk(flow, args[1]);
-          return emit.apply(this, args);
+          if (event === 'data' && flow.reads) readChunk(flow, arguments[1]);
+          return Reflect.apply(emit, this, arguments) as boolean;
         }
-        return contexts.runWith(ctx, () => {
-          if (event === 'data' && flow.reads) readChunk(flow, args[1]);
-          return emit.apply(this, args);
-        });
+        return event === 'data' && flow.reads ? readIn(ctx, flow, emit, this, arguments) : applyIn(contexts, ctx, emit, this, arguments);
       },
   );
 
   const readChunk = (flow: SocketFlow, chunk: unknown): void => {
     engine.read(flow.named, (chunk as { length?: number } | undefined)?.length, flow.options);
   };
+
+  /** A chunk read and emitted in the socket's context (apart from the wrapper: see applyIn). */
+  const readIn = (ctx: FlowContext, flow: SocketFlow, emit: Emit, socket: FlowSocket, args: IArguments): boolean =>
+    contexts.runWith(ctx, () => {
+      readChunk(flow, args[1]);
+      return Reflect.apply(emit, socket, args) as boolean;
+    });
 
   const clientFlow = (socket: FlowSocket, target: Target, origin: Resource | undefined, dispatcher: boolean): SocketFlow => {
     const attributes: Attributes = {};

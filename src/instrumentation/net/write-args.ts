@@ -7,13 +7,13 @@
 type Callback = (error?: Error | null) => void;
 
 /** Whether a stream-style `end(...)` call sends a last chunk (bytes), not just a callback or nothing. */
-export function endsWithChunk(args: readonly unknown[]): boolean {
+export function endsWithChunk(args: ArrayLike<unknown>): boolean {
   const chunk = args[0];
   return chunk !== undefined && chunk !== null && typeof chunk !== 'function';
 }
 
 /** Calls the callback among `args` (if any) with `error` on the next tick. */
-export function failCallback(args: readonly unknown[], error: Error): void {
-  const callback = args.find((arg): arg is Callback => typeof arg === 'function');
+export function failCallback(args: ArrayLike<unknown>, error: Error): void {
+  const callback = Array.from(args).find((arg): arg is Callback => typeof arg === 'function');
   if (callback) process.nextTick(callback, error);
 }

@@ -47,17 +47,24 @@ export function patchStdio(gate: StdioGate, patcher: Patcher): void {
       proto,
       'write',
       (write) =>
-        function (this: Writable, ...args: unknown[]): boolean {
+        function (this: Writable): boolean {
           const name: StdioStream | undefined = this === stdout ? 'stdout' : this === stderr ? 'stderr' : undefined;
+          // With stdout a pipe this is net.Socket's write, so every socket write passes here:
+          // `arguments` forwarded as they are, and no closure in this function (see gatedWrite).
           if (name === undefined || gate.deciding.active || gate.passing.active || isInternal())
-            return Reflect.apply(write, this, args) as boolean;
-          const denied = gate.authorize(name, sizeOf(args[0]));
-          if (!denied) return gate.passing.run(() => Reflect.apply(write, this, args) as boolean);
-          const callback = args.find((arg): arg is Callback => typeof arg === 'function');
-          if (callback) process.nextTick(callback, denied);
-          else if (this.listenerCount('error') > 0) process.nextTick(() => this.emit('error', denied));
-          return true;
+            return Reflect.apply(write, this, arguments) as boolean;
+          return gatedWrite(gate, name, write, this, arguments);
         } as Writable['write'],
     );
   }
+}
+
+/** A write to stdout or stderr, decided (apart from the wrapper, which then allocates nothing for other streams). */
+function gatedWrite(gate: StdioGate, name: StdioStream, write: Writable['write'], stream: Writable, args: IArguments): boolean {
+  const denied = gate.authorize(name, sizeOf(args[0]));
+  if (!denied) return gate.passing.apply(write, stream, args);
+  const callback = Array.from(args as ArrayLike<unknown>).find((arg): arg is Callback => typeof arg === 'function');
+  if (callback) process.nextTick(callback, denied);
+  else if (stream.listenerCount('error') > 0) process.nextTick(() => stream.emit('error', denied));
+  return true;
 }
