@@ -1,4 +1,4 @@
-import { stringHash } from './string-hash.js';
+import { Doorkeeper, keyHash } from './doorkeeper.js';
 
 /**
  * The one bounded map of the code base. Least-recently-used eviction is approximated by two
@@ -8,19 +8,17 @@ import { stringHash } from './string-hash.js';
  * entries, and unlike "clear everything when full" keeps the hot half across a turnover.
  * `undefined` is not a storable value (it means "absent"); store `null` for a cached "no".
  *
- * With `admitRepeats`, a key is stored only when it is set a second time while a fixed-size table
- * of recent key hashes still holds it (a doorkeeper). Why: under a stream of keys that never
- * repeat (a new user, file or set per request) every stored entry outlives the young generation
- * only to be evicted, and V8 grows the young generation with the bytes that survive it; a key seen
- * once costs 4 bytes of the table instead. A repeated key pays one more miss. A refused `set`
- * also deletes the key's entry, so an update is never left behind by a stale value.
+ * With `admitRepeats`, a key is stored only when it is set a second time while a `Doorkeeper`
+ * still holds its hash (see there why): a key seen once costs 4 bytes of the table instead. A
+ * repeated key pays one more miss. A refused `set` also deletes the key's entry, so an update is
+ * never left behind by a stale value.
  */
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
   private youngWeight = 0;
   private readonly generationWeight: number;
-  private readonly sighted: Uint32Array | undefined;
+  private readonly sighted: Doorkeeper | undefined;
 
   /**
    * `capacity` counts entries, or with `weigh` the sum of the entries' weights (for values whose
@@ -35,7 +33,7 @@ export class BoundedCache<K, V> {
     this.generationWeight = Math.max(1, Math.floor(capacity / 2));
     // One slot per storable entry (at most 65,536: 256 KiB), so a key repeating within about a
     // cache's worth of other keys is still remembered.
-    if (options?.admitRepeats === true) this.sighted = new Uint32Array(2 ** Math.min(16, Math.ceil(Math.log2(Math.max(2, capacity)))));
+    if (options?.admitRepeats === true) this.sighted = new Doorkeeper(capacity);
   }
 
   get size(): number {
@@ -54,7 +52,7 @@ export class BoundedCache<K, V> {
   }
 
   set(key: K, value: V): void {
-    if (this.sighted !== undefined && !this.seenBefore(key)) this.delete(key);
+    if (this.sighted !== undefined && !this.sighted.note(keyHash(key))) this.delete(key);
     else this.store(key, value);
   }
 
@@ -81,22 +79,4 @@ export class BoundedCache<K, V> {
     this.old.clear();
     this.youngWeight = 0;
   }
-
-  /** Records the key's hash; true when its slot already held it. */
-  private seenBefore(key: K): boolean {
-    const table = this.sighted as Uint32Array;
-    const hash = keyHash(key);
-    const slot = hash & (table.length - 1);
-    if (table[slot] === hash) return true;
-    table[slot] = hash;
-    return false;
-  }
-}
-
-/** A non-zero 32-bit hash of a string or number key (other keys all share one, so they are admitted on their second set). */
-function keyHash(key: unknown): number {
-  let hash = 1;
-  if (typeof key === 'string') hash = stringHash(key) % 2 ** 32;
-  else if (typeof key === 'number') hash = Math.imul((key % 2 ** 32) ^ Math.floor(key / 2 ** 32), 0x9e3779b1);
-  return hash >>> 0 || 1;
 }

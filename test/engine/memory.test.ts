@@ -2,7 +2,8 @@
  * Memory stays bounded when one context touches many files (a batch job, a build tool): each of
  * N sets holds O(N) sources, so any cache that keeps every set alive, or any key made of a set's
  * sources, grows with N². Caches are weighed by the sources they keep alive. The heap after N
- * steps is compared with the heap after N/4 steps in the same kind of fresh process.
+ * steps is compared with the heap after N/4 steps in the same kind of fresh process. Nor does a
+ * journal writer keep what requests of distinct users leave behind.
  */
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -11,9 +12,10 @@ import { repoRoot, runNode } from '../helpers/spawn.js';
 
 const MiB = 2 ** 20;
 
-async function heapAfter(n: number): Promise<number> {
+/** The number a fixture prints (heap bytes) after `n` steps, in a fresh process. */
+async function bytesAfter(fixture: string, n: number): Promise<number> {
   const result = await runNode({
-    args: ['--expose-gc', join(__dirname, 'fixtures', 'many-sources.mjs'), join(repoRoot, 'dist'), String(n)],
+    args: ['--expose-gc', join(__dirname, 'fixtures', fixture), join(repoRoot, 'dist'), String(n)],
     timeoutMs: 60_000,
   });
   expect(result.stderr).toBe('');
@@ -22,12 +24,19 @@ async function heapAfter(n: number): Promise<number> {
 }
 
 it('a context that reads and writes 4,000 files keeps the heap flat (caches weighed by sources)', async () => {
-  const small = await heapAfter(1000);
-  const large = await heapAfter(4000);
+  const small = await bytesAfter('many-sources.mjs', 1000);
+  const large = await bytesAfter('many-sources.mjs', 4000);
   // Before caches were weighed, 4,000 steps held hundreds of MiB (intern keys of joined sources,
   // per-set policy facts, memos), and 1,000 steps already ~100 MiB.
   expect(large - small).toBeLessThan(16 * MiB);
   expect(large).toBeLessThan(64 * MiB);
+}, 120_000);
+
+it('a journal writer keeps nothing of requests whose flows and sets never repeat (distinct users)', async () => {
+  // Before flows and sets were kept only from their second use, the segment's lookups held every
+  // flow and set until their bounds (~5,000 flows, 16,384 sets): 5.2 MiB after 20,000 requests.
+  const kept = await bytesAfter('distinct-flows.mjs', 20_000);
+  expect(kept).toBeLessThan(MiB);
 }, 120_000);
 
 it('a weighed cache never holds more than its capacity in weight, and drops an entry heavier than half of it', () => {

@@ -1,0 +1,45 @@
+import { stringHash } from './string-hash.js';
+
+/**
+ * A fixed table of recent key hashes, one 4-byte slot per key it can tell apart: whether a key
+ * was noted before, without keeping the key. Caches and summaries use it to keep an entry only
+ * from its second sighting. Why: under a stream of keys that never repeat (a new user, file or set
+ * per request) every entry kept outlives V8's young generation only to be dropped later, and V8
+ * grows the young generation with the bytes that survive it (README "Memory and journal bytes with
+ * distinct users"). A hash collision or an overwritten slot only moves an entry's admission by one
+ * sighting; nothing relies on it for correctness.
+ */
+export class Doorkeeper {
+  private readonly table: Uint32Array;
+
+  /** `keys`: how many recent keys it should tell apart (rounded up to a power of two, at most 65,536: 256 KiB). */
+  constructor(keys: number) {
+    this.table = new Uint32Array(2 ** Math.min(16, Math.ceil(Math.log2(Math.max(2, keys)))));
+  }
+
+  /** Notes `hash` (from `keyHash`, or any non-zero 32-bit number); true when it was already noted. */
+  note(hash: number): boolean {
+    const slot = hash & (this.table.length - 1);
+    if (this.table[slot] === hash) return true;
+    this.table[slot] = hash;
+    return false;
+  }
+
+  /** Whether `hash` was noted (without noting it). */
+  has(hash: number): boolean {
+    return this.table[hash & (this.table.length - 1)] === hash;
+  }
+}
+
+/** A non-zero 32-bit hash of a string or number key (other keys all share one, so they are admitted on their second sighting). */
+export function keyHash(key: unknown): number {
+  let hash = 1;
+  if (typeof key === 'string') hash = stringHash(key) % 2 ** 32;
+  else if (typeof key === 'number') hash = mixHash(0, key);
+  return hash >>> 0 || 1;
+}
+
+/** `hash` combined with a number (an id or a string's `stringHash`), for keys of several parts hashed without joining them. */
+export function mixHash(hash: number, value: number): number {
+  return Math.imul(hash ^ (value % 2 ** 32) ^ Math.floor(value / 2 ** 32), 0x9e3779b1) >>> 0;
+}
