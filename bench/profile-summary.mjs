@@ -2,8 +2,10 @@
 // counted once per sample however deep it recurses), as a share of all samples and of busy
 // (non-idle) samples. Frames of the bundle (dist/provenant.js, whitespace-minified) are mapped to
 // src/ through its linked source map, so a row names the TypeScript file and line.
+// A .heapprofile (--heap-prof, or bench/survivors.cjs) is summed the same way in bytes allocated
+// by each function (self) and under it (total), as shares of all bytes sampled.
 //
-//   node bench/profile-summary.mjs PROFILE.cpuprofile [--top 40] [--only src/] [--sort self|total] [--stacks NAME]
+//   node bench/profile-summary.mjs PROFILE.cpuprofile|PROFILE.heapprofile [--top 40] [--only src/] [--sort self|total] [--stacks NAME]
 import { readFileSync, existsSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import path from 'node:path';
@@ -20,15 +22,37 @@ const only = option('only', '');
 const sortBy = option('sort', 'self');
 /** `--stacks NAME`: the distinct stacks (leaf first, to depth 8) of samples whose stack holds a frame containing NAME. */
 const stacksOf = option('stacks', '');
-const profile = JSON.parse(readFileSync(file, 'utf8'));
+const profile = fromHeapProfile(JSON.parse(readFileSync(file, 'utf8')));
+
+/**
+ * A heap profile (a tree of frames with the bytes each allocated) as a CPU profile's nodes and
+ * samples: one sample per node that allocated, weighed by its bytes, so the sums below apply.
+ */
+function fromHeapProfile(read) {
+  if (read.head === undefined) return { ...read, weights: undefined };
+  const nodes = [];
+  const samples = [];
+  const weights = [];
+  const visit = (node) => {
+    nodes.push({ id: node.id, callFrame: node.callFrame, children: node.children.map((child) => child.id) });
+    if (node.selfSize > 0) {
+      samples.push(node.id);
+      weights.push(node.selfSize);
+    }
+    node.children.forEach(visit);
+  };
+  visit(read.head);
+  return { nodes, samples, weights };
+}
 
 /** Source maps by script URL, loaded once; null when the script has none. */
 const maps = new Map();
 function mapFor(url) {
   if (maps.has(url)) return maps.get(url);
   let map = null;
-  if (url.startsWith('file://')) {
-    const scriptPath = fileURLToPath(url);
+  // CPU profiles name scripts by file:// URL, heap profiles by path.
+  if (url.startsWith('file://') || url.startsWith('/')) {
+    const scriptPath = url.startsWith('/') ? url : fileURLToPath(url);
     if (existsSync(`${scriptPath}.map`))
       map = { sourceMap: new SourceMap(JSON.parse(readFileSync(`${scriptPath}.map`, 'utf8'))), dir: path.dirname(scriptPath) };
   }
@@ -56,14 +80,16 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 const names = new Map(profile.nodes.map((node) => [node.id, frameName(node.callFrame)]));
 
 // Every sample counts as the profile's median interval: on a loaded machine a thread that was
-// descheduled gets one long delta, which would land on whatever frame was sampled next.
-const tick = [...profile.timeDeltas].sort((a, b) => a - b)[profile.timeDeltas.length >> 1];
+// descheduled gets one long delta, which would land on whatever frame was sampled next. A heap
+// profile's sample counts its bytes.
+const tick = profile.weights === undefined ? [...profile.timeDeltas].sort((a, b) => a - b)[profile.timeDeltas.length >> 1] : 1;
+const weightOf = (i) => (profile.weights === undefined ? tick : profile.weights[i]);
 const self = new Map();
 const total = new Map();
 let all = 0;
 let idle = 0;
 for (let i = 0; i < profile.samples.length; i++) {
-  const dt = tick;
+  const dt = weightOf(i);
   const id = profile.samples[i];
   all += dt;
   const leaf = names.get(id);
@@ -89,7 +115,7 @@ if (stacksOf) {
     const from = frames.findIndex((name) => name.includes(stacksOf));
     if (from === -1) continue;
     const key = frames.slice(from, from + 8).join('\n    <- ');
-    stacks.set(key, (stacks.get(key) ?? 0) + tick);
+    stacks.set(key, (stacks.get(key) ?? 0) + weightOf(i));
   }
   for (const [key, time] of [...stacks].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`${((100 * time) / busy).toFixed(1).padStart(5)}%  ${key}`);
@@ -101,6 +127,8 @@ const rows = [...total.keys()]
   .sort((a, b) => (sortBy === 'total' ? b.total - a.total : b.self - a.self))
   .slice(0, top);
 const pct = (value) => `${((100 * value) / busy).toFixed(1).padStart(5)}%`;
-console.log(`${file}: ${(all / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy; shares of busy time`);
+if (profile.weights === undefined)
+  console.log(`${file}: ${(all / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy; shares of busy time`);
+else console.log(`${file}: ${(all / 2 ** 20).toFixed(1)} MiB sampled; shares of those bytes`);
 console.log(' self   total  function');
 for (const row of rows) console.log(`${pct(row.self)} ${pct(row.total)}  ${row.name}`);

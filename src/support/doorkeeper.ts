@@ -35,11 +35,16 @@ export class Doorkeeper {
 export function keyHash(key: unknown): number {
   let hash = 1;
   if (typeof key === 'string') hash = stringHash(key) % 2 ** 32;
-  else if (typeof key === 'number') hash = mixHash(0, key);
+  else if (typeof key === 'number') hash = Math.imul((key % 2 ** 32) ^ Math.floor(key / 2 ** 32), 0x9e3779b1);
   return hash >>> 0 || 1;
 }
 
-/** `hash` combined with a number (an id or a string's `stringHash`), for keys of several parts hashed without joining them. */
+/**
+ * `hash` combined with a number (an id or a string's `stringHash`), for keys of several parts
+ * hashed without joining them. The shifts carry high bits into the low ones a table slot takes.
+ */
 export function mixHash(hash: number, value: number): number {
-  return Math.imul(hash ^ (value % 2 ** 32) ^ Math.floor(value / 2 ** 32), 0x9e3779b1) >>> 0;
+  let mixed = Math.imul(hash ^ (value % 2 ** 32), 0x9e3779b1);
+  mixed = Math.imul(mixed ^ (mixed >>> 15) ^ Math.floor(value / 2 ** 32), 0x85ebca6b);
+  return (mixed ^ (mixed >>> 13)) >>> 0;
 }
