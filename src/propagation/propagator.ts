@@ -108,13 +108,10 @@ export class ProvenancePropagator {
   private readonly checked = new BoundedCache<string, CheckedClaim>(CHECKED_CLAIMS_CACHED);
   /**
    * Our signed members by what they say and the second they were issued in: signing once per
-   * second, not per message. The last one signed is always reused; the cache keeps one from its
-   * second signing (a response per distinct user is signed once and would otherwise be held
-   * through many scavenges). Data that alternates within a second may so be signed twice, each
-   * with its own nonce: both are valid claims.
+   * second, not per message. Admitting repeats: a response per distinct user is signed once and
+   * held only in the cache's small window, not through many scavenges.
    */
   private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED, undefined, { admitRepeats: true });
-  private lastSigned: { key: string; members: string } | undefined;
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;
@@ -358,10 +355,10 @@ export class ProvenancePropagator {
     // `dataId` stands for labels and sources exactly, so the key need not spell out the source list.
     const what = data.dataId ?? [labels.confidentiality, labels.integrity, labels.tags, labels.locations, data.sources];
     const key = JSON.stringify([issuedAt, direction, budget, data.audience ?? null, data.writeSpan ?? null, what]);
-    if (this.lastSigned?.key === key) return this.lastSigned.members;
-    const members = this.signed.get(key) ?? this.sign(data, budget, direction, issuedAt).join(',');
+    const cached = this.signed.get(key);
+    if (cached !== undefined) return cached;
+    const members = this.sign(data, budget, direction, issuedAt).join(',');
     this.signed.set(key, members);
-    this.lastSigned = { key, members };
     return members;
   }
 
