@@ -95,7 +95,7 @@ describe('the repeat window under flows that never repeat', () => {
     op: 'read',
     resource: `file://n1/users/${resourceId}.json`,
     sources: [],
-    labels: {},
+    labels: { confidentiality: 'internal', integrity: 'high', tags: [], locations: [] },
   });
   /** The flow occurs now: true when the window counted it as a repeat; else it is recorded and remembered. */
   const occur = (window: RepeatedFlows, resourceId: number): boolean => {
