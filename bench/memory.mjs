@@ -17,7 +17,7 @@
 // --repeat-only skips the long distinct-user runs (~12 min at 300k requests) and measures only
 // the journal bytes of repeating requests (under a minute), for iterating on the journal format.
 //
-//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50] [--samples 10] [--repeat-requests 20000] [--repeat-only] [--keep]
+//   npm run build && node bench/memory.mjs [--requests 300000] [--connections 50] [--samples 10] [--repeat-requests 20000] [--repeat-only] [--keep] [--gc]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -72,7 +72,8 @@ async function main() {
   // For iterating: --variants provenant, --repeat-requests 0 (skips the journal runs), --detail
   // (each sample's heapTotal, young generation and external memory on stderr), --snapshots DIR
   // (a heap snapshot of provenant's server at each sample), --node-args '...' (e.g. V8 flags),
-  // --compare DIST (adds the variant `compare`: provenant from another build's dist folder).
+  // --compare DIST (adds the variant `compare`: provenant from another build's dist folder),
+  // --gc (V8's --trace-gc-nvp, summed: bytes allocated, surviving scavenges and promoted per request).
   const text = (name, fallback) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : fallback);
   const compare = text('compare');
   const variants = text('variants', compare === undefined ? 'plain,provenant' : 'plain,compare,provenant').split(',');
@@ -80,6 +81,7 @@ async function main() {
     detail: args.includes('--detail'),
     snapshots: text('snapshots'),
     nodeArgs: text('node-args', '').split(' ').filter(Boolean),
+    gc: args.includes('--gc'),
     compareRegister: compare === undefined ? undefined : path.resolve(compare, 'register.js'),
   };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'provenant-bench-memory-'));
@@ -159,6 +161,14 @@ async function main() {
     console.log(`| ${first.requests.toLocaleString('en')} | ${cells.join(' | ')} |`);
   });
   console.log(`\nreq/s over the run: ${variants.map((v) => `${v} ${results[v].reqPerSec.toFixed(0)}`).join(', ')}`);
+  if (tuning.gc)
+    for (const v of variants) {
+      const { allocated, survived, promoted, scavenges, fullGcs } = results[v].gc;
+      const per = (bytes) => (bytes / total).toFixed(0);
+      console.log(
+        `${v}: ${per(allocated)} bytes allocated, ${per(survived)} surviving a scavenge and ${per(promoted)} promoted per request (${scavenges} scavenges, ${fullGcs} full GCs)`,
+      );
+    }
   if (!variants.includes('plain') || !variants.includes('provenant') || repeatRequests === 0) return;
   const warm = (r) => r.samples[0];
   const end = (r) => r.samples[r.samples.length - 1];
@@ -212,22 +222,28 @@ function mib(bytes) {
 
 async function run(
   variant,
-  { workload, total, samples, connections, data, config, state, detail, snapshots, nodeArgs = [], compareRegister },
+  { workload, total, samples, connections, data, config, state, detail, snapshots, nodeArgs = [], compareRegister, gc = false },
 ) {
   const base = withoutTelemetryEnv();
   const preload = variant === 'plain' ? [] : ['-r', variant === 'compare' ? compareRegister : register];
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, ...preload, fileURLToPath(import.meta.url), 'serve', data, workload], {
-    env: { ...base, PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: state, PROVENANT_KEY: 'bench-key' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', ...(gc ? ['--trace-gc-nvp'] : []), ...nodeArgs, ...preload, fileURLToPath(import.meta.url), 'serve', data, workload],
+    {
+      env: { ...base, PROVENANT_CONFIG: config, PROVENANT_STATE_DIR: state, PROVENANT_KEY: 'bench-key' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = [];
   const waiters = [];
+  const gcTotals = { allocated: 0, survived: 0, promoted: 0, scavenges: 0, fullGcs: 0 };
   let partial = '';
   child.stdout.setEncoding('utf8').on('data', (text) => {
     const complete = (partial + text).split('\n');
     partial = complete.pop();
     // Only the server's own lines: V8 tracing flags given with --node-args print to stdout too.
     for (const line of complete.filter((l) => /^(listening|mem) /.test(l))) (waiters.shift() ?? ((l) => lines.push(l)))(line);
+    if (gc) for (const line of complete) addGc(gcTotals, line);
   });
   const nextLine = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise((resolve) => waiters.push(resolve)));
   const memory = async (requests) => {
@@ -263,10 +279,21 @@ async function run(
     }
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-    return { samples: measured, journalPerRequest: journalBytes(state) / total, reqPerSec: (total * 1000) / loadMs };
+    return { samples: measured, journalPerRequest: journalBytes(state) / total, reqPerSec: (total * 1000) / loadMs, gc: gcTotals };
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** Adds one --trace-gc-nvp line (`name=value` pairs) to the totals: a scavenge's bytes, or a count of full GCs. */
+function addGc(totals, line) {
+  if (/ gc=(mc|mmc) /.test(line)) totals.fullGcs++;
+  if (!/ gc=s /.test(line)) return;
+  const value = (name) => Number(new RegExp(` ${name}=(\\d+)`).exec(line)?.[1] ?? 0);
+  totals.scavenges++;
+  totals.allocated += value('allocated');
+  totals.survived += value('new_space_survived');
+  totals.promoted += value('promoted');
 }
 
 /** Requests offset+1 … offset+amount, for users 1 … users (a request autocannon sends again wraps round). */

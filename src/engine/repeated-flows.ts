@@ -8,6 +8,8 @@
  * Denials are never aggregated: each one is its own record and span.
  */
 import type { SpanContext } from '@opentelemetry/api';
+import { Doorkeeper, mixHash } from '../support/doorkeeper.js';
+import { stringHash } from '../support/string-hash.js';
 import type { FlowRecord } from './flow-record.js';
 
 /** What identifies a flow for aggregation. Numbers and short strings: compared, never hashed. */
@@ -30,6 +32,13 @@ interface RepeatEntry extends FlowIdentity {
 
 /** Bound on distinct flows remembered per window; beyond it flows are simply not aggregated. */
 const MAX_ENTRIES = 4096;
+/**
+ * Flows remembered from their first occurrence in a window; past this many, only flows that
+ * occurred before (in any window) are. Why: a stream of flows that never repeat (a new user's
+ * file per request) would otherwise hold up to MAX_ENTRIES records through a whole window, long
+ * enough to survive scavenges; a server with few flows sees no difference.
+ */
+const FIRST_SIGHT_ENTRIES = 256;
 
 export class RepeatedFlows {
   /** By resource id: the few distinct flows to that resource in this window. */
@@ -37,6 +46,8 @@ export class RepeatedFlows {
   private size = 0;
   private windowStart = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  /** Four slots per flow a window can hold: a flow seen a window ago is still told apart. */
+  private readonly sighted = new Doorkeeper(4 * MAX_ENTRIES);
 
   constructor(
     private readonly windowMs: number,
@@ -82,6 +93,8 @@ export class RepeatedFlows {
 
   remember(flow: FlowIdentity, record: FlowRecord, span: SpanContext | undefined): void {
     if (this.size >= MAX_ENTRIES) return;
+    const before = this.sighted.note(sighting(flow));
+    if (!before && this.size >= FIRST_SIGHT_ENTRIES) return;
     const entry: RepeatEntry = { ...flow, record, span, count: 0, first: 0, last: 0 };
     const list = this.entries.get(flow.resourceId);
     if (list) list.push(entry);
@@ -117,4 +130,10 @@ export class RepeatedFlows {
       }
     }
   }
+}
+
+/** A flow's identity as one hash, for the doorkeeper (a collision only admits a flow early). */
+function sighting({ op, resourceId, setId, epoch, decision, user }: FlowIdentity): number {
+  const hash = mixHash(mixHash(mixHash(stringHash(op), resourceId), setId), epoch);
+  return mixHash(mixHash(hash, stringHash(decision)), user === undefined ? 0 : stringHash(user)) || 1;
 }

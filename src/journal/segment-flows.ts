@@ -11,6 +11,8 @@
  */
 import { FLOW_RECORD_FIELDS, type FlowRecord } from '../engine/flow-record.js';
 import { BoundedCache } from '../support/bounded-cache.js';
+import { Doorkeeper, keyHash, mixHash } from '../support/doorkeeper.js';
+import { stringHash } from '../support/string-hash.js';
 import { DefinitionError } from './format.js';
 
 type Attributes = NonNullable<FlowRecord['attributes']>;
@@ -33,9 +35,9 @@ export const everyFieldPlaced: [Unplaced] extends [never] ? true : never = true;
 const IS_FLOW_FIELD = new Set<string>(FLOW_FIELDS);
 const IS_OCCURRENCE_FIELD = new Set<string>(OCCURRENCE_FIELDS);
 
-/** A flow known in the writer's segment: seen once (`seq` undefined), or defined at `seq` with these attribute values. */
+/** A flow defined in the writer's segment at `seq` with these attribute values. */
 interface KnownFlow {
-  readonly seq: number | undefined;
+  readonly seq: number;
   readonly attributes: Attributes | undefined;
   /** The flow's labels as written and its policy digest: compared on lookup (long, so not part of the key). */
   readonly labels: string;
@@ -45,12 +47,16 @@ interface KnownFlow {
 
 /** Flows kept for lookup, weighed in characters of their keys and labels (~200 each): ~5,000 flows, about 2 MiB. */
 const KNOWN_WEIGHT = 1 << 20;
+/** Flows seen once, told apart by hash only (4 bytes each): ~5,000 flows, 32 KiB. */
+const SIGHTED_FLOWS = 5_000;
 
 /** How the writer writes a record: whole, as a new definition and an occurrence, or as an occurrence of `seq`. */
 export type FlowPlan = { whole: true; key?: string } | { define: string } | { seq: number; attributes: Attributes | undefined };
 
 export class SegmentFlows {
+  /** Defined flows only. A flow seen once is a hash in `sighted`: a record of a flow that never repeats (a new file per request) leaves nothing behind to survive a scavenge. */
   private readonly known = new BoundedCache<string, KnownFlow>(KNOWN_WEIGHT, (flow) => flow.weight);
+  private readonly sighted = new Doorkeeper(SIGHTED_FLOWS);
 
   /**
    * `key` names the flow's op, resource, set, decision, rule, reason, action and attribute names
@@ -60,19 +66,24 @@ export class SegmentFlows {
   plan(record: FlowRecord, key: string, labels: string): FlowPlan {
     for (const field of WHOLE_ONLY) if (record[field] !== undefined) return { whole: true };
     const known = this.known.get(key);
-    if (known === undefined || known.labels !== labels || known.policy !== record.policy) return { whole: true, key };
-    if (known.seq === undefined) return { define: key };
-    return { seq: known.seq, attributes: known.attributes };
+    if (known !== undefined && known.labels === labels && known.policy === record.policy)
+      return { seq: known.seq, attributes: known.attributes };
+    return this.sighted.has(sighting(key, labels, record.policy)) ? { define: key } : { whole: true, key };
   }
 
   /** Marks the flow seen once (no definition yet). */
   seen(key: string, labels: string, policy: string | undefined): void {
-    this.known.set(key, { seq: undefined, attributes: undefined, labels, policy, weight: key.length + labels.length });
+    this.sighted.note(sighting(key, labels, policy));
   }
 
   defined(key: string, labels: string, policy: string | undefined, seq: number, attributes: Attributes | undefined): void {
     this.known.set(key, { seq, attributes, labels, policy, weight: key.length + labels.length });
   }
+}
+
+/** A flow's key, labels and policy as one hash: a flow whose labels or policy changed is another flow. */
+function sighting(key: string, labels: string, policy: string | undefined): number {
+  return mixHash(mixHash(keyHash(key), stringHash(labels)), policy === undefined ? 0 : stringHash(policy)) || 1;
 }
 
 /** The attribute names of a record, in order: part of its flow's identity (an occurrence only overrides values). */

@@ -4,7 +4,9 @@
  * plus what it adds, so a context that grows one source at a time costs O(1) bytes per source,
  * not O(N) per record. Known sets are found by a cheap signature and compared in full (the engine
  * hands each record its own copy of the list, so identity cannot be used). Every map is bounded:
- * a set that fell out of them is simply defined again.
+ * a set that fell out of them is simply defined again. The maps keep a set from its second use (a
+ * set used once, such as one user's file per request, would only survive scavenges to be evicted);
+ * the last few sets are always kept as bases, so consecutive records of one context still share one.
  */
 import { sourcesDigest } from '../provenance/sources-digest.js';
 import { BoundedCache } from '../support/bounded-cache.js';
@@ -25,8 +27,10 @@ const DIGESTS = 4096;
 const BASES = 4;
 
 export class SegmentSets {
-  private readonly bySignature = new BoundedCache<string, Known>(KNOWN_WEIGHT, (known) => 1 + known.sources.length);
-  private readonly byDigest = new BoundedCache<string, number>(DIGESTS);
+  private readonly bySignature = new BoundedCache<string, Known>(KNOWN_WEIGHT, (known) => 1 + known.sources.length, {
+    admitRepeats: true,
+  });
+  private readonly byDigest = new BoundedCache<string, number>(DIGESTS, undefined, { admitRepeats: true });
   private recent: Known[] = [];
 
   /** How to reference `sources` (sorted, unique, non-empty) in this segment. Changes nothing until `remember`. */

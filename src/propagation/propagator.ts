@@ -106,8 +106,12 @@ export class ProvenancePropagator {
   private readonly seen = new BoundedCache<string, number>(REPLAY_CACHE_CLAIMS);
   /** Incoming claims whose signature verified, by header text: verified once, not per arrival. */
   private readonly checked = new BoundedCache<string, CheckedClaim>(CHECKED_CLAIMS_CACHED);
-  /** Our signed members by what they say and the second they were issued in: signing once per second, not per message. */
-  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED);
+  /**
+   * Our signed members by what they say and the second they were issued in: signing once per
+   * second, not per message. Admitting repeats: a response per distinct user is signed once and
+   * held only in the cache's small window, not through many scavenges.
+   */
+  private readonly signed = new BoundedCache<string, string>(SIGNED_CLAIMS_CACHED, undefined, { admitRepeats: true });
   private readonly peers: PeerList;
   private readonly warnings: RateLimitedWarnings;
   private readonly now: () => number;

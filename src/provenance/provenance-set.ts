@@ -36,7 +36,15 @@ const memoWeight = (set: ProvenanceSet): number => 16 + set.sources.length;
 
 export class ProvenanceSets {
   readonly empty: ProvenanceSet;
-  private readonly interned = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight);
+  /**
+   * A new set waits in a window of 8,192 units (~500 small sets; made again there, it is the same
+   * set) and is kept for long only when it is made again after that: one user's set per request
+   * is not held until 4,096 others evict it.
+   */
+  private readonly interned = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight, {
+    admitRepeats: true,
+    window: MEMO_WEIGHT_LIMIT / 8,
+  });
   /** The source hash of every set made here. */
   private readonly hashes = new WeakMap<ProvenanceSet, number>();
   private readonly addMemo = new BoundedCache<string, ProvenanceSet>(MEMO_WEIGHT_LIMIT, memoWeight, { admitRepeats: true });

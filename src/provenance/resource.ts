@@ -38,12 +38,19 @@ export interface Resource {
 
 /** Resources kept (~400 bytes each with their labels and URI): about 3 MiB. */
 const DEFAULT_CAPACITY = 8192;
+/** Resources named in the last little while (the window of a cache admitting repeats). */
+const WINDOW = 512;
 const URI_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** `host:port` or `[v6 address]:port`, nothing else (a path has a slash or no port-like tail). */
 const HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):([0-9]{1,5})$/i;
 
 export class ResourceRegistry {
-  /** Evicted resources are simply made again (with a new id): ids are memo keys, never identities on disk. */
+  /**
+   * Evicted resources are simply made again (with a new id): ids are memo keys, never identities on
+   * disk. A new resource waits among the last WINDOW new ones (a request naming it again finds the
+   * same one) and is kept for long only when it is named again after that: one user's file per
+   * request is not held until 8,192 others evict it.
+   */
   private readonly byKey: BoundedCache<string, Resource>;
   private nextId = 1;
 
@@ -51,7 +58,7 @@ export class ResourceRegistry {
     readonly node: string,
     capacity = DEFAULT_CAPACITY,
   ) {
-    this.byKey = new BoundedCache(capacity);
+    this.byKey = new BoundedCache(capacity, undefined, { admitRepeats: true, window: WINDOW });
   }
 
   get size(): number {

@@ -1,4 +1,4 @@
-import { stringHash } from './string-hash.js';
+import { Doorkeeper, keyHash } from './doorkeeper.js';
 
 /**
  * The one bounded map of the code base. Least-recently-used eviction is approximated by two
@@ -8,38 +8,44 @@ import { stringHash } from './string-hash.js';
  * entries, and unlike "clear everything when full" keeps the hot half across a turnover.
  * `undefined` is not a storable value (it means "absent"); store `null` for a cached "no".
  *
- * With `admitRepeats`, a key is stored only when it is set a second time while a fixed-size table
- * of recent key hashes still holds it (a doorkeeper). Why: under a stream of keys that never
- * repeat (a new user, file or set per request) every stored entry outlives the young generation
- * only to be evicted, and V8 grows the young generation with the bytes that survive it; a key seen
- * once costs 4 bytes of the table instead. A repeated key pays one more miss. A refused `set`
- * also deletes the key's entry, so an update is never left behind by a stale value.
+ * With `admitRepeats`, a key set for the first time goes to a small `window` cache (by default
+ * 1/64 of the capacity), where it stays while it is used again soon (one request naming its file
+ * twice); it enters the main cache only when it is set again after leaving the window, while a
+ * `Doorkeeper` still holds its hash (see there why). A key that never comes back (a new user, file
+ * or set per request) is so dropped within a window's worth of other keys, young enough to die in
+ * a scavenge, instead of being held until a whole cache's worth of others evict it. A recurring
+ * key pays one more miss. A value set is always stored (in one of the two), so none goes stale.
  */
 export class BoundedCache<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();
   private youngWeight = 0;
   private readonly generationWeight: number;
-  private readonly sighted: Uint32Array | undefined;
+  private readonly sighted: Doorkeeper | undefined;
+  private readonly window: BoundedCache<K, V> | undefined;
 
   /**
    * `capacity` counts entries, or with `weigh` the sum of the entries' weights (for values whose
    * size varies by orders of magnitude, such as source lists): then the cache holds at most
-   * `capacity` units, whatever the number of entries.
+   * `capacity` units, whatever the number of entries. The window of `admitRepeats` holds up to
+   * `window` more (entries or units).
    */
   constructor(
     capacity: number,
     private readonly weigh?: (value: V) => number,
-    options?: { admitRepeats?: boolean },
+    options?: { admitRepeats?: boolean; window?: number },
   ) {
     this.generationWeight = Math.max(1, Math.floor(capacity / 2));
     // One slot per storable entry (at most 65,536: 256 KiB), so a key repeating within about a
     // cache's worth of other keys is still remembered.
-    if (options?.admitRepeats === true) this.sighted = new Uint32Array(2 ** Math.min(16, Math.ceil(Math.log2(Math.max(2, capacity)))));
+    if (options?.admitRepeats === true) {
+      this.sighted = new Doorkeeper(capacity);
+      this.window = new BoundedCache(options.window ?? Math.max(16, Math.floor(capacity / 64)), weigh);
+    }
   }
 
   get size(): number {
-    return this.young.size + this.old.size;
+    return this.young.size + this.old.size + (this.window?.size ?? 0);
   }
 
   get(key: K): V | undefined {
@@ -49,13 +55,18 @@ export class BoundedCache<K, V> {
     if (aged !== undefined) {
       this.old.delete(key);
       this.store(key, aged);
+      return aged;
     }
-    return aged;
+    return this.window?.get(key);
   }
 
   set(key: K, value: V): void {
-    if (this.sighted !== undefined && !this.seenBefore(key)) this.delete(key);
-    else this.store(key, value);
+    const window = this.window;
+    if (window !== undefined && !this.young.has(key) && !this.old.has(key)) {
+      // Used again soon, or seen for the first time (or so long ago that the doorkeeper forgot): the window.
+      if (window.get(key) !== undefined || !(this.sighted as Doorkeeper).note(keyHash(key))) return window.set(key, value);
+    }
+    this.store(key, value);
   }
 
   private store(key: K, value: V): void {
@@ -74,42 +85,13 @@ export class BoundedCache<K, V> {
   delete(key: K): void {
     this.young.delete(key);
     this.old.delete(key);
+    this.window?.delete(key);
   }
 
   clear(): void {
     this.young.clear();
     this.old.clear();
     this.youngWeight = 0;
+    this.window?.clear();
   }
-
-  /** Records the key's hash; true when its slot already held it. */
-  private seenBefore(key: K): boolean {
-    const table = this.sighted as Uint32Array;
-    const hash = keyHash(key);
-    const slot = hash & (table.length - 1);
-    if (table[slot] === hash) return true;
-    table[slot] = hash;
-    return false;
-  }
-}
-
-/** A non-zero 32-bit hash of a string or number key (other keys all share one, so they are admitted on their second set). */
-function keyHash(key: unknown): number {
-  let hash = 1;
-  if (typeof key === 'string') hash = stringHash(key) % 2 ** 32;
-  else if (typeof key === 'number') hash = mix((key % 2 ** 32) ^ Math.imul(Math.floor(key / 2 ** 32), 0x9e3779b1));
-  return hash >>> 0 || 1;
-}
-
-/**
- * Spreads every input bit over the low bits the table slot is taken from (MurmurHash3's 32-bit
- * finaliser). A bare multiply leaves the low bits depending on the key's low bits only, and
- * composite keys (`set * 2^21 + destination`, the policy's decision memo) share those: every set
- * flowing to one destination fell in one slot, so interleaved sets were never admitted.
- */
-function mix(value: number): number {
-  let h = value;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }

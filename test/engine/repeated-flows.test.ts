@@ -6,6 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FlowRecord } from '../../src/engine/flow-record.js';
+import { RepeatedFlows, type FlowIdentity } from '../../src/engine/repeated-flows.js';
 import { journalRecords } from '../helpers/journal.js';
 import { useOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { distRegister, runNode, stopAll } from '../helpers/spawn.js';
@@ -76,5 +78,51 @@ describe('repeated flows across contexts', () => {
     expect(spans.filter((span) => span.name === 'provenant.write')).toHaveLength(CONTEXTS);
     expect(spans.filter((span) => span.name === 'provenant.read')).toHaveLength(CONTEXTS);
     expect(records.filter(isOutputWrite)).toHaveLength(CONTEXTS);
+  });
+});
+
+describe('the repeat window under flows that never repeat', () => {
+  const flow = (resourceId: number): FlowIdentity => ({
+    op: 'read',
+    resourceId,
+    setId: resourceId,
+    epoch: 1,
+    decision: '',
+    user: undefined,
+  });
+  const record = (resourceId: number): FlowRecord => ({
+    time: 0,
+    op: 'read',
+    resource: `file://n1/users/${resourceId}.json`,
+    sources: [],
+    labels: { confidentiality: 'internal', integrity: 'high', tags: [], locations: [] },
+  });
+  /** The flow occurs now: true when the window counted it as a repeat; else it is recorded and remembered. */
+  const occur = (window: RepeatedFlows, resourceId: number): boolean => {
+    const f = flow(resourceId);
+    if (window.repeatOf(f.op, f.resourceId, f.setId, f.epoch, f.decision, f.user, 1) !== undefined) return true;
+    window.remember(f, record(resourceId), undefined);
+    return false;
+  };
+
+  it('remembers the first 256 flows of a window from their first occurrence, later ones only once they occurred before', () => {
+    const summaries: FlowRecord[] = [];
+    // A window far longer than the test: it closes only when flushed.
+    const window = new RepeatedFlows(3_600_000, (summary) => summaries.push(summary));
+    for (let id = 1; id <= 300; id++) expect(occur(window, id)).toBe(false);
+    // Early flows were remembered; a flow first seen in a crowded window was not (a user's one file).
+    expect(occur(window, 7)).toBe(true);
+    expect(occur(window, 290)).toBe(false);
+    // Its second occurrence is remembered, so its third is a repeat.
+    expect(occur(window, 290)).toBe(true);
+    window.flush(2);
+    expect(summaries.map((summary) => [summary.resource, summary.attributes?.['provenant.repeats']])).toEqual([
+      ['file://n1/users/7.json', 1],
+      ['file://n1/users/290.json', 1],
+    ]);
+    // In the next window, crowded again by new flows, a flow that occurred before is remembered at once.
+    for (let id = 2000; id < 2300; id++) occur(window, id);
+    expect(occur(window, 280)).toBe(false);
+    expect(occur(window, 280)).toBe(true);
   });
 });

@@ -125,6 +125,17 @@ describe('claims bound to their direction and used once', () => {
     now += 1;
     expect(receiver.receive('127.0.0.1', again).verdict).toMatchObject({ trusted: false, reason: 'replayed' });
   });
+
+  it('reuses the claim for data that alternates with other data within the second', () => {
+    const now = 1_700_000_000_000;
+    const sender = make({ now: () => now });
+    const other = { ...data, sources: ['file://n1/data/users/7.json'] };
+    const first = sender.outgoingBaggage('127.0.0.1', undefined, data);
+    const second = sender.outgoingBaggage('127.0.0.1', undefined, other);
+    expect(second).not.toBe(first);
+    expect(sender.outgoingBaggage('127.0.0.1', undefined, data)).toBe(first);
+    expect(sender.outgoingBaggage('127.0.0.1', undefined, other)).toBe(second);
+  });
 });
 
 describe('incoming claims verified once, judged on every arrival', () => {
