@@ -1,16 +1,21 @@
 /**
  * Built-ins patched as Node first loads them in this thread, not at preload, however they are
- * loaded: `require` (and `module.constructor._load`, createRequire), `process.getBuiltinModule`,
- * an ESM `import` (which no public API reports short of a module hook, and module hooks are what
- * break Node's loaders: fs/module-loading.ts), or a load inside Node (its bundled undici).
+ * loaded: `require` (and `module.constructor._load`, createRequire, require(esm)),
+ * `process.getBuiltinModule`, an ESM `import` (which no public API reports short of a module hook,
+ * and module hooks are what break Node's loaders: fs/module-loading.ts), or a load inside Node
+ * (its bundled undici, which loads `worker_threads`). The one first-load mechanism for built-ins:
+ * `worker_threads` and Node's bundled undici (fetch, WebSocket) wait here too. Loading them has a
+ * side effect Node keeps lazy on purpose (in the main thread `worker_threads` wraps whatever
+ * `process.chdir` is at that moment, and an app that replaces `process.chdir` before its first
+ * load must see Node wrap its function), so provenant never loads them itself.
  *
  * Every one of those ends in Node's internal loader, which appends `NativeModule <id>` to the very
  * array `process.moduleLoadList` exposes once the module's code has run, before it returns the
  * module to anyone, and before an ESM import takes the module's named exports (Node re-reads them
  * from the module object as each public load returns). Appending a new index to an array consults
  * its prototype chain, so a Proxy set as that array's prototype sees each load as it completes:
- * the listener patches the module there, and no code gets it unpatched. Built-ins are not in
- * `require.cache`; `process.binding` reaches raw bindings, beneath any module, loaded or not.
+ * the listener patches the module there, synchronously, and no code gets it unpatched. Built-ins
+ * are not in `require.cache`; `process.binding` reaches raw bindings, beneath any module, loaded or not.
  *
  * A listener may use the module it is called for and modules loaded before it, not one still
  * loading (a module that loads the watched one may be half-way through its own code).
@@ -19,10 +24,16 @@
  * fails to enable at start is (runtime.ts), and never fails the app's load.
  */
 import { diag } from '@opentelemetry/api';
-import { builtinLoaded } from './lazy-builtins.js';
 import type { Patcher } from './patcher.js';
 
 export type LoadListener = (exports: unknown) => void;
+
+/** Whether Node has finished loading built-in `id` (`'worker_threads'`, `'internal/deps/undici/undici'`) in this thread. */
+export function builtinLoaded(id: string): boolean {
+  const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  // Without the list (a Node that lacks it), say loaded: the caller then patches at once, never late.
+  return !Array.isArray(list) || list.includes(`NativeModule ${id}`);
+}
 
 const PREFIX = 'NativeModule ';
 /** Patches waiting, by the moduleLoadList entry of the built-in they wait for. */
