@@ -3,7 +3,6 @@
  * `onData`, `onComplete`, `onError`, which undici 6 requires on every handler. provenant's response
  * reader takes the API of the handler it wraps, so fetch works on both; this is the undici 6 one.
  */
-import { Socket } from 'node:net';
 import { handOverUpgraded } from './socket.js';
 
 type HeaderValue = string | string[] | undefined;
@@ -43,7 +42,7 @@ export class LegacyResponseReader implements LegacyHandler {
   }
 
   onUpgrade(statusCode: number, headers: unknown, socket: unknown): void {
-    if (socket instanceof Socket) handOverUpgraded(socket);
+    if (socket instanceof process.getBuiltinModule('node:net').Socket) handOverUpgraded(socket);
     this.inner.onUpgrade?.(statusCode, headers, socket);
   }
 
