@@ -127,7 +127,7 @@ export function whenFirstLoaded(patcher: Patcher, ids: readonly string[], listen
  * Built-in loads in progress: each is one frame of Node's internal loader, the innermost of them
  * the load whose completion is being seen. A Node that names it differently counts none, and
  * its waiting patches run at the first load (a module half-loaded then may fail to patch, which
- * is reported as a failed start: never a silent pass).
+ * is logged as a failed enable at start is: README, lazy-loading limits).
  */
 function loadsInProgress(): number {
   return framesOf('node:internal/bootstrap/realm', 'compileForInternalLoader');
