@@ -27,27 +27,28 @@ import type { StdioGate } from '../stdio-gate.js';
 type Callback = (error?: Error | null) => void;
 
 export function patchStdio(gate: StdioGate, patcher: Patcher): void {
-  const streams: { stdout?: Writable; stderr?: Writable } = {};
-  const wrapped = new Set<object>();
-  const patchStream = (name: StdioStream, stream: Writable): void => {
-    streams[name] = stream;
+  const { stdout, stderr } = process;
+  // The gate sits on the write of the stream's class (tty.WriteStream, net.Socket for a pipe, the
+  // file writer), for these two streams only: an own `write` on process.stdout reads as "someone
+  // replaced stdout" to loggers that check (pino then writes through process.stdout instead of
+  // straight to fd 1, and crashes on a broken pipe it handles plain).
+  for (const [name, stream] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+  ] as const) {
     const { resource, attributes } = gate.target(name);
     decideAs(stream, resource, attributes, () =>
       gate.deciding.active || gate.passing.active || isInternal() ? undefined : gate.authorize(name, undefined),
     );
-    // The gate sits on the write of the stream's class (tty.WriteStream, net.Socket for a pipe, the
-    // file writer), for these two streams only: an own `write` on process.stdout reads as "someone
-    // replaced stdout" to loggers that check (pino then writes through process.stdout instead of
-    // straight to fd 1, and crashes on a broken pipe it handles plain).
-    const proto = stream.constructor.prototype as Writable;
-    if (wrapped.has(proto)) return;
-    wrapped.add(proto);
+  }
+  const protos = new Set([stdout, stderr].map((stream) => stream.constructor.prototype as Writable));
+  for (const proto of protos) {
     patcher.wrap(
       proto,
       'write',
       (write) =>
         function (this: Writable, ...args: unknown[]): boolean {
-          const name: StdioStream | undefined = this === streams.stdout ? 'stdout' : this === streams.stderr ? 'stderr' : undefined;
+          const name: StdioStream | undefined = this === stdout ? 'stdout' : this === stderr ? 'stderr' : undefined;
           if (name === undefined || gate.deciding.active || gate.passing.active || isInternal())
             return Reflect.apply(write, this, args) as boolean;
           const denied = gate.authorize(name, sizeOf(args[0]));
@@ -58,35 +59,5 @@ export function patchStdio(gate: StdioGate, patcher: Patcher): void {
           return true;
         } as Writable['write'],
     );
-  };
-  for (const name of ['stdout', 'stderr'] as const) whenMade(name, (stream) => patchStream(name, stream), patcher);
-}
-
-/**
- * Node makes process.stdout and process.stderr on first access (a pipe's loads node:net, a
- * terminal's node:tty): patched as that access returns, before anyone holds the stream, and Node's
- * own getter is put back then. Made already (a value), patched at once.
- */
-function whenMade(name: StdioStream, patch: (stream: Writable) => void, patcher: Patcher): void {
-  const own = Object.getOwnPropertyDescriptor(process, name);
-  const get = own?.get;
-  if (own === undefined || get === undefined || own.configurable !== true) {
-    patch(process[name]);
-    return;
   }
-  let made = false;
-  const putBack = (): void => {
-    if (Object.getOwnPropertyDescriptor(process, name)?.get === first) Object.defineProperty(process, name, own);
-  };
-  function first(this: unknown): Writable {
-    const stream = Reflect.apply(get as () => Writable, this, []);
-    putBack();
-    if (!made) {
-      made = true;
-      patch(stream);
-    }
-    return stream;
-  }
-  Object.defineProperty(process, name, { ...own, get: first });
-  patcher.onRestore(putBack);
 }
