@@ -16,7 +16,7 @@ const EX_CONFIG = 78;
 
 function isExportWorker(): boolean {
   // Only threads have worker_threads loaded before the preload: the main thread does not load it
-  // here, as loading it has side effects Node keeps lazy (instrumentation/worker/first-load.ts).
+  // here, as loading it has side effects Node keeps lazy (instrumentation/builtin-loads.ts).
   const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
   if (Array.isArray(list) && !list.includes('NativeModule worker_threads')) return false;
   const workerData: unknown = process.getBuiltinModule('node:worker_threads').workerData;

@@ -16,25 +16,34 @@ export function callerFile(): string | undefined {
 
 /** The file of the first of the innermost 16 stack frames that `skip` does not pass over. */
 export function firstFrameFile(skip: (file: string) => boolean): string | undefined {
-  const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  const holder: { stack?: NodeJS.CallSite[] } = {};
-  let sites: NodeJS.CallSite[];
-  try {
-    Error.prepareStackTrace = (_error, callSites) => callSites;
-    Error.stackTraceLimit = 16;
-    Error.captureStackTrace(holder);
-    // Read now: V8 formats the stack lazily, with whatever prepareStackTrace is set then.
-    sites = holder.stack ?? [];
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
-  for (const site of sites) {
+  for (const site of callSites(16)) {
     const file = site.getFileName();
     if (file !== null && !skip(file)) return file;
   }
   return undefined;
+}
+
+/** How many frames of the current stack are calls of `name` in file `file`. */
+export function framesOf(file: string, name: string): number {
+  let count = 0;
+  for (const site of callSites(Infinity)) if (site.getFunctionName() === name && site.getFileName() === file) count++;
+  return count;
+}
+
+function callSites(limit: number): NodeJS.CallSite[] {
+  const prepare = Error.prepareStackTrace;
+  const previousLimit = Error.stackTraceLimit;
+  const holder: { stack?: NodeJS.CallSite[] } = {};
+  try {
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.stackTraceLimit = limit;
+    Error.captureStackTrace(holder);
+    // Read now: V8 formats the stack lazily, with whatever prepareStackTrace is set then.
+    return holder.stack ?? [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = previousLimit;
+  }
 }
 
 /** True when the first caller outside provenant and Node's internals is a file `module` matches. */

@@ -1,6 +1,4 @@
 /** POSTing one OpenLineage event (the HTTP transport's wire form: one JSON event per request). */
-import http from 'node:http';
-import https from 'node:https';
 import type { RunEvent } from './facets.js';
 
 const TIMEOUT_MS = 10_000;
@@ -9,7 +7,7 @@ const TIMEOUT_MS = 10_000;
 export function postEvent(url: string, event: RunEvent): Promise<void> {
   const body = Buffer.from(JSON.stringify(event));
   const target = new URL(url);
-  const transport = target.protocol === 'https:' ? https : http;
+  const transport = process.getBuiltinModule(target.protocol === 'https:' ? 'node:https' : 'node:http');
   return new Promise((resolve, reject) => {
     const request = transport.request(
       target,

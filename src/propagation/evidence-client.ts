@@ -5,12 +5,10 @@
  * HTTP/2 or HTTP/1.1 as ALPN settles; in cleartext, HTTP/1.1, or HTTP/2 with prior knowledge when
  * the identity says `evidenceProtocol: h2c`. Any failure rejects: the premise stays missing.
  */
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
 import type { Readable } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { EVIDENCE_PATH, MAX_EVIDENCE_BYTES } from '../monitor/evidence.js';
+import { isIpAddress } from '../support/host-address.js';
 import { internally } from '../support/reentrancy.js';
 
 const TIMEOUT_MS = 2000;
@@ -40,7 +38,8 @@ export function fetchEvidence(endpoint: EvidenceEndpoint, principal: string, nam
     const timer = setTimeout(() => finish(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
     // provenant's own requests: not flows of the app's.
     const overHttp1 = (socket?: tls.TLSSocket): void => {
-      const client = url.protocol === 'https:' ? https : http;
+      // Taken at the request, not at preload: a process that never fetches evidence needs neither.
+      const client = process.getBuiltinModule(url.protocol === 'https:' ? 'node:https' : 'node:http');
       const req = internally(() => client.get(url, socket === undefined ? {} : { createConnection: () => socket }));
       open.push(req);
       req.on('error', finish);
@@ -64,10 +63,10 @@ export function fetchEvidence(endpoint: EvidenceEndpoint, principal: string, nam
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     const socket = internally(() =>
-      tls.connect({
+      process.getBuiltinModule('node:tls').connect({
         host,
         port: Number(url.port) || 443,
-        servername: net.isIP(host) === 0 ? host : undefined,
+        servername: isIpAddress(host) ? undefined : host,
         ALPNProtocols: ['h2', 'http/1.1'],
       }),
     );

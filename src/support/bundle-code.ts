@@ -58,7 +58,7 @@ function identityOf(file: string): string {
 /** In a worker: the code its creator handed over, when it was made from this same file. */
 function handedCode(file: string, identity: string): BundleCode | undefined {
   const list = (process as { moduleLoadList?: unknown }).moduleLoadList;
-  // The main thread: nothing was handed, and worker_threads stays unloaded (lazy-builtins.ts).
+  // The main thread: nothing was handed, and worker_threads stays unloaded (instrumentation/builtin-loads.ts).
   if (!Array.isArray(list) || !list.includes('NativeModule worker_threads')) return undefined;
   const value: unknown = process.getBuiltinModule('node:worker_threads').getEnvironmentData(BUNDLE_CODE_KEY);
   if (typeof value !== 'object' || value === null) return undefined;

@@ -4,18 +4,30 @@
  * `0x7f000003` and `127.000.000.003` as 127.0.0.3, and `::ffff:127.0.0.3` reaches the same host:
  * a rule written for the dotted form must see every one of them as that form.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import type Net from 'node:net';
+
+// node:net when first needed: loading it is the first network load, which enables provenant's
+// network part (instrumentation/net/index.ts), and a process that never resolves a host needs neither.
+let net: typeof Net | undefined;
+const netModule = (): typeof Net => (net ??= process.getBuiltinModule('node:net'));
+
+/** Whether `host` is an IPv4 or IPv6 address (net.isIP). */
+export function isIpAddress(host: string): boolean {
+  return netModule().isIP(host) !== 0;
+}
 
 /** A host whose last label is a number (decimal, octal or 0x-hex) is read as an IPv4 address. */
 const NUMERIC_LAST_LABEL = /(?:^|\.)(?:0x[0-9a-f]*|[0-9]+)$/;
 const IPV4_MAPPED = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/;
+/** What net.isIPv4 accepts (four decimal bytes, no leading zeros): the config's hosts are read at start, before node:net is needed. */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /** Lower-case, without brackets or a trailing dot; IP literals in their one canonical form. */
 export function canonicalHost(host: string): string {
   let h = host.trim().toLowerCase();
   if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
   if (h.endsWith('.') && h.length > 1) h = h.slice(0, -1);
-  if (isIPv4(h)) return h;
+  if (DOTTED_QUAD.test(h)) return h;
   if (h.includes(':')) return canonicalIpv6(h);
   return NUMERIC_LAST_LABEL.test(h) ? (numericIpv4(h) ?? h) : h;
 }
@@ -46,7 +58,7 @@ function numericPart(part: string): number | undefined {
 
 /** Compressed lower-case IPv6; an IPv4-mapped address as its dotted IPv4 (the host it reaches). */
 function canonicalIpv6(host: string): string {
-  if (!isIPv6(host)) return host;
+  if (!netModule().isIPv6(host)) return host;
   // A zone (`fe80::1%eth0`) is not part of URL syntax: canonicalise the address, keep the zone.
   const zoneAt = host.indexOf('%');
   if (zoneAt !== -1) return `${canonicalIpv6(host.slice(0, zoneAt))}${host.slice(zoneAt)}`;

@@ -1,6 +1,6 @@
 /**
  * Whether this is the process's main thread, without loading `worker_threads` there (loading it
- * has effects Node keeps lazy for the app: instrumentation/lazy-builtins.ts). A worker thread
+ * has effects Node keeps lazy for the app: instrumentation/builtin-loads.ts). A worker thread
  * always has that module loaded before any preload runs, so "not loaded" means the main thread.
  */
 export function isMainThread(): boolean {

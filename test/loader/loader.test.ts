@@ -59,24 +59,31 @@ describe.each(PRELOADS)('worker_threads is loaded when the app loads it (preload
     expect(preloaded).toBe(plain);
   });
 
-  it('a Worker imported in ESM is mediated: holding a secret, a thread without provenant never starts', async () => {
-    const { dir, env } = sandbox();
-    const marker = path.join(dir, 'ran');
-    const args = [path.join(apps, 'esm-worker.mjs'), path.join(dir, 'secret', 'a.txt'), marker];
-    const result = await runNode({ args, cwd: dir, env, preload });
-    expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ worker: 'ERR_PROVENANCE_DENIED' });
-    expect(existsSync(marker)).toBe(false);
-  });
+  // esm-worker-required.cjs: the same module through require(esm), which creates the Worker before any queued code runs.
+  it.each(['esm-worker.mjs', 'esm-worker-required.cjs'])(
+    'a Worker imported in ESM (%s) is mediated: holding a secret, a thread without provenant never starts',
+    async (app) => {
+      const { dir, env } = sandbox();
+      const marker = path.join(dir, 'ran');
+      const args = [path.join(apps, app), path.join(dir, 'secret', 'a.txt'), marker];
+      const result = await runNode({ args, cwd: dir, env, preload });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ worker: 'ERR_PROVENANCE_DENIED' });
+      expect(existsSync(marker)).toBe(false);
+    },
+  );
 
-  it('the allowed twin: holding nothing labelled, the thread runs and writes', async () => {
-    const { dir, env } = sandbox();
-    const marker = path.join(dir, 'ran');
-    const result = await runNode({ args: [path.join(apps, 'esm-worker.mjs'), '-', marker], cwd: dir, env, preload });
-    expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ worker: 'exited', code: 0 });
-    expect(existsSync(marker)).toBe(true);
-  });
+  it.each(['esm-worker.mjs', 'esm-worker-required.cjs'])(
+    'the allowed twin (%s): holding nothing labelled, the thread runs and writes',
+    async (app) => {
+      const { dir, env } = sandbox();
+      const marker = path.join(dir, 'ran');
+      const result = await runNode({ args: [path.join(apps, app), '-', marker], cwd: dir, env, preload });
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ worker: 'exited', code: 0 });
+      expect(existsSync(marker)).toBe(true);
+    },
+  );
 });
 
 /** Every file under `dir` with its size: what a run added or grew shows up as a difference. */

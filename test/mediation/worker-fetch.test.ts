@@ -15,7 +15,7 @@ afterAll(async () => {
 
 async function send(
   mode: 'secret' | 'clean',
-  via: 'fetch' | 'websocket',
+  via: 'fetch' | 'websocket' | 'websocket-at-load',
 ): Promise<{ result: Record<string, unknown>; listener: Listener }> {
   const listener = await listen('127.0.0.2', via === 'fetch' ? httpOk : websocketAccept);
   try {
@@ -42,12 +42,20 @@ describe('undici in a worker thread', () => {
     expect(listener.connections).toBe(0);
   });
 
+  it('nor open one in the very run that first loads undici (composed as the load completes)', async () => {
+    const { result, listener } = await send('secret', 'websocket-at-load');
+    expect(result).toEqual({ undiciAtStart: false, sqliteAtStart: false, websocket: 'closed' });
+    expect(listener.connections).toBe(0);
+  });
+
   it('the allowed twins: from a clean worker both reach the listener', async () => {
     const fetched = await send('clean', 'fetch');
     expect(fetched.result).toEqual({ undiciAtStart: false, sqliteAtStart: false, fetch: 200 });
     expect(fetched.listener.received).toContain('nothing secret');
-    const socket = await send('clean', 'websocket');
-    expect(socket.result).toEqual({ undiciAtStart: false, sqliteAtStart: false, websocket: 'closed' });
-    expect(socket.listener.connections).toBe(1);
+    for (const via of ['websocket', 'websocket-at-load'] as const) {
+      const socket = await send('clean', via);
+      expect(socket.result).toEqual({ undiciAtStart: false, sqliteAtStart: false, websocket: 'closed' });
+      expect(socket.listener.connections).toBe(1);
+    }
   });
 });

@@ -11,13 +11,12 @@
  * Patched when `node:dgram` is first loaded, not at preload (builtin-loads.ts); the UDP handle's
  * own send below it is decided too (handle-sends.ts).
  */
-import dns from 'node:dns';
-import { isIP } from 'node:net';
 import type dgram from 'node:dgram';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
+import { isIpAddress } from '../../support/host-address.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { withInternalLookups } from '../internal-lookups.js';
 import { Patcher } from '../patcher.js';
@@ -80,8 +79,9 @@ function enableDatagramFlows(udp: typeof dgram, engine: FlowEngine, patcher: Pat
     failed: (error: Error) => void,
   ): void => {
     const host = resource.host ?? '';
-    if (isIP(host) !== 0) return proceed(undefined, undefined);
-    const lookup: Lookup = socket[APP_LOOKUP] ?? ((name, family, callback) => dns.lookup(name, family, callback));
+    if (isIpAddress(host)) return proceed(undefined, undefined);
+    const lookup: Lookup =
+      socket[APP_LOOKUP] ?? ((name, family, callback) => process.getBuiltinModule('node:dns').lookup(name, family, callback));
     withInternalLookups(() =>
       lookup(host, socket.type === 'udp6' ? 6 : 4, (error, address) => {
         if (error) return failed(error);

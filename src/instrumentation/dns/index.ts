@@ -7,11 +7,11 @@
  * not a query of its own (internal-lookups.ts), nor is `lookup` of an IP literal, which getaddrinfo
  * answers without asking anyone (clients look up the address they are about to dial).
  */
-import dns from 'node:dns';
-import { isIP } from 'node:net';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { Resource } from '../../provenance/resource.js';
 import { normaliseHost } from '../../provenance/host.js';
+import { isIpAddress } from '../../support/host-address.js';
+import { NETWORK_BUILTINS, whenFirstLoaded } from '../builtin-loads.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { isInternalLookup } from '../internal-lookups.js';
 import type { GrpcTelemetry } from '../net/grpc-telemetry.js';
@@ -49,6 +49,12 @@ export class DnsInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
+    // As the first network built-in loads (builtin-loads.ts), not at preload.
+    whenFirstLoaded(this.patcher, NETWORK_BUILTINS, () => this.patch(context));
+  }
+
+  private patch(context: InstrumentationContext): void {
+    const dns = process.getBuiltinModule('node:dns');
     const engine = context.engine;
     const grpc = context.grpcTelemetry;
     const itself = (self: unknown): ServerList => self as ServerList;
@@ -88,7 +94,7 @@ interface Query {
 }
 
 function isIpLiteral(name: unknown): boolean {
-  return typeof name === 'string' && isIP(name) !== 0;
+  return typeof name === 'string' && isIpAddress(name);
 }
 
 /** Why this query must not be made now, or undefined. */

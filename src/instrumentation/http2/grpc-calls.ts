@@ -13,7 +13,7 @@
  */
 import type { FlowContexts } from '../../provenance/context.js';
 import { FLOW_CONTEXT, inContext, type ContextBound } from '../net/context-binding.js';
-import { afterCompile } from '../lazy-builtins.js';
+import { afterCompile } from '../package-loads.js';
 import type { NativeFunction, Patcher } from '../patcher.js';
 
 /** grpc-js's modules → the class each holds and its step resumed from grpc-js's own callbacks. */

@@ -9,7 +9,6 @@
  * monitors gate each stream before the app sees it, and its response carries their evidence, as
  * over HTTP/1.
  */
-import http from 'node:http';
 import type http2 from 'node:http2';
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
@@ -101,6 +100,8 @@ export function serverEmit(
   contexts: FlowContexts,
 ): (emit: Emit) => Emit {
   return (emit) => {
+    // Loaded with http2's own load, which enables the network part first (net/index.ts).
+    const http = process.getBuiltinModule('node:http');
     const streams = streamEmit(emit);
     return function (this: unknown, ...args: [event: string | symbol, ...rest: unknown[]]): boolean {
       const event = args[0];

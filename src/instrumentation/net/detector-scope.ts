@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { calledFrom } from '../caller.js';
-import { afterCompile } from '../lazy-builtins.js';
+import { afterCompile } from '../package-loads.js';
 import type { Patcher } from '../patcher.js';
 
 export type DetectorScope = 'gcp';

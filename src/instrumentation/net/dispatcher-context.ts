@@ -24,7 +24,7 @@ import dc from 'node:diagnostics_channel';
 import path from 'node:path';
 import { diag } from '@opentelemetry/api';
 import type { FlowContext, FlowContexts } from '../../provenance/context.js';
-import { aroundRequire } from '../lazy-builtins.js';
+import { aroundRequire } from '../package-loads.js';
 import type { Patcher } from '../patcher.js';
 import { applyIn } from './context-binding.js';
 import { adoptDispatchersAsConstructed } from './dispatcher-construction.js';

@@ -8,7 +8,6 @@
  * body that way) is re-decided before each chunk, and a chunk read after the signed claim was
  * fixed (at dispatch) fails the request with rule `claim-exceeded`.
  */
-import { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowOptions } from '../../engine/recorder.js';
@@ -181,7 +180,7 @@ class ResponseReader implements DispatchHandler {
 
   onRequestUpgrade(controller: unknown, statusCode: number, headers: Headers, socket: unknown): void {
     // The socket now belongs to the app (a WebSocket): its writes are the app's, decided per write.
-    if (socket instanceof Socket) handOverUpgraded(socket);
+    if (socket instanceof process.getBuiltinModule('node:net').Socket) handOverUpgraded(socket);
     this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 

@@ -22,8 +22,8 @@
  * call an OTLP Export method; what it sends that way is OTLP to the operator's collector, what the
  * app can already put in span attributes.
  */
-import net from 'node:net';
 import { normaliseHost } from '../../provenance/host.js';
+import { isIpAddress } from '../../support/host-address.js';
 import { calledFrom } from '../caller.js';
 
 const GRPC_MODULE = (name: string): RegExp =>
@@ -90,7 +90,7 @@ export class GrpcTelemetry {
     const entries = Array.isArray(result) ? (result as unknown[]) : [result];
     for (const entry of entries) {
       const address = typeof entry === 'string' ? entry : (entry as { address?: unknown } | null)?.address;
-      if (typeof address !== 'string' || net.isIP(address) === 0) continue;
+      if (typeof address !== 'string' || !isIpAddress(address)) continue;
       const key = normaliseHost(address);
       const known = into.get(key) ?? new Set<number>();
       for (const port of ports) known.add(port);

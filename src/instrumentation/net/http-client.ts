@@ -11,8 +11,7 @@
  * creation, propagation and body writes share one per-request flow state; split, each would
  * export it.)
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -51,6 +50,9 @@ type FlowRequest = http.ClientRequest & ContextBound & MediatedMessage & { [CLIE
 type SocketlessRequest = http.ClientRequest & { onSocket(socket: null, error: Error): void };
 
 export function enableClientFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher, telemetry: AppTelemetry): void {
+  // Loaded by now: the network part is enabled as the first of them loads (net/index.ts).
+  const http = process.getBuiltinModule('node:http');
+  const https = process.getBuiltinModule('node:https');
   const contexts = engine.contexts;
 
   /** traceparent (unless another instrumentation set one) and the baggage for this destination. */

@@ -9,8 +9,7 @@
  * 250 lines: the request context and the response decision share the per-request flow state.
  */
 import dc from 'node:diagnostics_channel';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import { diag } from '@opentelemetry/api';
@@ -59,6 +58,9 @@ type FlowResponse = http.ServerResponse & ContextBound & MediatedMessage & { [RE
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function enableServerFlows(engine: FlowEngine, flows: PeerFlows, patcher: Patcher): void {
+  // Loaded by now: the network part is enabled as the first of them loads (net/index.ts).
+  const http = process.getBuiltinModule('node:http');
+  const https = process.getBuiltinModule('node:https');
   const contexts = engine.contexts;
   const proto = http.ServerResponse.prototype;
   const writeHead = proto.writeHead as (...args: unknown[]) => unknown;

@@ -1,7 +1,11 @@
 /**
  * Provenance across services: http/https servers and clients, fetch and raw TCP/TLS sockets,
- * with signed provenant baggage between trusted peers.
+ * with signed provenant baggage between trusted peers. Enabled as the first network built-in
+ * loads in this thread (`net`, `tls`, `http`, `https`, `dns`: builtin-loads.ts), before any of
+ * them is returned to anyone, not at preload: a process or worker that never touches the network
+ * does not load them (~4–5 ms of every thread's start). The modules below take them then.
  */
+import { NETWORK_BUILTINS, whenFirstLoaded } from '../builtin-loads.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { AppTelemetry } from './app-telemetry.js';
 import { scopeDetectors } from './detector-scope.js';
@@ -18,6 +22,10 @@ export class NetworkInstrumentation implements Instrumentation {
   private readonly patcher = new Patcher();
 
   enable(context: InstrumentationContext): void {
+    whenFirstLoaded(this.patcher, NETWORK_BUILTINS, () => this.patch(context));
+  }
+
+  private patch(context: InstrumentationContext): void {
     const { engine } = context;
     const flows = new PeerFlows(engine, context.peers);
     // Sockets first: the HTTP servers' emit wrappers sit on top of net.Server's.

@@ -6,7 +6,6 @@
  * decide them again (in the wrong context); the app's own writes to the same socket
  * (`res.socket.write`, a keep-alive socket it holds on to) are decided by socket.ts.
  */
-import http from 'node:http';
 import { ReentrancyGuard } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
 
@@ -32,7 +31,7 @@ export function enableMediatedWrites(patcher: Patcher): void {
   // The two places Node's OutgoingMessage writes to its socket.
   for (const name of ['_writeRaw', '_flushOutput']) {
     patcher.wrapMethod(
-      http.OutgoingMessage.prototype,
+      process.getBuiltinModule('node:http').OutgoingMessage.prototype,
       name,
       (original) =>
         function (this: MediatedMessage & { destroy(error: Error): void }): unknown {

@@ -3,7 +3,8 @@
  * the one decision every byte written to it gets: socket.ts sets the state up at connect and
  * accept, socket-writes.ts decides each write with it, wherever the write enters.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { builtinLoaded } from '../builtin-loads.js';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -98,12 +99,20 @@ export function noteHandleFlow(socket: FlowSocket, flow: SocketFlow): void {
   if (typeof parent === 'object' && parent !== null && !handleFlows.has(parent)) handleFlows.set(parent, flow);
 }
 
+let Socket: typeof net.Socket | undefined;
+/** `value instanceof net.Socket`, without loading node:net: no socket exists before it loads (the network part is enabled then). */
+function isSocket(value: unknown): value is net.Socket {
+  if (Socket === undefined && builtinLoaded('net')) Socket = process.getBuiltinModule('node:net').Socket;
+  return Socket !== undefined && value instanceof Socket;
+}
+
 /**
  * Makes `socket` (a child's stdio pipe) a flow to `named` decided by `decide`, so that every way
  * of writing to it (its `write`, the stream prototypes, its handle) gets that decision.
  */
+
 export function decideAs(socket: unknown, named: Resource, attributes: Attributes, decide: () => Error | undefined): void {
-  if (!(socket instanceof net.Socket)) return;
+  if (!isSocket(socket)) return;
   const flow = newSocketFlow({ named, addressed: undefined, options: { attributes }, reads: false, dispatcher: false, decide });
   (socket as FlowSocket)[SOCKET_FLOW] = flow;
   noteHandleFlow(socket, flow);
@@ -148,7 +157,7 @@ function derivedFlow(handle: object): SocketFlow | undefined {
 function tlsParentFlow(handle: Handle): SocketFlow | undefined {
   const { _parent: parent, _parentWrap: wrap } = handle;
   if (typeof parent !== 'object' || parent === null) return undefined;
-  const flow = wrap instanceof net.Socket ? flowOf(wrap) : undefined;
+  const flow = isSocket(wrap) ? flowOf(wrap) : undefined;
   if (flow !== undefined) return flow;
   return handleFlows.get(parent) ?? derivedFlow(parent);
 }

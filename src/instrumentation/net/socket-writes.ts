@@ -20,8 +20,6 @@
  * provenant; another copy would fail to start here rather than run without them.
  */
 import { Buffer } from 'node:buffer';
-import net from 'node:net';
-import stream from 'node:stream';
 import type { Patcher } from '../patcher.js';
 import { enableHandleWrites, pass } from './handle-writes.js';
 import { flowOf, type FlowSocket, type SocketDecisions } from './socket-flow.js';
@@ -43,6 +41,9 @@ export function enableSocketWrites(decisions: SocketDecisions, patcher: Patcher)
   enableHandleWrites(decisions, patcher);
   if (locked) return;
   locked = true;
+  // Loaded by now: the network part is enabled as the first of them loads (net/index.ts).
+  const stream = process.getBuiltinModule('node:stream');
+  const net = process.getBuiltinModule('node:net');
   for (const proto of [stream.Writable.prototype, stream.Duplex.prototype] as unknown as Record<'write' | 'end', StreamWrite>[]) {
     patcher.lock(
       proto,

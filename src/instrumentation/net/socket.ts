@@ -25,11 +25,8 @@
  * state (the decided destination, the dialled address, the owning HTTP layer), set up here for
  * client and accepted sockets alike; socket-flow.ts holds that state and its write decision.
  */
-import http from 'node:http';
-import https from 'node:https';
-import dns from 'node:dns';
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
 import type { FlowEngine } from '../../engine/flow-engine.js';
 import type { FlowContext } from '../../provenance/context.js';
@@ -113,6 +110,14 @@ type Emit = (this: FlowSocket, event: string | symbol, ...args: unknown[]) => bo
 type ServerEmit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
 export function enableSocketFlows(engine: FlowEngine, patcher: Patcher, grpc: GrpcTelemetry): void {
+  // Loaded by now: the network part is enabled as the first of them loads (net/index.ts).
+  const [net, tls, http, https, dns] = [
+    process.getBuiltinModule('node:net'),
+    process.getBuiltinModule('node:tls'),
+    process.getBuiltinModule('node:http'),
+    process.getBuiltinModule('node:https'),
+    process.getBuiltinModule('node:dns'),
+  ];
   const contexts = engine.contexts;
   const resources = engine.resources;
   const proto = net.Socket.prototype as unknown as Record<'connect' | 'emit', Method>;

@@ -4,7 +4,6 @@
  * still takes (Node 24's fetch hands its dispatcher one). provenant's response reader takes the API
  * of the handler it wraps, so fetch works on both; this is the older one.
  */
-import { Socket } from 'node:net';
 import { handOverUpgraded } from './socket.js';
 
 type HeaderValue = string | string[] | undefined;
@@ -45,7 +44,7 @@ export class LegacyResponseReader implements LegacyHandler {
   }
 
   onUpgrade(statusCode: number, headers: unknown, socket: unknown): void {
-    if (socket instanceof Socket) handOverUpgraded(socket);
+    if (socket instanceof process.getBuiltinModule('node:net').Socket) handOverUpgraded(socket);
     this.inner.onUpgrade?.(statusCode, headers, socket);
   }
 

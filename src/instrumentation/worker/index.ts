@@ -3,10 +3,11 @@
  * BroadcastChannels (worker-class.ts, ports.ts, thread-flows.ts). Kept apart from the process
  * instrumentation: the preload's own behaviour inside workers is its own concern.
  */
+import type * as WorkerThreads from 'node:worker_threads';
+import { whenBuiltinLoaded } from '../builtin-loads.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
 import { isInternalThread } from '../../support/main-thread.js';
 import { Patcher } from '../patcher.js';
-import { whenWorkerThreadsLoaded } from './first-load.js';
 import { guardPort, patchPorts, patchWorkerThreadsPorts } from './ports.js';
 import { ThreadFlows } from './thread-flows.js';
 import { patchWorkerClass, WORKER_SEED_KEY } from './worker-class.js';
@@ -21,7 +22,10 @@ export class WorkerInstrumentation implements Instrumentation {
     const nodeThread = isInternalThread();
     const MessageChannel = patchPorts(flows, this.patcher, context.transfers, !nodeThread);
     const identity = { configFile: config.file, mode: config.mode, registerModule: context.registerModule };
-    whenWorkerThreadsLoaded(this.patcher, (workerThreads) => {
+    // As Node first loads it in this thread, however it is loaded, and never by provenant (its load
+    // wraps process.chdir: builtin-loads.ts); in a worker thread it is loaded already: at once.
+    whenBuiltinLoaded(this.patcher, 'worker_threads', (loaded) => {
+      const workerThreads = loaded as typeof WorkerThreads;
       const parentPort = workerThreads.parentPort;
       // Node's module-hooks thread (module.register) answers the loader on ports Node made and
       // handed in its workerData: they carry module sources, not app data, and are left alone.

@@ -1,9 +1,10 @@
 'use strict';
 // fetch and WebSocket from a worker thread under provenant, where Node's bundled undici is loaded
 // only when the app first uses it. argv: root, mode ('secret' reads secret/a.txt first, 'clean'
-// does not), via ('fetch' | 'websocket'), target (http://host:port/). The main thread hands the
-// data to a worker as workerData; the worker touches an undici global other than fetch first
-// (Headers, which loads the bundle), then, in a later turn, sends the data by `via`. Prints one
+// does not), via ('fetch' | 'websocket' | 'websocket-at-load'), target (http://host:port/). The
+// main thread hands the data to a worker as workerData; the worker touches an undici global other
+// than fetch first (Headers, which loads the bundle), then, in a later turn, sends the data by
+// `via`; 'websocket-at-load' opens the WebSocket at once, in the run that first loads undici. Prints one
 // JSON line: how the send ended in the worker, and whether undici and SQLite were loaded before the app's code ran.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -19,8 +20,7 @@ if (isMainThread) {
   // What the preload left unloaded: undici until the app uses it, SQLite until a file flow needs the store.
   const undiciAtStart = process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
   const sqliteAtStart = process.moduleLoadList.includes('NativeModule sqlite');
-  void new Headers();
-  setImmediate(() => {
+  const send = () => {
     if (via === 'fetch') {
       fetch(target, { method: 'POST', body: data })
         .then((response) => parentPort.postMessage({ undiciAtStart, sqliteAtStart, fetch: response.status }))
@@ -40,5 +40,10 @@ if (isMainThread) {
         ended = true;
       };
     }
-  });
+  };
+  if (via === 'websocket-at-load') send();
+  else {
+    void new Headers();
+    setImmediate(send);
+  }
 }
