@@ -4,7 +4,7 @@
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
 import { basename, resolve } from 'node:path';
-import { fileUri, type ResourceKind, type StdioStream } from '../config/types.js';
+import { fileUri, type ProcessRole, type ResourceKind, type StdioStream } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 import { normaliseHost } from './host.js';
 
@@ -34,6 +34,8 @@ export interface Resource {
    * `defaults`, since the parent cannot learn the labels of what it reads there).
    */
   readonly console?: boolean;
+  /** For a process named by its role to this one (`parent`): what config's `match: { process }` sees. */
+  readonly role?: ProcessRole;
 }
 
 /** Resources kept (~400 bytes each with their labels and URI): about 3 MiB. */
@@ -111,6 +113,18 @@ export class ResourceRegistry {
   process(pid: number): Resource {
     const key = `p${pid}`;
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
+  }
+
+  /**
+   * The process that forked this one, at the other end of its IPC channel:
+   * `process://<node>/<pid>/parent`, matched in config by role (`match: { process: parent }`), as
+   * its own pid is new every run.
+   */
+  parent(): Resource {
+    return (
+      this.byKey.get('a') ??
+      this.add('a', { uri: `process://${this.node}/${process.pid}/parent`, kind: 'process', pid: process.ppid, role: 'parent' })
+    );
   }
 
   /** A child process, named by its executable's basename (`/usr/bin/convert` → `process://<node>/convert`). */
