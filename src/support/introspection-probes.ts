@@ -1,0 +1,35 @@
+/**
+ * Whether this process can reach beneath the JS API provenant patches, asked of Node and V8
+ * themselves rather than read from the command line (Node takes `--expose_internals` as well as
+ * `--expose-internals`, and V8 flags can imply one another).
+ */
+
+/** `--expose-internals`: Node's internal modules (and through them every binding) can be required. */
+export function internalsExposed(): boolean {
+  return process.getBuiltinModule('node:module').isBuiltin('internal/test/binding');
+}
+
+/** V8's natives syntax (`%DebugPrint(x)`) compiles: `--allow-natives-syntax` or a flag implying it. */
+export function nativesSyntaxOn(): boolean {
+  const source = '%IsBeingInterpreted()';
+  try {
+    // Compiled, never run: the question is only whether V8 parses it.
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    new Function(source);
+    return true;
+  } catch (error) {
+    if (error instanceof SyntaxError) return false;
+  }
+  // Code generation from strings is disallowed (an EvalError): a script compiles regardless.
+  try {
+    new (process.getBuiltinModule('node:vm').Script)(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The inspector's server is listening (`--inspect`, `--inspect-brk`, `--inspect-wait`, any spelling). */
+export function inspectorOpen(binding: (name: string) => { url?: () => unknown } | undefined): boolean {
+  return binding('inspector')?.url?.() !== undefined;
+}
