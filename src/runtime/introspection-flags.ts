@@ -6,7 +6,8 @@
  * - `--allow-natives-syntax`: V8's runtime functions, which V8 itself does not treat as a boundary.
  * - `--inspect`, `--inspect-brk`, `--inspect-wait`: a debugger, or anything the app connects to
  *   the open port, evaluates code with every closure in reach (the originals provenant keeps).
- * Each is asked of Node itself, so `--expose_internals` or a V8 flag implying natives counts too.
+ * The inspector and natives syntax are asked of Node and V8 (a V8 flag implying natives counts);
+ * `--expose-internals` is read from the command line in both of Node's spellings.
  * Audit mode starts with a warning (none for the inspector: debugging an honest app there is what
  * audit mode is for). Turned on later, at run time, they are refused by
  * instrumentation/process/introspection.ts.
