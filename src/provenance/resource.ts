@@ -188,9 +188,13 @@ export class ResourceRegistry {
     }
   }
 
-  /** `process://<node>/<pid>`, `/stdout`, `/stderr`, else a command name. */
+  /**
+   * `process://<node>/<pid>`, `/stdout`, `/stderr`, `/<pid>/parent` (a parent, which config
+   * labels by role whatever the pid), else a command name.
+   */
   private processPath(name: string): Resource {
     if (/^[0-9]+$/.test(name)) return this.process(Number(name));
+    if (/^[0-9]+\/parent$/.test(name)) return this.parent();
     if (name === 'stdout' || name === 'stderr') return this.stdio(name);
     return this.command(name);
   }
