@@ -29,6 +29,10 @@ export interface LabelSpec {
 export const STDIO_STREAMS = ['stdout', 'stderr'] as const;
 export type StdioStream = (typeof STDIO_STREAMS)[number];
 
+/** Processes named by their role for this one rather than by pid: `parent`, the process that forked it. */
+export const PROCESS_ROLES = ['parent'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
 /** First match wins. `path` is an absolute glob (resolved against the config file's folder) over files and unix sockets. */
 export interface ResourceMatch {
   path?: string;
@@ -40,6 +44,8 @@ export interface ResourceMatch {
   command?: string;
   /** This process's stdout or stderr. */
   stdio?: StdioStream;
+  /** A process by its role: `parent`, the end of a forked child's IPC channel (its pid changes every run). */
+  process?: ProcessRole;
 }
 
 export interface ResourceLabelRule {

@@ -10,6 +10,7 @@ import type { Node } from 'yaml';
 import { defaultLevels } from './defaults.js';
 import {
   MODES,
+  PROCESS_ROLES,
   STDIO_STREAMS,
   type JournalConfig,
   type WitnessConfig,
@@ -170,8 +171,9 @@ class ConfigValidator implements ValueReaders {
   }
 
   private resourceMatch(value: Located): ResourceMatch {
-    const m = this.r.map(value, ['path', 'host', 'port', 'url', 'service', 'command', 'stdio']);
-    if (m.size === 0) this.r.fail(value.node, `${value.where} needs at least one of path, host, port, url, service, command, stdio`);
+    const m = this.r.map(value, ['path', 'host', 'port', 'url', 'service', 'command', 'stdio', 'process']);
+    if (m.size === 0)
+      this.r.fail(value.node, `${value.where} needs at least one of path, host, port, url, service, command, stdio, process`);
     const match: ResourceMatch = {};
     const path = m.get('path');
     if (path) match.path = this.pathGlob(path);
@@ -187,6 +189,8 @@ class ConfigValidator implements ValueReaders {
     if (command) match.command = this.commandGlob(command);
     const stdio = m.get('stdio');
     if (stdio) match.stdio = this.r.oneOf(stdio, STDIO_STREAMS);
+    const role = m.get('process');
+    if (role) match.process = this.r.oneOf(role, PROCESS_ROLES);
     return match;
   }
 

@@ -46,6 +46,10 @@ export function compileResourceMatch(match: ResourceMatch): ResourcePredicate {
     const stream = match.stdio;
     checks.push((r) => r.stdio === stream);
   }
+  if (match.process !== undefined) {
+    const role = match.process;
+    checks.push((r) => r.role === role);
+  }
   return all(checks);
 }
 

@@ -4,7 +4,7 @@
  * (oldest entries are dropped first) so a server talking to millions of hosts keeps flat memory.
  */
 import { basename, resolve } from 'node:path';
-import { fileUri, type ResourceKind, type StdioStream } from '../config/types.js';
+import { fileUri, type ProcessRole, type ResourceKind, type StdioStream } from '../config/types.js';
 import { BoundedCache } from '../support/bounded-cache.js';
 import { normaliseHost } from './host.js';
 
@@ -34,6 +34,8 @@ export interface Resource {
    * `defaults`, since the parent cannot learn the labels of what it reads there).
    */
   readonly console?: boolean;
+  /** For a process named by its role to this one (`parent`): what config's `match: { process }` sees. */
+  readonly role?: ProcessRole;
 }
 
 /** Resources kept (~400 bytes each with their labels and URI): about 3 MiB. */
@@ -120,6 +122,18 @@ export class ResourceRegistry {
     return this.byKey.get(key) ?? this.add(key, { uri: `process://${this.node}/${pid}`, kind: 'process', pid });
   }
 
+  /**
+   * The process that forked this one, at the other end of its IPC channel:
+   * `process://<node>/<pid>/parent`, matched in config by role (`match: { process: parent }`), as
+   * its own pid is new every run.
+   */
+  parent(): Resource {
+    return (
+      this.byKey.get('a') ??
+      this.add('a', { uri: `process://${this.node}/${process.pid}/parent`, kind: 'process', pid: process.ppid, role: 'parent' })
+    );
+  }
+
   /** A child process, named by its executable's basename (`/usr/bin/convert` → `process://<node>/convert`). */
   command(file: string): Resource {
     const name = basename(file);
@@ -181,9 +195,13 @@ export class ResourceRegistry {
     }
   }
 
-  /** `process://<node>/<pid>`, `/stdout`, `/stderr`, else a command name. */
+  /**
+   * `process://<node>/<pid>`, `/stdout`, `/stderr`, `/<pid>/parent` (a parent, which config
+   * labels by role whatever the pid), else a command name.
+   */
   private processPath(name: string): Resource {
     if (/^[0-9]+$/.test(name)) return this.process(Number(name));
+    if (/^[0-9]+\/parent$/.test(name)) return this.parent();
     if (name === 'stdout' || name === 'stderr') return this.stdio(name);
     return this.command(name);
   }

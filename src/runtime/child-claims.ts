@@ -41,19 +41,20 @@ export function createChildClaims(
 
 /**
  * In a child started by an instrumented parent: the process context starts with what the parent
- * handed over, as a read from `process://<node>/<parent pid>`. The variable is removed so the app
- * cannot pass it on. Returns true when there was a claim (verified or not).
+ * handed over, as a read from the parent (`process://<node>/<pid>/parent`): a verified claim
+ * carries its own labels (the parent's configured labels say what it may receive), an unverified
+ * one is joined with them. The variable is removed so the app cannot pass it on. Returns true when there was a claim (verified or not).
  */
 export function inheritParentClaim(engine: FlowEngine, claims: ProvenancePropagator, env: NodeJS.ProcessEnv): boolean {
   const text = env[PARENT_CLAIM_VARIABLE];
   if (text === undefined) return false;
   delete env[PARENT_CLAIM_VARIABLE];
   const verdict = claims.verifyClaim(text, CLAIM_BUDGET_BYTES, parentAudience(process.ppid));
-  const provenance =
-    (verdict.trusted ? verifiedData(engine.sets, engine.schema, verdict.claim.labels, verdict.claim.sources) : undefined) ??
-    unverifiedData(engine.sets, engine.schema, verdict.trusted ? verdict.claim.labels : verdict.claimed);
-  engine.read(engine.resources.process(process.ppid), undefined, {
+  const verified = verdict.trusted ? verifiedData(engine.sets, engine.schema, verdict.claim.labels, verdict.claim.sources) : undefined;
+  const provenance = verified ?? unverifiedData(engine.sets, engine.schema, verdict.trusted ? verdict.claim.labels : verdict.claimed);
+  engine.read(engine.resources.parent(), undefined, {
     provenance,
+    vouched: verified !== undefined,
     attributes: { 'provenant.claim': verdict.trusted ? 'verified' : verdict.reason },
   });
   return true;

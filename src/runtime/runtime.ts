@@ -42,6 +42,7 @@ import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
 import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
+import { refuseIntrospectionFlags } from './introspection-flags.js';
 import { refuseNativeDumpFlags } from './native-dump-flags.js';
 import { resolveServiceName } from './resource-attributes.js';
 import { checkWitnessKeys, loadIdentity, readJournalKey } from './keys.js';
@@ -100,6 +101,7 @@ export function start(options: StartOptions = {}): Runtime {
   const journalKey = readJournalKey(env);
   checkWitnessKeys(config);
   refuseNativeDumpFlags(config.mode);
+  refuseIntrospectionFlags(config.mode);
   // Rules are checked before anything is patched: a bad rule stops the start like a bad config.
   const monitors = compileMonitors(config);
   checkInstrumentSelection(env['PROVENANT_INSTRUMENT'], config.mode);

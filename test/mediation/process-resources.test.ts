@@ -1,6 +1,8 @@
 // Process resources in the policy, without I/O: commands by basename (`match.command`,
-// `destination.command`), stdout/stderr (`match.stdio`), and what an unlabelled one gets.
+// `destination.command`), stdout/stderr (`match.stdio`), a forked child's parent by role
+// (`match.process`), and what an unlabelled one gets.
 import { describe, expect, it } from 'vitest';
+import { runtimeLabelRule } from '../../src/engine/runtime-labels.js';
 import { fixture } from '../policy/helpers.js';
 
 const f = fixture(`
@@ -12,6 +14,8 @@ resources:
     labels: { confidentiality: secret }
   - match: { stdio: stderr }
     labels: { confidentiality: internal }
+  - match: { process: parent }
+    labels: { confidentiality: secret, tags: [pii] }
 rules:
   - id: no-pii-to-curl
     deny: { data: { tags: [pii] }, destination: { command: "curl*" } }
@@ -37,6 +41,17 @@ describe('process resources', () => {
     expect(f.decide(secret, f.registry.stdio('stdout')).kind).toBe('allow');
     expect(f.decide(secret, f.registry.stdio('stderr'))).toMatchObject({ kind: 'deny', rule: 'confidentiality' });
     expect(f.decide(secret, f.registry.stdio('stdout', false))).toMatchObject({ kind: 'deny', rule: 'confidentiality' });
+  });
+
+  it('names a parent process://<node>/<pid>/parent and labels it by role, whatever the pid; another process stays unlabelled', () => {
+    const parent = f.registry.parse('process://n1/999999/parent');
+    expect(parent).toBe(f.registry.parent());
+    expect(parent.uri).toBe(`process://n1/${process.pid}/parent`);
+    const secret = f.data('/srv/app/data/p1.json');
+    expect(f.decide(secret, parent).kind).toBe('allow');
+    expect(f.decide(secret, f.registry.process(process.ppid))).toMatchObject({ kind: 'deny', rule: 'confidentiality' });
+    // provenant.label() on it labels the role, as the config does.
+    expect(runtimeLabelRule(parent, { confidentiality: 'secret' }).match).toEqual({ process: 'parent' });
   });
 
   it('rejects a command glob with a slash at validate time', () => {

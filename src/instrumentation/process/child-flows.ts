@@ -63,10 +63,11 @@ export class ChildFlows {
 
   /**
    * The parent at the other end of this process's IPC channel: it reads our messages without
-   * their labels, so what it did not hand over is decided, as `process://<node>/<parent pid>`.
+   * their labels, so what it did not hand over is decided, as `process://<node>/<pid>/parent`
+   * (unlabelled unless a `resources` entry matches `process: parent`).
    */
   parent(handed: ProvenanceSet | undefined): ChildFlow {
-    const resource = this.engine.resources.process(process.ppid);
+    const resource = this.engine.resources.parent();
     return { resource, handed: handed ?? this.engine.sets.empty, attributes: { 'process.parent_pid': process.ppid } };
   }
 

@@ -76,15 +76,40 @@ function channelHandle(target: object): object | undefined {
 const PASSED_CONTROL = /^\{"cmd":"NODE_HANDLE","type":"[\w.]+","msg":\{"cmd":"NODE_/;
 
 /**
- * A message (or its JSON, as Node writes it) in the shape of Node's control messages. NODE_HANDLE
- * carries the message a handle is passed with: a control message only when that one is.
+ * A message in the shape of Node's control messages: the object given to `send`, or what reaches
+ * the handle — its JSON line, or with `serialization: 'advanced'` its V8-serialized frame. A
+ * NODE_HANDLE carries the message a handle is passed with: a control message only when that one is.
  */
 function isControlMessage(message: unknown): boolean {
   if (typeof message === 'string')
     return message.startsWith('{"cmd":"NODE_HANDLE"') ? PASSED_CONTROL.test(message) : message.startsWith('{"cmd":"NODE_');
+  if (message instanceof Uint8Array) return isControlObject(advancedMessage(message), true);
+  return isControlObject(message, false);
+}
+
+function isControlObject(message: unknown, passing: boolean): boolean {
   if (typeof message !== 'object' || message === null) return false;
-  const cmd = (message as { cmd?: unknown }).cmd;
-  return typeof cmd === 'string' && cmd.startsWith('NODE_') && cmd !== 'NODE_HANDLE';
+  const { cmd, msg } = message as { cmd?: unknown; msg?: unknown };
+  if (cmd === 'NODE_HANDLE') return passing && isControlObject(msg, false);
+  return typeof cmd === 'string' && cmd.startsWith('NODE_');
+}
+
+/** Length of the size prefix of an advanced-serialization frame. */
+const FRAME_HEADER = 4;
+
+/**
+ * The message in an advanced-serialization frame (a 4-byte size, then V8's serialization); only
+ * read for a write that would otherwise be denied. A frame V8's default deserializer cannot read
+ * (a Buffer inside is written with Node's own host-object prefix) is not a control message: Node's
+ * carry none, so it is decided like the app's.
+ */
+function advancedMessage(frame: Uint8Array): unknown {
+  if (frame.byteLength <= FRAME_HEADER) return undefined;
+  try {
+    return process.getBuiltinModule('node:v8').deserialize(frame.subarray(FRAME_HEADER));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Node's child_process code, which every send passes through on its way to the handle. */

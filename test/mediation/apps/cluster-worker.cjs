@@ -1,7 +1,7 @@
 'use strict';
 // A cluster (round-robin: the primary accepts and passes each connection to the worker): the
 // worker reads secret/a.txt at start, then listens; the primary asks it once over HTTP. Prints
-// {listening, status, handled} from the primary.
+// {listening, status, handled} from the primary. argv[3]: the IPC serialization ('json' or 'advanced').
 const cluster = require('node:cluster');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -10,6 +10,7 @@ const path = require('node:path');
 const root = process.argv[2];
 cluster.schedulingPolicy = cluster.SCHED_RR;
 if (cluster.isPrimary) {
+  cluster.setupPrimary({ serialization: process.argv[3] ?? 'json' });
   const worker = cluster.fork();
   let handled = false;
   worker.on('message', (message) => (handled = message === 'handled'));

@@ -1,6 +1,8 @@
 'use strict';
 // Helpers for writing to Node's IPC channel through its Pipe handle itself, as Node's own
-// `_send` does (JSON serialization: one line per message), bypassing `send`.
+// `_send` does (JSON serialization: one line per message; 'advanced': a 4-byte size and V8's
+// serialization), bypassing `send`.
+const v8 = require('node:v8');
 const { WriteWrap } = process.binding('stream_wrap');
 
 /** The channel handle Node keeps under its kChannelHandle symbol on `process` or a ChildProcess. */
@@ -9,13 +11,25 @@ function channelHandle(target) {
   return target[symbol];
 }
 
+/** An advanced-serialization frame, as Node's own writeChannelMessage builds it. */
+function frame(message) {
+  const body = v8.serialize(message);
+  const size = Buffer.alloc(4);
+  size.writeUInt32BE(body.length);
+  return Buffer.concat([size, body]);
+}
+
 /** Writes `message` straight to the handle; 'sent', or 'refused' when the write fails. */
-function rawSend(target, message) {
+function rawSend(target, message, serialization = 'json') {
   const handle = channelHandle(target);
   const req = new WriteWrap();
   req.handle = handle;
   req.oncomplete = () => undefined;
-  return handle.writeUtf8String(req, `${JSON.stringify(message)}\n`, null) === 0 ? 'sent' : 'refused';
+  const status =
+    serialization === 'advanced'
+      ? handle.writeBuffer(req, frame(message), null)
+      : handle.writeUtf8String(req, `${JSON.stringify(message)}\n`, null);
+  return status === 0 ? 'sent' : 'refused';
 }
 
 const outcomeOf = (error) => (error ? (error.code === 'ERR_PROVENANCE_DENIED' ? `denied:${error.rule}` : `failed:${error.code}`) : 'sent');
