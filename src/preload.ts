@@ -6,13 +6,11 @@
  * anyway, so the app runs unobserved with one warning line rather than not at all.
  */
 import { realpathSync } from 'node:fs';
-import { isConfigError } from './config/errors.js';
+import { EX_CONFIG, isConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import { start } from './runtime/runtime.js';
 import { unsupportedNode } from './runtime/supported-node.js';
 import { ownFile } from './support/own-files.js';
-
-const EX_CONFIG = 78;
 
 function isExportWorker(): boolean {
   // Only threads have worker_threads loaded before the preload: the main thread does not load it

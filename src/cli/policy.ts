@@ -4,7 +4,7 @@
  * test a policy without running anything (no I/O beyond reading the config).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, EX_CONFIG } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { ProvenantConfig } from '../config/types.js';
 import { compileMonitors } from '../monitor/compile.js';
@@ -35,9 +35,6 @@ check     The decision for data flowing to a destination, with the rule and reas
                    exit 0 when the replay gives the recorded decision and rule, 1 when not.
                    LOG is a log origin, a segment file or its prefix.`;
 
-/** Sysexits EX_CONFIG, as at preload. */
-const EXIT_CONFIG = 78;
-
 export const policy: CliCommand = {
   summary: 'validate a config file, or check a flow against it',
   run: (args) =>
@@ -53,7 +50,7 @@ export const policy: CliCommand = {
       } catch (error) {
         if (error instanceof ConfigError) {
           process.stderr.write(error.message + '\n');
-          return EXIT_CONFIG;
+          return EX_CONFIG;
         }
         throw error;
       }

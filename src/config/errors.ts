@@ -4,6 +4,9 @@
  */
 import type { TextPosition } from './types.js';
 
+/** The exit code of a start provenant refuses (sysexits EX_CONFIG): a bad config, key or runtime. */
+export const EX_CONFIG = 78;
+
 export class ConfigError extends Error {
   /** Absolute path of the config file; undefined for problems in environment variables. */
   readonly file: string | undefined;

@@ -20,8 +20,8 @@
  * A listener may use the module it is called for and modules loaded before it, not one still
  * loading (a module that loads the watched one may be half-way through its own code).
  * Where no load can be seen (no list, or one that takes no prototype), the module is loaded and
- * patched at once, as at preload. A listener that throws is reported as an instrumentation that
- * fails to enable at start is (runtime.ts), and never fails the app's load.
+ * patched at once, as at preload. A listener that throws is a failed patch, handled as the runtime
+ * chose (runtime/patch-failures.ts: enforce mode stops the process, audit mode says so).
  */
 import { diag } from '@opentelemetry/api';
 import { framesOf } from './caller.js';
@@ -126,8 +126,8 @@ export function whenFirstLoaded(patcher: Patcher, ids: readonly string[], listen
 /**
  * Built-in loads in progress: each is one frame of Node's internal loader, the innermost of them
  * the load whose completion is being seen. A Node that names it differently counts none, and
- * its waiting patches run at the first load (a module half-loaded then may fail to patch, which
- * is logged as a failed enable at start is: README, lazy-loading limits).
+ * its waiting patches run at the first load (a module half-loaded then may fail to patch: a failed
+ * patch, see onPatchFailure; README, lazy-loading limits).
  */
 function loadsInProgress(): number {
   return framesOf('node:internal/bootstrap/realm', 'compileForInternalLoader');
@@ -173,11 +173,21 @@ function loaded(entry: string): void {
   untrapWhenIdle();
 }
 
+/** What a failed patch does: logged, unless the runtime chose otherwise (enforce mode stops the process). */
+let patchFailed = (id: string, error: unknown): void => {
+  diag.error(`provenant: patching node:${id} failed`, error);
+};
+
+/** Replaces what a failed patch of a built-in does, at start or when the built-in first loads. */
+export function onPatchFailure(handler: (id: string, error: unknown) => void): void {
+  patchFailed = handler;
+}
+
 function patch(id: string, apply: () => void): void {
   try {
     apply();
   } catch (error) {
-    diag.error(`provenant: patching node:${id} failed`, error);
+    patchFailed(id, error);
   }
 }
 

@@ -40,6 +40,7 @@ import { FactBase } from '../monitor/facts.js';
 import { fetchEvidence } from '../propagation/evidence-client.js';
 import { createChildClaims, inheritParentClaim } from './child-claims.js';
 import { installExitHooks } from './exit-hooks.js';
+import { enableFailed, handlePatchFailures } from './patch-failures.js';
 import { checkInstrumentSelection } from './instrument-selection.js';
 import { protectedPaths } from './protected-paths.js';
 import { refuseIntrospectionFlags } from './introspection-flags.js';
@@ -217,11 +218,12 @@ function createRuntime(
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
     transfers: new Transfers(),
   };
+  handlePatchFailures(config.mode);
   for (const instrumentation of instrumentations) {
     try {
       instrumentation.enable(context);
     } catch (error) {
-      diag.error(`provenant: enabling the ${instrumentation.name} instrumentation failed`, error);
+      enableFailed(config.mode, instrumentation.name, error);
     }
   }
   // ESM named imports (`import { readFileSync } from 'node:fs'`) see the patched functions.
