@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MODES, modeEnv } from './modes.mjs';
-import { bytesUnder, lostTests, printTable, verify } from './state.mjs';
+import { bytesUnder, lostTests, printTable, runtimesUnder, verify } from './state.mjs';
 
 const separator = process.argv.indexOf('--');
 const [checkout, name] = process.argv.slice(2, separator);
@@ -29,6 +29,8 @@ if (separator < 0 || !checkout || !name || !command) {
  */
 function parseTap(text, dir) {
   const results = new Map();
+  /** Occurrences so far of each name (graceful-fs's suite repeats one name 16,000 times: no search for a free key). */
+  const occurrences = new Map();
   let top = '';
   for (const line of text.replaceAll(dir, '<run>').split('\n')) {
     const subtest = /^# Subtest: (.*)$/.exec(line);
@@ -38,9 +40,10 @@ function parseTap(text, dir) {
     if (!match) continue;
     const [, indent, ok, title, directive] = match;
     const status = directive ? 'skip' : ok === 'ok' ? 'pass' : 'fail';
-    let key = `${indent.length === 0 ? '' : top}${indent.length}: ${title}`;
-    for (let n = 2; results.has(key); n++) key = `${indent.length}: ${title} #${n}`;
-    results.set(key, { status });
+    const name = `${indent.length === 0 ? '' : top}${indent.length}: ${title}`;
+    const n = (occurrences.get(name) ?? 0) + 1;
+    occurrences.set(name, n);
+    results.set(n === 1 ? name : `${name} #${n}`, { status });
   }
   return results;
 }
@@ -72,7 +75,7 @@ for (const mode of modes.filter((m) => MODES.slice(1).includes(m))) {
   const lost = lostTests(plain, run);
   const state = path.join(run.dir, 'state');
   const verified = verify(state);
-  rows.push({ name, run, plain, size: bytesUnder(state), verified, lost });
+  rows.push({ name, run, plain, size: bytesUnder(state), verified, lost, runtimes: runtimesUnder(state) });
   if (lost.length > 0 || !verified.ok) failed = true;
   for (const key of lost) console.error(`${name} [${mode}] passes plain, not under the preload: ${key}`);
   if (lost.length > 0) console.error(run.stderr.slice(-3000));

@@ -30,6 +30,8 @@ for (let round = 1; round <= rounds; round++) {
   loads.push(os.loadavg()[0]);
   const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
   if (result.status !== 0) failed = true;
+  // Each round's own table too (state dir, runtimes), which the summary below leaves out.
+  process.stderr.write(result.stdout);
   let suite = '';
   for (const line of result.stdout.split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());

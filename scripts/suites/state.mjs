@@ -19,6 +19,19 @@ export function verify(stateDir) {
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}`.trim() };
 }
 
+/**
+ * Runtimes that journalled into the state dir: processes, worker threads and Node's loader thread
+ * each write segments named `<service>-<pid>-<start>-<id>-<n>.jsonl`, so distinct name stems count
+ * them (what start-up costs a suite is this many times one start).
+ */
+export function runtimesUnder(dir) {
+  const journal = path.join(dir, 'journal');
+  if (!existsSync(journal)) return 0;
+  const stems = new Set();
+  for (const name of readdirSync(journal)) if (name.endsWith('.jsonl')) stems.add(name.replace(/-\d+\.jsonl$/, ''));
+  return stems.size;
+}
+
 /** Compares each preload run with the plain one: the tests that passed plain and did not pass. */
 export function lostTests(plain, run) {
   return [...plain.results].filter(([key, r]) => r.status === 'pass' && run.results.get(key)?.status !== 'pass').map(([key]) => key);
@@ -28,9 +41,9 @@ export function lostTests(plain, run) {
 export function printTable(title, rows) {
   const count = (results, status) => [...results.values()].filter((r) => r.status === status).length;
   console.log(`\n${title}\n`);
-  console.log('| suite | mode | pass | fail | skip | lost | wall s | ratio | state dir | per test | verify |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const { name, run, plain, size, verified, lost } of rows) {
+  console.log('| suite | mode | pass | fail | skip | lost | wall s | ratio | state dir | per test | verify | runtimes |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { name, run, plain, size, verified, lost, runtimes } of rows) {
     const perTest = size === undefined ? '' : `${(size / Math.max(run.results.size, 1) / 1024).toFixed(1)} KiB`;
     const cells = [
       name,
@@ -44,6 +57,7 @@ export function printTable(title, rows) {
       size === undefined ? '' : `${(size / 1024).toFixed(0)} KiB`,
       perTest,
       verified === undefined ? '' : verified.ok ? 'OK' : 'FAIL',
+      runtimes ?? '',
     ];
     console.log(`| ${cells.join(' | ')} |`);
   }

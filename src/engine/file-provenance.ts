@@ -148,9 +148,16 @@ export class FileProvenance {
     const to = this.identities.of(destination.path as string);
     const added = this.toStored(data, undefined);
     if (op === 'copy') {
-      store.retire(to);
+      // A copy overwrites the destination in place (same inode, same names): no cached identity
+      // goes stale but a new destination's. What the destination held is replaced, which a merge alone does when it held
+      // nothing beyond `added`; the merge then waits for the group commit of an asynchronous
+      // copy, where a retire would commit (a write transaction) per copy.
+      if (!this.holdsOnly(to, added)) store.retire(to);
       if (data.id !== 0) store.merge(to, added);
-    } else if (op === 'move') {
+      if (to.inode === undefined) this.identities.forgetMissing();
+      return;
+    }
+    if (op === 'move') {
       store.move(from.path, to.path, to.inode === undefined ? undefined : to);
       if (data.id !== 0) store.merge(from, added);
     } else {
@@ -159,7 +166,10 @@ export class FileProvenance {
     this.namesChanged();
   }
 
-  /** unlink / rm, after the fact (identities taken before): true when some file had provenance, now retired. */
+  /**
+   * unlink / rm, after the fact (identities taken before): true when some file had provenance, now
+   * retired. The caller says which cached names went stale (`namesChanged`, `filesRemoved`).
+   */
   retire(files: readonly FileIdentity[]): boolean {
     let retired = false;
     for (const file of files) {
@@ -168,13 +178,29 @@ export class FileProvenance {
       this.unpersisted.retire(file);
       retired = true;
     }
-    this.namesChanged();
     return retired;
   }
 
   /** Rename, unlink, link or symlink happened: cached identities may be stale. */
   namesChanged(): void {
     this.identities.forgetAll();
+  }
+
+  /** Only regular files were removed: their identities are stale, folders' real paths are not. */
+  filesRemoved(): void {
+    this.identities.forgetFiles();
+  }
+
+  /**
+   * True when the file's stored provenance is nothing but what `added` brings (or nothing), so
+   * merging `added` leaves exactly `added`: no other sources or labels, no other names, no write
+   * span that a retire would drop.
+   */
+  private holdsOnly(file: FileIdentity, added: StoredProvenance): boolean {
+    const current = this.lookup(file);
+    if (current === undefined) return true;
+    if (current.writeSpan !== undefined || current.names !== undefined) return false;
+    return joinStored(this.schema, added, current) === added;
   }
 
   private lookup(file: FileIdentity): StoredProvenance | undefined {

@@ -296,6 +296,11 @@ export class FlowEngine {
     this.files.namesChanged();
   }
 
+  /** This process removed regular files only (no folder, no symlink): their identities are stale, folders' real paths are not. */
+  filesRemoved(): void {
+    this.files.filesRemoved();
+  }
+
   /** The error to surface for a denied flow of `data` (default: the current context's), in the shape every API gets it. */
   deniedError(decision: Decision, resource: Resource, data: ProvenanceSet = this.contexts.current().provenance): ProvenanceDeniedError {
     return deniedError(this.schema, decision, resource, data);

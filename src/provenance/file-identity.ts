@@ -68,8 +68,22 @@ export class FileIdentities {
 
   /** Names changed (rename, unlink, link, symlink): every cached answer may be stale. */
   forgetAll(): void {
-    this.cache.clear();
+    this.forgetFiles();
     this.folders.clear();
+  }
+
+  /**
+   * Only regular files were removed: their inodes (and another name's link count) are stale, but
+   * no folder or symlink went, so every folder's real path stands. A removal of many files one by
+   * one then costs an `lstat` per file met again, not a walk of every folder above it.
+   */
+  forgetFiles(): void {
+    this.cache.clear();
+    this.missing.clear();
+  }
+
+  /** A file that did not exist is about to be created (a copy's destination): its name must not stay inode-less. */
+  forgetMissing(): void {
     this.missing.clear();
   }
 }

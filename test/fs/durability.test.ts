@@ -106,3 +106,22 @@ it('a file whose asynchronous write is not committed yet is read with the labels
     await ws.close();
   }
 }, 60_000);
+
+it('an asynchronous copy onto a file holding just what it brings commits nothing; one onto a file holding more replaces it after the call returns', async () => {
+  const ws = await createWorkspace();
+  try {
+    const result = await ws.run('copy-over.cjs');
+    expect(result.code, result.stderr).toBe(0);
+    // Before, a copy onto an existing file retired its record and merged it again (a write
+    // transaction of its own, outside the batch's shared commit) even when nothing changed.
+    expect(result.stdout.trim().split('\n')).toEqual([
+      'same source again during same after same',
+      'plain over it during same after changed',
+    ]);
+    const stored = ws.stored('out/secret/x.txt');
+    expect(stored?.sources).toEqual([ws.uri('plain.txt')]);
+    expect(stored?.labels.tags).toEqual([]);
+  } finally {
+    await ws.close();
+  }
+}, 60_000);

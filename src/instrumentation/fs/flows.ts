@@ -34,6 +34,13 @@ export interface FileTarget {
 
 const PATH_CACHE_LIMIT = 8192;
 
+/** What an unlink or rm is about to remove (`filesAt`), for `retire` once it is gone. */
+export interface Removal {
+  readonly files: readonly FileIdentity[];
+  /** The path is a regular file (or nothing): no folder or symlink goes, so no other name changes meaning. */
+  readonly onlyFiles: boolean;
+}
+
 export class FsFlows {
   /**
    * Active inside a wrapped call or a module load: the fs calls Node makes underneath
@@ -232,24 +239,33 @@ export class FsFlows {
     };
   }
 
-  /** Files at or under a path about to be removed, identified before they go (their provenance is retired once they are gone). */
-  filesAt(path: unknown): FileIdentity[] {
+  /**
+   * Files at or under a path about to be removed, identified before they go (their provenance is
+   * retired once they are gone). Removing a symlink removes the link, not the file it names: that
+   * file keeps its provenance; a path that does not exist has no files.
+   */
+  filesAt(path: unknown): Removal {
     const target = this.targetOf(path);
-    if (target === undefined) return [];
-    // Removing a symlink removes the link, not the file it names: that file keeps its provenance.
+    if (target === undefined) return { files: [], onlyFiles: false };
     const written = this.writtenPath(path) ?? target.path;
     let files: string[];
+    let onlyFiles = false;
     try {
-      files = this.filePairs(written, written, false).map(([file]) => file);
+      const stat = internally(() => lstatSync(written, { throwIfNoEntry: false }));
+      onlyFiles = stat === undefined || stat.isFile();
+      if (stat === undefined || stat.isSymbolicLink()) files = [];
+      else files = stat.isDirectory() ? internally(() => filesUnder(written, false)) : [written];
     } catch {
       files = [target.path];
     }
-    return internally(() => this.engine.identitiesOf(files));
+    return { files: internally(() => this.engine.identitiesOf(files)), onlyFiles };
   }
 
-  retire(files: readonly FileIdentity[]): void {
-    this.engine.retire(files);
-    this.namesChanged();
+  retire(removal: Removal): void {
+    this.engine.retire(removal.files);
+    // A regular file's removal changes no folder's or link's meaning: the path caches stand.
+    if (removal.onlyFiles) this.engine.filesRemoved();
+    else this.namesChanged();
   }
 
   /**
@@ -372,18 +388,15 @@ export class FsFlows {
   }
 
   /**
-   * `[file, counterpart]` for a file, or for every file under a directory. Symlinks count as the
-   * files they name unless `symlinks` is false (a removal), and then a `from` that does not exist
-   * has no files; for a transfer it is one file: an asynchronous write decided before may create
-   * it before the transfer runs, with the provenance that write gave it.
+   * `[file, counterpart]` for a file, or for every file under a directory; symlinks count as the
+   * files they name. A `from` that does not exist is one file: an asynchronous write decided
+   * before may create it before the transfer runs, with the provenance that write gave it.
    */
-  private filePairs(from: string, to: string, symlinks = true): [string, string][] {
+  private filePairs(from: string, to: string): [string, string][] {
     return internally(() => {
       const stat = lstatSync(from, { throwIfNoEntry: false });
-      if (stat === undefined) return symlinks ? [[from, to]] : [];
-      if (!symlinks && stat.isSymbolicLink()) return [];
-      if (!stat.isDirectory()) return [[from, to]];
-      return filesUnder(from, symlinks).map((file): [string, string] => [file, to + file.slice(from.length)]);
+      if (stat === undefined || !stat.isDirectory()) return [[from, to]];
+      return filesUnder(from, true).map((file): [string, string] => [file, to + file.slice(from.length)]);
     });
   }
 }

@@ -9,12 +9,11 @@
  * way to get a FileHandle.
  */
 import type * as FsPromises from 'node:fs/promises';
-import type { FileIdentity } from '../../engine/flow-engine.js';
 import { isChunked } from './chunked-data.js';
 import { patchFileHandle } from './file-handle.js';
 import { opensForWrite } from './flags.js';
 import { loaderReadFileAsync } from './module-loading.js';
-import { sizeOf, type FileTarget, type FsFlows } from './flows.js';
+import { sizeOf, type FileTarget, type FsFlows, type Removal } from './flows.js';
 import { decidedLater, isFileData, recordWholeRead, writeChunks } from './promise-calls.js';
 import type { Patcher } from '../patcher.js';
 
@@ -172,17 +171,17 @@ export function patchPromiseApi(promises: typeof FsPromises, flows: FsFlows, pat
       (original) =>
         function remove(this: unknown, path: unknown): unknown {
           if (!flows.recording) return Reflect.apply(original, this, arguments);
-          let files: FileIdentity[] = [];
+          let removal: Removal = { files: [], onlyFiles: false };
           return decidedLater(
             flows,
             () => {
               const denied = flows.guardRemoval(path);
-              if (denied === undefined) files = flows.filesAt(path);
+              if (denied === undefined) removal = flows.filesAt(path);
               return denied;
             },
             () =>
               (Reflect.apply(original, this, arguments) as Promise<unknown>).then((result) => {
-                flows.retire(files);
+                flows.retire(removal);
                 return result;
               }),
           );
