@@ -214,6 +214,7 @@ function createRuntime(
     // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
     transfers: new Transfers(),
+    threadLogs: outputs?.threadLogs ?? { handOver: () => undefined, ended: () => undefined },
   };
   for (const instrumentation of instrumentations) {
     try {
@@ -235,6 +236,7 @@ function createRuntime(
   const removeExitHooks = installExitHooks({
     final: () => {
       closeRecording();
+      outputs?.closeThreadLogs();
       outputs?.flushSync();
       store?.close();
     },

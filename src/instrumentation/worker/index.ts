@@ -4,9 +4,10 @@
  * instrumentation: the preload's own behaviour inside workers is its own concern.
  */
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { isInternalThread } from '../../support/main-thread.js';
+import { isInternalThread, isMainThread } from '../../support/main-thread.js';
 import { Patcher } from '../patcher.js';
 import { whenWorkerThreadsLoaded } from './first-load.js';
+import { handOverToHooksThread } from './hooks-thread.js';
 import { guardPort, patchPorts, patchWorkerThreadsPorts } from './ports.js';
 import { ThreadFlows } from './thread-flows.js';
 import { patchWorkerClass, WORKER_SEED_KEY } from './worker-class.js';
@@ -32,9 +33,11 @@ export class WorkerInstrumentation implements Instrumentation {
         // Ports and FileHandles transferred with workerData.
         context.transfers.received(workerThreads.workerData, (port) => guardPort(port, flows));
       }
-      patchWorkerClass(workerThreads, flows, identity, { service: context.service, config: context.currentConfig }, this.patcher);
+      const handover = { service: context.service, config: context.currentConfig, threadLogs: context.threadLogs };
+      patchWorkerClass(workerThreads, flows, identity, handover, this.patcher);
       patchWorkerThreadsPorts(workerThreads, MessageChannel, flows, this.patcher, context.transfers);
     });
+    if (isMainThread()) handOverToHooksThread(this.patcher, context.service, context.threadLogs);
   }
 
   disable(): void {
