@@ -262,7 +262,16 @@ class Writer implements JournalWriter {
     if (this.closed) return null;
     const file = this.segment.file;
     if (file === undefined || this.pending.length > 0) return undefined;
-    return { path: file.path, size: file.size, note: this.signedNote().note };
+    const log = this.log;
+    return {
+      path: file.path,
+      size: file.size,
+      origin: log.origin,
+      keyName: this.keyName,
+      publicKey: this.key?.publicKey ?? null,
+      treeSize: log.tree.size,
+      peaks: log.tree.peaks(),
+    };
   }
 
   private signedNote(): { root: Hash; note: string } {

@@ -49,12 +49,15 @@ export class RecordOutputs {
   private readonly openlineage: OpenLineageExport | undefined;
   private readonly retention: JournalRetention | undefined;
   private readonly exitBudget: ExitFlushBudget;
+  /** Signs the closing checkpoints of threads' logs signed with this same key. */
+  private readonly journalKey: SigningKey | undefined;
   /** Logs of the threads this thread started and has not seen end (thread-handoff.ts). */
   private readonly threadHandoffs = new Set<SharedArrayBuffer>();
 
   constructor(options: RecordOutputsOptions) {
     const { config, env, service, stateDir, logLevel } = options;
     this.exitBudget = options.exitBudget;
+    this.journalKey = options.journalKey;
     const choices = chooseExporters(env);
     const otlp = choices.find((choice) => choice.kind === 'otlp');
     const spanStatus = otlp ? new ExportStatus() : undefined;
@@ -152,13 +155,13 @@ export class RecordOutputs {
       return handoff;
     },
     ended: (handoff) => {
-      if (this.threadHandoffs.delete(handoff)) closeThreadLog(handoff, false);
+      if (this.threadHandoffs.delete(handoff)) closeThreadLog(handoff, false, this.journalKey);
     },
   };
 
   /** At exit: closes the logs of the threads still running (they are stopped with the process, unclosed). */
   closeThreadLogs(): void {
-    for (const handoff of this.threadHandoffs) closeThreadLog(handoff, true);
+    for (const handoff of this.threadHandoffs) closeThreadLog(handoff, true, this.journalKey);
     this.threadHandoffs.clear();
   }
 

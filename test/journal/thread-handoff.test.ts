@@ -41,7 +41,7 @@ describe('a log its creator closes', () => {
     for (let i = 1; i <= 3; i++) writer.append(flowEvent(i));
     const before = verifyJournal([dir]);
     expect(before.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/^no final checkpoint/));
-    closeThreadLog(handoff, false);
+    closeThreadLog(handoff, false, undefined);
     const [file] = segmentFiles(dir);
     // Tree size 4: the three records and the definition of their source set.
     expect(lastLine(file)).toMatchObject({ type: 'checkpoint', closes: 'log', note: expect.stringMatching(/\n4\n/) });
@@ -51,17 +51,31 @@ describe('a log its creator closes', () => {
     expect(report.records).toBe(3);
   });
 
-  it('is signed by the thread: verify against the pinned key passes, every record covered', () => {
+  it("is signed with the log's key: verify against the pinned key passes, every record covered", () => {
     const dir = tempDir();
     const keys = ed25519();
+    const key = loadSigningKey(keys.privatePem);
     const handoff = newThreadHandoff();
-    const writer = threadWriter(dir, handoff, loadSigningKey(keys.privatePem));
+    const writer = threadWriter(dir, handoff, key);
     writer.append(flowEvent(1));
     writer.append(flowEvent(2));
-    closeThreadLog(handoff, true);
+    closeThreadLog(handoff, true, key);
     const report = verifyJournal([dir], { publicKey: loadPublicKey(keys.publicPem) });
     expect(report.failures).toEqual([]);
     expect(report.warnings).toEqual([]);
+  });
+
+  it('is left unclosed by a creator that does not hold the key the log is signed with', () => {
+    const dir = tempDir();
+    const handoff = newThreadHandoff();
+    const writer = threadWriter(dir, handoff, loadSigningKey(ed25519().privatePem));
+    writer.append(flowEvent(1));
+    const [file] = segmentFiles(dir);
+    const lines = readLines(file).length;
+    closeThreadLog(handoff, true, undefined);
+    closeThreadLog(handoff, true, loadSigningKey(ed25519().privatePem));
+    expect(readLines(file)).toHaveLength(lines);
+    expect(verifyJournal([dir]).failures).toEqual([]);
   });
 
   it('sends a write made after the close to a new log: nothing follows the closing checkpoint, nothing is lost', () => {
@@ -69,7 +83,7 @@ describe('a log its creator closes', () => {
     const handoff = newThreadHandoff();
     const writer = threadWriter(dir, handoff);
     writer.append(flowEvent(1));
-    closeThreadLog(handoff, true);
+    closeThreadLog(handoff, true, undefined);
     writer.append(flowEvent(2));
     expect(writer.lostRecords).toBe(0);
     const files = segmentFiles(dir);
@@ -89,7 +103,7 @@ describe('a log its creator closes', () => {
     writer.close();
     const [file] = segmentFiles(dir);
     const lines = readLines(file).length;
-    closeThreadLog(handoff, false);
+    closeThreadLog(handoff, false, undefined);
     expect(readLines(file)).toHaveLength(lines);
     expect(verifyJournal([dir]).warnings).toEqual([]);
   });
@@ -104,7 +118,7 @@ describe('a log its creator closes', () => {
     const stopped = threadHandoff(handoff);
     expect(stopped?.acquire()).toBe(true);
     const lines = readLines(file).length;
-    closeThreadLog(handoff, false);
+    closeThreadLog(handoff, false, undefined);
     expect(readLines(file)).toHaveLength(lines);
 
     // Lines the note does not cover (here a torn one): closing over them would make a log that fails.
@@ -114,14 +128,14 @@ describe('a log its creator closes', () => {
     const [grown] = segmentFiles(grownDir);
     appendFileSync(grown, '{"seq":2');
     const size = statSync(grown).size;
-    closeThreadLog(other, false);
+    closeThreadLog(other, false, undefined);
     expect(statSync(grown).size).toBe(size);
   });
 
   it('does nothing for a thread that recorded nothing: no segment appears', () => {
     const dir = tempDir();
     const handoff = newThreadHandoff();
-    closeThreadLog(handoff, true);
+    closeThreadLog(handoff, true, undefined);
     expect(existsSync(path.join(dir, 'journal')) ? readdirSync(path.join(dir, 'journal')) : []).toEqual([]);
   });
 });
