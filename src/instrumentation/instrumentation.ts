@@ -35,6 +35,18 @@ export interface ProtectedPaths {
   readonly dirs: readonly string[];
 }
 
+/**
+ * Journal logs of the threads this thread starts (workers, Node's module-hooks thread): a thread
+ * that is terminated, or whose process exits, gets no exit event to close its own, so its
+ * creator closes it. Implemented by the runtime over the journal.
+ */
+export interface ThreadLogs {
+  /** What a new thread under provenant is handed for that; undefined when nothing is journaled. */
+  handOver(): SharedArrayBuffer | undefined;
+  /** The thread that was handed `handoff` has ended. */
+  ended(handoff: SharedArrayBuffer): void;
+}
+
 export interface InstrumentationContext {
   engine: FlowEngine;
   config: ProvenantConfig;
@@ -58,6 +70,7 @@ export interface InstrumentationContext {
   stdio: StdioGate;
   /** FileHandles and MessagePorts received from other threads (the fs and worker instrumentations adopt them). */
   transfers: Transfers;
+  threadLogs: ThreadLogs;
 }
 
 export interface Instrumentation {

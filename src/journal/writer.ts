@@ -4,11 +4,11 @@
  * `flushIntervalMs` later by an unref'd timer (or at once when it grows past MAX_PENDING_BYTES,
  * or on every append with `sync: 'always'`, which also fsyncs). One tree per log runs on across
  * rotated segments, and checkpoints are C2SP signed notes of it. A worker thread's writer writes
- * through (`writeThrough`). Errors never escape: a failed
+ * through (`writeThrough`) and leaves its creator what closes its log (`handoff`). Errors never escape: a failed
  * write is one diag warning, the lines in flight are counted in `lostRecords`, and the writer
  * retries in a new log (a new origin) at most once per RETRY_MS. Over 250 lines because the
- * buffer, the tree, rotation and the retry are one writer's state, changed together on every
- * append; record formatting and segment files are already their own modules.
+ * buffer, the tree, rotation, the retry and the thread's handoff are one writer's state, changed
+ * together on every append; record formatting and segment files are already their own modules.
  */
 import { diag } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +21,7 @@ import { logKeyName, logVkey, type SigningKey } from './keys.js';
 import { MerkleAccumulator, type Hash } from './merkle.js';
 import { formatNote, signNoteText } from './note.js';
 import { SegmentFile } from './segment-file.js';
+import type { LogClosing, WriterHandoff } from './thread-handoff.js';
 import { linesFor } from './record-lines.js';
 import { RecentRecords } from './occurrences.js';
 import { SegmentFlows } from './segment-flows.js';
@@ -41,6 +42,11 @@ export interface JournalOptions {
    * `terminate()` stops a thread's JavaScript with no exit event, so a buffered line would be lost.
    */
   writeThrough?: boolean | undefined;
+  /**
+   * A thread's share with its creator (thread-handoff.ts): every change of the log happens while
+   * the creator cannot close it, and leaves the note that closes the log as it now is.
+   */
+  handoff?: WriterHandoff | undefined;
 }
 
 export interface WrittenCheckpoint {
@@ -121,11 +127,17 @@ class Writer implements JournalWriter {
   private failedAt: number | undefined;
   private warned = false;
   private closed = false;
+  private handoff: WriterHandoff | undefined;
+  /** Inside a change made under the handoff (changes nest: append → checkpoint → flush). */
+  private holding = false;
+  /** The creator closed this log: the next record starts a new one. */
+  private closedByCreator = false;
 
   constructor(private readonly options: JournalOptions) {
     this.dir = join(options.stateDir, 'journal');
     this.config = options.config;
     this.key = options.signingKey;
+    this.handoff = options.handoff;
     this.keyName = logKeyName(options.node, options.service);
     this.log = this.newLog();
     this.segment = this.startSegment(0, false, null);
@@ -147,7 +159,16 @@ class Writer implements JournalWriter {
   }
 
   append(record: FlowRecord): void {
+    this.exclusive(() => this.appendNow(record));
+  }
+
+  private appendNow(record: FlowRecord): void {
     try {
+      if (this.closedByCreator) {
+        this.closedByCreator = false;
+        this.log = this.newLog();
+        this.segment = this.startSegment(0, false, null);
+      }
       if (this.closed || (this.failedAt !== undefined && !this.recover())) {
         this.lostRecords++;
         return;
@@ -182,30 +203,81 @@ class Writer implements JournalWriter {
   }
 
   flushSync(): void {
-    try {
-      this.flush(this.config.sync === 'always');
-    } catch (error) {
-      this.warn('journal flush failed', error);
-    }
+    this.exclusive(() => {
+      try {
+        this.flush(this.config.sync === 'always');
+      } catch (error) {
+        this.warn('journal flush failed', error);
+      }
+    });
   }
 
   checkpoint(): WrittenCheckpoint {
-    return this.writeCheckpoint(null);
+    return this.exclusive(() => this.writeCheckpoint(null));
   }
 
   close(): void {
     if (this.closed) return;
-    try {
-      this.writeCheckpoint('log');
-      this.flush(true);
-      this.segment.file?.close(true);
-    } catch (error) {
-      this.warn('journal close failed', error);
-    } finally {
-      this.closed = true;
-      clearTimeout(this.flushTimer);
-      clearTimeout(this.checkpointTimer);
+    this.exclusive(() => {
+      try {
+        this.writeCheckpoint('log');
+        this.flush(true);
+        this.segment.file?.close(true);
+      } catch (error) {
+        this.warn('journal close failed', error);
+      } finally {
+        this.closed = true;
+        clearTimeout(this.flushTimer);
+        clearTimeout(this.checkpointTimer);
+      }
+    });
+  }
+
+  /**
+   * Runs a change of the log while the creator cannot close it, then leaves the creator the note
+   * that closes the log as the change left it. Without a handoff (the main thread), just runs it.
+   */
+  private exclusive<T>(change: () => T): T {
+    const handoff = this.handoff;
+    if (handoff === undefined || this.holding) return change();
+    if (!handoff.acquire()) {
+      // Closed by the creator (its process is exiting): nothing may follow that checkpoint.
+      this.handoff = undefined;
+      this.segment.file?.close(false);
+      this.segment.file = undefined;
+      this.closedByCreator = true;
+      return change();
     }
+    this.holding = true;
+    try {
+      return change();
+    } finally {
+      this.holding = false;
+      handoff.release(this.closing());
+    }
+  }
+
+  /** What closes the log now: null once closed here; undefined while nothing can close it (no file, lines unwritten). */
+  private closing(): LogClosing | undefined | null {
+    if (this.closed) return null;
+    const file = this.segment.file;
+    if (file === undefined || this.pending.length > 0) return undefined;
+    const log = this.log;
+    return {
+      path: file.path,
+      size: file.size,
+      origin: log.origin,
+      keyName: this.keyName,
+      publicKey: this.key?.publicKey ?? null,
+      treeSize: log.tree.size,
+      peaks: log.tree.peaks(),
+    };
+  }
+
+  private signedNote(): { root: Hash; note: string } {
+    const root = this.log.tree.root();
+    const text = checkpointText({ origin: this.log.origin, size: this.log.tree.size, root });
+    return { root, note: this.key ? formatNote({ text, signatures: [signNoteText(text, this.keyName, this.key.privateKey)] }) : text };
   }
 
   private buffer(line: string, records: number, bytes = Buffer.byteLength(line)): void {
@@ -221,9 +293,7 @@ class Writer implements JournalWriter {
 
   private writeCheckpoint(closes: CheckpointEnd): WrittenCheckpoint {
     const log = this.log;
-    const root = log.tree.root();
-    const text = checkpointText({ origin: log.origin, size: log.tree.size, root });
-    const note = this.key ? formatNote({ text, signatures: [signNoteText(text, this.keyName, this.key.privateKey)] }) : text;
+    const { root, note } = this.signedNote();
     const checkpoint: WrittenCheckpoint = {
       origin: log.origin,
       size: log.tree.size,

@@ -15,6 +15,9 @@ import type { SigningKey } from '../journal/keys.js';
 import { WitnessClient } from '../journal/witness-client.js';
 import { openOnFirstRecord } from '../journal/deferred-writer.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
+import { closeThreadLog, newThreadHandoff, threadHandoff } from '../journal/thread-handoff.js';
+import { creatorThreadLog } from '../instrumentation/worker/creator.js';
+import type { ThreadLogs } from '../instrumentation/instrumentation.js';
 import { chooseExporters, LineageTracing } from '../lineage/tracing.js';
 import type { ExitFlushBudget } from '../lineage/worker-span-processor.js';
 import { OpenLineageExport } from '../openlineage/exporter.js';
@@ -46,10 +49,15 @@ export class RecordOutputs {
   private readonly openlineage: OpenLineageExport | undefined;
   private readonly retention: JournalRetention | undefined;
   private readonly exitBudget: ExitFlushBudget;
+  /** Signs the closing checkpoints of threads' logs signed with this same key. */
+  private readonly journalKey: SigningKey | undefined;
+  /** Logs of the threads this thread started and has not seen end (thread-handoff.ts). */
+  private readonly threadHandoffs = new Set<SharedArrayBuffer>();
 
   constructor(options: RecordOutputsOptions) {
     const { config, env, service, stateDir, logLevel } = options;
     this.exitBudget = options.exitBudget;
+    this.journalKey = options.journalKey;
     const choices = chooseExporters(env);
     const otlp = choices.find((choice) => choice.kind === 'otlp');
     const spanStatus = otlp ? new ExportStatus() : undefined;
@@ -85,6 +93,7 @@ export class RecordOutputs {
       ? new OpenLineageExport({ ...config.journal.openlineage, producer: producerUri(packageVersion()), stateDir, service })
       : undefined;
     const thread = !isMainThread();
+    const handoff = thread ? threadHandoff(creatorThreadLog()) : undefined;
     const open = (): JournalWriter =>
       openJournal({
         stateDir,
@@ -94,6 +103,7 @@ export class RecordOutputs {
         pid: process.pid,
         signingKey: options.journalKey,
         writeThrough: thread,
+        handoff,
         onCheckpoint: (checkpoint) => {
           if (checkpoint.closes === 'segment') this.retention?.schedule();
           else this.retention?.periodic();
@@ -134,6 +144,25 @@ export class RecordOutputs {
       });
       this.retention.schedule();
     }
+  }
+
+  /** The journal logs of threads this thread starts, closed here when they end unclosed. */
+  readonly threadLogs: ThreadLogs = {
+    handOver: () => {
+      if (this.journal === undefined) return undefined;
+      const handoff = newThreadHandoff();
+      this.threadHandoffs.add(handoff);
+      return handoff;
+    },
+    ended: (handoff) => {
+      if (this.threadHandoffs.delete(handoff)) closeThreadLog(handoff, false, this.journalKey);
+    },
+  };
+
+  /** At exit: closes the logs of the threads still running (they are stopped with the process, unclosed). */
+  closeThreadLogs(): void {
+    for (const handoff of this.threadHandoffs) closeThreadLog(handoff, true, this.journalKey);
+    this.threadHandoffs.clear();
   }
 
   /**

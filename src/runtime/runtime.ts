@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { ownFile } from '../support/own-files.js';
 import { syncBuiltinESMExports } from 'node:module';
 import { diag, DiagConsoleLogger, DiagLogLevel, type TracerProvider } from '@opentelemetry/api';
+import type { ExitFlushBudget } from '../lineage/worker-span-processor.js';
 import { applyEnvironment, configFilePath, loadConfig } from '../config/load.js';
 import { resolveStateDir } from '../config/state-dir.js';
 import type { Mode, ProvenantConfig } from '../config/types.js';
@@ -78,8 +79,19 @@ const RUNTIME_KEY = Symbol.for('provenant.runtime');
  * At most 2 s exporting at exit: what an unreachable collector costs. Plus, only for an app that
  * ends before its export worker is ready (in its first moments, on a busy machine), at most 10 s
  * for the worker to get there: without it every span of such a run would be lost.
+ * `PROVENANT_EXIT_FLUSH_MS` sets both (an operator whose collector is far, a machine that is
+ * always loaded, a test that must not depend on how busy its machine is).
  */
-const EXIT_FLUSH_BUDGET = { startMs: 10_000, exportMs: 2000 };
+const EXIT_FLUSH_BUDGET: ExitFlushBudget = { startMs: 10_000, exportMs: 2000 };
+
+function exitFlushBudget(env: NodeJS.ProcessEnv): ExitFlushBudget {
+  const raw = env['PROVENANT_EXIT_FLUSH_MS'];
+  if (raw === undefined) return EXIT_FLUSH_BUDGET;
+  const value = Number(raw);
+  if (Number.isSafeInteger(value) && value >= 0) return { startMs: value, exportMs: value };
+  diag.warn(`provenant: PROVENANT_EXIT_FLUSH_MS "${raw}" is not a whole number of milliseconds, using the default budget`);
+  return EXIT_FLUSH_BUDGET;
+}
 
 type RuntimeGlobal = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
 
@@ -156,7 +168,7 @@ function createRuntime(
   const openStore = (): ProvenanceStore => openProvenanceStore(stateDir, schema);
   const store: ProvenanceStore | undefined = enabled ? new LazyProvenanceStore(openStore) : undefined;
   const outputs = enabled
-    ? new RecordOutputs({ config, env, service, stateDir, journalKey, logLevel, exitBudget: EXIT_FLUSH_BUDGET })
+    ? new RecordOutputs({ config, env, service, stateDir, journalKey, logLevel, exitBudget: exitFlushBudget(env) })
     : undefined;
   const journal = outputs?.journal;
   const tracing = outputs?.tracing;
@@ -217,6 +229,7 @@ function createRuntime(
     // What the parent handed over is what this process starts with (inheritParentClaim seeded it).
     stdio: new StdioGate(engine, config, childOfProvenant ? engine.contexts.process.provenance : undefined),
     transfers: new Transfers(),
+    threadLogs: outputs?.threadLogs ?? { handOver: () => undefined, ended: () => undefined },
   };
   handlePatchFailures(config.mode);
   for (const instrumentation of instrumentations) {
@@ -239,6 +252,7 @@ function createRuntime(
   const removeExitHooks = installExitHooks({
     final: () => {
       closeRecording();
+      outputs?.closeThreadLogs();
       outputs?.flushSync();
       store?.close();
     },

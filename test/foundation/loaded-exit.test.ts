@@ -1,7 +1,10 @@
 /**
  * Foundation: spans made just before exit reach the collector even when the machine is busy.
  * CPU-bound processes (more than there are cores) run beside short-lived apps, so the export
- * worker's start-up and the exporter's loading compete for CPU with the app's exit.
+ * worker's start-up and the exporter's loading compete for CPU with the app's exit. What is tested
+ * is that the exit waits for the export thread to start and to deliver, not how fast a loaded
+ * machine does that: the exit's time budget (PROVENANT_EXIT_FLUSH_MS) is set far beyond either,
+ * so the outcome does not depend on how busy the machine is (the budget itself: exit-flush.test.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -45,7 +48,13 @@ it(`every run's spans arrive with ${HOGS} CPU-bound processes beside the app`, a
       args: ['app.js'],
       cwd: dir,
       preload: 'require',
-      env: { RUN: String(run), PROVENANT_STATE_DIR: tempDir('provenant-state-'), OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint },
+      env: {
+        RUN: String(run),
+        PROVENANT_STATE_DIR: tempDir('provenant-state-'),
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiverOf().grpcEndpoint,
+        PROVENANT_EXIT_FLUSH_MS: '60000',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '60000',
+      },
     });
     // Empty stderr: no lost export was reported.
     expect({ run, code: result.code, stderr: result.stderr }).toEqual({ run, code: 0, stderr: '' });
@@ -54,4 +63,4 @@ it(`every run's spans arrive with ${HOGS} CPU-bound processes beside the app`, a
     new Set(spans.filter((span) => span.name === 'provenant.record').map((span) => span.attributes['run']));
   await receiverOf().waitForSpans((spans) => runsSeen(spans).size === RUNS);
   expect([...runsSeen(receiverOf().spans)].sort()).toEqual([...Array(RUNS).keys()]);
-}, 120_000);
+}, 300_000);

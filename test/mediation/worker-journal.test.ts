@@ -1,7 +1,8 @@
 // What a worker thread leaves in the journal: its records under the creating thread's service
 // (never a name the app hands the worker), every allowed write that returned, even when the thread
 // is terminated or the process exits under it, and nothing from Node's module-hooks thread
-// unless the app's hooks move data there. A worker runs its creator's config without parsing it again.
+// unless the app's hooks move data there. A thread's log ends with its final checkpoint even then:
+// its creator closes it (journal/thread-handoff.ts), so verify passes without a warning. A worker runs its creator's config without parsing it again.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,8 +27,11 @@ function writesOf(ws: Workspace, file: string): { service: string; decision: str
     .map((record) => ({ service: record.service, decision: String(record.decision) }));
 }
 
-async function verifies(ws: Workspace): Promise<void> {
-  expect(verifyJournal([ws.stateDir]).failures).toEqual([]);
+/** `provenant verify` passes; `clean`: with no warning either (every log has its final checkpoint). */
+async function verifies(ws: Workspace, clean = true): Promise<void> {
+  const report = verifyJournal([ws.stateDir]);
+  expect(report.failures).toEqual([]);
+  if (clean) expect(report.warnings).toEqual([]);
   const cli = await runNode({ args: [path.join(repoRoot, 'dist', 'cli', 'main.js'), 'verify', '--state', ws.stateDir] });
   expect(cli.code, cli.stdout + cli.stderr).toBe(0);
 }
@@ -55,6 +59,22 @@ describe('worker threads in the journal', () => {
     expect(outcome(result)).toEqual({ worker: 'written (compiled)' });
     expect(writesOf(ws, 'exit.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
     await verifies(ws);
+  });
+
+  it('a worker that writes after the process closed its log at exit starts a new log: the write is kept, nothing fails', async () => {
+    const ws = workspace();
+    const result = await ws.run('worker-journal.cjs', { args: ['late'] });
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual({ worker: 'written' });
+    expect(ws.read('out/public/late.txt')).toBe('late\n');
+    expect(writesOf(ws, 'late-before.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    expect(writesOf(ws, 'late.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
+    // Main log and the worker's first log closed; the log the late write opened cannot be closed by anyone.
+    expect(segments(ws)).toHaveLength(3);
+    await verifies(ws, false);
+    const warned = verifyJournal([ws.stateDir]).warnings;
+    expect(new Set(warned.map((warning) => warning.file)).size).toBe(1);
+    expect(warned.map((warning) => warning.message)).toContainEqual(expect.stringMatching(/^no final checkpoint/));
   });
 
   it('a worker started from a context that holds nothing, and moving nothing, records nothing (no read of what it was handed)', async () => {

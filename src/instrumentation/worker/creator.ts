@@ -4,13 +4,16 @@
  * creator's service; its own OTEL_SERVICE_NAME or package lookup, with no script in its argv, is
  * not asked), and the creator's current config when the worker was found to run that same config
  * file and mode (so the worker neither re-reads nor re-parses it, and never runs an older policy
- * than its creator after a reload).
+ * than its creator after a reload), and the share through which the creator closes the thread's
+ * journal log when the thread ends without closing it.
  */
 import type { ProvenantConfig } from '../../config/types.js';
 import { isMainThread } from '../../support/main-thread.js';
 
 export const WORKER_SERVICE_KEY = 'provenant.worker-service';
 export const WORKER_CONFIG_KEY = 'provenant.worker-config';
+/** The share through which the creator closes the thread's journal log (journal/thread-handoff.ts). */
+export const THREAD_LOG_KEY = 'provenant.thread-log';
 
 function fromCreator(key: string): unknown {
   if (isMainThread()) return undefined;
@@ -21,6 +24,11 @@ function fromCreator(key: string): unknown {
 export function creatorService(): string | undefined {
   const value = fromCreator(WORKER_SERVICE_KEY);
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** In a thread under provenant: what its creator handed over to close its journal log (unchecked). */
+export function creatorThreadLog(): unknown {
+  return fromCreator(THREAD_LOG_KEY);
 }
 
 /** In a worker: the creator's config if it handed one over for `file` (this thread's config file). */

@@ -6,8 +6,9 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import { whenBuiltinLoaded } from '../builtin-loads.js';
 import type { Instrumentation, InstrumentationContext } from '../instrumentation.js';
-import { isInternalThread } from '../../support/main-thread.js';
+import { isInternalThread, isMainThread } from '../../support/main-thread.js';
 import { Patcher } from '../patcher.js';
+import { handOverToHooksThread } from './hooks-thread.js';
 import { guardPort, patchPorts, patchWorkerThreadsPorts } from './ports.js';
 import { ThreadFlows } from './thread-flows.js';
 import { patchWorkerClass, WORKER_SEED_KEY } from './worker-class.js';
@@ -36,9 +37,11 @@ export class WorkerInstrumentation implements Instrumentation {
         // Ports and FileHandles transferred with workerData.
         context.transfers.received(workerThreads.workerData, (port) => guardPort(port, flows));
       }
-      patchWorkerClass(workerThreads, flows, identity, { service: context.service, config: context.currentConfig }, this.patcher);
+      const handover = { service: context.service, config: context.currentConfig, threadLogs: context.threadLogs };
+      patchWorkerClass(workerThreads, flows, identity, handover, this.patcher);
       patchWorkerThreadsPorts(workerThreads, MessageChannel, flows, this.patcher, context.transfers);
     });
+    if (isMainThread()) handOverToHooksThread(this.patcher, context.service, context.threadLogs);
   }
 
   disable(): void {

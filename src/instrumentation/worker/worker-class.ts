@@ -5,7 +5,9 @@
  * the new thread; any other worker is a destination decided before it is created (a denial is
  * thrown by the constructor). Every worker is also handed this thread's service name
  * and, when it runs provenant, this thread's current config (creator.ts) and the compiled code of
- * the bundle its preload loads (support/bundle-code.ts). Only provenant may set that environment data.
+ * the bundle its preload loads (support/bundle-code.ts), and a worker that loads the preload gets the
+ * share through which this thread closes its journal log once it has ended (its 'exit' event).
+ * Only provenant may set that environment data.
  */
 import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
@@ -13,17 +15,25 @@ import type { Patcher } from '../patcher.js';
 import { loadsPreload, startsProvenant, type PolicyIdentity } from '../process/node-child.js';
 import type { ThreadFlows } from './thread-flows.js';
 import type { ProvenantConfig } from '../../config/types.js';
-import { WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
+import { THREAD_LOG_KEY, WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
+import type { ThreadLogs } from '../instrumentation.js';
 import { BUNDLE_CODE_KEY, bundleCodeForWorker } from '../../support/bundle-code.js';
 
 export const WORKER_SEED_KEY = 'provenant.worker-seed';
-const RESERVED_KEYS: ReadonlySet<string> = new Set([WORKER_SEED_KEY, WORKER_SERVICE_KEY, WORKER_CONFIG_KEY, BUNDLE_CODE_KEY]);
+const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  WORKER_SEED_KEY,
+  WORKER_SERVICE_KEY,
+  WORKER_CONFIG_KEY,
+  BUNDLE_CODE_KEY,
+  THREAD_LOG_KEY,
+]);
 
 /** What every worker this thread creates is handed. */
 export interface Handover {
   readonly service: string;
   /** The config in force now (after reloads). */
   readonly config: () => ProvenantConfig;
+  readonly threadLogs: ThreadLogs;
 }
 
 export function patchWorkerClass(
@@ -54,6 +64,8 @@ export function patchWorkerClass(
       // config the worker runs: this is code, not policy).
       const code = preloaded ? bundleCodeForWorker() : undefined;
       if (code) handed.push([BUNDLE_CODE_KEY, code]);
+      const log = preloaded ? handover.threadLogs.handOver() : undefined;
+      if (log) handed.push([THREAD_LOG_KEY, log]);
       internally(() => {
         for (const [key, value] of handed) setEnvironmentData(key, value);
       });
@@ -66,6 +78,7 @@ export function patchWorkerClass(
         });
       }
       if (underProvenant) mediated.add(this);
+      if (log) this.once('exit', () => handover.threadLogs.ended(log));
     }
 
     override postMessage(value: unknown, transferList?: readonly WorkerThreads.Transferable[]): void {
