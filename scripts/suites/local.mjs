@@ -75,7 +75,16 @@ for (const mode of modes.filter((m) => MODES.slice(1).includes(m))) {
   const lost = lostTests(plain, run);
   const state = path.join(run.dir, 'state');
   const verified = verify(state);
-  rows.push({ name, run, plain, size: bytesUnder(state), verified, lost, runtimes: runtimesUnder(state) });
+  rows.push({
+    name,
+    run,
+    plain,
+    size: bytesUnder(state),
+    journal: bytesUnder(path.join(state, 'journal')),
+    verified,
+    lost,
+    runtimes: runtimesUnder(state),
+  });
   if (lost.length > 0 || !verified.ok) failed = true;
   for (const key of lost) console.error(`${name} [${mode}] passes plain, not under the preload: ${key}`);
   if (lost.length > 0) console.error(run.stderr.slice(-3000));

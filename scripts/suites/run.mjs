@@ -11,7 +11,7 @@ import path from 'node:path';
 import { install } from './install.mjs';
 import { MODES } from './modes.mjs';
 import { runSuite } from './run-suite.mjs';
-import { lostTests, printTable, verify, bytesUnder } from './state.mjs';
+import { bytesUnder, lostTests, printTable, runtimesUnder, verify } from './state.mjs';
 import { SUITES } from './suites.mjs';
 
 const only = process.argv.slice(2);
@@ -32,7 +32,16 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
     const lost = lostTests(plain, run);
     const state = path.join(run.dir, 'state');
     const verified = verify(state);
-    rows.push({ name, run, plain, size: bytesUnder(state), verified, lost });
+    rows.push({
+      name,
+      run,
+      plain,
+      size: bytesUnder(state),
+      journal: bytesUnder(path.join(state, 'journal')),
+      verified,
+      lost,
+      runtimes: runtimesUnder(state),
+    });
     if (lost.length > 0 || !verified.ok) failed = true;
     for (const key of lost) {
       const result = run.results.get(key);
