@@ -1,7 +1,7 @@
 /**
  * Processes: data handed to child processes (`child_process`, every form) and written to this
  * process's stdout and stderr; in enforce mode, the ways into this process beneath the patches
- * (the inspector, V8's natives: introspection.ts). See child-process.ts and stdio.ts. `child_process` is patched as it
+ * (the inspector, V8's natives: introspection.ts; `process.binding`: raw-bindings.ts). See child-process.ts and stdio.ts. `child_process` is patched as it
  * is first loaded, not at preload (builtin-loads.ts).
  */
 import type childProcess from 'node:child_process';
@@ -12,6 +12,7 @@ import { ChildFlows } from './child-flows.js';
 import { patchChildProcess } from './child-process.js';
 import { guardChannel } from './ipc-channel.js';
 import { guardIntrospection } from './introspection.js';
+import { guardBindings } from './raw-bindings.js';
 import { patchStdio } from './stdio.js';
 
 export class ProcessInstrumentation implements Instrumentation {
@@ -32,14 +33,17 @@ export class ProcessInstrumentation implements Instrumentation {
       this.patcher.wrapMethod(process, 'send', guardChannel(process, parent, flows));
     }
     patchStdio(context.stdio, this.patcher);
-    if (config.mode === 'enforce')
-      guardIntrospection(this.patcher, (what) =>
-        engine.refuse(engine.resources.process(process.pid), {
-          kind: 'deny',
-          rule: 'introspection',
-          reason: `${what} reaches beneath every mediated API; it is refused in enforce mode`,
-        }),
-      );
+    const refuse =
+      config.mode === 'enforce'
+        ? (what: string) =>
+            engine.refuse(engine.resources.process(process.pid), {
+              kind: 'deny',
+              rule: 'introspection',
+              reason: `${what} reaches beneath every mediated API; it is refused in enforce mode`,
+            })
+        : undefined;
+    guardBindings(this.patcher, refuse);
+    if (refuse !== undefined) guardIntrospection(this.patcher, refuse);
   }
 
   disable(): void {

@@ -14,7 +14,7 @@
  *   then drive: `open` is refused, and a SIGUSR1 listener takes the signal from Node's (with a
  *   listener, Node does not start the server; with none left, the signal ends the process).
  * - `process.binding('inspector')` gives Node's raw inspector connections and `open`: it returns
- *   a view without them.
+ *   a view without them (raw-bindings.ts, with the other raw bindings).
  * - `v8.setFlagsFromString` turning natives syntax on is undone and refused.
  * The start-time forms (`--inspect*`, `--expose-internals`, `--allow-natives-syntax`) are refused
  * before this runs (runtime/introspection-flags.ts). Audit mode patches none of this: debugging an
@@ -47,28 +47,13 @@ const SAFE_METHODS = new Set([
   'Schema.getDomains',
 ]);
 
-/** Members of `process.binding('inspector')` that neither connect to the inspector nor start it. */
-const SAFE_BINDING_MEMBERS = ['url', 'isEnabled', 'waitForDebugger', 'console', 'consoleCall'];
-
 type Refuse = (what: string) => ProvenanceDeniedError;
 type Callback = (error: Error | null) => void;
-type Bindings = { binding?: (name: string) => object };
 
 /** In enforce mode, closes the ways in listed above; `refuse` makes the (recorded) denial. */
 export function guardIntrospection(patcher: Patcher, refuse: Refuse): void {
   whenBuiltinLoaded(patcher, 'inspector', (inspector) => guardInspector(inspector as Inspector, patcher, refuse));
   whenBuiltinLoaded(patcher, 'v8', (v8) => guardV8Flags(v8 as V8, patcher, refuse));
-  if (typeof (process as Bindings).binding === 'function') {
-    patcher.wrapMethod(
-      process,
-      'binding',
-      (binding) =>
-        function (this: unknown, ...args: unknown[]): unknown {
-          const exports = Reflect.apply(binding, this, args) as Record<string, unknown>;
-          return args[0] === 'inspector' ? safeView(exports) : exports;
-        },
-    );
-  }
   // Signals reach the main thread only.
   if (!isMainThread()) return;
   process.on('SIGUSR1', onDebugSignal);
@@ -103,12 +88,6 @@ function guardInspector(inspector: Inspector, patcher: Patcher, refuse: Refuse):
   patcher.wrapMethod(inspector, 'open', () => () => {
     throw refuse("the inspector's server (inspector.open)");
   });
-}
-
-function safeView(exports: Record<string, unknown>): Record<string, unknown> {
-  const view: Record<string, unknown> = {};
-  for (const name of SAFE_BINDING_MEMBERS) if (name in exports) view[name] = exports[name];
-  return view;
 }
 
 interface V8 {
