@@ -4,27 +4,21 @@
 // given and records the violation. 127.0.0.2 may hold secrets; 127.0.0.3 is unlabelled.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runNode, stopAll } from '../helpers/spawn';
 import { cleanupTempDirs } from '../helpers/tmp';
 import { journal } from '../net/helpers';
-import { listen, type Listener } from './listeners';
+import { listen, secretAndPublicRegions, type Listener } from './listeners';
 import { netWorkspace } from './net-fixture';
 
 const SECRET = 'the-worker-secret';
 const PUBLIC = 'public-note';
 const app = path.join(__dirname, 'fixtures', 'worker-escape.cjs');
 
-let secretRegion: Listener;
-let publicRegion: Listener;
-
-beforeAll(async () => {
-  [secretRegion, publicRegion] = await Promise.all([listen('127.0.0.2'), listen('127.0.0.3')]);
-});
+const regions = secretAndPublicRegions();
 
 afterAll(async () => {
   await stopAll();
-  await Promise.all([secretRegion, publicRegion].map((l) => l.close()));
   await cleanupTempDirs();
 });
 
@@ -53,23 +47,23 @@ const denied = 'ERR_PROVENANCE_DENIED';
 describe('enforce mode: every worker runs provenant', () => {
   for (const shape of ['bare', 'eval', 'env']) {
     it(`a worker started without provenant (${shape}) runs it: the secret it reads reaches neither the unlabelled listener nor a public file`, async () => {
-      const { dir, outcome } = await run(shape, publicRegion, 'public.txt');
+      const { dir, outcome } = await run(shape, regions.unlabelled, 'public.txt');
       expect(outcome).toMatchObject({ created: 'yes', socket: denied, file: denied });
       expect(readFileSync(path.join(dir, 'public.txt'), 'utf8')).toBe(PUBLIC);
-      expect(publicRegion.connections).toBe(0);
-      expect(publicRegion.received).toBe('');
+      expect(regions.unlabelled.connections).toBe(0);
+      expect(regions.unlabelled.received).toBe('');
     });
   }
 
   it("the allowed twin keeps the app's own flags and preloads, and sends the secret where it may go", async () => {
-    const { dir, outcome } = await run('flags', secretRegion, 'vault.txt');
+    const { dir, outcome } = await run('flags', regions.secret, 'vault.txt');
     expect(outcome).toEqual({ created: 'yes', socket: 'sent', file: 'written', noDeprecation: true, otherPreload: true });
     expect(readFileSync(path.join(dir, 'vault.txt'), 'utf8')).toBe(SECRET);
-    expect(secretRegion.received).toContain(SECRET);
+    expect(regions.secret.received).toContain(SECRET);
   });
 
   it('a flag Node refuses in any worker is refused as without provenant', async () => {
-    const { outcome } = await run('heap', publicRegion, 'public.txt');
+    const { outcome } = await run('heap', regions.unlabelled, 'public.txt');
     expect(outcome.created).toBe('ERR_WORKER_INVALID_EXEC_ARGV');
     expect(outcome.message).toMatch(/--max-old-space-size=64$/);
   });
@@ -79,11 +73,11 @@ describe('enforce mode: every worker runs provenant', () => {
     ['shared', /SHARE_ENV/],
   ] as const) {
     it(`a worker that cannot be put under provenant (${shape}) is refused, saying why, and never runs`, async () => {
-      const { dir, outcome } = await run(shape, publicRegion, 'public.txt');
+      const { dir, outcome } = await run(shape, regions.unlabelled, 'public.txt');
       expect(outcome).toMatchObject({ created: denied, rule: 'unmonitored-thread' });
       expect(outcome.message).toMatch(why);
       expect(readFileSync(path.join(dir, 'public.txt'), 'utf8')).toBe(PUBLIC);
-      expect(publicRegion.connections).toBe(0);
+      expect(regions.unlabelled.connections).toBe(0);
     });
   }
 });
