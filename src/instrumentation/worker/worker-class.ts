@@ -42,12 +42,14 @@ export function patchWorkerClass(
   class Worker extends Original {
     constructor(filename: string | URL, given?: WorkerThreads.WorkerOptions) {
       const internal = isInternal();
+      // The mode in force now (a reload may have changed it).
+      const current: PolicyIdentity = { ...identity, mode: handover.config().mode };
       // provenant's own threads (created internally) stay preload-free; every other one runs it in
       // enforce mode, or is refused before it exists; audit mode starts it as given, and records a violation.
       let options = given;
       if (!internal) {
-        const monitored = monitoredOptions(given, identity);
-        const enforce = handover.config().mode === 'enforce';
+        const monitored = monitoredOptions(given, current);
+        const enforce = current.mode === 'enforce';
         if ('options' in monitored && enforce) options = monitored.options;
         else if ('refused' in monitored || monitored.options !== given) {
           const why =
@@ -58,8 +60,8 @@ export function patchWorkerClass(
       }
       // A thread marked as one of provenant's export workers skips the preload (register.ts): in
       // audit mode an app that sets the mark gets a thread without provenant, decided like any other.
-      const preloaded = !internal && !marksExportWorker(options) && preloadsProvenant(options, identity);
-      const underProvenant = preloaded && runsProvenant(options, identity);
+      const preloaded = !internal && !marksExportWorker(options) && preloadsProvenant(options, current);
+      const underProvenant = preloaded && runsProvenant(options, current);
       const seed = underProvenant ? flows.handOver() : undefined;
       if (!underProvenant && !internal) {
         const denied = flows.toUnknown();
