@@ -274,6 +274,21 @@ export class FlowEngine {
     return this.fileOperations.authorizeProcessDump(absolutePath, kind);
   }
 
+  /**
+   * A dump of the whole process is handed to JS (`v8.getHeapSnapshot()`): the current context reads
+   * everything this process has read, as authorizeProcessDump decides a dump written to a file. Not
+   * caught: a dump whose read was not taken must not be handed over, so the caller fails instead.
+   */
+  readProcessDump(kind: string): void {
+    if (isInternal()) return;
+    this.waiting.settle();
+    const provenance = this.processWide.data();
+    this.reads.into(this.contexts.current(), this.resources.process(process.pid), undefined, {
+      provenance,
+      attributes: { 'provenant.dump': kind },
+    });
+  }
+
   /** The identity (real path, inode) of an absolute path, cached for existing files. */
   identityOf(absolutePath: string): FileIdentity {
     return this.files.identities.of(absolutePath);

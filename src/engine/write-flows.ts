@@ -25,7 +25,8 @@ export interface WriteFlowParts {
 }
 
 /** What `fixedFlow` records instead of asking the policy. */
-export type FixedOutcome = { kind: 'inherited' } | { kind: 'deny'; rule: string; reason: string };
+/** A fixed flow: inherited labels, a refusal, or (audit mode) what enforce mode would refuse. */
+export type FixedOutcome = { kind: 'inherited' } | { kind: 'deny' | 'violation'; rule: string; reason: string };
 
 const INHERITED: Decision = Object.freeze({ kind: 'allow', rule: 'inherited' });
 
@@ -71,7 +72,7 @@ export class WriteFlows {
     options: FlowOptions | undefined,
   ): Decision | undefined {
     const decision: Decision =
-      outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: 'deny', rule: outcome.rule, reason: outcome.reason });
+      outcome.kind === 'inherited' ? INHERITED : Object.freeze({ kind: outcome.kind, rule: outcome.rule, reason: outcome.reason });
     // An inherited flow repeated in one context (a worker's every message) is recorded once.
     if (decision === INHERITED && !ctx.firstTime(FlowDirection.Write, resource.id, ctx.provenance.id, this.parts.policy.current.epoch))
       return undefined;

@@ -61,14 +61,14 @@ describe.each(PRELOADS)('worker_threads is loaded when the app loads it (preload
 
   // esm-worker-required.cjs: the same module through require(esm), which creates the Worker before any queued code runs.
   it.each(['esm-worker.mjs', 'esm-worker-required.cjs'])(
-    'a Worker imported in ESM (%s) is mediated: holding a secret, a thread without provenant never starts',
+    'a Worker imported in ESM (%s) is mediated: holding a secret, a thread started without the preload runs provenant and writes nothing',
     async (app) => {
       const { dir, env } = sandbox();
       const marker = path.join(dir, 'ran');
       const args = [path.join(apps, app), path.join(dir, 'secret', 'a.txt'), marker];
       const result = await runNode({ args, cwd: dir, env, preload });
       expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ worker: 'ERR_PROVENANCE_DENIED' });
+      expect(JSON.parse(result.stdout)).toEqual({ worker: 'exited', code: 1, failed: 'ERR_PROVENANCE_DENIED' });
       expect(existsSync(marker)).toBe(false);
     },
   );

@@ -3,6 +3,7 @@
 // nothing. Counts are read only after `settle()`, which makes them final without a timer.
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface Listener {
   readonly host: string;
@@ -131,4 +132,30 @@ export function ask(port: number, line: string): Promise<string> {
     socket.on('error', () => undefined);
     socket.on('close', () => resolve(text));
   });
+}
+
+/**
+ * For a test file: 127.0.0.2 (the region netWorkspace's config lets hold secrets) and 127.0.0.3
+ * (unlabelled), listening from beforeAll to afterAll; read them inside tests.
+ */
+export function secretAndPublicRegions(): { readonly secret: Listener; readonly unlabelled: Listener } {
+  const regions: { secret?: Listener; unlabelled?: Listener } = {};
+  beforeAll(async () => {
+    [regions.secret, regions.unlabelled] = await Promise.all([listen('127.0.0.2'), listen('127.0.0.3')]);
+  });
+  afterAll(async () => {
+    await Promise.all([regions.secret?.close(), regions.unlabelled?.close()]);
+  });
+  const opened = (listener: Listener | undefined): Listener => {
+    if (listener === undefined) throw new Error('the regions listen from beforeAll on');
+    return listener;
+  };
+  return {
+    get secret() {
+      return opened(regions.secret);
+    },
+    get unlabelled() {
+      return opened(regions.unlabelled);
+    },
+  };
 }

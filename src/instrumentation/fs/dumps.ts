@@ -4,8 +4,8 @@
  * secrets is secret, so each is a write to its file, decided (engine.authorizeProcessDump) with
  * everything the process has read, before anything is written. When the app names no file, the
  * name Node would choose is made here (same pattern) so the destination is known beforehand.
- * Profiles and snapshots an app takes through `inspector` or `v8.getHeapSnapshot()` arrive as
- * data in JS and are written with fs, which is mediated already.
+ * `v8.getHeapSnapshot()` hands the same dump to JS as a stream: the calling context reads everything
+ * the process has read before the stream exists, so wherever its bytes go is decided with that.
  */
 import { resolve } from 'node:path';
 import type { ProvenanceDeniedError } from '../../errors.js';
@@ -27,8 +27,17 @@ function decide(flows: FsFlows, file: string, kind: string): ProvenanceDeniedErr
   return flows.recording ? flows.processDump(file, kind) : undefined;
 }
 
-/** `v8.writeHeapSnapshot`: patched as `node:v8` loads (fs.ts). */
+/** `v8.writeHeapSnapshot` and `v8.getHeapSnapshot`: patched as `node:v8` loads (fs.ts). */
 export function patchHeapSnapshots(v8: object, flows: FsFlows, patcher: Patcher): void {
+  patcher.wrapMethod(
+    v8,
+    'getHeapSnapshot',
+    (original) =>
+      function getHeapSnapshot(this: unknown, ...args: unknown[]): unknown {
+        if (flows.recording) flows.processDumpRead('heap snapshot');
+        return Reflect.apply(original, this, args);
+      },
+  );
   patcher.wrapMethod(
     v8,
     'writeHeapSnapshot',

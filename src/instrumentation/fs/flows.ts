@@ -302,6 +302,11 @@ export class FsFlows {
     return target === undefined ? undefined : this.engine.authorizeProcessDump(target.path, kind);
   }
 
+  /** A whole-process dump is about to be handed to JS (dumps.ts): the current context reads all of it. */
+  processDumpRead(kind: string): void {
+    this.engine.readProcessDump(kind);
+  }
+
   /** Arming a dump Node writes natively, with no chance to decide it (armed-dumps.ts): refused in enforce mode. */
   nativeDumpRefused(what: string): ProvenanceDeniedError {
     return this.engine.refuse(this.engine.resources.process(process.pid), {

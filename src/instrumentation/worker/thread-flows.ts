@@ -49,6 +49,17 @@ export class ThreadFlows {
     return decision.kind === 'deny' ? this.engine.deniedError(decision, this.resource) : undefined;
   }
 
+  /**
+   * A worker that would not run provenant (monitored-options.ts): refused in enforce mode; in audit
+   * mode it starts as it would without provenant, recorded as a violation.
+   */
+  unmonitored(reason: string, enforce: boolean): ProvenanceDeniedError | undefined {
+    const outcome = { rule: 'unmonitored-thread', reason: `a worker thread without provenant: ${reason}` };
+    if (enforce) return this.engine.refuse(this.resource, { kind: 'deny', ...outcome });
+    this.engine.fixedFlow(this.resource, { kind: 'violation', ...outcome });
+    return undefined;
+  }
+
   /** Deliver a received message; a labelled one is handled in a context seeded with its labels. */
   receive<T>(data: unknown, deliver: (value: unknown) => T): T {
     if (!isLabelled(data)) return deliver(data);

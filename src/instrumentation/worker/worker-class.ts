@@ -2,8 +2,9 @@
  * `new Worker(...)`: handing `workerData` (and, later, messages) to a thread. A worker that will
  * run provenant with this process's config and mode (its execArgv or NODE_OPTIONS preload it)
  * starts with the creating context's labels, passed as environment data, which Node clones into
- * the new thread; any other worker is a destination decided before it is created (a denial is
- * thrown by the constructor). Every worker is also handed this thread's service name
+ * the new thread. In enforce mode every worker the app creates runs provenant (monitored-options.ts);
+ * in audit mode any other worker is recorded as a violation and is a destination decided before it
+ * is created (a denial is thrown by the constructor). Every worker is also handed this thread's service name
  * and, when it runs provenant, this thread's current config (creator.ts) and the compiled code of
  * the bundle its preload loads (support/bundle-code.ts), and a worker that loads the preload gets the
  * share through which this thread closes its journal log once it has ended (its 'exit' event).
@@ -12,7 +13,8 @@
 import type * as WorkerThreads from 'node:worker_threads';
 import { internally, isInternal } from '../../support/reentrancy.js';
 import type { Patcher } from '../patcher.js';
-import { loadsPreload, startsProvenant, type PolicyIdentity } from '../process/node-child.js';
+import type { PolicyIdentity } from '../process/node-child.js';
+import { marksExportWorker, monitoredOptions, preloadsProvenant, runsProvenant } from './monitored-options.js';
 import type { ThreadFlows } from './thread-flows.js';
 import type { ProvenantConfig } from '../../config/types.js';
 import { THREAD_LOG_KEY, WORKER_CONFIG_KEY, WORKER_SERVICE_KEY } from './creator.js';
@@ -48,13 +50,30 @@ export function patchWorkerClass(
   const Original = workerThreads.Worker;
 
   class Worker extends Original {
-    constructor(filename: string | URL, options?: WorkerThreads.WorkerOptions) {
-      // A thread marked as one of provenant's export workers skips the preload (register.ts): an app
-      // that sets the mark gets a thread without provenant, decided like any other.
-      const preloaded = !isInternal() && !marksExportWorker(options) && preloadsProvenant(options, identity);
-      const underProvenant = preloaded && runsProvenant(options, identity);
+    constructor(filename: string | URL, given?: WorkerThreads.WorkerOptions) {
+      const internal = isInternal();
+      // The mode in force now (a reload may have changed it).
+      const current: PolicyIdentity = { ...identity, mode: handover.config().mode };
+      // provenant's own threads (created internally) stay preload-free; every other one runs it in
+      // enforce mode, or is refused before it exists; audit mode starts it as given, and records a violation.
+      let options = given;
+      if (!internal) {
+        const monitored = monitoredOptions(given, current);
+        const enforce = current.mode === 'enforce';
+        if ('options' in monitored && enforce) options = monitored.options;
+        else if ('refused' in monitored || monitored.options !== given) {
+          const why =
+            'refused' in monitored ? monitored.refused : "it does not load provenant's preload with this process's config and mode";
+          const denied = flows.unmonitored(why, enforce);
+          if (denied) throw denied;
+        }
+      }
+      // A thread marked as one of provenant's export workers skips the preload (register.ts): in
+      // audit mode an app that sets the mark gets a thread without provenant, decided like any other.
+      const preloaded = !internal && !marksExportWorker(options) && preloadsProvenant(options, current);
+      const underProvenant = preloaded && runsProvenant(options, current);
       const seed = underProvenant ? flows.handOver() : undefined;
-      if (!underProvenant && !isInternal()) {
+      if (!underProvenant && !internal) {
         const denied = flows.toUnknown();
         if (denied) throw denied;
       }
@@ -100,26 +119,4 @@ export function patchWorkerClass(
         original(key, value);
       },
   );
-}
-
-function workerEnv(options: WorkerThreads.WorkerOptions | undefined): Record<string, string | undefined> {
-  return typeof options?.env === 'object' && options.env !== null ? options.env : process.env;
-}
-
-/** The worker loads provenant's preload (its config may differ). */
-function preloadsProvenant(options: WorkerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
-  return loadsPreload(options?.execArgv ?? process.execArgv, workerEnv(options), process.cwd(), identity.registerModule);
-}
-
-/** The worker runs provenant with this thread's config and mode. */
-function runsProvenant(options: WorkerThreads.WorkerOptions | undefined, identity: PolicyIdentity): boolean {
-  return startsProvenant(options?.execArgv ?? process.execArgv, workerEnv(options), process.cwd(), identity);
-}
-
-/** The workerData marks of provenant's own export threads, which start without provenant. */
-const EXPORT_WORKER_MARKS = ['provenantExportWorker'];
-
-function marksExportWorker(options: WorkerThreads.WorkerOptions | undefined): boolean {
-  const data: unknown = options?.workerData;
-  return typeof data === 'object' && data !== null && EXPORT_WORKER_MARKS.some((mark) => Object.hasOwn(data, mark));
 }

@@ -1,6 +1,7 @@
 // ESM named imports of child_process, worker_threads and v8 (under --import; the preload loads
 // none of the three, each is patched as it loads): after reading secret/a.txt, an unlabelled
-// command, a worker without provenant and a heap snapshot to out/public are all refused.
+// command, a worker that could not run provenant (it carries the export-thread mark) and a heap
+// snapshot to out/public are all refused.
 import { readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { writeHeapSnapshot } from 'node:v8';
@@ -20,7 +21,7 @@ const attempt = (fn) => {
 console.log(
   JSON.stringify({
     execSync: attempt(() => execSync(`touch ${path.join(root, 'out', 'public', 'ran-esm')}`)),
-    worker: attempt(() => new Worker('1', { eval: true, execArgv: [] })),
+    worker: attempt(() => new Worker('1', { eval: true, workerData: { provenantExportWorker: true } })),
     heapSnapshot: attempt(() => writeHeapSnapshot(path.join(root, 'out', 'public', 'esm.heapsnapshot'))),
   }),
 );

@@ -2,9 +2,10 @@
 // Worker threads. argv[3] = 'secret': secret/a.txt is read first. A worker under provenant (the
 // preload is inherited) gets the data as workerData and tries to write it to out/public and
 // out/secret, then answers a message; the parent writes the answer to out/public/answer.txt. A
-// worker without provenant (execArgv [], or a forged export-worker mark) would create
-// out/public/ran-bare-worker (ran-forged-worker); a
-// MessageChannel post would carry the data too. Prints one JSON line of outcomes.
+// worker started with execArgv [] runs provenant all the same, seeded with the data, and creates
+// out/public/ran-bare-worker only when that is allowed; one with a forged export-worker mark is
+// refused (it would create ran-forged-worker); a MessageChannel post would carry the data too.
+// Prints one JSON line of outcomes.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Worker, MessageChannel } = require('node:worker_threads');
@@ -27,7 +28,7 @@ try {
 }
 
 // provenant's own export threads are marked in workerData and skip the preload: an app that
-// forges the mark gets a thread that is no destination under provenant, decided like a bare one.
+// forges the mark would get a thread without provenant, so it is refused in enforce mode.
 try {
   const forged = new Worker(
     `require('node:fs').writeFileSync(${JSON.stringify(path.join(root, 'out', 'public', 'ran-forged-worker'))}, require('node:worker_threads').workerData.data)`,
