@@ -75,6 +75,19 @@ await build({
   target: 'node22',
   logLevel: 'warning',
 });
+// Registered ahead of the app's first module.register() hooks when provenant was not started as a
+// --require preload, which Node alone runs in its hooks thread (src/instrumentation/worker/hooks-thread.ts):
+// its top level starts provenant there before the app's hooks module is imported. It defines no hooks.
+writeFileSync(
+  join(dist, 'hooks-start.mjs'),
+  [
+    "// Starts provenant in Node's module-hooks thread (src/instrumentation/worker/hooks-thread.ts); no hooks.",
+    "import { createRequire } from 'node:module';",
+    '',
+    "createRequire(import.meta.url)('./register.js');",
+    '',
+  ].join('\n'),
+);
 // Besides old outputs, tsc's copy of the preload's entry: dist/register.js is its bundled form.
 const stale = [
   'index.js.map',

@@ -5,12 +5,13 @@
 // its creator closes it (journal/thread-handoff.ts), so verify passes without a warning. A worker runs its creator's config without parsing it again.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyJournal } from '../../src/journal/verify.js';
 import { journalRecords } from '../helpers/journal.js';
-import { repoRoot, runNode, stopAll } from '../helpers/spawn.js';
+import { repoRoot, runNode, stopAll, type Preload, type RunResult } from '../helpers/spawn.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
-import { outcome, SECRET_TEXT, workspace, type Workspace } from './fixture.js';
+import { appsDir, outcome, SECRET_TEXT, workspace, type Workspace } from './fixture.js';
 
 afterAll(async () => {
   await stopAll();
@@ -112,16 +113,30 @@ describe('a worker started under provenant', () => {
   });
 });
 
-describe("Node's module-hooks thread", () => {
-  it('pass-through hooks record nothing and leave no segment of their own; Node’s replies to the loader are not flows', async () => {
+/**
+ * `app` under the preload, with the app's hooks registered (apps/hooks-register.mjs) by an `--import`
+ * after provenant's own, as `node --import provenant/register --import tsx app` does.
+ */
+function runHooked(ws: Workspace, preload: Preload, mode: string): Promise<RunResult> {
+  const app = [path.join(appsDir, 'hooks-register.mjs'), path.join(appsDir, 'hooked-app.mjs')];
+  return runNode({
+    args: ['--import', pathToFileURL(app[0] ?? '').href, app[1] ?? '', ws.root, mode],
+    cwd: ws.root,
+    preload,
+    env: { PROVENANT_CONFIG: ws.config, PROVENANT_STATE_DIR: ws.stateDir, OTEL_SERVICE_NAME: SERVICE },
+  });
+}
+
+const HOOKED = { app: 'ran', hooked: 'resolved by the hook' };
+
+// With -r Node runs the preload in its hooks thread itself; with --import it does not, and provenant
+// registers its starter there ahead of the app's hooks (instrumentation/worker/hooks-thread.ts).
+describe.each<Preload>(['require', 'import'])("Node's module-hooks thread (preload %s)", (preload) => {
+  it('pass-through hooks record nothing and leave no segment of their own; Node’s replies to the loader are not flows; the resolve hook applies', async () => {
     const ws = workspace();
-    const result = await ws.run('hooked-app.mjs', {
-      args: ['quiet'],
-      preload: 'require',
-      env: { NODE_OPTIONS: `--import ${path.join(__dirname, 'apps', 'hooks-register.mjs')}` },
-    });
+    const result = await runHooked(ws, preload, 'quiet');
     expect(result.code, result.stderr).toBe(0);
-    expect(outcome(result)).toEqual({ app: 'ran' });
+    expect(outcome(result)).toEqual(HOOKED);
     expect(writesOf(ws, 'app.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
     expect(segments(ws)).toHaveLength(1);
     expect(journalRecords(ws.stateDir).filter((record) => record.resource.endsWith('/worker'))).toEqual([]);
@@ -130,15 +145,37 @@ describe("Node's module-hooks thread", () => {
 
   it('hooks that write a file (a transpiler cache) are still mediated: the write is recorded', async () => {
     const ws = workspace();
-    const result = await ws.run('hooked-app.mjs', {
-      args: ['writes'],
-      preload: 'require',
-      env: { NODE_OPTIONS: `--import ${path.join(__dirname, 'apps', 'hooks-register.mjs')}` },
-    });
+    const result = await runHooked(ws, preload, 'writes');
     expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual(HOOKED);
     expect(ws.read('out/public/hook-cache.txt')).toBe('cache\n');
     expect(writesOf(ws, 'hook-cache.txt')).toEqual([{ service: SERVICE, decision: 'allow' }]);
     expect(segments(ws)).toHaveLength(2);
+    await verifies(ws);
+  });
+
+  it('hooks that copy a labelled file to a public one are denied there: nothing is written, the denial is journalled', async () => {
+    const ws = workspace();
+    const result = await runHooked(ws, preload, 'leaks');
+    expect(result.code, result.stderr).toBe(0);
+    // The hook's initialize threw the denial, which Node hands back to the app's register().
+    expect(outcome(result)).toEqual({ register: 'ERR_PROVENANCE_DENIED' });
+    expect(ws.exists('out/public/hook-copy.txt')).toBe(false);
+    const denied = journalRecords(ws.stateDir).filter((record) => record.resource.endsWith('/out/public/hook-copy.txt'));
+    expect(denied.map((record) => [record.service, String(record.decision)])).toEqual([[SERVICE, 'deny']]);
+    await verifies(ws);
+  });
+
+  it('the allowed twin: the same copy to a secret file is written and recorded, and the app runs through the hooks', async () => {
+    const ws = workspace();
+    const result = await runHooked(ws, preload, 'keeps');
+    expect(result.code, result.stderr).toBe(0);
+    expect(outcome(result)).toEqual(HOOKED);
+    expect(ws.read('out/secret/hook-copy.txt')).toBe(SECRET_TEXT);
+    const copies = journalRecords(ws.stateDir).filter(
+      (record) => record.op === 'write' && record.resource.endsWith('/out/secret/hook-copy.txt'),
+    );
+    expect(copies.map((record) => [record.service, String(record.decision)])).toEqual([[SERVICE, 'allow']]);
     await verifies(ws);
   });
 });
