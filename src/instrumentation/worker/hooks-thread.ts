@@ -9,7 +9,8 @@
  * Node runs `--require` preloads in that thread, but not `--import` modules: started any way but
  * as a `--require` preload, provenant registers its own starter (dist/hooks-start.mjs, no hooks)
  * first, so it runs in that thread before the app's hooks module is imported there. Without it
- * the app's hooks would read and write unmediated: an unmonitored thread.
+ * the app's hooks would read and write unmediated: an unmonitored thread. So a starter that fails
+ * to register fails that register() and every later one.
  */
 // The module object itself (not an ES namespace copy): `register` is wrapped on it, and the
 // start's syncBuiltinESMExports gives `import { register } from 'node:module'` the wrapper.
@@ -39,11 +40,14 @@ function preloadedByRequire(): boolean {
 
 export function handOverToHooksThread(patcher: Patcher, service: string, threadLogs: ThreadLogs): void {
   let handed = false;
+  // The starter's failure, thrown again by every later register(): a retry must not run hooks unmediated.
+  let starterFailed: { error: unknown } | undefined;
   patcher.wrap(
     nodeModule,
     'register',
     (original) =>
       function (this: unknown, ...args: unknown[]): void {
+        if (!isInternal() && starterFailed !== undefined) throw starterFailed.error;
         if (handed || isInternal()) {
           Reflect.apply(original, this, args);
           return;
@@ -62,7 +66,14 @@ export function handOverToHooksThread(patcher: Patcher, service: string, threadL
           // Node imports registered modules in its thread in call order: the starter's top level
           // runs before the app's hooks module is imported. A starter that fails to load throws
           // here, out of the app's register(): its hooks never run unmediated.
-          if (!preloadedByRequire()) Reflect.apply(original, this, [pathToFileURL(ownFile('hooks-start.mjs')).href]);
+          if (!preloadedByRequire()) {
+            try {
+              Reflect.apply(original, this, [pathToFileURL(ownFile('hooks-start.mjs')).href]);
+            } catch (error) {
+              starterFailed = { error };
+              throw error;
+            }
+          }
           Reflect.apply(original, this, args);
         } finally {
           internally(() => {
