@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MODES, modeEnv } from './modes.mjs';
-import { bytesUnder, lostTests, printTable, runtimesUnder, verify } from './state.mjs';
+import { preloadRow, printTable } from './state.mjs';
 
 const separator = process.argv.indexOf('--');
 const [checkout, name] = process.argv.slice(2, separator);
@@ -72,19 +72,9 @@ if (![...plain.results.values()].some((r) => r.status === 'pass')) {
 const modes = process.env.PROVENANT_SUITES_MODES?.split(',') ?? MODES.slice(1);
 for (const mode of modes.filter((m) => MODES.slice(1).includes(m))) {
   const run = await runLocal(mode);
-  const lost = lostTests(plain, run);
-  const state = path.join(run.dir, 'state');
-  const verified = verify(state);
-  rows.push({
-    name,
-    run,
-    plain,
-    size: bytesUnder(state),
-    journal: bytesUnder(path.join(state, 'journal')),
-    verified,
-    lost,
-    runtimes: runtimesUnder(state),
-  });
+  const row = preloadRow(name, plain, run);
+  const { lost, verified } = row;
+  rows.push(row);
   if (lost.length > 0 || !verified.ok) failed = true;
   for (const key of lost) console.error(`${name} [${mode}] passes plain, not under the preload: ${key}`);
   if (lost.length > 0) console.error(run.stderr.slice(-3000));

@@ -7,11 +7,10 @@
 //   npm run test:transparency [-- suite-name ...]     (PROVENANT_SUITES_KEEP=1 keeps the run folders)
 import { rmSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { install } from './install.mjs';
 import { MODES } from './modes.mjs';
 import { runSuite } from './run-suite.mjs';
-import { bytesUnder, lostTests, printTable, runtimesUnder, verify } from './state.mjs';
+import { preloadRow, printTable } from './state.mjs';
 import { SUITES } from './suites.mjs';
 
 const only = process.argv.slice(2);
@@ -29,19 +28,9 @@ for (const suite of SUITES.filter((s) => only.length === 0 || only.includes(s.na
   }
   for (const mode of MODES.slice(1)) {
     const run = await runSuite(suite, packageDir, mode);
-    const lost = lostTests(plain, run);
-    const state = path.join(run.dir, 'state');
-    const verified = verify(state);
-    rows.push({
-      name,
-      run,
-      plain,
-      size: bytesUnder(state),
-      journal: bytesUnder(path.join(state, 'journal')),
-      verified,
-      lost,
-      runtimes: runtimesUnder(state),
-    });
+    const row = preloadRow(name, plain, run);
+    const { lost, verified } = row;
+    rows.push(row);
     if (lost.length > 0 || !verified.ok) failed = true;
     for (const key of lost) {
       const result = run.results.get(key);

@@ -32,6 +32,21 @@ export function runtimesUnder(dir) {
   return stems.size;
 }
 
+/** One preload run compared with the plain one: what it lost, its state dir (sizes, runtimes) and verify. */
+export function preloadRow(name, plain, run) {
+  const state = path.join(run.dir, 'state');
+  return {
+    name,
+    run,
+    plain,
+    size: bytesUnder(state),
+    journal: bytesUnder(path.join(state, 'journal')),
+    verified: verify(state),
+    lost: lostTests(plain, run),
+    runtimes: runtimesUnder(state),
+  };
+}
+
 /** Compares each preload run with the plain one: the tests that passed plain and did not pass. */
 export function lostTests(plain, run) {
   return [...plain.results].filter(([key, r]) => r.status === 'pass' && run.results.get(key)?.status !== 'pass').map(([key]) => key);
