@@ -54,7 +54,10 @@ async function serve(variant, workload) {
   if ((variant === 'provenant' || variant === 'before') && globalThis[Symbol.for('provenant.runtime')] === undefined) {
     throw new Error(`${variant}: provenant did not start in this server (see its error above)`);
   }
-  if (variant === 'otel') enableOpenTelemetry();
+  const spans = variant === 'otel' ? enableOpenTelemetry() : undefined;
+  // required after OpenTelemetry is enabled: its http instrumentation patches on `require`, and
+  // this file's own `import http` ran before it (a server made through that import was not traced)
+  const http = require('node:http');
   const fs = require('node:fs');
   const body = JSON.stringify({ ok: true, note: 'x'.repeat(200) });
   let handler;
@@ -88,10 +91,11 @@ async function serve(variant, workload) {
     // `exit` rather than a signal: a clean exit writes --cpu-prof / --heap-prof profiles
     if (text.includes('exit')) process.exit(0);
     const { user, system } = process.cpuUsage();
-    console.log(`cpu ${user + system}`);
+    console.log(`cpu ${user + system} spans ${spans?.count ?? -1}`);
   });
 }
 
+/** Enables OpenTelemetry's instrumentation; the returned counter is the number of spans it has ended so far. */
 function enableOpenTelemetry() {
   const { trace, context, propagation } = require('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
@@ -102,7 +106,10 @@ function enableOpenTelemetry() {
   const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici');
   const { FsInstrumentation } = require('@opentelemetry/instrumentation-fs');
   const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  const ended = { count: 0 };
+  // counts spans as they end (before batching), so a round that traced nothing is caught without waiting for a flush
+  const counter = { onStart() {}, onEnd: () => ended.count++, forceFlush: async () => {}, shutdown: async () => {} };
+  const provider = new TracerProvider({ spanProcessors: [counter, new BatchSpanProcessor({ exporter })] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
@@ -110,6 +117,7 @@ function enableOpenTelemetry() {
     instrumentations: [new HttpInstrumentation(), new UndiciInstrumentation(), new FsInstrumentation()],
     tracerProvider: provider,
   });
+  return ended;
 }
 
 async function main() {
@@ -176,7 +184,13 @@ async function measure({ variant, workload, duration, connections, data, config,
     const before = await Promise.all(servers.map(cpuOf));
     const requests = await load(url, connections, duration);
     const after = await Promise.all(servers.map(cpuOf));
-    const perServer = after.map((value, i) => (value - before[i]) / requests);
+    // OpenTelemetry must have traced every measured request on every server: a round that did not measures plain Node
+    after.forEach((value, i) => {
+      if (variant === 'otel' && value.spans - before[i].spans < requests) {
+        throw new Error(`otel ${workload}: ${value.spans - before[i].spans} spans for ${requests} requests: not instrumented`);
+      }
+    });
+    const perServer = after.map((value, i) => (value.cpu - before[i].cpu) / requests);
     return { rps: requests / duration, cpuPerRequest: perServer.reduce((sum, value) => sum + value, 0), perServer };
   } finally {
     await Promise.all(servers.map(stop));
@@ -219,10 +233,12 @@ function startServer(variant, workload, env) {
   });
 }
 
+/** The server's CPU time so far (µs) and, under OpenTelemetry, the spans it has ended. */
 async function cpuOf(server) {
   server.child.stdin.write('cpu\n');
   const line = await server.nextLine();
-  return Number(/^cpu (\d+)$/.exec(line)[1]);
+  const [, cpu, spans] = /^cpu (\d+) spans (-?\d+)$/.exec(line);
+  return { cpu: Number(cpu), spans: Number(spans) };
 }
 
 /** autocannon over keep-alive connections; every request has its own path and user id. */
